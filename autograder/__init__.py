@@ -1,0 +1,1 @@
+"""Grading and reporting for the xai-course nbgrader course."""

@@ -1,0 +1,1 @@
+"""Benchmarks of xai-course: `make bench` runs `python -m benchmarks`."""

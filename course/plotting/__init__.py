@@ -1,0 +1,1 @@
+"""Matplotlib figures of the course: relevance heatmaps and DAG drawings."""
