@@ -1,0 +1,12 @@
+"""course.relevance: a small, exact NumPy relevance engine (LRP, Deep Taylor, PatternNet, gradients).
+
+>>> import numpy as np
+>>> from course.relevance import Sequential, Dense, ReLU
+>>> net = Sequential([Dense(np.eye(2)), ReLU(), Dense(np.ones((2, 1)))])
+>>> net(np.array([[1.0, 2.0]]))
+array([[3.]])
+"""
+from course.relevance.layers import (  # noqa: F401
+    AvgPool2d, BatchNorm, Conv2d, Dense, Flatten, Layer, Linear, MaxPool2d, ReLU,
+)
+from course.relevance.network import Sequential, merge_batchnorm  # noqa: F401

@@ -1,0 +1,341 @@
+"""Layers of the NumPy network: forward maps and their vector-Jacobian products.
+
+Every layer is a plain object with ``forward(x)`` and ``backward(x, grad)``,
+the product of the upstream vector ``grad`` with the layer's Jacobian at ``x``.
+The parametrised layers (:class:`Dense`, :class:`Conv2d`) also expose the two
+primitives the LRP rules are written in, so that a rule never needs to know
+which kind of layer it is applied to:
+
+* ``linear(x, weight, bias)`` -- the affine map with *given* parameters;
+* ``linear_backward(grad, weight, input_shape)`` -- its adjoint (no bias).
+
+Conventions follow PyTorch: ``Dense`` computes ``x @ weight + bias`` with
+``weight`` of shape (in, out); ``Conv2d`` is an NCHW cross-correlation with
+``weight`` of shape (out_c, in_c, kh, kw). Convolution, pooling and their
+adjoints are vectorised with sliding windows (im2col) and BLAS; the only
+Python loop runs over the kh*kw kernel offsets when windows are scattered back.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from course.errors import CourseError
+
+__all__ = [
+    "Layer", "Linear", "Dense", "Conv2d", "ReLU", "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm",
+]
+
+
+def _pair(value, name: str) -> tuple[int, int]:
+    if isinstance(value, (int, np.integer)):
+        value = (int(value), int(value))
+    try:
+        a, b = (int(v) for v in value)
+    except (TypeError, ValueError):
+        raise CourseError(f"{name} must be an int or a pair of ints, got {value!r}") from None
+    return a, b
+
+
+def _as_float_array(value, name: str) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "fiu":
+        raise CourseError(f"{name} must be numeric, got dtype {arr.dtype}")
+    if arr.dtype.kind != "f":
+        arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise CourseError(f"{name} contains NaN or inf")
+    return arr
+
+
+class Layer:
+    """Base class: a differentiable map of a batch (the first axis is the batch)."""
+
+    has_params = False
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, x: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """Vector-Jacobian product: ``grad`` (shaped like the output) times d forward / dx at ``x``."""
+        raise NotImplementedError
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Shape of the output for an input of ``input_shape`` (batch axis included); validates it."""
+        return tuple(input_shape)
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Linear(Layer):
+    """An affine layer ``z = A(x; weight) + bias``: the layers LRP rules apply to."""
+
+    has_params = True
+    weight: np.ndarray
+    bias: np.ndarray
+
+    def forward(self, x):
+        return self.linear(x, self.weight, self.bias)
+
+    def backward(self, x, grad):
+        return self.linear_backward(grad, self.weight, x.shape)
+
+    def linear(self, x, weight, bias=None):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def linear_backward(self, grad, weight, input_shape):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def dtype(self):
+        return self.weight.dtype
+
+    def with_params(self, weight, bias):
+        """A copy of this layer with other parameters (same stride, padding, ...)."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone.weight, clone.bias = weight, bias
+        return clone
+
+
+class Dense(Linear):
+    """Fully connected layer ``y = x @ weight + bias``, ``weight`` of shape (in, out).
+
+    >>> layer = Dense(np.array([[1.0, -1.0], [2.0, 0.5]]), np.array([0.0, 1.0]))
+    >>> layer(np.array([[1.0, 1.0]]))
+    array([[3. , 0.5]])
+    """
+
+    def __init__(self, weight, bias=None):
+        weight = _as_float_array(weight, "Dense weight")
+        if weight.ndim != 2:
+            raise CourseError(f"Dense weight must have shape (in, out), got shape {weight.shape}")
+        if bias is None:
+            bias = np.zeros(weight.shape[1], dtype=weight.dtype)
+        bias = _as_float_array(bias, "Dense bias").astype(weight.dtype, copy=False)
+        if bias.shape != (weight.shape[1],):
+            raise CourseError(f"Dense bias must have shape ({weight.shape[1]},), got {bias.shape}")
+        self.weight, self.bias = weight, bias
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 2 or input_shape[1] != self.weight.shape[0]:
+            raise CourseError(
+                f"{self!r} expects input of shape (batch, {self.weight.shape[0]}), got {tuple(input_shape)}"
+            )
+        return (input_shape[0], self.weight.shape[1])
+
+    def linear(self, x, weight, bias=None):
+        z = x @ weight
+        return z if bias is None else z + bias
+
+    def linear_backward(self, grad, weight, input_shape):
+        return grad @ weight.T
+
+    def __repr__(self):
+        return f"Dense({self.weight.shape[0]}→{self.weight.shape[1]})"
+
+
+def _windows(x, kernel, stride):
+    """(N, C, OH, OW, kh, kw) read-only view of the kh*kw windows of an NCHW array."""
+    view = sliding_window_view(x, kernel, axis=(2, 3))
+    return view[:, :, :: stride[0], :: stride[1]]
+
+
+def _scatter_windows(cols, input_shape, kernel, stride, padding=(0, 0)):
+    """Adjoint of :func:`_windows`: add window entries (N, C, OH, OW, kh, kw) back into an NCHW array."""
+    n, c, h, w = input_shape
+    ph, pw = padding
+    out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    oh, ow = cols.shape[2], cols.shape[3]
+    sh, sw = stride
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            out[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] += cols[..., i, j]
+    return out[:, :, ph : ph + h, pw : pw + w]
+
+
+def _conv_output_hw(h, w, kernel, stride, padding, layer):
+    oh = (h + 2 * padding[0] - kernel[0]) // stride[0] + 1
+    ow = (w + 2 * padding[1] - kernel[1]) // stride[1] + 1
+    if oh < 1 or ow < 1:
+        raise CourseError(f"{layer!r}: input of height×width {h}×{w} is smaller than its {kernel} window")
+    return oh, ow
+
+
+class Conv2d(Linear):
+    """2-D cross-correlation on NCHW input, as ``torch.nn.Conv2d`` (zero padding, no dilation/groups).
+
+    ``weight`` has shape (out_c, in_c, kh, kw); ``stride`` and ``padding`` are ints or pairs.
+
+    >>> conv = Conv2d(np.ones((1, 1, 2, 2)), np.zeros(1))
+    >>> conv(np.arange(9.0).reshape(1, 1, 3, 3))[0, 0]
+    array([[ 8., 12.],
+           [20., 24.]])
+    """
+
+    def __init__(self, weight, bias=None, stride=1, padding=0):
+        weight = _as_float_array(weight, "Conv2d weight")
+        if weight.ndim != 4:
+            raise CourseError(f"Conv2d weight must have shape (out_c, in_c, kh, kw), got shape {weight.shape}")
+        if bias is None:
+            bias = np.zeros(weight.shape[0], dtype=weight.dtype)
+        bias = _as_float_array(bias, "Conv2d bias").astype(weight.dtype, copy=False)
+        if bias.shape != (weight.shape[0],):
+            raise CourseError(f"Conv2d bias must have shape ({weight.shape[0]},), got {bias.shape}")
+        self.weight, self.bias = weight, bias
+        self.stride = _pair(stride, "Conv2d stride")
+        self.padding = _pair(padding, "Conv2d padding")
+        if min(self.stride) < 1 or min(self.padding) < 0:
+            raise CourseError(f"Conv2d needs stride ≥ 1 and padding ≥ 0, got {self.stride}, {self.padding}")
+
+    @property
+    def kernel(self):
+        return self.weight.shape[2:]
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 4 or input_shape[1] != self.weight.shape[1]:
+            raise CourseError(
+                f"{self!r} expects input of shape (batch, {self.weight.shape[1]}, H, W), got {tuple(input_shape)}"
+            )
+        oh, ow = _conv_output_hw(*input_shape[2:], self.kernel, self.stride, self.padding, self)
+        return (input_shape[0], self.weight.shape[0], oh, ow)
+
+    def _pad(self, x):
+        ph, pw = self.padding
+        if ph == 0 and pw == 0:
+            return x
+        return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+
+    def linear(self, x, weight, bias=None):
+        cols = _windows(self._pad(x), self.kernel, self.stride)  # N, C, OH, OW, kh, kw
+        z = np.einsum("nchwij,ocij->nohw", cols, weight, optimize=True)
+        if bias is not None:
+            z += bias[None, :, None, None]
+        return z
+
+    def linear_backward(self, grad, weight, input_shape):
+        cols = np.einsum("nohw,ocij->nchwij", grad, weight, optimize=True)
+        return _scatter_windows(cols, input_shape, self.kernel, self.stride, self.padding)
+
+    def __repr__(self):
+        o, i, kh, kw = self.weight.shape
+        return f"Conv2d({i}→{o}, {kh}×{kw}, stride={self.stride}, padding={self.padding})"
+
+
+class ReLU(Layer):
+    """Rectifier ``max(0, x)``; its gradient at 0 is 0, as in PyTorch."""
+
+    def forward(self, x):
+        return np.maximum(x, 0)
+
+    def backward(self, x, grad):
+        return grad * (x > 0)
+
+
+class _Pool2d(Layer):
+    def __init__(self, kernel_size, stride=None):
+        self.kernel = _pair(kernel_size, f"{type(self).__name__} kernel_size")
+        self.stride = self.kernel if stride is None else _pair(stride, f"{type(self).__name__} stride")
+        if min(self.kernel) < 1 or min(self.stride) < 1:
+            raise CourseError(f"{type(self).__name__} needs kernel_size and stride ≥ 1")
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 4:
+            raise CourseError(f"{self!r} expects NCHW input, got shape {tuple(input_shape)}")
+        oh, ow = _conv_output_hw(*input_shape[2:], self.kernel, self.stride, (0, 0), self)
+        return (input_shape[0], input_shape[1], oh, ow)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(kernel_size={self.kernel}, stride={self.stride})"
+
+
+class MaxPool2d(_Pool2d):
+    """Max pooling; the gradient goes to the first maximum of each window (as PyTorch on CPU)."""
+
+    def forward(self, x):
+        return _windows(x, self.kernel, self.stride).max(axis=(4, 5))
+
+    def backward(self, x, grad):
+        cols = _windows(x, self.kernel, self.stride)
+        n, c, oh, ow, kh, kw = cols.shape
+        winner = cols.reshape(n, c, oh, ow, kh * kw).argmax(axis=-1)
+        onehot = winner[..., None] == np.arange(kh * kw)
+        routed = (onehot * grad[..., None]).reshape(n, c, oh, ow, kh, kw)
+        return _scatter_windows(routed, x.shape, self.kernel, self.stride)
+
+
+class AvgPool2d(_Pool2d):
+    """Average pooling (no padding): each output is the mean of its window."""
+
+    def forward(self, x):
+        return _windows(x, self.kernel, self.stride).mean(axis=(4, 5))
+
+    def backward(self, x, grad):
+        share = grad / (self.kernel[0] * self.kernel[1])
+        cols = np.broadcast_to(share[..., None, None], share.shape + self.kernel)
+        return _scatter_windows(cols, x.shape, self.kernel, self.stride)
+
+
+class Flatten(Layer):
+    """Flatten all but the batch axis in C order (as ``torch.nn.Flatten``)."""
+
+    def forward(self, x):
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, x, grad):
+        return grad.reshape(x.shape)
+
+    def output_shape(self, input_shape):
+        return (input_shape[0], int(np.prod(input_shape[1:], dtype=np.int64)))
+
+
+class BatchNorm(Layer):
+    """Batch normalisation in inference mode over axis 1 (features of Dense, channels of Conv2d).
+
+    ``y = (x - mean) / sqrt(var + eps) * weight + bias``. Before explaining, the
+    canonizer :func:`course.relevance.network.merge_batchnorm` folds it into the
+    preceding Dense/Conv2d, so that LRP rules see one affine layer (as Zennit's
+    ``SequentialMergeBatchNorm``).
+    """
+
+    def __init__(self, mean, var, weight=None, bias=None, eps=1e-5):
+        self.mean = _as_float_array(mean, "BatchNorm mean")
+        self.var = _as_float_array(var, "BatchNorm var")
+        if self.mean.ndim != 1 or self.var.shape != self.mean.shape:
+            raise CourseError("BatchNorm mean and var must be 1-D arrays of the same length")
+        if np.any(self.var < 0):
+            raise CourseError("BatchNorm var must be non-negative")
+        size = self.mean.shape
+        self.weight = np.ones(size) if weight is None else _as_float_array(weight, "BatchNorm weight")
+        self.bias = np.zeros(size) if bias is None else _as_float_array(bias, "BatchNorm bias")
+        if self.weight.shape != size or self.bias.shape != size:
+            raise CourseError("BatchNorm weight and bias must have the length of mean")
+        self.eps = float(eps)
+
+    def scale_shift(self):
+        """The affine form ``y = x * scale + shift`` of this layer, per feature."""
+        scale = self.weight / np.sqrt(self.var + self.eps)
+        return scale, self.bias - self.mean * scale
+
+    def _broadcast(self, v, ndim):
+        return v.reshape((1, -1) + (1,) * (ndim - 2))
+
+    def output_shape(self, input_shape):
+        if len(input_shape) < 2 or input_shape[1] != self.mean.shape[0]:
+            raise CourseError(f"{self!r} expects {self.mean.shape[0]} features on axis 1, got shape {tuple(input_shape)}")
+        return tuple(input_shape)
+
+    def forward(self, x):
+        scale, shift = self.scale_shift()
+        return x * self._broadcast(scale.astype(x.dtype), x.ndim) + self._broadcast(shift.astype(x.dtype), x.ndim)
+
+    def backward(self, x, grad):
+        scale, _ = self.scale_shift()
+        return grad * self._broadcast(scale.astype(grad.dtype), grad.ndim)
+
+    def __repr__(self):
+        return f"BatchNorm({self.mean.shape[0]})"

@@ -1,0 +1,178 @@
+"""The network container: a forward pass that keeps activations, and backward passes over it.
+
+Every explanation method in :mod:`course.relevance` is one walk back through
+the activations of :meth:`Sequential.activations`; what differs is the step a
+method takes at each layer. :meth:`Sequential.backward` is that walk, with the
+step pluggable; :meth:`Sequential.gradient` is the walk with the plain
+vector-Jacobian product of each layer.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+from course.errors import CourseError
+from course.relevance.layers import BatchNorm, Layer, Linear
+
+__all__ = ["Sequential", "merge_batchnorm", "check_input", "target_indices", "output_relevance"]
+
+# step(index, layer, layer_input, layer_output, grad_at_output) -> grad_at_input
+BackwardStep = Callable[[int, Layer, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+def check_input(x, name: str = "x") -> np.ndarray:
+    """Return ``x`` as a float array (dtype kept if floating), refusing NaN/inf and empty batches."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fiub":
+        raise CourseError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+    if arr.dtype.kind != "f":
+        arr = arr.astype(np.float64)
+    if arr.ndim < 2 or arr.shape[0] == 0:
+        raise CourseError(f"{name} must be a batch of shape (batch, ...) with at least one sample, got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise CourseError(f"{name} contains NaN or inf (first at index {tuple(int(i) for i in bad)})")
+    return arr
+
+
+def target_indices(target, batch: int, n_classes: int) -> np.ndarray:
+    """Validate ``target`` (an int, or one int per sample) and return one class index per sample."""
+    t = np.asarray(target)
+    if t.dtype.kind not in "iu" and not (t.dtype.kind == "f" and np.all(np.mod(t, 1) == 0)):
+        raise CourseError(f"target must be an int or one int per sample, got {target!r}")
+    t = t.astype(np.int64)
+    if t.ndim == 0:
+        t = np.full(batch, int(t))
+    if t.shape != (batch,):
+        raise CourseError(f"target must be an int or {batch} ints (one per sample), got shape {t.shape}")
+    if np.any((t < 0) | (t >= n_classes)):
+        raise CourseError(f"target {t[(t < 0) | (t >= n_classes)][0]} is outside the {n_classes} classes 0..{n_classes - 1}")
+    return t
+
+
+def output_relevance(logits: np.ndarray, target) -> np.ndarray:
+    """The relevance put on the output: the target logit, one-hot(target) × logits (may be negative)."""
+    t = target_indices(target, logits.shape[0], logits.shape[1])
+    out = np.zeros_like(logits)
+    rows = np.arange(logits.shape[0])
+    out[rows, t] = logits[rows, t]
+    return out
+
+
+class Sequential:
+    """A feed-forward chain of layers.
+
+    >>> from course.relevance import Dense, ReLU
+    >>> net = Sequential([Dense(np.eye(2), np.zeros(2)), ReLU()])
+    >>> net(np.array([[1.0, -2.0]]))
+    array([[1., 0.]])
+    """
+
+    def __init__(self, layers: Sequence[Layer]):
+        layers = list(layers)
+        if not layers:
+            raise CourseError("Sequential needs at least one layer")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise CourseError(f"layer {i} is not a course.relevance layer: {layer!r}")
+        self.layers = layers
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __getitem__(self, i):
+        return self.layers[i]
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def __repr__(self):
+        inner = ",\n  ".join(repr(layer) for layer in self.layers)
+        return f"Sequential([\n  {inner}\n])"
+
+    @property
+    def linear_layers(self) -> list[int]:
+        """Indices of the parametrised layers (Dense, Conv2d) in forward order."""
+        return [i for i, layer in enumerate(self.layers) if isinstance(layer, Linear)]
+
+    @property
+    def dtype(self):
+        linear = [self.layers[i] for i in self.linear_layers]
+        return linear[0].dtype if linear else np.dtype(np.float64)
+
+    def check_shapes(self, input_shape) -> tuple[int, ...]:
+        """Propagate ``input_shape`` through every layer; a mismatch names the layer and both shapes."""
+        shape = tuple(input_shape)
+        for i, layer in enumerate(self.layers):
+            try:
+                shape = layer.output_shape(shape)
+            except CourseError as exc:
+                raise CourseError(f"layer {i} {exc}") from None
+        return shape
+
+    def _prepare(self, x):
+        x = check_input(x)
+        self.check_shapes(x.shape)
+        return x.astype(np.result_type(x.dtype, self.dtype), copy=False)
+
+    def forward(self, x) -> np.ndarray:
+        """The network's output for the batch ``x``."""
+        return self.activations(x)[-1]
+
+    __call__ = forward
+
+    def activations(self, x) -> list[np.ndarray]:
+        """``[x, a1, ..., aL]``: the input of every layer and, last, the network's output."""
+        acts = [self._prepare(x)]
+        for layer in self.layers:
+            acts.append(layer.forward(acts[-1]))
+        return acts
+
+    def backward(self, activations: list[np.ndarray], grad_output: np.ndarray, step: BackwardStep | None = None):
+        """Walk from the output back to the input, applying ``step`` at every layer (default: the gradient)."""
+        grad = grad_output
+        for i in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[i]
+            if step is None:
+                grad = layer.backward(activations[i], grad)
+            else:
+                grad = step(i, layer, activations[i], activations[i + 1], grad)
+        return grad
+
+    def gradient(self, x, target) -> np.ndarray:
+        """d logit_target / d x for every sample (the saliency of L1).
+
+        >>> from course.relevance import Dense
+        >>> Sequential([Dense([[2.0, 0.0], [0.0, 3.0]])]).gradient(np.ones((1, 2)), 1)
+        array([[0., 3.]])
+        """
+        acts = self.activations(x)
+        t = target_indices(target, acts[-1].shape[0], acts[-1].shape[1])
+        seed = np.zeros_like(acts[-1])
+        seed[np.arange(len(t)), t] = 1
+        return self.backward(acts, seed)
+
+
+def merge_batchnorm(model: Sequential) -> Sequential:
+    """Canonizer: fold every BatchNorm into the Dense/Conv2d right before it.
+
+    ``W' = W · s`` and ``b' = b · s + t`` per output unit, where ``y = x · s + t``
+    is the BatchNorm (as Zennit's ``SequentialMergeBatchNorm``). The model's
+    function is unchanged; the returned model has no BatchNorm.
+    """
+    layers: list[Layer] = []
+    for i, layer in enumerate(model.layers):
+        if not isinstance(layer, BatchNorm):
+            layers.append(layer)
+            continue
+        if not layers or not isinstance(layers[-1], Linear):
+            raise CourseError(f"layer {i} BatchNorm must directly follow a Dense or Conv2d layer to be merged")
+        prev = layers[-1]
+        scale, shift = layer.scale_shift()
+        if prev.weight.ndim == 2:  # Dense: outputs on axis 1
+            weight = prev.weight * scale[None, :]
+        else:  # Conv2d: outputs on axis 0
+            weight = prev.weight * scale[:, None, None, None]
+        layers[-1] = prev.with_params(weight.astype(prev.dtype), (prev.bias * scale + shift).astype(prev.dtype))
+    return Sequential(layers)
