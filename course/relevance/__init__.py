@@ -10,3 +10,6 @@ from course.relevance.layers import (  # noqa: F401
     AvgPool2d, BatchNorm, Conv2d, Dense, Flatten, Layer, Linear, MaxPool2d, ReLU,
 )
 from course.relevance.network import Sequential, merge_batchnorm  # noqa: F401
+from course.relevance.gradients import (  # noqa: F401
+    deconvnet, gradient, gradient_x_input, guided_backprop, integrated_gradients, smoothgrad,
+)

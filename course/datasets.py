@@ -1,0 +1,145 @@
+"""Data sets of the course: two toys with known ground truth and the real 8×8 digits.
+
+* :func:`two_class_2d` -- the 2-D two-class toy of L1 (blue = class 0, green = class 1)
+  whose curved boundary makes the local gradient a poor explanation;
+* :func:`signal_distractor` -- the linear signal + distractor toy of L17–L18
+  (Kindermans et al., ICLR 2018), returned with its true signal direction
+  ``a_s``, distractor direction ``a_d`` and the filter ``w`` that extracts ``y``;
+* :func:`digits` -- scikit-learn's bundled 8×8 digits (no network access), scaled
+  to [0, 1], with a fixed stratified train/test split.
+
+Everything is seeded: the same call returns the same arrays.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from course.errors import CourseError
+
+__all__ = ["two_class_2d", "SignalDistractor", "signal_distractor", "digits", "DIGITS_SPLIT_SEED"]
+
+#: seed of the fixed digits train/test split (a quarter of each class goes to the test set)
+DIGITS_SPLIT_SEED = 0
+
+
+def _check_count(n, name="n"):
+    if not isinstance(n, (int, np.integer)) or n < 2:
+        raise CourseError(f"{name} must be an integer ≥ 2, got {n!r}")
+    return int(n)
+
+
+def two_class_2d(n: int = 200, noise: float = 0.12, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The 2-D two-class toy of L1: two interleaved half moons.
+
+    Class 0 ("blue", negative evidence) lies on the upper arc, class 1 ("green")
+    on the lower arc shifted right, so that the decision boundary is curved and
+    the gradient at a point can point away from the nearest points of the
+    other class (L1). Returns ``X`` of shape (n, 2) and labels ``y`` in {0, 1}.
+
+    >>> X, y = two_class_2d(10)
+    >>> X.shape, sorted(set(y.tolist()))
+    ((10, 2), [0, 1])
+    """
+    n = _check_count(n)
+    if noise < 0:
+        raise CourseError(f"noise must be ≥ 0, got {noise}")
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    angle = rng.uniform(0.0, np.pi, size=n)
+    upper = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    lower = np.stack([1.0 - np.cos(angle), 0.5 - np.sin(angle)], axis=1)
+    X = np.where(y[:, None] == 0, upper, lower) + rng.normal(scale=noise, size=(n, 2))
+    return X, y
+
+
+@dataclass(frozen=True)
+class SignalDistractor:
+    """Samples ``x = y a_s + eps a_d`` (L18) with the ground truth that generated them.
+
+    ``s = y a_s`` is the signal, ``d = eps a_d`` the distractor and ``w`` the
+    filter with ``wᵀa_s = 1`` and ``wᵀa_d = 0``, so that ``wᵀx = y`` exactly.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    eps: np.ndarray
+    a_s: np.ndarray
+    a_d: np.ndarray
+    w: np.ndarray
+
+    @property
+    def signal(self) -> np.ndarray:
+        return self.y[:, None] * self.a_s
+
+    @property
+    def distractor(self) -> np.ndarray:
+        return self.eps[:, None] * self.a_d
+
+
+def signal_distractor(
+    n: int = 1000, a_s=(1.0, 0.0), a_d=(1.0, 1.0), sigma_y: float = 1.0, sigma_eps: float = 1.0,
+    y_mean: float = 0.0, seed: int = 0,
+) -> SignalDistractor:
+    """The linear toy of L17–L18: ``x = y a_s + eps a_d`` with independent Gaussian y and eps.
+
+    The defaults are the paper's 2-D example (a_s = (1, 0), a_d = (1, 1)), whose
+    filter is ``w = (1, -1)``: it is not aligned with the signal, its job is to
+    cancel the distractor. ``w`` is the unique vector in span(a_s, a_d) with
+    ``wᵀa_s = 1`` and ``wᵀa_d = 0``.
+
+    >>> toy = signal_distractor(5)
+    >>> toy.w
+    array([ 1., -1.])
+    >>> np.allclose(toy.x @ toy.w, toy.y)
+    True
+    """
+    n = _check_count(n)
+    a_s, a_d = np.asarray(a_s, dtype=np.float64), np.asarray(a_d, dtype=np.float64)
+    if a_s.ndim != 1 or a_s.shape != a_d.shape:
+        raise CourseError(f"a_s and a_d must be vectors of the same length, got {a_s.shape} and {a_d.shape}")
+    basis = np.stack([a_s, a_d])  # 2 × d
+    gram = basis @ basis.T
+    if abs(np.linalg.det(gram)) < 1e-12 * max(1.0, np.abs(gram).max()) ** 2:
+        raise CourseError("a_s and a_d must not be parallel: no filter can then separate signal from distractor")
+    if sigma_y <= 0 or sigma_eps < 0:
+        raise CourseError(f"need sigma_y > 0 and sigma_eps ≥ 0, got {sigma_y}, {sigma_eps}")
+    # w = basisᵀ c with basis w = (1, 0): the minimum-norm filter.
+    w = basis.T @ np.linalg.solve(gram, np.array([1.0, 0.0]))
+    rng = np.random.default_rng(seed)
+    y = y_mean + sigma_y * rng.standard_normal(n)
+    eps = sigma_eps * rng.standard_normal(n)
+    x = y[:, None] * a_s + eps[:, None] * a_d
+    return SignalDistractor(x=x, y=y, eps=eps, a_s=a_s, a_d=a_d, w=w)
+
+
+def digits(split: str = "train", layout: str = "flat") -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 8×8 digits (1797 images, bundled, no download) scaled to [0, 1].
+
+    The split is fixed (stratified, a quarter of each class in ``"test"``,
+    seed :data:`DIGITS_SPLIT_SEED`). ``layout="flat"`` gives ``X`` of shape
+    (N, 64); ``layout="image"`` gives (N, 1, 8, 8) for convolutional nets.
+    ``split="all"`` returns all 1797 samples in the original order.
+
+    >>> X, y = digits("test", layout="image")
+    >>> X.shape, float(X.min()), float(X.max())
+    ((450, 1, 8, 8), 0.0, 1.0)
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    if split not in ("train", "test", "all"):
+        raise CourseError(f"split must be 'train', 'test' or 'all', got {split!r}")
+    if layout not in ("flat", "image"):
+        raise CourseError(f"layout must be 'flat' or 'image', got {layout!r}")
+    data = load_digits()
+    X, y = data.data.astype(np.float64) / 16.0, data.target.astype(np.int64)
+    if split != "all":
+        X_tr, X_te, y_tr, y_te = train_test_split(
+            X, y, test_size=0.25, stratify=y, random_state=DIGITS_SPLIT_SEED
+        )
+        X, y = (X_tr, y_tr) if split == "train" else (X_te, y_te)
+    if layout == "image":
+        X = X.reshape(-1, 1, 8, 8)
+    return np.ascontiguousarray(X), y
