@@ -14,7 +14,7 @@ import sys
 from course.errors import CourseError
 
 SUBCOMMANDS: dict[str, str] = {
-    # "report": "autograder.report:add_parser",
+    "report": "autograder.report:add_parser",
 }
 
 

@@ -1,0 +1,260 @@
+"""Item analysis of a quiz and the "common mistakes" section of the report (SEED_NOTES T3).
+
+Per question, as Moodle's quiz statistics report defines them
+(docs.moodle.org/dev/Quiz_statistics_calculations, "Question statistics"):
+
+- facility index F = 100 · mean(x_p) / max_p — the average score on the item in percent;
+- SD = 100 · sd(x_p) / max_p (sample SD, n − 1);
+- discrimination index D = 100 · r(x_p, X_p), the correlation of the item score
+  with the score on the rest of the test X_p = total − x_p;
+- discriminative efficiency DE = 100 · C(x_p, X_p) / C_max, where C_max is the
+  covariance obtained when both columns are sorted in the same order (the
+  largest the covariance could be with these score distributions);
+- a question is *dubious* when DE < 15 % (the threshold of Moodle's report).
+
+Question texts come from the quiz bank through a small protocol: a mapping
+``question_id -> object or dict`` with ``text_ru``, ``text_en``, ``options``
+(ordered mapping letter → option text), ``correct`` (list of letters) and
+``explanation``. Without a bank only ids and numbers are shown.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from .sources import Attempts, Responses
+from .stats import share_percent
+
+__all__ = [
+    "ItemStats", "item_statistics", "response_analysis", "facility_from_responses", "common_mistakes",
+    "format_mistake", "question_info", "LETTERS",
+]
+
+LETTERS = "АБВГДЕЖЗИК"
+DUBIOUS_EFFICIENCY = 15.0
+_TF_WORDS = {"true": "верно", "false": "неверно"}
+
+
+@dataclass(frozen=True)
+class ItemStats:
+    """Moodle's statistics of one question over the chosen attempts (percentages; NaN when undefined)."""
+
+    question: str
+    n: int
+    max_score: float
+    facility: float
+    sd: float
+    discrimination_index: float
+    discriminative_efficiency: float
+    dubious: bool
+
+    def to_dict(self) -> dict:
+        return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in asdict(self).items()}
+
+
+def _corr_and_efficiency(x: np.ndarray, rest: np.ndarray) -> tuple[float, float]:
+    dx, dr = x - x.mean(), rest - rest.mean()
+    cov = float((dx * dr).sum())
+    denom = float(np.sqrt((dx ** 2).sum() * (dr ** 2).sum()))
+    corr = 100.0 * cov / denom if denom > 0 else float("nan")
+    xs, rs = np.sort(x), np.sort(rest)
+    cov_max = float(((xs - xs.mean()) * (rs - rs.mean())).sum())
+    eff = 100.0 * cov / cov_max if cov_max > 0 else float("nan")
+    return corr, eff
+
+
+def item_statistics(attempts: Attempts) -> list[ItemStats]:
+    """Facility, SD, discrimination index, discriminative efficiency and the dubious flag per question.
+
+    Uses every row of ``attempts`` (select them first with
+    :func:`autograder.stats.select_attempts`); rows where a question has no
+    score are left out for that question. The rest of the test is the
+    attempt's total score minus the item's score.
+
+    Examples
+    --------
+    >>> from autograder.sources import Attempts
+    >>> a = Attempts.from_rows(["a", "b", "c", "d"], [None] * 4, [2, 1, 1, 0], 2,
+    ...                        questions=["q1", "q2"], item_scores=[[1, 1], [1, 0], [0, 1], [0, 0]], item_max=[1, 1])
+    >>> [s.facility for s in item_statistics(a)]
+    [50.0, 50.0]
+    """
+    out = []
+    for j, q in enumerate(attempts.questions):
+        col = attempts.item_scores[:, j]
+        ok = ~np.isnan(col)
+        x, total = col[ok], attempts.score[ok]
+        m = float(attempts.item_max[j])
+        n = int(ok.sum())
+        nan = float("nan")
+        if n == 0 or m <= 0:
+            out.append(ItemStats(q, n, m, nan, nan, nan, nan, False))
+            continue
+        facility = 100.0 * float(x.mean()) / m
+        sd = 100.0 * float(x.std(ddof=1)) / m if n > 1 else nan
+        di, de = _corr_and_efficiency(x, total - x) if n > 1 else (nan, nan)
+        out.append(ItemStats(q, n, m, facility, sd, di, de, bool(np.isfinite(de) and de < DUBIOUS_EFFICIENCY)))
+    return out
+
+
+# ----------------------------------------------------------------- the quiz bank protocol
+
+def _field(obj: Any, name: str, default=None):
+    if obj is None:
+        return default
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def question_info(bank: Mapping | None, qid: str) -> dict:
+    """Text, options (list of (letter, text)), correct letters and explanation of a question; {} if unknown."""
+    if bank is None or qid not in bank:
+        return {}
+    q = bank[qid]
+    options = _field(q, "options") or {}
+    if isinstance(options, Mapping):
+        pairs = [(str(k), str(v)) for k, v in options.items()]
+    else:
+        pairs = [(str(o[0]), str(o[1])) if isinstance(o, (tuple, list)) else (LETTERS[i], str(o))
+                 for i, o in enumerate(options)]
+    correct = _field(q, "correct") or []
+    if isinstance(correct, (str, bool)):
+        correct = [correct]
+    correct = [("true" if c else "false") if isinstance(c, bool) else str(c) for c in correct]
+    return {"text_ru": _field(q, "text_ru") or "", "text_en": _field(q, "text_en") or "", "options": pairs,
+            "correct": correct, "explanation": _field(q, "explanation") or ""}
+
+
+def _norm_letters(letters) -> frozenset:
+    from .sources import normalise_choice
+    return normalise_choice(list(letters))
+
+
+# ----------------------------------------------------------------- responses
+
+def response_analysis(responses: Responses | None, bank: Mapping | None = None) -> dict[str, dict]:
+    """How often each option was chosen, per question.
+
+    Returns ``{question: {"responses": n, "options": [{"option", "count", "percent", "correct"}],
+    "patterns": [{"answer", "count", "percent"}]}}``; an option's count is the number of answers that
+    include it, its percent is of all answers to the question (whole percent, half up).
+    """
+    if responses is None or len(responses) == 0:
+        return {}
+    out: dict[str, dict] = {}
+    questions = responses.question
+    for q in sorted(set(questions.tolist())):
+        idx = np.flatnonzero(questions == q)
+        choices = [responses.choice[i] for i in idx]
+        n = len(choices)
+        info = question_info(bank, q)
+        correct = _norm_letters(info.get("correct", []))
+        letters = Counter(letter for c in choices for letter in c)
+        order = [k for k, _ in info.get("options", [])]
+        order = [str(next(iter(_norm_letters([k])), k)) for k in order]
+        order += sorted(k for k in letters if k not in order)
+        if not info.get("options"):
+            order = sorted(letters)
+        patterns = Counter(", ".join(sorted(c)) if c else "(no answer)" for c in choices)
+        out[q] = {
+            "responses": n,
+            "options": [{"option": k, "count": letters.get(k, 0), "percent": share_percent(letters.get(k, 0), n),
+                         "correct": k in correct} for k in order],
+            "patterns": [{"answer": a, "count": c, "percent": share_percent(c, n)}
+                         for a, c in patterns.most_common()],
+        }
+    return out
+
+
+def facility_from_responses(responses: Responses | None, bank: Mapping | None) -> dict[str, float]:
+    """Percent of answers that are exactly the bank's correct set, per question (for sources without item scores)."""
+    if responses is None or bank is None:
+        return {}
+    out = {}
+    for q in sorted(set(responses.question.tolist())):
+        correct = _norm_letters(question_info(bank, q).get("correct", []))
+        if not correct:
+            continue
+        idx = np.flatnonzero(responses.question == q)
+        out[q] = 100.0 * sum(responses.choice[i] == correct for i in idx) / len(idx)
+    return out
+
+
+# ----------------------------------------------------------------- common mistakes (T3)
+
+def common_mistakes(items: list[ItemStats], responses: Responses | None = None, bank: Mapping | None = None, *,
+                    threshold: float = 50.0, limit: int | None = 5) -> list[dict]:
+    """The questions with the lowest facility (below ``threshold`` percent), worst first.
+
+    Facility comes from the item scores, or from the responses and the bank's
+    correct answers when the source has no per-question scores. Each entry
+    holds the question's texts and options (when the bank has them), the
+    correct letters, the wrong options chosen most often with their shares and
+    the bank's explanation.
+    """
+    facility = {s.question: s.facility for s in items if np.isfinite(s.facility)}
+    for q, f in facility_from_responses(responses, bank).items():
+        facility.setdefault(q, f)
+    analysis = response_analysis(responses, bank)
+    worst = sorted((f, q) for q, f in facility.items() if f < threshold)
+    if limit is not None:
+        worst = worst[:limit]
+    out = []
+    for f, q in worst:
+        info = question_info(bank, q)
+        resp = analysis.get(q, {})
+        wrong = [o for o in resp.get("options", []) if not o["correct"] and o["count"] > 0]
+        wrong.sort(key=lambda o: -o["count"])
+        out.append({
+            "question": q, "facility": f, "responses": resp.get("responses", 0),
+            "text_ru": info.get("text_ru", ""), "text_en": info.get("text_en", ""),
+            "options": [{"letter": k, "text": t} for k, t in info.get("options", [])],
+            "correct": info.get("correct", []),
+            "wrong_choices": [{"option": o["option"], "count": o["count"], "percent": o["percent"]} for o in wrong],
+            "explanation": info.get("explanation", ""),
+        })
+    return out
+
+
+def _letters_line(letters) -> str:
+    return ", ".join(_TF_WORDS.get(str(c).lower(), str(c)) for c in letters)
+
+
+def format_mistake(m: dict, number: int) -> list[str]:
+    """A common-mistake block in the course's layout (Markdown lines).
+
+    >>> print("\\n".join(format_mistake({"question": "q2", "facility": 31.0, "text_ru": "Выберите",
+    ...     "text_en": "", "options": [{"letter": "А", "text": "{B}"}, {"letter": "Б", "text": "{A, C}"}],
+    ...     "correct": ["А"], "wrong_choices": [{"option": "Б", "count": 9, "percent": 45}],
+    ...     "explanation": "", "responses": 20}, 1)))
+    1. **q2** — facility 31.00 %
+    <BLANKLINE>
+       «Выберите»
+    <BLANKLINE>
+       А) {B}  Б) {A, C}
+    <BLANKLINE>
+       Правильные ответы: А
+    <BLANKLINE>
+       Most chosen wrong options: Б — 9 of 20 (45%)
+    """
+    lines = [f"{number}. **{m['question']}** — facility {m['facility']:.2f} %"]
+    pad = "   "
+    if m.get("text_ru"):
+        lines += ["", f"{pad}«{m['text_ru']}»"]
+    if m.get("text_en"):
+        lines += ["", f"{pad}*{m['text_en']}*"]
+    if m.get("options"):
+        lines += ["", pad + "  ".join(f"{o['letter']}) {o['text']}" for o in m["options"])]
+    if m.get("correct"):
+        lines += ["", f"{pad}Правильные ответы: {_letters_line(m['correct'])}"]
+    if m.get("wrong_choices"):
+        shown = ", ".join(f"{_letters_line([o['option']])} — {o['count']} of {m['responses']} ({o['percent']}%)"
+                          for o in m["wrong_choices"][:3])
+        lines += ["", f"{pad}Most chosen wrong options: {shown}"]
+    if m.get("explanation"):
+        lines += ["", f"{pad}Пояснение: {m['explanation']}"]
+    return lines
