@@ -13,3 +13,4 @@ from course.relevance.network import Sequential, merge_batchnorm  # noqa: F401
 from course.relevance.gradients import (  # noqa: F401
     deconvnet, gradient, gradient_x_input, guided_backprop, integrated_gradients, smoothgrad,
 )
+from course.relevance.taylor import deep_taylor, dtd_layer, root_point, search_direction, taylor_terms  # noqa: F401

@@ -1,0 +1,209 @@
+"""Deep Taylor Decomposition (L11–L14; Montavon et al., Pattern Recognition 65, 2017).
+
+DTD models the relevance of a ReLU neuron as ``R_j = c_j · max(0, Σ_i a_i w_ij + b_j)``
+(L13) and explains it by a first-order Taylor expansion at a *root point*
+``ã`` where the neuron is off. Searching the root on the line ``ã = a − t v``
+has the closed form ``t = (wᵀa + b) / (wᵀv)``, and the Taylor terms are
+
+    R_{i←j} = c_j w_ij (a_i − ã_i) = v_ij w_ij / Σ_i v_ij w_ij · R_j        (L14)
+
+so the search direction ``v`` *is* the propagation rule:
+
+============  ======================================  ======================
+direction     v_i                                     rule it reproduces
+============  ======================================  ======================
+"nearest"     w_i                                     w² (WSquare)
+"origin"      a_i                                     LRP-0 without bias
+"zplus"       a_i · 1[w_i > 0]                        z⁺ (= LRP-α1β0)
+"zbox"        a_i − l_i if w_i > 0 else a_i − h_i     z^B (ZBox(l, h))
+============  ======================================  ======================
+
+Only "zplus" (for a ≥ 0) and "zbox" (for a in [l, h]) keep the root in the
+input domain when the bias is ≤ 0, which is why DTD uses z⁺ in the hidden
+layers and z^B (pixels in a box) or w² (inputs in ℝ^d) at the input.
+
+:func:`root_point` and :func:`taylor_terms` work on one neuron (vectors ``a`` and
+``w``, scalar ``b``); :func:`dtd_layer` applies the closed form to a whole
+Dense layer; :func:`deep_taylor` explains a network with the LRP engine.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from course.errors import CourseError
+
+__all__ = ["DIRECTIONS", "search_direction", "root_point", "TaylorTerms", "taylor_terms", "dtd_layer", "deep_taylor"]
+
+DIRECTIONS = ("nearest", "origin", "zplus", "zbox")
+
+
+def _vector(value, name: str) -> np.ndarray:
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim != 1 or arr.size == 0:
+        raise CourseError(f"{name} must be a non-empty 1-D vector, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise CourseError(f"{name} contains NaN or inf")
+    return arr
+
+
+def _neuron(a, w, b):
+    a, w = _vector(a, "a"), _vector(w, "w")
+    if a.shape != w.shape:
+        raise CourseError(f"a and w must have the same length, got {a.shape[0]} and {w.shape[0]}")
+    b = float(b)
+    if not np.isfinite(b):
+        raise CourseError("b must be finite")
+    return a, w, b
+
+
+def _box(bound, like: np.ndarray, name: str) -> np.ndarray:
+    if bound is None:
+        raise CourseError(f'direction "zbox" needs the input bounds low and high ({name} is missing)')
+    arr = np.asarray(bound, dtype=np.float64)
+    try:
+        return np.broadcast_to(arr, like.shape)
+    except ValueError:
+        raise CourseError(f"{name} of shape {arr.shape} does not fit an input of shape {like.shape}") from None
+
+
+def search_direction(a, w, direction: str = "nearest", low=None, high=None) -> np.ndarray:
+    """The search direction ``v`` of L14 for one neuron (or per column of a weight matrix).
+
+    ``w`` may be a vector like ``a`` or a matrix (len(a), k) with one neuron per
+    column; the result has the shape of ``w``.
+
+    >>> search_direction([2.0, 3.0], [1.0, -1.0], "zplus")
+    array([2., 0.])
+    """
+    a, w = np.asarray(a, dtype=np.float64), np.asarray(w, dtype=np.float64)
+    col = a if w.ndim == 1 else a[:, None]
+    if direction == "nearest":
+        return w.copy()
+    if direction == "origin":
+        return np.broadcast_to(col, w.shape).copy()
+    if direction == "zplus":
+        return col * (w > 0)
+    if direction == "zbox":
+        lo, hi = _box(low, a, "low"), _box(high, a, "high")
+        if np.any(lo > a) or np.any(a > hi):
+            raise CourseError("zbox needs low ≤ a ≤ high for every input; the input is outside the box")
+        lo, hi = (lo, hi) if w.ndim == 1 else (lo[:, None], hi[:, None])
+        return np.where(w > 0, col - lo, col - hi)
+    raise CourseError(f"unknown direction {direction!r}; choose one of {', '.join(DIRECTIONS)}")
+
+
+def root_point(a, w, b=0.0, direction: str = "nearest", low=None, high=None) -> np.ndarray:
+    """The root ``ã = a − t v`` of the neuron ``max(0, wᵀa + b)`` along the direction ``v`` (L14).
+
+    ``t = (wᵀa + b) / (wᵀv)`` in closed form. A neuron that is already off
+    (wᵀa + b ≤ 0) is its own root: ``a`` is returned.
+
+    Raises
+    ------
+    CourseError
+        If ``wᵀv = 0``: the line never meets the neuron's hyperplane.
+
+    Examples
+    --------
+    >>> root_point([1.0, 1.0], [1.0, 2.0], b=0.0, direction="nearest")  # projection on wᵀx = 0
+    array([ 0.4, -0.2])
+    >>> root_point([1.0, 1.0], [1.0, 2.0], b=0.0, direction="origin")
+    array([0., 0.])
+    """
+    a, w, b = _neuron(a, w, b)
+    z = w @ a + b
+    if z <= 0:
+        return a.copy()
+    v = search_direction(a, w, direction, low, high)
+    denom = w @ v
+    if denom == 0:
+        raise CourseError(f"no root along direction {direction!r}: wᵀv = 0 (the line is parallel to the boundary)")
+    return a - (z / denom) * v
+
+
+@dataclass(frozen=True)
+class TaylorTerms:
+    """First-order Taylor expansion of ``f(a) = max(0, wᵀa + b)`` at a point ``root``.
+
+    ``value = value_at_root + terms.sum() + residual``; at a true root
+    ``value_at_root = 0``, and for a ReLU neuron whose segment from the root to
+    ``a`` stays on the active side the residual is 0 (the function is linear there).
+    """
+
+    terms: np.ndarray
+    value: float
+    value_at_root: float
+    residual: float
+
+
+def taylor_terms(a, w, b, root) -> TaylorTerms:
+    """First-order Taylor terms ``w_i (a_i − ã_i)`` of one ReLU neuron at ``root``, and the residual (L13).
+
+    The gradient at the root is taken from the active side (it is ``w``), as DTD
+    does: the root sits on the kink of the ReLU.
+
+    >>> t = taylor_terms([1.0, 1.0], [1.0, 2.0], 0.0, [0.0, 0.0])
+    >>> t.terms, t.value, t.residual
+    (array([1., 2.]), 3.0, 0.0)
+    """
+    a, w, b = _neuron(a, w, b)
+    root = _vector(root, "root")
+    if root.shape != a.shape:
+        raise CourseError(f"root must have the length of a ({a.shape[0]}), got {root.shape[0]}")
+    value, at_root = max(0.0, float(w @ a + b)), max(0.0, float(w @ root + b))
+    terms = w * (a - root)
+    return TaylorTerms(terms=terms, value=value, value_at_root=at_root, residual=value - at_root - float(terms.sum()))
+
+
+def dtd_layer(a, weight, bias, relevance, direction: str = "zplus", low=None, high=None) -> np.ndarray:
+    """Input relevance of a Dense layer by DTD: ``R_i = Σ_j v_ij w_ij / Σ_i v_ij w_ij · R_j`` (L14).
+
+    ``a`` (d,), ``weight`` (d, k), ``bias`` (k,), ``relevance`` (k,). The
+    derivation models ``R_j = c_j max(0, z_j)``: inactive neurons are expected
+    to carry no relevance (true under z⁺ from the layer above). The bias only
+    moves the root, so it does not appear in the result. A neuron with
+    ``Σ_i v_ij w_ij = 0`` has no root along ``v``; its relevance is dropped.
+
+    >>> dtd_layer([1.0, 2.0], [[1.0], [1.0]], [0.0], [3.0], "origin")
+    array([1., 2.])
+    """
+    a = _vector(a, "a")
+    weight = np.asarray(weight, dtype=np.float64)
+    relevance = _vector(relevance, "relevance")
+    if weight.ndim != 2 or weight.shape != (a.shape[0], relevance.shape[0]):
+        raise CourseError(f"weight must have shape ({a.shape[0]}, {relevance.shape[0]}), got {weight.shape}")
+    if np.shape(bias) not in ((), relevance.shape):  # the bias moves the root, it does not split relevance
+        raise CourseError(f"bias must be a scalar or have shape {relevance.shape}, got {np.shape(bias)}")
+    vw = search_direction(a, weight, direction, low, high) * weight
+    denom = vw.sum(axis=0)
+    share = np.divide(relevance, denom, out=np.zeros_like(relevance), where=denom != 0)
+    return vw @ share
+
+
+def deep_taylor(model, x, target, input_rule: str = "zbox", low=0.0, high=1.0):
+    """Deep Taylor explanation of a ReLU network: z^B (or w²) at the input layer, z⁺ above (L12–L14).
+
+    Implemented with the LRP engine and one rule per Dense/Conv2d layer:
+    ``ZBox(low, high)`` (pixels in a box) or ``WSquare()`` (inputs in ℝ^d) for
+    the first, ``ZPlus()`` for all others.
+
+    >>> from course.relevance import Sequential, Dense, ReLU
+    >>> net = Sequential([Dense([[1.0], [1.0]]), ReLU(), Dense([[2.0]])])
+    >>> deep_taylor(net, np.array([[0.25, 0.75]]), 0)
+    array([[0.5, 1.5]])
+    """
+    from course.relevance import rules
+    from course.relevance.lrp import lrp
+
+    if input_rule == "zbox":
+        first = rules.ZBox(low, high)
+    elif input_rule == "wsquare":
+        first = rules.WSquare()
+    else:
+        raise CourseError(f"input_rule must be 'zbox' or 'wsquare', got {input_rule!r}")
+    n_linear = len(model.linear_layers)
+    if n_linear == 0:
+        raise CourseError("deep_taylor needs a model with at least one Dense or Conv2d layer")
+    return lrp(model, x, [first] + [rules.ZPlus() for _ in range(n_linear - 1)], target)
