@@ -1,0 +1,295 @@
+"""The question bank: load a TOML file, validate it, and hand out typed questions.
+
+File format (``bank_quiz7.toml`` next to this module is the course's bank)::
+
+    [meta]
+    id = "quiz7"
+    title_ru = "..."            # optional
+    title_en = "..."
+
+    [[question]]
+    id = "t3_backdoor_smallest"  # ASCII, unique: also the nbgrader grade id
+    kind = "single"              # truefalse | single | multiple | numeric
+    topics = ["T3", "L7"]        # items of the course material it covers
+    text_ru = "..."
+    text_en = "..."
+    points = 1
+    partial = "all_or_nothing"   # or "proportional" (multiple only)
+    correct = ["А"]              # letters (single/multiple), true/false, or a number
+    tolerance = 0.01             # numeric only: absolute tolerance
+    mistake_ru = "..."           # the usual mistake, shown after a wrong answer
+    mistake_en = "..."
+    dag = "dag { ... }"          # optional: the DAG of a backdoor question (DAGitty)
+    exposure = "X"               # with dag
+    outcome = "Y"
+      [[question.options]]
+      letter = "А"               # Cyrillic А Б В Г Д Е Ж, in this order
+      ru = "{B}"
+      en = "{B}"
+      nodes = ["B"]              # optional: the vertex set an option stands for
+
+Partial-credit policies
+-----------------------
+``all_or_nothing``
+    Full points for exactly the correct answer, nothing otherwise.
+``proportional`` (multiple choice)
+    Each chosen correct option earns 1/|C| of the points, each chosen wrong
+    option costs 1/|C|, floored at zero (|C| = number of correct options). This
+    is Moodle's usual weighting, so the export keeps the same scores.
+
+Every problem is reported as a :class:`~course.errors.CourseError` that names
+the question and the field.
+
+>>> bank = load_bank()
+>>> bank["t3_mdl"].correct
+False
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Iterator, Union
+
+from course.errors import CourseError
+from course.quiz.normalize import LETTERS, LOOKALIKES
+
+__all__ = ["KINDS", "POLICIES", "Option", "Question", "Bank", "load_bank", "parse_bank", "default_bank_path"]
+
+KINDS = ("truefalse", "single", "multiple", "numeric")
+POLICIES = ("all_or_nothing", "proportional")
+
+Answer = Union[bool, float, frozenset]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One lettered option of a choice question."""
+
+    letter: str
+    ru: str
+    en: str
+    nodes: frozenset[str] | None = None
+
+    def text(self, lang: str = "ru") -> str:
+        return self.ru if lang == "ru" else self.en
+
+
+@dataclass(frozen=True)
+class Question:
+    """One validated question; ``correct`` is a bool, a float or a frozenset of letters."""
+
+    id: str
+    kind: str
+    text_ru: str
+    text_en: str
+    correct: Answer
+    points: float = 1.0
+    options: tuple[Option, ...] = ()
+    partial: str = "all_or_nothing"
+    tolerance: float = 0.0
+    mistake_ru: str = ""
+    mistake_en: str = ""
+    topics: tuple[str, ...] = ()
+    dag: str | None = None
+    exposure: str | None = None
+    outcome: str | None = None
+
+    @property
+    def letters(self) -> str:
+        """The option letters in order, e.g. "АБВГ"."""
+        return "".join(o.letter for o in self.options)
+
+    def option(self, letter: str) -> Option:
+        for o in self.options:
+            if o.letter == letter:
+                return o
+        raise CourseError(f"question {self.id!r} has no option {letter!r}")
+
+    def text(self, lang: str = "ru") -> str:
+        return self.text_ru if lang == "ru" else self.text_en
+
+    def mistake(self, lang: str = "ru") -> str:
+        return self.mistake_ru if lang == "ru" else self.mistake_en
+
+
+@dataclass(frozen=True)
+class Bank:
+    """An ordered, validated collection of questions, indexed by id."""
+
+    id: str
+    questions: tuple[Question, ...]
+    title_ru: str = ""
+    title_en: str = ""
+    _by_id: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self):
+        self._by_id.update({q.id: q for q in self.questions})
+
+    def __getitem__(self, qid: str) -> Question:
+        try:
+            return self._by_id[qid]
+        except KeyError:
+            raise CourseError(f"bank {self.id!r} has no question {qid!r}") from None
+
+    def __iter__(self) -> Iterator[Question]:
+        return iter(self.questions)
+
+    def __len__(self) -> int:
+        return len(self.questions)
+
+    @property
+    def total_points(self) -> float:
+        return float(sum(q.points for q in self.questions))
+
+
+def default_bank_path() -> Path:
+    """Path of the course's bank, ``course/quiz/bank_quiz7.toml``."""
+    return Path(str(resources.files("course.quiz").joinpath("bank_quiz7.toml")))
+
+
+def load_bank(path: str | Path | None = None) -> Bank:
+    """Load and validate a bank from a TOML file (default: the course's quiz 7 bank).
+
+    Raises
+    ------
+    CourseError
+        A missing file, TOML syntax error, or any validation problem (see
+        :func:`parse_bank`).
+    """
+    path = Path(path) if path is not None else default_bank_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CourseError(f"question bank not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CourseError(f"question bank {path} is not valid TOML: {exc}") from None
+    return parse_bank(data, source=str(path))
+
+
+def parse_bank(data: dict, source: str = "<bank>") -> Bank:
+    """Validate a bank given as a dict (the parsed TOML) and build a :class:`Bank`.
+
+    Checks: known kind and policy, unique ASCII ids, texts in both languages,
+    options lettered А, Б, В, ... in order with both texts, at least one correct
+    answer and every correct letter an option, positive points, a finite
+    non-negative tolerance for numeric questions.
+
+    >>> parse_bank({"question": [{"id": "q", "kind": "truefalse", "text_ru": "т",
+    ...                           "text_en": "t", "correct": True}]}).total_points
+    1.0
+    """
+    meta = data.get("meta", {})
+    raw = data.get("question")
+    if not isinstance(raw, list) or not raw:
+        raise CourseError(f"{source}: no [[question]] entries")
+    seen: set[str] = set()
+    questions = []
+    for i, entry in enumerate(raw):
+        q = _parse_question(entry, f"{source}: question #{i + 1}")
+        if q.id in seen:
+            raise CourseError(f"{source}: duplicate question id {q.id!r}")
+        seen.add(q.id)
+        questions.append(q)
+    return Bank(id=str(meta.get("id", Path(source).stem)), questions=tuple(questions),
+                title_ru=str(meta.get("title_ru", "")), title_en=str(meta.get("title_en", "")))
+
+
+_KNOWN_FIELDS = {"id", "kind", "topics", "text_ru", "text_en", "points", "partial", "correct", "tolerance",
+                 "mistake_ru", "mistake_en", "dag", "exposure", "outcome", "options"}
+
+
+def _parse_question(entry: dict, where: str) -> Question:
+    qid = entry.get("id")
+    if not isinstance(qid, str) or not qid:
+        raise CourseError(f"{where}: missing 'id'")
+    if not (qid.isascii() and qid.replace("_", "").isalnum() and qid[0].isalpha()):
+        raise CourseError(f"question {qid!r}: id must be ASCII letters, digits and '_' (it is the grade id)")
+    where = f"question {qid!r}"
+    unknown = set(entry) - _KNOWN_FIELDS
+    if unknown:
+        raise CourseError(f"{where}: unknown field(s) {sorted(unknown)}")
+    kind = entry.get("kind")
+    if kind not in KINDS:
+        raise CourseError(f"{where}: unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+    for key in ("text_ru", "text_en"):
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            raise CourseError(f"{where}: missing {key!r}")
+    points = entry.get("points", 1)
+    if isinstance(points, bool) or not isinstance(points, (int, float)) or not points > 0:
+        raise CourseError(f"{where}: points must be a positive number, got {points!r}")
+    partial = entry.get("partial", "all_or_nothing")
+    if partial not in POLICIES:
+        raise CourseError(f"{where}: unknown partial-credit policy {partial!r}; use one of {', '.join(POLICIES)}")
+    if partial == "proportional" and kind != "multiple":
+        raise CourseError(f"{where}: partial = 'proportional' only applies to multiple-choice questions")
+    if "correct" not in entry:
+        raise CourseError(f"{where}: no correct answer ('correct' is missing)")
+    options = _parse_options(entry.get("options", []), kind, where)
+    correct, tolerance = _parse_correct(entry, kind, options, where)
+    if entry.get("dag") is not None and not (entry.get("exposure") and entry.get("outcome")):
+        raise CourseError(f"{where}: a question with a 'dag' needs 'exposure' and 'outcome'")
+    return Question(
+        id=qid, kind=kind, text_ru=entry["text_ru"].strip(), text_en=entry["text_en"].strip(),
+        correct=correct, points=float(points), options=options, partial=partial, tolerance=tolerance,
+        mistake_ru=str(entry.get("mistake_ru", "")).strip(), mistake_en=str(entry.get("mistake_en", "")).strip(),
+        topics=tuple(entry.get("topics", ())), dag=entry.get("dag"),
+        exposure=entry.get("exposure"), outcome=entry.get("outcome"),
+    )
+
+
+def _parse_options(raw: list, kind: str, where: str) -> tuple[Option, ...]:
+    if kind in ("truefalse", "numeric"):
+        if raw:
+            raise CourseError(f"{where}: a {kind} question has no options")
+        return ()
+    if len(raw) < 2:
+        raise CourseError(f"{where}: a {kind} question needs at least two options")
+    if len(raw) > len(LETTERS):
+        raise CourseError(f"{where}: at most {len(LETTERS)} options ({', '.join(LETTERS)})")
+    options = []
+    for expected, opt in zip(LETTERS, raw):
+        letter = opt.get("letter")
+        if letter != expected:
+            hint = " (a Latin/Greek look-alike; use the Cyrillic letter)" if LOOKALIKES.get(letter) == expected else ""
+            raise CourseError(f"{where}: option {letter!r} should be {expected!r}{hint}; "
+                              f"options are lettered {', '.join(LETTERS)} in order")
+        for key in ("ru", "en"):
+            if not isinstance(opt.get(key), str) or not opt[key].strip():
+                raise CourseError(f"{where}: option {letter} has no {key!r} text")
+        nodes = opt.get("nodes")
+        options.append(Option(letter, opt["ru"].strip(), opt["en"].strip(),
+                              frozenset(nodes) if nodes is not None else None))
+    return tuple(options)
+
+
+def _parse_correct(entry: dict, kind: str, options: tuple[Option, ...], where: str):
+    correct = entry["correct"]
+    tolerance = entry.get("tolerance", 0.0)
+    if kind != "numeric" and "tolerance" in entry:
+        raise CourseError(f"{where}: 'tolerance' only applies to numeric questions")
+    if kind == "truefalse":
+        if not isinstance(correct, bool):
+            raise CourseError(f"{where}: correct must be true or false, got {correct!r}")
+        return correct, 0.0
+    if kind == "numeric":
+        if isinstance(correct, bool) or not isinstance(correct, (int, float)):
+            raise CourseError(f"{where}: correct must be a number, got {correct!r}")
+        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < float("inf"):
+            raise CourseError(f"{where}: tolerance must be a finite number >= 0, got {tolerance!r}")
+        return float(correct), float(tolerance)
+    letters = [correct] if isinstance(correct, str) else correct
+    if not isinstance(letters, list) or not letters:
+        raise CourseError(f"{where}: no correct answer (correct = {correct!r})")
+    known = {o.letter for o in options}
+    for letter in letters:
+        if letter not in known:
+            hint = " (a Latin/Greek look-alike; use the Cyrillic letter)" if LOOKALIKES.get(letter) in known else ""
+            raise CourseError(f"{where}: correct answer {letter!r} is not an option{hint}; "
+                              f"options are {', '.join(sorted(known, key=LETTERS.index))}")
+    if len(set(letters)) != len(letters):
+        raise CourseError(f"{where}: correct answer lists a letter twice: {letters}")
+    if kind == "single" and len(letters) != 1:
+        raise CourseError(f"{where}: a single-choice question has exactly one correct answer, got {letters}")
+    return frozenset(letters), 0.0

@@ -1,0 +1,133 @@
+"""Score one answer to one question: the single place where quiz points are decided.
+
+Every route to a grade uses :func:`score_answer` — the nbgrader hidden tests of
+``exercises/quiz7``, the autograding pipeline (which calls it in the grader's
+process on the plain value that left the student's kernel), and the
+self-study widgets — so they cannot disagree.
+
+Rules (the policies are defined in :mod:`course.quiz.bank`):
+
+* an answer that cannot be read (not an option letter, not a number, two
+  letters on a single-choice question) earns 0 and the feedback says why;
+* true/false, single choice and ``all_or_nothing`` multiple choice: full
+  points for exactly the key, 0 otherwise;
+* ``proportional`` multiple choice: (hits − wrong picks) / |key| of the
+  points, floored at 0;
+* numeric: full points when |answer − key| ≤ tolerance.
+
+Feedback never states the correct answer; after a wrong answer it names what
+was wrong ("option Д is not correct", "2 of the correct options are
+missing") and adds the question's usual-mistake explanation.
+
+>>> from course.quiz.bank import load_bank
+>>> s = score_answer(load_bank()["t3_backdoor_smallest_sets"], "b, Γ")
+>>> s.points == s.max_points
+True
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from course.quiz.bank import Question
+from course.quiz.normalize import AnswerError, parse_letters, parse_number, parse_truefalse
+
+__all__ = ["Score", "score_answer", "read_answer"]
+
+
+@dataclass(frozen=True)
+class Score:
+    """The outcome of scoring one answer.
+
+    ``answer`` is the normalised answer (bool, float, frozenset of letters) or
+    None when it could not be read; ``valid`` tells the two apart.
+    """
+
+    question_id: str
+    points: float
+    max_points: float
+    answer: object
+    valid: bool
+    feedback: str
+
+    @property
+    def correct(self) -> bool:
+        return self.points == self.max_points
+
+    @property
+    def fraction(self) -> float:
+        return self.points / self.max_points
+
+
+def read_answer(question: Question, answer: object):
+    """Normalise ``answer`` for ``question`` (raises :class:`AnswerError` when unreadable)."""
+    if question.kind == "truefalse":
+        return parse_truefalse(answer)
+    if question.kind == "numeric":
+        return parse_number(answer)
+    letters = parse_letters(answer, question.letters)
+    if question.kind == "single" and len(letters) != 1:
+        raise AnswerError(
+            f"choose exactly one option, got {len(letters)}: {', '.join(sorted(letters))}",
+            f"выберите ровно один вариант, выбрано {len(letters)}: {', '.join(sorted(letters))}",
+        )
+    return letters
+
+
+def score_answer(question: Question, answer: object, lang: str = "ru") -> Score:
+    """Score ``answer`` (as the student typed it) for ``question``.
+
+    Parameters
+    ----------
+    question : Question
+    answer : str, bool, number, or iterable of str
+    lang : "ru" or "en"
+        Language of the feedback.
+
+    Returns
+    -------
+    Score
+    """
+    try:
+        value = read_answer(question, answer)
+    except AnswerError as exc:
+        return Score(question.id, 0.0, question.points, None, False, exc.text(lang))
+    fraction, notes = _FRACTION[question.kind](question, value, lang)
+    fraction = max(0.0, min(1.0, fraction))
+    if fraction < 1.0 and question.mistake(lang):
+        notes.append(question.mistake(lang))
+    if fraction == 1.0:
+        notes = ["Верно." if lang == "ru" else "Correct."]
+    return Score(question.id, round(fraction * question.points, 10), question.points, value, True, " ".join(notes))
+
+
+def _truefalse(q: Question, value: bool, lang: str):
+    if value == q.correct:
+        return 1.0, []
+    return 0.0, ["Неверно." if lang == "ru" else "Not correct."]
+
+
+def _numeric(q: Question, value: float, lang: str):
+    if abs(value - q.correct) <= q.tolerance:
+        return 1.0, []
+    return 0.0, [f"{value:g} — неверно." if lang == "ru" else f"{value:g} is not correct."]
+
+
+def _choice(q: Question, value: frozenset, lang: str):
+    key = q.correct
+    wrong = sorted(value - key)
+    missing = len(key - value)
+    hits = len(value & key)
+    if q.kind == "single" or q.partial == "all_or_nothing":
+        fraction = 1.0 if value == key else 0.0
+    else:  # proportional
+        fraction = (hits - len(wrong)) / len(key)
+    notes = []
+    if wrong:
+        notes.append(("Неверные варианты: " if lang == "ru" else "Options that are not correct: ") + ", ".join(wrong) + ".")
+    if missing and q.kind == "multiple":
+        notes.append(f"Выбраны не все верные варианты (не хватает: {missing})." if lang == "ru"
+                     else f"Not all correct options are chosen ({missing} missing).")
+    return fraction, notes
+
+
+_FRACTION = {"truefalse": _truefalse, "numeric": _numeric, "single": _choice, "multiple": _choice}
