@@ -10,8 +10,7 @@ autograded submission each. The scores are chosen by hand:
     band "failed" : 1 x 39 + 1 x 0 + 4 x 35                    =   179 points,   6 students
     total                                                        18135 points, 208 students
 
-Average = 18135 / 208 = 87.1875 % → "87.19 %" (rounded half up; Python's
-round-half-even would give 87.18). Shares: 159/208 = 76.44 → 76 %,
+Average = 18135 / 208 = 87.1875 % → "87.19 %" (two decimals). Shares: 159/208 = 76.44 → 76 %,
 37/208 = 17.79 → 18 %, 6/208 = 2.88 → 3 %. Every band boundary (100, 80, 79,
 60, 59, 40, 39, 0) is hit by one student.
 """
