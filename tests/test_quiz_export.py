@@ -1,0 +1,160 @@
+"""Moodle XML and GIFT export of the bank (course.quiz.export), read back independently."""
+import html
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from course.errors import CourseError
+from course.quiz.bank import load_bank
+from course.quiz.export import to_gift, to_moodle_xml, write_export
+
+BANK = load_bank()
+
+
+@pytest.fixture(scope="module")
+def moodle():
+    return ET.fromstring(to_moodle_xml(BANK).encode("utf-8"))
+
+
+def _questions(root):
+    return {q.find("name/text").text: q for q in root.findall("question") if q.get("type") != "category"}
+
+
+def test_xml_has_a_category_and_every_question(moodle):
+    assert moodle.tag == "quiz"
+    assert moodle.find("question[@type='category']/category/text").text == "$course$/top/quiz7"
+    assert list(_questions(moodle)) == [q.id for q in BANK]
+
+
+def test_xml_types_and_grades(moodle):
+    expected_type = {"truefalse": "truefalse", "single": "multichoice", "multiple": "multichoice",
+                     "numeric": "numerical"}
+    for q in BANK:
+        el = _questions(moodle)[q.id]
+        assert el.get("type") == expected_type[q.kind]
+        assert float(el.find("defaultgrade").text) == q.points
+        assert q.text_ru in html.unescape(el.find("questiontext/text").text)
+
+
+def test_xml_truefalse_key(moodle):
+    el = _questions(moodle)["t3_mdl"]
+    fractions = {a.find("text").text: a.get("fraction") for a in el.findall("answer")}
+    assert fractions == {"true": "0", "false": "100"}  # the MDL statement is false
+
+
+def test_xml_multiple_choice_weights_match_the_proportional_policy(moodle):
+    el = _questions(moodle)["t3_backdoor_smallest_sets"]
+    assert el.find("single").text == "false"
+    weights = {a.find("text").text.split(")")[0]: float(a.get("fraction")) for a in el.findall("answer")}
+    # two correct options (В, Г): +50 % each, every other option −50 %
+    assert weights == {"А": -50, "Б": -50, "В": 50, "Г": 50, "Д": -50, "Е": -50, "Ж": -50}
+    texts = [a.find("text").text for a in el.findall("answer")]
+    assert texts[2] == "В) {B, D}"
+    assert "dag {" in el.find("questiontext/text").text
+
+
+def test_xml_single_choice_and_numeric(moodle):
+    q2 = _questions(moodle)["t3_backdoor_smallest"]
+    assert q2.find("single").text == "true"
+    assert [a.get("fraction") for a in q2.findall("answer")] == ["100", "0", "0", "0", "0", "0"]
+    num = _questions(moodle)["l8_epsilon_absorbs"]
+    ans = num.find("answer")
+    assert (float(ans.find("text").text), float(ans.find("tolerance").text), ans.get("fraction")) == (2.25, 0.001, "100")
+
+
+def test_xml_three_correct_options_get_a_third_each(moodle):
+    el = _questions(moodle)["l19_signal_methods"]
+    weights = sorted(float(a.get("fraction")) for a in el.findall("answer"))
+    assert weights == [-33.33333, -33.33333, 33.33333, 33.33333, 33.33333]
+
+
+def test_multilang_xml_holds_both_languages():
+    root = ET.fromstring(to_moodle_xml(BANK, lang="multilang").encode("utf-8"))
+    text = _questions(root)["t3_mdl"].find("questiontext/text").text
+    assert 'lang="ru"' in text and 'lang="en"' in text and "two-part MDL" in text
+
+
+def test_unknown_language_is_refused():
+    with pytest.raises(CourseError, match="unknown export language 'de'"):
+        to_gift(BANK, lang="de")
+
+
+# ---- GIFT, read back with a small reader written from the format's description
+
+
+def _unescape(s):
+    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), s)
+
+
+def _split_unescaped(s, chars):
+    """Split s at unescaped characters in chars, keeping the separator with the piece after it."""
+    pieces, cur, i = [], "", 0
+    while i < len(s):
+        if s[i] == "\\":
+            cur += s[i:i + 2]
+            i += 2
+            continue
+        if s[i] in chars:
+            pieces.append(cur)
+            cur = s[i]
+        else:
+            cur += s[i]
+        i += 1
+    pieces.append(cur)
+    return pieces
+
+
+def _read_gift(text):
+    out = {}
+    for block in text.split("\n\n"):
+        lines = [l for l in block.splitlines() if l and not l.startswith("//") and not l.startswith("$CATEGORY")]
+        if not lines:
+            continue
+        body = "\n".join(lines)
+        m = re.match(r"::(\w+)::\s*(.*)$", body, re.S)
+        assert m, body
+        qid, rest = m.groups()
+        opens = [i for i, c in enumerate(rest) if c == "{" and (i == 0 or rest[i - 1] != "\\")]
+        closes = [i for i, c in enumerate(rest) if c == "}" and (i == 0 or rest[i - 1] != "\\")]
+        assert len(opens) == len(closes) == 1, f"{qid}: unbalanced answer braces"
+        stem, answer = rest[:opens[0]].strip(), rest[opens[0] + 1:closes[0]]
+        answer, _, general = answer.partition("####")
+        out[qid] = (_unescape(stem), answer.strip(), _unescape(general.strip()))
+    return out
+
+
+def test_gift_round_trip():
+    parsed = _read_gift(to_gift(BANK))
+    assert list(parsed) == [q.id for q in BANK]
+    for q in BANK:
+        stem, answer, general = parsed[q.id]
+        assert stem.startswith(q.text_ru), q.id
+        assert general == q.mistake_ru
+        if q.kind == "truefalse":
+            assert answer == ("TRUE" if q.correct else "FALSE")
+        elif q.kind == "numeric":
+            value, tol = answer.lstrip("#").split(":")
+            assert (float(value), float(tol)) == (q.correct, q.tolerance)
+        else:
+            items = [p.strip() for p in _split_unescaped(answer, "=~") if p.strip()]
+            assert len(items) == len(q.options)
+            for item, o in zip(items, q.options):
+                if q.kind == "single":
+                    assert item[0] == ("=" if o.letter in q.correct else "~")
+                    label = item[1:]
+                else:
+                    w, label = re.match(r"~%(-?[\d.]+)%(.*)", item, re.S).groups()
+                    assert (float(w) > 0) == (o.letter in q.correct)
+                assert _unescape(label) == f"{o.letter}) {o.ru}"
+
+
+def test_gift_escapes_braces_in_set_options():
+    gift = to_gift(BANK)
+    assert r"В) \{B, D\}" in gift and "В) {B, D}" not in gift
+
+
+def test_write_export(tmp_path):
+    paths = write_export(BANK, tmp_path / "moodle")
+    ET.parse(paths["moodle_xml"])
+    assert paths["gift"].read_text(encoding="utf-8").count("::") == 2 * len(BANK)
