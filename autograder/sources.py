@@ -485,6 +485,8 @@ def read_gradebook(gradebook: str | os.PathLike, assignment: str, *, course_id: 
 
     text = str(gradebook)
     with tempfile.TemporaryDirectory(prefix="xai-course-gradebook-") as tmp:
+        if text.startswith("sqlite:///") and text != "sqlite:///:memory:":
+            text = text[len("sqlite:///"):]  # a SQLite URL is a file too: copy it like a path
         if "://" in text:
             db_url, where = text, text
         else:

@@ -1,0 +1,103 @@
+"""Reading nbgrader gradebooks (read-only, through nbgrader's API) and answers from autograded notebooks."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.sources import read_gradebook, read_responses_notebooks
+from course.errors import CourseError
+
+pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+
+
+@pytest.fixture(autouse=True)
+def alembic_on_path(monkeypatch):
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+def two_notebook_gradebook(path: Path) -> None:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{path}") as gb:
+        gb.add_assignment("ps1")
+        for nb in ("part1", "part2"):
+            gb.add_notebook(nb, "ps1")
+            gb.add_grade_cell("answer", nb, "ps1", max_score=2 if nb == "part1" else 3, cell_type="code")
+        for sid, points in [("ann", (2.0, 1.0)), ("bob", (0.0, 3.0)), ("cid", None)]:
+            gb.add_student(sid)
+            sub = gb.add_submission("ps1", sid, timestamp="2024-03-02 08:30:00")
+            if points is None:
+                continue  # submitted, never autograded
+            for nb in sub.notebooks:
+                g = nb.grades[0]
+                g.auto_score = points[0] if nb.notebook.name == "part1" else points[1]
+                g.needs_manual_grade = False
+        gb.db.commit()
+
+
+def test_cells_of_several_notebooks_become_questions(tmp_path):
+    two_notebook_gradebook(tmp_path / "gb.db")
+    a = read_gradebook(tmp_path / "gb.db", "ps1")
+    assert a.questions == ("part1/answer", "part2/answer")
+    assert a.item_max.tolist() == [2.0, 3.0]
+    rows = sorted(zip(a.student, a.score, a.max_score, map(tuple, a.item_scores.tolist())))
+    assert rows == [("ann", 3.0, 5.0, (2.0, 1.0)), ("bob", 3.0, 5.0, (0.0, 3.0))]  # cid: not graded yet
+
+
+def test_gradebook_file_and_sqlite_url_are_left_untouched(tmp_path):
+    path = tmp_path / "gb.db"
+    two_notebook_gradebook(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    read_gradebook(path, "ps1")
+    read_gradebook(f"sqlite:///{path}", "ps1", course_id="another_course")  # would insert a course row
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gb.db"]
+
+
+def test_missing_file_and_non_database_are_clear_errors(tmp_path):
+    with pytest.raises(CourseError, match="no such gradebook file"):
+        read_gradebook(tmp_path / "nope.db", "ps1")
+    (tmp_path / "junk.db").write_text("not a database")
+    with pytest.raises(CourseError, match="cannot open as an nbgrader gradebook"):
+        read_gradebook(tmp_path / "junk.db", "ps1")
+
+
+def test_empty_gradebook_names_the_problem(tmp_path):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{tmp_path / 'gb.db'}"):
+        pass
+    with pytest.raises(CourseError, match=r"unknown assignment 'ps1' \(the gradebook has: no assignments\)"):
+        read_gradebook(tmp_path / "gb.db", "ps1")
+
+
+def notebook(cells):
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}
+
+
+def answer_cell(grade_id, source, solution=True):
+    return {"cell_type": "code", "execution_count": None, "outputs": [], "source": source,
+            "metadata": {"nbgrader": {"grade_id": grade_id, "solution": solution, "grade": False}}}
+
+
+def test_responses_from_autograded_notebooks(tmp_path):
+    for student, q3, mdl in [("ann", 'ANSWER = "в, г"', "ANSWER = 'неверно'"), ("bob", "# my answer\nB", "True")]:
+        folder = tmp_path / student / "quiz7"
+        folder.mkdir(parents=True)
+        cells = [answer_cell("backdoor_2", q3), answer_cell("mdl_two_part", mdl),
+                 answer_cell("tests_backdoor_2", "assert True", solution=False)]
+        (folder / "quiz7.ipynb").write_text(json.dumps(notebook(cells)), encoding="utf-8")
+        (folder / "timestamp.txt").write_text("2024-03-02 10:00:00 UTC")
+    r = read_responses_notebooks(tmp_path, "quiz7")
+    got = sorted(zip(r.student, r.question, r.choice))
+    assert got == [("ann", "backdoor_2", frozenset("ВГ")), ("ann", "mdl_two_part", frozenset({"false"})),
+                   ("bob", "backdoor_2", frozenset("В")), ("bob", "mdl_two_part", frozenset({"true"}))]
+    only = read_responses_notebooks(tmp_path, "quiz7", questions=["mdl_two_part"])
+    assert set(only.question) == {"mdl_two_part"}
+    with pytest.raises(CourseError, match="no notebooks for assignment 'quiz8'"):
+        read_responses_notebooks(tmp_path, "quiz8")
