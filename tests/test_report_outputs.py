@@ -1,0 +1,118 @@
+"""Report files: safe writing (temp dir + rename, --force), self-contained HTML, JSON keys, the question bank."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+from autograder import cli, report
+from autograder.sources import Attempts
+from course.errors import CourseError
+
+
+@pytest.fixture
+def attempts():
+    # s1: 4/10 then 9/10 on the next day; s2: 6/10; s3: 10/10
+    return Attempts.from_rows(["s1", "s1", "s2", "s3"],
+                              ["2024-03-01 10:00", "2024-03-02 10:00", "2024-03-01 12:00", "2024-03-02 18:00"],
+                              [4, 9, 6, 10], 10, assignment="quiz7", source="test")
+
+
+def test_report_files_and_summary_keys(attempts, tmp_path):
+    out = report.write_report(attempts, tmp_path / "r", due="2024-03-05", now=datetime(2024, 3, 3))
+    assert sorted(p.name for p in out.iterdir()) == [
+        "bands.png", "distribution.png", "dynamics.png", "report.html", "report.md", "summary.json"]
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert {"total_results", "students", "average_percent", "bands", "items", "common_mistakes",
+            "attempt_policy"} <= set(s)
+    assert s["total_results"] == 4 and s["students"] == 3
+    assert s["average_percent"] == 72.5  # (40 + 90 + 60 + 100) / 4 = 290 / 4
+    assert [b["count"] for b in s["bands"]] == [2, 1, 0, 0]  # best: 90, 60, 100
+    # day 1: s1 40 (failed), s2 60 ("4"); day 2: s1 90, s2 60, s3 100
+    assert [r["counts"] for r in s["dynamics"]["rows"]] == [[0, 1, 0, 1], [2, 1, 0, 0]]
+    assert s["preliminary"] is True and s["due"] == "2024-03-05T00:00:00"
+
+
+def test_after_the_due_date_the_report_is_not_preliminary(attempts, tmp_path):
+    out = report.write_report(attempts, tmp_path / "r", due="2024-03-05", now=datetime(2024, 3, 6))
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Results. Dynamics" in md and "Preliminary" not in md
+
+
+def test_existing_directory_needs_force(attempts, tmp_path):
+    out = report.write_report(attempts, tmp_path / "r")
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(CourseError, match="already exists; pass --force"):
+        report.write_report(attempts, out)
+    assert (out / "notes.txt").exists()
+    report.write_report(attempts, out, force=True)
+    assert not (out / "notes.txt").exists() and (out / "report.md").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]  # no temporary or old directories left
+
+
+def test_a_failure_while_writing_leaves_nothing_behind(attempts, tmp_path, monkeypatch):
+    def broken(summary, charts):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(report, "render_html", broken)
+    with pytest.raises(RuntimeError):
+        report.write_report(attempts, tmp_path / "r")
+    assert list(tmp_path.iterdir()) == []
+    # and an existing report survives a failed --force run
+    monkeypatch.undo()
+    out = report.write_report(attempts, tmp_path / "r")
+    before = (out / "report.md").read_text(encoding="utf-8")
+    monkeypatch.setattr(report, "render_html", broken)
+    with pytest.raises(RuntimeError):
+        report.write_report(attempts, out, force=True, policy="first")
+    assert (out / "report.md").read_text(encoding="utf-8") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+
+
+def test_html_embeds_every_chart_and_escapes_text(tmp_path):
+    a = Attempts.from_rows(["<b>x</b>"], ["2024-03-01"], [5], 10, assignment="<quiz>")
+    out = report.write_report(a, tmp_path / "r")
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") == 3
+    assert "<quiz>" not in page and "&lt;quiz&gt;" in page
+    assert 'src="' not in page.replace('src="data:image/png;base64,', "")
+
+
+def test_bank_from_json_and_toml(tmp_path):
+    q = {"id": "q1", "text_ru": "Вопрос", "options": {"А": "да", "Б": "нет"}, "correct": ["А"]}
+    (tmp_path / "bank.json").write_text(json.dumps({"questions": [q]}), encoding="utf-8")
+    assert report.load_bank(tmp_path / "bank.json")["q1"]["correct"] == ["А"]
+    (tmp_path / "bank.toml").write_text('[q1]\ntext_ru = "Вопрос"\ncorrect = ["Б"]\n', encoding="utf-8")
+    assert report.load_bank(tmp_path / "bank.toml")["q1"]["correct"] == ["Б"]
+    with pytest.raises(CourseError, match="no such question bank file"):
+        report.load_bank(tmp_path / "missing.toml")
+
+
+def test_cli_options_reach_the_report(tmp_path, capsys):
+    csv = tmp_path / "g.csv"
+    csv.write_text("student_id,timestamp,score,max_score\na,2024-03-01 10:00,9,10\nb,2024-03-01 11:00,5,10\n"
+                   "c,2024-03-02 09:00,3,10\n", encoding="utf-8")
+    code = cli.main(["report", "--csv", str(csv), "--out", str(tmp_path / "r"), "--bands", "pass:50,fail:0",
+                     "--every", "2", "--due", "2024-03-03"])
+    assert code == 0, capsys.readouterr().err
+    s = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert [(b["label"], b["count"], b["percent"]) for b in s["bands"]] == [("pass", 2, 67), ("fail", 1, 33)]
+    assert [r["attempts"] for r in s["dynamics"]["rows"]] == [2, 3]
+    assert s["preliminary"] is False
+    md = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    assert '- "pass" (from 50%): 2 67%' in md and '- "fail" (less 50%): 1 33%' in md
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--bands", "5:80"], "lowest band must start at 0"),
+    (["--every", "week"], "--every: expected 'day'"),
+    (["--due", "soon"], "due date: not a date"),
+])
+def test_cli_option_errors_are_one_line(tmp_path, capsys, args, message):
+    csv = tmp_path / "g.csv"
+    csv.write_text("student_id,score,max_score\na,9,10\n", encoding="utf-8")
+    assert cli.main(["report", "--csv", str(csv), "--out", str(tmp_path / "r"), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "r").exists()
