@@ -1,0 +1,109 @@
+"""Every rule and composite against Zennit 0.5.1 (fixtures made by tests/fixtures/make_zennit_fixtures.py).
+
+The fixtures hold random float64 networks (an MLP with BatchNorm; CNNs with padding, stride, max- and
+avg-pooling, overlapping pools), inputs whose target logits are both positive and negative, and Zennit's
+input relevance. The bar: relative error ≤ 1e-9 (max |R − R_zennit| / max |R_zennit| per sample).
+"""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from course.relevance import (
+    AvgPool2d, BatchNorm, Conv2d, Dense, Flatten, MaxPool2d, ReLU, Sequential, composites, lrp, rules,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FILES = sorted(FIXTURES.glob("zennit_*.npz"))
+
+
+def load(path):
+    data = dict(np.load(path))
+    meta = json.loads(str(data.pop("meta")))
+    return data, meta
+
+
+def build_model(data, arch):
+    layers = []
+    for i, entry in enumerate(arch):
+        kind, p = entry["type"], (lambda k: data[f"p{i}_{k}"])
+        if kind == "dense":
+            layers.append(Dense(p("weight"), p("bias")))
+        elif kind == "conv":
+            layers.append(Conv2d(p("weight"), p("bias"), stride=entry["stride"], padding=entry["padding"]))
+        elif kind == "bn":
+            layers.append(BatchNorm(p("mean"), p("var"), p("weight"), p("bias"), eps=entry["eps"]))
+        elif kind == "relu":
+            layers.append(ReLU())
+        elif kind == "maxpool":
+            layers.append(MaxPool2d(entry["kernel"], entry["stride"]))
+        elif kind == "avgpool":
+            layers.append(AvgPool2d(entry["kernel"], entry["stride"]))
+        elif kind == "flatten":
+            layers.append(Flatten())
+    return Sequential(layers)
+
+
+def make_rule(spec):
+    kwargs = {k: v for k, v in spec.items() if k != "rule"}
+    if spec["rule"] == "ZBox" and np.ndim(spec["low"]):  # per channel: shape (C, 1, 1)
+        kwargs["low"], kwargs["high"] = (np.reshape(spec[k], (-1, 1, 1)) for k in ("low", "high"))
+    return getattr(rules, spec["rule"])(**kwargs)
+
+
+def make(spec):
+    if isinstance(spec, list):
+        return [make_rule(s) for s in spec]
+    if "composite" in spec:
+        kwargs = {k: v for k, v in spec.items() if k != "composite"}
+        return getattr(composites, spec["composite"])(**kwargs)
+    return make_rule(spec)
+
+
+CASES = [(path, name) for path in FILES for name in load(path)[1]["configs"]]
+
+
+def relative_error(got, ref):
+    """Per sample max |got − ref| / max |ref|, worst sample (a sample whose reference is all zero must be zero)."""
+    got, ref = got.reshape(len(got), -1), ref.reshape(len(ref), -1)
+    return (np.abs(got - ref).max(axis=1) / np.maximum(np.abs(ref).max(axis=1), 1e-300)).max()
+
+
+def test_fixtures_exist_and_cover_every_rule_and_composite():
+    assert len(FILES) == 3
+    seen = set()
+    for path in FILES:
+        for spec in load(path)[1]["configs"].values():
+            for s in spec if isinstance(spec, list) else [spec]:
+                seen.add(s.get("rule") or s.get("composite"))
+    assert {"Zero", "Epsilon", "Gamma", "AlphaBeta", "ZPlus", "Flat", "WSquare", "ZBox", "EpsilonGammaBox",
+            "EpsilonPlusFlat", "EpsilonAlpha2Beta1"} <= seen
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_forward_pass_and_negative_targets(path):
+    data, meta = load(path)
+    logits = build_model(data, meta["arch"])(data["x"])
+    np.testing.assert_allclose(logits, data["logits"], rtol=1e-12, atol=1e-12)
+    chosen = logits[np.arange(len(logits)), data["target"]]
+    assert (chosen < 0).any() and (chosen > 0).any()
+
+
+@pytest.mark.parametrize("path,name", CASES, ids=[f"{p.stem[7:]}-{n}" for p, n in CASES])
+def test_relevance_equals_zennit(path, name):
+    data, meta = load(path)
+    model = build_model(data, meta["arch"])
+    got = lrp(model, data["x"], make(meta["configs"][name]), data["target"])
+    ref = data[f"R_{name}"]
+    assert got.shape == ref.shape and got.dtype == np.float64
+    assert relative_error(got, ref) <= 1e-9
+
+
+def test_mlp_box_rule_choice_differs_from_zennits_default():
+    """On an MLP, EpsilonGammaBox's default (box rule at the input) is not Zennit's (Epsilon at the input)."""
+    data, meta = load(FIXTURES / "zennit_mlp.npz")
+    model = build_model(data, meta["arch"])
+    ours = lrp(model, data["x"], composites.EpsilonGammaBox(-1.0, 1.0), data["target"])
+    assert relative_error(ours, data["R_egb_box_dense"]) <= 1e-9
+    assert relative_error(ours, data["R_egb"]) > 1e-3
