@@ -29,8 +29,8 @@ def test_report_files_and_summary_keys(attempts, tmp_path):
     assert s["total_results"] == 4 and s["students"] == 3
     assert s["average_percent"] == 72.5  # (40 + 90 + 60 + 100) / 4 = 290 / 4
     assert [b["count"] for b in s["bands"]] == [2, 1, 0, 0]  # best: 90, 60, 100
-    # day 1: s1 40 (failed), s2 60 ("4"); day 2: s1 90, s2 60, s3 100
-    assert [r["counts"] for r in s["dynamics"]["rows"]] == [[0, 1, 0, 1], [2, 1, 0, 0]]
+    # day 1: s1 40 ("3", lower bound inclusive), s2 60 ("4"); day 2: s1 90, s2 60, s3 100
+    assert [r["counts"] for r in s["dynamics"]["rows"]] == [[0, 1, 1, 0], [2, 1, 0, 0]]
     assert s["preliminary"] is True and s["due"] == "2024-03-05T00:00:00"
 
 
