@@ -1,0 +1,21 @@
+"""The examples in course.causal's docstrings run and print what they claim."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["graphs", "paths", "backdoor", "separators", "minimal", "minimum", "adjustment", "examples"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(f"course.causal.{name}")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+
+
+def test_package_docstring():
+    import course.causal
+
+    assert doctest.testmod(course.causal).failed == 0
