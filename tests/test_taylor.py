@@ -116,3 +116,69 @@ def test_search_direction_per_column_matches_per_neuron():
 def test_bad_input_raises(call, match):
     with pytest.raises(CourseError, match=match):
         call()
+
+
+# ------------------------------------------------------------------ agreement with the LRP engine
+from course.relevance import Dense, ReLU, Sequential, lrp, rules  # noqa: E402
+from course.relevance.taylor import deep_taylor  # noqa: E402
+
+TINY = 1e-12  # a stabiliser too small to matter, so that the rules are compared exactly
+
+
+@pytest.mark.parametrize("direction,rule", [
+    ("nearest", rules.WSquare(stabilizer=TINY, zero_bias=True)),
+    ("origin", rules.Zero(stabilizer=TINY, zero_bias=True)),
+    ("zplus", rules.ZPlus(stabilizer=TINY, zero_bias=True)),
+    ("zbox", rules.ZBox(0.0, 1.0, stabilizer=TINY)),
+])
+def test_dtd_layer_equals_the_lrp_rule(direction, rule):
+    rng = np.random.default_rng(1)
+    weight, bias = rng.normal(size=(6, 3)), rng.normal(size=3)
+    a = rng.uniform(size=(1, 6))
+    target = int(np.argmax(a @ weight + bias))
+    relevance = np.zeros(3)
+    relevance[target] = (a @ weight + bias)[0, target]  # LRP's output relevance: the target logit
+    expected = dtd_layer(a[0], weight, bias, relevance, direction, low=0.0, high=1.0)
+    got = lrp(Sequential([Dense(weight, bias)]), a, rule, target)[0]
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+
+
+def relu_mlp(seed):
+    rng = np.random.default_rng(seed)
+    return Sequential([Dense(rng.normal(size=(5, 8)), -np.abs(rng.normal(size=8)) * 0.2), ReLU(),
+                       Dense(rng.normal(size=(8, 6)), -np.abs(rng.normal(size=6)) * 0.2), ReLU(),
+                       Dense(rng.normal(size=(6, 3)))])
+
+
+@pytest.mark.parametrize("input_rule", ["zbox", "wsquare"])
+def test_deep_taylor_is_dtd_layer_by_layer(input_rule):
+    model = relu_mlp(2)
+    x = np.random.default_rng(3).uniform(size=(4, 5))
+    got = deep_taylor(model, x, 1, input_rule=input_rule, stabilizer=TINY)
+    first_direction = "zbox" if input_rule == "zbox" else "nearest"
+    (d1, _, d2, _, d3), acts = model.layers, model.activations(x)
+    for n in range(4):
+        r = np.zeros(3)
+        r[1] = acts[-1][n, 1]
+        r = dtd_layer(acts[4][n], d3.weight, d3.bias, r, "zplus")
+        r = dtd_layer(acts[2][n], d2.weight, d2.bias, r, "zplus")
+        r = dtd_layer(acts[0][n], d1.weight, d1.bias, r, first_direction, low=0.0, high=1.0)
+        np.testing.assert_allclose(got[n], r, rtol=1e-8, atol=1e-12)
+
+
+def test_deep_taylor_conserves_a_positive_logit():
+    # With biases ≤ 0, every active neuron has Σ a w⁺ ≥ z > 0, so a z⁺ root, and every first-layer neuron a
+    # box root; the top neuron has one when its logit is positive (DTD explains an active output).
+    model = relu_mlp(4)
+    x = np.random.default_rng(5).uniform(size=(12, 5))
+    logits = model(x)[:, 0]
+    positive = logits > 0
+    assert positive.sum() >= 3
+    rel = deep_taylor(model, x[positive], 0, stabilizer=TINY)
+    np.testing.assert_allclose(rel.sum(axis=1), logits[positive], rtol=1e-8)
+    assert rel.min() >= -1e-12  # z⁺ and z^B give non-negative relevance (L14)
+
+
+def test_deep_taylor_refuses_unknown_input_rules():
+    with pytest.raises(CourseError, match="input_rule"):
+        deep_taylor(relu_mlp(0), np.zeros((1, 5)), 0, input_rule="flat")

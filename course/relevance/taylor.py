@@ -182,28 +182,34 @@ def dtd_layer(a, weight, bias, relevance, direction: str = "zplus", low=None, hi
     return vw @ share
 
 
-def deep_taylor(model, x, target, input_rule: str = "zbox", low=0.0, high=1.0):
+def deep_taylor(model, x, target, input_rule: str = "zbox", low=0.0, high=1.0, stabilizer: float = 1e-6):
     """Deep Taylor explanation of a ReLU network: z^B (or w²) at the input layer, z⁺ above (L12–L14).
 
     Implemented with the LRP engine and one rule per Dense/Conv2d layer:
     ``ZBox(low, high)`` (pixels in a box) or ``WSquare()`` (inputs in ℝ^d) for
-    the first, ``ZPlus()`` for all others.
+    the first, ``ZPlus()`` for all others -- with ``zero_bias=True``, because in
+    DTD the bias only moves the root point (:func:`dtd_layer`). The output
+    relevance is the target logit, as for :func:`course.relevance.lrp`.
 
     >>> from course.relevance import Sequential, Dense, ReLU
     >>> net = Sequential([Dense([[1.0], [1.0]]), ReLU(), Dense([[2.0]])])
-    >>> deep_taylor(net, np.array([[0.25, 0.75]]), 0)
+    >>> deep_taylor(net, np.array([[0.25, 0.75]]), 0).round(4)  # stabiliser 1e-6 in every denominator
     array([[0.5, 1.5]])
     """
     from course.relevance import rules
     from course.relevance.lrp import lrp
+    from course.relevance.network import Sequential
 
+    if not isinstance(model, Sequential):
+        raise CourseError(f"model must be a course.relevance.Sequential, got {type(model).__name__}")
     if input_rule == "zbox":
-        first = rules.ZBox(low, high)
+        first = rules.ZBox(low, high, stabilizer=stabilizer)
     elif input_rule == "wsquare":
-        first = rules.WSquare()
+        first = rules.WSquare(stabilizer=stabilizer, zero_bias=True)
     else:
         raise CourseError(f"input_rule must be 'zbox' or 'wsquare', got {input_rule!r}")
     n_linear = len(model.linear_layers)
     if n_linear == 0:
         raise CourseError("deep_taylor needs a model with at least one Dense or Conv2d layer")
-    return lrp(model, x, [first] + [rules.ZPlus() for _ in range(n_linear - 1)], target)
+    upper = [rules.ZPlus(stabilizer=stabilizer, zero_bias=True) for _ in range(n_linear - 1)]
+    return lrp(model, x, [first] + upper, target)
