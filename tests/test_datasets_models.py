@@ -59,3 +59,100 @@ def test_two_class_toy_is_balanced_and_seeded():
 def test_bad_arguments_raise(call):
     with pytest.raises(CourseError):
         call()
+
+
+# ------------------------------------------------------------------ the trainer
+from course.relevance import Conv2d, Dense, Flatten, MaxPool2d, ReLU, Sequential, models  # noqa: E402
+from course.relevance.models import make_models  # noqa: E402
+from course.relevance.train import accuracy, loss_and_gradients, softmax_cross_entropy, train  # noqa: E402
+
+
+def test_softmax_cross_entropy_by_hand():
+    # logits (0, ln 3): softmax = (1/4, 3/4); label 1 → loss −ln(3/4); gradient (1/4, 3/4 − 1)
+    loss, grad = softmax_cross_entropy(np.array([[0.0, np.log(3.0)]]), np.array([1]))
+    assert loss == pytest.approx(-np.log(0.75))
+    np.testing.assert_allclose(grad, [[0.25, -0.25]])
+
+
+def tiny_cnn(rng):
+    return Sequential([Conv2d(rng.normal(size=(2, 1, 3, 3)), rng.normal(size=2) * 0.1, stride=2, padding=1),
+                       ReLU(), MaxPool2d(2), Flatten(), Dense(rng.normal(size=(8, 3)), rng.normal(size=3) * 0.1)])
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+def test_parameter_gradients_match_finite_differences(kind):
+    rng = np.random.default_rng(0)
+    if kind == "mlp":
+        model = Sequential([Dense(rng.normal(size=(4, 5)), rng.normal(size=5)), ReLU(),
+                            Dense(rng.normal(size=(5, 3)), rng.normal(size=3))])
+        x = rng.normal(size=(6, 4))
+    else:
+        model, x = tiny_cnn(rng), rng.normal(size=(5, 1, 8, 8))
+    labels = rng.integers(0, 3, size=len(x))
+    _, grads = loss_and_gradients(model, x, labels)
+    h = 1e-6
+    for i in model.linear_layers:
+        layer = model.layers[i]
+        for name, analytic in zip(("weight", "bias"), grads[i]):
+            param = getattr(layer, name)
+            for idx in list(np.ndindex(*param.shape))[::3]:
+                old = param[idx]
+                param[idx] = old + h
+                up = softmax_cross_entropy(model(x), labels)[0]
+                param[idx] = old - h
+                down = softmax_cross_entropy(model(x), labels)[0]
+                param[idx] = old
+                assert analytic[idx] == pytest.approx((up - down) / (2 * h), abs=1e-6)
+
+
+def test_one_sgd_step_is_w_minus_lr_times_gradient():
+    rng = np.random.default_rng(1)
+    model = Sequential([Dense(rng.normal(size=(3, 2)), np.zeros(2))])
+    x, labels = rng.normal(size=(4, 3)), np.array([0, 1, 1, 0])
+    w0 = model.layers[0].weight.copy()
+    _, grads = loss_and_gradients(model, x, labels)
+    train(model, x, labels, epochs=1, batch_size=4, lr=0.5, optimizer="sgd")
+    np.testing.assert_allclose(model.layers[0].weight, w0 - 0.5 * grads[0][0])
+
+
+def test_trainer_refuses_bad_labels():
+    model = Sequential([Dense(np.ones((2, 2)))])
+    with pytest.raises(CourseError, match="labels must lie"):
+        train(model, np.ones((2, 2)), np.array([0, 2]))
+    with pytest.raises(CourseError, match="optimizer"):
+        train(model, np.ones((2, 2)), np.array([0, 1]), optimizer="lbfgs")
+
+
+# ------------------------------------------------------------------ the bundled models
+def test_bundled_digits_models_are_accurate_on_the_held_out_split():
+    x_flat, y = digits("test")
+    x_img, _ = digits("test", layout="image")
+    mlp, cnn = models.load("digits_mlp"), models.load("digits_cnn")
+    assert accuracy(mlp, x_flat, y) >= 0.95
+    assert accuracy(cnn, x_img, y) >= 0.95
+    assert accuracy(mlp, x_flat, y) == pytest.approx(models.info("digits_mlp")["test_accuracy"])
+    assert isinstance(cnn.layers[0], Conv2d)  # composites put their input rule on the first convolution
+    assert any(isinstance(layer, MaxPool2d) for layer in cnn.layers)
+
+
+def test_bundled_toy_models():
+    X, y = two_class_2d(400, seed=7)  # fresh samples, not the training set
+    assert accuracy(models.load("toy2d"), X, y) >= 0.95
+    linear = models.load("signal_distractor")
+    np.testing.assert_allclose(linear.layers[0].weight[:, 0], signal_distractor(10).w, atol=1e-9)
+    np.testing.assert_allclose(linear.layers[0].bias, 0.0, atol=1e-9)
+
+
+def test_models_load_in_float32_and_are_fresh_copies():
+    a, b = models.load("digits_mlp", dtype=np.float32), models.load("digits_mlp", dtype=np.float32)
+    assert a.layers[0].weight.dtype == np.float32
+    a.layers[0].weight[:] = 0
+    assert np.abs(b.layers[0].weight).sum() > 0
+    with pytest.raises(CourseError, match="bundled models"):
+        models.load("resnet50")
+
+
+def test_the_script_reproduces_a_model_of_the_stated_quality(tmp_path):
+    meta = make_models.make("digits_mlp", tmp_path)
+    assert meta["test_accuracy"] >= 0.95
+    assert (tmp_path / "digits_mlp.npz").exists()

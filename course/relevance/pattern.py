@@ -46,6 +46,13 @@ Estimator = Callable[[np.ndarray], np.ndarray]
 
 # ---------------------------------------------------------------- statistics ---------
 
+def receptive_fields(layer: Conv2d, x: np.ndarray) -> np.ndarray:
+    """(N, C, OH, OW, kh, kw) view of the input window behind every output position of a Conv2d."""
+    ph, pw = layer.padding
+    padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    return sliding_window_view(padded, layer.kernel, axis=(2, 3))[:, :, :: layer.stride[0], :: layer.stride[1]]
+
+
 def _layer_samples(layer: Linear, x_in: np.ndarray, z_out: np.ndarray):
     """Rows of (input, wᵀinput without bias, pre-activation) for every output neuron of the layer.
 
@@ -55,9 +62,7 @@ def _layer_samples(layer: Linear, x_in: np.ndarray, z_out: np.ndarray):
     if isinstance(layer, Dense):
         return x_in, z_out - layer.bias, z_out
     if isinstance(layer, Conv2d):
-        ph, pw = layer.padding
-        padded = np.pad(x_in, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-        win = sliding_window_view(padded, layer.kernel, axis=(2, 3))[:, :, :: layer.stride[0], :: layer.stride[1]]
+        win = receptive_fields(layer, x_in)
         n, c, oh, ow, kh, kw = win.shape
         X = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
         Z = z_out.transpose(0, 2, 3, 1).reshape(n * oh * ow, -1)

@@ -1,0 +1,100 @@
+"""Bundled pretrained models: ``load(name)`` → :class:`~course.relevance.Sequential`.
+
+========================  ===========================================================  =================
+name                      architecture                                                 data
+========================  ===========================================================  =================
+``digits_mlp``            Dense 64→64, ReLU, Dense 64→32, ReLU, Dense 32→10             8×8 digits, flat
+``digits_cnn``            Conv 1→8 3×3 pad 1, ReLU, MaxPool 2, Conv 8→16 3×3 pad 1,    8×8 digits,
+                          ReLU, AvgPool 2, Flatten, Dense 64→10                        (N, 1, 8, 8)
+``toy2d``                 Dense 2→16, ReLU, Dense 16→16, ReLU, Dense 16→2                two-class toy (L1)
+``signal_distractor``     Dense 2→1 (least squares on the toy: the filter w)           L17–L18 toy
+========================  ===========================================================  =================
+
+The weights are made by ``python -m course.relevance.models.make_models``, which
+prints the test accuracy; each ``.npz`` stores the architecture as JSON next to
+the parameters, and ``info(name)`` returns the metadata (accuracy, seed, epochs).
+
+>>> model = load("digits_mlp")
+>>> model.layers[0]
+Dense(64→64)
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from course.errors import CourseError
+from course.relevance.layers import AvgPool2d, Conv2d, Dense, Flatten, MaxPool2d, ReLU
+from course.relevance.network import Sequential
+
+__all__ = ["NAMES", "load", "info", "save", "describe"]
+
+HERE = Path(__file__).resolve().parent
+NAMES = ("digits_mlp", "digits_cnn", "toy2d", "signal_distractor")
+
+
+def describe(model: Sequential) -> list[dict]:
+    """The architecture of ``model`` as a JSON-able list of layer specifications."""
+    spec = []
+    for layer in model.layers:
+        if isinstance(layer, Dense):
+            spec.append({"type": "Dense"})
+        elif isinstance(layer, Conv2d):
+            spec.append({"type": "Conv2d", "stride": list(layer.stride), "padding": list(layer.padding)})
+        elif isinstance(layer, (MaxPool2d, AvgPool2d)):
+            spec.append({"type": type(layer).__name__, "kernel_size": list(layer.kernel), "stride": list(layer.stride)})
+        elif isinstance(layer, (ReLU, Flatten)):
+            spec.append({"type": type(layer).__name__})
+        else:
+            raise CourseError(f"cannot save {layer!r}")
+    return spec
+
+
+def save(model: Sequential, path, **meta) -> Path:
+    """Write ``model`` (architecture + parameters) and ``meta`` to a compressed ``.npz``."""
+    arrays = {}
+    for i in model.linear_layers:
+        arrays[f"layer{i}_weight"] = model.layers[i].weight
+        arrays[f"layer{i}_bias"] = model.layers[i].bias
+    path = Path(path)
+    np.savez_compressed(path, architecture=json.dumps(describe(model)), meta=json.dumps(meta), **arrays)
+    return path
+
+
+def _build(spec: list[dict], arrays) -> Sequential:
+    layers = []
+    for i, item in enumerate(spec):
+        kind = item["type"]
+        if kind in ("Dense", "Conv2d"):
+            w, b = arrays[f"layer{i}_weight"], arrays[f"layer{i}_bias"]
+            layers.append(Dense(w, b) if kind == "Dense" else Conv2d(w, b, item["stride"], item["padding"]))
+        elif kind in ("MaxPool2d", "AvgPool2d"):
+            layers.append({"MaxPool2d": MaxPool2d, "AvgPool2d": AvgPool2d}[kind](item["kernel_size"], item["stride"]))
+        else:
+            layers.append({"ReLU": ReLU, "Flatten": Flatten}[kind]())
+    return Sequential(layers)
+
+
+def _path(name: str) -> Path:
+    if name not in NAMES:
+        raise CourseError(f"unknown model {name!r}; the bundled models are {', '.join(NAMES)}")
+    path = HERE / f"{name}.npz"
+    if not path.exists():
+        raise CourseError(f"{path} is missing: run `python -m course.relevance.models.make_models`")
+    return path
+
+
+def load(name: str, dtype=np.float64) -> Sequential:
+    """A fresh copy of the bundled model ``name`` (one of :data:`NAMES`), parameters in ``dtype``."""
+    with np.load(_path(name)) as data:
+        arrays = {k: data[k].astype(dtype) for k in data.files if k.startswith("layer")}
+        spec = json.loads(str(data["architecture"]))
+    return _build(spec, arrays)
+
+
+def info(name: str) -> dict:
+    """The metadata stored with the model: test accuracy, seed, training settings."""
+    with np.load(_path(name)) as data:
+        return json.loads(str(data["meta"]))
