@@ -110,8 +110,26 @@ def _field(obj: Any, name: str, default=None):
     return getattr(obj, name, default)
 
 
+def _correct_list(correct) -> list[str]:
+    if correct is None:
+        return []
+    if isinstance(correct, bool):
+        return ["true" if correct else "false"]
+    if isinstance(correct, (int, float)):
+        return [f"{correct:g}"]
+    if isinstance(correct, str):
+        correct = [correct]
+    return sorted(("true" if c else "false") if isinstance(c, bool) else str(c) for c in correct)
+
+
 def question_info(bank: Mapping | None, qid: str) -> dict:
-    """Text, options (list of (letter, text)), correct letters and explanation of a question; {} if unknown."""
+    """Text, options (list of (letter, text)), correct letters and explanation of a question; {} if unknown.
+
+    Accepts dicts or objects: ``options`` as a mapping letter → text, a list of
+    texts, of (letter, text) pairs or of objects with ``letter`` and ``ru``
+    (course.quiz's ``Option``); ``correct`` as letters or a bool; the
+    explanation as ``explanation`` or ``mistake_ru``.
+    """
     if bank is None or qid not in bank:
         return {}
     q = bank[qid]
@@ -119,19 +137,30 @@ def question_info(bank: Mapping | None, qid: str) -> dict:
     if isinstance(options, Mapping):
         pairs = [(str(k), str(v)) for k, v in options.items()]
     else:
-        pairs = [(str(o[0]), str(o[1])) if isinstance(o, (tuple, list)) else (LETTERS[i], str(o))
-                 for i, o in enumerate(options)]
-    correct = _field(q, "correct") or []
-    if isinstance(correct, (str, bool)):
-        correct = [correct]
-    correct = [("true" if c else "false") if isinstance(c, bool) else str(c) for c in correct]
+        pairs = []
+        for i, o in enumerate(options):
+            if isinstance(o, (tuple, list)):
+                pairs.append((str(o[0]), str(o[1])))
+            elif _field(o, "letter") is not None:
+                pairs.append((str(_field(o, "letter")), str(_field(o, "ru", _field(o, "text", "")))))
+            else:
+                pairs.append((LETTERS[i], str(o)))
     return {"text_ru": _field(q, "text_ru") or "", "text_en": _field(q, "text_en") or "", "options": pairs,
-            "correct": correct, "explanation": _field(q, "explanation") or ""}
+            "correct": _correct_list(_field(q, "correct")),
+            "explanation": _field(q, "explanation") or _field(q, "mistake_ru") or ""}
+
+
+def _norm_letters_in_order(options) -> list[str]:
+    from course.quiz.normalize import canonical_letter
+
+    return [canonical_letter(k) for k, _ in options]
 
 
 def _norm_letters(letters) -> frozenset:
-    from .sources import normalise_choice
-    return normalise_choice(list(letters))
+    """Canonical set of correct answers: Cyrillic letters (look-alikes folded) or "true"/"false"."""
+    from course.quiz.normalize import canonical_letter
+
+    return frozenset(c if c in ("true", "false") else canonical_letter(c) for c in letters)
 
 
 # ----------------------------------------------------------------- responses
@@ -154,11 +183,8 @@ def response_analysis(responses: Responses | None, bank: Mapping | None = None) 
         info = question_info(bank, q)
         correct = _norm_letters(info.get("correct", []))
         letters = Counter(letter for c in choices for letter in c)
-        order = [k for k, _ in info.get("options", [])]
-        order = [str(next(iter(_norm_letters([k])), k)) for k in order]
-        order += sorted(k for k in letters if k not in order)
-        if not info.get("options"):
-            order = sorted(letters)
+        order = _norm_letters_in_order(info.get("options", []))
+        order += sorted((set(letters) | correct) - set(order))
         patterns = Counter(", ".join(sorted(c)) if c else "(no answer)" for c in choices)
         out[q] = {
             "responses": n,
@@ -215,6 +241,8 @@ def common_mistakes(items: list[ItemStats], responses: Responses | None = None, 
             "options": [{"letter": k, "text": t} for k, t in info.get("options", [])],
             "correct": info.get("correct", []),
             "wrong_choices": [{"option": o["option"], "count": o["count"], "percent": o["percent"]} for o in wrong],
+            "wrong_answers": [p for p in resp.get("patterns", [])
+                              if p["answer"] != ", ".join(sorted(_norm_letters(info.get("correct", []))))],
             "explanation": info.get("explanation", ""),
         })
     return out
@@ -255,6 +283,10 @@ def format_mistake(m: dict, number: int) -> list[str]:
         shown = ", ".join(f"{_letters_line([o['option']])} — {o['count']} of {m['responses']} ({o['percent']}%)"
                           for o in m["wrong_choices"][:3])
         lines += ["", f"{pad}Most chosen wrong options: {shown}"]
+    if m.get("wrong_answers"):
+        shown = ", ".join(f"«{_letters_line(p['answer'].split(', '))}» — {p['count']} of {m['responses']} "
+                          f"({p['percent']}%)" for p in m["wrong_answers"][:3])
+        lines += ["", f"{pad}Most common wrong answers: {shown}"]
     if m.get("explanation"):
         lines += ["", f"{pad}Пояснение: {m['explanation']}"]
     return lines

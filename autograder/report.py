@@ -394,29 +394,29 @@ def write_report(attempts: Attempts, out_dir: str | os.PathLike, *, bands=stats.
 def load_bank(path: str | os.PathLike) -> dict:
     """Question metadata for the report: ``question_id → dict``.
 
-    Uses the course's quiz-bank loader (``course.quiz.load_bank``) when it is
-    available; otherwise reads a JSON or TOML file holding either a list
-    ``questions = [{id, text_ru, text_en, options, correct, explanation}, …]``
-    or a table keyed by question id.
+    A TOML file goes through the course's quiz-bank loader
+    (``course.quiz.bank.load_bank``, which validates it); a JSON file holds
+    either a list ``{"questions": [{id, text_ru, text_en, options, correct,
+    explanation}, …]}`` or an object keyed by question id.
     """
     path = Path(path)
     if not path.is_file():
         raise CourseError(f"{path}: no such question bank file")
     try:
-        from course import quiz
-        loader = getattr(quiz, "load_bank", None)
+        from course.quiz.bank import load_bank as loader
     except ImportError:
         loader = None
-    if loader is not None:
-        data = loader(path)
+    if loader is not None and path.suffix == ".toml":
+        data = loader(path)  # validated by the quiz package; raises CourseError itself
     else:
         try:
             text = path.read_text(encoding="utf-8")
             data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
         except (ValueError, OSError) as exc:
             raise CourseError(f"{path}: cannot read the question bank ({exc})") from None
-    if isinstance(data, Mapping) and "questions" in data:
-        data = data["questions"]
+    for key in ("questions", "question"):
+        if isinstance(data, Mapping) and key in data:
+            data = data[key]
     if isinstance(data, Mapping):
         return dict(data)
     bank = {}

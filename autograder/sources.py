@@ -565,37 +565,32 @@ def _progress(iterable, *, total: int, desc: str, show: bool | None):
 
 # ----------------------------------------------------------------- students' answers
 
-_LOOKALIKE = str.maketrans({"A": "А", "B": "В", "E": "Е", "Γ": "Г", "Δ": "Д", "Ε": "Е", "Α": "А", "Β": "В",
-                            "K": "К", "M": "М", "H": "Н", "O": "О", "P": "Р", "C": "С", "T": "Т", "X": "Х"})
-_TRUE = {"true", "верно", "да", "yes", "правда", "t", "1"}
-_FALSE = {"false", "неверно", "нет", "no", "ложь", "f", "0"}
-
-
 def normalise_choice(text) -> frozenset:
     """A typed answer → the set of option letters chosen (Cyrillic), or {"true"}/{"false"}.
 
-    Latin and Greek look-alikes become Cyrillic letters; case, order and
-    separators do not matter. (The quiz bank's own normaliser, when there is
-    one, can be passed to the readers instead.)
+    Reads answers with the quiz's own normaliser (:mod:`course.quiz.normalize`):
+    look-alike Latin/Greek letters, any case, order and separators. A true/false
+    word is tried first; an answer that is neither gives the empty set (no
+    valid answer).
 
     >>> sorted(normalise_choice("{B, г}"))
     ['В', 'Г']
-    >>> normalise_choice("Неверно")
-    frozenset({'false'})
+    >>> normalise_choice("Неверно"), normalise_choice("???")
+    (frozenset({'false'}), frozenset())
     """
+    from course.quiz.normalize import AnswerError, parse_letters, parse_truefalse
+
     if text is None:
         return frozenset()
-    if isinstance(text, (list, tuple, set, frozenset)):
-        return frozenset().union(*(normalise_choice(t) for t in text)) if text else frozenset()
-    if isinstance(text, bool):
-        return frozenset({"true" if text else "false"})
-    word = str(text).strip().strip("{}[]()\"'").strip().lower()
-    if word in _TRUE:
-        return frozenset({"true"})
-    if word in _FALSE:
-        return frozenset({"false"})
-    letters = str(text).upper().translate(_LOOKALIKE)
-    return frozenset(ch for ch in letters if "А" <= ch <= "Я" or ch == "Ё")
+    if isinstance(text, (bool, str)):
+        try:
+            return frozenset({"true" if parse_truefalse(text) else "false"})
+        except AnswerError:
+            pass
+    try:
+        return parse_letters(text, "АБВГДЕЖЗИКЛМНОПРСТУФХЦЧШЩЭЮЯ")
+    except AnswerError:
+        return frozenset()
 
 
 def read_responses_csv(path: str | os.PathLike, *, normalise: Callable = normalise_choice) -> Responses:

@@ -161,3 +161,30 @@ def test_report_contains_the_common_mistakes_section(tmp_path):
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["common_mistakes"][0]["question"] == "backdoor_2"
     assert s["responses"]["backdoor_2"]["responses"] == 10
+
+
+def test_the_course_quiz_bank_drives_the_t3_blocks(tmp_path, capsys):
+    """End to end with course/quiz's own bank file: --questions and --responses on the CLI."""
+    from autograder import cli
+    from course.quiz.bank import default_bank_path
+
+    grades = tmp_path / "grades.csv"
+    answers = tmp_path / "answers.csv"
+    # 10 students: 2 answer "В, Г" (right) on t3_backdoor_smallest_sets, 6 answer "В", 2 answer "Г, Д"
+    typed = ["в г"] * 2 + ["B"] * 6 + ["{Г,Д}"] * 2
+    grades.write_text("student_id,timestamp,score,max_score,t3_backdoor_smallest_sets /1\n" + "".join(
+        f"s{i},2024-03-01 1{i % 10}:00,{int(t == 'в г')},1,{int(t == 'в г')}\n" for i, t in enumerate(typed)),
+        encoding="utf-8")
+    answers.write_text("student_id,question,answer\n" + "".join(
+        f"s{i},t3_backdoor_smallest_sets,\"{t}\"\n" for i, t in enumerate(typed)), encoding="utf-8")
+    code = cli.main(["report", "--csv", str(grades), "--out", str(tmp_path / "r"),
+                     "--questions", str(default_bank_path()), "--responses", str(answers)])
+    assert code == 0, capsys.readouterr().err
+    md = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    section = md[md.index("## Some common mistakes"):]
+    assert "1. **t3_backdoor_smallest_sets** — facility 20.00 %" in section  # 2 of 10
+    assert "   Правильные ответы: В, Г" in section.splitlines()
+    # wrong options: В is right, so the wrong ones are Д (2 of 10)
+    assert "Most chosen wrong options: Д — 2 of 10 (20%)" in section
+    assert "Most common wrong answers: «В» — 6 of 10 (60%), «Г, Д» — 2 of 10 (20%)" in section
+    assert "«Примените backdoor критерий" in section

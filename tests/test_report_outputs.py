@@ -79,12 +79,19 @@ def test_html_embeds_every_chart_and_escapes_text(tmp_path):
     assert 'src="' not in page.replace('src="data:image/png;base64,', "")
 
 
-def test_bank_from_json_and_toml(tmp_path):
+def test_bank_from_json_and_from_the_course_toml(tmp_path):
     q = {"id": "q1", "text_ru": "Вопрос", "options": {"А": "да", "Б": "нет"}, "correct": ["А"]}
     (tmp_path / "bank.json").write_text(json.dumps({"questions": [q]}), encoding="utf-8")
     assert report.load_bank(tmp_path / "bank.json")["q1"]["correct"] == ["А"]
-    (tmp_path / "bank.toml").write_text('[q1]\ntext_ru = "Вопрос"\ncorrect = ["Б"]\n', encoding="utf-8")
-    assert report.load_bank(tmp_path / "bank.toml")["q1"]["correct"] == ["Б"]
+    (tmp_path / "keyed.json").write_text(json.dumps({"q2": {"correct": ["Б"]}}), encoding="utf-8")
+    assert report.load_bank(tmp_path / "keyed.json")["q2"]["correct"] == ["Б"]
+    from course.quiz.bank import default_bank_path
+
+    bank = report.load_bank(default_bank_path())  # the quiz package's own loader and format
+    assert sorted(bank["t3_backdoor_smallest_sets"].correct) == ["В", "Г"]
+    (tmp_path / "bad.toml").write_text('[q1]\ntext_ru = "Вопрос"\n', encoding="utf-8")
+    with pytest.raises(CourseError):
+        report.load_bank(tmp_path / "bad.toml")
     with pytest.raises(CourseError, match="no such question bank file"):
         report.load_bank(tmp_path / "missing.toml")
 
