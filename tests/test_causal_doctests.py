@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["graphs", "paths", "backdoor", "separators", "minimal", "minimum", "adjustment", "examples"]
+MODULES = ["graphs", "paths", "backdoor", "separators", "minimal", "minimum", "adjustment", "examples", "quiz"]
 
 
 @pytest.mark.parametrize("name", MODULES)
