@@ -283,7 +283,8 @@ def _to_datetime64(value) -> np.datetime64:
 def _timestamps(values: Sequence[str], *, where: str, rows: Sequence[int]) -> np.ndarray:
     stripped = [v.strip() for v in values]
     try:  # fast path: naive ISO timestamps, as nbgrader and most tools write them
-        if all(stripped) and not any("+" in v or v.endswith("Z") or "." in v[:10] for v in stripped):
+        if all(v[:1].isdigit() for v in stripped) and not any("+" in v or v.endswith("Z") or "." in v[:10]
+                                                                for v in stripped):
             return np.array(stripped, dtype=TIME_UNIT)
     except ValueError:
         pass
@@ -327,6 +328,7 @@ _ALIASES = {
     "max_score": ("max_score", "max", "max_points", "maximum"),
 }
 _NBGRADER_EXPORT = {"assignment", "duedate", "timestamp", "student_id", "raw_score", "score", "max_score"}
+_NOT_QUESTIONS = ("assignment", "first_name", "last_name", "name", "email", "group", "duedate")
 _ITEM_MAX = re.compile(r"^(?P<name>.*?)\s*/\s*(?P<max>\d+(?:[.,]\d+)?)$")
 
 
@@ -415,10 +417,10 @@ def read_grades_csv(path: str | os.PathLike, *, assignment: str | None = None) -
         timestamp = np.full(len(rows), np.datetime64("NaT"), dtype=TIME_UNIT)
 
     due = None
-    known = set(col.values()) | {lower.index(k) for k in ("assignment",) if k in lower}
+    # columns that describe the student or the assignment are not questions
+    known = set(col.values()) | {lower.index(k) for k in _NOT_QUESTIONS if k in lower}
     if nbgrader_export:
-        known |= {lower.index(k) for k in ("duedate", "last_name", "first_name", "email", "raw_score",
-                                           "late_submission_penalty") if k in lower}
+        known |= {lower.index(k) for k in ("raw_score", "late_submission_penalty") if k in lower}
         dues = {v.strip() for v in columns[lower.index("duedate")] if v.strip()}
         if len(dues) == 1:
             due = _to_datetime64(parse_timestamp(dues.pop()))

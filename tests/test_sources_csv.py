@@ -118,3 +118,11 @@ def test_responses_csv_normalises_typed_answers(tmp_path):
     r = read_responses_csv(write(tmp_path / "r.csv", text, "cp1251"))
     assert r.choice == (frozenset("ВГ"), frozenset("ВГ"), frozenset({"false"}))
     assert r.question.tolist() == ["q3", "q3", "mdl"]
+
+
+def test_name_columns_are_not_questions_and_words_are_not_dates(tmp_path):
+    a = read_grades_csv(write(tmp_path / "g.csv", "student_id,last_name,email,score,max_score,q1\n"
+                                                  "a,Иванов,a@x.ru,1,2,1\n"))
+    assert a.questions == ("q1",)
+    with pytest.raises(CourseError, match="row 2: column 'timestamp': not a date: 'now'"):
+        read_grades_csv(write(tmp_path / "h.csv", "student_id,timestamp,score,max_score\na,now,1,2\n"))
