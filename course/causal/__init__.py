@@ -13,6 +13,7 @@ from course.causal.graphs import parse_dag, to_dagitty
 from course.causal.minimal import find_minimal_backdoor_set, iter_minimal_backdoor_sets, minimal_backdoor_sets
 from course.causal.minimum import iter_minimum_backdoor_sets, minimum_backdoor_sets, minimum_backdoor_size
 from course.causal.paths import BackdoorPath, NodeOnPath, backdoor_paths, iter_backdoor_paths
+from course.causal.quiz import BackdoorQuestion, backdoor_question
 
 __all__ = [
     "parse_dag", "to_dagitty",
@@ -21,5 +22,5 @@ __all__ = [
     "minimal_backdoor_sets", "iter_minimal_backdoor_sets", "find_minimal_backdoor_set",
     "minimum_backdoor_sets", "iter_minimum_backdoor_sets", "minimum_backdoor_size",
     "is_adjustment_set", "minimal_adjustment_sets", "iter_minimal_adjustment_sets", "minimum_adjustment_sets",
-    "proper_backdoor_graph",
+    "proper_backdoor_graph", "backdoor_question", "BackdoorQuestion",
 ]

@@ -105,7 +105,7 @@ def t3_question3_graph():
     {E}, {A, E} contain a descendant of X.
     """
     return parse_dag('''dag {
-        C [pos="0,0"] B [pos="0,1"] A [pos="1,1"] D [pos="2,1"]
+        C [pos="1,0"] B [pos="0,1"] A [pos="1,1"] D [pos="2,1"]
         X [exposure,pos="0,2"] E [pos="1,3"] Y [outcome,pos="2,2"]
         C -> B -> X; C -> Y; D -> X; D -> Y; B -> A; D -> A; X -> E -> Y; X -> Y
     }''')
