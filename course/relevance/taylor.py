@@ -34,7 +34,8 @@ import numpy as np
 
 from course.errors import CourseError
 
-__all__ = ["DIRECTIONS", "search_direction", "root_point", "TaylorTerms", "taylor_terms", "dtd_layer", "deep_taylor"]
+__all__ = ["DIRECTIONS", "search_direction", "root_point", "TaylorTerms", "taylor_terms", "dtd_layer", "deep_taylor",
+           "deep_taylor_rules"]
 
 DIRECTIONS = ("nearest", "origin", "zplus", "zbox")
 
@@ -196,8 +197,19 @@ def deep_taylor(model, x, target, input_rule: str = "zbox", low=0.0, high=1.0, s
     >>> deep_taylor(net, np.array([[0.25, 0.75]]), 0).round(4)  # stabiliser 1e-6 in every denominator
     array([[0.5, 1.5]])
     """
-    from course.relevance import rules
     from course.relevance.lrp import lrp
+
+    return lrp(model, x, deep_taylor_rules(model, input_rule, low, high, stabilizer), target)
+
+
+def deep_taylor_rules(model, input_rule: str = "zbox", low=0.0, high=1.0, stabilizer: float = 1e-6) -> list:
+    """The rule list of :func:`deep_taylor`: one rule per Dense/Conv2d layer, input layer first.
+
+    >>> from course.relevance import Sequential, Dense, ReLU
+    >>> deep_taylor_rules(Sequential([Dense([[1.0]]), ReLU(), Dense([[1.0]])]), "wsquare")
+    [WSquare(zero_bias=True), ZPlus(zero_bias=True)]
+    """
+    from course.relevance import rules
     from course.relevance.network import Sequential
 
     if not isinstance(model, Sequential):
@@ -211,5 +223,4 @@ def deep_taylor(model, x, target, input_rule: str = "zbox", low=0.0, high=1.0, s
     n_linear = len(model.linear_layers)
     if n_linear == 0:
         raise CourseError("deep_taylor needs a model with at least one Dense or Conv2d layer")
-    upper = [rules.ZPlus(stabilizer=stabilizer, zero_bias=True) for _ in range(n_linear - 1)]
-    return lrp(model, x, [first] + upper, target)
+    return [first] + [rules.ZPlus(stabilizer=stabilizer, zero_bias=True) for _ in range(n_linear - 1)]
