@@ -185,3 +185,15 @@ def test_without_relu_all_signal_methods_are_the_gradient():
 def test_bad_input_is_refused_with_a_clear_message(call, match):
     with pytest.raises(CourseError, match=match):
         call(mlp(), np.ones((2, 5)))
+
+
+@pytest.mark.parametrize("method", [gradient, gradient_x_input, smoothgrad, integrated_gradients, deconvnet,
+                                    guided_backprop])
+def test_float32_end_to_end_agrees_with_float64(method):
+    model64 = cnn()
+    model32 = Sequential([layer.with_params(layer.weight.astype(np.float32), layer.bias.astype(np.float32))
+                          if hasattr(layer, "weight") else layer for layer in model64.layers])
+    x = np.random.default_rng(10).normal(size=(2, 2, 8, 8))
+    got = method(model32, x.astype(np.float32), 1)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, method(model64, x, 1), rtol=1e-3, atol=1e-4 * np.abs(got).max())

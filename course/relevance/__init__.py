@@ -13,7 +13,9 @@ from course.relevance.network import Sequential, merge_batchnorm  # noqa: F401
 from course.relevance.gradients import (  # noqa: F401
     deconvnet, gradient, gradient_x_input, guided_backprop, integrated_gradients, smoothgrad,
 )
-from course.relevance.taylor import deep_taylor, dtd_layer, root_point, search_direction, taylor_terms  # noqa: F401
+from course.relevance.taylor import (  # noqa: F401
+    deep_taylor, deep_taylor_rules, dtd_layer, root_point, search_direction, taylor_terms,
+)
 from course.relevance import composites, rules  # noqa: F401,E402
 from course.relevance.lrp import lrp, lrp_layers  # noqa: F401,E402
 from course.relevance.pattern import (  # noqa: F401
