@@ -1,0 +1,285 @@
+"""Execute a notebook plan in the sandbox and collect the graded values as plain data.
+
+A *plan* is the restored notebook as a list of steps: ``code`` cells (the
+student's answers and the instructor's locked cells) and ``probe`` steps that
+stand where the autograder-test cells were: one Python expression per grade id,
+evaluated in the student's namespace, whose value comes back as plain data
+(:mod:`autograder.plaindata`). The hidden tests and the keys never enter the
+sandbox; the grader compares values in its own process
+(:mod:`autograder.checkers`).
+
+The grader enforces the wall-time and output limits from outside: a cell over
+``cell_seconds`` is interrupted (SIGINT, like a Jupyter interrupt) and the run
+is killed if it is still busy ``interrupt_grace`` seconds later; the whole
+run is killed at ``notebook_seconds`` or after ``output_bytes`` of output. Any
+value received before that is kept: a submission that hits a limit gets the
+points of the parts it finished, plus a line saying which limit it hit.
+
+Examples
+--------
+>>> from autograder.sandbox import Sandbox, Limits
+>>> plan = [Step(0, "code", "x = 6 * 7"), Step(1, "probe", "x", grade_id="q1")]
+>>> run = execute(plan, Sandbox(Limits(), unsafe=True))   # doctest: +SKIP
+>>> run.values["q1"]                                       # doctest: +SKIP
+42
+"""
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import signal
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+from autograder.plaindata import MAX_VALUE_BYTES, PlainDataError, decode
+from autograder.sandbox import Sandbox
+
+__all__ = ["Step", "CellResult", "Execution", "execute"]
+
+#: output kept per cell for the feedback (the limit on what is *read* is Limits.output_bytes)
+KEEP_OUTPUT = 4000
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a plan: a code cell or a probe for one grade id.
+
+    ``label`` names the cell for students ("cell 4", "answer cell q1").
+    """
+
+    index: int
+    kind: str  # "code" | "probe"
+    source: str
+    grade_id: str | None = None
+    label: str = ""
+
+    def to_json(self) -> dict:
+        if self.kind == "probe":
+            return {"index": self.index, "kind": "probe", "expression": self.source, "grade_id": self.grade_id}
+        return {"index": self.index, "kind": "code", "source": self.source}
+
+
+@dataclass
+class CellResult:
+    status: str = "not run"  # ok | error | interrupted | stopped | not run
+    error: str | None = None
+    output: str = ""
+
+
+@dataclass
+class Execution:
+    """What one sandboxed run produced.
+
+    ``values`` maps grade id -> decoded plain value; ``problems`` maps grade id
+    -> why no value came (exception in the probe, not plain data, not reached);
+    ``limits`` holds one feedback line per limit that was hit.
+    """
+
+    values: dict = field(default_factory=dict)
+    problems: dict = field(default_factory=dict)
+    cells: dict = field(default_factory=dict)
+    limits: list = field(default_factory=list)
+    completed: bool = False
+    seconds: float = 0.0
+    exit_status: int | None = None
+
+
+def _fmt_bytes(n: int) -> str:
+    return f"{n / (1 << 20):g} MB" if n >= 1 << 20 else f"{n / 1024:g} KB"
+
+
+class _Monitor:
+    """Reads the runner's pipes and enforces the limits."""
+
+    def __init__(self, plan: list[Step], sandbox: Sandbox, proc, channel_fd: int):
+        self.plan = {s.index: s for s in plan}
+        self.order = [s.index for s in plan]
+        self.lim = sandbox.limits
+        self.box = proc
+        self.channel_fd = channel_fd
+        self.run = Execution(cells={s.index: CellResult() for s in plan})
+        self.current: int | None = None
+        self.cell_deadline = self.kill_deadline = None
+        self.output_total = 0
+        self.chan_buffer = b""
+        self.stopped = False
+
+    # ------------------------------------------------------------ events
+    def on_event(self, event: dict) -> None:
+        kind = event.get("event") if type(event) is dict else None
+        index = event.get("index") if kind != "end" else None
+        if kind == "end":
+            self.run.completed = True
+            self.current = None
+            return
+        if type(index) is not int or index not in self.plan:
+            return
+        step = self.plan[index]
+        if kind == "start":
+            self.current = index
+            self.cell_deadline = time.monotonic() + self.lim.cell_seconds
+            self.kill_deadline = None
+            if step.kind == "code":
+                self.run.cells[index].status = "running"
+        elif kind == "done" and step.kind == "code":
+            cell = self.run.cells[index]
+            error = event.get("error")
+            if cell.status != "interrupted":
+                cell.status = "error" if error else "ok"
+            cell.error = str(error)[:80] if error else None
+            self._note_resource_error(step, cell.error)
+            self.cell_deadline = self.kill_deadline = None
+        elif kind == "value" and step.kind == "probe" and index == self.current:
+            gid = step.grade_id
+            if gid in self.run.values or gid in self.run.problems:
+                return  # the first report of a probe wins
+            self.run.cells[index].status = "ok"
+            if "data" in event and type(event["data"]) is str:
+                try:
+                    self.run.values[gid] = decode(event["data"])
+                except PlainDataError as exc:
+                    self.run.problems[gid] = f"the value is not plain data ({exc})"
+            elif "not_plain" in event:
+                self.run.problems[gid] = (f"the value is not plain data ({str(event['not_plain'])[:80]}); "
+                                          "return numbers, strings, lists, sets, dicts or NumPy arrays")
+            else:
+                self.run.problems[gid] = f"evaluating it raised {str(event.get('error'))[:200]}"
+            self.cell_deadline = None
+
+    def _note_resource_error(self, step: Step, error: str | None) -> None:
+        if error == "MemoryError":
+            self.limit(f"memory limit ({_fmt_bytes(self.lim.memory_bytes)}) reached in {step.label} (MemoryError)")
+        elif error == "BlockingIOError":
+            self.limit(f"process limit ({self.lim.processes} processes) reached in {step.label}")
+
+    def limit(self, line: str) -> None:
+        if line not in self.run.limits:
+            self.run.limits.append(line)
+
+    # ------------------------------------------------------------ streams
+    def on_output(self, data: bytes) -> None:
+        self.output_total += len(data)
+        if self.current is not None:
+            cell = self.run.cells[self.current]
+            if len(cell.output) < KEEP_OUTPUT:
+                cell.output += data.decode("utf-8", errors="replace")[: KEEP_OUTPUT - len(cell.output)]
+        if self.output_total > self.lim.output_bytes and not self.stopped:
+            where = self._where()
+            self.limit(f"output limit ({_fmt_bytes(self.lim.output_bytes)}) exceeded{where}; "
+                       "the notebook was stopped there")
+            self.stop()
+
+    def on_channel(self, data: bytes) -> None:
+        self.chan_buffer += data
+        while b"\n" in self.chan_buffer:
+            line, self.chan_buffer = self.chan_buffer.split(b"\n", 1)
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            self.on_event(event)
+        if len(self.chan_buffer) > MAX_VALUE_BYTES + 4096 and not self.stopped:
+            self.limit(f"a graded value was larger than {_fmt_bytes(MAX_VALUE_BYTES)}{self._where()}")
+            self.stop()
+
+    def _where(self) -> str:
+        return f" in {self.plan[self.current].label}" if self.current is not None else ""
+
+    # ------------------------------------------------------------ time
+    def next_timeout(self, notebook_deadline: float) -> float:
+        deadlines = [notebook_deadline] + [d for d in (self.cell_deadline, self.kill_deadline) if d]
+        return max(0.0, min(deadlines) - time.monotonic())
+
+    def check_time(self, notebook_deadline: float) -> None:
+        now = time.monotonic()
+        if self.stopped:
+            return
+        if now >= notebook_deadline:
+            self.limit(f"notebook time limit ({self.lim.notebook_seconds:g} s) reached{self._where()}; "
+                       "the notebook was stopped there")
+            self.stop()
+        elif self.kill_deadline and now >= self.kill_deadline:
+            self.limit(f"{self.plan[self.current].label} ignored the interrupt after the cell time limit "
+                       f"({self.lim.cell_seconds:g} s); the notebook was stopped there")
+            self.stop()
+        elif self.cell_deadline and now >= self.cell_deadline and self.current is not None:
+            self.limit(f"cell time limit ({self.lim.cell_seconds:g} s) reached in {self.plan[self.current].label}; "
+                       "the cell was interrupted")
+            self.run.cells[self.current].status = "interrupted"
+            self.cell_deadline, self.kill_deadline = None, now + self.lim.interrupt_grace
+            try:
+                self.box.proc.stdin.write(b"interrupt\n")
+                self.box.proc.stdin.flush()
+            except OSError:
+                pass
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self.current is not None and self.run.cells[self.current].status in ("running", "interrupted", "not run"):
+            self.run.cells[self.current].status = "stopped"
+        self.box.kill()
+
+
+def execute(plan: list[Step], sandbox: Sandbox, *, files_dir: str | None = None) -> Execution:
+    """Run ``plan`` in a fresh sandboxed process; never raises for what the student's code does."""
+    started = time.monotonic()
+    read_fd, write_fd = os.pipe()
+    scratch = tempfile.mkdtemp(prefix="xai-scratch-") if sandbox.unsafe else None
+    try:
+        box = sandbox.spawn(sandbox.runner_argv() + [str(write_fd)], files_dir=files_dir,
+                            pass_fds=(write_fd,), scratch=scratch)
+    finally:
+        os.close(write_fd)
+    monitor = _Monitor(plan, sandbox, box, read_fd)
+    try:
+        box.proc.stdin.write((json.dumps({"cells": [s.to_json() for s in plan]}) + "\n").encode())
+        box.proc.stdin.flush()
+    except OSError:
+        pass
+    notebook_deadline = started + sandbox.limits.notebook_seconds
+    sel = selectors.DefaultSelector()
+    handlers = {box.proc.stdout.fileno(): monitor.on_output, box.proc.stderr.fileno(): monitor.on_output,
+                read_fd: monitor.on_channel}
+    for fd in handlers:
+        os.set_blocking(fd, False)
+        sel.register(fd, selectors.EVENT_READ)
+    try:
+        while handlers:
+            for key, _ in sel.select(timeout=monitor.next_timeout(notebook_deadline)):
+                fd = key.fd
+                try:
+                    data = os.read(fd, 1 << 16)
+                except BlockingIOError:
+                    continue
+                if not data:
+                    sel.unregister(fd)
+                    del handlers[fd]
+                    continue
+                if not monitor.stopped:
+                    handlers[fd](data)
+            monitor.check_time(notebook_deadline)
+            if monitor.run.completed and not monitor.stopped:
+                monitor.stopped = True
+                box.kill()  # leftover background processes must not outlive the run
+    finally:
+        sel.close()
+        os.close(read_fd)
+        status = box.close()
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+    run = monitor.run
+    run.exit_status = status
+    run.seconds = time.monotonic() - started
+    if not run.completed and not monitor.stopped:
+        where = monitor._where()
+        how = f"signal {signal.Signals(-status).name}" if status < 0 else f"exit status {status}"
+        run.limits.append(f"the kernel died{where} ({how}); the cells after it were not run")
+        if monitor.current is not None:
+            run.cells[monitor.current].status = "stopped"
+    for step in plan:
+        if step.kind == "probe" and step.grade_id not in run.values and step.grade_id not in run.problems:
+            run.problems[step.grade_id] = "not reached: the notebook stopped before this test"
+    return run

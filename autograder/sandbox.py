@@ -1,0 +1,390 @@
+"""Run untrusted student code in a separate, sandboxed process.
+
+What is used
+------------
+- **bubblewrap** (``bwrap``, Debian package ``bubblewrap``) builds an empty
+  root file system for the process and bind-mounts into it, *read-only*, only
+  what a notebook needs to run: ``/usr`` (with the ``/bin``, ``/lib``
+  symlinks), the Python installation and virtual environment, the ``course``
+  teaching library and the grader's runner script. Nothing of the course
+  directory is mounted: the gradebook, the source notebooks (solutions and
+  hidden tests), the keys and every other student's files simply do not exist
+  inside. ``/scratch`` (the working directory) and ``/tmp`` are fresh tmpfs
+  mounts of a fixed size, discarded when the process ends; they are the only
+  writable places.
+- **Namespaces** (through bwrap): new PID, network, IPC, UTS and cgroup
+  namespaces. The network namespace has no interface but a down loopback, so
+  no connection can be opened; the PID namespace hides the grader's processes
+  and is killed as a whole when the run ends (``--die-with-parent``).
+- **An unprivileged user**: when the grader runs as root, bwrap keeps only
+  ``CAP_SETUID``/``CAP_SETGID`` and ``setpriv`` (util-linux) drops to a uid
+  leased for this one run (61000 + n, no home, no groups), with an empty
+  capability bounding set and ``no_new_privs``. Running unprivileged, bwrap
+  puts the process in a user namespace instead. File permissions are thus a
+  second wall behind the mount namespace.
+- **rlimits** (set with ``prlimit`` before bwrap starts, inherited by every
+  process of the run): address space (memory), number of processes of the
+  leased uid (fork bombs), CPU seconds, size of any file written, number of
+  open files.
+- **Wall time and output** are enforced by the grader from outside
+  (:mod:`autograder.kernel`): it interrupts a cell that runs too long, kills
+  the whole process tree when the interrupt is ignored or the notebook runs
+  out of time, and stops reading (and kills) after ``output_bytes``.
+
+What is NOT covered
+-------------------
+- CPU and memory *bandwidth*: a submission can keep its core busy (only its
+  wall/CPU time is capped) and may slow other runs on the same machine.
+- The kernel itself: bubblewrap does not add a seccomp filter here, so a
+  kernel exploit reachable through ordinary syscalls is out of scope.
+- RLIMIT_AS limits address space, not resident memory; tmpfs mounts count
+  against RAM up to their ``--size`` each.
+- Without root, the process limit counts the grader's own uid inside the new
+  user namespace only; without bubblewrap nothing is isolated and grading is
+  refused unless ``unsafe=True`` (``--unsafe-no-sandbox``), which keeps the
+  separate process and rlimits but gives it the grader's file access.
+- Timing side channels and reading the public course library are allowed.
+"""
+from __future__ import annotations
+
+import fcntl
+import functools
+import importlib.util
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from course.errors import CourseError
+
+__all__ = ["Limits", "Sandbox", "SandboxError", "UidLease", "sandbox_available", "RUNNER_PATH"]
+
+#: the in-sandbox runner script, mounted read-only at RUNNER_PATH
+RUNNER_SOURCE = Path(__file__).with_name("_runner.py")
+RUNNER_PATH = "/opt/xai-grader/runner.py"
+#: read-only copy of the assignment's support files, copied to /scratch by the runner
+FILES_PATH = "/opt/xai-grader/files"
+SCRATCH = "/scratch"
+#: uids leased to sandboxed runs when the grader is root
+UID_BASE, UID_COUNT = 61000, 1000
+LEASE_DIR = Path(tempfile.gettempdir()) / "xai-course-sandbox-uids"
+
+
+class SandboxError(CourseError):
+    """The sandbox cannot be used (missing tool, namespaces not permitted)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one notebook run.
+
+    Parameters
+    ----------
+    cell_seconds, notebook_seconds : wall time of one cell / of the whole notebook
+    memory_bytes : address space of each process (RLIMIT_AS)
+    output_bytes : stdout + stderr of the whole run
+    processes : processes of the run's uid at any time (RLIMIT_NPROC)
+    file_bytes : size of any single file written (RLIMIT_FSIZE)
+    scratch_bytes : size of each of the /scratch and /tmp tmpfs mounts
+    open_files : RLIMIT_NOFILE
+    interrupt_grace : seconds a cell gets after the interrupt before the run is killed
+
+    Examples
+    --------
+    >>> Limits(cell_seconds=5).notebook_seconds
+    120.0
+    """
+
+    cell_seconds: float = 20.0
+    notebook_seconds: float = 120.0
+    memory_bytes: int = 1 << 30
+    output_bytes: int = 1 << 20
+    processes: int = 64
+    file_bytes: int = 32 << 20
+    scratch_bytes: int = 64 << 20
+    open_files: int = 256
+    interrupt_grace: float = 2.0
+
+    def __post_init__(self):
+        for name in ("cell_seconds", "notebook_seconds", "memory_bytes", "output_bytes", "processes",
+                     "file_bytes", "scratch_bytes", "open_files", "interrupt_grace"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or value <= 0:
+                raise CourseError(f"limit {name} must be a positive number, got {value!r}")
+
+    @property
+    def cpu_seconds(self) -> int:
+        """RLIMIT_CPU: a backstop above the wall-time limit."""
+        return int(self.notebook_seconds) + 10
+
+    def with_(self, **changes) -> "Limits":
+        """A copy with some limits changed."""
+        return replace(self, **changes)
+
+
+class UidLease:
+    """An unprivileged uid reserved for one run (a lock file per uid, across processes).
+
+    Each concurrent run gets its own uid so the process limit of one run
+    does not count another's processes.
+    """
+
+    def __init__(self):
+        LEASE_DIR.mkdir(mode=0o700, exist_ok=True)
+        start = (os.getpid() * 7) % UID_COUNT  # spread concurrent graders over the range
+        for k in range(UID_COUNT):
+            uid = UID_BASE + (start + k) % UID_COUNT
+            fd = os.open(LEASE_DIR / f"{uid}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            if _uid_has_processes(uid):  # a leftover of a killed grader: skip it
+                os.close(fd)
+                continue
+            self.uid, self._fd = uid, fd
+            return
+        raise SandboxError(f"no free sandbox uid in {UID_BASE}..{UID_BASE + UID_COUNT - 1}")
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+def _uid_has_processes(uid: int) -> bool:
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    return True
+            except OSError:
+                continue
+    return False
+
+
+def _running_as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def _python_paths() -> list[str]:
+    """Directories the sandboxed interpreter needs: installation, venv, the course library."""
+    paths = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}
+    spec = importlib.util.find_spec("course")
+    if spec is not None and spec.submodule_search_locations:
+        paths.update(os.path.realpath(p) for p in spec.submodule_search_locations)
+    return sorted(p for p in paths if not p.startswith("/usr/") and p != "/usr")
+
+
+def _system_binds() -> list[str]:
+    """bwrap arguments for /usr and the top-level /bin, /lib… links of a merged-/usr system."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / top
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    return args
+
+
+def _parent_dirs(paths: list[str]) -> list[str]:
+    """Create the parents of mount points world-readable (bwrap would make them 0700 under root)."""
+    parents = set()
+    for path in paths:
+        parent = Path(path).parent
+        while str(parent) not in ("/", "/usr") and not str(parent).startswith("/usr/"):
+            parents.add(str(parent))
+            parent = parent.parent
+    args = []
+    for parent in sorted(parents, key=lambda p: (p.count("/"), p)):
+        args += ["--perms", "0755", "--dir", parent]
+    return args
+
+
+@functools.lru_cache(maxsize=None)
+def sandbox_available() -> tuple[bool, str]:
+    """Whether bwrap exists and can create its namespaces here: ``(ok, reason)``."""
+    missing = [tool for tool in ("bwrap", "prlimit", "setpriv") if shutil.which(tool) is None]
+    if missing:
+        return False, (f"{', '.join(missing)} not found; install the Debian packages bubblewrap and util-linux "
+                       "(apt-get install bubblewrap)")
+    probe = Sandbox(Limits())._bwrap_args(uid=None, files_dir=None) + ["--", "/usr/bin/true"]
+    try:
+        done = subprocess.run(probe, capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"bwrap could not start: {exc}"
+    if done.returncode != 0:
+        return False, ("bwrap is installed but cannot create its namespaces here "
+                       f"({done.stderr.decode(errors='replace').strip()}); run as root or enable "
+                       "unprivileged user namespaces")
+    return True, "bubblewrap"
+
+
+@dataclass
+class Sandbox:
+    """How untrusted code is started: bwrap + setpriv + prlimit, or (unsafe) rlimits only.
+
+    Parameters
+    ----------
+    limits : Limits
+    hide : paths that must stay invisible even if they lie under a mounted path
+        (the course directory, the gradebook); masked by an empty tmpfs.
+    unsafe : run without the sandbox (rlimits and a separate process only).
+
+    Examples
+    --------
+    >>> box = Sandbox(Limits(), unsafe=True)
+    >>> box.describe()
+    'no sandbox (--unsafe-no-sandbox): separate process with rlimits only'
+    """
+
+    limits: Limits = field(default_factory=Limits)
+    hide: tuple[str, ...] = ()
+    unsafe: bool = False
+
+    def check(self) -> None:
+        """Raise SandboxError when isolation was asked for and is impossible here."""
+        if self.unsafe:
+            return
+        ok, reason = sandbox_available()
+        if not ok:
+            raise SandboxError(f"cannot isolate student code: {reason}. Refusing to grade; "
+                               "pass --unsafe-no-sandbox to grade without isolation (trusted code only)")
+
+    def describe(self) -> str:
+        if self.unsafe:
+            return "no sandbox (--unsafe-no-sandbox): separate process with rlimits only"
+        who = "leased unprivileged uid" if _running_as_root() else "user namespace"
+        return f"bubblewrap (mount/pid/net/ipc/uts namespaces, {who}) + rlimits"
+
+    def _rlimit_args(self) -> list[str]:
+        lim = self.limits
+        return ["prlimit", f"--as={int(lim.memory_bytes)}", f"--nproc={int(lim.processes)}",
+                f"--cpu={lim.cpu_seconds}", f"--fsize={int(lim.file_bytes)}", f"--nofile={int(lim.open_files)}",
+                "--core=0", "--"]
+
+    def _bwrap_args(self, *, uid: int | None, files_dir: str | None) -> list[str]:
+        lim = self.limits
+        args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+                "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+        if _running_as_root():
+            args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        args += _system_binds()
+        mounted = _python_paths()
+        args += _parent_dirs(mounted + [RUNNER_PATH, FILES_PATH])
+        for path in mounted:
+            args += ["--ro-bind", path, path]
+        args += ["--proc", "/proc", "--dev", "/dev",
+                 "--perms", "1777", "--size", str(int(lim.scratch_bytes)), "--tmpfs", "/tmp",
+                 "--perms", "1777", "--size", str(int(lim.scratch_bytes)), "--tmpfs", SCRATCH,
+                 "--perms", "1777", "--size", str(1 << 20), "--tmpfs", "/dev/shm"]
+        for secret in self.hide:  # defence in depth: mask secrets inside mounted trees
+            real = os.path.realpath(secret)
+            if any(real == m or real.startswith(m.rstrip("/") + "/") for m in mounted):
+                args += ["--tmpfs", real] if os.path.isdir(real) else ["--ro-bind", "/dev/null", real]
+        args += ["--ro-bind", str(RUNNER_SOURCE), RUNNER_PATH]
+        if files_dir is not None:
+            args += ["--ro-bind", files_dir, FILES_PATH]
+        args += ["--chdir", SCRATCH, "--clearenv"]
+        for key, value in self._environment().items():
+            args += ["--setenv", key, value]
+        if uid is not None:
+            args += ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                     "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+        return args
+
+    def _environment(self) -> dict[str, str]:
+        return {
+            "PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin",
+            "HOME": SCRATCH, "TMPDIR": "/tmp", "IPYTHONDIR": "/tmp/.ipython", "MPLCONFIGDIR": "/tmp/.mpl",
+            "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "LANG": "C.UTF-8",
+            # one thread per run: parallelism comes from running many submissions at once
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "NBGRADER_EXECUTION": "autograde",
+        }
+
+    def command(self, argv: list[str], *, uid: int | None, files_dir: str | None) -> list[str]:
+        """The full command line that runs ``argv`` inside the sandbox."""
+        if self.unsafe:
+            return self._rlimit_args() + list(argv)
+        return self._rlimit_args() + self._bwrap_args(uid=uid, files_dir=files_dir) + ["--"] + list(argv)
+
+    def runner_argv(self) -> list[str]:
+        """How to start the runner script (inside the sandbox or, unsafe, in place)."""
+        script = str(RUNNER_SOURCE) if self.unsafe else RUNNER_PATH
+        return [sys.executable, "-u", script]
+
+    def spawn(self, argv: list[str], *, files_dir: str | None = None, pass_fds: tuple[int, ...] = (),
+              scratch: str | None = None) -> "SandboxedProcess":
+        """Start ``argv`` in the sandbox with pipes on stdin/stdout/stderr."""
+        self.check()
+        lease = UidLease() if (_running_as_root() and not self.unsafe) else None
+        env = None
+        cwd = None
+        if self.unsafe:  # no namespaces: give it a private scratch directory at least
+            env = dict(os.environ, **self._environment(), XAI_GRADER_FILES=files_dir or "",
+                       XAI_GRADER_SCRATCH=scratch or "")
+            cwd = scratch
+        cmd = self.command(argv, uid=lease.uid if lease else None, files_dir=files_dir)
+        try:
+            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    pass_fds=pass_fds, start_new_session=True, env=env, cwd=cwd,
+                                    umask=0o022)
+        except OSError as exc:
+            if lease:
+                lease.release()
+            raise SandboxError(f"could not start the sandbox: {exc}") from None
+        return SandboxedProcess(proc, lease)
+
+
+class SandboxedProcess:
+    """A running sandbox: the Popen object plus a kill that takes the whole tree down."""
+
+    def __init__(self, proc: subprocess.Popen, lease: UidLease | None):
+        self.proc = proc
+        self._lease = lease
+
+    def kill(self) -> None:
+        """SIGKILL the process group; bwrap's --die-with-parent then kills the PID namespace."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def close(self) -> int:
+        """Kill what is left, reap, release the uid; returns the exit status."""
+        self.kill()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        code = self.proc.wait()
+        if self._lease is not None:
+            _wait_uid_gone(self._lease.uid)
+            self._lease.release()
+            self._lease = None
+        return code
+
+
+def _wait_uid_gone(uid: int, attempts: int = 50) -> None:
+    """Processes of a killed PID namespace vanish asynchronously; wait before reusing the uid."""
+    import time
+
+    for _ in range(attempts):
+        if not _uid_has_processes(uid):
+            return
+        time.sleep(0.02)

@@ -1,0 +1,186 @@
+"""The sandbox and the sandboxed runner: isolation, limits, plain-data values (autograder.sandbox/kernel)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from autograder import sandbox as sandbox_mod
+from autograder.kernel import Step, execute
+from autograder.plaindata import PlainDataError, decode
+from autograder.sandbox import Limits, Sandbox, SandboxError, sandbox_available
+from course.errors import CourseError
+
+pytestmark = pytest.mark.skipif(not sandbox_available()[0], reason=f"no sandbox: {sandbox_available()[1]}")
+
+FAST = Limits(cell_seconds=3, notebook_seconds=30, interrupt_grace=0.5)
+
+
+def run(*cells, limits=FAST, hide=()):
+    """Cells are code strings, or ("probe", grade_id, expression)."""
+    plan = []
+    for i, cell in enumerate(cells):
+        if isinstance(cell, tuple):
+            plan.append(Step(i, "probe", cell[2], grade_id=cell[1], label=f"test {cell[1]}"))
+        else:
+            plan.append(Step(i, "code", cell, label=f"cell {i + 1}"))
+    return execute(plan, Sandbox(limits, hide=hide))
+
+
+def test_values_come_back_as_plain_data():
+    r = run("import numpy as np\nx = 6 * 7\na = np.arange(6.0).reshape(2, 3)",
+            ("probe", "n", "x"), ("probe", "arr", "a"), ("probe", "mix", "{'s': {'B', 'C'}, 't': (1, 'two', None)}"))
+    assert r.completed and r.limits == []
+    assert r.values["n"] == 42
+    np.testing.assert_array_equal(r.values["arr"], [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]])
+    assert r.values["arr"].dtype == np.float64
+    assert r.values["mix"] == {"s": frozenset({"B", "C"}), "t": [1, "two", None]}
+
+
+@pytest.mark.parametrize("definition", [
+    "class V:\n    def __eq__(self, other): return True\nv = V()",
+    "class V(float):\n    def __eq__(self, other): return True\nv = V(1.0)",
+    "import numpy as np\nclass V(np.ndarray):\n    def __eq__(self, other): return True\nv = np.zeros(3).view(V)",
+    "class M(type):\n    def __eq__(cls, other): return True\n    __hash__ = type.__hash__\nclass V(metaclass=M): pass\nv = V()",
+    "v = [1, 2, object()]",
+    "import numpy as np\nv = np.array([object()], dtype=object)",
+])
+def test_objects_with_their_own_methods_do_not_cross(definition):
+    r = run(definition, ("probe", "q", "v"))
+    assert "q" not in r.values
+    assert "not plain data" in r.problems["q"]
+
+
+def test_course_directory_is_invisible(tmp_path):
+    secret = tmp_path / "course"
+    secret.mkdir()
+    (secret / "gradebook.db").write_text("SECRET-ROWS")
+    r = run(f"import os\nseen = os.path.exists({str(secret)!r})\n"
+            f"try:\n    text = open({str(secret / 'gradebook.db')!r}).read()\nexcept OSError as e:\n    text = type(e).__name__",
+            ("probe", "seen", "seen"), ("probe", "text", "text"), hide=(str(secret),))
+    assert r.values == {"seen": False, "text": "FileNotFoundError"}
+
+
+def test_writes_only_in_scratch():
+    code = ("import os\nresult = {}\n"
+            "for path in ['/usr/evil', '/opt/xai-grader/evil', '/evil', %r, '/scratch/ok', '/tmp/ok']:\n"
+            "    try:\n        open(path, 'w').write('x'); result[path] = 'written'\n"
+            "    except OSError as e:\n        result[path] = type(e).__name__\n") % (os.path.join(
+                os.path.dirname(sandbox_mod.__file__), "evil"),)
+    r = run(code, ("probe", "w", "result"))
+    written = sorted(p for p, v in r.values["w"].items() if v == "written")
+    assert written == ["/scratch/ok", "/tmp/ok"]
+    assert not os.path.exists(os.path.join(os.path.dirname(sandbox_mod.__file__), "evil"))
+
+
+def test_no_network():
+    r = run("import socket\ntry:\n    socket.create_connection(('1.1.1.1', 80), timeout=3); net = 'open'\n"
+            "except OSError as e:\n    net = type(e).__name__", ("probe", "net", "net"))
+    assert r.values["net"] in ("OSError", "ConnectionRefusedError", "TimeoutError")
+    assert r.values["net"] != "open"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the leased uid is used when the grader runs as root")
+def test_runs_as_an_unprivileged_uid_without_capabilities():
+    r = run("import os\nuid = os.getuid()\ncap = [l.split()[1] for l in open('/proc/self/status') "
+            "if l.startswith('CapEff')][0]", ("probe", "uid", "uid"), ("probe", "cap", "cap"))
+    assert sandbox_mod.UID_BASE <= r.values["uid"] < sandbox_mod.UID_BASE + sandbox_mod.UID_COUNT
+    assert int(r.values["cap"], 16) == 0
+
+
+def test_slow_cell_is_interrupted_and_the_rest_still_runs():
+    r = run("x = 1", ("probe", "a", "x"), "import time\ntime.sleep(60)", "y = 2", ("probe", "b", "y"))
+    assert r.values == {"a": 1, "b": 2}
+    assert any("cell time limit (3 s) reached in cell 3" in line for line in r.limits)
+    assert r.cells[2].status == "interrupted"
+
+
+def test_swallowed_interrupt_stops_the_notebook_but_keeps_finished_parts():
+    r = run("x = 1", ("probe", "a", "x"),
+            "import time\nwhile True:\n    try:\n        time.sleep(10)\n    except KeyboardInterrupt:\n        pass",
+            ("probe", "b", "x"))
+    assert r.values == {"a": 1}
+    assert "not reached" in r.problems["b"]
+    assert any("ignored the interrupt" in line for line in r.limits)
+
+
+def test_notebook_time_limit():
+    r = run("x = 1", ("probe", "a", "x"), "import time\ntime.sleep(1.5)", "time.sleep(1.5)", ("probe", "b", "x"),
+            limits=FAST.with_(notebook_seconds=2.0))
+    assert r.values == {"a": 1}
+    assert any("notebook time limit (2 s)" in line for line in r.limits)
+
+
+def test_memory_limit_raises_memory_error_in_the_cell():
+    r = run("try:\n    hog = bytearray(3 << 30)\nexcept MemoryError:\n    raise", "x = 5", ("probe", "a", "x"),
+            limits=FAST.with_(memory_bytes=1 << 30))
+    assert r.values == {"a": 5}
+    assert any("memory limit (1024 MB)" in line for line in r.limits)
+
+
+def test_process_limit_stops_a_fork_bomb():
+    code = ("import os, time\nkids = 0\nwhile True:\n    pid = os.fork()\n    if pid == 0:\n"
+            "        time.sleep(30)\n        os._exit(0)\n    kids += 1")
+    r = run(code, ("probe", "kids", "kids"), limits=FAST.with_(processes=20))
+    assert 0 < r.values["kids"] < 20
+    assert any("process limit (20 processes)" in line for line in r.limits)
+
+
+def test_output_limit():
+    r = run("x = 3", ("probe", "a", "x"), "print('y' * (10 << 20))", ("probe", "b", "x"),
+            limits=FAST.with_(output_bytes=1 << 20))
+    assert r.values == {"a": 3}
+    assert any("output limit (1 MB) exceeded in cell 3" in line for line in r.limits)
+    assert len(r.cells[2].output) <= 4000
+
+
+@pytest.mark.parametrize("crash", ["import os\nos._exit(3)", "import ctypes\nctypes.string_at(0)"])
+def test_dead_kernel_keeps_finished_parts(crash):
+    r = run("x = 1", ("probe", "a", "x"), crash, ("probe", "b", "x"))
+    assert r.values == {"a": 1}
+    assert any("the kernel died in cell 3" in line for line in r.limits)
+
+
+def test_sys_exit_does_not_end_the_notebook():
+    r = run("import sys\nsys.exit(1)", "x = 4", ("probe", "a", "x"))
+    assert r.values == {"a": 4} and r.limits == []
+
+
+def test_refuses_without_bubblewrap(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    sandbox_available.cache_clear()
+    try:
+        with pytest.raises(SandboxError, match="--unsafe-no-sandbox"):
+            Sandbox(FAST).check()
+        Sandbox(FAST, unsafe=True).check()  # explicitly unsafe: allowed
+    finally:
+        sandbox_available.cache_clear()
+
+
+def test_limits_are_validated():
+    with pytest.raises(CourseError, match="cell_seconds"):
+        Limits(cell_seconds=0)
+
+
+@pytest.mark.parametrize("text", [
+    '{"__ndarray__": {"dtype": "|O", "shape": [1], "data": ""}}',
+    '{"__ndarray__": {"dtype": "<f8", "shape": [2], "data": "AAAAAAAA8D8="}}',  # 8 bytes for 2 floats
+    '{"__reduce__": ["os.system", "x"]}',
+    '{"a": 1}',
+    "not json",
+])
+def test_decoder_rejects_anything_but_plain_data(text):
+    with pytest.raises(PlainDataError):
+        decode(text)
+
+
+def test_decoder_rebuilds_arrays_from_raw_bytes():
+    # 1.0 and 2.0 as little-endian float64: 0x3ff0000000000000, 0x4000000000000000
+    data = (np.array([1.0, 2.0], "<f8").tobytes())
+    import base64
+
+    text = json.dumps({"__ndarray__": {"dtype": "<f8", "shape": [2], "data": base64.b64encode(data).decode()}})
+    np.testing.assert_array_equal(decode(text), [1.0, 2.0])
