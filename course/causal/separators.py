@@ -115,36 +115,74 @@ def _split(v, side):
     return (side, v)
 
 
-def _closest_minimum(p: SeparationProblem, S, T, size):
-    """The minimum vertex cut with the smallest source side under the constraints, or None if it exceeds ``size``."""
-    F = nx.DiGraph()
-    for v, nbrs in p.adj.items():
-        if v in p.cuttable and v not in S:
-            F.add_edge(_split(v, 0), _split(v, 1), capacity=1)
+class _CutFinder:
+    """Minimum vertex cuts on the split graph of a problem; the residual network is built once and reused."""
+
+    def __init__(self, p: SeparationProblem):
+        self.p = p
+        F = nx.DiGraph()
+        for v, nbrs in p.adj.items():
+            if v in p.cuttable:
+                F.add_edge(_split(v, 0), _split(v, 1), capacity=1)
+            else:
+                F.add_edge(_split(v, 0), _split(v, 1))
+            F.add_edges_from((_split(v, 1), _split(w, 0)) for w in nbrs)
+        self.F = F
+        self.R = nx.algorithms.flow.build_residual_network(F, "capacity")
+        self.source, self.sink = _split(p.s, 0), _split(p.t, 1)
+
+    def _open_arc(self, u, w, undo):
+        """Make u → w uncuttable in the residual network, remembering how to undo it."""
+        R, inf = self.R, self.R.graph["inf"]
+        if R.has_edge(u, w):
+            undo.append((u, w, R[u][w]["capacity"]))
         else:
-            F.add_edge(_split(v, 0), _split(v, 1))
-        for w in nbrs:
-            F.add_edge(_split(v, 1), _split(w, 0))
-    source, sink = _split(p.s, 0), _split(p.t, 1)
-    F.add_edges_from((source, _split(v, 0)) for v in S if v is not p.s)
-    F.add_edges_from((_split(v, 1), sink) for v in T if v is not p.t)
-    try:
-        R = nx.algorithms.flow.edmonds_karp(F, source, sink)
-    except nx.NetworkXUnbounded:
-        return None
-    if size is not None and R.graph["flow_value"] > size:
-        return None
-    # networkx's minimum_cut returns the largest source side; the closest cut is what the source reaches
-    reach = {source}
-    stack = [source]
-    while stack:
-        u = stack.pop()
-        for w, arc in R[u].items():
-            if w not in reach and arc["flow"] < arc["capacity"]:
-                reach.add(w)
-                stack.append(w)
-    Z = frozenset(v for v in p.cuttable if _split(v, 0) in reach and _split(v, 1) not in reach)
-    return Z, frozenset(_component(p.adj, [p.s], Z))
+            R.add_edge(u, w)
+            R.add_edge(w, u, capacity=0)
+            undo.append((u, w, None))
+        R[u][w]["capacity"] = inf
+
+    def closest(self, S, T, size):
+        """The minimum cut with the smallest source side such that S ⊆ C and T ∩ C = ∅, or None if it exceeds ``size``."""
+        p, R = self.p, self.R
+        undo = []
+        for v in S:
+            if v is not p.s:
+                self._open_arc(_split(v, 0), _split(v, 1), undo)
+                self._open_arc(self.source, _split(v, 0), undo)
+        for v in T:
+            if v is not p.t:
+                self._open_arc(_split(v, 1), self.sink, undo)
+        try:
+            cutoff = None if size is None else size + 1
+            nx.algorithms.flow.edmonds_karp(self.F, self.source, self.sink, residual=R, cutoff=cutoff)
+            if size is not None and R.graph["flow_value"] > size:
+                return None
+            reach = self._reachable()
+        except nx.NetworkXUnbounded:
+            return None
+        finally:
+            for u, w, capacity in reversed(undo):
+                if capacity is None:
+                    R.remove_edge(u, w)
+                    R.remove_edge(w, u)
+                else:
+                    R[u][w]["capacity"] = capacity
+        Z = frozenset(v for v in p.cuttable if _split(v, 0) in reach and _split(v, 1) not in reach)
+        return Z, frozenset(_component(p.adj, [p.s], Z))
+
+    def _reachable(self):
+        # networkx's minimum_cut returns the largest source side; the closest cut is what the source reaches
+        R = self.R
+        reach = {self.source}
+        stack = [self.source]
+        while stack:
+            u = stack.pop()
+            for w, arc in R[u].items():
+                if w not in reach and arc["flow"] < arc["capacity"]:
+                    reach.add(w)
+                    stack.append(w)
+        return reach
 
 
 def _branch(p: SeparationProblem, closest):
@@ -172,13 +210,15 @@ def iter_minimal_separators(p: SeparationProblem):
 
 def minimum_separator_size(p: SeparationProblem):
     """Size of the smallest s–t separator made of cuttable vertices, or None if there is none."""
-    found = _closest_minimum(p, frozenset([p.s]), frozenset([p.t]), None)
+    found = _CutFinder(p).closest(frozenset([p.s]), frozenset([p.t]), None)
     return None if found is None else len(found[0])
 
 
 def iter_minimum_separators(p: SeparationProblem):
     """Every s–t separator of the smallest size made of cuttable vertices."""
-    size = minimum_separator_size(p)
-    if size is None:
+    finder = _CutFinder(p)
+    first = finder.closest(frozenset([p.s]), frozenset([p.t]), None)
+    if first is None:
         return iter(())
-    return _branch(p, lambda S, T: _closest_minimum(p, S, T, size))
+    size = len(first[0])
+    return _branch(p, lambda S, T: finder.closest(S, T, size))
