@@ -149,7 +149,7 @@ def run(out_dir="demo_output", classes=(0, 3, 7, 8), model_names=("digits_mlp", 
         methods = all_methods(model, patterns)
         maps = {m.name: m.explain(x, y) for m in methods}
         maps_by_model[name] = maps
-        fig = method_grid(x, maps, row_titles=[f"digit {c}" for c in y],
+        fig = method_grid(x, maps, row_titles=[f"digit {c}" for c in y], cell=1.4,
                           title=f"{name} (test accuracy {models.info(name)['test_accuracy']:.1%}): every method")
         path = out / f"relevance_{name}.png"
         fig.savefig(path, dpi=110)
