@@ -27,6 +27,8 @@ File format (``bank_quiz7.toml`` next to this module is the course's bank)::
       ru = "{B}"
       en = "{B}"
       nodes = ["B"]              # optional: the vertex set an option stands for
+      why_ru = "..."             # optional: why picking this (wrong) option is a mistake
+      why_en = "..."
 
 Partial-credit policies
 -----------------------
@@ -71,9 +73,15 @@ class Option:
     ru: str
     en: str
     nodes: frozenset[str] | None = None
+    why_ru: str = ""
+    why_en: str = ""
 
     def text(self, lang: str = "ru") -> str:
         return self.ru if lang == "ru" else self.en
+
+    def why(self, lang: str = "ru") -> str:
+        """Why choosing this option is a mistake (shown only to a student who chose it wrongly)."""
+        return self.why_ru if lang == "ru" else self.why_en
 
 
 @dataclass(frozen=True)
@@ -258,9 +266,13 @@ def _parse_options(raw: list, kind: str, where: str) -> tuple[Option, ...]:
         for key in ("ru", "en"):
             if not isinstance(opt.get(key), str) or not opt[key].strip():
                 raise CourseError(f"{where}: option {letter} has no {key!r} text")
+        unknown = set(opt) - {"letter", "ru", "en", "nodes", "why_ru", "why_en"}
+        if unknown:
+            raise CourseError(f"{where}: option {letter} has unknown field(s) {sorted(unknown)}")
         nodes = opt.get("nodes")
         options.append(Option(letter, opt["ru"].strip(), opt["en"].strip(),
-                              frozenset(nodes) if nodes is not None else None))
+                              frozenset(nodes) if nodes is not None else None,
+                              str(opt.get("why_ru", "")).strip(), str(opt.get("why_en", "")).strip()))
     return tuple(options)
 
 

@@ -124,6 +124,7 @@ def _choice(q: Question, value: frozenset, lang: str):
     notes = []
     if wrong:
         notes.append(("Неверные варианты: " if lang == "ru" else "Options that are not correct: ") + ", ".join(wrong) + ".")
+        notes.extend(f"{letter}: {q.option(letter).why(lang)}." for letter in wrong if q.option(letter).why(lang))
     if missing and q.kind == "multiple":
         notes.append(f"Выбраны не все верные варианты (не хватает: {missing})." if lang == "ru"
                      else f"Not all correct options are chosen ({missing} missing).")

@@ -1,0 +1,144 @@
+"""Grading spec of ``exercises/backdoor``: backdoor paths and minimal backdoor sets, graded by the solver.
+
+Any valid answer earns the points: a set is checked with
+:func:`course.causal.minimal_backdoor_sets` (every minimal set, not one the
+author had in mind), and the feedback for an invalid set comes from
+:func:`course.causal.explain_backdoor_set` -- it names the student's own
+offending vertex or one backdoor path their set leaves open, never a valid set.
+
+Student answers: ``path_is_open(G, path, Z)`` → bool; ``PATHS_G1`` (list of
+paths, each a list of vertex names from X to Y); ``SET_G1``, ``SET_G2`` (a
+minimal backdoor set each); ``SMALLEST_G2`` (list of all smallest sets).
+"""
+from __future__ import annotations
+
+from course.causal import backdoor_paths, explain_backdoor_set, minimal_backdoor_sets, minimum_backdoor_sets, parse_dag
+from course.grading.spec import AssignmentSpec, Part, Probe, call, literal
+
+NAME = "backdoor"
+
+#: Pearl, Glymour & Jewell, Causal Inference in Statistics: A Primer (2016), Fig. 3.8 (vertex names changed).
+G1_DAG = "dag { X [exposure]; Y [outcome]; B -> A -> X; B -> Z; C -> Z; C -> D -> Y; Z -> X; Z -> Y; X -> W -> Y }"
+#: Two confounding paths, an M-structure (collider M) and a mediator F.
+G2_DAG = ("dag { X [exposure]; Y [outcome]; A -> X; A -> M; B -> M; B -> Y; C -> X; C -> Y; D -> C; "
+          "K -> X; K -> L; L -> Y; X -> F; F -> Y }")
+
+
+def _graph(dag: str):
+    return parse_dag(dag)
+
+
+def _path_key(path, Z):
+    for p in backdoor_paths(_graph(G1_DAG), "X", "Y", Z):
+        if list(p.nodes) == list(path):
+            return p.is_open
+    raise AssertionError(f"{path} is not a backdoor path of G1")
+
+
+def _check_bool(value, key, ctx):
+    if type(value) is not bool:
+        return False, f"return True or False, got {value!r:.40}"
+    return value == key, "wrong verdict for this path and adjustment set"
+
+
+OPEN_CASES = (  # (path, Z): a fork, a chain, a collider alone, a collider opened by adjusting for it
+    (["X", "Z", "Y"], []),
+    (["X", "Z", "Y"], ["Z"]),
+    (["X", "A", "B", "Z", "Y"], ["A"]),
+    (["X", "Z", "C", "D", "Y"], []),
+    (["X", "A", "B", "Z", "C", "D", "Y"], ["Z"]),
+    (["X", "A", "B", "Z", "C", "D", "Y"], ["Z", "A"]),
+)
+
+OPEN = Part("path_is_open", 2.0, tuple(
+    Probe(f"path_is_open(__import__('course.causal', fromlist=['parse_dag']).parse_dag({G1_DAG!r}), "
+          f"{literal(path)}, {literal(set(Z))})",
+          key=lambda ctx, path=path, Z=Z: _path_key(path, Z), check=_check_bool,
+          label=f"path {' - '.join(path)} given {{{', '.join(Z)}}}")
+    for path, Z in OPEN_CASES), "is a path open given Z")
+
+
+def _as_paths(value):
+    if not isinstance(value, list) or not all(isinstance(p, list) and all(isinstance(v, str) for v in p) for p in value):
+        return None
+    return {tuple(p) for p in value}
+
+
+def _check_paths(value, key, ctx):
+    paths = _as_paths(value)
+    if paths is None:
+        return False, "give a list of paths, each a list of vertex names such as ['X', 'Z', 'Y']"
+    key = {tuple(p) for p in key}
+    wrong, missing = sorted(paths - key), len(key - paths)
+    notes = []
+    if wrong:
+        notes.append("not backdoor paths from X to Y: " + "; ".join(" - ".join(p) for p in wrong))
+    if missing:
+        notes.append(f"{missing} backdoor path(s) missing")
+    return max(0.0, (len(paths & key) - len(wrong)) / len(key)), "; ".join(notes)
+
+
+PATHS = Part("paths_g1", 2.0, (
+    Probe("PATHS_G1", key=lambda ctx: [list(p.nodes) for p in backdoor_paths(_graph(G1_DAG), "X", "Y")],
+          check=_check_paths, label="PATHS_G1"),
+), "all backdoor paths of G1")
+
+
+def _as_set(value):
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return frozenset(value)
+    return None
+
+
+def check_minimal_set(dag: str):
+    """Checker: the value is one of the minimal backdoor sets of ``dag`` (X → Y); half credit if valid, not minimal."""
+
+    def check(value, key, ctx):
+        Z = _as_set(value)
+        if Z is None:
+            return False, "give a set of vertex names, e.g. {'A', 'B'}"
+        if Z in set(key):
+            return True, ""
+        G = _graph(dag)
+        unknown = sorted(Z - set(G))
+        if unknown:
+            return False, f"not vertices of the graph: {', '.join(unknown)}"
+        why = explain_backdoor_set(G, "X", "Y", Z)
+        if why.valid:
+            return 0.5, "valid, but not minimal: a proper subset also blocks every backdoor path"
+        return False, "; ".join(why.reasons)
+
+    return check
+
+
+SET_G1 = Part("set_g1", 2.0, (
+    Probe("SET_G1", key=lambda ctx: minimal_backdoor_sets(_graph(G1_DAG), "X", "Y"),
+          check=check_minimal_set(G1_DAG), label="SET_G1"),
+), "a minimal backdoor set of G1")
+
+SET_G2 = Part("set_g2", 2.0, (
+    Probe("SET_G2", key=lambda ctx: minimal_backdoor_sets(_graph(G2_DAG), "X", "Y"),
+          check=check_minimal_set(G2_DAG), label="SET_G2"),
+), "a minimal backdoor set of G2")
+
+
+def _check_smallest(value, key, ctx):
+    if not isinstance(value, list) or any(_as_set(v) is None for v in value):
+        return False, "give a list of sets of vertex names"
+    given, key = {_as_set(v) for v in value}, set(key)
+    wrong, missing = given - key, len(key - given)
+    notes = []
+    if wrong:
+        sizes = sorted({len(z) for z in wrong})
+        notes.append(f"{len(wrong)} of your sets are not smallest valid sets (sizes {sizes})")
+    if missing:
+        notes.append(f"{missing} smallest set(s) missing")
+    return max(0.0, (len(given & key) - len(wrong)) / len(key)), "; ".join(notes)
+
+
+SMALLEST = Part("smallest_g2", 2.0, (
+    Probe("SMALLEST_G2", key=lambda ctx: minimum_backdoor_sets(_graph(G2_DAG), "X", "Y"),
+          check=_check_smallest, label="SMALLEST_G2"),
+), "every smallest backdoor set of G2")
+
+SPEC = AssignmentSpec(NAME, (OPEN, PATHS, SET_G1, SET_G2, SMALLEST), notebook="backdoor.ipynb")

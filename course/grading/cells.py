@@ -1,0 +1,80 @@
+"""Build nbgrader notebooks from Python: cells with the metadata nbgrader's `generate_assignment` expects.
+
+Used by ``exercises/build_notebooks.py`` and :mod:`course.quiz.notebook` so that
+the committed source notebooks are reproducible (a test rebuilds and compares).
+
+>>> cell = tests_cell("t1", 2, "assert True", hidden="check()")
+>>> cell.metadata.nbgrader["points"], "### BEGIN HIDDEN TESTS" in cell.source
+(2.0, True)
+"""
+from __future__ import annotations
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+__all__ = ["markdown", "code", "locked_code", "solution", "tests_cell", "notebook"]
+
+_SCHEMA = 3
+
+
+def _meta(grade_id: str, *, grade=False, solution=False, locked=False, points=None) -> dict:
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": _SCHEMA, "solution": solution}
+    if points is not None:
+        meta["points"] = float(points)
+    return {"nbgrader": meta}
+
+
+def markdown(text: str, grade_id: str | None = None):
+    """A markdown cell; with ``grade_id`` it is locked (read-only) for students."""
+    cell = new_markdown_cell(text.strip("\n"))
+    if grade_id:
+        cell.metadata.update(_meta(grade_id, locked=True))
+    return cell
+
+
+def code(source: str):
+    """A free code cell (students may edit it)."""
+    return new_code_cell(source.strip("\n"))
+
+
+def locked_code(grade_id: str, source: str):
+    """A read-only code cell (setup, data)."""
+    cell = new_code_cell(source.strip("\n"))
+    cell.metadata.update(_meta(grade_id, locked=True))
+    return cell
+
+
+def solution(grade_id: str, before: str, answer: str, after: str = ""):
+    """A solution cell: ``before``, then ``answer`` between the BEGIN/END SOLUTION markers, then ``after``."""
+    body = "\n".join(p for p in (before.strip("\n"), "### BEGIN SOLUTION", answer.strip("\n"),
+                                 "### END SOLUTION", after.strip("\n")) if p)
+    cell = new_code_cell(body)
+    cell.metadata.update(_meta(grade_id, solution=True))
+    return cell
+
+
+def tests_cell(grade_id: str, points: float, visible: str, hidden: str):
+    """An autograded test cell: visible checks, then the hidden tests (removed from the released notebook).
+
+    Put the grading call last in ``hidden``: its value is nbgrader's partial credit.
+    """
+    body = "\n".join(p for p in (visible.strip("\n"), "### BEGIN HIDDEN TESTS", hidden.strip("\n"),
+                                 "### END HIDDEN TESTS") if p)
+    cell = new_code_cell(body)
+    cell.metadata.update(_meta(grade_id, grade=True, locked=True, points=points))
+    return cell
+
+
+def hidden_check(assignment: str, grade_id: str) -> str:
+    """The hidden-test body that grades a part with its spec (see course.grading.spec)."""
+    return f"from course.grading import check_in_kernel\ncheck_in_kernel({assignment!r}, {grade_id!r}, globals())"
+
+
+def notebook(cells) -> nbformat.NotebookNode:
+    """A v4 notebook with the Python 3 kernel, no outputs."""
+    nb = new_notebook(cells=list(cells))
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nb.metadata["language_info"] = {"name": "python"}
+    for i, cell in enumerate(nb.cells):  # stable ids, so rebuilding gives the same file
+        cell["id"] = f"cell-{i:02d}"
+    return nb

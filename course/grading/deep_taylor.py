@@ -1,0 +1,106 @@
+"""Grading spec of ``exercises/deep_taylor``: root points along search directions and the rules they yield (L13–L14).
+
+Keys come from :mod:`course.relevance.taylor` (``search_direction``, ``root_point``,
+``taylor_terms``, ``dtd_layer``); which LRP rule each direction reproduces is
+decided numerically against the LRP engine (:func:`course.grading.lrp_rules.layer_step`).
+
+Student functions: ``direction(a, w, kind)`` → v; ``root_along(a, w, b, v)`` → ã;
+``taylor_terms_at(a, w, b, root)`` → w ⊙ (a − root); ``dtd_step(a, W, b, R, kind)`` → (d,);
+variable ``RULE_OF_DIRECTION`` = {"nearest": ..., "origin": ..., "zplus": ...} with values among
+"lrp0", "zplus", "w2".
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from course.grading.checks import array_close
+from course.grading.lrp_rules import layer_step
+from course.grading.spec import AssignmentSpec, Part, Probe, call
+from course.relevance import dtd_layer, root_point, rules, search_direction, taylor_terms
+
+NAME = "deep_taylor"
+KINDS = ("nearest", "origin", "zplus")
+RULES = {"lrp0": rules.Zero(zero_bias=True), "zplus": rules.ZPlus(zero_bias=True), "w2": rules.WSquare(zero_bias=True)}
+
+
+def _neuron(seed: int, d: int = 4):
+    rng = np.random.default_rng(seed)
+    a = np.round(rng.uniform(0.1, 2.0, d), 2)
+    w = np.round(rng.uniform(-1.0, 1.0, d), 2)
+    w[0] = abs(w[0]) + 0.5  # the neuron is on (wᵀa + b > 0) and has a positive weight
+    b = round(float(-0.1 * abs(a @ w)), 2)
+    return a, w, b
+
+
+def _layer(seed: int, d: int = 4, k: int = 3):
+    rng = np.random.default_rng(seed)
+    a = np.round(rng.uniform(0.1, 2.0, d), 2)
+    W = np.round(rng.uniform(-1.0, 1.0, (d, k)), 2)
+    W[0] = np.abs(W[0]) + 0.2  # every neuron has a positive weight: z⁺ is defined
+    R = np.round(rng.uniform(0.2, 1.5, k), 2)
+    b = np.round(-0.05 * np.abs(a @ W), 2)
+    R = np.where(a @ W + b > 0, R, 0.0)  # R_j = c_j max(0, z_j): an inactive neuron carries no relevance
+    return a, W, b, R
+
+
+_V_MISTAKE = "for 'zplus' keep a_i only where w_i > 0 (v = a ⊙ 1[w > 0])"
+
+DIRECTION = Part("direction", 2.0, tuple(
+    Probe(call("direction", *_neuron(31)[:2], kind),
+          key=lambda ctx, kind=kind: search_direction(*_neuron(31)[:2], kind),
+          check=array_close(mistakes=[(lambda: _neuron(31)[0], _V_MISTAKE)] if kind == "zplus" else []),
+          label=f"direction(kind={kind!r})")
+    for kind in KINDS), "the three search directions of L14")
+
+ROOT = Part("root_along", 2.0, tuple(
+    Probe(call("root_along", *_neuron(32 + i), search_direction(*_neuron(32 + i)[:2], kind)),
+          key=lambda ctx, i=i, kind=kind: root_point(*_neuron(32 + i), direction=kind),
+          check=array_close(mistakes=[(lambda i=i, kind=kind: 2 * _neuron(32 + i)[0] - root_point(*_neuron(32 + i), direction=kind),
+                                       "you moved along +v: the root is a − t·v")]),
+          label=f"root_along with the {kind!r} direction")
+    for i, kind in enumerate(KINDS)), "the root point ã = a − t v, t = (wᵀa + b)/(wᵀv)")
+
+
+def _taylor_case(i):
+    a, w, b = _neuron(40 + i)
+    return a, w, b, root_point(a, w, b, direction=KINDS[i])
+
+
+TAYLOR = Part("taylor_terms_at", 2.0, tuple(
+    Probe(call("taylor_terms_at", *_taylor_case(i)),
+          key=lambda ctx, i=i: taylor_terms(*_taylor_case(i)).terms,
+          check=array_close(), label="taylor_terms_at")
+    for i in range(2)), "first-order Taylor terms at a root")
+
+DTD = Part("dtd_step", 3.0, tuple(
+    Probe(call("dtd_step", *_layer(50), kind),
+          key=lambda ctx, kind=kind: dtd_layer(*_layer(50), direction=kind),
+          check=array_close(), label=f"dtd_step(kind={kind!r})")
+    for kind in KINDS), "a dense layer explained by DTD")
+
+
+def rule_of_direction() -> dict:
+    """For each direction, the LRP rule (bias ignored) whose step equals the DTD step, found numerically."""
+    a, W, b, R = _layer(60)
+    found = {}
+    for kind in KINDS:
+        dtd = dtd_layer(a, W, b, R, direction=kind)
+        matches = [name for name, rule in RULES.items() if np.allclose(layer_step(a, W, b, R, rule), dtd)]
+        found[kind] = matches[0] if len(matches) == 1 else None
+    return found
+
+
+def _check_rules(value, key, ctx):
+    if not isinstance(value, dict):
+        return False, "RULE_OF_DIRECTION must be a dict {direction: rule name}"
+    wrong = [k for k in KINDS if value.get(k) != key[k]]
+    if not wrong:
+        return True, ""
+    return 1 - len(wrong) / len(KINDS), "not the rule this direction reproduces: " + ", ".join(repr(k) for k in wrong)
+
+
+RULE_NAMES = Part("rule_of_direction", 1.0, (
+    Probe("RULE_OF_DIRECTION", key=lambda ctx: rule_of_direction(), check=_check_rules, label="RULE_OF_DIRECTION"),
+), "which rule each direction reproduces")
+
+SPEC = AssignmentSpec(NAME, (DIRECTION, ROOT, TAYLOR, DTD, RULE_NAMES), notebook="deep_taylor.ipynb")

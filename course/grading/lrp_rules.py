@@ -1,0 +1,139 @@
+"""Grading spec of ``exercises/lrp_rules``: LRP-0, LRP-ε and z⁺ for one dense layer, then a small network.
+
+Keys come from the course's engine (:func:`course.relevance.lrp`). The engine
+explains a target logit; a layer step with an arbitrary upper relevance ``R``
+is obtained from it by linearity (the activations are fixed, so the backward
+pass is linear in the output relevance): ``Σ_k R_k / z_k · lrp(layer, a, rule, k)``.
+
+Student functions (see the notebook):
+``lrp0_step(a, W, b, R)``, ``lrp_eps_step(a, W, b, R, eps)``, ``zplus_step(a, W, b, R)`` with a (d,),
+W (d, k), b (k,), R (k,) → (d,); ``lrp_mlp(x, params, target, eps)`` → (d,); ``layer_sums(x, params,
+target, eps)`` → [Σ R at the input of every dense layer..., f_target(x)].
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from course.grading.checks import array_close
+from course.grading.spec import AssignmentSpec, Part, Probe, call
+from course.relevance import Dense, ReLU, Sequential, lrp, lrp_layers, rules
+
+NAME = "lrp_rules"
+
+
+def _rng_inputs(seed: int, d: int, k: int, negative_z: bool = False):
+    rng = np.random.default_rng(seed)
+    a = np.round(rng.uniform(0.0, 2.0, d), 2)          # ReLU activations: a ≥ 0
+    W = np.round(rng.uniform(-1.0, 1.0, (d, k)), 2)
+    b = np.round(rng.uniform(-0.5, 0.5, k), 2)
+    R = np.round(rng.uniform(-1.0, 2.0, k), 2)
+    if negative_z:  # make the first output negative, where ε·sign(z) matters
+        b[0] = round(-abs(a @ W[:, 0]) - 0.7, 2)
+    return a, W, b, R
+
+
+def layer_step(a, W, b, R, rule) -> np.ndarray:
+    """One dense layer's LRP step for an arbitrary upper relevance R, via the engine and linearity."""
+    model = Sequential([Dense(W, b)])
+    z = model(a[None])[0]
+    return sum(R[k] / z[k] * lrp(model, a[None], rule, k)[0] for k in range(len(R)) if R[k] != 0)
+
+
+def mlp(params) -> Sequential:
+    layers = []
+    for i, (W, b) in enumerate(params):
+        layers.append(Dense(np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64)))
+        if i < len(params) - 1:
+            layers.append(ReLU())
+    return Sequential(layers)
+
+
+def _eps_without_sign(a, W, b, R, eps):
+    z = a @ W + b
+    return a * (W @ (R / (z + eps)))
+
+
+def _step_probes(function, rule, extra=(), mistakes=lambda args: (), negative_z=False):
+    probes = []
+    for seed, (d, k) in ((11, (3, 2)), (12, (5, 4))):
+        a, W, b, R = _rng_inputs(seed, d, k, negative_z)
+        args = (a, W, b, R, *extra)
+        probes.append(Probe(
+            expression=call(function, *args),
+            key=lambda ctx, args=(a, W, b, R): layer_step(*args, rule),
+            check=array_close(mistakes=mistakes((a, W, b, R, *extra))),
+            label=f"{function} on a {d}×{k} layer",
+        ))
+    return tuple(probes)
+
+
+_NO_BIAS = "the bias b_k belongs in the denominator z_k = Σ_j a_j w_jk + b_k"
+
+LRP0 = Part("lrp0_step", 2.0, _step_probes(
+    "lrp0_step", rules.Zero(),
+    mistakes=lambda args: [(lambda: layer_step(*args[:4], rules.Zero(zero_bias=True)), _NO_BIAS)]),
+    "LRP-0 for one dense layer")
+
+EPS = 0.5
+LRP_EPS = Part("lrp_eps_step", 2.0, _step_probes(
+    "lrp_eps_step", rules.Epsilon(EPS), extra=(EPS,), negative_z=True,
+    mistakes=lambda args: [
+        (lambda: _eps_without_sign(*args), "where z_k < 0 the stabiliser must push z_k away from 0: z_k + ε·sign(z_k)"),
+        (lambda: layer_step(*args[:4], rules.Zero()), "ε does not appear: this is LRP-0"),
+        (lambda: layer_step(*args[:4], rules.Epsilon(EPS, zero_bias=True)), _NO_BIAS),
+    ]), "LRP-ε for one dense layer")
+
+ZPLUS = Part("zplus_step", 2.0, _step_probes(
+    "zplus_step", rules.ZPlus(),
+    mistakes=lambda args: [
+        (lambda: layer_step(*args[:4], rules.Zero()), "z⁺ keeps only the positive weights w⁺ = max(0, w)"),
+        (lambda: layer_step(*args[:4], rules.ZPlus(zero_bias=True)),
+         "the positive part of the bias, b⁺, belongs in the denominator"),
+    ]), "z⁺ for one dense layer")
+
+
+def _mlp_params(seed: int, sizes):
+    rng = np.random.default_rng(seed)
+    return [(np.round(rng.uniform(-1, 1, (m, n)), 2), np.round(rng.uniform(-0.3, 0.3, n), 2))
+            for m, n in zip(sizes[:-1], sizes[1:])]
+
+
+def _network_cases():
+    cases = []
+    for seed, sizes, target, eps in ((21, (4, 3, 2), 1, 0.25), (22, (5, 6, 4, 3), 0, 0.01)):
+        params = _mlp_params(seed, sizes)
+        x = np.round(np.random.default_rng(seed + 100).uniform(0, 1, sizes[0]), 2)
+        cases.append((x, params, target, eps))
+    return cases
+
+
+def _mlp_key(x, params, target, eps):
+    return lrp(mlp(params), x[None], rules.Epsilon(eps), target)[0]
+
+
+def _sums_key(x, params, target, eps):
+    model = mlp(params)
+    totals = lrp_layers(model, x[None], rules.Epsilon(eps), target).totals[:, 0]
+    return np.array([totals[i] for i in model.linear_layers] + [totals[-1]])
+
+
+def _other_output(x, params, target, eps):
+    n_out = len(params[-1][1])
+    return _mlp_key(x, params, (target + 1) % n_out, eps)
+
+
+NETWORK = Part("lrp_mlp", 3.0, tuple(
+    Probe(expression=call("lrp_mlp", x, [list(p) for p in params], target, eps),
+          key=lambda ctx, c=(x, params, target, eps): _mlp_key(*c),
+          check=array_close(mistakes=[(lambda c=(x, params, target, eps): _other_output(*c),
+                                       "this explains another output: start from R = one-hot(target) × logits")]),
+          label=f"lrp_mlp on a {len(params)}-layer network")
+    for x, params, target, eps in _network_cases()), "LRP-ε through a small ReLU network")
+
+CONSERVATION = Part("layer_sums", 1.0, tuple(
+    Probe(expression=call("layer_sums", x, [list(p) for p in params], target, eps),
+          key=lambda ctx, c=(x, params, target, eps): _sums_key(*c),
+          check=array_close(), label="layer_sums")
+    for x, params, target, eps in _network_cases()), "relevance per layer (conservation)")
+
+SPEC = AssignmentSpec(NAME, (LRP0, LRP_EPS, ZPLUS, NETWORK, CONSERVATION), notebook="lrp_rules.ipynb")

@@ -1,0 +1,37 @@
+"""Grading spec of ``exercises/quiz7``: every bank question scored by :func:`course.quiz.scoring.score_answer`.
+
+One part per bank question (grade id = question id, value = the variable
+``answer_<id>``) plus ``variant_backdoor``, whose key is recomputed from the
+student id in the grading context (``ctx["student_id"]``; in the nbgrader route
+the kernel's ``STUDENT_ID``). Feedback is the scorer's, in Russian.
+"""
+from __future__ import annotations
+
+from course.grading.spec import AssignmentSpec, Part, Probe
+from course.quiz.bank import load_bank
+from course.quiz.notebook import answer_variable
+from course.quiz.scoring import score_answer
+from course.quiz.variants import VARIANT_ID, backdoor_variant
+
+NAME = "quiz7"
+
+
+def _score(value, question, ctx):
+    s = score_answer(question, value, lang="ru")
+    return s.fraction, s.feedback
+
+
+def _variant_key(ctx):
+    return backdoor_variant(ctx["student_id"])  # CourseError (→ feedback) when there is no student id
+
+
+def _parts():
+    parts = [Part(q.id, q.points, (Probe(answer_variable(q.id), key=lambda ctx, q=q: q, check=_score),), q.text_en)
+             for q in load_bank()]
+    parts.append(Part(VARIANT_ID, backdoor_variant("student").points,
+                      (Probe(answer_variable(VARIANT_ID), key=_variant_key, check=_score),),
+                      "the student's own backdoor question"))
+    return tuple(parts)
+
+
+SPEC = AssignmentSpec(NAME, _parts(), notebook="quiz7.ipynb")

@@ -1,0 +1,122 @@
+"""The quiz as an nbgrader notebook: one answer cell and one autograded cell per question, built from the bank.
+
+``exercises/quiz7/quiz7.ipynb`` is :func:`build_quiz_notebook` of the course's
+bank (``exercises/build_notebooks.py`` writes it; a test checks the committed
+file is up to date). The last question is the student's own backdoor variant
+(:mod:`course.quiz.variants`), keyed by ``STUDENT_ID``.
+
+>>> nb = build_quiz_notebook()
+>>> graded = sum(1 for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
+>>> graded == len(load_bank()) + 1  # every bank question + the variant
+True
+"""
+from __future__ import annotations
+
+from course.grading.cells import hidden_check, locked_code, markdown, notebook, solution, tests_cell
+from course.quiz.bank import Bank, Question, load_bank
+from course.quiz.normalize import AnswerError
+from course.quiz.scoring import read_answer
+from course.quiz.variants import VARIANT_ID, backdoor_variant
+
+__all__ = ["build_quiz_notebook", "answer_variable", "typed_key", "check_readable", "show_question", "show_variant"]
+
+ASSIGNMENT = "quiz7"
+
+_HOWTO = """
+# {title_ru}
+
+*{title_en}*
+
+Ответ на каждый вопрос — значение переменной в ячейке под вопросом
+(*answer each question by setting the variable in the cell below it*):
+
+* выбор: буквы вариантов строкой — `"В, Г"`, `"вг"`, `"{{В,Г}}"`; латинские/греческие двойники
+  A, B, E, Γ, Δ тоже принимаются, регистр и порядок не важны (*option letters as a string; Latin/Greek
+  look-alikes, any case, any order*);
+* верно/неверно: `"верно"` / `"неверно"` (или `True` / `False`);
+* число: `0.75`, `"0,75"` или `"3/4"`.
+
+Видимая проверка под ответом говорит только, можно ли прочитать ответ; оценку ставят скрытые тесты
+(*the visible check only says whether your answer can be read; hidden tests decide the grade*).
+"""
+
+
+def answer_variable(qid: str) -> str:
+    """Name of the variable that holds the answer to question ``qid``."""
+    return f"answer_{qid}"
+
+
+def typed_key(q: Question) -> str:
+    """The key written the way a student would type it (for the instructor's solution cells)."""
+    if q.kind == "truefalse":
+        return repr("верно" if q.correct else "неверно")
+    if q.kind == "numeric":
+        return repr(float(q.correct))
+    return repr(", ".join(sorted(q.correct, key=q.letters.index)))
+
+
+def _question_markdown(n: int, q: Question) -> str:
+    lines = [f"## {n}. {q.text_ru}", "", f"*{q.text_en}*"]
+    if q.dag:
+        lines += ["", "DAG (DAGitty):", "", "```", q.dag, "```"]
+    if q.options:
+        lines += [""] + [f"* **{o.letter})** {o.ru}" + ("" if o.en == o.ru else f" / *{o.en}*") for o in q.options]
+    kind = {"truefalse": "верно / неверно", "single": "один вариант", "multiple": "один или несколько вариантов",
+            "numeric": "число"}[q.kind]
+    lines += ["", f"Ответ: {kind}; баллы: {q.points:g}."]
+    return "\n".join(lines)
+
+
+def check_readable(qid: str, answer, student_id: str | None = None) -> None:
+    """Visible check: raise AssertionError (in Russian and English) when ``answer`` cannot be read; never says if it is right."""
+    q = backdoor_variant(student_id) if qid == VARIANT_ID else load_bank()[qid]
+    try:
+        read_answer(q, answer)
+    except AnswerError as exc:
+        raise AssertionError(f"{exc.text('ru')} / {exc.text('en')}") from None
+
+
+def show_question(q: Question) -> None:
+    """Print a question with its options (for a variant, which cannot be written into the notebook)."""
+    print(q.text_ru)
+    print(q.text_en)
+    if q.dag:
+        print("\nDAG (DAGitty):\n" + q.dag)
+    for o in q.options:
+        print(f"{o.letter}) {o.ru}")
+
+
+def show_variant(student_id: str) -> None:
+    """Print the student's own backdoor question."""
+    show_question(backdoor_variant(student_id))
+
+
+def build_quiz_notebook(bank: Bank | None = None):
+    """The nbgrader source notebook of the quiz: instructions, then per question text, answer cell, test cell."""
+    bank = load_bank() if bank is None else bank
+    cells = [markdown(_HOWTO.format(title_ru=bank.title_ru or bank.id, title_en=bank.title_en or bank.id), "howto"),
+             locked_code("setup", """
+import os
+# Ваш логин (как в JupyterHub) — по нему выбирается ваш вариант последнего вопроса.
+# Your login (as on JupyterHub): it selects your variant of the last question.
+STUDENT_ID = os.environ.get("JUPYTERHUB_USER") or "student"
+""")]
+    for n, q in enumerate(bank, 1):
+        var = answer_variable(q.id)
+        cells.append(markdown(_question_markdown(n, q), f"{q.id}_text"))
+        cells.append(solution(f"{q.id}_answer", f"# {var} = ...", f"{var} = {typed_key(q)}"))
+        cells.append(tests_cell(q.id, q.points, f"from course.quiz.notebook import check_readable\n"
+                                                f"check_readable({q.id!r}, {var})", hidden_check(ASSIGNMENT, q.id)))
+    var = answer_variable(VARIANT_ID)
+    cells.append(markdown(f"## {len(bank) + 1}. Ваш вариант / your variant\n\n"
+                          "Вопрос ниже построен по вашему `STUDENT_ID` (у каждого свой граф). "
+                          "*The question below is built from your `STUDENT_ID`.*", f"{VARIANT_ID}_text"))
+    cells.append(locked_code(f"{VARIANT_ID}_show", "from course.quiz.notebook import show_variant\n"
+                                                   "show_variant(STUDENT_ID)"))
+    cells.append(solution(f"{VARIANT_ID}_answer", f"# {var} = ...",
+                          "from course.quiz.variants import backdoor_variant\n"
+                          f"{var} = ', '.join(sorted(backdoor_variant(STUDENT_ID).correct))"))
+    cells.append(tests_cell(VARIANT_ID, backdoor_variant("student").points,
+                            f"from course.quiz.notebook import check_readable\n"
+                            f"check_readable({VARIANT_ID!r}, {var}, STUDENT_ID)", hidden_check(ASSIGNMENT, VARIANT_ID)))
+    return notebook(cells)

@@ -1,0 +1,65 @@
+"""Per-student variants of the backdoor question: the same student always gets the same DAG.
+
+nbgrader has no per-student versions of an assignment (jupyter/nbgrader issues
+#1153, #1433). Here a student's variant is a pure function of their id: the
+seed is a stable hash (SHA-256, not Python's salted ``hash``) of the quiz id
+and the student id, and :func:`course.causal.quiz.backdoor_question` turns the
+seed into a new DAG with options built from the classic mistakes (a
+descendant of X, a collider, a larger valid set, a set that leaves a path
+open) and the key computed by the solver. The grader never stores keys: it
+recomputes the variant from the student id it is grading.
+
+>>> q1, q2 = backdoor_variant("ivanov"), backdoor_variant("ivanov")
+>>> q1 == q2, q1.id
+(True, 'variant_backdoor')
+>>> student_seed("ivanov") == student_seed("petrova")
+False
+"""
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+
+from course.causal.graphs import format_set
+from course.causal.quiz import backdoor_question
+from course.errors import CourseError
+from course.quiz.bank import Option, Question
+
+__all__ = ["student_seed", "backdoor_variant", "VARIANT_ID"]
+
+VARIANT_ID = "variant_backdoor"
+
+_MISTAKE_RU = ("Выписывайте все backdoor-пути (начинаются со стрелки в X) и проверяйте каждый: потомков X брать нельзя, "
+               "коллайдер открывает путь, а допустимое множество большего размера — не наименьшее.")
+_MISTAKE_EN = ("List every backdoor path (starting with an arrow into X) and check each one: descendants of X are not "
+               "allowed, adjusting for a collider opens a path, and a larger valid set is not the smallest.")
+
+
+def student_seed(student_id: str, quiz_id: str = "quiz7") -> int:
+    """A stable 63-bit seed from the quiz id and the student id (same on every machine and Python version).
+
+    Leading/trailing spaces are ignored and case is folded, so "Ivanov " and "ivanov" are one student.
+    """
+    if not isinstance(student_id, str) or not student_id.strip():
+        raise CourseError(f"a student id must be a non-empty string, got {student_id!r}")
+    digest = hashlib.sha256(f"{quiz_id}\x00{student_id.strip().casefold()}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+@lru_cache(maxsize=1024)
+def backdoor_variant(student_id: str, quiz_id: str = "quiz7", points: float = 1.0) -> Question:
+    """The student's backdoor question ("choose the smallest sets") as a bank :class:`Question`.
+
+    Scored like any bank question (multiple choice, proportional partial credit);
+    each wrong option carries the solver's reason, shown only to a student who picked it.
+    """
+    q = backdoor_question(seed=student_seed(student_id, quiz_id), kind="smallest_sets")
+    options = tuple(
+        Option(letter, format_set(z), format_set(z), frozenset(map(str, z)),
+               why_ru=q.why_ru[letter] if letter not in q.correct else "",
+               why_en=q.why_en[letter] if letter not in q.correct else "")
+        for letter, z in q.options.items())
+    return Question(id=VARIANT_ID, kind="multiple", text_ru=q.text_ru, text_en=q.text_en,
+                    correct=frozenset(q.correct), points=float(points), options=options, partial="proportional",
+                    mistake_ru=_MISTAKE_RU, mistake_en=_MISTAKE_EN, topics=("T3",), dag=q.dagitty,
+                    exposure=str(q.exposure), outcome=str(q.outcome))
