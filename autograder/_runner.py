@@ -146,6 +146,8 @@ def main():
             ename = _type(error).__name__ if error is not None else None
         except BaseException as exc:  # KeyboardInterrupt outside IPython's own handler
             ename = _type(exc).__name__
+        # a failed cell's traceback keeps its frames (and e.g. a memory hog's arrays) alive
+        sys.last_type = sys.last_value = sys.last_traceback = None
         sys.stdout.flush()
         sys.stderr.flush()
         send(channel, {"event": "done", "index": cell["index"], "error": ename})

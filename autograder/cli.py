@@ -15,6 +15,7 @@ from course.errors import CourseError
 
 SUBCOMMANDS: dict[str, str] = {
     "report": "autograder.report:add_parser",
+    "autograde": "autograder.pipeline:add_parser",
     "demo": "course.demo_relevance:add_parser",
 }
 

@@ -1,0 +1,452 @@
+"""Autograde every submission of an nbgrader course: sandboxed, honest, parallel, resumable.
+
+``xai-course autograde ASSIGNMENT [--course DIR] [--workers N] [--executor local|dask] [--force]``
+
+The job is a list of small steps, each a function that can be tested alone
+(nbgrader's preprocessor pipeline is the model):
+
+1. :func:`collect` — the submissions under ``submitted/<student>/<assignment>/``.
+2. :func:`autograder.restore.restore` — the instructor's cells restored from
+   the released notebook (nbgrader's OverwriteCells / add_missing_cells).
+3. :func:`autograder.kernel.execute` — the notebook runs in the sandbox
+   (:mod:`autograder.sandbox`) with limits per cell, per notebook, on memory,
+   output and processes; the graded values leave it as plain data.
+4. :func:`check_values` — values compared with the keys in the grader's process.
+5. :func:`autograder.gradebook_io.save_submission` — scores into nbgrader's
+   gradebook, by this process alone, one transaction per submission.
+6. :func:`record_attempt` — one row per graded attempt in
+   ``grades/<assignment>_attempts.csv`` (the gradebook keeps only the latest).
+7. :func:`autograder.feedback.feedback_notebook` + nbgrader's
+   ``generate_feedback`` — HTML feedback without hidden tests or keys.
+
+Steps 2–4 (:func:`grade_submission`) run in parallel on a pluggable executor:
+a local ``concurrent.futures`` pool or a Dask ``distributed`` cluster. A
+killed job re-run without ``--force`` grades only what is not in the
+gradebook yet. Submissions that cannot be graded at all (an unreadable
+notebook) are listed with the reason.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import csv
+import io
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from autograder import gradebook_io
+from autograder.checkers import check
+from autograder.feedback import feedback_notebook, generate_feedback
+from autograder.kernel import execute
+from autograder.restore import build_plan, grade_id, is_test, read_notebook, restore
+from autograder.sandbox import Limits, Sandbox
+from autograder.spec import AssignmentSpec, load_spec
+from course.errors import CourseError
+
+__all__ = ["Course", "Submission", "GradingJob", "SubmissionResult", "AutogradeSummary", "collect",
+           "compute_keys", "grade_submission", "check_values", "record_attempt", "autograde", "add_parser"]
+
+
+# ---------------------------------------------------------------- the course
+
+class Course:
+    """Paths of an nbgrader course, read from its ``nbgrader_config.py``."""
+
+    def __init__(self, root: str | Path):
+        from nbgrader.coursedir import CourseDirectory
+        from traitlets.config import Config
+        from traitlets.config.loader import PyFileConfigLoader
+
+        self.root = Path(root).resolve()
+        config_file = self.root / "nbgrader_config.py"
+        if not config_file.is_file():
+            raise CourseError(f"{self.root} is not an nbgrader course (no nbgrader_config.py)")
+        cfg = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
+        cfg.merge(Config({"CourseDirectory": {"root": str(self.root)}}))
+        self.coursedir = CourseDirectory(config=cfg)
+        self.db_url = self.coursedir.db_url
+
+    def folder(self, kind: str, assignment: str, student: str = ".") -> Path:
+        name = getattr(self.coursedir, f"{kind}_directory")
+        return Path(self.coursedir.format_path(name, student, assignment))
+
+    def secrets(self) -> tuple[str, ...]:
+        """What the sandbox must never show: the whole course directory and the gradebook."""
+        paths = [str(self.root)]
+        if self.db_url.startswith("sqlite:///"):
+            paths.append(self.db_url[len("sqlite:///"):])
+        return tuple(paths)
+
+    def notebooks(self, assignment: str) -> list[str]:
+        release = self.folder("release", assignment)
+        names = sorted(p.stem for p in release.glob("*.ipynb"))
+        if not names:
+            raise CourseError(f"no released notebooks in {release}; run nbgrader generate_assignment {assignment}")
+        return names
+
+
+@dataclass(frozen=True)
+class Submission:
+    student: str
+    assignment: str
+    folder: str
+    timestamp: str | None
+
+
+def collect(course: Course, assignment: str) -> list[Submission]:
+    """Step 1: every ``submitted/<student>/<assignment>`` folder, sorted by student id."""
+    base = Path(course.coursedir.format_path(course.coursedir.submitted_directory, ".", "."))
+    found = []
+    if base.is_dir():
+        for student_dir in sorted(base.iterdir()):
+            folder = student_dir / assignment
+            if student_dir.is_dir() and folder.is_dir():
+                stamp = folder / "timestamp.txt"
+                text = stamp.read_text("utf-8", errors="replace").strip() if stamp.is_file() else None
+                found.append(Submission(student_dir.name, assignment, str(folder), text))
+    return found
+
+
+# ---------------------------------------------------------------- grading one submission
+
+@dataclass(frozen=True)
+class GradingJob:
+    """Everything a worker needs (plain, picklable): no gradebook, no source notebooks."""
+
+    submission: Submission
+    releases: dict  # notebook -> released notebook JSON
+    probes: dict  # notebook -> {grade_id: expression}
+    spec: AssignmentSpec
+    keys: dict  # (notebook, grade_id) -> key value
+    points: dict  # (notebook, grade_id) -> max points
+    limits: Limits
+    hide: tuple
+    unsafe: bool
+    files_dir: str | None
+
+
+@dataclass
+class SubmissionResult:
+    submission: Submission
+    scores: dict = field(default_factory=dict)  # (notebook, grade_id) -> points
+    messages: dict = field(default_factory=dict)  # (notebook, grade_id) -> feedback line
+    limits: list = field(default_factory=list)
+    feedback: dict = field(default_factory=dict)  # notebook -> feedback notebook JSON
+    error: str | None = None  # set when the submission cannot be graded at all
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return float(sum(self.scores.values()))
+
+
+def check_values(run, spec_grades: dict, keys: dict, points: dict, notebook: str) -> dict:
+    """Step 4: grade id -> (points, max_points, message), from plain values and keys only."""
+    outcomes = {}
+    for gid, g in spec_grades.items():
+        max_points = points[(notebook, gid)]
+        if gid in run.values:
+            result = check(g.checker, run.values[gid], keys.get((notebook, gid)), **g.options)
+            message = result.message
+            if result.fraction < 1.0 and g.feedback:
+                message = f"{message}. {g.feedback}" if message else g.feedback
+            outcomes[gid] = (round(result.fraction * max_points, 6), max_points, message)
+        else:
+            outcomes[gid] = (0.0, max_points, run.problems.get(gid, "no value"))
+    return outcomes
+
+
+def grade_submission(job: GradingJob) -> SubmissionResult:
+    """Steps 2–4 for one submission (runs on a worker). Never raises for what the student did."""
+    started = time.monotonic()
+    result = SubmissionResult(job.submission)
+    sandbox = Sandbox(job.limits, hide=job.hide, unsafe=job.unsafe)
+    for notebook, release_json in job.releases.items():
+        release = nbformat.reads(release_json, as_version=4)
+        path = Path(job.submission.folder) / f"{notebook}.ipynb"
+        spec_grades = job.spec.for_notebook(notebook)
+        if not path.is_file():
+            for gid in spec_grades:
+                result.scores[(notebook, gid)] = 0.0
+                result.messages[(notebook, gid)] = f"notebook {notebook}.ipynb was not submitted"
+            continue
+        try:
+            submitted = read_notebook(path)
+        except CourseError as exc:
+            result.error = str(exc)
+            return result
+        restored = restore(release, submitted)
+        plan, _ = build_plan(restored, job.probes[notebook])
+        run = execute(plan, sandbox, files_dir=job.files_dir)
+        outcomes = check_values(run, spec_grades, job.keys, job.points, notebook)
+        for gid, (points, _, message) in outcomes.items():
+            result.scores[(notebook, gid)] = points
+            result.messages[(notebook, gid)] = message
+        result.limits += [f"{notebook}: {line}" for line in run.limits]
+        result.feedback[notebook] = nbformat.writes(feedback_notebook(restored, run, outcomes, run.limits))
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def compute_keys(spec: AssignmentSpec, sources: dict, releases: dict, probes: dict, sandbox: Sandbox,
+                 files_dir: str | None) -> dict:
+    """Keys from the spec, else from running the probes on the instructor's source notebooks (sandboxed)."""
+    keys = {(g.notebook, gid): g.expected for gid, g in spec.grades.items() if g.has_key}
+    for notebook, source in sources.items():
+        wanted = [gid for gid, g in spec.for_notebook(notebook).items() if not g.has_key]
+        if not wanted:
+            continue
+        restored = restore(releases[notebook], source)
+        plan, _ = build_plan(restored, probes[notebook])
+        run = execute(plan, sandbox, files_dir=files_dir)
+        for gid in wanted:
+            if gid not in run.values:
+                raise CourseError(f"the instructor's solution gives no value for {notebook}/{gid}: "
+                                  f"{run.problems.get(gid, 'no value')}; limits: {'; '.join(run.limits) or 'none'}")
+            keys[(notebook, gid)] = run.values[gid]
+    return keys
+
+
+# ---------------------------------------------------------------- executors
+
+def _local_map(fn, jobs, workers):
+    # threads are enough: the work happens in the sandboxed child processes
+    with cf.ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(fn, job) for job in jobs]
+        try:
+            for future in cf.as_completed(futures):
+                yield future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _dask_map(fn, jobs, workers, address=None):
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise CourseError("the dask executor needs dask.distributed: pip install 'xai-course[dask]'") from None
+    cluster = None
+    if address is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    client = Client(address or cluster)
+    try:
+        futures = client.map(fn, jobs, pure=False)
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_jobs(fn, jobs, *, executor: str = "local", workers: int | None = None, address: str | None = None):
+    """Yield ``fn(job)`` for each job as they finish, on the chosen executor."""
+    workers = workers or os.cpu_count() or 1
+    if executor == "local":
+        return _local_map(fn, jobs, workers)
+    if executor == "dask":
+        return _dask_map(fn, jobs, workers, address)
+    raise CourseError(f"unknown executor {executor!r}; use local or dask")
+
+
+# ---------------------------------------------------------------- recording
+
+ATTEMPT_FIELDS = ("student_id", "timestamp", "score", "max_score")
+
+
+def attempts_path(course: Course, assignment: str) -> Path:
+    return course.root / "grades" / f"{assignment}_attempts.csv"
+
+
+def record_attempt(path: Path, result: SubmissionResult, max_points: dict) -> None:
+    """Step 6: upsert the row of (student, timestamp) in the attempts CSV, atomically."""
+    columns = [f"{nb}/{gid}" if len({n for n, _ in max_points}) > 1 else gid for nb, gid in max_points]
+    header = list(ATTEMPT_FIELDS) + columns
+    rows = {}
+    if path.is_file():
+        with open(path, newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                rows[(row["student_id"], row["timestamp"])] = row
+    sub = result.submission
+    row = {"student_id": sub.student, "timestamp": sub.timestamp or "", "score": f"{result.score:g}",
+           "max_score": f"{sum(max_points.values()):g}"}
+    for column, key in zip(columns, max_points):
+        row[column] = f"{result.scores.get(key, 0.0):g}"
+    rows[(sub.student, row["timestamp"])] = row
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore")
+    writer.writeheader()
+    for key in sorted(rows):
+        writer.writerow(rows[key])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".csv.tmp")
+    tmp.write_text(buffer.getvalue(), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _write_autograded(course: Course, result: SubmissionResult) -> None:
+    sub = result.submission
+    folder = course.folder("autograded", sub.assignment, sub.student)
+    folder.mkdir(parents=True, exist_ok=True)
+    for notebook, text in result.feedback.items():
+        (folder / f"{notebook}.ipynb").write_text(text, encoding="utf-8")
+    if sub.timestamp:
+        (folder / "timestamp.txt").write_text(sub.timestamp, encoding="utf-8")
+
+
+# ---------------------------------------------------------------- the job
+
+@dataclass
+class AutogradeSummary:
+    assignment: str
+    graded: list = field(default_factory=list)  # SubmissionResult
+    skipped: list = field(default_factory=list)  # student ids already graded
+    ungradable: list = field(default_factory=list)  # (student id, reason)
+    seconds: float = 0.0
+    sandbox: str = ""
+
+    def lines(self) -> list[str]:
+        hit = sum(1 for r in self.graded if r.limits)
+        out = [f"{self.assignment}: graded {len(self.graded)}, already graded {len(self.skipped)}, "
+               f"ungradable {len(self.ungradable)}, hit a limit {hit}, {self.seconds:.1f} s ({self.sandbox})"]
+        out += [f"  ungradable {student}: {reason}" for student, reason in self.ungradable]
+        return out
+
+
+def _release_checks(course: Course, assignment: str, spec: AssignmentSpec, notebooks: list[str]):
+    releases, sources, probes, points = {}, {}, {}, {}
+    source_dir = course.folder("source", assignment)
+    for notebook in notebooks:
+        release = read_notebook(course.folder("release", assignment) / f"{notebook}.ipynb")
+        releases[notebook] = release
+        sources[notebook] = read_notebook(source_dir / f"{notebook}.ipynb")
+        grades = spec.for_notebook(notebook)
+        probes[notebook] = {gid: g.expression for gid, g in grades.items()}
+        for cell in release.cells:
+            gid = grade_id(cell)
+            if is_test(cell) and gid not in grades:
+                raise CourseError(f"{notebook}: test cell {gid!r} has no entry in the grading spec")
+            if gid in grades:
+                points[(notebook, gid)] = float(cell.metadata["nbgrader"].get("points", 0))
+        for gid in grades:
+            if (notebook, gid) not in points:
+                raise CourseError(f"{notebook}: grade id {gid!r} of the spec has no graded cell in the release")
+    return releases, sources, probes, points
+
+
+def _support_files(course: Course, assignment: str, tmp_root: Path) -> str | None:
+    """A read-only copy of the released non-notebook files (data the notebook opens)."""
+    import shutil
+
+    release = course.folder("release", assignment)
+    extra = [p for p in release.rglob("*") if p.is_file() and p.suffix != ".ipynb"]
+    if not extra:
+        return None
+    dest = tmp_root / "files"
+    for p in extra:
+        target = dest / p.relative_to(release)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(p, target)
+    for d in [dest, *[q for q in dest.rglob("*") if q.is_dir()]]:
+        d.chmod(0o755)
+    return str(dest)
+
+
+def autograde(course_dir: str | Path, assignment: str, *, workers: int | None = None, executor: str = "local",
+              force: bool = False, limits: Limits | None = None, unsafe: bool = False, progress: bool = True,
+              feedback: bool = True, dask_address: str | None = None) -> AutogradeSummary:
+    """Grade every collected submission of ``assignment`` (see the module docstring for the steps)."""
+    import tempfile
+
+    started = time.monotonic()
+    course = Course(course_dir)
+    limits = limits or Limits()
+    spec = load_spec(course.folder("source", assignment), assignment)
+    notebooks = course.notebooks(assignment)
+    releases, sources, probes, points = _release_checks(course, assignment, spec, notebooks)
+    sandbox = Sandbox(limits, hide=course.secrets(), unsafe=unsafe)
+    sandbox.check()
+    summary = AutogradeSummary(assignment, sandbox=sandbox.describe())
+    with tempfile.TemporaryDirectory(prefix="xai-autograde-") as tmp:
+        os.chmod(tmp, 0o755)
+        files_dir = _support_files(course, assignment, Path(tmp))
+        keys = compute_keys(spec, sources, releases, probes, sandbox, files_dir)
+        gb = gradebook_io.open_gradebook(course.db_url)
+        try:
+            wanted = set(points)
+            todo = []
+            for sub in collect(course, assignment):
+                stamp = gradebook_io.parse_timestamp(sub.timestamp)
+                if not force and gradebook_io.is_graded(gb, assignment, sub.student, stamp, wanted):
+                    summary.skipped.append(sub.student)
+                else:
+                    todo.append(sub)
+            release_json = {nb: nbformat.writes(r) for nb, r in releases.items()}
+            jobs = [GradingJob(sub, release_json, probes, spec, keys, points, limits, course.secrets(), unsafe,
+                               files_dir) for sub in todo]
+            results = run_jobs(grade_submission, jobs, executor=executor, workers=workers, address=dask_address)
+            if progress:
+                from tqdm import tqdm
+
+                results = tqdm(results, total=len(jobs), desc=f"autograde {assignment}", unit="sub",
+                               file=sys.stderr)
+            for result in results:
+                _record(course, gb, result, points, summary)
+        finally:
+            gb.close()
+    if feedback and summary.graded:
+        generate_feedback(course.root, assignment)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _record(course: Course, gb, result: SubmissionResult, points: dict, summary: AutogradeSummary) -> None:
+    """Steps 5–7 for one finished submission, in the grader's process."""
+    sub = result.submission
+    if result.error is not None:
+        summary.ungradable.append((sub.student, result.error))
+        return
+    _write_autograded(course, result)
+    record_attempt(attempts_path(course, sub.assignment), result, points)
+    gradebook_io.save_submission(gb, sub.assignment, sub.student, gradebook_io.parse_timestamp(sub.timestamp),
+                                 result.scores)
+    summary.graded.append(result)
+
+
+# ---------------------------------------------------------------- command line
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("autograde", help="grade all submissions of an assignment in a sandbox, in parallel",
+                              description=__doc__.split("\n\n")[0])
+    p.add_argument("assignment")
+    p.add_argument("--course", default=".", help="the nbgrader course directory (default: .)")
+    p.add_argument("--workers", type=int, default=None, help="parallel submissions (default: all cores)")
+    p.add_argument("--executor", choices=("local", "dask"), default="local")
+    p.add_argument("--dask-address", default=None, help="scheduler of a running Dask cluster (default: local)")
+    p.add_argument("--force", action="store_true", help="regrade submissions already in the gradebook")
+    p.add_argument("--cell-timeout", type=float, default=Limits.cell_seconds)
+    p.add_argument("--notebook-timeout", type=float, default=Limits.notebook_seconds)
+    p.add_argument("--memory-mb", type=int, default=Limits.memory_bytes >> 20)
+    p.add_argument("--no-feedback", action="store_true", help="skip nbgrader generate_feedback")
+    p.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="grade without isolation when bubblewrap is unavailable (trusted submissions only)")
+    p.set_defaults(func=_main)
+    return p
+
+
+def _main(args) -> int:
+    limits = Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
+                    memory_bytes=args.memory_mb << 20)
+    summary = autograde(args.course, args.assignment, workers=args.workers, executor=args.executor,
+                        force=args.force, limits=limits, unsafe=args.unsafe_no_sandbox,
+                        feedback=not args.no_feedback, dask_address=args.dask_address)
+    print("\n".join(summary.lines()))
+    return 0

@@ -1,0 +1,86 @@
+"""Helpers of the autograding tests: build the fixture course, write submissions from the corpus."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tomllib
+from pathlib import Path
+
+import nbformat
+
+from autograder.feedback import run_nbgrader
+
+FIXTURE = Path(__file__).parent / "fixtures" / "autograde_course"
+ADVERSARIAL = Path(__file__).parent / "fixtures" / "adversarial"
+ASSIGNMENT = "ps1"
+STAMP = "2026-11-20 10:00:00.000000 UTC"
+#: points per grade id of ps1 (from the test cells' metadata in make_ps1.py)
+POINTS = {"test_squares": 2.0, "test_blocking": 1.0, "test_relu": 2.0}
+
+
+def build_course(dest: Path) -> Path:
+    """Copy the fixture course to ``dest`` and run ``nbgrader generate_assignment ps1`` (gradebook + release)."""
+    shutil.copytree(FIXTURE, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    run_nbgrader(dest, "generate_assignment", ASSIGNMENT, "--force")
+    return dest
+
+
+def submit(course: Path, student: str, answers: dict | None = None, *, delete=(), extra=(), stamp: str = STAMP,
+           raw: str | None = None, metadata: dict | None = None) -> Path:
+    """Write ``submitted/<student>/ps1/ps1.ipynb`` from the released notebook.
+
+    ``answers``: grade id -> new source of that cell; ``delete``: grade ids of cells to drop;
+    ``extra``: (after grade id, source) code cells to insert; ``raw``: write this text instead.
+    """
+    folder = course / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{ASSIGNMENT}.ipynb"
+    (folder / "timestamp.txt").write_text(stamp)
+    if raw is not None:
+        path.write_text(raw)
+        return path
+    nb = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    cells = []
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in delete:
+            continue
+        if answers and gid in answers:
+            cell.source = answers[gid]
+        cells.append(cell)
+        for after, source in extra:
+            if after == gid:
+                cells.append(nbformat.v4.new_code_cell(source))
+    nb.cells = cells
+    if metadata:
+        nb.metadata.update(metadata)
+    nbformat.write(nb, path)
+    return path
+
+
+def load_case(name: str) -> dict:
+    """One submission of the adversarial corpus (tests/fixtures/adversarial/<name>.toml)."""
+    return tomllib.loads((ADVERSARIAL / f"{name}.toml").read_text("utf-8"))
+
+
+def corpus() -> list[str]:
+    return sorted(p.stem for p in ADVERSARIAL.glob("*.toml"))
+
+
+def submit_case(course: Path, name: str, student: str | None = None) -> dict:
+    case = load_case(name)
+    extra = [(e["after"], e["source"]) for e in case.get("extra", [])]
+    submit(course, student or name, case.get("answers", {}), delete=case.get("delete", ()), extra=extra,
+           raw=case.get("raw"), metadata=case.get("metadata"))
+    return case
+
+
+def digest(paths) -> dict:
+    """sha256 of every file under the given paths (to prove nothing was modified)."""
+    out = {}
+    for root in paths:
+        root = Path(root)
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for p in files:
+            out[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
