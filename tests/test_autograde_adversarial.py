@@ -1,0 +1,108 @@
+"""The adversarial corpus (tests/fixtures/adversarial): exact scores, and nothing outside the sandbox touched.
+
+One autograding run grades every submission of the corpus side by side (as a
+cohort would be graded); each test then checks one submission's exact points
+per grade id — written by hand in its TOML file — or one property of the course
+directory after the run.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from autograder.pipeline import autograde
+from autograder.sandbox import Limits, sandbox_available
+from tests.autograde_support import ASSIGNMENT, POINTS, build_course, corpus, digest, load_case, submit_case
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not sandbox_available()[0], reason=f"no sandbox: {sandbox_available()[1]}")]
+
+LIMITS = Limits(cell_seconds=4, notebook_seconds=40, interrupt_grace=1.0, memory_bytes=768 << 20,
+                output_bytes=1 << 20, processes=32)
+CASES = corpus()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    course = build_course(tmp_path_factory.mktemp("adversarial") / "course")
+    for name in CASES:
+        submit_case(course, name)
+    protected = [course / "source", course / "release", course / "nbgrader_config.py"]
+    before = digest(protected)
+    submitted_before = digest([course / "submitted"])
+    summary = autograde(course, ASSIGNMENT, workers=2, limits=LIMITS, progress=False)
+    results = {r.submission.student: r for r in summary.graded}
+    return course, summary, results, before, digest(protected), submitted_before
+
+
+def test_every_submission_is_graded(graded):
+    _, summary, results, *_ = graded
+    assert summary.ungradable == []
+    assert sorted(results) == CASES
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_exact_score(graded, name):
+    _, _, results, *_ = graded
+    case = load_case(name)
+    scores = {gid: points for (_, gid), points in results[name].scores.items()}
+    assert scores == {gid: float(v) for gid, v in case["expected"].items()}, case["description"]
+    assert set(scores) == set(POINTS)
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if "limit" in load_case(n)])
+def test_limit_is_named_in_the_feedback(graded, name):
+    course, _, results, *_ = graded
+    phrase = load_case(name)["limit"]
+    assert any(phrase in line for line in results[name].limits)
+    html = (course / "feedback" / name / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert phrase in html
+
+
+def test_gradebook_holds_exactly_the_grader_scores(graded):
+    course, _, results, *_ = graded
+    con = sqlite3.connect(course / "gradebook.db")
+    rows = con.execute(
+        "SELECT student.id, grade_cell.name, grade.auto_score, grade.manual_score, grade.extra_credit, "
+        "grade.needs_manual_grade FROM grade JOIN base_cell grade_cell ON grade.cell_id = grade_cell.id "
+        "JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id "
+        "JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id "
+        "JOIN student ON submitted_assignment.student_id = student.id").fetchall()
+    students = [r[0] for r in con.execute("SELECT id FROM student")]
+    con.close()
+    assert sorted(students) == CASES  # no "victim", nobody created from inside a sandbox
+    assert len(rows) == len(CASES) * len(POINTS)  # one grade per grade cell, no duplicates
+    for student, gid, auto, manual, extra, needs_manual in rows:
+        assert auto == results[student].scores[(ASSIGNMENT, gid)]
+        assert manual is None and extra is None and not needs_manual
+
+
+def test_source_release_and_other_students_files_untouched(graded):
+    course, _, _, before, after, submitted_before = graded
+    assert before == after
+    assert digest([course / "submitted"]) == submitted_before
+    assert not (course / "submitted" / "victim").exists()
+
+
+def test_feedback_shows_no_hidden_tests(graded):
+    course, *_ = graded
+    pages = sorted((course / "feedback").rglob("*.html"))
+    assert len(pages) == len(CASES)
+    for page in pages:
+        text = page.read_text()
+        for secret in ("HIDDEN-", "BEGIN HIDDEN TESTS", "assert squares(", "assert blocking_set(", "allclose(relu"):
+            assert secret not in text, (page, secret)
+
+
+def test_snooping_found_nothing(graded):
+    course, *_ = graded
+    def output(name):  # what the submission printed, as kept in its feedback notebook
+        nb = json.loads((course / "autograded" / name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
+        texts = [o.get("text", "") for cell in nb["cells"] for o in cell.get("outputs", [])]
+        return "".join("".join(t) if isinstance(t, list) else t for t in texts)
+    assert "FOUND []" in output("read_gradebook")
+    assert "UPDATED" not in output("gradebook_extra_credit")
+    assert "OVERWROTE" not in output("overwrite_other")
+    assert "CONNECTED" not in output("network") and "NETWORK" in output("network")
