@@ -113,3 +113,78 @@ def test_released_version_fails_the_hidden_tests(released, name, tmp_path):
     for cell in _graded(nb):
         score, _ = determine_grade(cell)
         assert score == 0, cell.metadata.nbgrader["grade_id"]
+
+
+# ---------------------------------------------------------------- nbgrader autograde end to end
+
+
+def _submit(course, name, student, edit):
+    """Copy the released notebook into submitted/<student>/<name>/ after ``edit(cells)``."""
+    nb = nbformat.read(str(course / "release" / name / f"{name}.ipynb"), as_version=4)
+    nb.cells = edit(nb.cells)
+    target = course / "submitted" / student / name
+    target.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(target / f"{name}.ipynb"))
+
+
+def _grades(course, name, student):
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{course}/gradebook.db") as gb:
+        sub = gb.find_submission(name, student)
+        return sub.score, {g.name: g.score for nb in sub.notebooks for g in nb.grades}
+
+
+@pytest.mark.slow
+def test_nbgrader_autograde_quiz_partial_credit_variant_and_restored_cell(released):
+    from course.quiz.bank import load_bank
+    from course.quiz.notebook import answer_variable, typed_key
+    from course.quiz.variants import backdoor_variant
+    bank = load_bank()
+    answers = {q.id: typed_key(q) for q in bank}
+    answers["t3_mdl"] = repr("верно")                   # wrong: 0 of 1
+    answers["t3_backdoor_smallest_sets"] = repr("в")    # one of two correct options: 0.5 of 1
+    answers["variant_backdoor"] = repr(" ".join(backdoor_variant("s001").correct))  # s001's own variant
+
+    def edit(cells):
+        out = []
+        for cell in cells:
+            meta = cell.metadata.get("nbgrader", {})
+            gid = meta.get("grade_id", "")
+            if meta.get("solution"):
+                qid = gid.removesuffix("_answer")
+                cell.source = f"{answer_variable(qid)} = {answers[qid]}"
+            if gid == "l1_saliency":
+                continue  # the student deleted this test cell: nbgrader must put it back and grade it
+            out.append(cell)
+        return out
+
+    _submit(released, "quiz7", "s001", edit)
+    run_nbgrader(["autograde", "quiz7", "--force"], root=released, timeout=600)
+    total, grades = _grades(released, "quiz7", "s001")
+    assert grades["t3_mdl"] == 0 and grades["t3_backdoor_smallest_sets"] == 0.5
+    assert grades["l1_saliency"] == 1 and grades["variant_backdoor"] == 1
+    assert total == bank.total_points + 1 - 1.5
+
+
+@pytest.mark.slow
+def test_nbgrader_autograde_ignores_a_warning_on_stderr(released):
+    solutions = {c.metadata.nbgrader["grade_id"]: c.source for c in _source("lrp_rules").cells
+                 if c.metadata.get("nbgrader", {}).get("solution")}
+
+    def edit(cells):
+        for cell in cells:
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if gid in solutions:
+                src = solutions[gid].replace("### BEGIN SOLUTION\n", "").replace("### END SOLUTION\n", "")
+                src = src.replace("### END SOLUTION", "")
+                if gid == "lrp0_step_solution":  # a correct answer that warns on stderr whenever it is called
+                    src = "import warnings\n" + src.replace('"""LRP-0 for one dense layer."""',
+                                                            '"""LRP-0."""\n    warnings.warn("just a warning")')
+                cell.source = src
+        return cells
+
+    _submit(released, "lrp_rules", "s002", edit)
+    run_nbgrader(["autograde", "lrp_rules", "--force"], root=released, timeout=600)
+    total, grades = _grades(released, "lrp_rules", "s002")
+    assert grades["lrp0_step"] == 2
+    assert total == load_spec("lrp_rules").total_points

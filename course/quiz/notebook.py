@@ -96,10 +96,11 @@ def build_quiz_notebook(bank: Bank | None = None):
     bank = load_bank() if bank is None else bank
     cells = [markdown(_HOWTO.format(title_ru=bank.title_ru or bank.id, title_en=bank.title_en or bank.id), "howto"),
              locked_code("setup", """
-import os
+from course.quiz.variants import current_student_id
 # Ваш логин (как в JupyterHub) — по нему выбирается ваш вариант последнего вопроса.
 # Your login (as on JupyterHub): it selects your variant of the last question.
-STUDENT_ID = os.environ.get("JUPYTERHUB_USER") or "student"
+STUDENT_ID = current_student_id()
+print("STUDENT_ID =", STUDENT_ID)
 """)]
     for n, q in enumerate(bank, 1):
         var = answer_variable(q.id)

@@ -18,14 +18,16 @@ False
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import lru_cache
+from pathlib import Path
 
 from course.causal.graphs import format_set
 from course.causal.quiz import backdoor_question
 from course.errors import CourseError
 from course.quiz.bank import Option, Question
 
-__all__ = ["student_seed", "backdoor_variant", "VARIANT_ID"]
+__all__ = ["student_seed", "backdoor_variant", "current_student_id", "VARIANT_ID"]
 
 VARIANT_ID = "variant_backdoor"
 
@@ -63,3 +65,26 @@ def backdoor_variant(student_id: str, quiz_id: str = "quiz7", points: float = 1.
                     correct=frozenset(q.correct), points=float(points), options=options, partial="proportional",
                     mistake_ru=_MISTAKE_RU, mistake_en=_MISTAKE_EN, topics=("T3",), dag=q.dagitty,
                     exposure=str(q.exposure), outcome=str(q.outcome))
+
+
+def current_student_id(cwd: str | Path | None = None, env: dict | None = None) -> str:
+    """Who is taking the quiz, as seen from inside the notebook's kernel.
+
+    In this order: ``XAI_STUDENT_ID`` (set by the course's grader when it runs
+    a kernel); the working directory when nbgrader runs the notebook
+    (``.../submitted/<student>/<assignment>`` or ``.../autograded/<student>/<assignment>``);
+    ``JUPYTERHUB_USER`` (the student working on the hub); else "student"
+    (self-study outside the hub).
+
+    >>> current_student_id("/course/submitted/s001/quiz7", env={})
+    's001'
+    >>> current_student_id("/home/jovyan/quiz7", env={"JUPYTERHUB_USER": "ivanov"})
+    'ivanov'
+    """
+    env = os.environ if env is None else env
+    if env.get("XAI_STUDENT_ID"):
+        return env["XAI_STUDENT_ID"]
+    here = Path(os.getcwd() if cwd is None else cwd)
+    if len(here.parts) >= 3 and here.parent.parent.name in ("submitted", "autograded"):
+        return here.parent.name
+    return env.get("JUPYTERHUB_USER") or "student"
