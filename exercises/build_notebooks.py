@@ -101,13 +101,20 @@ assert np.all(R_in >= 0), "z+ relevances of a positive R are never negative"
 (no ReLU after the last layer). Explain output `target`: start from
 $R = \text{one-hot}(\text{target}) \times \text{logits}$ and apply **your** `lrp_eps_step` with the
 same `eps` in every dense layer, from the top down. A ReLU passes relevance through unchanged.
-Return the relevance of the input `x` (shape `(d,)`).
+Return the relevance of the input `x` (shape `(d,)`). `forward` below gives you every layer's input
+and the logits.
 """, "mlp_text"),
-        solution("lrp_mlp_solution", "def lrp_mlp(x, params, target, eps):\n    \"\"\"LRP-ε through a ReLU network.\"\"\"", """
+        locked_code("forward", """
+def forward(x, params):
+    \"\"\"[x, input of dense layer 2, ..., logits]: the activations of the network, bottom-up.\"\"\"
     activations = [np.asarray(x, dtype=float)]
     for i, (W, b) in enumerate(params):
         z = activations[-1] @ np.asarray(W) + np.asarray(b)
         activations.append(np.maximum(z, 0) if i < len(params) - 1 else z)
+    return activations
+"""),
+        solution("lrp_mlp_solution", "def lrp_mlp(x, params, target, eps):\n    \"\"\"LRP-ε through a ReLU network.\"\"\"", """
+    activations = forward(x, params)
     R = np.zeros_like(activations[-1])
     R[target] = activations[-1][target]
     for i in range(len(params) - 1, -1, -1):
@@ -131,10 +138,7 @@ Without biases and with $\varepsilon \to 0$ all entries are equal (L4); the diff
 the biases and $\varepsilon$ absorbed (L8).
 """, "sums_text"),
         solution("layer_sums_solution", "def layer_sums(x, params, target, eps):\n    \"\"\"Total relevance per layer, bottom-up, then the target logit.\"\"\"", """
-    activations = [np.asarray(x, dtype=float)]
-    for i, (W, b) in enumerate(params):
-        z = activations[-1] @ np.asarray(W) + np.asarray(b)
-        activations.append(np.maximum(z, 0) if i < len(params) - 1 else z)
+    activations = forward(x, params)
     R = np.zeros_like(activations[-1])
     R[target] = activations[-1][target]
     sums = [R.sum()]
