@@ -117,3 +117,9 @@ def test_validation_messages(call, message):
 def test_course_error_is_a_value_error():
     with pytest.raises(ValueError):
         causal.is_backdoor_set(G0, "X", "nope", set())
+
+
+def test_tuple_nodes_are_nodes_not_sets():
+    G = nx.DiGraph([(("c", 1), ("x", 1)), (("c", 1), ("y", 1)), (("x", 1), ("y", 1))])
+    assert causal.minimal_backdoor_sets(G, ("x", 1), ("y", 1)) == [frozenset({("c", 1)})]
+    assert causal.minimal_backdoor_sets(G, [("x", 1)], {("y", 1)}) == [frozenset({("c", 1)})]

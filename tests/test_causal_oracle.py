@@ -32,8 +32,12 @@ def test_is_backdoor_set_and_explanation_agree_with_oracle_on_every_subset(case)
     for Z in all_subsets(pool):
         expected = bd_valid(G, X, Y, Z, latent)
         assert causal.is_backdoor_set(G, X, Y, Z, latent=latent) == expected
-        # the explanation decides by listing paths, not by d-separation: an independent route
-        assert bool(causal.explain_backdoor_set(G, X, Y, Z, latent=latent)) == expected
+        why = causal.explain_backdoor_set(G, X, Y, Z, latent=latent)
+        assert bool(why) == expected
+        # listing the open paths is a second, independent route to the same verdict
+        open_paths = causal.backdoor_paths(G, X, Y, Z, latent=latent, only_open=True)
+        assert (not open_paths and not why.descendants and not why.latent_members) == expected
+        assert (why.open_path is None) == (not open_paths) or why.descendants
 
 
 @SETTINGS

@@ -302,8 +302,17 @@ def check_dag(G) -> None:
     raise CourseError("the graph has a directed cycle " + " -> ".join(names) + "; a causal DAG must be acyclic")
 
 
+def _is_node(G, value) -> bool:
+    try:
+        return value in G
+    except TypeError:
+        return False
+
+
 def _as_node_set(G, value, role: str, allow_empty: bool) -> frozenset:
-    if isinstance(value, (set, frozenset, list, tuple)):
+    if _is_node(G, value) and not isinstance(value, (set, list)):
+        nodes = [value]          # a tuple or frozenset that is itself a node, as in networkx
+    elif isinstance(value, (set, frozenset, list, tuple)):
         nodes = list(value)
     elif value is None:
         nodes = []

@@ -105,9 +105,15 @@ class _PathJudge:
 
 
 def _search(q: CausalQuery, judge: _PathJudge, only_open: bool):
-    """Depth-first search over backdoor paths; with ``only_open`` it prunes prefixes that are already blocked."""
+    """Depth-first search over backdoor paths; with ``only_open`` it prunes prefixes that are already blocked
+    and stays inside An(X ∪ Y ∪ Z), which holds every node of an open path."""
     G = q.G
     stop = q.X | q.Y
+    if only_open:
+        keep = set(stop | judge.Z)
+        for v in stop | judge.Z:
+            keep |= nx.ancestors(G, v)
+        G = G.subgraph(keep)
     for x in sorted(q.X, key=node_key):
         for first in sorted(G.predecessors(x), key=node_key):
             # state: nodes, forward flags, judged inner nodes
