@@ -149,3 +149,11 @@ def test_variant_key_is_recomputed_from_the_student_id():
     assert part.grade([mine], student_id="s001").points == 1.0
     r = part.grade([mine], student_id=None)
     assert r.points == 0 and "student id" in r.feedback
+
+
+def test_external_grader_route_agrees_with_the_in_kernel_route():
+    from course.grading import grade_values
+    part = load_spec("lrp_rules")["lrp0_step"]
+    namespace = {"lrp0_step": lrp0_no_bias}
+    values = to_plain(eval(part.list_expression, namespace))  # one expression for the whole part
+    assert grade_values("lrp_rules", "lrp0_step", values) == _grade("lrp_rules", "lrp0_step", namespace)

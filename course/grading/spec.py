@@ -28,7 +28,10 @@ run in different processes:
    ``feedback`` text that says what is wrong without revealing the key.
    ``ctx`` is a dict with ``student_id`` (for per-student variants).
 
-If evaluating an expression raises, the grader passes :data:`RAISED` (a
+``course.grading.grade_values(assignment, grade_id, values, student_id)`` does
+step 2 in one call. ``part.list_expression`` joins a part's probes into one
+expression ``[e1, e2, ...]`` for graders that evaluate one expression per grade
+id. If evaluating an expression raises, the grader passes :data:`RAISED` (a
 ``{"error": "<ExceptionName>: message"}`` dict made by :func:`raised`) as the
 value; the probe then fails with that message.
 
@@ -57,7 +60,7 @@ import numpy as np
 
 from course.errors import CourseError
 
-__all__ = ["Probe", "Part", "PartResult", "AssignmentSpec", "load_spec", "to_plain", "raised",
+__all__ = ["Probe", "Part", "PartResult", "AssignmentSpec", "load_spec", "grade_values", "to_plain", "raised",
            "literal", "call", "check_in_kernel", "evaluate_in_namespace"]
 
 
@@ -176,6 +179,14 @@ class Part:
     def expressions(self) -> list[str]:
         return [p.expression for p in self.probes]
 
+    @property
+    def list_expression(self) -> str:
+        """All probes as one expression ``[e1, e2, ...]``, for graders that evaluate one expression per grade id.
+
+        If any probe raises, the whole list raises: grade that as ``[raised(exc)] * len(probes)``.
+        """
+        return "[" + ", ".join(self.expressions) + "]"
+
     def grade(self, values: list, student_id: str | None = None) -> PartResult:
         """Grade the plain ``values`` (one per probe, in order) against keys computed here."""
         if len(values) != len(self.probes):
@@ -225,6 +236,15 @@ class AssignmentSpec:
     @property
     def total_points(self) -> float:
         return float(sum(p.points for p in self.parts))
+
+
+def grade_values(assignment: str, grade_id: str, values: list, student_id: str | None = None) -> PartResult:
+    """Grader side in one call: the plain ``values`` of a part's probes → points and feedback.
+
+    This is what an external grader (e.g. ``autograder``'s pipeline) calls after
+    evaluating ``load_spec(assignment)[grade_id].expressions`` in the sandboxed kernel.
+    """
+    return load_spec(assignment)[grade_id].grade(list(values), student_id=student_id)
 
 
 def load_spec(name: str) -> AssignmentSpec:
