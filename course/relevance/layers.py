@@ -12,13 +12,15 @@ which kind of layer it is applied to:
 Conventions follow PyTorch: ``Dense`` computes ``x @ weight + bias`` with
 ``weight`` of shape (in, out); ``Conv2d`` is an NCHW cross-correlation with
 ``weight`` of shape (out_c, in_c, kh, kw). Convolution, pooling and their
-adjoints are vectorised with sliding windows (im2col) and BLAS; the only
-Python loop runs over the kh*kw kernel offsets when windows are scattered back.
+adjoints are vectorised: im2col patch matrices and one batched BLAS GEMM per
+call; the only Python loops run over the kh*kw kernel offsets (gathering and
+scattering windows, pooling). ``linear_many``/``linear_backward_many`` apply one
+input to several parameter sets (or sum several adjoints) with a single GEMM,
+which is what multi-term LRP rules need.
 """
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from course.errors import CourseError
 
@@ -90,6 +92,14 @@ class Linear(Layer):
     def linear_backward(self, grad, weight, input_shape):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def linear_many(self, x, weights, biases):
+        """The affine map of one input with several parameter sets (subclasses share the work)."""
+        return [self.linear(x, w, b) for w, b in zip(weights, biases)]
+
+    def linear_backward_many(self, grads, weights, input_shape):
+        """``Σ_t linear_backward(grads[t], weights[t], input_shape)`` (subclasses share the work)."""
+        return sum(self.linear_backward(g, w, input_shape) for g, w in zip(grads, weights))
+
     @property
     def dtype(self):
         return self.weight.dtype
@@ -135,26 +145,47 @@ class Dense(Linear):
     def linear_backward(self, grad, weight, input_shape):
         return grad @ weight.T
 
+    def linear_many(self, x, weights, biases):
+        """``[linear(x, w, b) for w, b in zip(weights, biases)]`` with one GEMM."""
+        if len(weights) == 1:
+            return [self.linear(x, weights[0], biases[0])]
+        z = np.split(x @ np.concatenate(weights, axis=1), len(weights), axis=1)
+        return [zt if b is None else zt + b for zt, b in zip(z, biases)]
+
+    def linear_backward_many(self, grads, weights, input_shape):
+        """``Σ_t linear_backward(grads[t], weights[t])`` with one GEMM."""
+        if len(grads) == 1:
+            return grads[0] @ weights[0].T
+        return np.concatenate(grads, axis=1) @ np.concatenate(weights, axis=1).T
+
     def __repr__(self):
         return f"Dense({self.weight.shape[0]}→{self.weight.shape[1]})"
 
 
-def _windows(x, kernel, stride):
-    """(N, C, OH, OW, kh, kw) read-only view of the kh*kw windows of an NCHW array."""
-    view = sliding_window_view(x, kernel, axis=(2, 3))
-    return view[:, :, :: stride[0], :: stride[1]]
+def _offsets(kernel, stride, out_hw):
+    """For every kernel offset (i, j): the slice of the (padded) input that offset reads for all outputs."""
+    (sh, sw), (oh, ow) = stride, out_hw
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            yield i, j, (slice(None), slice(None), slice(i, i + sh * oh, sh), slice(j, j + sw * ow, sw))
 
 
-def _scatter_windows(cols, input_shape, kernel, stride, padding=(0, 0)):
-    """Adjoint of :func:`_windows`: add window entries (N, C, OH, OW, kh, kw) back into an NCHW array."""
+def _im2col(x, kernel, stride, out_hw):
+    """(N, C·kh·kw, OH·OW) patch matrix of an NCHW array (rows ordered c, i, j as the weight's)."""
+    n, c = x.shape[:2]
+    cols = np.empty((n, c, kernel[0], kernel[1]) + tuple(out_hw), dtype=x.dtype)
+    for i, j, window in _offsets(kernel, stride, out_hw):
+        cols[:, :, i, j] = x[window]
+    return cols.reshape(n, -1, out_hw[0] * out_hw[1])
+
+
+def _col2im(cols, input_shape, kernel, stride, padding, out_hw):
+    """Adjoint of :func:`_im2col` (with the padding cut off again): cols (N, C, kh, kw, OH, OW) → NCHW."""
     n, c, h, w = input_shape
     ph, pw = padding
     out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
-    oh, ow = cols.shape[2], cols.shape[3]
-    sh, sw = stride
-    for i in range(kernel[0]):
-        for j in range(kernel[1]):
-            out[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] += cols[..., i, j]
+    for i, j, window in _offsets(kernel, stride, out_hw):
+        out[window] += cols[:, :, i, j]
     return out[:, :, ph : ph + h, pw : pw + w]
 
 
@@ -210,16 +241,37 @@ class Conv2d(Linear):
             return x
         return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
 
+    def _out_hw(self, input_shape):
+        return _conv_output_hw(*input_shape[2:], self.kernel, self.stride, self.padding, self)
+
     def linear(self, x, weight, bias=None):
-        cols = _windows(self._pad(x), self.kernel, self.stride)  # N, C, OH, OW, kh, kw
-        z = np.einsum("nchwij,ocij->nohw", cols, weight, optimize=True)
-        if bias is not None:
-            z += bias[None, :, None, None]
-        return z
+        return self.linear_many(x, [weight], [bias])[0]
 
     def linear_backward(self, grad, weight, input_shape):
-        cols = np.einsum("nohw,ocij->nchwij", grad, weight, optimize=True)
-        return _scatter_windows(cols, input_shape, self.kernel, self.stride, self.padding)
+        return self.linear_backward_many([grad], [weight], input_shape)
+
+    def linear_many(self, x, weights, biases):
+        """``[linear(x, w, b) for w, b in zip(weights, biases)]`` with one patch matrix and one GEMM."""
+        oh, ow = self._out_hw(x.shape)
+        cols = _im2col(self._pad(x), self.kernel, self.stride, (oh, ow))  # N, C·kh·kw, OH·OW
+        stacked = np.concatenate([w.reshape(w.shape[0], -1) for w in weights]) if len(weights) > 1 \
+            else weights[0].reshape(weights[0].shape[0], -1)
+        z = np.matmul(stacked, cols).reshape(x.shape[0], -1, oh, ow)
+        if any(b is not None for b in biases):
+            z += np.concatenate([np.zeros(w.shape[0], z.dtype) if b is None else b for w, b in zip(weights, biases)])[
+                None, :, None, None]
+        return np.split(z, len(weights), axis=1) if len(weights) > 1 else [z]
+
+    def linear_backward_many(self, grads, weights, input_shape):
+        """``Σ_t linear_backward(grads[t], weights[t])`` with one GEMM and one scatter."""
+        oh, ow = grads[0].shape[2:]
+        n = grads[0].shape[0]
+        g = np.concatenate(grads, axis=1) if len(grads) > 1 else grads[0]
+        stacked = np.concatenate([w.reshape(w.shape[0], -1) for w in weights]) if len(weights) > 1 \
+            else weights[0].reshape(weights[0].shape[0], -1)
+        cols = np.matmul(stacked.T, g.reshape(n, -1, oh * ow))  # N, C·kh·kw, OH·OW
+        cols = cols.reshape((n, input_shape[1]) + tuple(self.kernel) + (oh, ow))
+        return _col2im(cols, input_shape, self.kernel, self.stride, self.padding, (oh, ow))
 
     def __repr__(self):
         o, i, kh, kw = self.weight.shape
@@ -257,27 +309,38 @@ class MaxPool2d(_Pool2d):
     """Max pooling; the gradient goes to the first maximum of each window (as PyTorch on CPU)."""
 
     def forward(self, x):
-        return _windows(x, self.kernel, self.stride).max(axis=(4, 5))
+        out = None
+        for _, _, window in _offsets(self.kernel, self.stride, self.output_shape(x.shape)[2:]):
+            out = x[window].copy() if out is None else np.maximum(out, x[window], out=out)
+        return out
 
     def backward(self, x, grad):
-        cols = _windows(x, self.kernel, self.stride)
-        n, c, oh, ow, kh, kw = cols.shape
-        winner = cols.reshape(n, c, oh, ow, kh * kw).argmax(axis=-1)
-        onehot = winner[..., None] == np.arange(kh * kw)
-        routed = (onehot * grad[..., None]).reshape(n, c, oh, ow, kh, kw)
-        return _scatter_windows(routed, x.shape, self.kernel, self.stride)
+        out_hw = grad.shape[2:]
+        peak = self.forward(x)
+        result = np.zeros_like(x, dtype=grad.dtype)
+        open_ = np.ones(grad.shape, dtype=bool)  # windows whose first maximum is not found yet
+        for _, _, window in _offsets(self.kernel, self.stride, out_hw):  # row-major = argmax order
+            first = open_ & (x[window] == peak)
+            result[window] += grad * first
+            open_ &= ~first
+        return result
 
 
 class AvgPool2d(_Pool2d):
     """Average pooling (no padding): each output is the mean of its window."""
 
     def forward(self, x):
-        return _windows(x, self.kernel, self.stride).mean(axis=(4, 5))
+        out = None
+        for _, _, window in _offsets(self.kernel, self.stride, self.output_shape(x.shape)[2:]):
+            out = x[window].copy() if out is None else np.add(out, x[window], out=out)
+        return out / (self.kernel[0] * self.kernel[1])
 
     def backward(self, x, grad):
         share = grad / (self.kernel[0] * self.kernel[1])
-        cols = np.broadcast_to(share[..., None, None], share.shape + self.kernel)
-        return _scatter_windows(cols, x.shape, self.kernel, self.stride)
+        result = np.zeros_like(x, dtype=grad.dtype)
+        for _, _, window in _offsets(self.kernel, self.stride, grad.shape[2:]):
+            result[window] += share
+        return result
 
 
 class Flatten(Layer):

@@ -26,7 +26,9 @@ __all__ = ["lrp", "lrp_layers", "RelevanceTrace", "assign_rules", "stabilize"]
 
 def stabilize(z: np.ndarray, epsilon: float) -> np.ndarray:
     """``z + ε·sign(z)`` with ``sign(0) = +1`` (Zennit's stabiliser): never zero for ε > 0."""
-    return z + np.where(z < 0, -epsilon, epsilon).astype(z.dtype, copy=False)
+    sign = np.sign(z)
+    sign[sign == 0] = 1
+    return z + epsilon * sign
 
 
 @dataclass
@@ -92,62 +94,102 @@ def assign_rules(model: Sequential, rule) -> list[R_.Rule]:
 # ---------------------------------------------------------------------------------------------- the engine step
 
 def _modified_input(kind: str, a: np.ndarray, rule: R_.Rule, cache: dict):
+    """The input a term reads: a, a⁺, a⁻ (None if all zero), ones or ZBox's bounds (the last three as one sample)."""
     if kind not in cache:
         if kind == "a":
             cache[kind] = a
         elif kind == "a+":
-            cache[kind] = np.maximum(a, 0)
+            cache[kind] = a if cache["nonneg"] else np.maximum(a, 0)
         elif kind == "a-":
             cache[kind] = None if cache["nonneg"] else np.minimum(a, 0)
         elif kind == "1":
-            cache[kind] = np.ones_like(a)
+            cache[kind] = np.ones((1,) + a.shape[1:], dtype=a.dtype)
         else:  # "low" / "high" of ZBox
             cache["low"], cache["high"] = rule.bounds(a)
     return cache[kind]
 
 
-def _rule_step(rule: R_.LinearRule, layer: Layer, a, out, relevance, audit=None):
-    """R at the input of ``layer`` from R at its output, for a rule made of groups of terms."""
-    params = isinstance(layer, Linear)
-    cache = {"nonneg": bool(a.min() >= 0)}
-    result = None
-    for group in rule.groups:
-        passes, z = [], 0
+@dataclass
+class _Pass:
+    """One modified forward pass of a rule: group index, input kind and array, parameters, sign."""
+
+    group: int
+    key: str
+    input: np.ndarray
+    weight: np.ndarray | None
+    bias: np.ndarray | None
+    sign: float
+    is_forward: bool  # (a; W, b) unmodified: the forward output is already known
+
+
+def _passes(rule, layer, a):
+    params, cache, passes = isinstance(layer, Linear), {"nonneg": bool(a.min() >= 0)}, []
+    for g, group in enumerate(rule.groups):
         for term in group.terms:
             inp = _modified_input(term.input, a, rule, cache)
-            if inp is None:  # an all-zero input without bias adds nothing
+            if inp is None:  # an all-zero input (these terms carry no bias) adds nothing
                 continue
             w = b = None
             if params:
                 w = layer.weight if term.param is None else term.param(layer.weight)
                 if term.bias and not rule.zero_bias:
                     b = layer.bias if term.param is None else term.param(layer.bias)
-            # the unmodified pass (a; W, b) is the forward output we already have
             unmodified = term.input == "a" and term.param is None and (b is not None or not params)
-            zt = out if unmodified else layer.linear(inp, w, b) if params else layer.forward(inp)
-            passes.append((inp, w, b, term.sign))
-            z = z + (zt if term.sign == 1 else term.sign * zt)
-        s = relevance / stabilize(z, rule.stabilizer)
+            passes.append(_Pass(g, term.input, inp, w, b, term.sign, unmodified))
+    by_input: dict[str, list[_Pass]] = {}
+    for p in passes:
+        by_input.setdefault(p.key, []).append(p)
+    return by_input
+
+
+def _rule_step(rule: R_.LinearRule, layer: Layer, a, out, relevance, audit=None):
+    """R at the input of ``layer`` from R at its output, for a rule made of groups of terms.
+
+    Per group: z = Σ sign·layer(input; params), s = coefficient·mask·R / stabilize(z); then
+    R_a = Σ sign·input ⊙ layerᵀ(s; params). Passes that read the same input share one GEMM.
+    """
+    params = isinstance(layer, Linear)
+    by_input = _passes(rule, layer, a)
+    z = [0] * len(rule.groups)
+    for ps in by_input.values():
+        todo = [p for p in ps if not p.is_forward]
+        if params and todo:
+            fresh = iter(layer.linear_many(ps[0].input, [p.weight for p in todo], [p.bias for p in todo]))
+        else:
+            fresh = iter([layer.forward(ps[0].input) for _ in todo])
+        for p in ps:
+            zt = out if p.is_forward else next(fresh)
+            z[p.group] = z[p.group] + (zt if p.sign == 1 else p.sign * zt)
+    s = []
+    for group, zg in zip(rule.groups, z):
+        sg = relevance / stabilize(zg, rule.stabilizer)
         if group.coefficient != 1:
-            s = group.coefficient * s
+            sg = group.coefficient * sg
         if group.mask is not None:
-            s = s * ((out > 0) if group.mask == "z>0" else (out < 0))
-        for inp, w, _, sign in passes:
-            c = layer.linear_backward(s, w, a.shape) if params else layer.backward(a, s)
-            contrib = inp * c if sign == 1 else sign * inp * c
-            result = contrib if result is None else result + contrib
-        if audit is not None:
-            _audit_group(audit, passes, s, z, rule.stabilizer)
+            sg = sg * ((out > 0) if group.mask == "z>0" else (out < 0))
+        s.append(sg)
+    result = 0
+    for key, ps in by_input.items():
+        grads = [s[p.group] if p.sign == 1 else p.sign * s[p.group] for p in ps]
+        if params:
+            c = layer.linear_backward_many(grads, [p.weight for p in ps], a.shape)
+        else:
+            c = sum(layer.backward(a, g) for g in grads)
+        result = result + (c if key == "1" else ps[0].input * c)
+    if audit is not None:
+        for g, (zg, sg) in enumerate(zip(z, s)):
+            biases = [(p.sign, p.bias) for ps in by_input.values() for p in ps if p.group == g and p.bias is not None]
+            _audit_group(audit, biases, sg, zg, rule.stabilizer)
     return result
 
 
-def _audit_group(audit, passes, s, z, epsilon):
+def _audit_group(audit, biases, s, z, epsilon):
     """Add what this group's bias terms and stabiliser absorbed: Σ s·(Σ sign·b) and Σ s·(stab(z) − z)."""
     axes = tuple(range(1, z.ndim))
     audit["stabilizer"] = audit.get("stabilizer", 0) + (s * (stabilize(z, epsilon) - z)).sum(axis=axes)
     shape = (1, -1) + (1,) * (z.ndim - 2)
-    bias = sum(sign * b.reshape(shape) for _, _, b, sign in passes if b is not None)
-    if np.ndim(bias):
+    if biases:
+        bias = sum(sign * b.reshape(shape) for sign, b in biases)
         audit["bias"] = audit.get("bias", 0) + (s * bias).sum(axis=axes)
 
 
@@ -180,7 +222,7 @@ def _prepare(model, x, rule, target):
 
 
 def _check_box(rule: R_.ZBox, a, index, layer):
-    low, high = rule.bounds(a[:1])
+    low, high = rule.bounds(a)
     if np.any(a < low) or np.any(a > high):
         raise CourseError(
             f"{rule!r} on layer {index} {layer!r}: its input lies outside [low, high] (min {a.min():.4g}, "

@@ -272,14 +272,17 @@ class ZBox(LinearRule):
         return arr.astype(np.float64) if arr.dtype.kind != "f" else arr
 
     def bounds(self, like: np.ndarray):
-        """``low`` and ``high`` broadcast to ``like`` (a layer input), in its dtype; CourseError if they don't fit."""
+        """``low`` and ``high`` as arrays of one sample's shape (or per sample), in ``like``'s dtype."""
         try:
-            return tuple(np.broadcast_to(b, like.shape).astype(like.dtype, copy=False) for b in (self.low, self.high))
+            shape = np.broadcast_shapes(self.low.shape, self.high.shape, (1,) + like.shape[1:])
+            if len(shape) != like.ndim or shape[0] not in (1, like.shape[0]):
+                raise ValueError
         except ValueError:
             raise CourseError(
                 f"ZBox bounds of shape {self.low.shape}/{self.high.shape} do not broadcast to the layer input "
                 f"{like.shape[1:]} (give a number, or an array shaped like one sample)"
             ) from None
+        return tuple(np.broadcast_to(b, shape).astype(like.dtype) for b in (self.low, self.high))
 
     def _params(self):
         def show(b):
