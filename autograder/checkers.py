@@ -143,10 +143,7 @@ def _quiz(value, key, *, question: str | None = None) -> Check:
         if not all(type(v) is str for v in value):
             return Check(0.0, "the answer is not a list of option letters")
         value = ", ".join(sorted(value))
-    bank = _quiz_bank()
-    if question not in bank:
-        raise CourseError(f"checker 'quiz': no question {question!r} in the question bank")
-    score = score_answer(bank[question], value)
+    score = score_answer(_quiz_bank()[question], value)  # CourseError names an unknown question
     return Check(score.points / score.max_points, score.feedback)
 
 
