@@ -17,6 +17,7 @@ SUBCOMMANDS: dict[str, str] = {
     "report": "autograder.report:add_parser",
     "autograde": "autograder.pipeline:add_parser",
     "demo": "course.demo_relevance:add_parser",
+    "quiz": "course.quiz.cli:add_parser",
 }
 
 

@@ -158,3 +158,16 @@ def test_write_export(tmp_path):
     paths = write_export(BANK, tmp_path / "moodle")
     ET.parse(paths["moodle_xml"])
     assert paths["gift"].read_text(encoding="utf-8").count("::") == 2 * len(BANK)
+
+
+def test_cli_check_and_export(tmp_path, capsys):
+    from autograder.cli import main
+    assert main(["quiz", "check"]) == 0
+    assert "quiz7: " in capsys.readouterr().out
+    assert main(["quiz", "export", "--out", str(tmp_path), "--lang", "multilang"]) == 0
+    ET.parse(tmp_path / "quiz7.xml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[question]]\nid = "q"\nkind = "essay"\ntext_ru = "т"\ntext_en = "t"\ncorrect = true\n',
+                   encoding="utf-8")
+    assert main(["quiz", "check", "--bank", str(bad)]) == 2
+    assert "unknown kind 'essay'" in capsys.readouterr().err

@@ -1,0 +1,54 @@
+"""`xai-course quiz ...`: validate the bank, export it for Moodle, show a student's variant, build the notebook.
+
+    xai-course quiz check [--bank FILE]
+    xai-course quiz export --out DIR [--lang ru|en|multilang] [--bank FILE]
+    xai-course quiz variant STUDENT_ID
+"""
+from __future__ import annotations
+
+import argparse
+
+from course.quiz.bank import load_bank
+from course.quiz.export import write_export
+
+__all__ = ["add_parser"]
+
+
+def _check(args) -> int:
+    bank = load_bank(args.bank)
+    kinds = {}
+    for q in bank:
+        kinds[q.kind] = kinds.get(q.kind, 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    print(f"{bank.id}: {len(bank)} questions ({summary}), {bank.total_points:g} points — valid")
+    return 0
+
+
+def _export(args) -> int:
+    paths = write_export(load_bank(args.bank), args.out, lang=args.lang)
+    for kind, path in paths.items():
+        print(f"{kind}: {path}")
+    return 0
+
+
+def _variant(args) -> int:
+    from course.quiz.notebook import show_variant
+    show_variant(args.student_id)
+    return 0
+
+
+def add_parser(subparsers) -> None:
+    """Register ``quiz`` and its subcommands on the top-level parser."""
+    quiz = subparsers.add_parser("quiz", help="the lecture quiz: check, export to Moodle, per-student variants")
+    sub = quiz.add_subparsers(dest="quiz_command", required=True)
+    check = sub.add_parser("check", help="load and validate the question bank")
+    check.add_argument("--bank", default=None, help="a bank TOML file (default: the course's quiz 7 bank)")
+    check.set_defaults(func=_check)
+    export = sub.add_parser("export", help="write Moodle XML and GIFT files")
+    export.add_argument("--out", required=True, help="output directory")
+    export.add_argument("--lang", default="ru", choices=("ru", "en", "multilang"))
+    export.add_argument("--bank", default=None)
+    export.set_defaults(func=_export)
+    variant = sub.add_parser("variant", help="print a student's own backdoor question")
+    variant.add_argument("student_id")
+    variant.set_defaults(func=_variant)
