@@ -128,6 +128,18 @@ def test_t3_mdl_statement_is_verbatim_and_false():
     assert q.kind == "truefalse" and q.correct is False
 
 
+def test_t3_mdl_key_agrees_with_the_mdl_engine():
+    """The statement says L(D, H) has no model-complexity term; the engine's L(H) is that term."""
+    from course.mdl import model_code_length, two_part_code_lengths
+    x = np.linspace(-1, 1, 16)
+    table = two_part_code_lengths(x, 1 + x ** 2 + 0.05 * np.cos(7 * x), degrees=range(4))
+    assert np.allclose(table.total_bits, table.data_bits + table.model_bits)
+    assert np.all(np.diff(table.model_bits) > 0)  # L(H) grows with the model's complexity ...
+    # ... by ½·log₂ n bits per extra coefficient (16 points: 2 bits), as in the lecture's crude two-part code
+    assert model_code_length(3, 16, 4) - model_code_length(2, 16, 4) == pytest.approx(0.5 * np.log2(16))
+    assert BANK["t3_mdl"].correct is False
+
+
 T3_BACKDOOR = {
     # id: (verbatim text, options {letter: set} of SEED_NOTES T3, correct letters)
     "t3_backdoor_smallest": (
