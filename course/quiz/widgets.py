@@ -20,7 +20,7 @@ import ipywidgets as W
 
 from course.errors import CourseError
 from course.quiz.bank import Bank, Question, load_bank
-from course.quiz.scoring import Score, score_answer
+from course.quiz.scoring import Score, read_answer, score_answer
 
 __all__ = ["QuizWidget", "quiz_widget"]
 
@@ -96,7 +96,6 @@ class QuizWidget:
             raise CourseError(f"this quiz has no question {qid!r}")
         q = next(q for q in self.questions if q.id == qid)
         if isinstance(box, dict):
-            from course.quiz.scoring import read_answer
             chosen = read_answer(q, value)
             for letter, cb in box.items():
                 cb.value = letter in chosen
