@@ -23,8 +23,7 @@ from itertools import islice
 
 import networkx as nx
 
-from course.causal.graphs import CausalQuery, prepare_query, sort_sets
-from course.causal.minimal import _check_limit
+from course.causal.graphs import CausalQuery, check_limit, prepare_query, sort_sets
 from course.causal.separators import iter_minimal_separators, iter_minimum_separators, separation_problem
 
 __all__ = ["proper_causal_nodes", "proper_backdoor_graph", "is_adjustment_set", "iter_minimal_adjustment_sets",
@@ -91,7 +90,7 @@ def is_adjustment_set(G, X, Y, Z, *, latent=None) -> bool:
 
 def iter_minimal_adjustment_sets(G, X, Y, *, latent=None, limit=None):
     """Yield every minimal adjustment set (polynomial delay, discovery order)."""
-    _check_limit(limit)
+    check_limit(limit)
     return islice(iter_minimal_separators(_adjustment_problem(G, X, Y, latent)), limit)
 
 
@@ -110,5 +109,5 @@ def minimal_adjustment_sets(G, X, Y, *, latent=None, limit=None) -> list[frozens
 
 def minimum_adjustment_sets(G, X, Y, *, latent=None, limit=None) -> list[frozenset]:
     """Every adjustment set of the smallest size, sorted by names."""
-    _check_limit(limit)
+    check_limit(limit)
     return sort_sets(islice(iter_minimum_separators(_adjustment_problem(G, X, Y, latent)), limit))

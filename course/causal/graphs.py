@@ -22,7 +22,8 @@ import networkx as nx
 
 from course.errors import CourseError
 
-__all__ = ["parse_dag", "to_dagitty", "CausalQuery", "prepare_query", "node_key", "sort_sets", "check_dag"]
+__all__ = ["parse_dag", "to_dagitty", "CausalQuery", "prepare_query", "node_key", "sort_sets", "check_dag",
+           "check_limit"]
 
 NODE_FLAGS = ("latent", "exposure", "outcome", "adjusted")
 _FLAG_ALIASES = {"latent": "latent", "unobserved": "latent", "exposure": "exposure", "outcome": "outcome",
@@ -389,3 +390,10 @@ def prepare_query(G, X, Y, latent=None) -> CausalQuery:
             raise CourseError(f"{role} contains the latent node(s) {format_set(nodes & hidden)}; "
                               "an unobserved variable cannot be an exposure or an outcome")
     return CausalQuery(G, X, Y, frozenset(hidden))
+
+
+def check_limit(limit):
+    """Raise :class:`CourseError` unless ``limit`` is None or a non-negative int."""
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+        raise CourseError(f"limit must be a non-negative int or None, got {limit!r}")
+    return limit

@@ -16,7 +16,7 @@ from itertools import islice
 import networkx as nx
 
 from course.causal.backdoor import backdoor_candidates, backdoor_graph
-from course.causal.graphs import prepare_query, sort_sets
+from course.causal.graphs import check_limit, prepare_query, sort_sets
 from course.causal.separators import iter_minimal_separators, separation_problem
 
 __all__ = ["iter_minimal_backdoor_sets", "minimal_backdoor_sets", "find_minimal_backdoor_set", "backdoor_problem"]
@@ -26,14 +26,6 @@ def backdoor_problem(G, X, Y, latent=None):
     """The separation problem whose separators are the valid backdoor sets in An(X ∪ Y)."""
     q = prepare_query(G, X, Y, latent)
     return separation_problem(backdoor_graph(q.G, q.X), q.X, q.Y, backdoor_candidates(q))
-
-
-def _check_limit(limit):
-    from course.errors import CourseError
-
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
-        raise CourseError(f"limit must be a non-negative int or None, got {limit!r}")
-    return limit
 
 
 def iter_minimal_backdoor_sets(G, X, Y, *, latent=None, limit=None):
@@ -55,7 +47,7 @@ def iter_minimal_backdoor_sets(G, X, Y, *, latent=None, limit=None):
     >>> sorted(sorted(z) for z in iter_minimal_backdoor_sets(G, "X", "Y"))
     [['A', 'C'], ['B']]
     """
-    _check_limit(limit)
+    check_limit(limit)
     return islice(iter_minimal_separators(backdoor_problem(G, X, Y, latent)), limit)
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from itertools import islice
 
-from course.causal.graphs import sort_sets
-from course.causal.minimal import _check_limit, backdoor_problem
+from course.causal.graphs import check_limit, sort_sets
+from course.causal.minimal import backdoor_problem
 from course.causal.separators import iter_minimum_separators, minimum_separator_size
 
 __all__ = ["iter_minimum_backdoor_sets", "minimum_backdoor_sets", "minimum_backdoor_size"]
@@ -32,7 +32,7 @@ def minimum_backdoor_size(G, X, Y, *, latent=None):
 
 def iter_minimum_backdoor_sets(G, X, Y, *, latent=None, limit=None):
     """Yield every valid backdoor set of the smallest size, lazily (discovery order)."""
-    _check_limit(limit)
+    check_limit(limit)
     return islice(iter_minimum_separators(backdoor_problem(G, X, Y, latent)), limit)
 
 
