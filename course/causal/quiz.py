@@ -174,7 +174,7 @@ def _pick_options(G, q, kind, smallest, rng, n_options):
 
 def _draw_graph(rng, kind, attempts=3000):
     """A random DAG whose smallest backdoor sets suit ``kind`` and that offers every classic mistake."""
-    for attempt in range(attempts):
+    for _ in range(attempts):
         H = _random_graph(rng)
         if not nx.descendants(H, "X") - {"Y"}:   # a mediator gives the "descendant" distractor
             continue

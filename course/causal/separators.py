@@ -14,9 +14,9 @@ allowed nodes R. Two facts turn this into an undirected problem:
 
 M receives a source ``s`` joined to X and a sink ``t`` joined to Y. A minimal
 s–t separator Z is determined by the component C of s in M − Z (Z = N(C)).
-Listing follows the backtracking of Takata (Discrete Appl. Math. 158, 2010) as
-used by van der Zander, Liśkiewicz & Textor (Artif. Intell. 270, 2019, ListMinSep):
-a branch fixes vertices S that must be in C and T that must not be; the
+Listing is a backtracking in the manner of Takata (Discrete Appl. Math. 158,
+2010) and of ListMinSep in van der Zander, Liśkiewicz & Textor (Artif. Intell.
+270, 2019): a branch fixes vertices S that must be in C and T that must not be; the
 separator *closest to S* has the smallest C of all solutions of the branch, so
 either it is the only one or some member v of it lies in C of the others —
 branch on v ∈ C versus v ∉ C. Every branch is checked before it is entered, so
