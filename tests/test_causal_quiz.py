@@ -84,3 +84,15 @@ def test_question_from_a_given_graph_uses_its_marked_exposure_and_outcome():
 def test_question_errors(kwargs, message):
     with pytest.raises(CourseError, match=message):
         backdoor_question(**kwargs)
+
+
+def test_questions_do_not_depend_on_the_hash_seed():
+    import subprocess
+    import sys
+
+    code = ("from course.causal.quiz import backdoor_question\n"
+            "print(''.join(backdoor_question(seed=k, kind=t).render() for k in (3, 4) "
+            "for t in ('smallest', 'smallest_sets')))")
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={"PYTHONHASHSEED": h, "PATH": ""}).stdout for h in ("1", "2")}
+    assert len(runs) == 1 and "А)" in runs.pop()
