@@ -19,3 +19,15 @@ def test_package_docstring():
     import course.causal
 
     assert doctest.testmod(course.causal).failed == 0
+
+
+def test_dag_drawing_docstring():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import course.plotting.dags
+
+    assert doctest.testmod(course.plotting.dags).failed == 0
+    plt.close("all")
