@@ -66,3 +66,15 @@ def test_title_counts_open_paths_and_latent_nodes_are_dashed(tmp_path):
 def test_draw_validates_like_the_solver():
     with pytest.raises(CourseError, match="unknown node 'Q'"):
         draw_dag(ex.m_bias(), Z={"Q"})
+
+
+def test_bidirected_latent_node_sits_beside_its_two_ends():
+    from course.causal import parse_dag
+
+    G = parse_dag('dag { X [exposure,pos="0,0"] Y [outcome,pos="2,0"] X -> Y X <-> Y }')
+    pos = dag_layout(G)
+    # midpoint (1, 0) moved off the line X–Y by a quarter of its length
+    assert pos["U(X,Y)"] == (1.0, 0.5)
+    ax = draw_dag(G)
+    assert "U" in [t.get_text() for t in ax.texts]
+    plt.close("all")

@@ -20,8 +20,9 @@ COLORS = {"exposure": "#1f77b4", "outcome": "#ff7f0e", "adjusted": "#9e9e9e", "n
 
 
 def dag_layout(G: nx.DiGraph) -> dict:
-    """Node positions: the ``pos`` attributes when every node has one (DAGitty's y points down),
-    otherwise one row per topological generation, nodes in each row sorted by name.
+    """Node positions: the ``pos`` attributes when every node has one (DAGitty's y points down; the
+    latent node of a bidirected edge goes beside the middle of its two ends), otherwise one row per
+    topological generation, nodes in each row sorted by name.
 
     Examples
     --------
@@ -29,8 +30,18 @@ def dag_layout(G: nx.DiGraph) -> dict:
     >>> pos["A"][1] > pos["B"][1] > pos["C"][1]
     True
     """
-    if len(G) and all(G.nodes[v].get("pos") is not None for v in G):
-        return {v: (float(G.nodes[v]["pos"][0]), -float(G.nodes[v]["pos"][1])) for v in G}
+    hidden = {v: G.nodes[v]["bidirected"] for v in G
+              if G.nodes[v].get("bidirected") and G.nodes[v].get("pos") is None}
+    if len(G) > len(hidden) and all(G.nodes[v].get("pos") is not None for v in G if v not in hidden):
+        pos = {v: (float(G.nodes[v]["pos"][0]), -float(G.nodes[v]["pos"][1])) for v in G if v not in hidden}
+        for u, (a, b) in hidden.items():
+            # the unobserved common cause of a <-> b sits beside the middle of a–b, off the straight line
+            (xa, ya), (xb, yb) = pos[a], pos[b]
+            dx, dy = -0.25 * (yb - ya), 0.25 * (xb - xa)
+            if dy < 0 or (dy == 0 and dx < 0):     # always the upper (or left) side
+                dx, dy = -dx, -dy
+            pos[u] = ((xa + xb) / 2 + dx, (ya + yb) / 2 + dy)
+        return pos
     pos = {}
     layers = [sorted(layer, key=node_key) for layer in nx.topological_generations(G)]
     for depth, layer in enumerate(layers):
@@ -102,7 +113,8 @@ def draw_dag(G, X=None, Y=None, Z=(), *, latent=None, ax=None, show_paths=True, 
             drawn = nx.draw_networkx_nodes(G, pos, nodelist=nodes, ax=ax, node_color=fill, node_shape=shape,
                                            node_size=900, edgecolors="black", linewidths=1.5)
             drawn.set_linestyle(line)
-    nx.draw_networkx_labels(G, pos, ax=ax, font_size=10)
+    labels = {v: "U" if G.nodes[v].get("bidirected") else str(v) for v in G}
+    nx.draw_networkx_labels(G, pos, labels=labels, ax=ax, font_size=10)
     n_open = sum(path.is_open for path in paths)
     ax.set_title(title if title is not None else
                  "open backdoor paths given {" + ", ".join(map(str, sorted(Z, key=node_key))) + f"}}: {n_open}")
