@@ -179,14 +179,27 @@ def _im2col(x, kernel, stride, out_hw):
     return cols.reshape(n, -1, out_hw[0] * out_hw[1])
 
 
-def _col2im(cols, input_shape, kernel, stride, padding, out_hw):
-    """Adjoint of :func:`_im2col` (with the padding cut off again): cols (N, C, kh, kw, OH, OW) → NCHW."""
-    n, c, h, w = input_shape
-    ph, pw = padding
-    out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+def _scatter_cols(out, cols, kernel, stride, out_hw):
+    """Adjoint of :func:`_im2col`: add cols (N, C, kh, kw, OH, OW) into the (padded) NCHW array ``out``."""
     for i, j, window in _offsets(kernel, stride, out_hw):
         out[window] += cols[:, :, i, j]
-    return out[:, :, ph : ph + h, pw : pw + w]
+
+
+# Patch matrices are built for a few samples at a time: ~2 MB pieces stay in cache, and freed pieces are
+# reused instead of fresh pages being faulted in for every call (page faults dominate on small VMs).
+_CHUNK_BYTES = 1 << 21
+
+
+def _batch_chunks(n: int, bytes_per_sample: int):
+    step = max(1, _CHUNK_BYTES // max(int(bytes_per_sample), 1))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+def _stack(weights):
+    """The weights as one (Σ out_c, in_c·kh·kw) matrix."""
+    if len(weights) == 1:
+        return weights[0].reshape(weights[0].shape[0], -1)
+    return np.concatenate([w.reshape(w.shape[0], -1) for w in weights])
 
 
 def _conv_output_hw(h, w, kernel, stride, padding, layer):
@@ -253,10 +266,13 @@ class Conv2d(Linear):
     def linear_many(self, x, weights, biases):
         """``[linear(x, w, b) for w, b in zip(weights, biases)]`` with one patch matrix and one GEMM."""
         oh, ow = self._out_hw(x.shape)
-        cols = _im2col(self._pad(x), self.kernel, self.stride, (oh, ow))  # N, C·kh·kw, OH·OW
-        stacked = np.concatenate([w.reshape(w.shape[0], -1) for w in weights]) if len(weights) > 1 \
-            else weights[0].reshape(weights[0].shape[0], -1)
-        z = np.matmul(stacked, cols).reshape(x.shape[0], -1, oh, ow)
+        stacked = _stack(weights)
+        dtype = np.result_type(x.dtype, stacked.dtype)
+        xp, stacked = self._pad(x.astype(dtype, copy=False)), stacked.astype(dtype, copy=False)
+        z = np.empty((x.shape[0], stacked.shape[0], oh * ow), dtype=dtype)
+        for part in _batch_chunks(x.shape[0], stacked.shape[1] * oh * ow * dtype.itemsize):
+            np.matmul(stacked, _im2col(xp[part], self.kernel, self.stride, (oh, ow)), out=z[part])
+        z = z.reshape(x.shape[0], -1, oh, ow)
         if any(b is not None for b in biases):
             z += np.concatenate([np.zeros(w.shape[0], z.dtype) if b is None else b for w, b in zip(weights, biases)])[
                 None, :, None, None]
@@ -264,14 +280,18 @@ class Conv2d(Linear):
 
     def linear_backward_many(self, grads, weights, input_shape):
         """``Σ_t linear_backward(grads[t], weights[t])`` with one GEMM and one scatter."""
-        oh, ow = grads[0].shape[2:]
-        n = grads[0].shape[0]
+        n, (oh, ow) = grads[0].shape[0], grads[0].shape[2:]
         g = np.concatenate(grads, axis=1) if len(grads) > 1 else grads[0]
-        stacked = np.concatenate([w.reshape(w.shape[0], -1) for w in weights]) if len(weights) > 1 \
-            else weights[0].reshape(weights[0].shape[0], -1)
-        cols = np.matmul(stacked.T, g.reshape(n, -1, oh * ow))  # N, C·kh·kw, OH·OW
-        cols = cols.reshape((n, input_shape[1]) + tuple(self.kernel) + (oh, ow))
-        return _col2im(cols, input_shape, self.kernel, self.stride, self.padding, (oh, ow))
+        stacked = _stack(weights)
+        dtype = np.result_type(g.dtype, stacked.dtype)
+        g = g.astype(dtype, copy=False).reshape(n, -1, oh * ow)
+        adjoint = stacked.astype(dtype, copy=False).T
+        (ph, pw), (h, w) = self.padding, input_shape[2:]
+        out = np.zeros((n, input_shape[1], h + 2 * ph, w + 2 * pw), dtype=dtype)
+        for part in _batch_chunks(n, adjoint.shape[0] * oh * ow * dtype.itemsize):
+            cols = np.matmul(adjoint, g[part]).reshape((-1, input_shape[1]) + tuple(self.kernel) + (oh, ow))
+            _scatter_cols(out[part], cols, self.kernel, self.stride, (oh, ow))
+        return out[:, :, ph : ph + h, pw : pw + w]
 
     def __repr__(self):
         o, i, kh, kw = self.weight.shape

@@ -26,9 +26,19 @@ __all__ = ["lrp", "lrp_layers", "RelevanceTrace", "assign_rules", "stabilize"]
 
 def stabilize(z: np.ndarray, epsilon: float) -> np.ndarray:
     """``z + ε·sign(z)`` with ``sign(0) = +1`` (Zennit's stabiliser): never zero for ε > 0."""
-    sign = np.sign(z)
-    sign[sign == 0] = 1
-    return z + epsilon * sign
+    stable = np.sign(z)
+    stable[stable == 0] = 1
+    stable *= epsilon
+    stable += z
+    return stable
+
+
+def _normalised(relevance, z, epsilon):
+    """``R / stabilize(z)`` in a single new buffer."""
+    stable = stabilize(z, epsilon)
+    if stable.shape != relevance.shape:  # z of a single sample (ones or bounds as input)
+        return relevance / stable
+    return np.divide(relevance, stable, out=stable)
 
 
 @dataclass
@@ -150,7 +160,7 @@ def _rule_step(rule: R_.LinearRule, layer: Layer, a, out, relevance, audit=None)
     """
     params = isinstance(layer, Linear)
     by_input = _passes(rule, layer, a)
-    z = [0] * len(rule.groups)
+    z: list = [None] * len(rule.groups)
     for ps in by_input.values():
         todo = [p for p in ps if not p.is_forward]
         if params and todo:
@@ -159,23 +169,28 @@ def _rule_step(rule: R_.LinearRule, layer: Layer, a, out, relevance, audit=None)
             fresh = iter([layer.forward(ps[0].input) for _ in todo])
         for p in ps:
             zt = out if p.is_forward else next(fresh)
-            z[p.group] = z[p.group] + (zt if p.sign == 1 else p.sign * zt)
+            zt = zt if p.sign in (1, -1) else p.sign * zt
+            prev = z[p.group]
+            z[p.group] = (zt if p.sign == 1 else -zt) if prev is None else (prev + zt if p.sign == 1 else prev - zt)
+    # s = coefficient·mask·R / stabilize(z), built in one buffer per group (large temporaries cost page faults)
     s = []
     for group, zg in zip(rule.groups, z):
-        sg = relevance / stabilize(zg, rule.stabilizer)
+        sg = _normalised(relevance, zg, rule.stabilizer)
         if group.coefficient != 1:
-            sg = group.coefficient * sg
+            sg *= group.coefficient
         if group.mask is not None:
-            sg = sg * ((out > 0) if group.mask == "z>0" else (out < 0))
+            sg *= (out > 0) if group.mask == "z>0" else (out < 0)
         s.append(sg)
-    result = 0
+    result = None
     for key, ps in by_input.items():
         grads = [s[p.group] if p.sign == 1 else p.sign * s[p.group] for p in ps]
         if params:
             c = layer.linear_backward_many(grads, [p.weight for p in ps], a.shape)
         else:
             c = sum(layer.backward(a, g) for g in grads)
-        result = result + (c if key == "1" else ps[0].input * c)
+        if key != "1":  # c is a fresh array of a's shape: multiply by the input in place
+            c = np.multiply(ps[0].input, c, out=c)
+        result = c if result is None else np.add(result, c, out=result)
     if audit is not None:
         for g, (zg, sg) in enumerate(zip(z, s)):
             biases = [(p.sign, p.bias) for ps in by_input.values() for p in ps if p.group == g and p.bias is not None]
@@ -230,8 +245,8 @@ def _check_box(rule: R_.ZBox, a, index, layer):
         )
 
 
-def _walk(model, x, rule, target, trace=None):
-    model, assigned, x, t = _prepare(model, x, rule, target)
+def _walk(model, assigned, x, t, trace=None):
+    """Forward pass, then one step per layer from the output relevance down to the input."""
     acts = model.activations(x)
     for i, (layer, r) in enumerate(zip(model.layers, assigned)):
         if isinstance(r, R_.ZBox) and i != model.linear_layers[0]:
@@ -248,6 +263,21 @@ def _walk(model, x, rule, target, trace=None):
             trace.bias.insert(0, np.asarray(audit.get("bias", zero)) + zero)
             trace.stabilizer.insert(0, np.asarray(audit.get("stabilizer", zero)) + zero)
     return relevance
+
+
+# The batch is explained a few samples at a time (each sample's relevance is independent of the others):
+# with activations of at most ~1 MB per piece the temporaries stay in cache and freed memory is reused,
+# instead of fresh pages being faulted in for every large temporary.
+_CHUNK_BYTES = 1 << 20
+
+
+def _chunks(model, x):
+    shape, largest = x.shape, int(np.prod(x.shape[1:]))
+    for layer in model.layers:
+        shape = layer.output_shape(shape)
+        largest = max(largest, int(np.prod(shape[1:])))
+    step = max(1, _CHUNK_BYTES // (largest * np.result_type(x.dtype, model.dtype).itemsize))
+    return [slice(i, min(i + step, len(x))) for i in range(0, len(x), step)]
 
 
 def lrp(model: Sequential, x, rule, target) -> np.ndarray:
@@ -282,7 +312,9 @@ def lrp(model: Sequential, x, rule, target) -> np.ndarray:
     >>> lrp(net, np.array([[1.0, 2.0]]), rules.Epsilon(1e-9), target=0).round(6)
     array([[1., 4.]])
     """
-    return _walk(model, x, rule, target)
+    model, assigned, x, t = _prepare(model, x, rule, target)
+    parts = [_walk(model, assigned, x[part], t[part]) for part in _chunks(model, x)]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def lrp_layers(model: Sequential, x, rule, target) -> RelevanceTrace:
@@ -294,5 +326,5 @@ def lrp_layers(model: Sequential, x, rule, target) -> RelevanceTrace:
     ([3.0, 4.0], [1.0])
     """
     trace = RelevanceTrace([], [])
-    _walk(model, x, rule, target, trace)
+    _walk(*_prepare(model, x, rule, target), trace)
     return trace
