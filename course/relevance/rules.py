@@ -72,11 +72,17 @@ class Term:
 
 @dataclass(frozen=True)
 class Group:
-    """Terms sharing one denominator; ``mask`` ("z>0", "z<0", None) selects outputs by the unmodified z."""
+    """Terms sharing one denominator; ``mask`` ("z>0", "z<0", None) selects outputs by the unmodified z.
+
+    ``complement = (g, c)`` says that this group's denominator equals ``c·z − (group g's denominator)``,
+    z the unmodified output, wherever the mask selects: the engine then skips its forward passes
+    (not with ``zero_bias``, where the denominators leave out the bias that z contains).
+    """
 
     terms: tuple[Term, ...]
     coefficient: float = 1.0
     mask: str | None = None
+    complement: tuple[int, float] | None = None
 
 
 def _number(value, name: str, minimum: float = 0.0, strict: bool = False) -> float:
@@ -176,6 +182,9 @@ class Gamma(LinearRule):
     ``a⁺(W + γW⁺) + a⁻(W + γW⁻) + b + γb⁺``; where ``z < 0`` it is
     ``a⁺(W + γW⁻) + a⁻(W + γW⁺) + b + γb⁻``; outputs with ``z = 0`` pass nothing.
     For ``a ≥ 0`` and ``z > 0`` this is L8's ``a_j (w_jk + γ w_jk⁺)``.
+
+    The two denominators add up to ``(2 + γ)·z``, so the second is computed as ``(2 + γ)·z − z⁺``; where
+    it is used (z < 0) both parts are ≤ 0 up to a factor 3, so nothing cancels.
     """
 
     def __init__(self, gamma: float = 0.25, stabilizer: float = 1e-6, zero_bias: bool = False):
@@ -184,7 +193,7 @@ class Gamma(LinearRule):
         up, down = _plus_gamma(_positive, self.gamma), _plus_gamma(_negative, self.gamma)
         self.groups = (
             Group((Term("a+", up), Term("a-", down, bias=False)), mask="z>0"),
-            Group((Term("a+", down), Term("a-", up, bias=False)), mask="z<0"),
+            Group((Term("a+", down), Term("a-", up, bias=False)), mask="z<0", complement=(0, 2.0 + self.gamma)),
         )
 
     def _params(self):
