@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from autograder.plaindata import MAX_VALUE_BYTES, PlainDataError, decode
 from autograder.sandbox import Sandbox
 
-__all__ = ["Step", "CellResult", "Execution", "execute"]
+__all__ = ["Step", "ProbeError", "CellResult", "Execution", "execute"]
 
 #: output kept per cell for the feedback (the limit on what is *read* is Limits.output_bytes)
 KEEP_OUTPUT = 4000
@@ -55,11 +55,22 @@ class Step:
     source: str
     grade_id: str | None = None
     label: str = ""
+    expressions: tuple = ()  # a probe with several values: evaluated one by one, errors kept apart
 
     def to_json(self) -> dict:
         if self.kind == "probe":
-            return {"index": self.index, "kind": "probe", "expression": self.source, "grade_id": self.grade_id}
+            out = {"index": self.index, "kind": "probe", "expression": self.source, "grade_id": self.grade_id}
+            if self.expressions:
+                out["expressions"] = list(self.expressions)
+            return out
         return {"index": self.index, "kind": "code", "source": self.source}
+
+
+@dataclass(frozen=True)
+class ProbeError:
+    """Stands for one expression of a multi-value probe that gave no plain value."""
+
+    message: str
 
 
 @dataclass
@@ -87,6 +98,21 @@ class Execution:
     exit_status: int | None = None
 
 
+def _item(event, as_error: bool = False):
+    """One probe result -> decoded plain value, or ProbeError with the reason."""
+    if type(event) is not dict:
+        return ProbeError("malformed probe result")
+    if "data" in event and type(event["data"]) is str:
+        try:
+            return decode(event["data"])
+        except PlainDataError as exc:
+            return ProbeError(f"the value is not plain data ({exc})")
+    if "not_plain" in event:
+        return ProbeError(f"the value is not plain data ({str(event['not_plain'])[:80]}); "
+                          "return numbers, strings, lists, sets, dicts or NumPy arrays")
+    return ProbeError(f"evaluating it raised {str(event.get('error'))[:200]}")
+
+
 def _fmt_bytes(n: int) -> str:
     return f"{n / (1 << 20):g} MB" if n >= 1 << 20 else f"{n / 1024:g} KB"
 
@@ -94,18 +120,17 @@ def _fmt_bytes(n: int) -> str:
 class _Monitor:
     """Reads the runner's pipes and enforces the limits."""
 
-    def __init__(self, plan: list[Step], sandbox: Sandbox, proc, channel_fd: int):
+    def __init__(self, plan: list[Step], limits, target):
         self.plan = {s.index: s for s in plan}
-        self.order = [s.index for s in plan]
-        self.lim = sandbox.limits
-        self.box = proc
-        self.channel_fd = channel_fd
+        self.lim = limits
+        self.box = target  # has interrupt() and kill()
         self.run = Execution(cells={s.index: CellResult() for s in plan})
         self.current: int | None = None
         self.cell_deadline = self.kill_deadline = None
         self.output_total = 0
         self.chan_buffer = b""
         self.stopped = False
+        self.stop_time = None
 
     # ------------------------------------------------------------ events
     def on_event(self, event: dict) -> None:
@@ -137,16 +162,18 @@ class _Monitor:
             if gid in self.run.values or gid in self.run.problems:
                 return  # the first report of a probe wins
             self.run.cells[index].status = "ok"
-            if "data" in event and type(event["data"]) is str:
-                try:
-                    self.run.values[gid] = decode(event["data"])
-                except PlainDataError as exc:
-                    self.run.problems[gid] = f"the value is not plain data ({exc})"
-            elif "not_plain" in event:
-                self.run.problems[gid] = (f"the value is not plain data ({str(event['not_plain'])[:80]}); "
-                                          "return numbers, strings, lists, sets, dicts or NumPy arrays")
+            if step.expressions:
+                items = event.get("items")
+                if type(items) is not list or len(items) != len(step.expressions):
+                    self.run.problems[gid] = "malformed probe result"
+                else:
+                    self.run.values[gid] = [_item(item, as_error=True) for item in items]
             else:
-                self.run.problems[gid] = f"evaluating it raised {str(event.get('error'))[:200]}"
+                value = _item(event)
+                if isinstance(value, ProbeError):
+                    self.run.problems[gid] = value.message
+                else:
+                    self.run.values[gid] = value
             self.cell_deadline = None
 
     def _note_resource_error(self, step: Step, error: str | None) -> None:
@@ -191,6 +218,8 @@ class _Monitor:
     # ------------------------------------------------------------ time
     def next_timeout(self, notebook_deadline: float) -> float:
         deadlines = [notebook_deadline] + [d for d in (self.cell_deadline, self.kill_deadline) if d]
+        if self.stopped:  # only waiting for the pipes to close / the zygote to confirm
+            return 0.05
         return max(0.0, min(deadlines) - time.monotonic())
 
     def check_time(self, notebook_deadline: float) -> None:
@@ -210,66 +239,113 @@ class _Monitor:
                        "the cell was interrupted")
             self.run.cells[self.current].status = "interrupted"
             self.cell_deadline, self.kill_deadline = None, now + self.lim.interrupt_grace
-            try:
-                self.box.proc.stdin.write(b"interrupt\n")
-                self.box.proc.stdin.flush()
-            except OSError:
-                pass
+            self.box.interrupt()
 
     def stop(self) -> None:
         self.stopped = True
+        self.stop_time = time.monotonic()
         if self.current is not None and self.run.cells[self.current].status in ("running", "interrupted", "not run"):
             self.run.cells[self.current].status = "stopped"
         self.box.kill()
 
 
-def execute(plan: list[Step], sandbox: Sandbox, *, files_dir: str | None = None) -> Execution:
-    """Run ``plan`` in a fresh sandboxed process; never raises for what the student's code does."""
+class _ColdRun:
+    """One sandboxed process for one run."""
+
+    def __init__(self, box):
+        self.box = box
+
+    def interrupt(self):
+        try:
+            self.box.proc.stdin.write(b"interrupt\n")
+            self.box.proc.stdin.flush()
+        except OSError:
+            pass
+
+    def kill(self):
+        self.box.kill()
+
+
+def _loop(monitor, fds: dict, notebook_deadline: float, control_fd: int | None = None, on_control=None):
+    """Read the run's pipes until they close (cold) or the zygote reports the run finished (warm)."""
+    sel = selectors.DefaultSelector()
+    for fd in list(fds) + ([control_fd] if control_fd is not None else []):
+        os.set_blocking(fd, False)
+        sel.register(fd, selectors.EVENT_READ)
+    open_fds = set(fds)
+    finished = False
+    try:
+        while (open_fds if control_fd is None else not finished):
+            for key, _ in sel.select(timeout=monitor.next_timeout(notebook_deadline)):
+                try:
+                    data = os.read(key.fd, 1 << 16)
+                except BlockingIOError:
+                    continue
+                if key.fd == control_fd:
+                    finished = on_control(data)
+                    continue
+                if not data:
+                    sel.unregister(key.fd)
+                    open_fds.discard(key.fd)
+                    continue
+                if not monitor.stopped:
+                    fds[key.fd](data)
+            monitor.check_time(notebook_deadline)
+            if monitor.run.completed and not monitor.stopped:
+                monitor.stopped = True
+                monitor.stop_time = time.monotonic()
+                monitor.box.kill()  # leftover background processes must not outlive the run
+            if control_fd is not None and monitor.stopped and time.monotonic() > monitor.stop_time + 20:
+                break  # the zygote does not answer: the caller discards it
+        for fd in open_fds:  # warm: what the run wrote before it ended is still in the pipes
+            while not monitor.stopped:
+                try:
+                    data = os.read(fd, 1 << 16)
+                except BlockingIOError:
+                    break
+                if not data:
+                    break
+                fds[fd](data)
+    finally:
+        sel.close()
+
+
+def execute(plan: list[Step], sandbox: Sandbox, *, files_dir: str | None = None,
+            env: dict | None = None, warm: "WarmKernel | None" = None) -> Execution:
+    """Run ``plan`` in a fresh sandboxed process; never raises for what the student's code does.
+
+    ``env``: extra environment variables of the run (e.g. ``XAI_STUDENT_ID``);
+    ``warm``: a :class:`WarmKernel` to fork the run from instead of starting a new sandbox.
+    """
+    if warm is not None and warm.usable():
+        return warm.execute(plan, env or {})
     started = time.monotonic()
     read_fd, write_fd = os.pipe()
     scratch = tempfile.mkdtemp(prefix="xai-scratch-") if sandbox.unsafe else None
     try:
         box = sandbox.spawn(sandbox.runner_argv() + [str(write_fd)], files_dir=files_dir,
-                            pass_fds=(write_fd,), scratch=scratch)
+                            pass_fds=(write_fd,), scratch=scratch, env=env)
     finally:
         os.close(write_fd)
-    monitor = _Monitor(plan, sandbox, box, read_fd)
+    monitor = _Monitor(plan, sandbox.limits, _ColdRun(box))
     try:
         box.proc.stdin.write((json.dumps({"cells": [s.to_json() for s in plan]}) + "\n").encode())
         box.proc.stdin.flush()
     except OSError:
         pass
-    notebook_deadline = started + sandbox.limits.notebook_seconds
-    sel = selectors.DefaultSelector()
-    handlers = {box.proc.stdout.fileno(): monitor.on_output, box.proc.stderr.fileno(): monitor.on_output,
-                read_fd: monitor.on_channel}
-    for fd in handlers:
-        os.set_blocking(fd, False)
-        sel.register(fd, selectors.EVENT_READ)
+    fds = {box.proc.stdout.fileno(): monitor.on_output, box.proc.stderr.fileno(): monitor.on_output,
+           read_fd: monitor.on_channel}
     try:
-        while handlers:
-            for key, _ in sel.select(timeout=monitor.next_timeout(notebook_deadline)):
-                fd = key.fd
-                try:
-                    data = os.read(fd, 1 << 16)
-                except BlockingIOError:
-                    continue
-                if not data:
-                    sel.unregister(fd)
-                    del handlers[fd]
-                    continue
-                if not monitor.stopped:
-                    handlers[fd](data)
-            monitor.check_time(notebook_deadline)
-            if monitor.run.completed and not monitor.stopped:
-                monitor.stopped = True
-                box.kill()  # leftover background processes must not outlive the run
+        _loop(monitor, fds, started + sandbox.limits.notebook_seconds)
     finally:
-        sel.close()
         os.close(read_fd)
         status = box.close()
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
+    return _conclude(monitor, plan, status, started)
+
+
+def _conclude(monitor, plan, status, started) -> Execution:
     run = monitor.run
     run.exit_status = status
     run.seconds = time.monotonic() - started
@@ -283,3 +359,111 @@ def execute(plan: list[Step], sandbox: Sandbox, *, files_dir: str | None = None)
         if step.kind == "probe" and step.grade_id not in run.values and step.grade_id not in run.problems:
             run.problems[step.grade_id] = "not reached: the notebook stopped before this test"
     return run
+
+
+class WarmKernel:
+    """A sandbox whose zygote has the assignment's libraries imported; runs fork from it one by one.
+
+    Safe because runs never overlap: each run's child drops to the leased
+    unprivileged uid with its own rlimits, and before a run is reported
+    finished the zygote kills every process of that uid and wipes /scratch,
+    /tmp and /dev/shm (see ``_runner.serve``). Only available when the grader
+    is root (the zygote needs CAP_SETUID inside the sandbox); otherwise
+    :func:`execute` starts a cold sandbox per run.
+    """
+
+    def __init__(self, sandbox: Sandbox, files_dir: str | None, preload: tuple[str, ...]):
+        self.sandbox = sandbox
+        self.limits = sandbox.limits
+        self.broken = False
+        self.channel_r, channel_w = os.pipe()
+        self.control_r, control_w = os.pipe()
+        try:
+            self.box = sandbox.spawn(sandbox.runner_argv() + ["--zygote", str(channel_w), str(control_w)],
+                                     files_dir=files_dir, pass_fds=(channel_w, control_w), zygote=True)
+        finally:
+            os.close(channel_w)
+            os.close(control_w)
+        self.uid = self.box.uid
+        self._control_buffer = b""
+        self._send({"preload": list(preload)})
+        if self._read_control(timeout=120) != {"event": "ready"}:
+            self.close()
+            self.broken = True
+
+    def usable(self) -> bool:
+        return not self.broken and self.box.proc.poll() is None
+
+    def _send(self, command: dict) -> None:
+        try:
+            self.box.proc.stdin.write((json.dumps(command) + "\n").encode())
+            self.box.proc.stdin.flush()
+        except OSError:
+            self.broken = True
+
+    def _read_control(self, timeout: float):
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._control_buffer:
+            sel = selectors.DefaultSelector()
+            sel.register(self.control_r, selectors.EVENT_READ)
+            ready = sel.select(max(0.0, deadline - time.monotonic()))
+            sel.close()
+            if not ready:
+                return None
+            data = os.read(self.control_r, 1 << 16)
+            if not data:
+                return None
+            self._control_buffer += data
+        line, self._control_buffer = self._control_buffer.split(b"\n", 1)
+        try:
+            return json.loads(line)
+        except ValueError:
+            return None
+
+    def interrupt(self):
+        self._send({"cmd": "interrupt"})
+
+    def kill(self):
+        self._send({"cmd": "kill"})
+
+    def execute(self, plan: list[Step], env: dict) -> Execution:
+        started = time.monotonic()
+        lim = self.limits
+        limits = {"memory_bytes": lim.memory_bytes, "processes": lim.processes, "file_bytes": lim.file_bytes,
+                  "open_files": lim.open_files, "cpu_seconds": lim.cpu_seconds}
+        monitor = _Monitor(plan, lim, self)
+        state = {"status": None}
+
+        def on_control(data: bytes) -> bool:
+            if not data:
+                self.broken = True
+                return True
+            self._control_buffer += data
+            while b"\n" in self._control_buffer:
+                line, self._control_buffer = self._control_buffer.split(b"\n", 1)
+                event = json.loads(line)
+                if event.get("event") == "exited":
+                    state["status"] = int(event["status"])
+                    return True
+            return False
+
+        self._send({"cmd": "run", "uid": self.uid, "limits": limits, "env": dict(env),
+                    "plan": {"cells": [s.to_json() for s in plan]}})
+        fds = {self.box.proc.stdout.fileno(): monitor.on_output, self.box.proc.stderr.fileno(): monitor.on_output,
+               self.channel_r: monitor.on_channel}
+        deadline = started + lim.notebook_seconds
+        _loop(monitor, fds, deadline, control_fd=self.control_r, on_control=on_control)
+        if state["status"] is None:  # the zygote itself failed: never reuse it
+            self.broken = True
+            self.close()
+            state["status"] = -9
+        return _conclude(monitor, plan, state["status"], started)
+
+    def close(self) -> None:
+        for fd in (self.channel_r, self.control_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.box.close()
+        self.broken = True

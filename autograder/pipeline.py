@@ -28,12 +28,15 @@ notebook) are listed with the reason.
 from __future__ import annotations
 
 import argparse
+import ast
+import atexit
 import concurrent.futures as cf
 import csv
 import io
 import json
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,10 +44,11 @@ from pathlib import Path
 import nbformat
 
 from autograder import gradebook_io
-from autograder.checkers import check
+from autograder.checkers import Check, check
 from autograder.feedback import feedback_notebook, generate_feedback
-from autograder.kernel import execute
+from autograder.kernel import ProbeError, WarmKernel, execute
 from autograder.restore import build_plan, grade_id, is_test, read_notebook, restore
+from autograder.restore import is_solution as is_solution_cell
 from autograder.sandbox import Limits, Sandbox
 from autograder.spec import AssignmentSpec, load_spec
 from course.errors import CourseError
@@ -129,6 +133,8 @@ class GradingJob:
     hide: tuple
     unsafe: bool
     files_dir: str | None
+    preload: tuple = ()  # modules the warm kernel imports once (None: a cold sandbox per run)
+    warm: bool = True
 
 
 @dataclass
@@ -146,13 +152,26 @@ class SubmissionResult:
         return float(sum(self.scores.values()))
 
 
-def check_values(run, spec_grades: dict, keys: dict, points: dict, notebook: str) -> dict:
+def _course_part(g, values: list, student: str) -> Check:
+    """Grade a course.grading part: its own keys (computed here) and checkers, on plain values."""
+    from course.grading import load_spec as course_load_spec, to_plain
+
+    plain = [{"error": v.message} if isinstance(v, ProbeError) else to_plain(v) for v in values]
+    result = course_load_spec(g.options["assignment"])[g.grade_id].grade(plain, student_id=student)
+    fraction = result.points / result.max_points if result.max_points else 0.0
+    return Check(fraction, "" if fraction >= 1.0 else result.feedback)
+
+
+def check_values(run, spec_grades: dict, keys: dict, points: dict, notebook: str, student: str = "") -> dict:
     """Step 4: grade id -> (points, max_points, message), from plain values and keys only."""
     outcomes = {}
     for gid, g in spec_grades.items():
         max_points = points[(notebook, gid)]
         if gid in run.values:
-            result = check(g.checker, run.values[gid], keys.get((notebook, gid)), **g.options)
+            if g.checker == "course":
+                result = _course_part(g, run.values[gid], student)
+            else:
+                result = check(g.checker, run.values[gid], keys.get((notebook, gid)), **g.options)
             message = result.message
             if result.fraction < 1.0 and g.feedback:
                 message = f"{message}. {g.feedback}" if message else g.feedback
@@ -167,6 +186,7 @@ def grade_submission(job: GradingJob) -> SubmissionResult:
     started = time.monotonic()
     result = SubmissionResult(job.submission)
     sandbox = Sandbox(job.limits, hide=job.hide, unsafe=job.unsafe)
+    warm = _warm_kernel(sandbox, job) if job.warm else None
     for notebook, release_json in job.releases.items():
         release = nbformat.reads(release_json, as_version=4)
         path = Path(job.submission.folder) / f"{notebook}.ipynb"
@@ -183,8 +203,9 @@ def grade_submission(job: GradingJob) -> SubmissionResult:
             return result
         restored = restore(release, submitted)
         plan, _ = build_plan(restored, job.probes[notebook])
-        run = execute(plan, sandbox, files_dir=job.files_dir)
-        outcomes = check_values(run, spec_grades, job.keys, job.points, notebook)
+        run = execute(plan, sandbox, files_dir=job.files_dir, env={"XAI_STUDENT_ID": job.submission.student},
+                      warm=warm)
+        outcomes = check_values(run, spec_grades, job.keys, job.points, notebook, job.submission.student)
         for gid, (points, _, message) in outcomes.items():
             result.scores[(notebook, gid)] = points
             result.messages[(notebook, gid)] = message
@@ -211,6 +232,59 @@ def compute_keys(spec: AssignmentSpec, sources: dict, releases: dict, probes: di
                                   f"{run.problems.get(gid, 'no value')}; limits: {'; '.join(run.limits) or 'none'}")
             keys[(notebook, gid)] = run.values[gid]
     return keys
+
+
+# ---------------------------------------------------------------- warm kernels
+
+_WARM: dict = {}  # (thread id, sandbox settings) -> WarmKernel
+_WARM_LOCK = threading.Lock()
+BASE_PRELOAD = ("numpy", "IPython.core.interactiveshell", "traitlets.config")
+
+
+def preload_modules(releases: dict) -> tuple[str, ...]:
+    """Modules the released notebooks import (besides the students' answers): warm-start candidates."""
+    names = set(BASE_PRELOAD)
+    for nb in releases.values():
+        for cell in nb.cells:
+            if cell.get("cell_type") != "code" or is_solution_cell(cell):
+                continue
+            try:
+                tree = ast.parse(cell.source)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    names.update(alias.name for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    names.add(node.module)
+    return tuple(sorted(names))
+
+
+def _warm_kernel(sandbox: Sandbox, job: GradingJob):
+    """This thread's warm kernel for the job's settings (None when warm starts are impossible here)."""
+    if sandbox.unsafe or os.geteuid() != 0:
+        return None
+    key = (threading.get_ident(), job.limits, job.hide, job.files_dir, job.preload)
+    with _WARM_LOCK:
+        kernel = _WARM.get(key)
+    if kernel is not None and kernel.usable():
+        return kernel
+    kernel = WarmKernel(sandbox, job.files_dir, job.preload)
+    with _WARM_LOCK:
+        _WARM[key] = kernel
+    return kernel if kernel.usable() else None
+
+
+def close_warm_kernels() -> None:
+    """Stop every warm kernel of this process."""
+    with _WARM_LOCK:
+        kernels = list(_WARM.values())
+        _WARM.clear()
+    for kernel in kernels:
+        kernel.close()
+
+
+atexit.register(close_warm_kernels)
 
 
 # ---------------------------------------------------------------- executors
@@ -329,7 +403,7 @@ def _release_checks(course: Course, assignment: str, spec: AssignmentSpec, noteb
         releases[notebook] = release
         sources[notebook] = read_notebook(source_dir / f"{notebook}.ipynb")
         grades = spec.for_notebook(notebook)
-        probes[notebook] = {gid: g.expression for gid, g in grades.items()}
+        probes[notebook] = {gid: g.probe for gid, g in grades.items()}
         for cell in release.cells:
             gid = grade_id(cell)
             if is_test(cell) and gid not in grades:
@@ -362,7 +436,7 @@ def _support_files(course: Course, assignment: str, tmp_root: Path) -> str | Non
 
 def autograde(course_dir: str | Path, assignment: str, *, workers: int | None = None, executor: str = "local",
               force: bool = False, limits: Limits | None = None, unsafe: bool = False, progress: bool = True,
-              feedback: bool = True, dask_address: str | None = None) -> AutogradeSummary:
+              feedback: bool = True, dask_address: str | None = None, warm: bool = True) -> AutogradeSummary:
     """Grade every collected submission of ``assignment`` (see the module docstring for the steps)."""
     import tempfile
 
@@ -390,8 +464,9 @@ def autograde(course_dir: str | Path, assignment: str, *, workers: int | None = 
                 else:
                     todo.append(sub)
             release_json = {nb: nbformat.writes(r) for nb, r in releases.items()}
+            preload = preload_modules(releases)
             jobs = [GradingJob(sub, release_json, probes, spec, keys, points, limits, course.secrets(), unsafe,
-                               files_dir) for sub in todo]
+                               files_dir, preload, warm) for sub in todo]
             results = run_jobs(grade_submission, jobs, executor=executor, workers=workers, address=dask_address)
             if progress:
                 from tqdm import tqdm
@@ -402,6 +477,7 @@ def autograde(course_dir: str | Path, assignment: str, *, workers: int | None = 
                 _record(course, gb, result, points, summary)
         finally:
             gb.close()
+            close_warm_kernels()
     if feedback and summary.graded:
         generate_feedback(course.root, assignment)
     summary.seconds = time.monotonic() - started
@@ -436,6 +512,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--notebook-timeout", type=float, default=Limits.notebook_seconds)
     p.add_argument("--memory-mb", type=int, default=Limits.memory_bytes >> 20)
     p.add_argument("--no-feedback", action="store_true", help="skip nbgrader generate_feedback")
+    p.add_argument("--cold", action="store_true", help="a new sandbox per submission (no warm-started kernels)")
     p.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="grade without isolation when bubblewrap is unavailable (trusted submissions only)")
     p.set_defaults(func=_main)
@@ -447,6 +524,6 @@ def _main(args) -> int:
                     memory_bytes=args.memory_mb << 20)
     summary = autograde(args.course, args.assignment, workers=args.workers, executor=args.executor,
                         force=args.force, limits=limits, unsafe=args.unsafe_no_sandbox,
-                        feedback=not args.no_feedback, dask_address=args.dask_address)
+                        feedback=not args.no_feedback, dask_address=args.dask_address, warm=not args.cold)
     print("\n".join(summary.lines()))
     return 0

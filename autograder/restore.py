@@ -112,10 +112,17 @@ def restore(release: NotebookNode, submitted: NotebookNode) -> NotebookNode:
     return out
 
 
-def build_plan(notebook: NotebookNode, probes: dict[str, str]) -> tuple[list[Step], list[str]]:
+def _probe(position: int, gid: str, expression) -> Step:
+    if isinstance(expression, str):
+        return Step(position, "probe", expression, grade_id=gid, label=f"test {gid!r}")
+    return Step(position, "probe", "", grade_id=gid, label=f"test {gid!r}", expressions=tuple(expression))
+
+
+def build_plan(notebook: NotebookNode, probes: dict) -> tuple[list[Step], list[str]]:
     """Steps for the sandbox, in notebook order; returns ``(plan, probe ids without a test cell)``.
 
-    ``probes`` maps grade id -> expression. A test cell whose grade id has no
+    ``probes`` maps grade id -> expression, or a tuple of expressions whose
+    values are graded together (each evaluated on its own). A test cell whose grade id has no
     expression is a configuration error (it could only be graded by running the
     hidden test in the student's kernel). Probes whose grade id has no test
     cell run at the end.
@@ -129,7 +136,7 @@ def build_plan(notebook: NotebookNode, probes: dict[str, str]) -> tuple[list[Ste
         if is_test(cell):
             if gid not in probes:
                 raise CourseError(f"test cell {gid!r} has no grading expression in the grading spec")
-            plan.append(Step(position, "probe", probes[gid], grade_id=gid, label=f"test {gid!r}"))
+            plan.append(_probe(position, gid, probes[gid]))
             placed.add(gid)
         else:
             label = f"answer cell {gid!r}" if is_solution(cell) and gid else f"cell {position + 1}"
@@ -138,5 +145,5 @@ def build_plan(notebook: NotebookNode, probes: dict[str, str]) -> tuple[list[Ste
                              label=label))
     trailing = [gid for gid in probes if gid not in placed]
     for k, gid in enumerate(trailing):
-        plan.append(Step(len(notebook.cells) + k, "probe", probes[gid], grade_id=gid, label=f"test {gid!r}"))
+        plan.append(_probe(len(notebook.cells) + k, gid, probes[gid]))
     return plan, trailing

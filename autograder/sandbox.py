@@ -199,6 +199,16 @@ def _system_binds() -> list[str]:
     return args
 
 
+def _checked_env(env: dict | None) -> dict:
+    """Extra variables of one run (e.g. the student id), refused when they could smuggle anything."""
+    out = {}
+    for key, value in (env or {}).items():
+        if not (isinstance(key, str) and key.isidentifier() and isinstance(value, str)) or "\0" in value:
+            raise SandboxError(f"bad environment variable for the sandbox: {key!r}")
+        out[key] = value
+    return out
+
+
 def _parent_dirs(paths: list[str]) -> list[str]:
     """Create the parents of mount points world-readable (bwrap would make them 0700 under root)."""
     parents = set()
@@ -269,13 +279,15 @@ class Sandbox:
         who = "leased unprivileged uid" if _running_as_root() else "user namespace"
         return f"bubblewrap (mount/pid/net/ipc/uts namespaces, {who}) + rlimits"
 
-    def _rlimit_args(self) -> list[str]:
+    def _rlimit_args(self, zygote: bool = False) -> list[str]:
         lim = self.limits
+        if zygote:  # the zygote is long-lived; each run's child sets the run's own limits
+            return ["prlimit", f"--fsize={int(lim.file_bytes)}", f"--nofile={int(lim.open_files)}", "--core=0", "--"]
         return ["prlimit", f"--as={int(lim.memory_bytes)}", f"--nproc={int(lim.processes)}",
                 f"--cpu={lim.cpu_seconds}", f"--fsize={int(lim.file_bytes)}", f"--nofile={int(lim.open_files)}",
                 "--core=0", "--"]
 
-    def _bwrap_args(self, *, uid: int | None, files_dir: str | None) -> list[str]:
+    def _bwrap_args(self, *, uid: int | None, files_dir: str | None, env: dict | None = None) -> list[str]:
         lim = self.limits
         args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                 "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
@@ -298,7 +310,7 @@ class Sandbox:
         if files_dir is not None:
             args += ["--ro-bind", files_dir, FILES_PATH]
         args += ["--chdir", SCRATCH, "--clearenv"]
-        for key, value in self._environment().items():
+        for key, value in {**self._environment(), **_checked_env(env)}.items():
             args += ["--setenv", key, value]
         if uid is not None:
             args += ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
@@ -315,11 +327,17 @@ class Sandbox:
             "NBGRADER_EXECUTION": "autograde",
         }
 
-    def command(self, argv: list[str], *, uid: int | None, files_dir: str | None) -> list[str]:
-        """The full command line that runs ``argv`` inside the sandbox."""
+    def command(self, argv: list[str], *, uid: int | None, files_dir: str | None,
+                env: dict | None = None, zygote: bool = False) -> list[str]:
+        """The full command line that runs ``argv`` inside the sandbox.
+
+        ``zygote``: keep the sandbox's root with CAP_SETUID/CAP_SETGID (no setpriv);
+        the zygote drops each run's child to ``uid`` itself.
+        """
         if self.unsafe:
             return self._rlimit_args() + list(argv)
-        return self._rlimit_args() + self._bwrap_args(uid=uid, files_dir=files_dir) + ["--"] + list(argv)
+        args = self._bwrap_args(uid=None if zygote else uid, files_dir=files_dir, env=env)
+        return self._rlimit_args(zygote) + args + ["--"] + list(argv)
 
     def runner_argv(self) -> list[str]:
         """How to start the runner script (inside the sandbox or, unsafe, in place)."""
@@ -327,20 +345,23 @@ class Sandbox:
         return [sys.executable, "-u", script]
 
     def spawn(self, argv: list[str], *, files_dir: str | None = None, pass_fds: tuple[int, ...] = (),
-              scratch: str | None = None) -> "SandboxedProcess":
+              scratch: str | None = None, env: dict | None = None, zygote: bool = False) -> "SandboxedProcess":
         """Start ``argv`` in the sandbox with pipes on stdin/stdout/stderr."""
         self.check()
+        if zygote and (self.unsafe or not _running_as_root()):
+            raise SandboxError("a warm (zygote) sandbox needs root and bubblewrap")
         lease = UidLease() if (_running_as_root() and not self.unsafe) else None
-        env = None
         cwd = None
         if self.unsafe:  # no namespaces: give it a private scratch directory at least
-            env = dict(os.environ, **self._environment(), XAI_GRADER_FILES=files_dir or "",
-                       XAI_GRADER_SCRATCH=scratch or "")
+            run_env = dict(os.environ, **self._environment(), **_checked_env(env), XAI_GRADER_FILES=files_dir or "",
+                           XAI_GRADER_SCRATCH=scratch or "")
             cwd = scratch
-        cmd = self.command(argv, uid=lease.uid if lease else None, files_dir=files_dir)
+        else:
+            run_env = None
+        cmd = self.command(argv, uid=lease.uid if lease else None, files_dir=files_dir, env=env, zygote=zygote)
         try:
             proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    pass_fds=pass_fds, start_new_session=True, env=env, cwd=cwd,
+                                    pass_fds=pass_fds, start_new_session=True, env=run_env, cwd=cwd,
                                     umask=0o022)
         except OSError as exc:
             if lease:
@@ -355,6 +376,7 @@ class SandboxedProcess:
     def __init__(self, proc: subprocess.Popen, lease: UidLease | None):
         self.proc = proc
         self._lease = lease
+        self.uid = lease.uid if lease is not None else None
 
     def kill(self) -> None:
         """SIGKILL the process group; bwrap's --die-with-parent then kills the PID namespace."""

@@ -19,6 +19,13 @@ File format: ``autograde.toml`` in the assignment's source folder::
 
 A ``quiz`` checker scores with :func:`course.quiz.scoring.score_answer`; its
 ``question`` option defaults to the grade id.
+
+The course's own assignments keep their specs in Python
+(:mod:`course.grading`, one ``SPEC`` per assignment): when the source folder
+has no spec file, :func:`load_spec` adapts ``course.grading.load_spec(name)``
+— each part's probe expressions are evaluated one by one in the sandbox and
+the part grades the plain values itself, computing its keys in the grader
+(checker ``"course"``).
 """
 from __future__ import annotations
 
@@ -46,10 +53,17 @@ class GradeSpec:
     options: dict = field(default_factory=dict)
     feedback: str = ""
     expected: object = _MISSING
+    expressions: tuple = ()  # several values graded together (course.grading parts)
 
     @property
     def has_key(self) -> bool:
-        return self.expected is not _MISSING
+        """True when no key has to be computed from the source notebook."""
+        return self.expected is not _MISSING or self.checker == "course"
+
+    @property
+    def probe(self):
+        """What the sandbox evaluates: one expression, or a tuple evaluated one by one."""
+        return self.expressions or self.expression
 
 
 @dataclass(frozen=True)
@@ -97,7 +111,11 @@ def load_spec(source_dir: str | Path, assignment: str | None = None) -> Assignme
         if path.is_file():
             break
     else:
-        raise CourseError(f"no grading spec in {folder} (expected one of {', '.join(SPEC_FILES)})")
+        course_spec = _course_spec(assignment or folder.name, notebooks)
+        if course_spec is None:
+            raise CourseError(f"no grading spec in {folder} (expected one of {', '.join(SPEC_FILES)}, "
+                              f"or a module course/grading/{assignment or folder.name}.py)")
+        return course_spec
     try:
         data = json.loads(path.read_text("utf-8")) if path.suffix == ".json" else tomllib.loads(path.read_text("utf-8"))
     except (ValueError, tomllib.TOMLDecodeError) as exc:
@@ -107,3 +125,22 @@ def load_spec(source_dir: str | Path, assignment: str | None = None) -> Assignme
         raise CourseError(f"{path}: the spec needs a [grades.<grade_id>] table per autograded grade id")
     parsed = {gid: _parse_entry(gid, entry, notebooks, str(path)) for gid, entry in grades.items()}
     return AssignmentSpec(assignment or folder.name, parsed)
+
+
+def _course_spec(assignment: str, notebooks: list[str]) -> AssignmentSpec | None:
+    """Adapt ``course.grading.load_spec(assignment)`` (the course's Python specs), or None."""
+    try:
+        from course.grading import load_spec as course_load_spec
+    except ImportError:
+        return None
+    try:
+        spec = course_load_spec(assignment)
+    except CourseError:
+        return None
+    notebook = Path(spec.notebook).stem if spec.notebook else (notebooks[0] if len(notebooks) == 1 else None)
+    if notebook is None or notebook not in notebooks:
+        raise CourseError(f"course.grading.{assignment}: notebook {spec.notebook!r} is not in the assignment")
+    grades = {part.grade_id: GradeSpec(part.grade_id, notebook, part.list_expression, "course",
+                                       {"assignment": assignment}, expressions=tuple(part.expressions))
+              for part in spec.parts}
+    return AssignmentSpec(assignment, grades)

@@ -24,15 +24,16 @@ LIMITS = Limits(cell_seconds=4, notebook_seconds=40, interrupt_grace=1.0, memory
 CASES = corpus()
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+@pytest.fixture(scope="module", params=["warm", "cold"])
+def graded(request, tmp_path_factory):
+    """The corpus graded with warm-started kernels (forked from a zygote) and with a new sandbox each."""
     course = build_course(tmp_path_factory.mktemp("adversarial") / "course")
     for name in CASES:
         submit_case(course, name)
     protected = [course / "source", course / "release", course / "nbgrader_config.py"]
     before = digest(protected)
     submitted_before = digest([course / "submitted"])
-    summary = autograde(course, ASSIGNMENT, workers=2, limits=LIMITS, progress=False)
+    summary = autograde(course, ASSIGNMENT, workers=2, limits=LIMITS, progress=False, warm=request.param == "warm")
     results = {r.submission.student: r for r in summary.graded}
     return course, summary, results, before, digest(protected), submitted_before
 

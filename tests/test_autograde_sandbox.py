@@ -184,3 +184,28 @@ def test_decoder_rebuilds_arrays_from_raw_bytes():
 
     text = json.dumps({"__ndarray__": {"dtype": "<f8", "shape": [2], "data": base64.b64encode(data).decode()}})
     np.testing.assert_array_equal(decode(text), [1.0, 2.0])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="warm kernels need root (the zygote drops each run to a uid)")
+def test_warm_runs_leave_nothing_for_the_next_student():
+    from autograder.kernel import WarmKernel
+
+    box = Sandbox(FAST)
+    warm = WarmKernel(box, None, ("numpy",))
+    try:
+        litter = ("import os, time\nfor path in ('/tmp/a', '/scratch/b', '/dev/shm/c'):\n"
+                  "    open(path, 'w').write('answers of student 1')\n"
+                  "if os.fork() == 0:\n    time.sleep(60)\n    os._exit(0)\n"
+                  "try:\n    os.kill(os.getppid(), 9)\n    zygote = 'killed'\nexcept OSError as e:\n"
+                  "    zygote = type(e).__name__")
+        first = execute([Step(0, "code", litter, label="c1"), Step(1, "probe", "zygote", grade_id="z")], box,
+                        warm=warm)
+        assert first.values == {"z": "PermissionError"}
+        look = ("import os\nleft = sorted(os.listdir('/tmp') + os.listdir('/scratch') + os.listdir('/dev/shm'))\n"
+                "mine = [p for p in os.listdir('/proc') if p.isdigit() and os.stat('/proc/' + p).st_uid == os.getuid()]")
+        second = execute([Step(0, "code", look, label="c1"), Step(1, "probe", "left", grade_id="left"),
+                          Step(2, "probe", "len(mine)", grade_id="mine")], box, warm=warm)
+        assert warm.usable()
+        assert second.values == {"left": [".ipython"], "mine": 1}  # IPython's own folder; only itself runs
+    finally:
+        warm.close()
