@@ -183,46 +183,42 @@ class EpsilonGammaBox(LayerMapComposite):
         ], stabilizer)
 
 
+def _conv_dense(conv_rule, epsilon, stabilizer, zero_bias, flat_first):
+    """The shared policy: [Flat on the first layer,] ``conv_rule`` on convolutions, Epsilon on dense layers."""
+    pairs = [(first(Linear), R_.Flat(stabilizer))] if flat_first else []
+    return pairs + [(Conv2d, conv_rule), (Dense, R_.Epsilon(epsilon, zero_bias=zero_bias))]
+
+
 class EpsilonPlusFlat(LayerMapComposite):
     """Flat on the first Dense/Conv2d layer, ZPlus on the other convolutions, Epsilon on dense layers."""
 
     def __init__(self, epsilon=1e-6, stabilizer=1e-6, zero_bias=False):
-        super().__init__([
-            (first(Linear), R_.Flat(stabilizer)),
-            (Conv2d, R_.ZPlus(stabilizer=stabilizer, zero_bias=zero_bias)),
-            (Dense, R_.Epsilon(epsilon, zero_bias=zero_bias)),
-        ], stabilizer)
+        plus = R_.ZPlus(stabilizer=stabilizer, zero_bias=zero_bias)
+        super().__init__(_conv_dense(plus, epsilon, stabilizer, zero_bias, flat_first=True), stabilizer)
 
 
 class EpsilonPlus(LayerMapComposite):
     """ZPlus on every convolution, Epsilon on dense layers."""
 
     def __init__(self, epsilon=1e-6, stabilizer=1e-6, zero_bias=False):
-        super().__init__([
-            (Conv2d, R_.ZPlus(stabilizer=stabilizer, zero_bias=zero_bias)),
-            (Dense, R_.Epsilon(epsilon, zero_bias=zero_bias)),
-        ], stabilizer)
+        plus = R_.ZPlus(stabilizer=stabilizer, zero_bias=zero_bias)
+        super().__init__(_conv_dense(plus, epsilon, stabilizer, zero_bias, flat_first=False), stabilizer)
 
 
 class EpsilonAlpha2Beta1(LayerMapComposite):
     """AlphaBeta(2, 1) on every convolution, Epsilon on dense layers."""
 
     def __init__(self, epsilon=1e-6, stabilizer=1e-6, zero_bias=False):
-        super().__init__([
-            (Conv2d, R_.AlphaBeta(2, 1, stabilizer=stabilizer, zero_bias=zero_bias)),
-            (Dense, R_.Epsilon(epsilon, zero_bias=zero_bias)),
-        ], stabilizer)
+        ab = R_.AlphaBeta(2, 1, stabilizer=stabilizer, zero_bias=zero_bias)
+        super().__init__(_conv_dense(ab, epsilon, stabilizer, zero_bias, flat_first=False), stabilizer)
 
 
 class EpsilonAlpha2Beta1Flat(LayerMapComposite):
     """Flat on the first Dense/Conv2d layer, AlphaBeta(2, 1) on the other convolutions, Epsilon on dense layers."""
 
     def __init__(self, epsilon=1e-6, stabilizer=1e-6, zero_bias=False):
-        super().__init__([
-            (first(Linear), R_.Flat(stabilizer)),
-            (Conv2d, R_.AlphaBeta(2, 1, stabilizer=stabilizer, zero_bias=zero_bias)),
-            (Dense, R_.Epsilon(epsilon, zero_bias=zero_bias)),
-        ], stabilizer)
+        ab = R_.AlphaBeta(2, 1, stabilizer=stabilizer, zero_bias=zero_bias)
+        super().__init__(_conv_dense(ab, epsilon, stabilizer, zero_bias, flat_first=True), stabilizer)
 
 
 _NAMED = {
