@@ -123,3 +123,10 @@ def test_pixel_flipping_refuses_bad_arguments(kwargs, message):
 def test_aopc_refuses_non_finite_curves():
     with pytest.raises(CourseError, match="finite curve"):
         aopc(np.array([1.0, np.nan]))
+
+
+def test_pixel_flipping_in_float32():
+    net = Sequential([Dense(np.array([[1.0], [-2.0], [3.0]], dtype=np.float32), np.float32([0.5]))])
+    x = np.ones((1, 3), dtype=np.float32)
+    curve = pixel_flipping(net, x, x * np.float32([1.0, -2.0, 3.0]), 0)
+    np.testing.assert_allclose(curve.values, [[2.5, -0.5, -1.5, 0.5]], rtol=1e-6)

@@ -184,3 +184,18 @@ def test_float32_end_to_end():
     r64 = lrp(Sequential(layers64), x, rule, target=1)
     assert r32.dtype == np.float32
     np.testing.assert_allclose(r32, r64, rtol=1e-3, atol=1e-4 * np.abs(r64).max())
+
+
+def test_explaining_in_pieces_equals_explaining_the_whole_batch(monkeypatch):
+    import sys
+    engine = sys.modules["course.relevance.lrp"]
+    rng = np.random.default_rng(4)
+    net = Sequential([Conv2d(rng.normal(size=(4, 1, 3, 3)), rng.normal(size=4), padding=1), ReLU(), MaxPool2d(2),
+                      Flatten(), Dense(rng.normal(size=(16, 3)), rng.normal(size=3))])
+    x = rng.uniform(0, 1, size=(7, 1, 4, 4))
+    rule = composites.EpsilonGammaBox(0.0, 1.0)
+    monkeypatch.setattr(engine, "_CHUNK_BYTES", 300)  # 64 floats per sample at most: one sample per piece
+    assert len(engine._chunks(net, x)) == 7
+    pieces = lrp(net, x, rule, [0, 1, 2, 0, 1, 2, 0])
+    whole = lrp_layers(net, x, rule, [0, 1, 2, 0, 1, 2, 0]).relevances[0]
+    np.testing.assert_allclose(pieces, whole, rtol=1e-12, atol=1e-14)

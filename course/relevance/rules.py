@@ -105,12 +105,6 @@ class Rule:
     def _params(self) -> dict:
         return {}
 
-    def __eq__(self, other):
-        return type(self) is type(other) and repr(self) == repr(other)
-
-    def __hash__(self):
-        return hash(repr(self))
-
 
 class Pass(Rule):
     """Relevance passes through unchanged (Zennit's ``Pass``; used for ReLU)."""
@@ -241,13 +235,17 @@ class WSquare(LinearRule):
 class Flat(LinearRule):
     """Flat (L15): every input in the receptive field gets an equal share; no bias.
 
-    Of a padded convolution only the inputs inside the image count (Zennit).
+    Of a padded convolution only the inputs inside the image count (Zennit). ``zero_bias`` is accepted
+    for symmetry with the other rules; Flat never uses the bias.
     """
 
     groups = (Group((Term("1", _ones, bias=False),)),)
 
-    def __init__(self, stabilizer: float = 1e-6):
-        super().__init__(stabilizer, zero_bias=False)
+    def __init__(self, stabilizer: float = 1e-6, zero_bias: bool = False):
+        super().__init__(stabilizer, zero_bias)
+
+    def _params(self):
+        return {"stabilizer": self.stabilizer} if self.stabilizer != 1e-6 else {}
 
 
 class ZBox(LinearRule):
