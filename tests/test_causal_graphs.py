@@ -107,6 +107,9 @@ G0 = nx.DiGraph([("A", "X"), ("A", "Y"), ("X", "Y")])
     (lambda: causal.is_backdoor_set(G0, "X", "Y", {"X"}), "is the exposure or the outcome"),
     (lambda: causal.is_backdoor_set(G0, "X", "Y", {"Z"}), "unknown node 'Z' in Z"),
     (lambda: causal.backdoor_paths(G0, "X", "Y", {"Y"}), "is the exposure or the outcome"),
+    (lambda: causal.backdoor_paths(G0, "X", "Y", limit=-1), "limit must be"),
+    (lambda: causal.iter_backdoor_paths(G0, "X", "Y", limit="2"), "limit must be"),
+    (lambda: causal.is_backdoor_set(G0, "X", "Y", "AX"), "unknown node 'AX' in Z"),
     (lambda: causal.to_dagitty("dag {}"), "expected a networkx.DiGraph"),
 ])
 def test_validation_messages(call, message):
@@ -123,3 +126,13 @@ def test_tuple_nodes_are_nodes_not_sets():
     G = nx.DiGraph([(("c", 1), ("x", 1)), (("c", 1), ("y", 1)), (("x", 1), ("y", 1))])
     assert causal.minimal_backdoor_sets(G, ("x", 1), ("y", 1)) == [frozenset({("c", 1)})]
     assert causal.minimal_backdoor_sets(G, [("x", 1)], {("y", 1)}) == [frozenset({("c", 1)})]
+
+
+def test_node_sets_may_be_any_iterable_and_limits_any_integer():
+    # G0: X <- A -> Y, X -> Y; the only minimal set is {A} (one fork to block)
+    import numpy as np
+
+    assert causal.is_backdoor_set(G0, "X", "Y", (v for v in ["A"]))
+    assert causal.is_backdoor_set(G0, "X", "Y", {"A": None}.keys())
+    assert causal.minimal_backdoor_sets(G0, "X", "Y", limit=np.int64(1)) == [frozenset({"A"})]
+    assert len(causal.backdoor_paths(G0, "X", "Y", limit=np.int32(0))) == 0

@@ -66,6 +66,8 @@ def test_title_counts_open_paths_and_latent_nodes_are_dashed(tmp_path):
 def test_draw_validates_like_the_solver():
     with pytest.raises(CourseError, match="unknown node 'Q'"):
         draw_dag(ex.m_bias(), Z={"Q"})
+    with pytest.raises(CourseError, match="max_paths must be"):
+        draw_dag(ex.m_bias(), max_paths=-1)
 
 
 def test_bidirected_latent_node_sits_beside_its_two_ends():

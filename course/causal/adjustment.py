@@ -90,7 +90,7 @@ def is_adjustment_set(G, X, Y, Z, *, latent=None) -> bool:
 
 def iter_minimal_adjustment_sets(G, X, Y, *, latent=None, limit=None):
     """Yield every minimal adjustment set (polynomial delay, discovery order)."""
-    check_limit(limit)
+    limit = check_limit(limit)
     return islice(iter_minimal_separators(_adjustment_problem(G, X, Y, latent)), limit)
 
 
@@ -109,5 +109,5 @@ def minimal_adjustment_sets(G, X, Y, *, latent=None, limit=None) -> list[frozens
 
 def minimum_adjustment_sets(G, X, Y, *, latent=None, limit=None) -> list[frozenset]:
     """Every adjustment set of the smallest size, sorted by names."""
-    check_limit(limit)
+    limit = check_limit(limit)
     return sort_sets(islice(iter_minimum_separators(_adjustment_problem(G, X, Y, latent)), limit))

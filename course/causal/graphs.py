@@ -14,9 +14,10 @@ using directed acyclic graphs: the R package 'dagitty'", Int. J. Epidemiol.
 
 from __future__ import annotations
 
+import numbers
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable
 
 import networkx as nx
 
@@ -313,10 +314,10 @@ def _is_node(G, value) -> bool:
 def _as_node_set(G, value, role: str, allow_empty: bool) -> frozenset:
     if _is_node(G, value) and not isinstance(value, (set, list)):
         nodes = [value]          # a tuple or frozenset that is itself a node, as in networkx
-    elif isinstance(value, (set, frozenset, list, tuple)):
-        nodes = list(value)
     elif value is None:
         nodes = []
+    elif isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping)):
+        nodes = list(value)      # a set, list, tuple, generator or dict view of nodes
     else:
         try:
             hash(value)
@@ -392,8 +393,14 @@ def prepare_query(G, X, Y, latent=None) -> CausalQuery:
     return CausalQuery(G, X, Y, frozenset(hidden))
 
 
-def check_limit(limit):
-    """Raise :class:`CourseError` unless ``limit`` is None or a non-negative int."""
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
-        raise CourseError(f"limit must be a non-negative int or None, got {limit!r}")
-    return limit
+def check_limit(limit, name: str = "limit"):
+    """Return ``limit`` as an int (or None); raise :class:`CourseError` unless it is None or a non-negative integer.
+
+    >>> check_limit(None), check_limit(3)
+    (None, 3)
+    """
+    if limit is None:
+        return None
+    if not isinstance(limit, numbers.Integral) or isinstance(limit, bool) or limit < 0:
+        raise CourseError(f"{name} must be a non-negative int or None, got {limit!r}")
+    return int(limit)

@@ -47,7 +47,7 @@ def iter_minimal_backdoor_sets(G, X, Y, *, latent=None, limit=None):
     >>> sorted(sorted(z) for z in iter_minimal_backdoor_sets(G, "X", "Y"))
     [['A', 'C'], ['B']]
     """
-    check_limit(limit)
+    limit = check_limit(limit)
     return islice(iter_minimal_separators(backdoor_problem(G, X, Y, latent)), limit)
 
 

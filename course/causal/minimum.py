@@ -32,7 +32,7 @@ def minimum_backdoor_size(G, X, Y, *, latent=None):
 
 def iter_minimum_backdoor_sets(G, X, Y, *, latent=None, limit=None):
     """Yield every valid backdoor set of the smallest size, lazily (discovery order)."""
-    check_limit(limit)
+    limit = check_limit(limit)
     return islice(iter_minimum_separators(backdoor_problem(G, X, Y, latent)), limit)
 
 

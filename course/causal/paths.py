@@ -21,7 +21,7 @@ from itertools import islice
 
 import networkx as nx
 
-from course.causal.graphs import CausalQuery, format_set, node_key, prepare_query
+from course.causal.graphs import CausalQuery, check_limit, format_set, node_key, prepare_query
 
 __all__ = ["NodeOnPath", "BackdoorPath", "backdoor_paths", "iter_backdoor_paths"]
 
@@ -164,6 +164,7 @@ def iter_backdoor_paths(G, X, Y, Z=(), *, latent=None, only_open=False, limit=No
     >>> [str(p) for p in iter_backdoor_paths(G, "X", "Y")]
     ['X ← Z → Y']
     """
+    limit = check_limit(limit)
     q = prepare_query(G, X, Y, latent)
     Z = q.adjustment_set(Z)
     return islice(_search(q, _PathJudge(q.G, Z), only_open), limit)

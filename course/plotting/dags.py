@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import networkx as nx
 from matplotlib.lines import Line2D
 
-from course.causal.graphs import node_key, prepare_query
+from course.causal.graphs import check_limit, node_key, prepare_query
 from course.causal.paths import iter_backdoor_paths
 
 __all__ = ["dag_layout", "draw_dag", "COLORS"]
@@ -85,6 +85,7 @@ def draw_dag(G, X=None, Y=None, Z=(), *, latent=None, ax=None, show_paths=True, 
     >>> ax.get_title()
     'open backdoor paths given {M}: 1'
     """
+    max_paths = check_limit(max_paths, "max_paths")
     q = prepare_query(G, X, Y, latent)
     Z = q.adjustment_set(Z)
     if ax is None:
