@@ -83,6 +83,9 @@ def test_single_choice_has_exactly_one_key():
     ({"kind": "numeric", "options": None, "correct": "one"}, "must be a number"),
     ({"colour": "red"}, "unknown field"),
     ({"dag": "dag { X -> Y }"}, "needs 'exposure' and 'outcome'"),
+    ({"kind": None}, "missing 'kind'"),
+    ({"options": [1, 2]}, "an option is a \\[\\[question.options\\]\\] table"),
+    ({"options": "А, Б"}, "needs at least two options"),
 ])
 def test_other_problems_are_named(overrides, message):
     with pytest.raises(CourseError, match=message):
@@ -96,6 +99,24 @@ def test_bad_toml_and_missing_file_are_course_errors(tmp_path):
         load_bank(bad)
     with pytest.raises(CourseError, match="not found"):
         load_bank(tmp_path / "nope.toml")
+
+
+def test_entries_that_are_not_tables_are_named():
+    with pytest.raises(CourseError, match="question #1: a question is a \\[\\[question\\]\\] table, got int"):
+        parse_bank({"question": [3]})
+    with pytest.raises(CourseError, match="a bank is a table"):
+        parse_bank([1])
+    with pytest.raises(CourseError, match="\\[meta\\] must be a table"):
+        parse_bank({"meta": "quiz7", "question": [_question()]})
+
+
+def test_a_directory_or_a_non_utf8_file_is_a_course_error(tmp_path):
+    with pytest.raises(CourseError, match="cannot be read"):
+        load_bank(tmp_path)
+    latin = tmp_path / "bank.toml"
+    latin.write_bytes('[[question]]\nid = "q1"\ntext_ru = "Вопрос"\n'.encode("cp1251"))
+    with pytest.raises(CourseError, match="not UTF-8"):
+        load_bank(latin)
 
 
 def test_unknown_question_id_is_a_course_error():

@@ -171,6 +171,10 @@ def load_bank(path: str | Path | None = None) -> Bank:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CourseError(f"question bank not found: {path}") from None
+    except OSError as exc:
+        raise CourseError(f"question bank {path} cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise CourseError(f"question bank {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise CourseError(f"question bank {path} is not valid TOML: {exc}") from None
     return parse_bank(data, source=str(path))
@@ -188,7 +192,11 @@ def parse_bank(data: dict, source: str = "<bank>") -> Bank:
     ...                           "text_en": "t", "correct": True}]}).total_points
     1.0
     """
+    if not isinstance(data, dict):
+        raise CourseError(f"{source}: a bank is a table with [[question]] entries, got {type(data).__name__}")
     meta = data.get("meta", {})
+    if not isinstance(meta, dict):
+        raise CourseError(f"{source}: [meta] must be a table")
     raw = data.get("question")
     if not isinstance(raw, list) or not raw:
         raise CourseError(f"{source}: no [[question]] entries")
@@ -209,6 +217,8 @@ _KNOWN_FIELDS = {"id", "kind", "topics", "text_ru", "text_en", "points", "partia
 
 
 def _parse_question(entry: dict, where: str) -> Question:
+    if not isinstance(entry, dict):
+        raise CourseError(f"{where}: a question is a [[question]] table, got {type(entry).__name__} {entry!r:.40}")
     qid = entry.get("id")
     if not isinstance(qid, str) or not qid:
         raise CourseError(f"{where}: missing 'id'")
@@ -219,6 +229,8 @@ def _parse_question(entry: dict, where: str) -> Question:
     if unknown:
         raise CourseError(f"{where}: unknown field(s) {sorted(unknown)}")
     kind = entry.get("kind")
+    if kind is None:
+        raise CourseError(f"{where}: missing 'kind'; use one of {', '.join(KINDS)}")
     if kind not in KINDS:
         raise CourseError(f"{where}: unknown kind {kind!r}; use one of {', '.join(KINDS)}")
     for key in ("text_ru", "text_en"):
@@ -252,8 +264,12 @@ def _parse_options(raw: list, kind: str, where: str) -> tuple[Option, ...]:
         if raw:
             raise CourseError(f"{where}: a {kind} question has no options")
         return ()
-    if len(raw) < 2:
-        raise CourseError(f"{where}: a {kind} question needs at least two options")
+    if not isinstance(raw, list) or len(raw) < 2:
+        raise CourseError(f"{where}: a {kind} question needs at least two options ([[question.options]] tables)")
+    for opt in raw:
+        if not isinstance(opt, dict):
+            raise CourseError(f"{where}: an option is a [[question.options]] table with letter, ru and en, "
+                              f"got {type(opt).__name__} {opt!r:.40}")
     if len(raw) > len(LETTERS):
         raise CourseError(f"{where}: at most {len(LETTERS)} options ({', '.join(LETTERS)})")
     options = []
