@@ -171,3 +171,22 @@ def test_cli_check_and_export(tmp_path, capsys):
                    encoding="utf-8")
     assert main(["quiz", "check", "--bank", str(bad)]) == 2
     assert "unknown kind 'essay'" in capsys.readouterr().err
+
+
+def test_export_does_not_overwrite_without_force(tmp_path, capsys):
+    from autograder.cli import main
+    xml = tmp_path / "quiz7.xml"
+    xml.write_text("mine", encoding="utf-8")
+    assert main(["quiz", "export", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--force" in err
+    assert xml.read_text(encoding="utf-8") == "mine" and not (tmp_path / "quiz7.gift.txt").exists()
+    assert main(["quiz", "export", "--out", str(tmp_path), "--force"]) == 0
+    ET.parse(xml)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["quiz7.gift.txt", "quiz7.xml"]  # no temporary files left
+
+
+def test_export_into_a_file_is_a_course_error(tmp_path):
+    (tmp_path / "f").write_text("", encoding="utf-8")
+    with pytest.raises(CourseError, match="is not a directory"):
+        write_export(BANK, tmp_path / "f")

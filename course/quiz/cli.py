@@ -1,7 +1,7 @@
 """`xai-course quiz ...`: validate the bank, export it for Moodle, show a student's variant, build the notebook.
 
     xai-course quiz check [--bank FILE]
-    xai-course quiz export --out DIR [--lang ru|en|multilang] [--bank FILE]
+    xai-course quiz export --out DIR [--lang ru|en|multilang] [--bank FILE] [--force]
     xai-course quiz variant STUDENT_ID
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ def _check(args) -> int:
 
 
 def _export(args) -> int:
-    paths = write_export(load_bank(args.bank), args.out, lang=args.lang)
+    paths = write_export(load_bank(args.bank), args.out, lang=args.lang, force=args.force)
     for kind, path in paths.items():
         print(f"{kind}: {path}")
     return 0
@@ -48,6 +48,7 @@ def add_parser(subparsers) -> None:
     export.add_argument("--out", required=True, help="output directory")
     export.add_argument("--lang", default="ru", choices=("ru", "en", "multilang"))
     export.add_argument("--bank", default=None)
+    export.add_argument("--force", action="store_true", help="replace existing export files")
     export.set_defaults(func=_export)
     variant = sub.add_parser("variant", help="print a student's own backdoor question")
     variant.add_argument("student_id")

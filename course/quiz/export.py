@@ -212,11 +212,32 @@ def to_gift(bank: Bank, lang: str = "ru") -> str:
     return "\n".join(parts)
 
 
-def write_export(bank: Bank, out_dir: str | Path, lang: str = "ru") -> dict[str, Path]:
-    """Write ``<bank id>.xml`` (Moodle XML) and ``<bank id>.gift.txt`` into ``out_dir``; return the paths."""
+def write_export(bank: Bank, out_dir: str | Path, lang: str = "ru", *, force: bool = False) -> dict[str, Path]:
+    """Write ``<bank id>.xml`` (Moodle XML) and ``<bank id>.gift.txt`` into ``out_dir``; return the paths.
+
+    Existing files are replaced only with ``force=True``. Both texts are built
+    before anything is written, and each file is written under a temporary
+    name and renamed into place, so a failure leaves no half-written file.
+
+    >>> import tempfile
+    >>> from course.quiz.bank import load_bank
+    >>> sorted(p.name for p in write_export(load_bank(), tempfile.mkdtemp()).values())
+    ['quiz7.gift.txt', 'quiz7.xml']
+    """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise CourseError(f"{out}: exists and is not a directory")
     paths = {"moodle_xml": out / f"{bank.id}.xml", "gift": out / f"{bank.id}.gift.txt"}
-    paths["moodle_xml"].write_text(to_moodle_xml(bank, lang), encoding="utf-8")
-    paths["gift"].write_text(to_gift(bank, lang), encoding="utf-8")
+    existing = [str(p) for p in paths.values() if p.exists()]
+    if existing and not force:
+        raise CourseError(f"{', '.join(existing)} already exist(s); pass --force (force=True) to replace")
+    texts = {"moodle_xml": to_moodle_xml(bank, lang), "gift": to_gift(bank, lang)}
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for kind, path in paths.items():
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(texts[kind], encoding="utf-8")
+            tmp.replace(path)
+    except OSError as exc:
+        raise CourseError(f"{out}: cannot write the export ({exc.strerror})") from None
     return paths
