@@ -43,6 +43,19 @@ def test_every_assignment_spec_loads_and_unknown_ones_are_refused():
         load_spec("nope")
     with pytest.raises(CourseError, match="no graded part"):
         load_spec("lrp_rules")["nope"]
+    for helper in ("cells", "checks", "spec"):  # modules of course.grading that are not assignments
+        with pytest.raises(CourseError, match="is not an assignment"):
+            load_spec(helper)
+    with pytest.raises(CourseError, match="not an assignment name"):
+        load_spec(7)
+
+
+def test_grade_values_wants_a_list_of_values():
+    from course.grading import grade_values
+    with pytest.raises(CourseError, match="one plain value per probe"):
+        grade_values("backdoor", "set_g1", None)
+    with pytest.raises(CourseError, match="has 1 probes, got 2 values"):
+        grade_values("backdoor", "set_g1", [["A"], ["Z"]])
 
 
 # ---------------------------------------------------------------- lrp_rules

@@ -243,19 +243,33 @@ def grade_values(assignment: str, grade_id: str, values: list, student_id: str |
 
     This is what an external grader (e.g. ``autograder``'s pipeline) calls after
     evaluating ``load_spec(assignment)[grade_id].expressions`` in the sandboxed kernel.
+
+    >>> grade_values("backdoor", "set_g1", [["A", "Z"]]).points   # {A, Z} is minimal in G1
+    2.0
+    >>> grade_values("backdoor", "set_g1", [["W"]]).feedback.startswith("SET_G1: W is a descendant")
+    True
     """
+    if not isinstance(values, (list, tuple)):
+        raise CourseError(f"values must be a list with one plain value per probe, got {type(values).__name__}")
     return load_spec(assignment)[grade_id].grade(list(values), student_id=student_id)
 
 
 def load_spec(name: str) -> AssignmentSpec:
-    """The grading spec of the assignment ``name`` (module ``course.grading.<name>``, attribute SPEC)."""
-    if not name.isidentifier():
+    """The grading spec of the assignment ``name`` (module ``course.grading.<name>``, attribute SPEC).
+
+    >>> load_spec("backdoor").total_points
+    10.0
+    """
+    if not isinstance(name, str) or not name.isidentifier():
         raise CourseError(f"not an assignment name: {name!r}")
     try:
         module = importlib.import_module(f"course.grading.{name}")
     except ModuleNotFoundError:
         raise CourseError(f"no grading spec for assignment {name!r} (expected course/grading/{name}.py)") from None
-    return module.SPEC
+    spec = getattr(module, "SPEC", None)
+    if not isinstance(spec, AssignmentSpec):
+        raise CourseError(f"{name!r} is not an assignment: course/grading/{name}.py defines no SPEC")
+    return spec
 
 
 # ------------------------------------------------------------------ the in-kernel route (nbgrader hidden tests)
