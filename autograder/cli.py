@@ -16,7 +16,8 @@ from course.errors import CourseError
 SUBCOMMANDS: dict[str, str] = {
     "report": "autograder.report:add_parser",
     "autograde": "autograder.pipeline:add_parser",
-    "demo": "course.demo_relevance:add_parser",
+    # the instructor's whole job; it runs the engine demo (course.demo_relevance) too: --engine-only
+    "demo": "autograder.demo:add_parser",
     "quiz": "course.quiz.cli:add_parser",
 }
 

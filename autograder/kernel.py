@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 import selectors
 import shutil
 import signal
@@ -361,6 +362,9 @@ def _conclude(monitor, plan, status, started) -> Execution:
     return run
 
 
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xai-zygote-spawner")
+
+
 class WarmKernel:
     """A sandbox whose zygote has the assignment's libraries imported; runs fork from it one by one.
 
@@ -379,8 +383,11 @@ class WarmKernel:
         self.channel_r, channel_w = os.pipe()
         self.control_r, control_w = os.pipe()
         try:
-            self.box = sandbox.spawn(sandbox.runner_argv() + ["--zygote", str(channel_w), str(control_w)],
-                                     files_dir=files_dir, pass_fds=(channel_w, control_w), zygote=True)
+            # bwrap's --die-with-parent follows the *thread* that started it: a zygote outlives the
+            # worker thread that asked for it only when a long-lived thread spawns it
+            self.box = _SPAWNER.submit(sandbox.spawn, sandbox.runner_argv() + ["--zygote", str(channel_w),
+                                                                               str(control_w)],
+                                       files_dir=files_dir, pass_fds=(channel_w, control_w), zygote=True).result()
         finally:
             os.close(channel_w)
             os.close(control_w)

@@ -186,7 +186,14 @@ def grade_submission(job: GradingJob) -> SubmissionResult:
     started = time.monotonic()
     result = SubmissionResult(job.submission)
     sandbox = Sandbox(job.limits, hide=job.hide, unsafe=job.unsafe)
-    warm = _warm_kernel(sandbox, job) if job.warm else None
+    warm = _acquire_warm(sandbox, job) if job.warm else None
+    try:
+        return _grade_notebooks(job, result, sandbox, warm, started)
+    finally:
+        _release_warm(job, warm)
+
+
+def _grade_notebooks(job: GradingJob, result: SubmissionResult, sandbox: Sandbox, warm, started: float):
     for notebook, release_json in job.releases.items():
         release = nbformat.reads(release_json, as_version=4)
         path = Path(job.submission.folder) / f"{notebook}.ipynb"
@@ -236,7 +243,7 @@ def compute_keys(spec: AssignmentSpec, sources: dict, releases: dict, probes: di
 
 # ---------------------------------------------------------------- warm kernels
 
-_WARM: dict = {}  # (thread id, sandbox settings) -> WarmKernel
+_WARM: dict = {}  # sandbox settings -> idle WarmKernels (a kernel serves one submission at a time)
 _WARM_LOCK = threading.Lock()
 BASE_PRELOAD = ("numpy", "IPython.core.interactiveshell", "traitlets.config")
 
@@ -260,25 +267,39 @@ def preload_modules(releases: dict) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def _warm_kernel(sandbox: Sandbox, job: GradingJob):
-    """This thread's warm kernel for the job's settings (None when warm starts are impossible here)."""
+def _warm_key(job: GradingJob):
+    return (job.limits, job.hide, job.files_dir, job.preload)
+
+
+def _acquire_warm(sandbox: Sandbox, job: GradingJob):
+    """An idle warm kernel for the job's settings, or a new one (None when impossible here)."""
     if sandbox.unsafe or os.geteuid() != 0:
         return None
-    key = (threading.get_ident(), job.limits, job.hide, job.files_dir, job.preload)
     with _WARM_LOCK:
-        kernel = _WARM.get(key)
-    if kernel is not None and kernel.usable():
-        return kernel
+        idle = _WARM.setdefault(_warm_key(job), [])
+        while idle:
+            kernel = idle.pop()
+            if kernel.usable():
+                return kernel
+            kernel.close()
     kernel = WarmKernel(sandbox, job.files_dir, job.preload)
-    with _WARM_LOCK:
-        _WARM[key] = kernel
     return kernel if kernel.usable() else None
+
+
+def _release_warm(job: GradingJob, kernel) -> None:
+    if kernel is None:
+        return
+    if not kernel.usable():
+        kernel.close()
+        return
+    with _WARM_LOCK:
+        _WARM.setdefault(_warm_key(job), []).append(kernel)
 
 
 def close_warm_kernels() -> None:
     """Stop every warm kernel of this process."""
     with _WARM_LOCK:
-        kernels = list(_WARM.values())
+        kernels = [k for idle in _WARM.values() for k in idle]
         _WARM.clear()
     for kernel in kernels:
         kernel.close()
@@ -342,7 +363,8 @@ def attempts_path(course: Course, assignment: str) -> Path:
 
 def record_attempt(path: Path, result: SubmissionResult, max_points: dict) -> None:
     """Step 6: upsert the row of (student, timestamp) in the attempts CSV, atomically."""
-    columns = [f"{nb}/{gid}" if len({n for n, _ in max_points}) > 1 else gid for nb, gid in max_points]
+    several = len({n for n, _ in max_points}) > 1
+    columns = [f"{nb}/{gid} /{points:g}" if several else f"{gid} /{points:g}" for (nb, gid), points in max_points.items()]
     header = list(ATTEMPT_FIELDS) + columns
     rows = {}
     if path.is_file():
@@ -350,7 +372,9 @@ def record_attempt(path: Path, result: SubmissionResult, max_points: dict) -> No
             for row in csv.DictReader(fh):
                 rows[(row["student_id"], row["timestamp"])] = row
     sub = result.submission
-    row = {"student_id": sub.student, "timestamp": sub.timestamp or "", "score": f"{result.score:g}",
+    stamp = gradebook_io.parse_timestamp(sub.timestamp)  # naive UTC, written as ISO 8601
+    row = {"student_id": sub.student, "timestamp": stamp.isoformat(sep=" ") if stamp else "",
+           "score": f"{result.score:g}",
            "max_score": f"{sum(max_points.values()):g}"}
     for column, key in zip(columns, max_points):
         row[column] = f"{result.scores.get(key, 0.0):g}"
@@ -436,8 +460,14 @@ def _support_files(course: Course, assignment: str, tmp_root: Path) -> str | Non
 
 def autograde(course_dir: str | Path, assignment: str, *, workers: int | None = None, executor: str = "local",
               force: bool = False, limits: Limits | None = None, unsafe: bool = False, progress: bool = True,
-              feedback: bool = True, dask_address: str | None = None, warm: bool = True) -> AutogradeSummary:
-    """Grade every collected submission of ``assignment`` (see the module docstring for the steps)."""
+              feedback: bool = True, dask_address: str | None = None, warm: bool = True,
+              keep_warm: bool = False) -> AutogradeSummary:
+    """Grade every collected submission of ``assignment`` (see the module docstring for the steps).
+
+    ``warm``: fork each run from a warm-started kernel (root only, else a new
+    sandbox per run); ``keep_warm``: leave those kernels running for the next
+    call (stop them with :func:`close_warm_kernels`).
+    """
     import tempfile
 
     started = time.monotonic()
@@ -477,7 +507,8 @@ def autograde(course_dir: str | Path, assignment: str, *, workers: int | None = 
                 _record(course, gb, result, points, summary)
         finally:
             gb.close()
-            close_warm_kernels()
+            if not keep_warm:  # keep_warm: a caller grading again soon (the demo) reuses them
+                close_warm_kernels()
     if feedback and summary.graded:
         generate_feedback(course.root, assignment)
     summary.seconds = time.monotonic() - started

@@ -152,8 +152,8 @@ def test_attempts_csv_has_one_row_per_attempt_even_when_recorded_twice(tmp_path)
     record_attempt(path, _result("s1", "2026-11-20 10:00:00 UTC", 2.0), {(ASSIGNMENT, "q"): 2.0})  # regrade
     record_attempt(path, _result("s1", "2026-11-21 09:00:00 UTC", 0.0), {(ASSIGNMENT, "q"): 2.0})
     rows = list(csv.DictReader(path.open()))
-    assert [(r["timestamp"], r["score"], r["max_score"]) for r in rows] == [
-        ("2026-11-20 10:00:00 UTC", "2", "2"), ("2026-11-21 09:00:00 UTC", "0", "2")]
+    assert [(r["timestamp"], r["score"], r["max_score"], r["q /2"]) for r in rows] == [
+        ("2026-11-20 10:00:00", "2", "2", "2"), ("2026-11-21 09:00:00", "0", "2", "0")]
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,174 @@
+"""``make demo``: the instructor's whole job on a fresh machine, end to end.
+
+1. Build the nbgrader course ``demo_course/`` from ``exercises/`` (the quiz and
+   one exercise) and run ``nbgrader generate_assignment`` and
+   ``nbgrader release_assignment`` (to a local exchange) for both.
+2. Simulate a seeded cohort (:mod:`autograder.cohort`): ≥ 200 students, several
+   quiz attempts each over five days, a realistic mix of right answers and the
+   course's common mistakes; each attempt fills the answer cells of the
+   released notebook and lands in ``submitted/`` as ``nbgrader collect`` would.
+3. Autograde after every day of the quiz (:func:`autograder.pipeline.autograde`:
+   sandboxed, in parallel, resumable) and the exercise at the end.
+4. Generate the students' feedback (nbgrader ``generate_feedback``).
+5. Write the instructor's report (:func:`autograder.report.write_report`) for
+   the quiz (every attempt, from the attempts CSV) and the exercise (from the
+   gradebook) into ``demo_course/reports/``, and print where it is.
+
+The engine demo (:mod:`course.demo_relevance`, digits explained with every
+method) runs first into ``demo_output/``; ``xai-course demo --engine-only``
+runs only that.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from autograder.cohort import simulate_exercise, simulate_quiz, student_ids, write_submission
+from autograder.feedback import generate_feedback, run_nbgrader
+from autograder.pipeline import autograde, close_warm_kernels
+from autograder.sandbox import Limits
+
+__all__ = ["run", "add_parser"]
+
+QUIZ = "quiz7"
+
+
+def _log(message: str) -> None:
+    print(f"[demo {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def build_course(out: Path, exercise: str) -> Path:
+    """Step 1: course folder, gradebook, release and exchange for the quiz and ``exercise``."""
+    from course.nbgrader_setup import copy_course
+
+    if out.exists():
+        shutil.rmtree(out)
+    copy_course(out, assignments=(QUIZ, exercise))
+    for name in (QUIZ, exercise):
+        run_nbgrader(out, "generate_assignment", name, "--force")
+        run_nbgrader(out, "release_assignment", name, "--force", f"--Exchange.root={out / 'exchange'}")
+    return out
+
+
+def _quiz_report_inputs(out: Path):
+    """Per-question metadata and the options students chose (latest attempts), for the T3 blocks."""
+    from autograder.report import load_bank
+    from autograder.sources import Responses, read_responses_notebooks
+    from course.quiz.bank import default_bank_path
+
+    bank = load_bank(default_bank_path())
+    raw = read_responses_notebooks(out / "submitted", QUIZ)
+    keep = [i for i, q in enumerate(raw.question) if str(q).endswith("_answer") and str(q)[:-7] in bank]
+    questions = np.array([str(raw.question[i])[: -len("_answer")] for i in keep], dtype=object)
+    responses = Responses(raw.student[keep], questions, tuple(raw.choice[i] for i in keep), raw.timestamp[keep])
+    return bank, responses
+
+
+def write_reports(out: Path, exercise: str) -> dict:
+    """Step 5: one report per assignment under ``out/reports``."""
+    from autograder.report import write_report
+    from autograder.sources import read_gradebook, read_grades_csv
+
+    reports = {}
+    quiz_attempts = read_grades_csv(attempts_path_for(out, QUIZ), assignment=QUIZ)
+    bank, responses = _quiz_report_inputs(out)
+    reports[QUIZ] = write_report(quiz_attempts, out / "reports" / QUIZ, bank=bank, responses=responses, force=True)
+    exercise_attempts = read_gradebook(out / "gradebook.db", exercise, course_id="xai-course", progress=False)
+    reports[exercise] = write_report(exercise_attempts, out / "reports" / exercise, force=True)
+    return reports
+
+
+def _waves(attempts):
+    """Group attempts by day, then into waves holding at most one attempt per (student, assignment).
+
+    The autograder runs after every wave, so every attempt is graded before the
+    student's next one replaces it in ``submitted/``.
+    """
+    by_day = {}
+    for a in sorted(attempts, key=lambda a: a.time):
+        by_day.setdefault(a.time.date(), []).append(a)
+    for day, todays in sorted(by_day.items()):
+        waves = []
+        for a in todays:
+            for wave in waves:
+                if all((b.student, b.assignment) != (a.student, a.assignment) for b in wave):
+                    wave.append(a)
+                    break
+            else:
+                waves.append([a])
+        for wave in waves:
+            yield day, wave
+
+
+def attempts_path_for(out: Path, assignment: str) -> Path:
+    return out / "grades" / f"{assignment}_attempts.csv"
+
+
+def run(out: str | Path = "demo_course", *, students: int = 220, exercise: str = "lrp_rules", seed: int = 7,
+        days: int = 5, workers: int | None = None, engine: bool = True, limits: Limits | None = None) -> dict:
+    """The whole job; returns the paths of the reports."""
+    if students < 200:
+        _log(f"note: {students} students (the course's cohort is 200+)")
+    started = time.monotonic()
+    out = Path(out).resolve()
+    if engine:
+        from course import demo_relevance
+
+        _log("engine demo: digits explained with every method -> demo_output/")
+        demo_relevance.run("demo_output", log=lambda *a: None)
+    _log(f"building the course in {out} (quiz {QUIZ}, exercise {exercise}): generate + release")
+    build_course(out, exercise)
+    ids = student_ids(students)
+    quiz = simulate_quiz(ids, seed=seed, days=days)
+    work = simulate_exercise(ids, out / "exercises" / exercise / f"{exercise}.ipynb", exercise, seed=seed + 1,
+                             days=days)
+    _log(f"cohort: {students} students, {len(quiz)} quiz attempts and {len(work)} exercise attempts "
+         f"over {days} days (seed {seed})")
+    release = {name: out / "release" / name / f"{name}.ipynb" for name in (QUIZ, exercise)}
+    limits = limits or Limits(cell_seconds=30, notebook_seconds=120)
+    for day, wave in _waves(quiz + work):
+        for attempt in wave:  # a new attempt replaces the student's previous one, as nbgrader's collect does
+            write_submission(release[attempt.assignment], out / "submitted", attempt)
+        for name in (QUIZ, exercise):
+            if any(a.assignment == name for a in wave):
+                summary = autograde(out, name, workers=workers, limits=limits, progress=False, feedback=False,
+                                    keep_warm=True)
+                _log(f"{day}: " + "; ".join(summary.lines()))
+    close_warm_kernels()
+    _log("feedback: nbgrader generate_feedback")
+    for name in (QUIZ, exercise):
+        generate_feedback(out, name)
+    reports = write_reports(out, exercise)
+    _log(f"done in {time.monotonic() - started:.0f} s")
+    for name, path in reports.items():
+        print(f"report for {name}: {Path(path) / 'report.html'}")
+    return reports
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("demo", help="the instructor's whole job: build, release, simulate a cohort, "
+                                          "autograde, feedback, report (make demo)", description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", default="demo_course", help="course directory to create (default: demo_course)")
+    p.add_argument("--students", type=int, default=220)
+    p.add_argument("--exercise", default="lrp_rules", help="the exercise released with the quiz")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--no-engine", action="store_true", help="skip the engine demo")
+    p.add_argument("--engine-only", action="store_true", help="only the engine demo (digits, every method)")
+    p.set_defaults(func=_main)
+    return p
+
+
+def _main(args) -> int:
+    if args.engine_only:
+        from course import demo_relevance
+
+        demo_relevance.run("demo_output")
+        return 0
+    run(args.out, students=args.students, exercise=args.exercise, seed=args.seed, workers=args.workers,
+        engine=not args.no_engine)
+    return 0

@@ -1,0 +1,49 @@
+"""The demo (make demo) on a small cohort, and the cohort simulator."""
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from autograder.cohort import COMMON_MISTAKES, simulate_quiz, student_ids
+from autograder.sandbox import sandbox_available
+
+
+def test_cohort_is_seeded_and_has_several_attempts_over_several_days():
+    ids = student_ids(30)
+    first, again = simulate_quiz(ids, seed=5), simulate_quiz(ids, seed=5)
+    assert first == again
+    per_student = {}
+    for a in first:
+        per_student.setdefault(a.student, []).append(a.time)
+    assert set(per_student) == set(ids)
+    assert max(len(t) for t in per_student.values()) >= 3
+    assert len({a.time.date() for a in first}) >= 4
+    assert all(t == sorted(t) for t in per_student.values())
+
+
+def test_cohort_makes_the_common_t3_mistakes():
+    attempts = simulate_quiz(student_ids(30), seed=2)
+    typed = [a.answers.get("t3_backdoor_smallest_answer", "") for a in attempts]
+    # В = {B, C} (valid, not the smallest) is the T3.2 mistake of the instructor's report
+    assert any("= 'В'" in t for t in typed) and any("= 'А'" in t or "= 'A'" in t for t in typed)
+    mdl = [a.answers.get("t3_mdl_answer", "") for a in attempts]
+    wrong = sum(any(f"'{w}'" in t for w, _ in COMMON_MISTAKES["t3_mdl"]) for t in mdl)
+    assert 0.1 * len(mdl) < wrong < 0.9 * len(mdl)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sandbox_available()[0], reason="no sandbox")
+def test_demo_grades_every_attempt_and_writes_the_reports(tmp_path):
+    from autograder.demo import run
+
+    reports = run(tmp_path / "demo_course", students=12, engine=False, seed=3)
+    expected = simulate_quiz(student_ids(12), seed=3)
+    rows = list(csv.DictReader((tmp_path / "demo_course" / "grades" / "quiz7_attempts.csv").open()))
+    assert len(rows) == len(expected)  # every attempt graded once, none lost to a later one
+    summary = json.loads((reports["quiz7"] / "summary.json").read_text())
+    assert summary["total_results"] == len(expected) and summary["students"] == 12
+    assert (reports["lrp_rules"] / "report.html").is_file()
+    feedback = list((tmp_path / "demo_course" / "feedback").rglob("*.html"))
+    assert len(feedback) == 24  # quiz + exercise for each student
