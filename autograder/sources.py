@@ -93,21 +93,34 @@ class Attempts:
     @classmethod
     def from_rows(cls, student, timestamp, score, max_score, *, questions=(), item_scores=None,
                   item_max=None, assignment=None, due=None, source="", where="attempts") -> "Attempts":
-        """Build a validated table from plain sequences (timestamps: datetime, ISO text or None)."""
+        """Build a validated table from plain sequences (timestamps: datetime, ISO text or None).
+
+        Raises CourseError for columns of different lengths, non-numbers, bad
+        timestamps and every problem :meth:`validate` finds.
+        """
         student = np.asarray([str(s) for s in student], dtype=object)
         n = len(student)
-        ts = np.array([_to_datetime64(t) for t in timestamp], dtype=TIME_UNIT) if n else np.zeros(0, TIME_UNIT)
-        score = np.asarray(score, dtype=np.float64).reshape(-1)
-        max_score = np.broadcast_to(np.asarray(max_score, dtype=np.float64), score.shape).copy()
+        try:
+            ts = np.array([_to_datetime64(t) for t in timestamp], dtype=TIME_UNIT) if n else np.zeros(0, TIME_UNIT)
+            if due is not None:
+                due = _to_datetime64(due)
+        except (ValueError, TypeError) as exc:
+            raise CourseError(f"{where}: timestamp: {exc}") from None
         questions = tuple(str(q) for q in questions)
-        if item_scores is None:
-            item_scores = np.full((n, len(questions)), np.nan)
-        item_scores = np.asarray(item_scores, dtype=np.float64).reshape(n, len(questions))
-        if item_max is None:
-            item_max = _observed_item_max(item_scores)
-        item_max = np.asarray(item_max, dtype=np.float64).reshape(len(questions))
-        if due is not None:
-            due = _to_datetime64(due)
+        try:
+            score = np.asarray(score, dtype=np.float64).reshape(-1)
+            max_score = np.broadcast_to(np.asarray(max_score, dtype=np.float64), score.shape).copy()
+            if item_scores is None:
+                item_scores = np.full((n, len(questions)), np.nan)
+            item_scores = np.asarray(item_scores, dtype=np.float64)
+            if item_scores.size != n * len(questions):
+                raise ValueError(f"item_scores has shape {item_scores.shape}, expected ({n}, {len(questions)})")
+            item_scores = item_scores.reshape(n, len(questions))
+            if item_max is None:
+                item_max = _observed_item_max(item_scores)
+            item_max = np.asarray(item_max, dtype=np.float64).reshape(len(questions))
+        except (ValueError, TypeError) as exc:
+            raise CourseError(f"{where}: scores must be numbers in columns of equal length ({exc})") from None
         table = cls(student, ts, score, max_score, questions, item_scores, item_max, assignment, due, source)
         table.validate(where=where)
         return table

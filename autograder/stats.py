@@ -32,7 +32,7 @@ import numpy as np
 
 from course.errors import CourseError
 
-from .sources import Attempts
+from .sources import Attempts, parse_timestamp
 
 __all__ = [
     "Band", "BandCount", "DEFAULT_BANDS", "POLICIES", "parse_bands", "assign_bands", "band_counts",
@@ -84,6 +84,8 @@ def parse_bands(spec: str) -> tuple[Band, ...]:
     >>> [(b.label, b.lower, b.upper) for b in parse_bands("pass:50, fail:0")]
     [('pass', 50.0, 100.0), ('fail', 0.0, 50.0)]
     """
+    if not isinstance(spec, str):
+        raise CourseError(f"--bands: expected text such as \"5:80,4:60,3:40,failed:0\", got {type(spec).__name__}")
     pairs = []
     for part in re.split(r"[,;]", spec):
         if not part.strip():
@@ -109,8 +111,17 @@ def parse_bands(spec: str) -> tuple[Band, ...]:
 
 
 def _clean_percent(percent) -> np.ndarray:
+    """Percentages as float64 rounded at 1e-9; CourseError for NaN or values outside 0..100."""
+    try:
+        p = np.asarray(percent, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CourseError("percentages must be numbers") from None
     # 70 % computed as 100*0.7 is 70.00000000000001: compare at 1e-9 so bounds behave as written
-    return np.round(np.asarray(percent, dtype=np.float64), 9)
+    p = np.round(p, 9)
+    bad = ~((p >= -1e-6) & (p <= 100 + 1e-6))   # also catches NaN; the slack matches Attempts.validate
+    if bad.any():
+        raise CourseError(f"percentages must lie in 0..100, got {p[bad].reshape(-1)[0]:g}")
+    return p
 
 
 def assign_bands(percent, bands=DEFAULT_BANDS) -> np.ndarray:
@@ -130,6 +141,8 @@ def share_percent(count: int, total: int) -> int:
     >>> share_percent(159, 208), share_percent(1, 8), share_percent(1, 200)
     (76, 13, 1)
     """
+    if not 0 <= count <= max(total, 0):
+        raise CourseError(f"a share needs 0 <= count <= total, got {count} of {total}")
     if total <= 0:
         return 0
     return (200 * count + total) // (2 * total)
@@ -209,8 +222,16 @@ def average_percent(attempts: Attempts) -> float:
 
 
 def histogram(percent, width: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
-    """Counts per score bin ``[0, w), [w, 2w), … [100 − w, 100]`` and the bin edges."""
-    edges = np.linspace(0.0, 100.0, int(round(100 / width)) + 1)
+    """Counts per score bin ``[0, w), [w, 2w), … [100 − w, 100]`` and the bin edges (``w`` must divide 100).
+
+    >>> counts, edges = histogram([0, 9.99, 10, 55, 100], width=25)
+    >>> counts.tolist(), edges.tolist()
+    ([3, 0, 1, 1], [0.0, 25.0, 50.0, 75.0, 100.0])
+    """
+    bins = 100.0 / width if isinstance(width, (int, float)) and width > 0 else float("nan")
+    if not (np.isfinite(bins) and abs(bins - round(bins)) < 1e-9):
+        raise CourseError(f"histogram bin width must divide 100 (e.g. 5, 10, 20), got {width!r}")
+    edges = np.linspace(0.0, 100.0, int(round(bins)) + 1)
     idx = np.clip(np.floor(_clean_percent(percent) / width).astype(int), 0, len(edges) - 2)
     return np.bincount(idx, minlength=len(edges) - 1), edges
 
@@ -241,7 +262,14 @@ def dynamics(attempts: Attempts, bands=DEFAULT_BANDS, policy: str = "best", *, e
     """
     if due is None:
         due = attempts.due
+    if isinstance(due, str):
+        try:
+            due = parse_timestamp(due)
+        except ValueError as exc:
+            raise CourseError(f"due date: {exc}") from None
     due = np.datetime64(due, "s") if due is not None else None
+    if every != "day" and (not isinstance(every, (int, np.integer)) or isinstance(every, bool)):
+        raise CourseError(f"dynamics step must be 'day' or a positive number of attempts, not {every!r}")
     now = now or datetime.now(timezone.utc)
     if now.tzinfo is not None:
         now = now.astimezone(timezone.utc).replace(tzinfo=None)
@@ -313,7 +341,9 @@ def quiz_statistics(percent, item_scores: np.ndarray | None = None) -> dict:
     >>> s["mean"], s["median"], round(s["sd"], 4), s["skewness"]
     (65.0, 65.0, 12.9099, 0.0)
     """
-    x = np.asarray(percent, dtype=np.float64)
+    x = np.asarray(percent, dtype=np.float64).reshape(-1)
+    if not np.all(np.isfinite(x)):
+        raise CourseError("test statistics need finite percentages; the scores contain NaN or inf")
     n = len(x)
     nan = float("nan")
     if n == 0:

@@ -81,3 +81,26 @@ def test_histogram_puts_100_in_the_last_bin():
     counts, edges = stats.histogram([0, 9.99, 10, 95, 100])
     assert edges[0] == 0 and edges[-1] == 100 and len(counts) == 10
     assert counts.tolist() == [2, 1, 0, 0, 0, 0, 0, 0, 0, 2]
+
+
+def test_histogram_with_another_width_bins_by_that_width():
+    # width 25: [0, 25) holds 0 and 24.9; [50, 75) holds 50 and 74.9; 100 goes to [75, 100]
+    counts, edges = stats.histogram([0, 24.9, 50, 74.9, 100], width=25)
+    assert edges.tolist() == [0, 25, 50, 75, 100]
+    assert counts.tolist() == [2, 0, 2, 1]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: stats.assign_bands([50.0, float("nan")]), "0..100, got nan"),
+    (lambda: stats.band_counts([101.0]), "0..100, got 101"),
+    (lambda: stats.histogram([-5.0]), "0..100, got -5"),
+    (lambda: stats.histogram([50.0], width=30), "must divide 100"),
+    (lambda: stats.histogram([50.0], width=0), "must divide 100"),
+    (lambda: stats.share_percent(-1, 10), "0 <= count <= total"),
+    (lambda: stats.share_percent(11, 10), "0 <= count <= total"),
+    (lambda: stats.parse_bands(None), "expected text"),
+    (lambda: stats.quiz_statistics([50.0, float("nan")]), "NaN or inf"),
+])
+def test_bad_numbers_are_clear_errors(call, message):
+    with pytest.raises(CourseError, match=message):
+        call()

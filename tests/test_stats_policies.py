@@ -18,6 +18,7 @@ import pytest
 from autograder import cli, stats
 from autograder.report import write_report
 from autograder.sources import read_grades_csv
+from course.errors import CourseError
 
 MAX = 20
 START = datetime(2024, 3, 1, 8, 0)
@@ -156,3 +157,28 @@ def test_cli_policy_first_is_named_in_the_report(rows, tmp_path, capsys):
 def test_unknown_policy_is_refused(attempts):
     with pytest.raises(ValueError, match="unknown attempt policy"):
         stats.select_attempts(attempts, "median")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"every": "week"}, "'day' or a positive number"),
+    ({"every": 1.5}, "'day' or a positive number"),
+    ({"every": 0}, "positive number of attempts"),
+    ({"due": "tomorrow"}, "due date: not a date"),
+])
+def test_bad_dynamics_options_are_clear_errors(attempts, kwargs, message):
+    with pytest.raises(CourseError, match=message):
+        stats.dynamics(attempts, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"timestamp": ["yesterday"]}, "timestamp: not a date"),
+    ({"score": ["seven"]}, "scores must be numbers"),
+    ({"questions": ["q1", "q2"], "item_scores": [[1.0]]}, r"expected \(1, 2\)"),
+])
+def test_attempts_from_rows_refuses_bad_columns(kwargs, message):
+    from autograder.sources import Attempts
+    args = {"student": ["s1"], "timestamp": [None], "score": [7.0], "max_score": 10.0}
+    args.update(kwargs)
+    with pytest.raises(CourseError, match=message):
+        Attempts.from_rows(args.pop("student"), args.pop("timestamp"), args.pop("score"), args.pop("max_score"),
+                           **args)
