@@ -355,6 +355,12 @@ def write_report(attempts: Attempts, out_dir: str | os.PathLike, *, bands=stats.
     """
     out = Path(out_dir)
     _check_target(out, force)
+    if isinstance(mistakes_threshold, bool) or not isinstance(mistakes_threshold, (int, float)) \
+            or not 0 <= mistakes_threshold <= 100:
+        raise CourseError(f"--mistakes-threshold must be a percentage from 0 to 100, got {mistakes_threshold!r}")
+    if mistakes_limit is not None and (isinstance(mistakes_limit, bool) or not isinstance(mistakes_limit, int)
+                                       or mistakes_limit < 0):
+        raise CourseError(f"--mistakes must be a non-negative number of questions, got {mistakes_limit!r}")
     if due is not None and not isinstance(due, (datetime, np.datetime64)):
         from .sources import parse_timestamp
         try:
@@ -365,8 +371,12 @@ def write_report(attempts: Attempts, out_dir: str | os.PathLike, *, bands=stats.
                             responses=responses, every=every, mistakes_threshold=mistakes_threshold,
                             mistakes_limit=mistakes_limit)
     charts = make_charts(summary)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    except OSError as exc:
+        raise CourseError(f"{out}: cannot create the report directory there ({exc.strerror}: {exc.filename})") \
+            from None
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; the report is meant to be shared
         for name, data in charts.items():
@@ -383,8 +393,10 @@ def write_report(attempts: Attempts, out_dir: str | os.PathLike, *, bands=stats.
             shutil.rmtree(old, ignore_errors=True)
         else:
             tmp.rename(out)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise CourseError(f"{out}: writing the report failed ({exc.strerror}); nothing was written") from None
         raise
     return out
 

@@ -115,6 +115,9 @@ def test_cli_options_reach_the_report(tmp_path, capsys):
     (["--bands", "5:80"], "lowest band must start at 0"),
     (["--every", "week"], "--every: expected 'day'"),
     (["--due", "soon"], "due date: not a date"),
+    (["--mistakes", "-1"], "--mistakes must be a non-negative number"),
+    (["--mistakes-threshold", "nan"], "--mistakes-threshold must be a percentage from 0 to 100"),
+    (["--mistakes-threshold", "150"], "--mistakes-threshold must be a percentage from 0 to 100"),
 ])
 def test_cli_option_errors_are_one_line(tmp_path, capsys, args, message):
     csv = tmp_path / "g.csv"
@@ -123,3 +126,12 @@ def test_cli_option_errors_are_one_line(tmp_path, capsys, args, message):
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not (tmp_path / "r").exists()
+
+
+def test_an_output_below_a_file_is_one_line_too(tmp_path, capsys):
+    csv = tmp_path / "g.csv"
+    csv.write_text("student_id,score,max_score\na,9,10\n", encoding="utf-8")
+    (tmp_path / "afile").write_text("", encoding="utf-8")
+    assert cli.main(["report", "--csv", str(csv), "--out", str(tmp_path / "afile" / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot create the report directory" in err and err.count("\n") == 1
