@@ -43,8 +43,8 @@ def two_class_2d(n: int = 200, noise: float = 0.12, seed: int = 0) -> tuple[np.n
     ((10, 2), [0, 1])
     """
     n = _check_count(n)
-    if noise < 0:
-        raise CourseError(f"noise must be ≥ 0, got {noise}")
+    if not (isinstance(noise, (int, float, np.floating)) and 0 <= noise < np.inf):
+        raise CourseError(f"noise must be a finite number ≥ 0, got {noise!r}")
     rng = np.random.default_rng(seed)
     y = np.arange(n) % 2
     angle = rng.uniform(0.0, np.pi, size=n)
@@ -99,12 +99,14 @@ def signal_distractor(
     a_s, a_d = np.asarray(a_s, dtype=np.float64), np.asarray(a_d, dtype=np.float64)
     if a_s.ndim != 1 or a_s.shape != a_d.shape:
         raise CourseError(f"a_s and a_d must be vectors of the same length, got {a_s.shape} and {a_d.shape}")
+    if not (np.all(np.isfinite(a_s)) and np.all(np.isfinite(a_d))):
+        raise CourseError("a_s and a_d must be finite (they contain NaN or inf)")
     basis = np.stack([a_s, a_d])  # 2 × d
     gram = basis @ basis.T
     if abs(np.linalg.det(gram)) < 1e-12 * max(1.0, np.abs(gram).max()) ** 2:
         raise CourseError("a_s and a_d must not be parallel: no filter can then separate signal from distractor")
-    if sigma_y <= 0 or sigma_eps < 0:
-        raise CourseError(f"need sigma_y > 0 and sigma_eps ≥ 0, got {sigma_y}, {sigma_eps}")
+    if not (0 < sigma_y < np.inf and 0 <= sigma_eps < np.inf and np.isfinite(y_mean)):
+        raise CourseError(f"need finite sigma_y > 0, sigma_eps ≥ 0 and y_mean, got {sigma_y}, {sigma_eps}, {y_mean}")
     # w = basisᵀ c with basis w = (1, 0): the minimum-norm filter.
     w = basis.T @ np.linalg.solve(gram, np.array([1.0, 0.0]))
     rng = np.random.default_rng(seed)

@@ -55,6 +55,8 @@ def test_two_class_toy_is_balanced_and_seeded():
 @pytest.mark.parametrize("call", [
     lambda: digits("validation"), lambda: digits(layout="nchw"), lambda: two_class_2d(1),
     lambda: signal_distractor(10, a_s=(1.0, 1.0), a_d=(2.0, 2.0)), lambda: signal_distractor(10, sigma_y=0),
+    lambda: signal_distractor(10, sigma_y=float("nan")), lambda: signal_distractor(10, a_s=(float("nan"), 0.0)),
+    lambda: two_class_2d(10, noise=float("nan")), lambda: two_class_2d(10, noise="0.1"),
 ])
 def test_bad_arguments_raise(call):
     with pytest.raises(CourseError):

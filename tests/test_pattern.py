@@ -228,3 +228,7 @@ def test_bad_input_raises(toy):
         signal_quality(S_identity, toy.w, np.ones((5, 2)))
     with pytest.raises(CourseError, match="vector of length"):
         linear_pattern(toy.x, np.ones(3))
+    with pytest.raises(CourseError, match="NaN or inf"):
+        linear_pattern(np.where(np.arange(toy.x.size).reshape(toy.x.shape) == 3, np.nan, toy.x), toy.w)
+    with pytest.raises(CourseError, match="estimator must be a function"):
+        signal_quality(toy.w, toy.w, toy.x)

@@ -106,6 +106,9 @@ def test_search_direction_per_column_matches_per_neuron():
 
 @pytest.mark.parametrize("call,match", [
     (lambda: root_point(A, W, B, "sideways"), "unknown direction"),
+    # a neuron that is already off (wᵀa + b = 0.5 − 2 − 2.5 = −4 here) is its own root, but a bad direction is still refused
+    (lambda: root_point([1.0, 2.0], [0.5, -1.0], -2.5, "sideways"), "unknown direction"),
+    (lambda: root_point([1.0, 2.0], [0.5, -1.0], -2.5, "zbox"), "low and high"),
     (lambda: root_point(A, W, B, "zbox"), "low and high"),
     (lambda: root_point(A, W, B, "zbox", low=0.0, high=2.5), "outside the box"),
     (lambda: root_point([-1.0, 1.0], [-1.0, 0.0], 0.0, "zplus"), "no root"),

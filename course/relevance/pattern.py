@@ -210,6 +210,8 @@ def _neuron_data(x, w):
         raise CourseError(f"x must be (samples, d) and w a vector of length d, got {x.shape} and {w.shape}")
     if x.shape[0] < 2:
         raise CourseError("estimating a pattern needs at least 2 samples")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(w))):
+        raise CourseError("x and w must be finite (they contain NaN or inf)")
     return x, w
 
 
@@ -289,8 +291,8 @@ def signal_quality(estimator: Estimator, w, x) -> float:
     >>> bool(abs(rho - 0.553) < 0.02), round(signal_quality(S_linear(toy.w, a), toy.w, toy.x), 9)
     (True, 1.0)
     """
-    x = np.asarray(x, dtype=np.float64)
-    w = np.asarray(w, dtype=np.float64)
+    if not callable(estimator):
+        raise CourseError(f"estimator must be a function x -> S(x), e.g. S_linear(w, a), got {type(estimator).__name__}")
     x, w = _neuron_data(x, w)
     residual = np.asarray(estimator(x), dtype=np.float64)
     if residual.shape != x.shape:

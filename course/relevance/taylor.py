@@ -114,10 +114,10 @@ def root_point(a, w, b=0.0, direction: str = "nearest", low=None, high=None) -> 
     array([0., 0.])
     """
     a, w, b = _neuron(a, w, b)
+    v = search_direction(a, w, direction, low, high)   # checks the direction and the box even for an idle neuron
     z = w @ a + b
     if z <= 0:
         return a.copy()
-    v = search_direction(a, w, direction, low, high)
     denom = w @ v
     if denom == 0:
         raise CourseError(f"no root along direction {direction!r}: wᵀv = 0 (the line is parallel to the boundary)")
