@@ -101,3 +101,9 @@ def test_every_bank_key_scores_full_points_and_every_wrong_option_less():
         for o in q.options:
             if o.letter not in key:
                 assert score_answer(q, o.letter).points < q.points, (q.id, o.letter)
+
+
+def test_scoring_something_that_is_not_a_question_is_a_course_error():
+    from course.errors import CourseError
+    with pytest.raises(CourseError, match="needs a bank Question"):
+        score_answer("t3_mdl", "неверно")

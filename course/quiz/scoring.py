@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from course.errors import CourseError
 from course.quiz.bank import Question
 from course.quiz.normalize import AnswerError, parse_letters, parse_number, parse_truefalse
 
@@ -86,7 +87,18 @@ def score_answer(question: Question, answer: object, lang: str = "ru") -> Score:
     Returns
     -------
     Score
+
+    Examples
+    --------
+    >>> from course.quiz.bank import load_bank
+    >>> s = score_answer(load_bank()["t3_backdoor_smallest_sets"], "в")   # one of the two correct options
+    >>> s.points, s.valid
+    (0.5, True)
+    >>> score_answer(load_bank()["t3_mdl"], "может быть").valid
+    False
     """
+    if not isinstance(question, Question):
+        raise CourseError(f"score_answer needs a bank Question (e.g. load_bank()[id]), got {type(question).__name__}")
     try:
         value = read_answer(question, answer)
     except AnswerError as exc:
