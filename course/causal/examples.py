@@ -16,17 +16,32 @@ __all__ = ["confounder", "mediator", "m_bias", "butterfly", "front_door", "prime
 
 
 def confounder():
-    """X ← C → Y, X → Y: adjust for {C}."""
+    """X ← C → Y, X → Y: adjust for {C}.
+
+    >>> from course.causal import minimal_backdoor_sets
+    >>> minimal_backdoor_sets(confounder(), "X", "Y")
+    [frozenset({'C'})]
+    """
     return parse_dag('dag { X [exposure,pos="0,1"] Y [outcome,pos="2,1"] C [pos="1,0"] C -> X; C -> Y; X -> Y }')
 
 
 def mediator():
-    """X → M → Y: no backdoor path, the empty set is valid and M is a forbidden descendant."""
+    """X → M → Y: no backdoor path, the empty set is valid and M is a forbidden descendant.
+
+    >>> from course.causal import is_backdoor_set
+    >>> is_backdoor_set(mediator(), "X", "Y", set()), is_backdoor_set(mediator(), "X", "Y", {"M"})
+    (True, False)
+    """
     return parse_dag('dag { X [exposure,pos="0,0"] M [pos="1,0"] Y [outcome,pos="2,0"] X -> M -> Y }')
 
 
 def m_bias():
-    """M-bias: X ← A → M ← B → Y. The empty set is valid; adjusting for the collider M alone opens the path."""
+    """M-bias: X ← A → M ← B → Y. The empty set is valid; adjusting for the collider M alone opens the path.
+
+    >>> from course.causal import is_backdoor_set
+    >>> is_backdoor_set(m_bias(), "X", "Y", set()), is_backdoor_set(m_bias(), "X", "Y", {"M"})
+    (True, False)
+    """
     return parse_dag('''dag {
         X [exposure,pos="0,2"] Y [outcome,pos="2,2"] A [pos="0,0"] B [pos="2,0"] M [pos="1,1"]
         A -> X; A -> M; B -> M; B -> Y; X -> Y
@@ -34,7 +49,12 @@ def m_bias():
 
 
 def butterfly():
-    """Butterfly bias: M is a confounder and a collider of A and B. Minimal sets {A, M} and {B, M}."""
+    """Butterfly bias: M is a confounder and a collider of A and B. Minimal sets {A, M} and {B, M}.
+
+    >>> from course.causal import minimal_backdoor_sets
+    >>> [sorted(z) for z in minimal_backdoor_sets(butterfly(), "X", "Y")]
+    [['A', 'M'], ['B', 'M']]
+    """
     return parse_dag('''dag {
         X [exposure,pos="0,2"] Y [outcome,pos="2,2"] A [pos="0,0"] B [pos="2,0"] M [pos="1,1"]
         A -> X; A -> M; B -> M; B -> Y; M -> X; M -> Y; X -> Y
@@ -42,7 +62,12 @@ def butterfly():
 
 
 def front_door():
-    """Front door: a latent U confounds X and Y, X → M → Y. No backdoor set exists (U cannot be adjusted for)."""
+    """Front door: a latent U confounds X and Y, X → M → Y. No backdoor set exists (U cannot be adjusted for).
+
+    >>> from course.causal import minimal_backdoor_sets
+    >>> minimal_backdoor_sets(front_door(), "X", "Y")
+    []
+    """
     return parse_dag('''dag {
         X [exposure,pos="0,1"] M [pos="1,1"] Y [outcome,pos="2,1"] U [latent,pos="1,0"]
         U -> X; U -> Y; X -> M -> Y
@@ -55,6 +80,13 @@ def primer_fig_3_8():
     Study question 3.3.1: the minimal backdoor sets for X → Y are {Z, A}, {Z, B},
     {Z, C}, {Z, D}; for D → Y they are {C}, {Z, A}, {Z, B}, {Z, W}, {Z, X}; for
     {D, W} → Y they are {Z} and {C, X}.
+    
+
+    >>> from course.causal import minimal_backdoor_sets
+    >>> [sorted(z) for z in minimal_backdoor_sets(primer_fig_3_8(), "X", "Y")]
+    [['A', 'Z'], ['B', 'Z'], ['C', 'Z'], ['D', 'Z']]
+    >>> [sorted(z) for z in minimal_backdoor_sets(primer_fig_3_8(), {"D", "W"}, "Y")]
+    [['Z'], ['C', 'X']]
     """
     return parse_dag('''dag {
         B [pos="0,0"] C [pos="2,0"] A [pos="0,1"] Z [pos="1,1"] D [pos="2,1"]
@@ -67,6 +99,12 @@ def pearl_causality_fig_3_4():
     """Pearl, *Causality* (2nd ed., 2009), Fig. 3.4: effect of Xi on Xj.
 
     Pearl: {X3, X4} and {X4, X5} meet the backdoor criterion, {X4} does not.
+    
+
+    >>> from course.causal import is_backdoor_set
+    >>> G = pearl_causality_fig_3_4()
+    >>> [is_backdoor_set(G, "Xi", "Xj", z) for z in ({"X3", "X4"}, {"X4", "X5"}, {"X4"})]
+    [True, True, False]
     """
     return parse_dag('''dag {
         X1 [pos="0,0"] X2 [pos="2,0"] X3 [pos="0,1"] X4 [pos="1,1"] X5 [pos="2,1"]
@@ -76,7 +114,13 @@ def pearl_causality_fig_3_4():
 
 
 def descendant_adjustment():
-    """A → X → Y, A → Y, X → D: {A, D} is an adjustment set (D is off every causal path) but not a backdoor set."""
+    """A → X → Y, A → Y, X → D: {A, D} is an adjustment set (D is off every causal path) but not a backdoor set.
+
+    >>> from course.causal import is_adjustment_set, is_backdoor_set
+    >>> G = descendant_adjustment()
+    >>> is_adjustment_set(G, "X", "Y", {"A", "D"}), is_backdoor_set(G, "X", "Y", {"A", "D"})
+    (True, False)
+    """
     return parse_dag('''dag {
         A [pos="1,0"] X [exposure,pos="0,1"] Y [outcome,pos="2,1"] D [pos="0,2"]
         A -> X; A -> Y; X -> Y; X -> D
@@ -89,6 +133,11 @@ def t3_question2_graph():
     Backdoor paths X ← A → B → Y and X ← C → B → Y meet at the chain node B; D is a
     mediator (X → D → Y). {A, C} is valid but larger; {B, C}, {A, B, C} are
     valid supersets; {D} and {B, D} contain a descendant of X.
+    
+
+    >>> from course.causal import minimum_backdoor_sets
+    >>> minimum_backdoor_sets(t3_question2_graph(), "X", "Y")
+    [frozenset({'B'})]
     """
     return parse_dag('''dag {
         A [pos="0,0"] C [pos="2,0"] B [pos="1,1"]
@@ -103,6 +152,11 @@ def t3_question3_graph():
     X ← D → Y can only be blocked by D; X ← B ← C → Y by B or C. A is a collider
     (B → A ← D) and E a mediator (X → E → Y): {A, C} leaves X ← D → Y open, and
     {E}, {A, E} contain a descendant of X.
+    
+
+    >>> from course.causal import minimum_backdoor_sets
+    >>> [sorted(z) for z in minimum_backdoor_sets(t3_question3_graph(), "X", "Y")]
+    [['B', 'D'], ['C', 'D']]
     """
     return parse_dag('''dag {
         C [pos="1,0"] B [pos="0,1"] A [pos="1,1"] D [pos="2,1"]

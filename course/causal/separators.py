@@ -62,7 +62,15 @@ class SeparationProblem:
 
 
 def separation_problem(D: nx.DiGraph, X, Y, allowed) -> SeparationProblem:
-    """Moralise the ancestral graph of X ∪ Y in ``D`` and add the terminals."""
+    """Moralise the ancestral graph of X ∪ Y in ``D`` and add the terminals.
+
+    ``allowed`` is cut down to An(X ∪ Y), where every minimal separator lies.
+
+    >>> D = nx.DiGraph([("A", "X"), ("A", "B"), ("B", "Y"), ("Y", "W")])   # X ← A → B → Y → W
+    >>> p = separation_problem(D, {"X"}, {"Y"}, {"A", "B", "W"})
+    >>> sorted(p.cuttable), sorted(map(str, p.adj[p.s]))
+    (['A', 'B'], ['X'])
+    """
     keep = set(X) | set(Y)
     for v in list(keep):
         keep |= nx.ancestors(D, v)
@@ -204,18 +212,37 @@ def _branch(p: SeparationProblem, closest):
 
 
 def iter_minimal_separators(p: SeparationProblem):
-    """Every inclusion-minimal s–t separator made of cuttable vertices, with polynomial delay."""
+    """Every inclusion-minimal s–t separator made of cuttable vertices, with polynomial delay.
+
+    >>> D = nx.DiGraph([("A", "X"), ("A", "B"), ("B", "Y"), ("C", "X"), ("C", "Y")])
+    >>> p = separation_problem(D, {"X"}, {"Y"}, {"A", "B", "C"})   # paths X–A–B–Y and X–C–Y
+    >>> sorted(sorted(z) for z in iter_minimal_separators(p))
+    [['A', 'C'], ['B', 'C']]
+    """
     return _branch(p, lambda S, T: _closest_minimal(p, S))
 
 
 def minimum_separator_size(p: SeparationProblem):
-    """Size of the smallest s–t separator made of cuttable vertices, or None if there is none."""
+    """Size of the smallest s–t separator made of cuttable vertices, or None if there is none.
+
+    >>> D = nx.DiGraph([("A", "X"), ("A", "Y"), ("U", "X"), ("U", "Y")])
+    >>> minimum_separator_size(separation_problem(D, {"X"}, {"Y"}, {"A", "U"}))
+    2
+    >>> minimum_separator_size(separation_problem(D, {"X"}, {"Y"}, {"A"})) is None   # U cannot be cut
+    True
+    """
     found = _CutFinder(p).closest(frozenset([p.s]), frozenset([p.t]), None)
     return None if found is None else len(found[0])
 
 
 def iter_minimum_separators(p: SeparationProblem):
-    """Every s–t separator of the smallest size made of cuttable vertices."""
+    """Every s–t separator of the smallest size made of cuttable vertices.
+
+    >>> D = nx.DiGraph([("A", "X"), ("A", "B"), ("B", "Y"), ("C", "X"), ("C", "B")])
+    >>> p = separation_problem(D, {"X"}, {"Y"}, {"A", "B", "C"})   # minimal: {B} and {A, C}
+    >>> [sorted(z) for z in iter_minimum_separators(p)]
+    [['B']]
+    """
     finder = _CutFinder(p)
     first = finder.closest(frozenset([p.s]), frozenset([p.t]), None)
     if first is None:
