@@ -91,7 +91,13 @@ def _as_set(value):
 
 
 def check_minimal_set(dag: str):
-    """Checker: the value is one of the minimal backdoor sets of ``dag`` (X → Y); half credit if valid, not minimal."""
+    """Checker: the value is one of the minimal backdoor sets of ``dag`` (X → Y); half credit if valid, not minimal.
+
+    >>> dag = "dag { X <- A -> B -> Y; X -> Y }"
+    >>> check, key = check_minimal_set(dag), minimal_backdoor_sets(parse_dag(dag), "X", "Y")   # {A} and {B}
+    >>> check(["B"], key, {}), check(["A", "B"], key, {})[0], check([], key, {})[1]
+    ((True, ''), 0.5, 'the backdoor path X ← A → B → Y stays open')
+    """
 
     def check(value, key, ctx):
         Z = _as_set(value)

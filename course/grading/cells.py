@@ -45,7 +45,14 @@ def locked_code(grade_id: str, source: str):
 
 
 def solution(grade_id: str, before: str, answer: str, after: str = ""):
-    """A solution cell: ``before``, then ``answer`` between the BEGIN/END SOLUTION markers, then ``after``."""
+    """A solution cell: ``before``, then ``answer`` between the BEGIN/END SOLUTION markers, then ``after``.
+
+    >>> print(solution("f", "def f(x):", "    return 2 * x").source)
+    def f(x):
+    ### BEGIN SOLUTION
+        return 2 * x
+    ### END SOLUTION
+    """
     body = "\n".join(p for p in (before.strip("\n"), "### BEGIN SOLUTION", answer.strip("\n"),
                                  "### END SOLUTION", after.strip("\n")) if p)
     cell = new_code_cell(body)
@@ -71,7 +78,12 @@ def hidden_check(assignment: str, grade_id: str) -> str:
 
 
 def notebook(cells) -> nbformat.NotebookNode:
-    """A v4 notebook with the Python 3 kernel, no outputs."""
+    """A v4 notebook with the Python 3 kernel, no outputs.
+
+    >>> nb = notebook([markdown("# Task"), code("x = 1")])
+    >>> [c["id"] for c in nb.cells], nb.metadata["kernelspec"]["name"]
+    (['cell-00', 'cell-01'], 'python3')
+    """
     nb = new_notebook(cells=list(cells))
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     nb.metadata["language_info"] = {"name": "python"}

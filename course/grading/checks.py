@@ -22,7 +22,15 @@ Mistake = tuple[Callable[[], Any], str]
 
 
 def as_array(value: Any) -> np.ndarray:
-    """The student's value as a float64 array, or CourseError saying what it was."""
+    """The student's value as a float64 array, or CourseError saying what it was.
+
+    >>> as_array([[1, 2], [3, 4]]).dtype
+    dtype('float64')
+    >>> as_array("1, 2")
+    Traceback (most recent call last):
+    ...
+    course.errors.CourseError: expected numbers, got str '1, 2'
+    """
     if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, (str, dict)):
         raise CourseError(f"expected numbers, got {type(value).__name__} {value!r:.60}")
     try:
@@ -62,7 +70,12 @@ def array_close(rtol: float = 1e-4, atol: float = 1e-6, mistakes: Iterable[Mista
 
 
 def number_close(rtol: float = 1e-4, atol: float = 1e-6, mistakes: Iterable[Mistake] = ()):
-    """Checker for a single number (a 0-d array or a length-1 list is accepted too)."""
+    """Checker for a single number (a 0-d array or a length-1 list is accepted too).
+
+    >>> check = number_close(mistakes=[(lambda: 2.0, "you forgot the bias")])
+    >>> check([1.5], 1.5, {}), check(2.0, 1.5, {}), check([1, 2], 1.5, {})[1]
+    ((True, ''), (False, 'you forgot the bias'), 'expected one number, got an array of shape (2,)')
+    """
     inner = array_close(rtol, atol, mistakes)
 
     def check(value, key, ctx):

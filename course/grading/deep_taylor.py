@@ -80,7 +80,13 @@ DTD = Part("dtd_step", 3.0, tuple(
 
 
 def rule_of_direction() -> dict:
-    """For each direction, the LRP rule (bias ignored) whose step equals the DTD step, found numerically."""
+    """For each direction, the LRP rule (bias ignored) whose step equals the DTD step, found numerically.
+
+    The table of L14: the nearest root gives w², the origin LRP-0, the z⁺ direction z⁺.
+
+    >>> rule_of_direction()
+    {'nearest': 'w2', 'origin': 'lrp0', 'zplus': 'zplus'}
+    """
     a, W, b, R = _layer(60)
     found = {}
     for kind in KINDS:

@@ -33,13 +33,25 @@ def _rng_inputs(seed: int, d: int, k: int, negative_z: bool = False):
 
 
 def layer_step(a, W, b, R, rule) -> np.ndarray:
-    """One dense layer's LRP step for an arbitrary upper relevance R, via the engine and linearity."""
+    """One dense layer's LRP step for an arbitrary upper relevance R, via the engine and linearity.
+
+    LRP-0 by hand: z = a @ W = [2, 1], so R_i = Σ_k a_i W_ik R_k / z_k = [1·1·4/2 + 1·0·1/1, 1·1·4/2 + 1·1·1/1].
+
+    >>> layer_step(np.array([1.0, 1.0]), np.array([[1.0, 0.0], [1.0, 1.0]]), np.zeros(2), np.array([4.0, 1.0]),
+    ...            rules.Zero(stabilizer=1e-12))
+    array([2., 3.])
+    """
     model = Sequential([Dense(W, b)])
     z = model(a[None])[0]
     return sum(R[k] / z[k] * lrp(model, a[None], rule, k)[0] for k in range(len(R)) if R[k] != 0)
 
 
 def mlp(params) -> Sequential:
+    """The network Dense → ReLU → … → Dense of ``params`` = [(W, b), ...] (no ReLU after the last layer).
+
+    >>> [type(layer).__name__ for layer in mlp([(np.eye(2), np.zeros(2)), (np.ones((2, 1)), np.zeros(1))]).layers]
+    ['Dense', 'ReLU', 'Dense']
+    """
     layers = []
     for i, (W, b) in enumerate(params):
         layers.append(Dense(np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64)))
