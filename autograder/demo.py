@@ -141,7 +141,7 @@ def run(out: str | Path = "demo_course", *, students: int = 220, exercise: str =
     close_warm_kernels()
     _log("feedback: nbgrader generate_feedback")
     for name in (QUIZ, exercise):
-        generate_feedback(out, name)
+        generate_feedback(out, name, workers=workers)
     reports = write_reports(out, exercise)
     _log(f"done in {time.monotonic() - started:.0f} s")
     for name, path in reports.items():

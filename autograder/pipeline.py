@@ -33,7 +33,6 @@ import atexit
 import concurrent.futures as cf
 import csv
 import io
-import json
 import os
 import sys
 import threading
@@ -510,7 +509,7 @@ def autograde(course_dir: str | Path, assignment: str, *, workers: int | None = 
             if not keep_warm:  # keep_warm: a caller grading again soon (the demo) reuses them
                 close_warm_kernels()
     if feedback and summary.graded:
-        generate_feedback(course.root, assignment)
+        generate_feedback(course.root, assignment, workers=workers)
     summary.seconds = time.monotonic() - started
     return summary
 
