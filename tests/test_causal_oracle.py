@@ -47,6 +47,8 @@ def test_minimal_adjustment_sets_match_path_based_oracle(case):
     _, minimal, minimum = brute_sets(G, X, Y, latent, valid=adj_valid)
     assert set(causal.minimal_adjustment_sets(G, X, Y, latent=latent)) == minimal
     assert set(causal.minimum_adjustment_sets(G, X, Y, latent=latent)) == minimum
+    lazy = list(causal.iter_minimum_adjustment_sets(G, X, Y, latent=latent, limit=2))
+    assert len(lazy) == min(2, len(minimum)) and set(lazy) <= minimum
 
 
 @SETTINGS

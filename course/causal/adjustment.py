@@ -27,7 +27,7 @@ from course.causal.graphs import CausalQuery, check_limit, prepare_query, sort_s
 from course.causal.separators import iter_minimal_separators, iter_minimum_separators, separation_problem
 
 __all__ = ["proper_causal_nodes", "proper_backdoor_graph", "is_adjustment_set", "iter_minimal_adjustment_sets",
-           "minimal_adjustment_sets", "minimum_adjustment_sets"]
+           "minimal_adjustment_sets", "iter_minimum_adjustment_sets", "minimum_adjustment_sets"]
 
 
 def _reach(G, start, step, blocked):
@@ -107,7 +107,19 @@ def minimal_adjustment_sets(G, X, Y, *, latent=None, limit=None) -> list[frozens
     return sort_sets(iter_minimal_adjustment_sets(G, X, Y, latent=latent, limit=limit))
 
 
-def minimum_adjustment_sets(G, X, Y, *, latent=None, limit=None) -> list[frozenset]:
-    """Every adjustment set of the smallest size, sorted by names."""
+def iter_minimum_adjustment_sets(G, X, Y, *, latent=None, limit=None):
+    """Yield every adjustment set of the smallest size, lazily (discovery order)."""
     limit = check_limit(limit)
-    return sort_sets(islice(iter_minimum_separators(_adjustment_problem(G, X, Y, latent)), limit))
+    return islice(iter_minimum_separators(_adjustment_problem(G, X, Y, latent)), limit)
+
+
+def minimum_adjustment_sets(G, X, Y, *, latent=None, limit=None) -> list[frozenset]:
+    """Every adjustment set of the smallest size, sorted by names.
+
+    Examples
+    --------
+    >>> from course.causal.examples import butterfly
+    >>> [sorted(z) for z in minimum_adjustment_sets(butterfly(), "X", "Y")]
+    [['A', 'M'], ['B', 'M']]
+    """
+    return sort_sets(iter_minimum_adjustment_sets(G, X, Y, latent=latent, limit=limit))
