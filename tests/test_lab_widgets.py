@@ -1,0 +1,198 @@
+"""The MDL notebook's widgets display and redraw in the real JupyterLab front end (headless Chromium).
+
+Starts ``jupyter lab`` from this environment on a free localhost port with a token, serving a temporary
+copy of ``lectures/``; drives Debian's ``/usr/bin/chromium`` through Playwright (never ``playwright
+install``); runs all cells; checks the sliders and the widget's figure appear, then moves the degree slider
+and checks the figure is redrawn. Skipped only outside CI when Chromium is absent.
+"""
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+LECTURES = Path(__file__).resolve().parent.parent / "lectures"
+NOTEBOOK = "mdl_two_part_code.ipynb"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+STARTUP_TIMEOUT = 90  # s, server and kernel start on a busy 2-core machine
+RUN_TIMEOUT_MS = 120_000
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_server(url: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"jupyter lab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"jupyter lab did not answer {url} within {STARTUP_TIMEOUT} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def lab_server(tmp_path):
+    """A JupyterLab server on a temporary copy of lectures/; yields (base_url, token)."""
+    root = tmp_path / "lectures"
+    shutil.copytree(LECTURES, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    port, token = _free_port(), secrets.token_hex(16)
+    home = tmp_path / "jupyter"
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+               JUPYTER_DATA_DIR=str(home / "data"), JUPYTER_PLATFORM_DIRS="1")
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+           f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+           f"--ServerApp.root_dir={root}", f"--LabApp.user_settings_dir={home / 'settings'}",
+           f"--LabApp.workspaces_dir={home / 'workspaces'}", "--LabApp.news_url=None",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    # no news/update pop-up over the notebook, and no request to the internet for it
+    notification = home / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notification.parent.mkdir(parents=True)
+    notification.write_text('{"fetchNews": "false", "checkForUpdates": false}')
+    # start the notebook's kernel without asking (a busy machine sometimes shows the kernel picker)
+    tracker = home / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text('{"autoStartDefaultKernel": true}')
+    log = tmp_path / "jupyter-lab.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=root)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for_server(f"{base}/api/status?token={token}", proc, log)
+        yield base, token
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _code_cell_count() -> int:
+    return sum(cell.cell_type == "code" for cell in nbformat.read(LECTURES / NOTEBOOK, as_version=4).cells)
+
+
+def _run_all_cells(page, attempts: int = 3) -> None:
+    """Run > Run All Cells; retried when a click right after kernel start leaves every prompt empty."""
+    started = ("() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]"
+               ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))")
+    for attempt in range(attempts):
+        page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        try:
+            page.wait_for_function(started, timeout=20_000)
+            return
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+
+
+def _explorer_cell(page):
+    """The code cell whose outputs hold the sliders, the live figure and its caption."""
+    return page.locator(".jp-CodeCell", has=page.locator(".jupyter-widgets.widget-slider")).last
+
+
+def test_mdl_widgets_render_in_jupyterlab(lab_server, tmp_path):
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing in CI; .ci/run must apt-get install chromium")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium) and not running in CI")
+    sync_api = pytest.importorskip("playwright.sync_api") if not os.environ.get("CI") else None
+    if sync_api is None:
+        import playwright.sync_api as sync_api
+    base, token = lab_server
+    checked = []
+
+    with sync_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True,
+            args=CHROMIUM_FLAGS, viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        try:
+            page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}", timeout=RUN_TIMEOUT_MS)
+            page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=RUN_TIMEOUT_MS)
+            # wait for the kernel: the toolbar's kernel status turns idle once it has started
+            page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
+                state="attached", timeout=RUN_TIMEOUT_MS)
+            checked.append("notebook opened in JupyterLab and its python3 kernel started")
+
+            _run_all_cells(page)
+
+            # every code cell shows an execution count "[n]:" once Run All has finished
+            page.wait_for_function(
+                "n => { const ps = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];"
+                " return ps.length === n && ps.every(p => /\\[\\d+\\]/.test(p.textContent)); }",
+                arg=_code_cell_count(), timeout=RUN_TIMEOUT_MS)
+            checked.append(f"Run All Cells executed all {_code_cell_count()} code cells")
+            cell = _explorer_cell(page)
+            sliders = cell.locator(".jupyter-widgets.widget-slider")
+            sliders.first.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+            image = cell.locator(".jp-OutputArea-output img").first
+            image.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+            image.scroll_into_view_if_needed(timeout=RUN_TIMEOUT_MS)
+            n_sliders = sliders.count()
+            assert n_sliders == 4, f"expected the 4 sliders (noise, n, degree, seed), found {n_sliders}"
+            labels = [sliders.nth(i).locator(".widget-label").inner_text().strip() for i in range(n_sliders)]
+            assert labels == ["noise", "n", "degree", "seed"], labels
+            checked.append(f"{n_sliders} slider widget views displayed: {labels}")
+            box = image.bounding_box()
+            assert box and box["width"] > 300 and box["height"] > 100, box
+            checked.append(f"the explorer's figure is displayed under the sliders ({box['width']:.0f}x{box['height']:.0f} px)")
+            caption = cell.locator(".jp-OutputArea-output", has_text="degree 7: L(D,H)")
+            caption.wait_for(timeout=RUN_TIMEOUT_MS)
+            checked.append(f'its caption reads "{caption.inner_text().strip()}"')
+
+            all_images = page.locator(".jp-OutputArea-output img").count()
+            assert all_images >= 2, f"expected the static figure and the explorer's figure, found {all_images} images"
+            checked.append(f"{all_images} output images in the notebook")
+            assert page.locator(".jp-OutputArea-output", has_text="all properties hold").count() == 1
+            checked.append('the property-check cell printed "all properties hold" (its asserts passed)')
+            page.screenshot(path=str(tmp_path / "lab_widgets.png"))
+
+            # move the degree slider 7 -> 6 with the keyboard: the kernel redraws figure and caption in place
+            before = image.get_attribute("src")
+            degree = sliders.nth(2)
+            degree.locator(".noUi-handle").focus()
+            page.keyboard.press("ArrowLeft")
+            degree.locator(".widget-readout", has_text="6").wait_for(timeout=RUN_TIMEOUT_MS)
+            cell.locator(".jp-OutputArea-output", has_text="degree 6: L(D,H)").wait_for(timeout=30_000)
+            after = cell.locator(".jp-OutputArea-output img").first
+            after.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+            assert after.get_attribute("src") != before, "the caption changed but the figure was not redrawn"
+            assert cell.locator(".jp-OutputArea-output img").count() == 1, "the redraw must replace, not append"
+            assert cell.get_by_text("error while redrawing").count() == 0
+            checked.append("moving the degree slider 7 -> 6 redrew the figure and its caption in place, without error")
+            page.screenshot(path=str(tmp_path / "lab_widgets_after_slider.png"))
+        except Exception:
+            page.screenshot(path=str(tmp_path / "lab_failure.png"))
+            print(f"failure screenshot: {tmp_path / 'lab_failure.png'}; checked so far: {checked}")
+            if _explorer_cell(page).count():
+                print("explorer cell text:\n" + _explorer_cell(page).inner_text()[-3000:])
+            raise
+        finally:
+            context.close()
+
+    print(f"screenshots in {tmp_path}:")
+    for line in checked:
+        print("  checked:", line)
