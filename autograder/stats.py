@@ -149,7 +149,15 @@ def share_percent(count: int, total: int) -> int:
 
 
 def round_half_up(x: float, digits: int = 2) -> float:
-    """Round half up after cutting float noise at 10 decimals: 87.1875 → 87.19 (``round`` gives 87.18)."""
+    """Round half up after cutting float noise at 10 decimals: a tie goes up (``round`` goes to even).
+
+    87.185 is stored as 87.18499…, which ``round`` takes down; cutting at 10 decimals restores the tie.
+
+    >>> round_half_up(87.185), round(87.185, 2)
+    (87.19, 87.18)
+    >>> round_half_up(0.125), round(0.125, 2)
+    (0.13, 0.12)
+    """
     if x is None or not np.isfinite(x):
         return float("nan")
     d = Decimal(f"{x:.10f}").quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
@@ -157,7 +165,11 @@ def round_half_up(x: float, digits: int = 2) -> float:
 
 
 def band_counts(percent, bands=DEFAULT_BANDS) -> list[BandCount]:
-    """Count and whole-percent share of each band (shares rounded half up, so they may not sum to 100)."""
+    """Count and whole-percent share of each band (shares rounded half up, so they may not sum to 100).
+
+    >>> [(c.band.label, c.count, c.percent) for c in band_counts([95, 80, 79.9, 10])]
+    [('5', 2, 50), ('4', 1, 25), ('3', 0, 0), ('failed', 1, 25)]
+    """
     idx = assign_bands(percent, bands)
     counts = np.bincount(idx, minlength=len(bands)) if len(idx) else np.zeros(len(bands), int)
     total = int(counts.sum())
@@ -170,7 +182,11 @@ def _num(x: float) -> str:
 
 
 def format_band_line(band: Band, count: int, percent: int, *, top: bool) -> str:
-    """``"5" (from 80%): 159 76%`` / ``"4" (between 60 and 80%): …`` / ``"failed" (less 40%): …``."""
+    """``"5" (from 80%): 159 76%`` / ``"4" (between 60 and 80%): …`` / ``"failed" (less 40%): …``.
+
+    >>> format_band_line(DEFAULT_BANDS[1], 37, share_percent(37, 208), top=False)
+    '"4" (between 60 and 80%): 37 18%'
+    """
     if top:
         where = f"from {_num(band.lower)}%"
     elif band.lower == 0:
@@ -217,7 +233,12 @@ def select_attempts(attempts: Attempts, policy: str = "best") -> np.ndarray:
 
 
 def average_percent(attempts: Attempts) -> float:
-    """Mean percentage over all attempts (T1 "Average score"), unrounded."""
+    """Mean percentage over all attempts (T1 "Average score"), unrounded.
+
+    >>> from autograder.sources import Attempts
+    >>> average_percent(Attempts.from_rows(["a", "a", "b"], [None] * 3, [5, 10, 6], 10))
+    70.0
+    """
     return float(np.mean(attempts.percent())) if len(attempts) else float("nan")
 
 
@@ -259,6 +280,12 @@ def dynamics(attempts: Attempts, bands=DEFAULT_BANDS, policy: str = "best", *, e
     Each row uses only the attempts made up to its cut-off and the same attempt
     policy as the report. Attempts without a timestamp cannot be placed in time
     and are left out of the dynamics (not of the other statistics).
+
+    >>> from autograder.sources import Attempts
+    >>> a = Attempts.from_rows(["a", "b", "a"], ["2024-03-01 10:00", "2024-03-01 12:00", "2024-03-02 09:00"],
+    ...                        [3, 7, 9], 10)
+    >>> [(r["until"], r["counts"]) for r in dynamics(a, due="2024-03-05").rows]   # a: 30 % on day 1, 90 % on day 2
+    [('2024-03-01', [0, 1, 0, 1]), ('2024-03-02', [1, 1, 0, 0])]
     """
     if due is None:
         due = attempts.due
