@@ -151,10 +151,10 @@ def share_percent(count: int, total: int) -> int:
 def round_half_up(x: float, digits: int = 2) -> float:
     """Round half up after cutting float noise at 10 decimals: a tie goes up (``round`` goes to even).
 
-    87.185 is stored as 87.18499…, which ``round`` takes down; cutting at 10 decimals restores the tie.
+    2.675 is stored as 2.67499…, which ``round`` takes down; cutting at 10 decimals restores the tie.
 
-    >>> round_half_up(87.185), round(87.185, 2)
-    (87.19, 87.18)
+    >>> round_half_up(2.675), round(2.675, 2)
+    (2.68, 2.67)
     >>> round_half_up(0.125), round(0.125, 2)
     (0.13, 0.12)
     """
