@@ -38,7 +38,9 @@ def test_average_rounds_half_up_to_two_decimals():
     assert stats.round_half_up(18135 / 208) == 87.19     # 87.1875
     assert stats.round_half_up(0.125) == 0.13            # an exact tie: half up
     assert round(0.125, 2) == 0.12                       # what Python's half-even round() would print
-    assert stats.round_half_up(87.185) == 87.19          # 87.185 is stored as 87.18499999999999…
+    assert f"{2.675:.20f}".startswith("2.674999")           # 2.675 is stored just below the tie …
+    assert round(2.675, 2) == 2.67                           # … so round() goes down,
+    assert stats.round_half_up(2.675) == 2.68                # while the written value 2.675 rounds half up
     assert stats.round_half_up(2 / 3 * 100) == 66.67
 
 
