@@ -25,8 +25,11 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks
 
+# Jupyter refuses to start as root (containers, CI) unless told to
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab lectures/
+	$(VENV)/bin/jupyter lab lectures/ $(LAB_ARGS)
 
 clean:
 	rm -rf demo_output demo_course .pytest_cache
