@@ -395,6 +395,9 @@ def read_grades_csv(path: str | os.PathLike, *, assignment: str | None = None) -
     for i, r in enumerate(rows):
         if len(r) < width and any(len(r) <= col[k] for k in col):
             raise CourseError(f"{where}: row {i + 2} has {len(r)} fields, the header has {width}")
+        if len(r) > width and any(c.strip() for c in r[width:]):
+            raise CourseError(f"{where}: row {i + 2} has {len(r)} fields, the header has {width} (a decimal comma "
+                              "in a comma-separated file? quote the number or separate the columns with ';')")
     line = list(range(2, len(rows) + 2))  # file line of each data row
 
     if "assignment" in lower:

@@ -63,6 +63,8 @@ def test_timestamp_column_is_optional(tmp_path):
     ("student_id,score,max_score\n", "no graded attempts"),
     ("", "the file is empty"),
     ("student_id;score;max_score\na;1\n", "row 2 has 2 fields, the header has 3"),
+    # 7,5 of 10 with a decimal comma in a comma-separated file: read as score 7, max 5 it would be "above max"
+    ("student_id,score,max_score\na,7,5,10\n", "row 2 has 4 fields, the header has 3 (a decimal comma"),
 ])
 def test_bad_rows_are_named(tmp_path, text, message):
     with pytest.raises(CourseError) as err:
