@@ -25,8 +25,9 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks
 
-# Jupyter refuses to start as root (containers, CI) unless told to
-LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+# Jupyter refuses to start as root (containers, CI) unless told to. lectures/.lab-settings keeps widget
+# messages on the kernel's main thread: pyplot callbacks are not safe on a subshell thread (ipympl#610).
+LAB_ARGS ?= --LabApp.app_settings_dir=$(CURDIR)/lectures/.lab-settings $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab lectures/ $(LAB_ARGS)
