@@ -11,11 +11,11 @@ PatternNet and PatternAttribution, and writes to ``out_dir``:
   AOPC of pixel flipping (most relevant pixels first, replaced by 0);
   plus the per-layer budget of one composite.
 
-``xai-course demo`` runs it from the command line.
+``xai-course demo --engine-only`` runs it from the command line (into ``demo_output/``);
+``xai-course demo`` runs it before the grading demo (:mod:`autograder.demo`).
 """
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 from typing import Callable
@@ -34,7 +34,7 @@ from course.relevance.lrp import lrp
 from course.relevance.pattern import fit_patterns, patternattribution, patternnet
 from course.relevance.taylor import deep_taylor_rules
 
-__all__ = ["Method", "all_methods", "explain_all", "run", "add_parser"]
+__all__ = ["Method", "all_methods", "explain_all", "run"]
 
 EPS, GAMMA, LOW, HIGH = 0.25, 0.25, 0.0, 1.0  # L9: ε and γ of the lecture; digit pixels lie in [0, 1]
 
@@ -84,12 +84,16 @@ def all_methods(model, patterns) -> list[Method]:
 
 def pick_digits(layout: str, classes=(0, 3, 7, 8)):
     """The first test digit of each class in ``classes``: (x, labels)."""
+    _check_classes(classes)
     x, y = digits("test", layout=layout)
+    idx = [int(np.flatnonzero(y == c)[0]) for c in classes]
+    return x[idx], y[idx]
+
+
+def _check_classes(classes) -> None:
     unknown = [c for c in classes if c not in range(10)]
     if unknown or not classes:
         raise CourseError(f"classes must be digits 0..9, got {list(classes)}")
-    idx = [int(np.flatnonzero(y == c)[0]) for c in classes]
-    return x[idx], y[idx]
 
 
 def explain_all(model, x, target, patterns) -> dict[str, np.ndarray]:
@@ -127,6 +131,7 @@ def run(out_dir="demo_output", classes=(0, 3, 7, 8), model_names=("digits_mlp", 
     """
     from course.plotting.heatmaps import method_grid
 
+    _check_classes(classes)  # before anything is written
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     lines = [
@@ -168,17 +173,3 @@ def run(out_dir="demo_output", classes=(0, 3, 7, 8), model_names=("digits_mlp", 
         log(f"conservation table -> {table}")
     return {"figures": written, "table": table, "maps": maps_by_model}
 
-
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    """Register ``xai-course demo``."""
-    parser = subparsers.add_parser("demo", help="explain bundled digits with every method; write figures and tables",
-                                   description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="demo_output", help="output directory (default: demo_output)")
-    parser.add_argument("--classes", type=int, nargs="+", default=[0, 3, 7, 8], help="digit classes to explain")
-    parser.set_defaults(func=_main)
-    return parser
-
-
-def _main(args) -> int:
-    run(args.out, tuple(args.classes))
-    return 0

@@ -39,16 +39,18 @@ def test_run_writes_the_figure_and_a_table_with_every_method(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_cli_demo_runs_both_models(tmp_path, capsys):
-    assert cli_main(["demo", "--out", str(tmp_path), "--classes", "2", "5"]) == 0
-    assert {p.name for p in tmp_path.iterdir()} == {"relevance_digits_mlp.png", "relevance_digits_cnn.png",
-                                                   "conservation.md"}
+def test_the_cli_engine_demo_runs_both_models(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli_main(["demo", "--engine-only"]) == 0
+    assert {p.name for p in (tmp_path / "demo_output").iterdir()} == {
+        "relevance_digits_mlp.png", "relevance_digits_cnn.png", "conservation.md"}
     assert "conservation table" in capsys.readouterr().out
 
 
-def test_the_cli_demo_refuses_a_non_digit(tmp_path, capsys):
-    assert cli_main(["demo", "--out", str(tmp_path), "--classes", "12"]) == 2
-    assert "digits 0..9" in capsys.readouterr().err
+def test_the_demo_refuses_a_non_digit_before_writing_anything(tmp_path):
+    with pytest.raises(CourseError, match="digits 0..9"):
+        run(tmp_path / "out", classes=(2, 12), log=None)
+    assert not (tmp_path / "out").exists()
 
 
 def test_heatmap_colours_are_signed_and_centred_on_white():
