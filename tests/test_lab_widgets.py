@@ -118,9 +118,10 @@ def test_mdl_widgets_render_in_jupyterlab(lab_server, tmp_path):
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing in CI; .ci/run must apt-get install chromium")
         pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium) and not running in CI")
-    sync_api = pytest.importorskip("playwright.sync_api") if not os.environ.get("CI") else None
-    if sync_api is None:
-        import playwright.sync_api as sync_api
+    if os.environ.get("CI"):
+        import playwright.sync_api as sync_api  # in the test extra: CI must have it
+    else:
+        sync_api = pytest.importorskip("playwright.sync_api")
     base, token = lab_server
     checked = []
 
