@@ -431,6 +431,9 @@ def load_bank(path: str | os.PathLike) -> dict:
             data = data[key]
     if isinstance(data, Mapping):
         return dict(data)
+    if isinstance(data, (str, bytes)) or not hasattr(data, "__iter__"):
+        raise CourseError(f"{path}: expected a list of questions or an object keyed by question id, "
+                          f"got {type(data).__name__}")
     bank = {}
     for q in data:
         qid = q.get("id") if isinstance(q, Mapping) else getattr(q, "id", None)
@@ -492,7 +495,10 @@ def run(args) -> int:
     if args.responses:
         path = Path(args.responses)
         if path.is_dir():
-            responses = sources.read_responses_notebooks(path, args.assignment or attempts.assignment or "",
+            if not (args.assignment or attempts.assignment):
+                raise CourseError(f"--responses {path}: a directory of notebooks needs --assignment NAME "
+                                  "(they are read from DIR/STUDENT/ASSIGNMENT/*.ipynb)")
+            responses = sources.read_responses_notebooks(path, args.assignment or attempts.assignment,
                                                          questions=list(bank) if bank else None)
         else:
             responses = sources.read_responses_csv(path)

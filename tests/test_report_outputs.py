@@ -94,6 +94,19 @@ def test_bank_from_json_and_from_the_course_toml(tmp_path):
         report.load_bank(tmp_path / "bad.toml")
     with pytest.raises(CourseError, match="no such question bank file"):
         report.load_bank(tmp_path / "missing.toml")
+    (tmp_path / "five.json").write_text('{"questions": 5}', encoding="utf-8")
+    with pytest.raises(CourseError, match="expected a list of questions"):
+        report.load_bank(tmp_path / "five.json")
+
+
+def test_a_notebook_directory_of_responses_needs_the_assignment(tmp_path, capsys):
+    csv = tmp_path / "g.csv"
+    csv.write_text("student_id,score,max_score\na,9,10\n", encoding="utf-8")
+    (tmp_path / "autograded").mkdir()
+    assert cli.main(["report", "--csv", str(csv), "--out", str(tmp_path / "r"),
+                     "--responses", str(tmp_path / "autograded")]) == 2
+    err = capsys.readouterr().err
+    assert "needs --assignment NAME" in err and err.count("\n") == 1 and not (tmp_path / "r").exists()
 
 
 def test_cli_options_reach_the_report(tmp_path, capsys):
