@@ -171,6 +171,13 @@ def response_analysis(responses: Responses | None, bank: Mapping | None = None) 
     Returns ``{question: {"responses": n, "options": [{"option", "count", "percent", "correct"}],
     "patterns": [{"answer", "count", "percent"}]}}``; an option's count is the number of answers that
     include it, its percent is of all answers to the question (whole percent, half up).
+
+    >>> from autograder.sources import Responses, normalise_choice
+    >>> r = Responses(np.array(["a", "b", "c"], dtype=object), np.array(["q1"] * 3, dtype=object),
+    ...               tuple(normalise_choice(t) for t in ("в, г", "b", "Б")), np.full(3, np.datetime64("NaT", "s")))
+    >>> bank = {"q1": {"options": {"А": "{B}", "Б": "{D}", "В": "{B, D}", "Г": "{C, D}"}, "correct": ["В", "Г"]}}
+    >>> [(o["option"], o["count"], o["percent"]) for o in response_analysis(r, bank)["q1"]["options"]]
+    [('А', 0, 0), ('Б', 1, 33), ('В', 2, 67), ('Г', 1, 33)]
     """
     if responses is None or len(responses) == 0:
         return {}
@@ -221,6 +228,13 @@ def common_mistakes(items: list[ItemStats], responses: Responses | None = None, 
     holds the question's texts and options (when the bank has them), the
     correct letters, the wrong options chosen most often with their shares and
     the bank's explanation.
+
+    >>> from autograder.sources import Responses, normalise_choice
+    >>> r = Responses(np.array(["a", "b", "c"], dtype=object), np.array(["q1"] * 3, dtype=object),
+    ...               tuple(normalise_choice(t) for t in ("в, г", "b", "Б")), np.full(3, np.datetime64("NaT", "s")))
+    >>> (m,) = common_mistakes([], r, {"q1": {"correct": ["В", "Г"]}})   # only "в, г" is exactly right: 1 of 3
+    >>> round(m["facility"], 2), [(o["option"], o["count"]) for o in m["wrong_choices"]]
+    (33.33, [('Б', 1)])
     """
     facility = {s.question: s.facility for s in items if np.isfinite(s.facility)}
     for q, f in facility_from_responses(responses, bank).items():

@@ -165,6 +165,10 @@ def load_bank(path: str | Path | None = None) -> Bank:
     CourseError
         A missing file, TOML syntax error, or any validation problem (see
         :func:`parse_bank`).
+
+    >>> bank = load_bank()
+    >>> len(bank) >= 15, sorted(bank["t3_backdoor_smallest_sets"].correct)
+    (True, ['В', 'Г'])
     """
     path = Path(path) if path is not None else default_bank_path()
     try:

@@ -184,6 +184,11 @@ def to_gift(bank: Bank, lang: str = "ru") -> str:
     Feedback on the whole question (the usual mistake) goes in GIFT's general
     feedback ``####``; the DAG of a backdoor question is appended to the text.
     ``lang`` "multilang" writes "ru / en" since GIFT has no language markup.
+
+    >>> from course.quiz.bank import load_bank
+    >>> gift = to_gift(load_bank(), lang="en")
+    >>> "::t3_mdl::" in gift, "{FALSE####" in gift
+    (True, True)
     """
     _check_lang(lang)
     parts = [f"// {bank.id}: exported from the xai-course question bank", f"$CATEGORY: $course$/top/{bank.id}", ""]
