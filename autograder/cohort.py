@@ -1,7 +1,7 @@
 """A seeded simulated cohort: who submits what, when — for the demo and the benchmark.
 
-Each student has an ability ``a ~ Beta(7.5, 1.1)`` (mean ≈ 0.87, like the
-instructor's quiz report T1: 87 % average) that grows a little with every
+Each student has an ability ``a ~ Beta(9, 1.1)`` (mean ≈ 0.89; the instructor's
+quiz report T1 has an 87 % average) that grows a little with every
 attempt. On each quiz question the student is right with probability
 ``a − difficulty`` (the T3 questions are the hard ones); a wrong answer is
 drawn from the course's *common mistakes* where we know them (T3: "true" for
@@ -38,7 +38,7 @@ __all__ = ["Attempt", "student_ids", "simulate_quiz", "simulate_exercise", "writ
 
 START = datetime(2026, 11, 16, 9, 0, tzinfo=timezone.utc)
 #: questions of the quiz that most students found hard (T3) and how hard, as a drop in the chance to be right
-DIFFICULTY = {"t3_mdl": 0.5, "t3_backdoor_smallest": 0.45, "t3_backdoor_smallest_sets": 0.55, "variant_backdoor": 0.2}
+DIFFICULTY = {"t3_mdl": 0.6, "t3_backdoor_smallest": 0.6, "t3_backdoor_smallest_sets": 0.65, "variant_backdoor": 0.25}
 #: the T3 common mistakes: question -> [(answer, weight)]
 COMMON_MISTAKES = {
     "t3_mdl": [("верно", 0.7), ("да", 0.2), ("true", 0.1)],
@@ -55,7 +55,8 @@ EXERCISE_MISTAKES = {
         "layer_sums_solution": [("sums = [R.sum()]", "sums = []")],
     },
 }
-LATIN = {"А": "A", "В": "B", "Е": "E", "Б": "b", "Г": "r"}
+#: look-alikes students type for option letters (the quiz's normaliser reads them back)
+LATIN = {"А": "A", "В": "B", "Е": "E", "Г": "Γ", "Д": "Δ"}
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def _times(rng, n_attempts: int, days: int) -> list[datetime]:
 
 
 def _typed(rng, answer: str) -> str:
-    """How a student types an option list: sometimes Latin look-alikes or lower case."""
+    """How a student types an option list: sometimes Latin/Greek look-alikes or lower case."""
     roll = rng.random()
     if roll < 0.15:
         return "".join(LATIN.get(ch, ch) for ch in answer)
@@ -141,7 +142,7 @@ def simulate_quiz(students: list[str], *, seed: int = 7, days: int = 5, assignme
     bank = list(load_bank())
     out = []
     for student in students:
-        ability = rng.beta(7.5, 1.1)
+        ability = rng.beta(9.0, 1.1)
         questions = bank + [backdoor_variant(student)]
         n = 1 + int(rng.choice(len(attempts_p), p=np.asarray(attempts_p) / sum(attempts_p)))
         for k, when in enumerate(_times(rng, n, days)):

@@ -298,15 +298,16 @@ def _loop(monitor, fds: dict, notebook_deadline: float, control_fd: int | None =
                 monitor.box.kill()  # leftover background processes must not outlive the run
             if control_fd is not None and monitor.stopped and time.monotonic() > monitor.stop_time + 20:
                 break  # the zygote does not answer: the caller discards it
-        for fd in open_fds:  # warm: what the run wrote before it ended is still in the pipes
-            while not monitor.stopped:
+        for fd in open_fds:  # warm: the run's writers are dead; empty the shared pipes completely
+            while True:      # so that nothing of this run is read as the next student's output
                 try:
                     data = os.read(fd, 1 << 16)
                 except BlockingIOError:
                     break
                 if not data:
                     break
-                fds[fd](data)
+                if not monitor.stopped:
+                    fds[fd](data)
     finally:
         sel.close()
 

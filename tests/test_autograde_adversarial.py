@@ -19,7 +19,7 @@ from tests.autograde_support import ASSIGNMENT, POINTS, build_course, corpus, di
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not sandbox_available()[0], reason=f"no sandbox: {sandbox_available()[1]}")]
 
-LIMITS = Limits(cell_seconds=4, notebook_seconds=40, interrupt_grace=1.0, memory_bytes=768 << 20,
+LIMITS = Limits(cell_seconds=8, notebook_seconds=60, interrupt_grace=1.0, memory_bytes=768 << 20,
                 output_bytes=1 << 20, processes=32)
 CASES = corpus()
 

@@ -47,3 +47,12 @@ def test_demo_grades_every_attempt_and_writes_the_reports(tmp_path):
     assert (reports["lrp_rules"] / "report.html").is_file()
     feedback = list((tmp_path / "demo_course" / "feedback").rglob("*.html"))
     assert len(feedback) == 24  # quiz + exercise for each student
+
+
+def test_typed_lookalike_letters_mean_the_same_option():
+    from autograder.cohort import LATIN
+    from course.quiz.normalize import parse_letters
+
+    for cyrillic, typed in LATIN.items():
+        assert parse_letters(typed) == frozenset({cyrillic})
+    assert parse_letters("b, Γ") == frozenset({"В", "Г"})
