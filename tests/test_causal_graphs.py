@@ -3,6 +3,7 @@
 import networkx as nx
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from course import causal
 from course.errors import CourseError
@@ -136,3 +137,15 @@ def test_node_sets_may_be_any_iterable_and_limits_any_integer():
     assert causal.is_backdoor_set(G0, "X", "Y", {"A": None}.keys())
     assert causal.minimal_backdoor_sets(G0, "X", "Y", limit=np.int64(1)) == [frozenset({"A"})]
     assert len(causal.backdoor_paths(G0, "X", "Y", limit=np.int32(0))) == 0
+
+
+def test_quoted_names_keep_cyrillic_and_escapes():
+    G = causal.parse_dag('dag { "Пол возраст" -> "доход"; "a\\\\b" -> "c\\"d" }')
+    assert set(G.edges) == {("Пол возраст", "доход"), ("a\\b", 'c"d')}
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=8).filter(lambda s: s.strip()), min_size=2, max_size=4, unique=True))
+def test_any_text_names_round_trip_through_dagitty(names):
+    G = nx.DiGraph(list(zip(names, names[1:])))
+    assert set(causal.parse_dag(causal.to_dagitty(G)).edges) == set(G.edges)

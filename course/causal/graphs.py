@@ -40,6 +40,7 @@ _TOKEN = re.compile(r"""
   | (?P<punct>[{}\[\],;=])
 """, re.VERBOSE)
 _SIMPLE_NAME = re.compile(r"[^\W\d][\w.]*\Z")
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
 
 # ----------------------------------------------------------------------------- ordering
@@ -79,7 +80,8 @@ def _tokens(text: str):
             continue
         value = match.group()
         if kind == "quoted":
-            yield "name", bytes(value[1:-1], "utf-8").decode("unicode_escape")
+            # a backslash keeps the next character as it is (\" and \\, as to_dagitty writes them)
+            yield "name", _ESCAPE.sub(r"\1", value[1:-1])
         else:
             yield kind, value
 
