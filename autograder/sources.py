@@ -399,6 +399,7 @@ def read_grades_csv(path: str | os.PathLike, *, assignment: str | None = None) -
             raise CourseError(f"{where}: row {i + 2} has {len(r)} fields, the header has {width} (a decimal comma "
                               "in a comma-separated file? quote the number or separate the columns with ';')")
     line = list(range(2, len(rows) + 2))  # file line of each data row
+    rows = [r + [""] * (width - len(r)) for r in rows]  # a short row leaves its optional columns empty
 
     if "assignment" in lower:
         a = lower.index("assignment")
@@ -420,7 +421,7 @@ def read_grades_csv(path: str | os.PathLike, *, assignment: str | None = None) -
     if not rows:
         raise CourseError(f"{where}: no graded attempts" + (f" for assignment {assignment!r}" if assignment else ""))
 
-    columns = list(zip(*[r + [""] * (width - len(r)) for r in rows]))
+    columns = list(zip(*rows))
     student = np.array([s.strip() for s in columns[col["student_id"]]], dtype=object)
     if any(not s for s in student):
         i = next(i for i, s in enumerate(student) if not s)

@@ -65,6 +65,8 @@ def test_timestamp_column_is_optional(tmp_path):
     ("student_id;score;max_score\na;1\n", "row 2 has 2 fields, the header has 3"),
     # 7,5 of 10 with a decimal comma in a comma-separated file: read as score 7, max 5 it would be "above max"
     ("student_id,score,max_score\na,7,5,10\n", "row 2 has 4 fields, the header has 3 (a decimal comma"),
+    # a short row leaves the assignment column empty: it is a second (unnamed) assignment, not a crash
+    ("student_id,score,max_score,assignment\na,1,2,quiz7\nb,1,2\n", "several assignments (, quiz7)"),
 ])
 def test_bad_rows_are_named(tmp_path, text, message):
     with pytest.raises(CourseError) as err:
