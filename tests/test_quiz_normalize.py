@@ -109,7 +109,7 @@ def test_numbers(typed, expected):
     assert parse_number(typed) == pytest.approx(expected, abs=0)
 
 
-@pytest.mark.parametrize("typed", ["1,000.5", "1,2,3", "abc", "1/0", "nan", "inf", True, None, ""])
+@pytest.mark.parametrize("typed", ["1,000.5", "1,2,3", "abc", "1/0", "nan", "inf", "1e999", "-1e999", True, None, ""])
 def test_numbers_refuse_ambiguous_or_non_finite(typed):
     with pytest.raises(AnswerError):
         parse_number(typed)

@@ -207,6 +207,8 @@ def parse_number(answer: object) -> float:
             text = text.replace(",", ".")
         try:
             value = float(Fraction(text))
+        except OverflowError:  # "1e999": a number, but not a finite one
+            value = float("inf")
         except (ValueError, ZeroDivisionError):
             raise AnswerError(
                 f"{answer!r} is not a number (write e.g. 0.75, 0,75 or 3/4)",
