@@ -8,7 +8,8 @@ input is always shown beside it. Figures are built on ``matplotlib.figure.Figure
 * :func:`to_image` -- a sample (64,), (1, 8, 8), (C, H, W) or (H, W) as a 2-D array;
 * :func:`heatmap` -- one relevance map on an axes;
 * :func:`explain_figure` -- the input and one heatmap side by side;
-* :func:`method_grid` -- rows of inputs, one column per method (L26's comparison).
+* :func:`method_grid` -- rows of inputs, one column per method (L26's comparison), on a new or a given Figure;
+* :func:`grid_figsize` -- the size of such a grid.
 """
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from matplotlib.figure import Figure
 
 from course.errors import CourseError
 
-__all__ = ["RELEVANCE_CMAP", "to_image", "symmetric_limit", "heatmap", "explain_figure", "method_grid"]
+__all__ = ["RELEVANCE_CMAP", "to_image", "symmetric_limit", "heatmap", "explain_figure", "grid_figsize",
+           "method_grid"]
 
 #: blue (negative) → white (zero) → red (positive); an odd number of colours puts exact white at 0
 RELEVANCE_CMAP = LinearSegmentedColormap.from_list(
@@ -91,8 +93,19 @@ def explain_figure(image, relevance, title: str, input_title: str = "input") -> 
     return fig
 
 
+def grid_figsize(rows: int, methods: int, title: bool = False, cell: float = 1.15) -> tuple[float, float]:
+    """The size (inches) :func:`method_grid` gives ``rows`` inputs and ``methods`` heatmap columns.
+
+    Pass it as ``figsize`` when the grid is drawn on a figure made elsewhere (``course.widgets.live_figure``).
+
+    >>> grid_figsize(1, 5, title=True, cell=1.0)
+    (6.0, 1.5)
+    """
+    return (cell * (methods + 1), cell * rows + (0.5 if title else 0.2))
+
+
 def method_grid(images: Sequence, maps: Mapping[str, np.ndarray], row_titles: Sequence[str] | None = None,
-                title: str | None = None, cell: float = 1.15) -> Figure:
+                title: str | None = None, cell: float = 1.15, fig: Figure | None = None) -> Figure:
     """A grid: one row per input, the input first, then one heatmap per method.
 
     Parameters
@@ -102,6 +115,8 @@ def method_grid(images: Sequence, maps: Mapping[str, np.ndarray], row_titles: Se
         The names become column titles, so put the parameters in them
         (``"LRP-ε (ε=0.25)"``). Each cell is scaled to its own ±max|R|.
     row_titles : one label per row (e.g. "digit 3, target 3"), optional
+    fig : an empty Figure to draw on, optional (a live figure's ``draw(fig, ...)`` passes its own; size it with
+        :func:`grid_figsize`). Default: a new pyplot-free Figure of ``grid_figsize`` with constrained layout.
 
     >>> fig = method_grid(np.zeros((2, 4)), {"gradient": np.ones((2, 4)), "LRP-0": -np.ones((2, 4))})
     >>> [ax.get_title() for ax in fig.axes[:3]]
@@ -115,8 +130,11 @@ def method_grid(images: Sequence, maps: Mapping[str, np.ndarray], row_titles: Se
             raise CourseError(f"method {name!r} has {len(values)} maps for {n} images")
     if row_titles is not None and len(row_titles) != n:
         raise CourseError(f"row_titles has {len(row_titles)} entries for {n} images")
+    if fig is None:
+        fig = Figure(figsize=grid_figsize(n, len(maps), bool(title), cell), layout="constrained")
+    elif fig.axes:
+        raise CourseError(f"method_grid draws on an empty figure; this one already has {len(fig.axes)} axes")
     cols = len(maps) + 1
-    fig = Figure(figsize=(cell * cols, cell * n + (0.5 if title else 0.2)), layout="constrained")
     axes = np.atleast_2d(fig.subplots(n, cols, squeeze=False))
     for r in range(n):
         _show_input(axes[r, 0], images[r], "input" if r == 0 else None)
