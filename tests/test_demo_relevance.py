@@ -66,6 +66,13 @@ def test_heatmap_colours_are_signed_and_centred_on_white():
     np.testing.assert_allclose(RELEVANCE_CMAP(0.5)[:3], 1.0)
 
 
+def test_a_map_with_nan_is_refused_by_name():
+    from matplotlib.figure import Figure
+
+    with pytest.raises(CourseError, match="relevance map 'LRP-0' contains NaN"):
+        heatmap(Figure().subplots(), np.array([[np.nan, 1.0], [0.0, 1.0]]), "LRP-0")
+
+
 def test_an_all_zero_map_is_white_not_an_error():
     from matplotlib.figure import Figure
 

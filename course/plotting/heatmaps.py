@@ -50,7 +50,11 @@ def to_image(sample) -> np.ndarray:
 
 
 def symmetric_limit(relevance) -> float:
-    """The colour limit ``max|R|`` of a map (1.0 for an all-zero map, so that it shows white)."""
+    """The colour limit ``max|R|`` of a map (1.0 for an all-zero map, so that it shows white).
+
+    >>> symmetric_limit([[-3.0, 1.0], [0.5, 2.0]]), symmetric_limit(np.zeros(4))
+    (3.0, 1.0)
+    """
     limit = float(np.max(np.abs(relevance))) if np.size(relevance) else 0.0
     return limit if limit > 0 and np.isfinite(limit) else 1.0
 
@@ -58,9 +62,18 @@ def symmetric_limit(relevance) -> float:
 def heatmap(ax, relevance, title: str | None = None, limit: float | None = None):
     """Draw one relevance map on ``ax``, centred on zero; returns the image artist.
 
-    ``limit`` fixes the colour range ±limit (default: this map's max|R|).
+    ``limit`` fixes the colour range ±limit (default: this map's max|R|). A map
+    with NaN or inf is refused (it would show as silent blank pixels).
+
+    >>> from matplotlib.figure import Figure
+    >>> artist = heatmap(Figure().subplots(), np.array([[-2.0, 0.0], [1.0, 2.0]]), "LRP-ε")
+    >>> artist.norm.vmin, artist.norm.vmax
+    (-2.0, 2.0)
     """
     img = to_image(relevance)
+    if not np.all(np.isfinite(img)):
+        name = f"the relevance map {title!r}" if title else "the relevance map"
+        raise CourseError(f"{name} contains NaN or inf; check the method's input")
     limit = symmetric_limit(img) if limit is None else float(limit)
     artist = ax.imshow(img, cmap=RELEVANCE_CMAP, norm=TwoSlopeNorm(0.0, -limit, limit), interpolation="nearest")
     ax.set_xticks([])
