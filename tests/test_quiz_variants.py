@@ -28,6 +28,12 @@ def test_seed_refuses_a_missing_id(bad):
         student_seed(bad)
 
 
+@pytest.mark.parametrize("points", [0, -1.0, float("nan"), "2"])
+def test_variant_refuses_points_that_are_not_positive(points):
+    with pytest.raises(CourseError, match="points must be a positive number"):
+        backdoor_variant("s001", points=points)
+
+
 def test_same_student_same_variant_even_without_the_cache():
     a = backdoor_variant("s001")
     backdoor_variant.cache_clear()

@@ -55,6 +55,8 @@ def backdoor_variant(student_id: str, quiz_id: str = "quiz7", points: float = 1.
     Scored like any bank question (multiple choice, proportional partial credit);
     each wrong option carries the solver's reason, shown only to a student who picked it.
     """
+    if isinstance(points, bool) or not isinstance(points, (int, float)) or not 0 < points < float("inf"):
+        raise CourseError(f"points must be a positive number, got {points!r}")
     q = backdoor_question(seed=student_seed(student_id, quiz_id), kind="smallest_sets")
     options = tuple(
         Option(letter, format_set(z), format_set(z), frozenset(map(str, z)),
