@@ -125,6 +125,19 @@ def test_trainer_refuses_bad_labels():
         train(model, np.ones((2, 2)), np.array([0, 1]), optimizer="lbfgs")
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    ({"batch_size": 0}, "batch_size must be a positive integer"),
+    ({"batch_size": 2.5}, "batch_size must be a positive integer"),
+    ({"epochs": -1}, "epochs must be a non-negative integer"),
+    ({"lr": -0.1}, "lr must be a finite number > 0"),
+    ({"lr": float("nan")}, "lr must be a finite number > 0"),
+    ({"weight_decay": -1.0}, "weight_decay must be a finite number >= 0"),
+])
+def test_trainer_refuses_bad_settings(kwargs, message):
+    with pytest.raises(CourseError, match=message):
+        train(Sequential([Dense(np.ones((2, 2)))]), np.ones((2, 2)), np.array([0, 1]), **kwargs)
+
+
 # ------------------------------------------------------------------ the bundled models
 def test_bundled_digits_models_are_accurate_on_the_held_out_split():
     x_flat, y = digits("test")

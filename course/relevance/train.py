@@ -100,6 +100,14 @@ def train(model: Sequential, x, labels, epochs: int = 50, batch_size: int = 32, 
         raise CourseError(f"labels must lie in 0..{n_classes - 1}")
     if optimizer not in ("adam", "sgd"):
         raise CourseError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (1 if name == "batch_size" else 0):
+            raise CourseError(f"{name} must be a {'positive' if name == 'batch_size' else 'non-negative'} integer, "
+                              f"got {value!r}")
+    for name, value in (("lr", lr), ("weight_decay", weight_decay)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf") \
+                or (name == "lr" and value == 0):
+            raise CourseError(f"{name} must be a finite number {'> 0' if name == 'lr' else '>= 0'}, got {value!r}")
     rng = np.random.default_rng(seed)
     linear = model.linear_layers
     moments = {i: [np.zeros_like(p) for p in (model.layers[i].weight, model.layers[i].bias) * 2] for i in linear}
