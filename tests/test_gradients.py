@@ -175,6 +175,8 @@ def test_without_relu_all_signal_methods_are_the_gradient():
     (lambda m, x: gradient(m, x, 5), "outside the 3 classes"),
     (lambda m, x: smoothgrad(m, x, 0, n=0), "n must be a positive integer"),
     (lambda m, x: smoothgrad(m, x, 0, sigma=-1.0), "sigma"),
+    (lambda m, x: smoothgrad(m, x, 0, batch_size=0), "batch_size must be a positive integer"),
+    (lambda m, x: integrated_gradients(m, x, 0, batch_size=-1), "batch_size must be a positive integer"),
     (lambda m, x: integrated_gradients(m, x, 0, steps=0), "steps"),
     (lambda m, x: integrated_gradients(m, x, 0, baseline=np.zeros(4)), "baseline"),
     (lambda m, x: integrated_gradients(m, x, [0, 1, 2]), "one per sample"),

@@ -118,7 +118,7 @@ def smoothgrad(model: Sequential, x, target, n: int = 50, sigma: float = 0.15, s
     scale = scale.reshape((len(x),) + (1,) * (x.ndim - 1))
     out = np.zeros_like(x)
     t_all = _targets(model, x, target)
-    for lo, hi in _chunks(len(x), n, batch_size):
+    for lo, hi in _chunks(len(x), n, _positive_int(batch_size, "batch_size")):
         part = x[lo:hi]
         noisy = part[None] + scale[None, lo:hi] * rng.standard_normal((n,) + part.shape).astype(x.dtype)
         grads = gradient(model, noisy.reshape((-1,) + x.shape[1:]), np.tile(t_all[lo:hi], n))
@@ -155,7 +155,7 @@ def integrated_gradients(model: Sequential, x, target, baseline=None, steps: int
     alphas = alphas.reshape((steps, 1) + (1,) * (x.ndim - 1))
     t_all = _targets(model, x, target)
     out = np.zeros_like(x)
-    for lo, hi in _chunks(len(x), steps, batch_size):
+    for lo, hi in _chunks(len(x), steps, _positive_int(batch_size, "batch_size")):
         delta = x[lo:hi] - x0[lo:hi]
         path = x0[None, lo:hi] + alphas * delta[None]
         grads = gradient(model, path.reshape((-1,) + x.shape[1:]), np.tile(t_all[lo:hi], steps))
