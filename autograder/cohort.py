@@ -1,7 +1,7 @@
 """A seeded simulated cohort: who submits what, when — for the demo and the benchmark.
 
 Each student has an ability ``a ~ Beta(9, 1.1)`` (mean ≈ 0.89; the instructor's
-quiz report T1 has an 87 % average) that grows a little with every
+quiz report T1 has an 87 % average), 7 % of them ``Beta(2, 2.5)`` (unprepared) that grows a little with every
 attempt. On each quiz question the student is right with probability
 ``a − difficulty`` (the T3 questions are the hard ones); a wrong answer is
 drawn from the course's *common mistakes* where we know them (T3: "true" for
@@ -142,7 +142,8 @@ def simulate_quiz(students: list[str], *, seed: int = 7, days: int = 5, assignme
     bank = list(load_bank())
     out = []
     for student in students:
-        ability = rng.beta(9.0, 1.1)
+        # a few students come unprepared (the report's "3" and "failed" bands)
+        ability = rng.beta(2.0, 2.5) if rng.random() < 0.07 else rng.beta(9.0, 1.1)
         questions = bank + [backdoor_variant(student)]
         n = 1 + int(rng.choice(len(attempts_p), p=np.asarray(attempts_p) / sum(attempts_p)))
         for k, when in enumerate(_times(rng, n, days)):
