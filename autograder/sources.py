@@ -681,23 +681,33 @@ def read_responses_notebooks(root: str | os.PathLike, assignment: str, *,
             nb = json.loads(nb_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise CourseError(f"{nb_path}: not a readable notebook ({exc})") from None
+        cells = nb.get("cells") if isinstance(nb, dict) else None
+        if not isinstance(cells, list):
+            raise CourseError(f"{nb_path}: not a notebook (no list of cells)")
         stamp = _timestamp_file(nb_path.parent / "timestamp.txt")
-        for cell in nb.get("cells", []):
-            meta = cell.get("metadata", {})
-            qid = meta.get("xai_course", {}).get("question")
-            nbg = meta.get("nbgrader", {})
+        for cell in cells:
+            # a student can edit metadata by hand: anything of the wrong type is "not an answer cell"
+            meta = _dict(cell.get("metadata")) if isinstance(cell, dict) else {}
+            qid = _dict(meta.get("xai_course")).get("question")
+            nbg = _dict(meta.get("nbgrader"))
             if qid is None and nbg.get("solution"):
                 qid = nbg.get("grade_id")
-            if qid is None or (wanted is not None and qid not in wanted):
+            if not isinstance(qid, str) or (wanted is not None and qid not in wanted):
                 continue
             src = cell.get("source", "")
-            src = "".join(src) if isinstance(src, list) else src
+            src = "".join(s for s in src if isinstance(s, str)) if isinstance(src, list) else src
+            if not isinstance(src, str):
+                continue
             student.append(nb_path.parent.parent.name)
             question.append(qid)
             choice.append(normalise(_answer_from_source(src)))
             stamps.append(stamp)
     return Responses(np.array(student, dtype=object), np.array(question, dtype=object), tuple(choice),
                      np.array(stamps, dtype=TIME_UNIT))
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def _timestamp_file(path: Path) -> np.datetime64:

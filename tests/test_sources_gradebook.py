@@ -101,3 +101,18 @@ def test_responses_from_autograded_notebooks(tmp_path):
     assert set(only.question) == {"mdl_two_part"}
     with pytest.raises(CourseError, match="no notebooks for assignment 'quiz8'"):
         read_responses_notebooks(tmp_path, "quiz8")
+
+
+def test_hand_edited_cell_metadata_is_skipped_and_a_non_notebook_is_named(tmp_path):
+    folder = tmp_path / "eve" / "quiz7"
+    folder.mkdir(parents=True)
+    cells = [5, {"metadata": 5}, {"metadata": {"xai_course": 5}},
+             {"metadata": {"nbgrader": {"solution": True, "grade_id": 5}}, "source": "A = 'В'"},
+             {"metadata": {"nbgrader": {"solution": True, "grade_id": "q1"}}, "source": 7},
+             answer_cell("q2", ["ANSWER = ", "'б'"])]
+    (folder / "quiz7.ipynb").write_text(json.dumps(notebook(cells)), encoding="utf-8")
+    r = read_responses_notebooks(tmp_path, "quiz7")
+    assert list(zip(r.student, r.question, r.choice)) == [("eve", "q2", frozenset("Б"))]
+    (folder / "quiz7.ipynb").write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(CourseError, match="quiz7.ipynb: not a notebook"):
+        read_responses_notebooks(tmp_path, "quiz7")
