@@ -86,6 +86,16 @@ def test_single_choice_has_exactly_one_key():
     ({"kind": None}, "missing 'kind'"),
     ({"options": [1, 2]}, "an option is a \\[\\[question.options\\]\\] table"),
     ({"options": "А, Б"}, "needs at least two options"),
+    ({"topics": "T3"}, "topics must be a list"),
+    ({"correct": [["А"]]}, "correct must list option letters as text"),
+    ({"mistake_ru": ["x"]}, "'mistake_ru' must be text"),
+    ({"options": [{"letter": ["А"], "ru": "1", "en": "1"}, {"letter": "Б", "ru": "2", "en": "2"}]},
+     "option letter must be text"),
+    ({"options": [{"letter": "А", "ru": "1", "en": "1", "nodes": "B"}, {"letter": "Б", "ru": "2", "en": "2"}]},
+     "give a list of vertex names"),
+    ({"dag": "dag { X -> }", "exposure": "X", "outcome": "Y"}, "'dag': DAGitty syntax"),
+    ({"dag": "dag { X -> Y }", "exposure": "X", "outcome": "Z"}, "outcome 'Z' is not a vertex of the 'dag'"),
+    ({"dag": 5, "exposure": "X", "outcome": "Y"}, "must be text"),
 ])
 def test_other_problems_are_named(overrides, message):
     with pytest.raises(CourseError, match=message):

@@ -254,13 +254,37 @@ def _parse_question(entry: dict, where: str) -> Question:
     correct, tolerance = _parse_correct(entry, kind, options, where)
     if entry.get("dag") is not None and not (entry.get("exposure") and entry.get("outcome")):
         raise CourseError(f"{where}: a question with a 'dag' needs 'exposure' and 'outcome'")
+    _check_dag(entry, where)
+    topics = entry.get("topics", [])
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        raise CourseError(f"{where}: topics must be a list of item ids such as [\"T3\", \"L7\"], got {topics!r}")
+    for key in ("mistake_ru", "mistake_en"):
+        if not isinstance(entry.get(key, ""), str):
+            raise CourseError(f"{where}: {key!r} must be text")
     return Question(
         id=qid, kind=kind, text_ru=entry["text_ru"].strip(), text_en=entry["text_en"].strip(),
         correct=correct, points=float(points), options=options, partial=partial, tolerance=tolerance,
         mistake_ru=str(entry.get("mistake_ru", "")).strip(), mistake_en=str(entry.get("mistake_en", "")).strip(),
-        topics=tuple(entry.get("topics", ())), dag=entry.get("dag"),
+        topics=tuple(topics), dag=entry.get("dag"),
         exposure=entry.get("exposure"), outcome=entry.get("outcome"),
     )
+
+
+def _check_dag(entry: dict, where: str) -> None:
+    """The DAG of a backdoor question must parse, and its exposure and outcome must be vertices of it."""
+    if entry.get("dag") is None:
+        return
+    if not all(isinstance(entry.get(k), str) for k in ("dag", "exposure", "outcome")):
+        raise CourseError(f"{where}: 'dag', 'exposure' and 'outcome' must be text")
+    from course.causal.graphs import parse_dag
+
+    try:
+        G = parse_dag(entry["dag"])
+    except CourseError as exc:
+        raise CourseError(f"{where}: 'dag': {exc}") from None
+    for key in ("exposure", "outcome"):
+        if entry[key] not in G:
+            raise CourseError(f"{where}: {key} {entry[key]!r} is not a vertex of the 'dag'")
 
 
 def _parse_options(raw: list, kind: str, where: str) -> tuple[Option, ...]:
@@ -279,6 +303,8 @@ def _parse_options(raw: list, kind: str, where: str) -> tuple[Option, ...]:
     options = []
     for expected, opt in zip(LETTERS, raw):
         letter = opt.get("letter")
+        if not isinstance(letter, str):
+            raise CourseError(f"{where}: option letter must be text such as {expected!r}, got {letter!r}")
         if letter != expected:
             hint = " (a Latin/Greek look-alike; use the Cyrillic letter)" if LOOKALIKES.get(letter) == expected else ""
             raise CourseError(f"{where}: option {letter!r} should be {expected!r}{hint}; "
@@ -290,6 +316,11 @@ def _parse_options(raw: list, kind: str, where: str) -> tuple[Option, ...]:
         if unknown:
             raise CourseError(f"{where}: option {letter} has unknown field(s) {sorted(unknown)}")
         nodes = opt.get("nodes")
+        if nodes is not None and (not isinstance(nodes, list) or not all(isinstance(v, str) for v in nodes)):
+            raise CourseError(f"{where}: option {letter} has nodes = {nodes!r}; give a list of vertex names")
+        for key in ("why_ru", "why_en"):
+            if not isinstance(opt.get(key, ""), str):
+                raise CourseError(f"{where}: option {letter} field {key!r} must be text")
         options.append(Option(letter, opt["ru"].strip(), opt["en"].strip(),
                               frozenset(nodes) if nodes is not None else None,
                               str(opt.get("why_ru", "")).strip(), str(opt.get("why_en", "")).strip()))
@@ -314,6 +345,8 @@ def _parse_correct(entry: dict, kind: str, options: tuple[Option, ...], where: s
     letters = [correct] if isinstance(correct, str) else correct
     if not isinstance(letters, list) or not letters:
         raise CourseError(f"{where}: no correct answer (correct = {correct!r})")
+    if not all(isinstance(letter, str) for letter in letters):
+        raise CourseError(f"{where}: correct must list option letters as text, got {correct!r}")
     known = {o.letter for o in options}
     for letter in letters:
         if letter not in known:
