@@ -97,7 +97,9 @@ def parse_bands(spec: str) -> tuple[Band, ...]:
             value = float(lower.strip().rstrip("%").replace(",", "."))
         except ValueError:
             raise CourseError(f"--bands: lower bound of {label.strip()!r} is not a number: {lower.strip()!r}") from None
-        pairs.append((label.strip().strip("\"'"), value))
+        if not 0 <= value < 100:  # also refuses nan
+            raise CourseError(f"--bands: lower bound of {label.strip()!r} must lie in [0, 100), got {lower.strip()!r}")
+        pairs.append((label.strip().strip("\"'"), value + 0.0))  # + 0.0 turns "-0" into 0.0
     if not pairs:
         raise CourseError("--bands: no bands given (e.g. \"5:80,4:60,3:40,failed:0\")")
     pairs.sort(key=lambda p: -p[1])

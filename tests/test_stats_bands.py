@@ -73,6 +73,8 @@ def test_bands_in_any_order_are_sorted_highest_first():
     ("5:eighty,f:0", "not a number"),
     ("5,f:0", "not LABEL:LOWER"),
     ("", "no bands"),
+    ("a:nan,b:0", "must lie in \\[0, 100\\), got 'nan'"),
+    ("a:50,b:-5,c:0", "must lie in \\[0, 100\\)"),
 ])
 def test_bad_band_specs_are_clear_errors(spec, message):
     with pytest.raises(CourseError, match=message):
