@@ -80,6 +80,9 @@ def test_question_from_a_given_graph_uses_its_marked_exposure_and_outcome():
     (dict(G=ex.front_door()), "no valid backdoor set exists"),
     (dict(G=ex.m_bias()), "the empty set already blocks"),
     (dict(G=ex.butterfly()), "use kind='smallest_sets'"),
+    (dict(G="dag { X -> Y }"), "expected a networkx.DiGraph"),
+    (dict(seed=[1]), "seed must be an int or a str"),
+    (dict(seed=None), "seed must be an int or a str"),
 ])
 def test_question_errors(kwargs, message):
     with pytest.raises(CourseError, match=message):
@@ -96,3 +99,11 @@ def test_questions_do_not_depend_on_the_hash_seed():
     runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={"PYTHONHASHSEED": h, "PATH": ""}).stdout for h in ("1", "2")}
     assert len(runs) == 1 and "А)" in runs.pop()
+
+
+def test_numpy_integers_work_as_seed_and_option_count():
+    import numpy as np
+
+    a = backdoor_question(seed=np.int64(3), n_options=np.int64(5))
+    b = backdoor_question(seed=3, n_options=5)
+    assert (a.options, a.correct) == (b.options, b.correct) and len(a.options) == 5

@@ -17,13 +17,14 @@ True
 
 from __future__ import annotations
 
+import numbers
 import random
 from dataclasses import dataclass, field
 
 import networkx as nx
 
 from course.causal.backdoor import explain_backdoor_set
-from course.causal.graphs import format_set, node_key, prepare_query, sort_sets, to_dagitty
+from course.causal.graphs import check_dag, format_set, node_key, prepare_query, sort_sets, to_dagitty
 from course.causal.minimal import minimal_backdoor_sets
 from course.causal.minimum import minimum_backdoor_sets
 from course.causal.paths import iter_backdoor_paths
@@ -220,9 +221,16 @@ def backdoor_question(G=None, X=None, Y=None, *, seed=0, kind="smallest", n_opti
     if kind not in KINDS:
         raise CourseError(f"kind must be 'smallest' or 'smallest_sets', got {kind!r}")
     n_options = KINDS[kind] if n_options is None else n_options
-    if not isinstance(n_options, int) or not 3 <= n_options <= len(LETTERS):
+    if not isinstance(n_options, numbers.Integral) or not 3 <= n_options <= len(LETTERS):
         raise CourseError(f"n_options must be an int from 3 to {len(LETTERS)}, got {n_options!r}")
+    n_options = int(n_options)
+    if isinstance(seed, numbers.Integral):
+        seed = int(seed)          # numpy integers too
+    elif not isinstance(seed, (str, bytes)):
+        raise CourseError(f"seed must be an int or a str, got {type(seed).__name__}")
     rng = random.Random(seed)
+    if G is not None:
+        check_dag(G)
     if G is None:
         G, X, Y = _draw_graph(rng, kind), "X", "Y"
     else:
