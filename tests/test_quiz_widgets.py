@@ -38,6 +38,17 @@ def test_checkboxes_follow_typed_letters():
     assert quiz.check()[0].correct
 
 
+def test_radio_answers_are_read_like_typed_ones_and_unreadable_ones_refused():
+    quiz = QuizWidget(["t3_mdl", "t3_backdoor_smallest"])
+    quiz.answer("t3_mdl", "Неверно")
+    quiz.answer("t3_backdoor_smallest", "a")          # Latin a: the look-alike of А, the key
+    assert [s.correct for s in quiz.check()] == [True, True]
+    with pytest.raises(CourseError, match="not an option"):
+        quiz.answer("t3_backdoor_smallest", "Z")
+    with pytest.raises(CourseError):
+        quiz.answer("t3_mdl", "может быть")
+
+
 def test_a_student_variant_works_in_the_widget():
     q = backdoor_variant("s042")
     quiz = QuizWidget([q])

@@ -101,8 +101,10 @@ class QuizWidget:
                 cb.value = letter in chosen
         elif isinstance(box, W.Text):
             box.value = str(value)
+        elif q.kind == "truefalse":
+            box.value = read_answer(q, value)        # "верно", "false", True … (AnswerError when unreadable)
         else:
-            box.value = value
+            (box.value,) = read_answer(q, value)     # the one letter of a single-choice answer, look-alikes folded
 
     def _value(self, q: Question):
         box = self.inputs[q.id]
