@@ -185,9 +185,14 @@ def grade_submission(job: GradingJob) -> SubmissionResult:
     started = time.monotonic()
     result = SubmissionResult(job.submission)
     sandbox = Sandbox(job.limits, hide=job.hide, unsafe=job.unsafe)
-    warm = _acquire_warm(sandbox, job) if job.warm else None
+    warm = None
     try:
+        warm = _acquire_warm(sandbox, job) if job.warm else None
         return _grade_notebooks(job, result, sandbox, warm, started)
+    except Exception as exc:  # the grader's own failure (e.g. the sandbox would not start): listed, not scored
+        result.error = f"could not be graded: {type(exc).__name__}: {exc}"
+        result.scores.clear()
+        return result
     finally:
         _release_warm(job, warm)
 

@@ -259,3 +259,41 @@ def test_unreadable_notebook_is_listed_as_ungradable(tmp_path):
     assert len(summary.ungradable) == 1 and summary.ungradable[0][0] == "broken"
     assert "cannot be read" in summary.ungradable[0][1]
     assert any("ungradable broken" in line for line in summary.lines())
+
+
+def test_cli_reports_a_missing_course_in_one_line(tmp_path, capsys):
+    from autograder.cli import main
+
+    assert main(["autograde", "ps1", "--course", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "is not an nbgrader course" in err and "Traceback" not in err
+
+
+def test_unsafe_mode_still_runs_in_a_separate_process_with_limits():
+    from autograder.kernel import Step, execute
+    from autograder.sandbox import Sandbox
+
+    plan = [Step(0, "code", "import os\npid = os.getpid()\nx = 2 + 3", label="c1"),
+            Step(1, "probe", "x", grade_id="x"), Step(2, "probe", "pid", grade_id="pid")]
+    run = execute(plan, Sandbox(Limits(), unsafe=True))
+    assert run.values["x"] == 5 and run.values["pid"] != os.getpid()
+
+
+@pytest.mark.slow
+@needs_sandbox
+def test_a_grader_failure_is_listed_not_scored(tmp_path, monkeypatch):
+    import autograder.pipeline as pipeline
+
+    course = build_course(tmp_path / "course")
+    submit_case(course, "honest_full")
+
+    def broken(*args, **kwargs):
+        raise OSError("sandbox exploded")
+
+    monkeypatch.setattr(pipeline, "_grade_notebooks", broken)  # the worker's step, after the keys
+    summary = autograde(course, ASSIGNMENT, workers=1, limits=FAST, progress=False, feedback=False, warm=False)
+    assert summary.graded == [] and summary.ungradable == [("honest_full", "could not be graded: OSError: sandbox "
+                                                                         "exploded")]
+    con = sqlite3.connect(course / "gradebook.db")
+    assert con.execute("SELECT COUNT(*) FROM submitted_assignment").fetchone() == (0,)
+    con.close()
