@@ -1,9 +1,13 @@
-"""The MDL notebook's widgets display and redraw in the real JupyterLab front end (headless Chromium).
+"""Lecture widgets display and redraw in the real JupyterLab front end (headless Chromium).
 
 Starts ``jupyter lab`` from this environment on a free localhost port with a token, serving a temporary
 copy of ``lectures/``; drives Debian's ``/usr/bin/chromium`` through Playwright (never ``playwright
-install``); runs all cells; checks the sliders and the widget's figure appear, then moves the degree slider
-and checks the figure is redrawn. Skipped only outside CI when Chromium is absent.
+install``); runs all cells of a notebook; checks the sliders and the widget's figure appear, then moves a
+slider and checks the figure is redrawn in place without error. Two notebooks: the MDL notebook (every
+check) and ``07_1_lrp.ipynb`` (its toy-point explorer, one of the Lecture-7 explorers that drew through pyplot
+before they moved to ``course.widgets.live_figure``). The server runs without ``lectures/.lab-settings``, so
+widget comms take JupyterLab's default route over kernel subshells (a second kernel thread) -- the setting
+under which pyplot callbacks raced. Skipped only outside CI when Chromium is absent.
 """
 import os
 import secrets
@@ -20,6 +24,7 @@ import pytest
 
 LECTURES = Path(__file__).resolve().parent.parent / "lectures"
 NOTEBOOK = "mdl_two_part_code.ipynb"
+LRP_NOTEBOOK = "07_1_lrp.ipynb"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -89,8 +94,8 @@ def lab_server(tmp_path):
             proc.wait()
 
 
-def _code_cell_count() -> int:
-    return sum(cell.cell_type == "code" for cell in nbformat.read(LECTURES / NOTEBOOK, as_version=4).cells)
+def _code_cell_count(notebook: str = NOTEBOOK) -> int:
+    return sum(cell.cell_type == "code" for cell in nbformat.read(LECTURES / notebook, as_version=4).cells)
 
 
 def _run_all_cells(page, attempts: int = 3) -> None:
@@ -108,12 +113,16 @@ def _run_all_cells(page, attempts: int = 3) -> None:
                 raise
 
 
-def _explorer_cell(page):
-    """The code cell whose outputs hold the sliders, the live figure and its caption."""
-    return page.locator(".jp-CodeCell", has=page.locator(".jupyter-widgets.widget-slider")).last
+def _explorer_cell(page, slider_label=None):
+    """The code cell whose outputs hold the sliders (one labelled ``slider_label``), the live figure and its caption."""
+    slider = page.locator(".jupyter-widgets.widget-slider")
+    if slider_label is not None:
+        slider = slider.filter(has=page.locator(".widget-label", has_text=slider_label))
+    return page.locator(".jp-CodeCell", has=slider).last
 
 
-def test_mdl_widgets_render_in_jupyterlab(lab_server, tmp_path):
+def _playwright():
+    """playwright.sync_api, or a skip (a failure in CI) when it or Chromium is missing."""
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing in CI; .ci/run must apt-get install chromium")
@@ -122,30 +131,52 @@ def test_mdl_widgets_render_in_jupyterlab(lab_server, tmp_path):
         import playwright.sync_api as sync_api  # in the test extra: CI must have it
     else:
         sync_api = pytest.importorskip("playwright.sync_api")
+    return sync_api
+
+
+def _open_and_run_all(page, base, token, notebook, checked) -> None:
+    """Open ``notebook`` in JupyterLab, wait for its kernel, Run All Cells and wait until every cell has run."""
+    page.goto(f"{base}/lab/tree/{notebook}?token={token}", timeout=RUN_TIMEOUT_MS)
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=RUN_TIMEOUT_MS)
+    # wait for the kernel: the toolbar's kernel status turns idle once it has started
+    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
+        state="attached", timeout=RUN_TIMEOUT_MS)
+    checked.append(f"{notebook} opened in JupyterLab and its python3 kernel started")
+
+    _run_all_cells(page)
+
+    # every code cell shows an execution count "[n]:" once Run All has finished
+    n_code = _code_cell_count(notebook)
+    page.wait_for_function(
+        "n => { const ps = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];"
+        " return ps.length === n && ps.every(p => /\\[\\d+\\]/.test(p.textContent)); }",
+        arg=n_code, timeout=RUN_TIMEOUT_MS)
+    checked.append(f"Run All Cells executed all {n_code} code cells")
+
+
+def _report_failure(page, tmp_path, checked, slider_label=None) -> None:
+    page.screenshot(path=str(tmp_path / "lab_failure.png"))
+    print(f"failure screenshot: {tmp_path / 'lab_failure.png'}; checked so far: {checked}")
+    if _explorer_cell(page, slider_label).count():
+        print("explorer cell text:\n" + _explorer_cell(page, slider_label).inner_text()[-3000:])
+
+
+def _launch(p, tmp_path):
+    context = p.chromium.launch_persistent_context(
+        str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True,
+        args=CHROMIUM_FLAGS, viewport={"width": 1400, "height": 1000})
+    return context, context.new_page()
+
+
+def test_mdl_widgets_render_in_jupyterlab(lab_server, tmp_path):
+    sync_api = _playwright()
     base, token = lab_server
     checked = []
 
     with sync_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True,
-            args=CHROMIUM_FLAGS, viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
+        context, page = _launch(p, tmp_path)
         try:
-            page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}", timeout=RUN_TIMEOUT_MS)
-            page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=RUN_TIMEOUT_MS)
-            # wait for the kernel: the toolbar's kernel status turns idle once it has started
-            page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
-                state="attached", timeout=RUN_TIMEOUT_MS)
-            checked.append("notebook opened in JupyterLab and its python3 kernel started")
-
-            _run_all_cells(page)
-
-            # every code cell shows an execution count "[n]:" once Run All has finished
-            page.wait_for_function(
-                "n => { const ps = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];"
-                " return ps.length === n && ps.every(p => /\\[\\d+\\]/.test(p.textContent)); }",
-                arg=_code_cell_count(), timeout=RUN_TIMEOUT_MS)
-            checked.append(f"Run All Cells executed all {_code_cell_count()} code cells")
+            _open_and_run_all(page, base, token, NOTEBOOK, checked)
             cell = _explorer_cell(page)
             sliders = cell.locator(".jupyter-widgets.widget-slider")
             sliders.first.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
@@ -186,10 +217,55 @@ def test_mdl_widgets_render_in_jupyterlab(lab_server, tmp_path):
             checked.append("moving the degree slider 7 -> 6 redrew the figure and its caption in place, without error")
             page.screenshot(path=str(tmp_path / "lab_widgets_after_slider.png"))
         except Exception:
-            page.screenshot(path=str(tmp_path / "lab_failure.png"))
-            print(f"failure screenshot: {tmp_path / 'lab_failure.png'}; checked so far: {checked}")
-            if _explorer_cell(page).count():
-                print("explorer cell text:\n" + _explorer_cell(page).inner_text()[-3000:])
+            _report_failure(page, tmp_path, checked)
+            raise
+        finally:
+            context.close()
+
+    print(f"screenshots in {tmp_path}:")
+    for line in checked:
+        print("  checked:", line)
+
+
+def test_lrp_toy_explorer_redraws_in_jupyterlab(lab_server, tmp_path):
+    sync_api = _playwright()
+    base, token = lab_server
+    checked = []
+
+    with sync_api.sync_playwright() as p:
+        context, page = _launch(p, tmp_path)
+        try:
+            _open_and_run_all(page, base, token, LRP_NOTEBOOK, checked)
+            cell = _explorer_cell(page, "point")
+            slider = cell.locator(".jupyter-widgets.widget-slider").first
+            slider.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+            image = cell.locator(".jp-OutputArea-output img").first
+            image.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+            image.scroll_into_view_if_needed(timeout=RUN_TIMEOUT_MS)
+            start = int(slider.locator(".widget-readout").text_content().strip())
+            caption = cell.locator(".jp-OutputArea-output", has_text="Taylor at root").first
+            caption.wait_for(timeout=RUN_TIMEOUT_MS)
+            before_src, before_caption = image.get_attribute("src"), caption.inner_text()
+            checked.append(f"the toy explorer shows point {start}, its figure and the three readings")
+            page.screenshot(path=str(tmp_path / "lab_lrp.png"))
+
+            # one step to the right: the kernel redraws figure and readings in place (on the comm thread)
+            slider.locator(".noUi-handle").focus()
+            page.keyboard.press("ArrowRight")
+            slider.locator(".widget-readout", has_text=str(start + 1)).wait_for(timeout=RUN_TIMEOUT_MS)
+            page.wait_for_function(
+                "([cell, src]) => { const img = cell.querySelector('.jp-OutputArea-output img');"
+                " return img !== null && img.getAttribute('src') !== src; }",
+                arg=[cell.element_handle(), before_src], timeout=30_000)
+            assert cell.locator(".jp-OutputArea-output img").count() == 1, "the redraw must replace, not append"
+            assert cell.get_by_text("error while redrawing").count() == 0, cell.inner_text()[-2000:]
+            after_caption = cell.locator(".jp-OutputArea-output", has_text="Taylor at root").first.inner_text()
+            assert after_caption != before_caption, "the figure changed but its readings did not"
+            checked.append(f"moving the point slider {start} -> {start + 1} redrew the figure and the readings "
+                           "in place, without error")
+            page.screenshot(path=str(tmp_path / "lab_lrp_after_slider.png"))
+        except Exception:
+            _report_failure(page, tmp_path, checked, "point")
             raise
         finally:
             context.close()
