@@ -289,6 +289,10 @@ def _loop(monitor, fds: dict, notebook_deadline: float, control_fd: int | None =
                     sel.unregister(key.fd)
                     open_fds.discard(key.fd)
                     continue
+                if fds[key.fd] == monitor.on_channel:
+                    # the runner flushes a cell's output before it reports the cell: read that output
+                    # first, so it is credited to the cell that printed it
+                    _drain(monitor, {fd: h for fd, h in fds.items() if fd in open_fds and h != monitor.on_channel})
                 if not monitor.stopped:
                     fds[key.fd](data)
             monitor.check_time(notebook_deadline)
@@ -298,18 +302,25 @@ def _loop(monitor, fds: dict, notebook_deadline: float, control_fd: int | None =
                 monitor.box.kill()  # leftover background processes must not outlive the run
             if control_fd is not None and monitor.stopped and time.monotonic() > monitor.stop_time + 20:
                 break  # the zygote does not answer: the caller discards it
-        for fd in open_fds:  # warm: the run's writers are dead; empty the shared pipes completely
-            while True:      # so that nothing of this run is read as the next student's output
-                try:
-                    data = os.read(fd, 1 << 16)
-                except BlockingIOError:
-                    break
-                if not data:
-                    break
-                if not monitor.stopped:
-                    fds[fd](data)
+        # warm: the run's writers are dead; empty the shared pipes completely so that
+        # nothing of this run is read as the next student's output
+        _drain(monitor, {fd: fds[fd] for fd in open_fds})
     finally:
         sel.close()
+
+
+def _drain(monitor, fds: dict) -> None:
+    """Read what is already in the pipes ``fds`` (non-blocking); kept only while the run is not stopped."""
+    for fd, handler in fds.items():
+        while True:
+            try:
+                data = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                break
+            if not data:
+                break
+            if not monitor.stopped:
+                handler(data)
 
 
 def execute(plan: list[Step], sandbox: Sandbox, *, files_dir: str | None = None,

@@ -206,7 +206,7 @@ def test_killed_job_resumes_without_duplicates(tmp_path):
     course = build_course(tmp_path / "course")
     names = [f"s{i:02d}" for i in range(8)]
     slow = load_case("honest_full")
-    slow["answers"]["squares"] = "import time\ntime.sleep(1.5)\n" + slow["answers"]["squares"]
+    slow["answers"]["squares"] = "import time\ntime.sleep(2)\n" + slow["answers"]["squares"]
     from tests.autograde_support import submit
 
     for name in names:
@@ -214,15 +214,16 @@ def test_killed_job_resumes_without_duplicates(tmp_path):
     cmd = [sys.executable, "-m", "autograder.cli", "autograde", ASSIGNMENT, "--course", str(course),
            "--workers", "1", "--no-feedback"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 120
-    while len(_attempt_rows(course)) < 3 and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.1)
+    deadline = time.time() + 300
+    while len(_attempt_rows(course)) < 2 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    exited_by_itself = proc.poll()
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     done_before = len(_attempt_rows(course))
-    assert 3 <= done_before < len(names)
+    assert exited_by_itself is None and 2 <= done_before < len(names), (exited_by_itself, done_before)
     summary = autograde(course, ASSIGNMENT, workers=2, limits=FAST, progress=False, feedback=False)
-    assert len(summary.skipped) >= 3 and len(summary.skipped) + len(summary.graded) == len(names)
+    assert len(summary.skipped) >= 2 and len(summary.skipped) + len(summary.graded) == len(names)
     rows = _attempt_rows(course)
     assert sorted(r["student_id"] for r in rows) == names and {r["score"] for r in rows} == {"5"}
     con = sqlite3.connect(course / "gradebook.db")
