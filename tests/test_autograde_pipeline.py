@@ -298,3 +298,15 @@ def test_a_grader_failure_is_listed_not_scored(tmp_path, monkeypatch):
     con = sqlite3.connect(course / "gradebook.db")
     assert con.execute("SELECT COUNT(*) FROM submitted_assignment").fetchone() == (0,)
     con.close()
+
+
+@pytest.mark.slow
+def test_unsafe_mode_grades_trusted_submissions_the_same(tmp_path):
+    course = build_course(tmp_path / "course")
+    for name in ("honest_full", "honest_partial"):
+        submit_case(course, name)
+    summary = autograde(course, ASSIGNMENT, workers=2, limits=FAST, progress=False, feedback=False, unsafe=True)
+    assert summary.sandbox.startswith("no sandbox")
+    for r in summary.graded:
+        expected = load_case(r.submission.student)["expected"]
+        assert {gid: p for (_, gid), p in r.scores.items()} == {g: float(v) for g, v in expected.items()}
