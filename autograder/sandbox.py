@@ -39,10 +39,12 @@ What is NOT covered
   kernel exploit reachable through ordinary syscalls is out of scope.
 - RLIMIT_AS limits address space, not resident memory; tmpfs mounts count
   against RAM up to their ``--size`` each.
-- Without root, the process limit counts the grader's own uid inside the new
-  user namespace only; without bubblewrap nothing is isolated and grading is
+- Without root there is no leased uid: bwrap puts the run in a user namespace
+  and the runner sets the process limit there (not exercised by the tests,
+  which run as root). Without bubblewrap nothing is isolated and grading is
   refused unless ``unsafe=True`` (``--unsafe-no-sandbox``), which keeps the
-  separate process and rlimits but gives it the grader's file access.
+  separate process and the memory/CPU/file rlimits but no process limit, and
+  gives it the grader's file access.
 - Timing side channels and reading the public course library are allowed.
 """
 from __future__ import annotations
@@ -283,7 +285,11 @@ class Sandbox:
         lim = self.limits
         if zygote:  # the zygote is long-lived; each run's child sets the run's own limits
             return ["prlimit", f"--fsize={int(lim.file_bytes)}", f"--nofile={int(lim.open_files)}", "--core=0", "--"]
-        return ["prlimit", f"--as={int(lim.memory_bytes)}", f"--nproc={int(lim.processes)}",
+        # as root the process limit binds the leased uid; otherwise it would count every process of the
+        # grader's own user, so the runner sets it inside the sandbox's user namespace instead (and
+        # without a sandbox there is no separate uid to count: no process limit then)
+        nproc = [f"--nproc={int(lim.processes)}"] if _running_as_root() and not self.unsafe else []
+        return ["prlimit", f"--as={int(lim.memory_bytes)}", *nproc,
                 f"--cpu={lim.cpu_seconds}", f"--fsize={int(lim.file_bytes)}", f"--nofile={int(lim.open_files)}",
                 "--core=0", "--"]
 
@@ -325,6 +331,7 @@ class Sandbox:
             # one thread per run: parallelism comes from running many submissions at once
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
             "NBGRADER_EXECUTION": "autograde",
+            "XAI_GRADER_NPROC": "" if (_running_as_root() or self.unsafe) else str(int(self.limits.processes)),
         }
 
     def command(self, argv: list[str], *, uid: int | None, files_dir: str | None,
