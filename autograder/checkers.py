@@ -151,7 +151,7 @@ def _quiz(value, key, *, question: str | None = None) -> Check:
 def _quiz_bank():
     from course.quiz.bank import load_bank
 
-    return load_bank()
+    return load_bank(keys=True)  # a clear CourseError where the keys are not readable, never a 0
 
 
 CHECKERS = {"close": _close, "exact": _exact, "set": _set, "sets": _sets, "quiz": _quiz}

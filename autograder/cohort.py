@@ -139,7 +139,7 @@ def simulate_quiz(students: list[str], *, seed: int = 7, days: int = 5, assignme
     from course.quiz.variants import VARIANT_ID, backdoor_variant
 
     rng = np.random.default_rng(seed)
-    bank = list(load_bank())
+    bank = list(load_bank(keys=True))
     out = []
     for student in students:
         # a few students come unprepared (the report's "3" and "failed" bands)

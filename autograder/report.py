@@ -419,7 +419,7 @@ def load_bank(path: str | os.PathLike) -> dict:
     except ImportError:
         loader = None
     if loader is not None and path.suffix == ".toml":
-        data = loader(path)  # validated by the quiz package; raises CourseError itself
+        data = loader(path, keys=True)  # validated with its keys by the quiz package; raises CourseError itself
     else:
         try:
             text = path.read_text(encoding="utf-8")

@@ -27,7 +27,7 @@ def _variant_key(ctx):
 
 def _parts():
     parts = [Part(q.id, q.points, (Probe(answer_variable(q.id), key=lambda ctx, q=q: q, check=_score),), q.text_en)
-             for q in load_bank()]
+             for q in load_bank(keys=True)]  # CourseError when the keys file is not readable
     parts.append(Part(VARIANT_ID, backdoor_variant("student").points,
                       (Probe(answer_variable(VARIANT_ID), key=_variant_key, check=_score),),
                       "the student's own backdoor question"))

@@ -15,10 +15,7 @@ File format (``bank_quiz7.toml`` next to this module is the course's bank)::
     text_en = "..."
     points = 1
     partial = "all_or_nothing"   # or "proportional" (multiple only)
-    correct = ["А"]              # letters (single/multiple), true/false, or a number
     tolerance = 0.01             # numeric only: absolute tolerance
-    mistake_ru = "..."           # the usual mistake, shown after a wrong answer
-    mistake_en = "..."
     dag = "dag { ... }"          # optional: the DAG of a backdoor question (DAGitty)
     exposure = "X"               # with dag
     outcome = "Y"
@@ -27,8 +24,40 @@ File format (``bank_quiz7.toml`` next to this module is the course's bank)::
       ru = "{B}"
       en = "{B}"
       nodes = ["B"]              # optional: the vertex set an option stands for
+
+Answer keys (``keys_quiz7.toml`` beside the bank) hold what gives an answer
+away, question by question, and are merged into the bank by id (and option
+letter)::
+
+    [meta]
+    id = "quiz7"                 # must be the bank's id
+
+    [[question]]
+    id = "t3_backdoor_smallest"
+    correct = ["А"]              # letters (single/multiple), true/false, or a number
+    mistake_ru = "..."           # the usual mistake, shown after a wrong answer
+    mistake_en = "..."
+      [[question.options]]
+      letter = "Б"
       why_ru = "..."             # optional: why picking this (wrong) option is a mistake
       why_en = "..."
+
+The keys live apart so that student code can be kept from them: the
+autograder's sandbox overlays the keys file with an empty one
+(:mod:`autograder.sandbox`), and the quiz notebook's visible checks load the
+bank with ``keys=False``. Where the keys file is found: the ``keys_path``
+argument of :func:`load_bank`; for the course's own bank, the file named by the
+environment variable ``XAI_COURSE_QUIZ_KEYS`` (an instructor's private copy,
+outside the installed package); otherwise ``keys_<name>.toml`` beside
+``bank_<name>.toml`` (``<stem>.keys.toml`` beside any other bank file). A bank
+file may also carry its keys inline (fields of its own questions); giving a
+field in both places is an error.
+
+Whatever scores, exports or writes solutions asks for the keys explicitly
+(``load_bank(keys=True)``, :meth:`Bank.require_keys`, or
+:func:`~course.quiz.scoring.score_answer` on a question without a key) and
+gets a :class:`~course.errors.CourseError` saying the keys are not available
+here, never a silent score of 0.
 
 Partial-credit policies
 -----------------------
@@ -43,11 +72,14 @@ Every problem is reported as a :class:`~course.errors.CourseError` that names
 the question and the field.
 
 >>> bank = load_bank()
->>> bank["t3_mdl"].correct
-False
+>>> bank["t3_mdl"].correct, bank.has_keys
+(False, True)
+>>> load_bank(keys=False)["t3_mdl"].correct is None
+True
 """
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -57,12 +89,21 @@ from typing import Iterator, Union
 from course.errors import CourseError
 from course.quiz.normalize import LETTERS, LOOKALIKES
 
-__all__ = ["KINDS", "POLICIES", "Option", "Question", "Bank", "load_bank", "parse_bank", "default_bank_path"]
+__all__ = ["KINDS", "POLICIES", "KEYS_ENV", "NO_KEYS", "Option", "Question", "Bank", "load_bank", "parse_bank",
+           "default_bank_path", "default_keys_path", "merge_keys"]
 
 KINDS = ("truefalse", "single", "multiple", "numeric")
 POLICIES = ("all_or_nothing", "proportional")
 
 Answer = Union[bool, float, frozenset]
+
+#: environment variable naming the keys file of the course's own bank (an instructor's private copy)
+KEYS_ENV = "XAI_COURSE_QUIZ_KEYS"
+#: start of every "no keys" error message
+NO_KEYS = "answer keys are not available here"
+#: fields of a question (and of an option) that give the answer away: kept in the keys file
+KEY_FIELDS = ("correct", "mistake_ru", "mistake_en")
+OPTION_KEY_FIELDS = ("why_ru", "why_en")
 
 
 @dataclass(frozen=True)
@@ -86,13 +127,13 @@ class Option:
 
 @dataclass(frozen=True)
 class Question:
-    """One validated question; ``correct`` is a bool, a float or a frozenset of letters."""
+    """One validated question; ``correct`` is a bool, a float or a frozenset of letters (None without keys)."""
 
     id: str
     kind: str
     text_ru: str
     text_en: str
-    correct: Answer
+    correct: Answer | None
     points: float = 1.0
     options: tuple[Option, ...] = ()
     partial: str = "all_or_nothing"
@@ -103,6 +144,11 @@ class Question:
     dag: str | None = None
     exposure: str | None = None
     outcome: str | None = None
+
+    @property
+    def has_key(self) -> bool:
+        """Whether the correct answer is known (the bank was loaded with its keys)."""
+        return self.correct is not None
 
     @property
     def letters(self) -> str:
@@ -130,6 +176,8 @@ class Bank:
     questions: tuple[Question, ...]
     title_ru: str = ""
     title_en: str = ""
+    has_keys: bool = True
+    keys_note: str = ""  # where the keys were looked for, when they are missing
     _by_id: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
@@ -151,46 +199,196 @@ class Bank:
     def total_points(self) -> float:
         return float(sum(q.points for q in self.questions))
 
+    def require_keys(self, purpose: str = "scoring") -> "Bank":
+        """This bank, or a CourseError saying that its answer keys were not loaded (``purpose`` names the need)."""
+        if not self.has_keys:
+            raise CourseError(f"{NO_KEYS}: {purpose} quiz {self.id!r} needs its answer keys, and "
+                              f"{self.keys_note or 'the bank was loaded without them'}")
+        return self
+
 
 def default_bank_path() -> Path:
     """Path of the course's bank, ``course/quiz/bank_quiz7.toml``."""
     return Path(str(resources.files("course.quiz").joinpath("bank_quiz7.toml")))
 
 
-def load_bank(path: str | Path | None = None) -> Bank:
-    """Load and validate a bank from a TOML file (default: the course's quiz 7 bank).
+def default_keys_path(bank_path: str | Path | None = None) -> Path:
+    """Where the keys of a bank file are looked for (see the module docstring).
+
+    ``$XAI_COURSE_QUIZ_KEYS`` for the course's own bank when it is set, else
+    ``keys_<name>.toml`` beside ``bank_<name>.toml`` (``<stem>.keys.toml``
+    beside any other file).
+
+    >>> default_keys_path().name if not os.environ.get(KEYS_ENV) else "keys_quiz7.toml"
+    'keys_quiz7.toml'
+    """
+    bank_path = Path(bank_path) if bank_path is not None else default_bank_path()
+    env = os.environ.get(KEYS_ENV, "").strip()
+    if env and os.path.realpath(bank_path) == os.path.realpath(default_bank_path()):
+        return Path(env).expanduser()
+    name = bank_path.name
+    if name.startswith("bank_"):
+        return bank_path.with_name("keys_" + name[len("bank_"):])
+    return bank_path.with_name(f"{bank_path.stem}.keys.toml")
+
+
+def _read_toml(path: Path, what: str) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CourseError(f"{what} not found: {path}") from None
+    except OSError as exc:
+        raise CourseError(f"{what} {path} cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise CourseError(f"{what} {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CourseError(f"{what} {path} is not valid TOML: {exc}") from None
+
+
+def load_bank(path: str | Path | None = None, *, keys: bool | None = None,
+              keys_path: str | Path | None = None) -> Bank:
+    """Load and validate a bank from a TOML file (default: the course's quiz 7 bank), with its answer keys.
+
+    Parameters
+    ----------
+    path : the bank file (default :func:`default_bank_path`)
+    keys : None (default) merges the keys file when it is there and readable
+        (``Bank.has_keys`` tells); True requires it (CourseError "answer keys
+        are not available here" otherwise); False never reads it and drops
+        any inline keys (questions then have ``correct = None``).
+    keys_path : the keys file (default :func:`default_keys_path` of ``path``)
 
     Raises
     ------
     CourseError
-        A missing file, TOML syntax error, or any validation problem (see
+        A missing bank file, TOML syntax error, keys that do not match the
+        bank, or any validation problem of the merged bank (see
         :func:`parse_bank`).
 
     >>> bank = load_bank()
     >>> len(bank) >= 15, sorted(bank["t3_backdoor_smallest_sets"].correct)
     (True, ['В', 'Г'])
+    >>> load_bank(keys=False).has_keys
+    False
     """
     path = Path(path) if path is not None else default_bank_path()
+    data = _read_toml(path, "question bank")
+    if not isinstance(data, dict) or not isinstance(data.get("question"), list):
+        return parse_bank(data, source=str(path))  # reports the shape problem
+    inline = any(isinstance(q, dict) and "correct" in q for q in data["question"])
+    if keys is False:
+        return parse_bank(_without_keys(data), source=str(path), require_keys=False,
+                          keys_note="the bank was loaded with keys=False")
+    kpath = Path(keys_path) if keys_path is not None else default_keys_path(path)
+    note = _keys_unavailable(kpath)
+    if note is None:
+        data = merge_keys(data, _read_toml(kpath, "answer keys file"), source=str(kpath))
+        return parse_bank(data, source=str(path))
+    if inline:  # a bank with its keys written in (e.g. a small test bank)
+        return parse_bank(data, source=str(path))
+    if keys:
+        raise CourseError(f"{NO_KEYS}: {note}; point {KEYS_ENV} at the instructor's keys file "
+                          f"(or pass keys_path=) to score, export or write solutions")
+    return parse_bank(data, source=str(path), require_keys=False, keys_note=note)
+
+
+def _keys_unavailable(kpath: Path) -> str | None:
+    """Why the keys file cannot be used (None when it can): missing, unreadable or empty (hidden)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        with open(kpath, "rb") as fh:
+            empty = not fh.read(4096).strip()
     except FileNotFoundError:
-        raise CourseError(f"question bank not found: {path}") from None
+        return f"there is no keys file {kpath}"
+    except IsADirectoryError:
+        return f"the keys file {kpath} is a directory"
     except OSError as exc:
-        raise CourseError(f"question bank {path} cannot be read ({exc.strerror})") from None
-    except UnicodeDecodeError as exc:
-        raise CourseError(f"question bank {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CourseError(f"question bank {path} is not valid TOML: {exc}") from None
-    return parse_bank(data, source=str(path))
+        return f"the keys file {kpath} cannot be read ({exc.strerror})"
+    return f"the keys file {kpath} is empty (hidden)" if empty else None
 
 
-def parse_bank(data: dict, source: str = "<bank>") -> Bank:
+def _without_keys(data: dict) -> dict:
+    questions = []
+    for q in data["question"]:
+        if isinstance(q, dict):
+            q = {k: v for k, v in q.items() if k not in KEY_FIELDS}
+            if isinstance(q.get("options"), list):
+                q["options"] = [{k: v for k, v in o.items() if k not in OPTION_KEY_FIELDS} if isinstance(o, dict)
+                                else o for o in q["options"]]
+        questions.append(q)
+    return {**data, "question": questions}
+
+
+def merge_keys(data: dict, keys: dict, source: str = "<keys>") -> dict:
+    """The bank ``data`` (parsed TOML) with the answer keys ``keys`` (parsed keys TOML) written into its questions.
+
+    Checks that the keys belong to this bank (same ``[meta] id``), name only
+    its questions and options, hold only key fields, and do not repeat a field
+    the bank already gives.
+
+    >>> bank = {"question": [{"id": "q", "kind": "truefalse", "text_ru": "т", "text_en": "t"}]}
+    >>> merge_keys(bank, {"question": [{"id": "q", "correct": True}]})["question"][0]["correct"]
+    True
+    """
+    if not isinstance(keys, dict) or not isinstance(keys.get("question", []), list):
+        raise CourseError(f"{source}: an answer keys file is a table with [[question]] entries")
+    bank_id = data.get("meta", {}).get("id") if isinstance(data.get("meta"), dict) else None
+    keys_id = keys.get("meta", {}).get("id") if isinstance(keys.get("meta"), dict) else None
+    if bank_id is not None and keys_id is not None and bank_id != keys_id:
+        raise CourseError(f"{source}: these are the keys of bank {keys_id!r}, not of {bank_id!r}")
+    questions = [dict(q) if isinstance(q, dict) else q for q in data["question"]]
+    by_id = {q.get("id"): q for q in questions if isinstance(q, dict)}
+    for i, entry in enumerate(keys.get("question", [])):
+        qid = entry.get("id") if isinstance(entry, dict) else None
+        if qid not in by_id:
+            raise CourseError(f"{source}: key #{i + 1} is for question {qid!r}, which is not in the bank")
+        where = f"{source}: question {qid!r}"
+        unknown = set(entry) - {"id", "options", *KEY_FIELDS}
+        if unknown:
+            raise CourseError(f"{where}: not a key field: {sorted(unknown)} (keys hold {', '.join(KEY_FIELDS)}, "
+                              "and options' why_ru/why_en)")
+        target = by_id[qid]
+        for k in KEY_FIELDS:
+            if k in entry:
+                if k in target:
+                    raise CourseError(f"{where}: {k!r} is given both in the bank and in the keys file")
+                target[k] = entry[k]
+        opts = entry.get("options", [])
+        if not isinstance(opts, list) or not all(isinstance(o, dict) for o in opts):
+            raise CourseError(f"{where}: options of a key are [[question.options]] tables with letter, why_ru, why_en")
+        if opts:
+            target["options"] = _merge_option_keys(target.get("options"), opts, where)
+    return {**data, "question": questions}
+
+
+def _merge_option_keys(options, keyed: list, where: str) -> list:
+    if not isinstance(options, list):
+        raise CourseError(f"{where}: the keys explain options, but the question has none")
+    options = [dict(o) if isinstance(o, dict) else o for o in options]
+    by_letter = {o.get("letter"): o for o in options if isinstance(o, dict)}
+    for entry in keyed:
+        letter = entry.get("letter")
+        if letter not in by_letter:
+            raise CourseError(f"{where}: the keys explain option {letter!r}, which the question does not have")
+        unknown = set(entry) - {"letter", *OPTION_KEY_FIELDS}
+        if unknown:
+            raise CourseError(f"{where}: option {letter}: not a key field: {sorted(unknown)}")
+        for k in OPTION_KEY_FIELDS:
+            if k in entry:
+                if k in by_letter[letter]:
+                    raise CourseError(f"{where}: option {letter} {k!r} is given both in the bank and in the keys file")
+                by_letter[letter][k] = entry[k]
+    return options
+
+
+def parse_bank(data: dict, source: str = "<bank>", *, require_keys: bool = True, keys_note: str = "") -> Bank:
     """Validate a bank given as a dict (the parsed TOML) and build a :class:`Bank`.
 
     Checks: known kind and policy, unique ASCII ids, texts in both languages,
     options lettered А, Б, В, ... in order with both texts, at least one correct
     answer and every correct letter an option, positive points, a finite
-    non-negative tolerance for numeric questions.
+    non-negative tolerance for numeric questions. With ``require_keys=False``
+    (a bank loaded without its keys) a question may lack ``correct``; the
+    bank then has ``has_keys = False`` and ``keys_note`` says why.
 
     >>> parse_bank({"question": [{"id": "q", "kind": "truefalse", "text_ru": "т",
     ...                           "text_en": "t", "correct": True}]}).total_points
@@ -207,20 +405,21 @@ def parse_bank(data: dict, source: str = "<bank>") -> Bank:
     seen: set[str] = set()
     questions = []
     for i, entry in enumerate(raw):
-        q = _parse_question(entry, f"{source}: question #{i + 1}")
+        q = _parse_question(entry, f"{source}: question #{i + 1}", require_keys)
         if q.id in seen:
             raise CourseError(f"{source}: duplicate question id {q.id!r}")
         seen.add(q.id)
         questions.append(q)
     return Bank(id=str(meta.get("id", Path(source).stem)), questions=tuple(questions),
-                title_ru=str(meta.get("title_ru", "")), title_en=str(meta.get("title_en", "")))
+                title_ru=str(meta.get("title_ru", "")), title_en=str(meta.get("title_en", "")),
+                has_keys=all(q.has_key for q in questions), keys_note=keys_note)
 
 
 _KNOWN_FIELDS = {"id", "kind", "topics", "text_ru", "text_en", "points", "partial", "correct", "tolerance",
                  "mistake_ru", "mistake_en", "dag", "exposure", "outcome", "options"}
 
 
-def _parse_question(entry: dict, where: str) -> Question:
+def _parse_question(entry: dict, where: str, require_keys: bool = True) -> Question:
     if not isinstance(entry, dict):
         raise CourseError(f"{where}: a question is a [[question]] table, got {type(entry).__name__} {entry!r:.40}")
     qid = entry.get("id")
@@ -248,8 +447,8 @@ def _parse_question(entry: dict, where: str) -> Question:
         raise CourseError(f"{where}: unknown partial-credit policy {partial!r}; use one of {', '.join(POLICIES)}")
     if partial == "proportional" and kind != "multiple":
         raise CourseError(f"{where}: partial = 'proportional' only applies to multiple-choice questions")
-    if "correct" not in entry:
-        raise CourseError(f"{where}: no correct answer ('correct' is missing)")
+    if "correct" not in entry and require_keys:
+        raise CourseError(f"{where}: no correct answer ('correct' is missing in the bank and its keys file)")
     options = _parse_options(entry.get("options", []), kind, where)
     correct, tolerance = _parse_correct(entry, kind, options, where)
     if entry.get("dag") is not None and not (entry.get("exposure") and entry.get("outcome")):
@@ -328,10 +527,15 @@ def _parse_options(raw: list, kind: str, where: str) -> tuple[Option, ...]:
 
 
 def _parse_correct(entry: dict, kind: str, options: tuple[Option, ...], where: str):
-    correct = entry["correct"]
+    correct = entry.get("correct")
     tolerance = entry.get("tolerance", 0.0)
     if kind != "numeric" and "tolerance" in entry:
         raise CourseError(f"{where}: 'tolerance' only applies to numeric questions")
+    if kind == "numeric" and (isinstance(tolerance, bool) or not isinstance(tolerance, (int, float))
+                              or not 0 <= tolerance < float("inf")):
+        raise CourseError(f"{where}: tolerance must be a finite number >= 0, got {tolerance!r}")
+    if "correct" not in entry:  # loaded without keys
+        return None, float(tolerance)
     if kind == "truefalse":
         if not isinstance(correct, bool):
             raise CourseError(f"{where}: correct must be true or false, got {correct!r}")
@@ -339,8 +543,6 @@ def _parse_correct(entry: dict, kind: str, options: tuple[Option, ...], where: s
     if kind == "numeric":
         if isinstance(correct, bool) or not isinstance(correct, (int, float)):
             raise CourseError(f"{where}: correct must be a number, got {correct!r}")
-        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < float("inf"):
-            raise CourseError(f"{where}: tolerance must be a finite number >= 0, got {tolerance!r}")
         return float(correct), float(tolerance)
     letters = [correct] if isinstance(correct, str) else correct
     if not isinstance(letters, list) or not letters:

@@ -15,7 +15,7 @@ __all__ = ["add_parser"]
 
 
 def _check(args) -> int:
-    bank = load_bank(args.bank)
+    bank = load_bank(args.bank, keys=True)  # validates the bank merged with its keys
     kinds = {}
     for q in bank:
         kinds[q.kind] = kinds.get(q.kind, 0) + 1
@@ -25,7 +25,7 @@ def _check(args) -> int:
 
 
 def _export(args) -> int:
-    paths = write_export(load_bank(args.bank), args.out, lang=args.lang, force=args.force)
+    paths = write_export(load_bank(args.bank, keys=True), args.out, lang=args.lang, force=args.force)
     for kind, path in paths.items():
         print(f"{kind}: {path}")
     return 0

@@ -145,6 +145,7 @@ def to_moodle_xml(bank: Bank, lang: str = "ru") -> str:
         UTF-8 XML text, importable in Moodle's question bank ("Moodle XML format").
     """
     _check_lang(lang)
+    bank.require_keys("exporting")
     quiz = ET.Element("quiz")
     cat = ET.SubElement(quiz, "question", {"type": "category"})
     category = ET.SubElement(cat, "category")
@@ -191,6 +192,7 @@ def to_gift(bank: Bank, lang: str = "ru") -> str:
     (True, True)
     """
     _check_lang(lang)
+    bank.require_keys("exporting")
     parts = [f"// {bank.id}: exported from the xai-course question bank", f"$CATEGORY: $course$/top/{bank.id}", ""]
     for q in bank:
         text = _gift_text(q.text_ru, q.text_en, lang)

@@ -13,7 +13,8 @@ True
 from __future__ import annotations
 
 from course.grading.cells import hidden_check, locked_code, markdown, notebook, solution, tests_cell
-from course.quiz.bank import Bank, Question, load_bank
+from course.errors import CourseError
+from course.quiz.bank import NO_KEYS, Bank, Question, load_bank
 from course.quiz.normalize import AnswerError
 from course.quiz.scoring import read_answer
 from course.quiz.variants import VARIANT_ID, backdoor_variant
@@ -48,6 +49,8 @@ def answer_variable(qid: str) -> str:
 
 def typed_key(q: Question) -> str:
     """The key written the way a student would type it (for the instructor's solution cells)."""
+    if not q.has_key:
+        raise CourseError(f"{NO_KEYS}: question {q.id!r} has no key to write into the solution cell")
     if q.kind == "truefalse":
         return repr("верно" if q.correct else "неверно")
     if q.kind == "numeric":
@@ -68,8 +71,12 @@ def _question_markdown(n: int, q: Question) -> str:
 
 
 def check_readable(qid: str, answer, student_id: str | None = None) -> None:
-    """Visible check: raise AssertionError (in Russian and English) when ``answer`` cannot be read; never says if it is right."""
-    q = backdoor_variant(student_id) if qid == VARIANT_ID else load_bank()[qid]
+    """Visible check: raise AssertionError (in Russian and English) when ``answer`` cannot be read; never says if it is right.
+
+    Loads the bank without its keys (it needs only the options), so it works in
+    the autograder's sandbox, where the keys file is hidden.
+    """
+    q = backdoor_variant(student_id) if qid == VARIANT_ID else load_bank(keys=False)[qid]
     try:
         read_answer(q, answer)
     except AnswerError as exc:
@@ -93,7 +100,7 @@ def show_variant(student_id: str) -> None:
 
 def build_quiz_notebook(bank: Bank | None = None):
     """The nbgrader source notebook of the quiz: instructions, then per question text, answer cell, test cell."""
-    bank = load_bank() if bank is None else bank
+    bank = load_bank(keys=True) if bank is None else bank.require_keys("writing the solution notebook of")
     cells = [markdown(_HOWTO.format(title_ru=bank.title_ru or bank.id, title_en=bank.title_en or bank.id), "howto"),
              locked_code("setup", """
 from course.quiz.variants import current_student_id

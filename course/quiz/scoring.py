@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from course.errors import CourseError
-from course.quiz.bank import Question
+from course.quiz.bank import NO_KEYS, Question
 from course.quiz.normalize import AnswerError, parse_letters, parse_number, parse_truefalse
 
 __all__ = ["Score", "score_answer", "read_answer"]
@@ -99,6 +99,10 @@ def score_answer(question: Question, answer: object, lang: str = "ru") -> Score:
     """
     if not isinstance(question, Question):
         raise CourseError(f"score_answer needs a bank Question (e.g. load_bank()[id]), got {type(question).__name__}")
+    if not question.has_key:
+        raise CourseError(f"{NO_KEYS}: question {question.id!r} was loaded without its answer key, so it cannot be "
+                          "scored; load the bank with load_bank(keys=True) where the keys file is readable "
+                          "(XAI_COURSE_QUIZ_KEYS)")
     try:
         value = read_answer(question, answer)
     except AnswerError as exc:

@@ -61,7 +61,7 @@ class QuizWidget:
         if lang not in ("ru", "en"):
             raise CourseError(f"lang must be 'ru' or 'en', got {lang!r}")
         self.lang = lang
-        self.questions = _select(questions, topics, bank or load_bank())
+        self.questions = _select(questions, topics, bank or load_bank(keys=True))
         self.inputs: dict[str, object] = {}
         self.feedback: dict[str, W.HTML] = {}
         rows = []
