@@ -60,8 +60,8 @@ def _pick(ru: str, en: str, lang: str) -> str:
 def option_fractions(q: Question) -> dict[str, float]:
     """Moodle answer fractions (percent) per option letter, matching the bank's policy.
 
-    >>> from course.quiz.bank import load_bank
-    >>> option_fractions(load_bank()["t3_backdoor_smallest_sets"])["В"]
+    >>> from course.quiz.bank import example_bank
+    >>> option_fractions(example_bank()["ex_sets"])["В"]
     50.0
     """
     key = q.correct
@@ -186,9 +186,9 @@ def to_gift(bank: Bank, lang: str = "ru") -> str:
     feedback ``####``; the DAG of a backdoor question is appended to the text.
     ``lang`` "multilang" writes "ru / en" since GIFT has no language markup.
 
-    >>> from course.quiz.bank import load_bank
-    >>> gift = to_gift(load_bank(), lang="en")
-    >>> "::t3_mdl::" in gift, "{FALSE####" in gift
+    >>> from course.quiz.bank import example_bank
+    >>> gift = to_gift(example_bank(), lang="en")
+    >>> "::ex_tf::" in gift, "{TRUE####" in gift
     (True, True)
     """
     _check_lang(lang)

@@ -19,8 +19,8 @@ Feedback never states the correct answer; after a wrong answer it names what
 was wrong ("option Д is not correct", "2 of the correct options are
 missing") and adds the question's usual-mistake explanation.
 
->>> from course.quiz.bank import load_bank
->>> s = score_answer(load_bank()["t3_backdoor_smallest_sets"], "b, Γ")
+>>> from course.quiz.bank import example_bank
+>>> s = score_answer(example_bank()["ex_sets"], "b, Γ")
 >>> s.points == s.max_points
 True
 """
@@ -90,11 +90,11 @@ def score_answer(question: Question, answer: object, lang: str = "ru") -> Score:
 
     Examples
     --------
-    >>> from course.quiz.bank import load_bank
-    >>> s = score_answer(load_bank()["t3_backdoor_smallest_sets"], "в")   # one of the two correct options
+    >>> from course.quiz.bank import example_bank
+    >>> s = score_answer(example_bank()["ex_sets"], "в")   # one of the two correct options
     >>> s.points, s.valid
     (0.5, True)
-    >>> score_answer(load_bank()["t3_mdl"], "может быть").valid
+    >>> score_answer(example_bank()["ex_tf"], "может быть").valid
     False
     """
     if not isinstance(question, Question):

@@ -1,8 +1,8 @@
 """Self-study quiz inside a lecture notebook (ipywidgets), scored by the same code as the graded quiz.
 
->>> from course.quiz.bank import load_bank
->>> quiz = QuizWidget([load_bank()["t3_mdl"]])
->>> quiz.answer("t3_mdl", False)
+>>> from course.quiz.bank import example_bank
+>>> quiz = QuizWidget([example_bank()["ex_tf"]])
+>>> quiz.answer("ex_tf", True)
 >>> [s.points for s in quiz.check()]
 [1.0]
 
