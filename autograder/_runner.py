@@ -258,15 +258,22 @@ def _kill_uid(uid):
 
 
 def _wipe_tree(path):
-    for root, dirs, _ in os.walk(path):  # the owner may have made its own directories read-only
-        for name in dirs:
-            try:
-                os.chmod(os.path.join(root, name), 0o700)
-            except OSError:
-                pass
+    """Delete what the run's uid left in ``path``; entries it does not own (mount points) stay."""
+    me = os.geteuid()
     for entry in os.listdir(path):
         full = os.path.join(path, entry)
+        try:
+            if os.lstat(full).st_uid != me:
+                continue
+        except OSError:
+            continue
         if os.path.isdir(full) and not os.path.islink(full):
+            for root, dirs, _ in os.walk(full):  # the owner may have made its own directories read-only
+                for name in dirs:
+                    try:
+                        os.chmod(os.path.join(root, name), 0o700)
+                    except OSError:
+                        pass
             shutil.rmtree(full, ignore_errors=True)
         else:
             try:

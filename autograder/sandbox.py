@@ -9,7 +9,13 @@ What is used
   teaching library and the grader's runner script. Nothing of the course
   directory is mounted: the gradebook, the source notebooks (solutions and
   hidden tests), the keys and every other student's files simply do not exist
-  inside. ``/scratch`` (the working directory) and ``/tmp`` are fresh tmpfs
+  inside. The quiz's answer keys ship inside the ``course`` package
+  (``course/quiz/keys_*.toml``, see :mod:`course.quiz.bank`): every keys file
+  of the mounted ``course.quiz`` package, and the file ``XAI_COURSE_QUIZ_KEYS``
+  names when it lies under a mounted tree, is overlaid with an empty read-only
+  file (:func:`quiz_keys_paths`), so ``load_bank()``, ``importlib.resources``
+  or ``open()`` inside the sandbox read nothing, and the bank loads without keys
+  (the visible checks need only the options). ``/scratch`` (the working directory) and ``/tmp`` are fresh tmpfs
   mounts of a fixed size, discarded when the process ends; they are the only
   writable places.
 - **Namespaces** (through bwrap): new PID, network, IPC, UTS and cgroup
@@ -46,6 +52,18 @@ What is NOT covered
   separate process and the memory/CPU/file rlimits but no process limit, and
   gives it the grader's file access.
 - Timing side channels and reading the public course library are allowed.
+- The quiz keys are hidden only here. In a student's own JupyterLab, where the
+  ``course`` package is installed, ``keys_quiz7.toml`` is readable: an
+  instructor running a real course keeps the keys file private (outside the
+  installed package, which should then ship without it) and points
+  ``XAI_COURSE_QUIZ_KEYS`` at it on the grading machine. Unsafe mode
+  (``--unsafe-no-sandbox``) hides nothing, the keys included.
+- The library's own engines (the backdoor solver, LRP, ...) can compute the
+  answers of the exercises and of the per-student quiz variant: those are
+  graded by value, and computing them is the exercise. Docstrings of the quiz
+  package use an example bank, not the course's keys; the grader's own
+  package (``autograder``) is not mounted unless it is installed inside the
+  mounted virtual environment.
 """
 from __future__ import annotations
 
@@ -63,7 +81,7 @@ from pathlib import Path
 
 from course.errors import CourseError
 
-__all__ = ["Limits", "Sandbox", "SandboxError", "UidLease", "sandbox_available", "RUNNER_PATH"]
+__all__ = ["Limits", "Sandbox", "SandboxError", "UidLease", "sandbox_available", "quiz_keys_paths", "RUNNER_PATH"]
 
 #: the in-sandbox runner script, mounted read-only at RUNNER_PATH
 RUNNER_SOURCE = Path(__file__).with_name("_runner.py")
@@ -189,6 +207,30 @@ def _python_paths() -> list[str]:
     return sorted(p for p in paths if not p.startswith("/usr/") and p != "/usr")
 
 
+def quiz_keys_paths() -> list[str]:
+    """The quiz answer-key files a sandboxed run must not read (real paths).
+
+    Every ``keys_*.toml`` / ``*.keys.toml`` of the installed ``course.quiz``
+    package, plus the file named by ``XAI_COURSE_QUIZ_KEYS`` (see
+    :mod:`course.quiz.bank`). The sandbox overlays those under a mounted tree
+    with an empty file.
+
+    >>> any(p.endswith("/course/quiz/keys_quiz7.toml") for p in quiz_keys_paths())
+    True
+    """
+    from course.quiz.bank import KEYS_ENV
+
+    found = set()
+    spec = importlib.util.find_spec("course.quiz")
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        for pattern in ("keys_*.toml", "*.keys.toml"):
+            found.update(os.path.realpath(p) for p in Path(folder).glob(pattern))
+    env = os.environ.get(KEYS_ENV, "").strip()
+    if env:
+        found.add(os.path.realpath(os.path.expanduser(env)))
+    return sorted(found)
+
+
 def _system_binds() -> list[str]:
     """bwrap arguments for /usr and the top-level /bin, /lib… links of a merged-/usr system."""
     args = ["--ro-bind", "/usr", "/usr"]
@@ -300,15 +342,16 @@ class Sandbox:
         if _running_as_root():
             args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         args += _system_binds()
-        mounted = _python_paths()
-        args += _parent_dirs(mounted + [RUNNER_PATH, FILES_PATH])
-        for path in mounted:
-            args += ["--ro-bind", path, path]
+        # the empty /tmp comes before the read-only binds: a checkout (and its venv) under /tmp must stay visible
         args += ["--proc", "/proc", "--dev", "/dev",
                  "--perms", "1777", "--size", str(int(lim.scratch_bytes)), "--tmpfs", "/tmp",
                  "--perms", "1777", "--size", str(int(lim.scratch_bytes)), "--tmpfs", SCRATCH,
                  "--perms", "1777", "--size", str(1 << 20), "--tmpfs", "/dev/shm"]
-        for secret in self.hide:  # defence in depth: mask secrets inside mounted trees
+        mounted = _python_paths()
+        args += _parent_dirs(mounted + [RUNNER_PATH, FILES_PATH])
+        for path in mounted:
+            args += ["--ro-bind", path, path]
+        for secret in (*self.hide, *quiz_keys_paths()):  # mask secrets (and the quiz keys) inside mounted trees
             real = os.path.realpath(secret)
             if any(real == m or real.startswith(m.rstrip("/") + "/") for m in mounted):
                 args += ["--tmpfs", real] if os.path.isdir(real) else ["--ro-bind", "/dev/null", real]

@@ -201,7 +201,9 @@ def test_warm_runs_leave_nothing_for_the_next_student():
         first = execute([Step(0, "code", litter, label="c1"), Step(1, "probe", "zygote", grade_id="z")], box,
                         warm=warm)
         assert first.values == {"z": "PermissionError"}
-        look = ("import os\nleft = sorted(os.listdir('/tmp') + os.listdir('/scratch') + os.listdir('/dev/shm'))\n"
+        # entries of another owner are mount points (a checkout under /tmp), not litter
+        look = ("import os\nleft = sorted(p for d in ('/tmp', '/scratch', '/dev/shm') for p in os.listdir(d)\n"
+                "              if os.lstat(os.path.join(d, p)).st_uid == os.getuid())\n"
                 "mine = [p for p in os.listdir('/proc') if p.isdigit() and os.stat('/proc/' + p).st_uid == os.getuid()]")
         second = execute([Step(0, "code", look, label="c1"), Step(1, "probe", "left", grade_id="left"),
                           Step(2, "probe", "len(mine)", grade_id="mine")], box, warm=warm)
@@ -226,3 +228,11 @@ def test_warm_run_output_does_not_spill_into_the_next_run():
         assert clean.cells[0].output == "clean\n" and clean.values == {"a": 1} and clean.limits == []
     finally:
         warm.close()
+
+
+def test_empty_tmp_is_mounted_before_the_library_so_a_checkout_under_tmp_stays_visible(monkeypatch):
+    monkeypatch.setattr(sandbox_mod, "_python_paths", lambda: ["/tmp/clone/.venv", "/tmp/clone/course"])
+    args = Sandbox(FAST)._bwrap_args(uid=None, files_dir=None)
+    tmp = max(i for i, a in enumerate(args) if a == "--tmpfs" and args[i + 1] == "/tmp")
+    binds = [i for i, a in enumerate(args) if a == "--ro-bind" and args[i + 1].startswith("/tmp/clone")]
+    assert len(binds) == 2 and tmp < min(binds)
