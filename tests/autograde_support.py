@@ -12,6 +12,9 @@ from autograder.feedback import run_nbgrader
 
 FIXTURE = Path(__file__).parent / "fixtures" / "autograde_course"
 ADVERSARIAL = Path(__file__).parent / "fixtures" / "adversarial"
+#: submissions of the course's own quiz (exercises/quiz7), graded in a course built from the repository
+QUIZ_CORPUS = ADVERSARIAL / "quiz7"
+QUIZ = "quiz7"
 ASSIGNMENT = "ps1"
 STAMP = "2026-11-20 10:00:00.000000 UTC"
 #: points per grade id of ps1 (from the test cells' metadata in make_ps1.py)
@@ -25,21 +28,30 @@ def build_course(dest: Path) -> Path:
     return dest
 
 
+def build_quiz_course(dest: Path) -> Path:
+    """The course's quiz7 (nbgrader_config.py + exercises/quiz7) at ``dest``, generated (gradebook + release)."""
+    from course.nbgrader_setup import copy_course
+
+    copy_course(dest, assignments=(QUIZ,))
+    run_nbgrader(dest, "generate_assignment", QUIZ, "--force")
+    return dest
+
+
 def submit(course: Path, student: str, answers: dict | None = None, *, delete=(), extra=(), stamp: str = STAMP,
-           raw: str | None = None, metadata: dict | None = None) -> Path:
-    """Write ``submitted/<student>/ps1/ps1.ipynb`` from the released notebook.
+           raw: str | None = None, metadata: dict | None = None, assignment: str = ASSIGNMENT) -> Path:
+    """Write ``submitted/<student>/<assignment>/<assignment>.ipynb`` (default ps1) from the released notebook.
 
     ``answers``: grade id -> new source of that cell; ``delete``: grade ids of cells to drop;
     ``extra``: (after grade id, source) code cells to insert; ``raw``: write this text instead.
     """
-    folder = course / "submitted" / student / ASSIGNMENT
+    folder = course / "submitted" / student / assignment
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{ASSIGNMENT}.ipynb"
+    path = folder / f"{assignment}.ipynb"
     (folder / "timestamp.txt").write_text(stamp)
     if raw is not None:
         path.write_text(raw)
         return path
-    nb = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    nb = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", as_version=4)
     cells = []
     for cell in nb.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -58,20 +70,21 @@ def submit(course: Path, student: str, answers: dict | None = None, *, delete=()
     return path
 
 
-def load_case(name: str) -> dict:
-    """One submission of the adversarial corpus (tests/fixtures/adversarial/<name>.toml)."""
-    return tomllib.loads((ADVERSARIAL / f"{name}.toml").read_text("utf-8"))
+def load_case(name: str, folder: Path = ADVERSARIAL) -> dict:
+    """One submission of the adversarial corpus (tests/fixtures/adversarial/<name>.toml, or of ``folder``)."""
+    return tomllib.loads((folder / f"{name}.toml").read_text("utf-8"))
 
 
-def corpus() -> list[str]:
-    return sorted(p.stem for p in ADVERSARIAL.glob("*.toml"))
+def corpus(folder: Path = ADVERSARIAL) -> list[str]:
+    return sorted(p.stem for p in folder.glob("*.toml"))
 
 
-def submit_case(course: Path, name: str, student: str | None = None) -> dict:
-    case = load_case(name)
+def submit_case(course: Path, name: str, student: str | None = None, *, folder: Path = ADVERSARIAL,
+                assignment: str = ASSIGNMENT) -> dict:
+    case = load_case(name, folder)
     extra = [(e["after"], e["source"]) for e in case.get("extra", [])]
     submit(course, student or name, case.get("answers", {}), delete=case.get("delete", ()), extra=extra,
-           raw=case.get("raw"), metadata=case.get("metadata"))
+           raw=case.get("raw"), metadata=case.get("metadata"), assignment=assignment)
     return case
 
 

@@ -14,7 +14,8 @@ import pytest
 
 from autograder.pipeline import autograde
 from autograder.sandbox import Limits, sandbox_available
-from tests.autograde_support import ASSIGNMENT, POINTS, build_course, corpus, digest, load_case, submit_case
+from tests.autograde_support import (ASSIGNMENT, POINTS, QUIZ, QUIZ_CORPUS, build_course, build_quiz_course, corpus,
+                                     digest, load_case, submit_case)
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not sandbox_available()[0], reason=f"no sandbox: {sandbox_available()[1]}")]
@@ -107,3 +108,40 @@ def test_snooping_found_nothing(graded):
     assert "UPDATED" not in output("gradebook_extra_credit")
     assert "OVERWROTE" not in output("overwrite_other")
     assert "CONNECTED" not in output("network") and "NETWORK" in output("network")
+
+
+# ------------------------------------------------------------ the quiz's answer keys (tests/fixtures/adversarial/quiz7)
+
+QUIZ_CASES = corpus(QUIZ_CORPUS)
+
+
+@pytest.fixture(scope="module", params=["warm", "cold"])
+def graded_quiz(request, tmp_path_factory):
+    """The quiz corpus graded on the course's own quiz7: the grader reads the keys, the sandboxed code cannot."""
+    course = build_quiz_course(tmp_path_factory.mktemp("adversarial_quiz") / "course")
+    for name in QUIZ_CASES:
+        submit_case(course, name, folder=QUIZ_CORPUS, assignment=QUIZ)
+    summary = autograde(course, QUIZ, workers=2, limits=LIMITS.with_(cell_seconds=30, notebook_seconds=120),
+                        progress=False, warm=request.param == "warm")
+    return course, summary, {r.submission.student: r for r in summary.graded}
+
+
+def _printed(course, assignment, name) -> str:
+    """What a submission printed, as kept in its autograded notebook."""
+    nb = json.loads((course / "autograded" / name / assignment / f"{assignment}.ipynb").read_text())
+    texts = [o.get("text", "") for cell in nb["cells"] for o in cell.get("outputs", [])]
+    return "".join("".join(t) if isinstance(t, list) else t for t in texts)
+
+
+@pytest.mark.parametrize("name", QUIZ_CASES)
+def test_quiz_exact_score(graded_quiz, name):
+    course, summary, results = graded_quiz
+    assert summary.ungradable == []
+    case = load_case(name, QUIZ_CORPUS)
+    scores = {gid: points for (_, gid), points in results[name].scores.items()}
+    assert len(scores) > len(case["expected"])  # every question of the quiz was graded
+    want = {gid: float(case["expected"].get(gid, case["others"])) for gid in scores}
+    assert scores == want, case["description"]
+    out = _printed(course, QUIZ, name)
+    for phrase in case["printed"]:
+        assert phrase in out, (phrase, out[-2000:])
