@@ -31,6 +31,7 @@ from autograder.cohort import simulate_exercise, simulate_quiz, student_ids, wri
 from autograder.feedback import generate_feedback, run_nbgrader
 from autograder.pipeline import autograde, close_warm_kernels
 from autograder.sandbox import Limits, sandbox_available
+from course.errors import CourseError
 
 __all__ = ["run", "add_parser"]
 
@@ -104,6 +105,14 @@ def _waves(attempts):
             yield day, wave
 
 
+def _check_grading_worked(graded: int, limited: list[str]) -> None:
+    """Stop the demo when most simulated submissions could not run: a broken sandbox, not a cohort."""
+    if graded == 0 or len(limited) > graded // 2:
+        first = limited[0] if limited else "nothing was graded"
+        raise CourseError(f"{len(limited)} of {graded} simulated submissions hit a limit (first: {first}); "
+                          "the sandbox cannot run this installation's Python, so the report would be meaningless")
+
+
 def attempts_path_for(out: Path, assignment: str) -> Path:
     return out / "grades" / f"{assignment}_attempts.csv"
 
@@ -135,6 +144,7 @@ def run(out: str | Path = "demo_course", *, students: int = 220, exercise: str =
          f"over {days} days (seed {seed})")
     release = {name: out / "release" / name / f"{name}.ipynb" for name in (QUIZ, exercise)}
     limits = limits or Limits(cell_seconds=30, notebook_seconds=120)
+    graded, limited = 0, []
     for day, wave in _waves(quiz + work):
         for attempt in wave:  # a new attempt replaces the student's previous one, as nbgrader's collect does
             write_submission(release[attempt.assignment], out / "submitted", attempt)
@@ -143,7 +153,10 @@ def run(out: str | Path = "demo_course", *, students: int = 220, exercise: str =
                 summary = autograde(out, name, workers=workers, limits=limits, progress=False, feedback=False,
                                     keep_warm=True, unsafe=not ok)
                 _log(f"{day}: " + "; ".join(summary.lines()))
+                graded += len(summary.graded)
+                limited += [line for r in summary.graded for line in r.limits]
     close_warm_kernels()
+    _check_grading_worked(graded, limited)
     _log("feedback: nbgrader generate_feedback")
     for name in (QUIZ, exercise):
         generate_feedback(out, name, workers=workers)
