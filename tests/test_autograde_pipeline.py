@@ -223,7 +223,9 @@ def test_killed_job_resumes_without_duplicates(tmp_path):
     done_before = len(_attempt_rows(course))
     assert exited_by_itself is None and 2 <= done_before < len(names), (exited_by_itself, done_before)
     summary = autograde(course, ASSIGNMENT, workers=2, limits=FAST, progress=False, feedback=False)
-    assert len(summary.skipped) >= 2 and len(summary.skipped) + len(summary.graded) == len(names)
+    # the attempts row is written just before the gradebook transaction, so the kill may fall between the
+    # two for the last submission: that one is regraded (and its row replaced, not duplicated)
+    assert len(summary.skipped) >= done_before - 1 and len(summary.skipped) + len(summary.graded) == len(names)
     rows = _attempt_rows(course)
     assert sorted(r["student_id"] for r in rows) == names and {r["score"] for r in rows} == {"5"}
     con = sqlite3.connect(course / "gradebook.db")
