@@ -50,6 +50,19 @@ def _as_float_array(value, name: str) -> np.ndarray:
     return arr
 
 
+def _parameters(layer: str, weight, bias, shape_text: str, out_axis: int):
+    """Validated (weight, bias) of a Dense/Conv2d; a missing bias is zeros in the weight's dtype."""
+    weight = _as_float_array(weight, f"{layer} weight")
+    if weight.ndim != shape_text.count(",") + 1:
+        raise CourseError(f"{layer} weight must have shape {shape_text}, got shape {weight.shape}")
+    n_out = weight.shape[out_axis]
+    bias = np.zeros(n_out, dtype=weight.dtype) if bias is None else bias
+    bias = _as_float_array(bias, f"{layer} bias").astype(weight.dtype, copy=False)
+    if bias.shape != (n_out,):
+        raise CourseError(f"{layer} bias must have shape ({n_out},), got {bias.shape}")
+    return weight, bias
+
+
 class Layer:
     """Base class: a differentiable map of a batch (the first axis is the batch)."""
 
@@ -121,15 +134,7 @@ class Dense(Linear):
     """
 
     def __init__(self, weight, bias=None):
-        weight = _as_float_array(weight, "Dense weight")
-        if weight.ndim != 2:
-            raise CourseError(f"Dense weight must have shape (in, out), got shape {weight.shape}")
-        if bias is None:
-            bias = np.zeros(weight.shape[1], dtype=weight.dtype)
-        bias = _as_float_array(bias, "Dense bias").astype(weight.dtype, copy=False)
-        if bias.shape != (weight.shape[1],):
-            raise CourseError(f"Dense bias must have shape ({weight.shape[1]},), got {bias.shape}")
-        self.weight, self.bias = weight, bias
+        self.weight, self.bias = _parameters("Dense", weight, bias, "(in, out)", out_axis=1)
 
     def output_shape(self, input_shape):
         if len(input_shape) != 2 or input_shape[1] != self.weight.shape[0]:
@@ -222,15 +227,7 @@ class Conv2d(Linear):
     """
 
     def __init__(self, weight, bias=None, stride=1, padding=0):
-        weight = _as_float_array(weight, "Conv2d weight")
-        if weight.ndim != 4:
-            raise CourseError(f"Conv2d weight must have shape (out_c, in_c, kh, kw), got shape {weight.shape}")
-        if bias is None:
-            bias = np.zeros(weight.shape[0], dtype=weight.dtype)
-        bias = _as_float_array(bias, "Conv2d bias").astype(weight.dtype, copy=False)
-        if bias.shape != (weight.shape[0],):
-            raise CourseError(f"Conv2d bias must have shape ({weight.shape[0]},), got {bias.shape}")
-        self.weight, self.bias = weight, bias
+        self.weight, self.bias = _parameters("Conv2d", weight, bias, "(out_c, in_c, kh, kw)", out_axis=0)
         self.stride = _pair(stride, "Conv2d stride")
         self.padding = _pair(padding, "Conv2d padding")
         if min(self.stride) < 1 or min(self.padding) < 0:
