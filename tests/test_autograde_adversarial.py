@@ -142,6 +142,9 @@ def test_quiz_exact_score(graded_quiz, name):
     assert len(scores) > len(case["expected"])  # every question of the quiz was graded
     want = {gid: float(case["expected"].get(gid, case["others"])) for gid in scores}
     assert scores == want, case["description"]
+    messages = {gid: text for (_, gid), text in results[name].messages.items()}
+    for gid, phrase in case.get("feedback", {}).items():
+        assert phrase in messages[gid], (gid, phrase, messages[gid])
     out = _printed(course, QUIZ, name)
-    for phrase in case["printed"]:
+    for phrase in case.get("printed", []):
         assert phrase in out, (phrase, out[-2000:])
