@@ -146,6 +146,7 @@ def question_info(bank: Mapping | None, qid: str) -> dict:
             else:
                 pairs.append((LETTERS[i], str(o)))
     return {"text_ru": _field(q, "text_ru") or "", "text_en": _field(q, "text_en") or "", "options": pairs,
+            "kind": str(_field(q, "kind") or ""),
             "correct": _correct_list(_field(q, "correct")),
             "explanation": _field(q, "explanation") or _field(q, "mistake_ru") or ""}
 
@@ -166,7 +167,7 @@ def _norm_letters(letters) -> frozenset:
 # ----------------------------------------------------------------- responses
 
 def response_analysis(responses: Responses | None, bank: Mapping | None = None) -> dict[str, dict]:
-    """How often each option was chosen, per question.
+    """How often each option was chosen, per question (numeric questions have no options and are left out).
 
     Returns ``{question: {"responses": n, "options": [{"option", "count", "percent", "correct"}],
     "patterns": [{"answer", "count", "percent"}]}}``; an option's count is the number of answers that
@@ -188,6 +189,8 @@ def response_analysis(responses: Responses | None, bank: Mapping | None = None) 
         choices = [responses.choice[i] for i in idx]
         n = len(choices)
         info = question_info(bank, q)
+        if info.get("kind") == "numeric":  # no options to count: its facility index says how it went
+            continue
         correct = _norm_letters(info.get("correct", []))
         letters = Counter(letter for c in choices for letter in c)
         order = _norm_letters_in_order(info.get("options", []))
@@ -209,8 +212,9 @@ def facility_from_responses(responses: Responses | None, bank: Mapping | None) -
         return {}
     out = {}
     for q in sorted(set(responses.question.tolist())):
-        correct = _norm_letters(question_info(bank, q).get("correct", []))
-        if not correct:
+        info = question_info(bank, q)
+        correct = _norm_letters(info.get("correct", []))
+        if not correct or info.get("kind") == "numeric":  # a typed number is not a set of letters
             continue
         idx = np.flatnonzero(responses.question == q)
         out[q] = 100.0 * sum(responses.choice[i] == correct for i in idx) / len(idx)

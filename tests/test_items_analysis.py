@@ -188,3 +188,20 @@ def test_the_course_quiz_bank_drives_the_t3_blocks(tmp_path, capsys):
     assert "Most chosen wrong options: Д — 2 of 10 (20%)" in section
     assert "Most common wrong answers: «В» — 6 of 10 (60%), «Г, Д» — 2 of 10 (20%)" in section
     assert "«Примените backdoor критерий" in section
+
+
+def test_numeric_questions_have_no_option_table():
+    # a typed number has no option letters: counting "options" would show the key as chosen by 0 % of students
+    bank = {**BANK, "weight": {"text_ru": "w₂ = ?", "kind": "numeric", "options": [], "correct": [-1.0]}}
+    rows = [("s1", "weight", "-1"), ("s2", "weight", "-1.0"), ("s1", "backdoor_2", "В")]
+    r = Responses(np.array([s for s, _, _ in rows], dtype=object), np.array([q for _, q, _ in rows], dtype=object),
+                  tuple(normalise_choice(a) for _, _, a in rows), np.full(len(rows), np.datetime64("NaT", "s")))
+    analysis = itemstats.response_analysis(r, bank)
+    assert "weight" not in analysis and analysis["backdoor_2"]["responses"] == 1
+
+
+def test_numeric_questions_get_no_facility_from_letter_matching():
+    bank = {"weight": {"kind": "numeric", "options": [], "correct": [-1.0]}}
+    r = Responses(np.array(["s1"], dtype=object), np.array(["weight"], dtype=object), (normalise_choice("-1"),),
+                  np.full(1, np.datetime64("NaT", "s")))
+    assert itemstats.facility_from_responses(r, bank) == {}
