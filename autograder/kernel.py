@@ -127,6 +127,7 @@ class _Monitor:
         self.box = target  # has interrupt() and kill()
         self.run = Execution(cells={s.index: CellResult() for s in plan})
         self.current: int | None = None
+        self.last_code: int | None = None  # the code cell that output is shown under (test cells show results)
         self.cell_deadline = self.kill_deadline = None
         self.output_total = 0
         self.chan_buffer = b""
@@ -150,6 +151,7 @@ class _Monitor:
             self.kill_deadline = None
             if step.kind == "code":
                 self.run.cells[index].status = "running"
+                self.last_code = index
         elif kind == "done" and step.kind == "code":
             cell = self.run.cells[index]
             error = event.get("error")
@@ -190,8 +192,13 @@ class _Monitor:
     # ------------------------------------------------------------ streams
     def on_output(self, data: bytes) -> None:
         self.output_total += len(data)
-        if self.current is not None:
-            cell = self.run.cells[self.current]
+        # stdout and the event channel are separate pipes: output read while a probe is current was printed by
+        # the code cell before it (or by the student's code the probe called) — show it there, not under a test
+        target = self.current
+        if target is not None and self.plan[target].kind != "code":
+            target = self.last_code
+        if target is not None:
+            cell = self.run.cells[target]
             if len(cell.output) < KEEP_OUTPUT:
                 cell.output += data.decode("utf-8", errors="replace")[: KEEP_OUTPUT - len(cell.output)]
         if self.output_total > self.lim.output_bytes and not self.stopped:

@@ -236,3 +236,25 @@ def test_empty_tmp_is_mounted_before_the_library_so_a_checkout_under_tmp_stays_v
     tmp = max(i for i, a in enumerate(args) if a == "--tmpfs" and args[i + 1] == "/tmp")
     binds = [i for i, a in enumerate(args) if a == "--ro-bind" and args[i + 1].startswith("/tmp/clone")]
     assert len(binds) == 2 and tmp < min(binds)
+
+
+def test_output_read_after_a_test_started_stays_with_the_code_cell_that_printed_it():
+    # stdout and the event channel are separate pipes: a print of cell 0 can be read after "start" of the
+    # test (probe) 1; test cells show their result line in the feedback, so output credited there was lost
+    from autograder.kernel import _Monitor
+
+    class Target:
+        def interrupt(self): pass
+        def kill(self): pass
+
+    plan = [Step(0, "code", "print('X')", label="c1"), Step(1, "probe", "1", grade_id="t", label="test t"),
+            Step(2, "code", "print('Y')", label="c2")]
+    monitor = _Monitor(plan, FAST, Target())
+    for event in ({"event": "start", "index": 0}, {"event": "done", "index": 0, "error": None},
+                  {"event": "start", "index": 1}):
+        monitor.on_event(event)
+    monitor.on_output(b"X\n")
+    monitor.on_event({"event": "start", "index": 2})
+    monitor.on_output(b"Y\n")
+    assert monitor.run.cells[0].output == "X\n" and monitor.run.cells[2].output == "Y\n"
+    assert monitor.run.cells[1].output == ""
