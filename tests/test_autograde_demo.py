@@ -73,3 +73,33 @@ def test_demo_stops_when_most_submissions_could_not_run(graded, limited, fails):
             _check_grading_worked(graded, limited)
     else:
         _check_grading_worked(graded, limited)
+
+
+def test_demo_refuses_to_delete_a_folder_it_did_not_build(tmp_path):
+    from autograder.demo import build_course
+    from course.errors import CourseError
+
+    course = tmp_path / "my_real_course"
+    (course / "source").mkdir(parents=True)
+    (course / "gradebook.db").write_text("the instructor's grades")
+    with pytest.raises(CourseError, match="was not built by `xai-course demo`; refusing to delete it"):
+        build_course(course, "lrp_rules")
+    assert (course / "gradebook.db").read_text() == "the instructor's grades"
+
+
+def test_demo_rebuilds_its_own_folder(tmp_path, monkeypatch):
+    import autograder.demo as demo
+    import course.nbgrader_setup as setup
+
+    def fake_copy(out, assignments):  # the real copy and nbgrader runs are covered by the slow demo test
+        out.mkdir(parents=True)
+        (out / "new").write_text("")
+
+    monkeypatch.setattr(setup, "copy_course", fake_copy)
+    monkeypatch.setattr(demo, "run_nbgrader", lambda *a, **k: "")
+    out = tmp_path / "demo_course"
+    out.mkdir()
+    (out / demo.DEMO_MARKER).write_text("")
+    (out / "old").write_text("")
+    demo.build_course(out, "lrp_rules")
+    assert sorted(p.name for p in out.iterdir()) == sorted([demo.DEMO_MARKER, "new"])
