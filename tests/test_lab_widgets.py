@@ -9,6 +9,7 @@ before they moved to ``course.widgets.live_figure``). The server runs without ``
 widget comms take JupyterLab's default route over kernel subshells (a second kernel thread) -- the setting
 under which pyplot callbacks raced. Skipped only outside CI when Chromium is absent.
 """
+import contextlib
 import os
 import secrets
 import shutil
@@ -168,108 +169,99 @@ def _launch(p, tmp_path):
     return context, context.new_page()
 
 
-def test_mdl_widgets_render_in_jupyterlab(lab_server, tmp_path):
+@contextlib.contextmanager
+def _notebook_in_lab(lab_server, tmp_path, notebook, checked, slider_label=None):
+    """A Chromium page with ``notebook`` open in JupyterLab and all its cells run; a screenshot on failure."""
     sync_api = _playwright()
     base, token = lab_server
-    checked = []
-
     with sync_api.sync_playwright() as p:
         context, page = _launch(p, tmp_path)
         try:
-            _open_and_run_all(page, base, token, NOTEBOOK, checked)
-            cell = _explorer_cell(page)
-            sliders = cell.locator(".jupyter-widgets.widget-slider")
-            sliders.first.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
-            image = cell.locator(".jp-OutputArea-output img").first
-            image.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
-            image.scroll_into_view_if_needed(timeout=RUN_TIMEOUT_MS)
-            n_sliders = sliders.count()
-            assert n_sliders == 4, f"expected the 4 sliders (noise, n, degree, seed), found {n_sliders}"
-            labels = [sliders.nth(i).locator(".widget-label").inner_text().strip() for i in range(n_sliders)]
-            assert labels == ["noise", "n", "degree", "seed"], labels
-            checked.append(f"{n_sliders} slider widget views displayed: {labels}")
-            box = image.bounding_box()
-            assert box and box["width"] > 300 and box["height"] > 100, box
-            checked.append(f"the explorer's figure is displayed under the sliders ({box['width']:.0f}x{box['height']:.0f} px)")
-            caption = cell.locator(".jp-OutputArea-output", has_text="degree 7: L(D,H)")
-            caption.wait_for(timeout=RUN_TIMEOUT_MS)
-            checked.append(f'its caption reads "{caption.inner_text().strip()}"')
-
-            all_images = page.locator(".jp-OutputArea-output img").count()
-            assert all_images >= 2, f"expected the static figure and the explorer's figure, found {all_images} images"
-            checked.append(f"{all_images} output images in the notebook")
-            assert page.locator(".jp-OutputArea-output", has_text="all properties hold").count() == 1
-            checked.append('the property-check cell printed "all properties hold" (its asserts passed)')
-            page.screenshot(path=str(tmp_path / "lab_widgets.png"))
-
-            # move the degree slider 7 -> 6 with the keyboard: the kernel redraws figure and caption in place
-            before = image.get_attribute("src")
-            degree = sliders.nth(2)
-            degree.locator(".noUi-handle").focus()
-            page.keyboard.press("ArrowLeft")
-            degree.locator(".widget-readout", has_text="6").wait_for(timeout=RUN_TIMEOUT_MS)
-            cell.locator(".jp-OutputArea-output", has_text="degree 6: L(D,H)").wait_for(timeout=30_000)
-            after = cell.locator(".jp-OutputArea-output img").first
-            after.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
-            assert after.get_attribute("src") != before, "the caption changed but the figure was not redrawn"
-            assert cell.locator(".jp-OutputArea-output img").count() == 1, "the redraw must replace, not append"
-            assert cell.get_by_text("error while redrawing").count() == 0
-            checked.append("moving the degree slider 7 -> 6 redrew the figure and its caption in place, without error")
-            page.screenshot(path=str(tmp_path / "lab_widgets_after_slider.png"))
+            _open_and_run_all(page, base, token, notebook, checked)
+            yield page
         except Exception:
-            _report_failure(page, tmp_path, checked)
+            _report_failure(page, tmp_path, checked, slider_label)
             raise
         finally:
             context.close()
-
     print(f"screenshots in {tmp_path}:")
     for line in checked:
         print("  checked:", line)
+
+
+def test_mdl_widgets_render_in_jupyterlab(lab_server, tmp_path):
+    checked = []
+    with _notebook_in_lab(lab_server, tmp_path, NOTEBOOK, checked) as page:
+        cell = _explorer_cell(page)
+        sliders = cell.locator(".jupyter-widgets.widget-slider")
+        sliders.first.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+        image = cell.locator(".jp-OutputArea-output img").first
+        image.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+        image.scroll_into_view_if_needed(timeout=RUN_TIMEOUT_MS)
+        n_sliders = sliders.count()
+        assert n_sliders == 4, f"expected the 4 sliders (noise, n, degree, seed), found {n_sliders}"
+        labels = [sliders.nth(i).locator(".widget-label").inner_text().strip() for i in range(n_sliders)]
+        assert labels == ["noise", "n", "degree", "seed"], labels
+        checked.append(f"{n_sliders} slider widget views displayed: {labels}")
+        box = image.bounding_box()
+        assert box and box["width"] > 300 and box["height"] > 100, box
+        checked.append(f"the explorer's figure is displayed under the sliders ({box['width']:.0f}x{box['height']:.0f} px)")
+        caption = cell.locator(".jp-OutputArea-output", has_text="degree 7: L(D,H)")
+        caption.wait_for(timeout=RUN_TIMEOUT_MS)
+        checked.append(f'its caption reads "{caption.inner_text().strip()}"')
+
+        all_images = page.locator(".jp-OutputArea-output img").count()
+        assert all_images >= 2, f"expected the static figure and the explorer's figure, found {all_images} images"
+        checked.append(f"{all_images} output images in the notebook")
+        assert page.locator(".jp-OutputArea-output", has_text="all properties hold").count() == 1
+        checked.append('the property-check cell printed "all properties hold" (its asserts passed)')
+        page.screenshot(path=str(tmp_path / "lab_widgets.png"))
+
+        # move the degree slider 7 -> 6 with the keyboard: the kernel redraws figure and caption in place
+        before = image.get_attribute("src")
+        degree = sliders.nth(2)
+        degree.locator(".noUi-handle").focus()
+        page.keyboard.press("ArrowLeft")
+        degree.locator(".widget-readout", has_text="6").wait_for(timeout=RUN_TIMEOUT_MS)
+        cell.locator(".jp-OutputArea-output", has_text="degree 6: L(D,H)").wait_for(timeout=30_000)
+        after = cell.locator(".jp-OutputArea-output img").first
+        after.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+        assert after.get_attribute("src") != before, "the caption changed but the figure was not redrawn"
+        assert cell.locator(".jp-OutputArea-output img").count() == 1, "the redraw must replace, not append"
+        assert cell.get_by_text("error while redrawing").count() == 0
+        checked.append("moving the degree slider 7 -> 6 redrew the figure and its caption in place, without error")
+        page.screenshot(path=str(tmp_path / "lab_widgets_after_slider.png"))
+
 
 
 def test_lrp_toy_explorer_redraws_in_jupyterlab(lab_server, tmp_path):
-    sync_api = _playwright()
-    base, token = lab_server
     checked = []
+    with _notebook_in_lab(lab_server, tmp_path, LRP_NOTEBOOK, checked, "point") as page:
+        cell = _explorer_cell(page, "point")
+        slider = cell.locator(".jupyter-widgets.widget-slider").first
+        slider.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+        image = cell.locator(".jp-OutputArea-output img").first
+        image.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+        image.scroll_into_view_if_needed(timeout=RUN_TIMEOUT_MS)
+        start = int(slider.locator(".widget-readout").text_content().strip())
+        caption = cell.locator(".jp-OutputArea-output", has_text="Taylor at root").first
+        caption.wait_for(timeout=RUN_TIMEOUT_MS)
+        before_src, before_caption = image.get_attribute("src"), caption.inner_text()
+        checked.append(f"the toy explorer shows point {start}, its figure and the three readings")
+        page.screenshot(path=str(tmp_path / "lab_lrp.png"))
 
-    with sync_api.sync_playwright() as p:
-        context, page = _launch(p, tmp_path)
-        try:
-            _open_and_run_all(page, base, token, LRP_NOTEBOOK, checked)
-            cell = _explorer_cell(page, "point")
-            slider = cell.locator(".jupyter-widgets.widget-slider").first
-            slider.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
-            image = cell.locator(".jp-OutputArea-output img").first
-            image.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
-            image.scroll_into_view_if_needed(timeout=RUN_TIMEOUT_MS)
-            start = int(slider.locator(".widget-readout").text_content().strip())
-            caption = cell.locator(".jp-OutputArea-output", has_text="Taylor at root").first
-            caption.wait_for(timeout=RUN_TIMEOUT_MS)
-            before_src, before_caption = image.get_attribute("src"), caption.inner_text()
-            checked.append(f"the toy explorer shows point {start}, its figure and the three readings")
-            page.screenshot(path=str(tmp_path / "lab_lrp.png"))
-
-            # one step to the right: the kernel redraws figure and readings in place (on the comm thread)
-            slider.locator(".noUi-handle").focus()
-            page.keyboard.press("ArrowRight")
-            slider.locator(".widget-readout", has_text=str(start + 1)).wait_for(timeout=RUN_TIMEOUT_MS)
-            page.wait_for_function(
-                "([cell, src]) => { const img = cell.querySelector('.jp-OutputArea-output img');"
-                " return img !== null && img.getAttribute('src') !== src; }",
-                arg=[cell.element_handle(), before_src], timeout=30_000)
-            assert cell.locator(".jp-OutputArea-output img").count() == 1, "the redraw must replace, not append"
-            assert cell.get_by_text("error while redrawing").count() == 0, cell.inner_text()[-2000:]
-            after_caption = cell.locator(".jp-OutputArea-output", has_text="Taylor at root").first.inner_text()
-            assert after_caption != before_caption, "the figure changed but its readings did not"
-            checked.append(f"moving the point slider {start} -> {start + 1} redrew the figure and the readings "
-                           "in place, without error")
-            page.screenshot(path=str(tmp_path / "lab_lrp_after_slider.png"))
-        except Exception:
-            _report_failure(page, tmp_path, checked, "point")
-            raise
-        finally:
-            context.close()
-
-    print(f"screenshots in {tmp_path}:")
-    for line in checked:
-        print("  checked:", line)
+        # one step to the right: the kernel redraws figure and readings in place (on the comm thread)
+        slider.locator(".noUi-handle").focus()
+        page.keyboard.press("ArrowRight")
+        slider.locator(".widget-readout", has_text=str(start + 1)).wait_for(timeout=RUN_TIMEOUT_MS)
+        page.wait_for_function(
+            "([cell, src]) => { const img = cell.querySelector('.jp-OutputArea-output img');"
+            " return img !== null && img.getAttribute('src') !== src; }",
+            arg=[cell.element_handle(), before_src], timeout=30_000)
+        assert cell.locator(".jp-OutputArea-output img").count() == 1, "the redraw must replace, not append"
+        assert cell.get_by_text("error while redrawing").count() == 0, cell.inner_text()[-2000:]
+        after_caption = cell.locator(".jp-OutputArea-output", has_text="Taylor at root").first.inner_text()
+        assert after_caption != before_caption, "the figure changed but its readings did not"
+        checked.append(f"moving the point slider {start} -> {start + 1} redrew the figure and the readings "
+                       "in place, without error")
+        page.screenshot(path=str(tmp_path / "lab_lrp_after_slider.png"))
