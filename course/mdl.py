@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from course.errors import CourseError
+from course.validate import as_vector
 
 __all__ = [
     "PARAMETER_CODES",
@@ -48,15 +49,6 @@ __all__ = [
 ]
 
 PARAMETER_CODES = ("asymptotic", "fixed")
-
-
-def _as_vector(values, name: str) -> np.ndarray:
-    arr = np.asarray(values, dtype=np.float64)
-    if arr.ndim != 1 or arr.size == 0:
-        raise CourseError(f"{name} must be a non-empty 1-D sequence of numbers, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise CourseError(f"{name} contains NaN or infinite values; drop or fix those points")
-    return arr
 
 
 def _check_positive(value, name: str) -> float:
@@ -105,8 +97,8 @@ def fit_polynomial(x, y, degree: int):
     >>> bool(np.allclose(r, 0)), round(float(p(4)), 6)
     (True, 9.0)
     """
-    x = _as_vector(x, "x")
-    y = _as_vector(y, "y")
+    x = as_vector(x, "x")
+    y = as_vector(y, "y")
     if x.shape != y.shape:
         raise CourseError(f"x and y must have the same length, got {x.size} and {y.size}")
     degree = _check_degree(degree, x.size)
@@ -136,7 +128,7 @@ def residual_code_length(residuals, precision: float, sigma: float | None = None
     >>> round(residual_code_length([1.0, -1.0], precision=1.0, sigma=1.0), 3)
     4.094
     """
-    r = _as_vector(residuals, "residuals")
+    r = as_vector(residuals, "residuals")
     delta = _check_positive(precision, "precision")
     n = r.size
     rss = float(np.dot(r, r))
@@ -238,8 +230,8 @@ def two_part_code_lengths(x, y, degrees=range(11), precision: float = 0.01, sigm
     >>> table.best_degree
     2
     """
-    x = _as_vector(x, "x")
-    y = _as_vector(y, "y")
+    x = as_vector(x, "x")
+    y = as_vector(y, "y")
     try:
         degree_list = [d for d in degrees]
     except TypeError:
@@ -286,7 +278,7 @@ def sample_polynomial_data(n: int = 30, coefficients=(0.0, 1.0, 0.0, -2.0), nois
         raise CourseError(f"noise must be a non-negative number, got {noise!r}")
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
         raise CourseError(f"need finite low < high, got low={low!r}, high={high!r}")
-    c = _as_vector(coefficients, "coefficients")
+    c = as_vector(coefficients, "coefficients")
     rng = np.random.default_rng(seed)
     x = np.sort(rng.uniform(low, high, size=int(n)))
     y = np.polynomial.polynomial.polyval(x, c) + noise * rng.standard_normal(int(n))

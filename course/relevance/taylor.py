@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from course.errors import CourseError
+from course.validate import as_vector
 
 __all__ = ["DIRECTIONS", "search_direction", "root_point", "TaylorTerms", "taylor_terms", "dtd_layer", "deep_taylor",
            "deep_taylor_rules"]
@@ -40,17 +41,8 @@ __all__ = ["DIRECTIONS", "search_direction", "root_point", "TaylorTerms", "taylo
 DIRECTIONS = ("nearest", "origin", "zplus", "zbox")
 
 
-def _vector(value, name: str) -> np.ndarray:
-    arr = np.asarray(value, dtype=np.float64)
-    if arr.ndim != 1 or arr.size == 0:
-        raise CourseError(f"{name} must be a non-empty 1-D vector, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise CourseError(f"{name} contains NaN or inf")
-    return arr
-
-
 def _neuron(a, w, b):
-    a, w = _vector(a, "a"), _vector(w, "w")
+    a, w = as_vector(a, "a"), as_vector(w, "w")
     if a.shape != w.shape:
         raise CourseError(f"a and w must have the same length, got {a.shape[0]} and {w.shape[0]}")
     b = float(b)
@@ -150,7 +142,7 @@ def taylor_terms(a, w, b, root) -> TaylorTerms:
     (array([1., 2.]), 3.0, 0.0)
     """
     a, w, b = _neuron(a, w, b)
-    root = _vector(root, "root")
+    root = as_vector(root, "root")
     if root.shape != a.shape:
         raise CourseError(f"root must have the length of a ({a.shape[0]}), got {root.shape[0]}")
     value, at_root = max(0.0, float(w @ a + b)), max(0.0, float(w @ root + b))
@@ -170,9 +162,9 @@ def dtd_layer(a, weight, bias, relevance, direction: str = "zplus", low=None, hi
     >>> dtd_layer([1.0, 2.0], [[1.0], [1.0]], [0.0], [3.0], "origin")
     array([1., 2.])
     """
-    a = _vector(a, "a")
+    a = as_vector(a, "a")
     weight = np.asarray(weight, dtype=np.float64)
-    relevance = _vector(relevance, "relevance")
+    relevance = as_vector(relevance, "relevance")
     if weight.ndim != 2 or weight.shape != (a.shape[0], relevance.shape[0]):
         raise CourseError(f"weight must have shape ({a.shape[0]}, {relevance.shape[0]}), got {weight.shape}")
     if np.shape(bias) not in ((), relevance.shape):  # the bias moves the root, it does not split relevance
