@@ -195,7 +195,7 @@ class _Monitor:
         # stdout and the event channel are separate pipes: output read while a probe is current was printed by
         # the code cell before it (or by the student's code the probe called) — show it there, not under a test
         target = self.current
-        if target is not None and self.plan[target].kind != "code":
+        if target is None or self.plan[target].kind != "code":
             target = self.last_code
         if target is not None:
             cell = self.run.cells[target]
@@ -296,6 +296,10 @@ def _loop(monitor, fds: dict, notebook_deadline: float, control_fd: int | None =
                     sel.unregister(key.fd)
                     open_fds.discard(key.fd)
                     continue
+                if fds[key.fd] != monitor.on_channel and monitor.current is None:
+                    # output before its cell's "start" was read: the runner reports the start before it runs
+                    # the cell, so catch up on the channel first and the output goes to the cell that printed it
+                    _drain(monitor, {fd: h for fd, h in fds.items() if fd in open_fds and h == monitor.on_channel})
                 if fds[key.fd] == monitor.on_channel:
                     # the runner flushes a cell's output before it reports the cell: read that output
                     # first, so it is credited to the cell that printed it

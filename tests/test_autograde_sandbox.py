@@ -258,3 +258,17 @@ def test_output_read_after_a_test_started_stays_with_the_code_cell_that_printed_
     monitor.on_output(b"Y\n")
     assert monitor.run.cells[0].output == "X\n" and monitor.run.cells[2].output == "Y\n"
     assert monitor.run.cells[1].output == ""
+
+
+def test_output_read_after_the_run_ended_stays_with_the_last_code_cell():
+    from autograder.kernel import _Monitor
+
+    class Target:
+        def interrupt(self): pass
+        def kill(self): pass
+
+    monitor = _Monitor([Step(0, "code", "print('X')", label="c1")], FAST, Target())
+    for event in ({"event": "start", "index": 0}, {"event": "done", "index": 0, "error": None}, {"event": "end"}):
+        monitor.on_event(event)
+    monitor.on_output(b"X\n")
+    assert monitor.run.cells[0].output == "X\n"
