@@ -64,13 +64,12 @@ def test_zbox_on_a_hidden_layer_checks_that_layers_input():
 
 
 @pytest.mark.parametrize("make,message", [
-    (lambda: rules.Epsilon(-0.1), "Epsilon epsilon must be > 0"),
-    (lambda: rules.Epsilon(0.0), "Epsilon epsilon must be > 0"),
+    (lambda: rules.Epsilon(-0.1), "Epsilon epsilon must be ≥ 0"),
     (lambda: rules.Epsilon(float("nan")), "must be a finite real number"),
     (lambda: rules.Gamma(-0.25), "Gamma gamma must be ≥ 0"),
     (lambda: rules.Gamma("big"), "must be a finite real number"),
-    (lambda: rules.Zero(stabilizer=0.0), "Zero stabilizer must be > 0"),
-    (lambda: rules.ZPlus(stabilizer=-1e-6), "ZPlus stabilizer must be > 0"),
+    (lambda: rules.Zero(stabilizer=-1.0), "Zero stabilizer must be ≥ 0"),
+    (lambda: rules.ZPlus(stabilizer=-1e-6), "ZPlus stabilizer must be ≥ 0"),
     (lambda: rules.AlphaBeta(2, 0.5), "alpha - beta = 1"),
     (lambda: rules.AlphaBeta(-1, -2), "AlphaBeta alpha must be ≥ 0"),
     (lambda: rules.Flat(stabilizer=True), "must be a finite real number"),

@@ -26,6 +26,8 @@ __all__ = ["lrp", "lrp_layers", "RelevanceTrace", "assign_rules", "stabilize"]
 
 def stabilize(z: np.ndarray, epsilon: float) -> np.ndarray:
     """``z + ε·sign(z)`` with ``sign(0) = +1`` (Zennit's stabiliser): never zero for ε > 0."""
+    if epsilon == 0:
+        return z.copy()
     stable = np.sign(z)
     stable[stable == 0] = 1
     stable *= epsilon
@@ -34,8 +36,14 @@ def stabilize(z: np.ndarray, epsilon: float) -> np.ndarray:
 
 
 def _normalised(relevance, z, epsilon):
-    """``R / stabilize(z)`` in a single new buffer."""
+    """``R / stabilize(z)`` in a single new buffer; with ε = 0, exactly R / z and 0 where z = 0."""
     stable = stabilize(z, epsilon)
+    if epsilon == 0:
+        zero = stable == 0
+        stable[zero] = 1  # divide by one, then drop: an output with z = 0 passes no relevance
+        out = relevance / stable
+        out[np.broadcast_to(zero, out.shape)] = 0
+        return out
     if stable.shape != relevance.shape:  # z of a single sample (ones or bounds as input)
         return relevance / stable
     return np.divide(relevance, stable, out=stable)

@@ -6,6 +6,7 @@ upper relevance ``R`` is a list of *groups*; each group is a list of *terms*
 
     z   = Σ_terms sign · layer(input(a); param(W), param(b))   # the group's denominator
     s   = coefficient · mask · R / stabilize(z)                 # stabilize: z + ε·sign(z), sign(0) = +1
+                                                                # (ε = 0: exact, and s = 0 where z = 0)
     R_a = Σ_groups Σ_terms sign · input(a) ⊙ layerᵀ(s; param(W))
 
 -- Montavon's four lines (z, s, c = Wᵀs, R = a·c) with modifiers, as in
@@ -118,15 +119,18 @@ class LinearRule(Rule):
     """A rule made of groups of terms, applied by the generic engine step (module docstring)."""
 
     groups: tuple[Group, ...] = ()
+    default_stabilizer = 1e-6
 
-    def __init__(self, stabilizer: float = 1e-6, zero_bias: bool = False):
-        self.stabilizer = _number(stabilizer, f"{type(self).__name__} stabilizer", strict=True)
+    def __init__(self, stabilizer: float | None = None, zero_bias: bool = False):
+        stabilizer = self.default_stabilizer if stabilizer is None else stabilizer
+        # 0 is exact division; an output whose denominator is 0 then passes no relevance
+        self.stabilizer = _number(stabilizer, f"{type(self).__name__} stabilizer")
         if not isinstance(zero_bias, (bool, np.bool_)):
             raise CourseError(f"zero_bias must be True or False, got {zero_bias!r}")
         self.zero_bias = bool(zero_bias)
 
     def _params(self):
-        params = {"stabilizer": self.stabilizer} if self.stabilizer != 1e-6 else {}
+        params = {"stabilizer": self.stabilizer} if self.stabilizer != self.default_stabilizer else {}
         return {**params, **({"zero_bias": True} if self.zero_bias else {})}
 
 
@@ -140,26 +144,39 @@ class Norm(LinearRule):
 
 
 class Zero(LinearRule):
-    """LRP-0 (L7, L8): ``R_j = Σ_k a_j w_jk / (Σ_j a_j w_jk + b_k) · R_k``.
+    """Exact LRP-0 (L7, L8): ``R_j = Σ_k a_j w_jk / z_k · R_k`` with ``z_k = Σ_j a_j w_jk + b_k``.
 
-    The stabilizer only guards against a zero denominator; numerically this is
-    Zennit's ``Epsilon(epsilon=stabilizer)``.
+    No stabilizer: the division is exact, so this equals Zennit's ``Epsilon(epsilon=0)``. Where
+    ``z_k = 0`` the quotient is undefined (Zennit returns NaN or ±inf there, and the NaN spreads to
+    every input wired to that output); here such an output passes no relevance -- its ``R_k`` is
+    dropped and shows up in :attr:`course.relevance.lrp.RelevanceTrace.rest`. ``stabilizer=ε > 0``
+    gives ``Epsilon(ε)``.
+
+    >>> from course.relevance import Sequential, Dense, lrp
+    >>> net = Sequential([Dense([[1.0, 1.0], [2.0, -1.0]], [0.0, 0.0])])
+    >>> lrp(net, np.array([[1.0, 1.0]]), Zero(), target=1)  # z_1 = 0: nothing to share
+    array([[0., 0.]])
+    >>> lrp(net, np.array([[1.0, 1.0]]), Zero(), target=0)
+    array([[1., 2.]])
     """
 
     groups = (Group((Term("a"),)),)
+    default_stabilizer = 0.0
 
 
 class Epsilon(Zero):
     """LRP-ε (L8): ``R_j = Σ_k a_j w_jk / (z_k + ε·sign(z_k)) · R_k`` with ``z_k = Σ_j a_j w_jk + b_k``.
 
-    ``epsilon`` is the stabilizer (as in Zennit); it must be > 0 (use :class:`Zero` for LRP-0).
+    ``epsilon`` is the stabilizer (as in Zennit); ``Epsilon(0)`` is exact LRP-0, as :class:`Zero`.
 
     >>> Epsilon(epsilon=0.1, zero_bias=True)
     Epsilon(epsilon=0.1, zero_bias=True)
     """
 
+    default_stabilizer = 1e-6
+
     def __init__(self, epsilon: float = 1e-6, zero_bias: bool = False):
-        super().__init__(_number(epsilon, "Epsilon epsilon", strict=True), zero_bias)
+        super().__init__(_number(epsilon, "Epsilon epsilon"), zero_bias)
 
     @property
     def epsilon(self):
