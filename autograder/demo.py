@@ -30,6 +30,7 @@ import numpy as np
 from autograder.cohort import simulate_exercise, simulate_quiz, student_ids, write_submission
 from autograder.feedback import generate_feedback, run_nbgrader
 from autograder.pipeline import autograde, close_warm_kernels
+from autograder.owned import check_replaceable, mark
 from autograder.sandbox import Limits, sandbox_available
 from course.errors import CourseError
 
@@ -42,25 +43,22 @@ def _log(message: str) -> None:
     print(f"[demo {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-#: written into every course the demo builds: only such a folder is deleted and rebuilt without --force
+#: written into every course the demo builds: only such a folder is deleted and rebuilt
 DEMO_MARKER = ".xai-course-demo"
 
 
-def build_course(out: Path, exercise: str, force: bool = False) -> Path:
+def build_course(out: Path, exercise: str) -> Path:
     """Step 1: course folder, gradebook, release and exchange for the quiz and ``exercise``.
 
-    An existing ``out`` is replaced only when an earlier demo built it (or with ``force``):
-    the demo never deletes someone's real course.
+    An existing ``out`` is replaced only when an earlier demo built it (it holds
+    :data:`DEMO_MARKER`): the demo never deletes someone's real course.
     """
     from course.nbgrader_setup import copy_course
 
-    if out.exists():
-        if not (out / DEMO_MARKER).is_file() and not force:
-            raise CourseError(f"{out} exists and was not built by `xai-course demo`; refusing to delete it "
-                              "(choose another --out, or pass --force — `make demo DEMO_ARGS=--force` — to replace it)")
+    if check_replaceable(out, DEMO_MARKER, command="xai-course demo", force=False, needs_force=False):
         shutil.rmtree(out)
     copy_course(out, assignments=(QUIZ, exercise))
-    (out / DEMO_MARKER).write_text("built by `xai-course demo`, which deletes and rebuilds this folder\n")
+    mark(out, DEMO_MARKER, "xai-course demo")
     for name in (QUIZ, exercise):
         run_nbgrader(out, "generate_assignment", name, "--force")
         run_nbgrader(out, "release_assignment", name, "--force", f"--Exchange.root={out / 'exchange'}")
@@ -130,8 +128,7 @@ def attempts_path_for(out: Path, assignment: str) -> Path:
 
 
 def run(out: str | Path = "demo_course", *, students: int = 220, exercise: str = "lrp_rules", seed: int = 7,
-        days: int = 5, workers: int | None = None, engine: bool = True, limits: Limits | None = None,
-        force: bool = False) -> dict:
+        days: int = 5, workers: int | None = None, engine: bool = True, limits: Limits | None = None) -> dict:
     """The whole job; returns the paths of the reports."""
     if students < 200:
         _log(f"note: {students} students (the course's cohort is 200+)")
@@ -148,7 +145,7 @@ def run(out: str | Path = "demo_course", *, students: int = 220, exercise: str =
              "grades them without isolation; `xai-course autograde` refuses real submissions in this state "
              "(apt-get install bubblewrap)")
     _log(f"building the course in {out} (quiz {QUIZ}, exercise {exercise}): generate + release")
-    build_course(out, exercise, force=force)
+    build_course(out, exercise)
     ids = student_ids(students)
     quiz = simulate_quiz(ids, seed=seed, days=days)
     work = simulate_exercise(ids, out / "exercises" / exercise / f"{exercise}.ipynb", exercise, seed=seed + 1,
@@ -190,7 +187,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--no-engine", action="store_true", help="skip the engine demo")
     p.add_argument("--engine-only", action="store_true", help="only the engine demo (digits, every method)")
-    p.add_argument("--force", action="store_true", help="replace --out even if an earlier demo did not build it")
     p.set_defaults(func=_main)
     return p
 
@@ -202,5 +198,5 @@ def _main(args) -> int:
         demo_relevance.run("demo_output")
         return 0
     run(args.out, students=args.students, exercise=args.exercise, seed=args.seed, workers=args.workers,
-        engine=not args.no_engine, force=args.force)
+        engine=not args.no_engine)
     return 0

@@ -35,6 +35,7 @@ from course.errors import CourseError
 
 from . import items as itemstats
 from . import stats
+from .owned import check_replaceable, mark
 from .sources import Attempts, Responses
 
 __all__ = ["build_summary", "write_report", "render_markdown", "render_html", "load_bank", "add_parser"]
@@ -304,11 +305,13 @@ def make_charts(summary: dict) -> dict[str, bytes]:
 
 # ----------------------------------------------------------------- writing
 
-def _check_target(out: Path, force: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise CourseError(f"{out}: exists and is not a directory")
-    if out.exists() and any(out.iterdir()) and not force:
-        raise CourseError(f"{out}: already exists; pass --force (force=True) to replace it")
+#: written into every report directory: only a folder holding it is ever replaced (with force)
+REPORT_MARKER = ".xai-course-report"
+
+
+def _check_target(out: Path, force: bool) -> bool:
+    """Whether ``out`` holds an earlier report (replaced only with ``force``); CourseError for anything else."""
+    return check_replaceable(out, REPORT_MARKER, command="xai-course report", force=force, arg="out_dir")
 
 
 def write_report(attempts: Attempts, out_dir: str | os.PathLike, *, bands=stats.DEFAULT_BANDS,
@@ -335,12 +338,14 @@ def write_report(attempts: Attempts, out_dir: str | os.PathLike, *, bands=stats.
     every : dynamics step, "day" or a number of attempts
     mistakes_threshold, mistakes_limit : common mistakes are the questions with
         facility below the threshold (percent), at most ``limit`` of them
-    force : replace an existing non-empty ``out_dir``
+    force : replace an earlier report in ``out_dir``; a folder the report did not
+        write (no ``.xai-course-report`` file in it) is never replaced
     now : the time the report is made (for tests); default: the current UTC time
 
     Raises
     ------
-    CourseError : ``out_dir`` exists (without ``force``), or bad options. Nothing
+    CourseError : ``out_dir`` holds an earlier report (without ``force``) or
+        anything else (always), or bad options. Nothing
         is written then: files go to a temporary directory beside ``out_dir``
         that is renamed into place at the end.
 
@@ -357,10 +362,10 @@ def write_report(attempts: Attempts, out_dir: str | os.PathLike, *, bands=stats.
     _check_target(out, force)
     if isinstance(mistakes_threshold, bool) or not isinstance(mistakes_threshold, (int, float)) \
             or not 0 <= mistakes_threshold <= 100:
-        raise CourseError(f"--mistakes-threshold must be a percentage from 0 to 100, got {mistakes_threshold!r}")
+        raise CourseError(f"mistakes_threshold={mistakes_threshold!r}: must be a percentage from 0 to 100")
     if mistakes_limit is not None and (isinstance(mistakes_limit, bool) or not isinstance(mistakes_limit, int)
                                        or mistakes_limit < 0):
-        raise CourseError(f"--mistakes must be a non-negative number of questions, got {mistakes_limit!r}")
+        raise CourseError(f"mistakes_limit={mistakes_limit!r}: must be a non-negative number of questions")
     if due is not None and not isinstance(due, (datetime, np.datetime64)):
         from .sources import parse_timestamp
         try:
@@ -379,14 +384,14 @@ def write_report(attempts: Attempts, out_dir: str | os.PathLike, *, bands=stats.
             from None
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; the report is meant to be shared
+        mark(tmp, REPORT_MARKER, "xai-course report")
         for name, data in charts.items():
             (tmp / name).write_bytes(data)
         (tmp / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n",
                                           encoding="utf-8")
         (tmp / "report.md").write_text(render_markdown(summary, set(charts)), encoding="utf-8")
         (tmp / "report.html").write_text(render_html(summary, charts), encoding="utf-8")
-        _check_target(out, force)
-        if out.exists():
+        if _check_target(out, force):
             old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
             out.rename(old)
             tmp.rename(out)
@@ -468,7 +473,7 @@ def add_parser(subparsers) -> None:
                    help="common mistakes: questions with facility below PCT (default 50)")
     p.add_argument("--mistakes", type=int, default=5, metavar="N", help="show at most N common mistakes")
     p.add_argument("--force", action="store_true", help="replace an existing report directory")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, python_names={"out_dir": "out", "mistakes_limit": "mistakes"})
 
 
 def run(args) -> int:

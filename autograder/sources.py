@@ -406,7 +406,7 @@ def read_grades_csv(path: str | os.PathLike, *, assignment: str | None = None) -
         names = sorted({r[a].strip() for r in rows})
         if assignment is None and len(names) > 1:
             raise CourseError(f"{where}: the file holds several assignments ({', '.join(names)}); choose one "
-                              "with --assignment")
+                              "with assignment=NAME")
         if assignment is not None:
             if assignment not in names:
                 raise CourseError(f"{where}: unknown assignment {assignment!r} (the file has: {', '.join(names)})")

@@ -85,29 +85,32 @@ def parse_bands(spec: str) -> tuple[Band, ...]:
     [('pass', 50.0, 100.0), ('fail', 0.0, 50.0)]
     """
     if not isinstance(spec, str):
-        raise CourseError(f"--bands: expected text such as \"5:80,4:60,3:40,failed:0\", got {type(spec).__name__}")
+        raise CourseError(f"bands={spec!r}: expected text such as \"5:80,4:60,3:40,failed:0\", "
+                          f"got {type(spec).__name__}")
     pairs = []
     for part in re.split(r"[,;]", spec):
         if not part.strip():
             continue
         label, sep, lower = part.rpartition(":") if ":" in part else part.rpartition("=")
         if not sep or not label.strip():
-            raise CourseError(f"--bands: {part.strip()!r} is not LABEL:LOWER (e.g. \"5:80,4:60,3:40,failed:0\")")
+            raise CourseError(f"bands={spec!r}: {part.strip()!r} is not LABEL:LOWER (e.g. \"5:80,4:60,3:40,failed:0\")")
         try:
             value = float(lower.strip().rstrip("%").replace(",", "."))
         except ValueError:
-            raise CourseError(f"--bands: lower bound of {label.strip()!r} is not a number: {lower.strip()!r}") from None
+            raise CourseError(f"bands={spec!r}: lower bound of {label.strip()!r} is not a number: "
+                              f"{lower.strip()!r}") from None
         if not 0 <= value < 100:  # also refuses nan
-            raise CourseError(f"--bands: lower bound of {label.strip()!r} must lie in [0, 100), got {lower.strip()!r}")
+            raise CourseError(f"bands={spec!r}: lower bound of {label.strip()!r} must lie in [0, 100), "
+                              f"got {lower.strip()!r}")
         pairs.append((label.strip().strip("\"'"), value + 0.0))  # + 0.0 turns "-0" into 0.0
     if not pairs:
-        raise CourseError("--bands: no bands given (e.g. \"5:80,4:60,3:40,failed:0\")")
+        raise CourseError(f"bands={spec!r}: no bands given (e.g. \"5:80,4:60,3:40,failed:0\")")
     pairs.sort(key=lambda p: -p[1])
     lowers = [p[1] for p in pairs]
     if len(set(lowers)) != len(lowers) or len({p[0] for p in pairs}) != len(pairs):
-        raise CourseError("--bands: every band needs its own label and its own lower bound")
+        raise CourseError(f"bands={spec!r}: every band needs its own label and its own lower bound")
     if lowers[0] >= 100 or lowers[-1] != 0 or lowers[-1] < 0:
-        raise CourseError("--bands: lower bounds must lie in [0, 100) and the lowest band must start at 0")
+        raise CourseError(f"bands={spec!r}: lower bounds must lie in [0, 100) and the lowest band must start at 0")
     uppers = [100.0] + lowers[:-1]
     return tuple(Band(label, lower, upper) for (label, lower), upper in zip(pairs, uppers))
 
@@ -298,7 +301,7 @@ def dynamics(attempts: Attempts, bands=DEFAULT_BANDS, policy: str = "best", *, e
             raise CourseError(f"due date: {exc}") from None
     due = np.datetime64(due, "s") if due is not None else None
     if every != "day" and (not isinstance(every, (int, np.integer)) or isinstance(every, bool)):
-        raise CourseError(f"dynamics step must be 'day' or a positive number of attempts, not {every!r}")
+        raise CourseError(f"every={every!r}: the dynamics step must be 'day' or a positive number of attempts")
     now = now or datetime.now(timezone.utc)
     if now.tzinfo is not None:
         now = now.astimezone(timezone.utc).replace(tzinfo=None)
@@ -318,7 +321,7 @@ def dynamics(attempts: Attempts, bands=DEFAULT_BANDS, policy: str = "best", *, e
         else:
             n = int(every)
             if n <= 0:
-                raise CourseError(f"dynamics step must be a positive number of attempts, not {every!r}")
+                raise CourseError(f"every={every!r}: the dynamics step must be a positive number of attempts")
             ends = np.unique(np.append(np.arange(n, len(ts), n), len(ts)))
             labels = [str(ts[e - 1]).replace("T", " ") for e in ends]
             step = f"{n} attempts"

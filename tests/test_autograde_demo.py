@@ -82,7 +82,7 @@ def test_demo_refuses_to_delete_a_folder_it_did_not_build(tmp_path):
     course = tmp_path / "my_real_course"
     (course / "source").mkdir(parents=True)
     (course / "gradebook.db").write_text("the instructor's grades")
-    with pytest.raises(CourseError, match="was not built by `xai-course demo`; refusing to delete it"):
+    with pytest.raises(CourseError, match="was not written by `xai-course demo`.*refusing to replace it"):
         build_course(course, "lrp_rules")
     assert (course / "gradebook.db").read_text() == "the instructor's grades"
 

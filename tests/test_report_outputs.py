@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from autograder import cli, report
+from autograder import cli, report, stats
 from autograder.sources import Attempts
 from course.errors import CourseError
 
@@ -22,7 +22,8 @@ def attempts():
 def test_report_files_and_summary_keys(attempts, tmp_path):
     out = report.write_report(attempts, tmp_path / "r", due="2024-03-05", now=datetime(2024, 3, 3))
     assert sorted(p.name for p in out.iterdir()) == [
-        "bands.png", "distribution.png", "dynamics.png", "report.html", "report.md", "summary.json"]
+        ".xai-course-report", "bands.png", "distribution.png", "dynamics.png", "report.html", "report.md",
+        "summary.json"]
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert {"total_results", "students", "average_percent", "bands", "items", "common_mistakes",
             "attempt_policy"} <= set(s)
@@ -43,7 +44,8 @@ def test_after_the_due_date_the_report_is_not_preliminary(attempts, tmp_path):
 def test_existing_directory_needs_force(attempts, tmp_path):
     out = report.write_report(attempts, tmp_path / "r")
     (out / "notes.txt").write_text("mine")
-    with pytest.raises(CourseError, match="already exists; pass --force"):
+    with pytest.raises(CourseError, match=r"already exists \(written by an earlier `xai-course report`\); "
+                                          r"pass force=True to replace it"):
         report.write_report(attempts, out)
     assert (out / "notes.txt").exists()
     report.write_report(attempts, out, force=True)
@@ -128,9 +130,9 @@ def test_cli_options_reach_the_report(tmp_path, capsys):
     (["--bands", "5:80"], "lowest band must start at 0"),
     (["--every", "week"], "--every: expected 'day'"),
     (["--due", "soon"], "due date: not a date"),
-    (["--mistakes", "-1"], "--mistakes must be a non-negative number"),
-    (["--mistakes-threshold", "nan"], "--mistakes-threshold must be a percentage from 0 to 100"),
-    (["--mistakes-threshold", "150"], "--mistakes-threshold must be a percentage from 0 to 100"),
+    (["--mistakes", "-1"], "--mistakes -1: must be a non-negative number"),
+    (["--mistakes-threshold", "nan"], "--mistakes-threshold nan: must be a percentage from 0 to 100"),
+    (["--mistakes-threshold", "150"], "--mistakes-threshold 150.0: must be a percentage from 0 to 100"),
 ])
 def test_cli_option_errors_are_one_line(tmp_path, capsys, args, message):
     csv = tmp_path / "g.csv"
@@ -148,3 +150,63 @@ def test_an_output_below_a_file_is_one_line_too(tmp_path, capsys):
     assert cli.main(["report", "--csv", str(csv), "--out", str(tmp_path / "afile" / "r")]) == 2
     err = capsys.readouterr().err
     assert "cannot create the report directory" in err and err.count("\n") == 1
+
+
+def test_force_never_replaces_a_folder_the_report_did_not_write(attempts, tmp_path, capsys):
+    precious = tmp_path / "precious"
+    (precious / "figures").mkdir(parents=True)
+    (precious / "thesis.tex").write_text("\\chapter{Results}", encoding="utf-8")
+    (precious / "figures" / "a.png").write_bytes(b"png")
+    csv = tmp_path / "g.csv"
+    csv.write_text("student_id,score,max_score\na,9,10\n", encoding="utf-8")
+    assert cli.main(["report", "--csv", str(csv), "--out", str(precious), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "was not written by `xai-course report`" in err
+    assert "choose another --out PATH" in err
+    with pytest.raises(CourseError, match="refusing to replace it: choose another out_dir=PATH"):
+        report.write_report(attempts, precious, force=True)
+    assert (precious / "thesis.tex").read_text(encoding="utf-8") == "\\chapter{Results}"
+    assert (precious / "figures" / "a.png").read_bytes() == b"png"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.csv", "precious"]  # no temporary folders left
+    # an empty folder and an earlier report are fine
+    (tmp_path / "empty").mkdir()
+    report.write_report(attempts, tmp_path / "empty")
+    report.write_report(attempts, tmp_path / "empty", force=True)
+
+
+@pytest.mark.parametrize("python_call, cli_args, python_words, cli_words", [
+    (lambda a, out: report.write_report(a, out), ["--out", "{out}"], "pass force=True", "pass --force"),
+    (lambda a, out: report.write_report(a, out / "new", mistakes_limit=-1), ["--out", "{out}/new", "--mistakes", "-1"],
+     "mistakes_limit=-1", "--mistakes -1"),
+    (lambda a, out: report.write_report(a, out / "new", mistakes_threshold=150), ["--out", "{out}/new",
+     "--mistakes-threshold", "150"], "mistakes_threshold=150", "--mistakes-threshold 150"),
+    (lambda a, out: report.write_report(a, out / "new", bands=stats.parse_bands("5:80")),
+     ["--out", "{out}/new", "--bands", "5:80"], "bands='5:80'", "--bands '5:80'"),
+])
+def test_messages_name_python_arguments_in_python_and_flags_on_the_command_line(
+        attempts, tmp_path, capsys, python_call, cli_args, python_words, cli_words):
+    out = report.write_report(attempts, tmp_path / "r")
+    with pytest.raises(CourseError) as info:
+        python_call(attempts, out)
+    assert python_words in str(info.value) and "--" not in str(info.value)
+    csv = tmp_path / "g.csv"
+    csv.write_text("student_id,score,max_score\na,9,10\n", encoding="utf-8")
+    assert cli.main(["report", "--csv", str(csv)] + [a.format(out=out) for a in cli_args]) == 2
+    err = capsys.readouterr().err
+    assert cli_words in err and err.count("\n") == 1
+    assert "=True" not in err and "mistakes_" not in err and "bands=" not in err
+
+
+def test_every_report_option_is_translated_from_its_python_name():
+    parser = cli.build_parser(["report"])
+    sub = cli._subparser(parser, "report")
+    aliases = {"out_dir": "out", "mistakes_limit": "mistakes"}
+    for action in sub._actions:
+        flag = next((o for o in action.option_strings if o.startswith("--")), None)
+        if flag is None or action.dest == "help":
+            continue
+        value = "True" if action.nargs == 0 else "X"
+        expected = flag if value == "True" else f"{flag} X"
+        assert cli.flag_words(f"use {action.dest}={value} here", sub, aliases) == f"use {expected} here"
+    assert cli.flag_words("use out_dir=X", sub, aliases) == "use --out X"
+    assert cli.flag_words("the layout=X and timeout=3 stay", sub, aliases) == "the layout=X and timeout=3 stay"

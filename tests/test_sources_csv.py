@@ -77,7 +77,7 @@ def test_bad_rows_are_named(tmp_path, text, message):
 
 def test_several_assignments_need_a_choice(tmp_path):
     path = write(tmp_path / "g.csv", "assignment,student_id,score,max_score\nq1,a,1,2\nq2,a,2,2\n")
-    with pytest.raises(CourseError, match=r"several assignments \(q1, q2\); choose one with --assignment"):
+    with pytest.raises(CourseError, match=r"several assignments \(q1, q2\); choose one with assignment=NAME"):
         read_grades_csv(path)
     assert read_grades_csv(path, assignment="q2").score.tolist() == [2.0]
     with pytest.raises(CourseError, match="unknown assignment 'q3'"):
