@@ -3,7 +3,8 @@
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+
+from tests.notebook_kernel import execute_notebook
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "lectures" / "backdoor_criterion.ipynb"
 
@@ -11,8 +12,7 @@ NOTEBOOK = Path(__file__).resolve().parent.parent / "lectures" / "backdoor_crite
 def test_backdoor_notebook_runs_and_solves_the_quiz_questions():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit without outputs"
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    execute_notebook(nb, NOTEBOOK.parent, timeout=120)
     text = "\n".join(out.get("text", "") for c in nb.cells if c.cell_type == "code" for out in c.outputs)
     assert "smallest sets: [frozenset({'B'})]" in text
     assert "А) ['B']: correct" in text and "В) ['B', 'D']: correct" in text and "Г) ['C', 'D']: correct" in text

@@ -5,14 +5,13 @@ up without touching this file. A notebook that takes more than ~20 s sets
 ``"xai_course": {"slow": true}`` in its notebook metadata and is then marked ``slow`` (it still runs in CI).
 """
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client.manager import KernelManager
-from nbclient import NotebookClient
+
+from tests.notebook_kernel import execute_notebook
 
 LECTURES = Path(__file__).resolve().parent.parent / "lectures"
 NOTEBOOKS = sorted(LECTURES.glob("*.ipynb"))
@@ -26,14 +25,7 @@ def _param(path: Path):
 
 
 def _run(nb, cwd: Path):
-    # Kernels talk over IPC files in a private directory: parallel test workers starting kernels at the
-    # same time can otherwise be handed the same TCP ports (jupyter_client issue #487).
-    with tempfile.TemporaryDirectory(prefix="xai-kernel-") as sockets:
-        km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "k"))
-        client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT, kernel_name="python3",
-                                resources={"metadata": {"path": str(cwd)}})
-        client.execute()  # raises CellExecutionError on the first failing cell
-    return nb
+    return execute_notebook(nb, cwd, timeout=CELL_TIMEOUT)  # raises CellExecutionError on the first failing cell
 
 
 def test_lecture_notebooks_exist():
