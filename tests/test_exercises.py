@@ -1,19 +1,24 @@
-"""The nbgrader assignments under exercises/: they generate, the solutions pass, the released versions fail.
+"""The nbgrader assignments under exercises/: they generate, the solutions pass, the released versions fail,
+the released stubs sit inside their functions.
 
 Everything nbgrader writes (gradebook.db, release/) goes to a temporary copy of the course.
 """
+import ast
 import copy
+import inspect
 import os
 import shutil
+import textwrap
+import traceback
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 from nbgrader.utils import determine_grade
 
 from course.grading import load_spec
 from course.nbgrader_setup import ASSIGNMENTS, copy_course, course_root, run_nbgrader
+from tests.notebook_kernel import execute_notebook
 
 ROOT = course_root()
 
@@ -27,9 +32,7 @@ def _graded(nb):
 
 
 def _execute(nb, cwd):
-    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(cwd)}}).execute()
-    return nb
+    return execute_notebook(nb, cwd, timeout=120, allow_errors=True)
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
@@ -115,6 +118,135 @@ def test_released_version_fails_the_hidden_tests(released, name, tmp_path):
         assert score == 0, cell.metadata.nbgrader["grade_id"]
 
 
+# ---------------------------------------------------------------- the released stubs, as a student runs them
+
+STUB_COMMENT, STUB_RAISE = "# YOUR CODE HERE", "raise NotImplementedError()"
+
+
+def _meta(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def _released(released, name):
+    return nbformat.read(str(released / "release" / name / f"{name}.ipynb"), as_version=4)
+
+
+def _functions(source):
+    return [n.name for n in ast.parse(source).body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def _run(source, namespace, filename):
+    """exec a cell in process; return the value of a trailing expression (nbgrader's partial credit)."""
+    tree = ast.parse(source)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    exec(compile(tree, filename, "exec"), namespace)
+    return None if last is None else eval(compile(ast.Expression(last.value), filename, "eval"), namespace)
+
+
+def _answer(source):
+    """The lines between the instructor's BEGIN/END SOLUTION markers, indented as written."""
+    lines = source.splitlines()
+    begin = next(i for i, line in enumerate(lines) if line.strip() == "### BEGIN SOLUTION")
+    end = next(i for i, line in enumerate(lines) if line.strip() == "### END SOLUTION")
+    return lines[begin + 1:end]
+
+
+def _type_under_stub(released_source, answer):
+    """What a student does: keep the comment, replace the raise line by the answer (typed at the comment's column)."""
+    lines = released_source.splitlines()
+    i = next(i for i, line in enumerate(lines) if line.strip() == STUB_RAISE)
+    assert lines[i - 1].strip() == STUB_COMMENT
+    column = lines[i - 1][:len(lines[i - 1]) - len(lines[i - 1].lstrip())]
+    typed = textwrap.indent(textwrap.dedent("\n".join(answer)), column).splitlines()
+    return "\n".join(lines[:i] + typed + lines[i + 1:])
+
+
+@pytest.fixture(scope="module")
+def cleared(tmp_path_factory):
+    """A fast stand-in for generate_assignment: nbgrader's own ClearSolutions/ClearHiddenTests, in process."""
+    from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+    course = tmp_path_factory.mktemp("cleared")
+    for name in ASSIGNMENTS:
+        nb = _source(name)
+        for step in (ClearSolutions(), ClearHiddenTests()):
+            nb, _ = step.preprocess(nb, {})
+        (course / "release" / name).mkdir(parents=True)
+        nbformat.write(nb, str(course / "release" / name / f"{name}.ipynb"))
+    return course
+
+
+# the real `nbgrader generate_assignment` (slow), and nbgrader's preprocessors in process (fast)
+RELEASES = [pytest.param("released", marks=pytest.mark.slow), "cleared"]
+
+
+@pytest.mark.parametrize("release", RELEASES)
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_released_stub_cells_define_their_functions_which_raise_from_inside(request, release, name):
+    check_stub_cells(request.getfixturevalue(release), name)
+
+
+@pytest.mark.parametrize("release", RELEASES)
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_a_solution_typed_under_the_released_comment_passes_the_hidden_tests(request, release, name):
+    check_typed_solution(request.getfixturevalue(release), name)
+
+
+def check_stub_cells(course, name):
+    """Run every released answer cell as a student does before writing anything.
+
+    A cell that defines functions must run without error and define each of them; calling one raises
+    NotImplementedError from the function's own frame. A cell with no function (an answer variable) raises
+    NotImplementedError where the value is to be written.
+    """
+    sources = {_meta(c)["grade_id"]: c.source for c in _source(name).cells if _meta(c).get("solution")}
+    namespace, stubs = {}, 0
+    for cell in _released(course, name).cells:
+        meta = _meta(cell)
+        if cell.cell_type != "code" or meta.get("grade"):
+            continue
+        filename = f"<{name}:{meta.get('grade_id')}>"
+        if not meta.get("solution"):
+            _run(cell.source, namespace, filename)
+            continue
+        stubs += 1
+        assert STUB_COMMENT in cell.source and STUB_RAISE in cell.source, cell.source
+        expected = _functions(sources[meta["grade_id"]])
+        if not expected:
+            with pytest.raises(NotImplementedError):
+                _run(cell.source, namespace, filename)
+            continue
+        _run(cell.source, namespace, filename)  # defining the functions must not raise
+        assert _functions(cell.source) == expected, cell.source
+        for fname in expected:
+            func = namespace[fname]
+            required = [p for p in inspect.signature(func).parameters.values() if p.default is p.empty]
+            with pytest.raises(NotImplementedError) as info:
+                func(*[None] * len(required))
+            innermost = traceback.extract_tb(info.tb)[-1]
+            assert (innermost.name, innermost.filename) == (fname, filename), cell.source
+    assert stubs == len(sources) > 0
+
+
+def check_typed_solution(course, name):
+    """The instructor's answer, typed under `# YOUR CODE HERE` of the released cell, earns every point."""
+    source = {_meta(c)["grade_id"]: c.source for c in _source(name).cells if _meta(c).get("grade_id")}
+    namespace, earned = {}, {}
+    for cell in _released(course, name).cells:
+        meta = _meta(cell)
+        if cell.cell_type != "code":
+            continue
+        gid = meta.get("grade_id")
+        code_ = cell.source
+        if meta.get("solution"):
+            code_ = _type_under_stub(code_, _answer(source[gid]))
+        elif meta.get("grade"):
+            code_ = source[gid]  # the hidden tests come back, as in nbgrader autograde
+        value = _run(code_, namespace, f"<{name}:{gid}>")
+        if meta.get("grade"):
+            earned[gid] = meta["points"] if value is None else float(value)
+    assert earned == {p.grade_id: p.points for p in load_spec(name)}
+
+
 # ---------------------------------------------------------------- nbgrader autograde end to end
 
 
@@ -175,8 +307,7 @@ def test_nbgrader_autograde_ignores_a_warning_on_stderr(released):
         for cell in cells:
             gid = cell.metadata.get("nbgrader", {}).get("grade_id")
             if gid in solutions:
-                src = solutions[gid].replace("### BEGIN SOLUTION\n", "").replace("### END SOLUTION\n", "")
-                src = src.replace("### END SOLUTION", "")
+                src = "\n".join(line for line in solutions[gid].splitlines() if "### " not in line)
                 if gid == "lrp0_step_solution":  # a correct answer that warns on stderr whenever it is called
                     src = "import warnings\n" + src.replace('"""LRP-0 for one dense layer."""',
                                                             '"""LRP-0."""\n    warnings.warn("just a warning")')

@@ -47,14 +47,20 @@ def locked_code(grade_id: str, source: str):
 def solution(grade_id: str, before: str, answer: str, after: str = ""):
     """A solution cell: ``before``, then ``answer`` between the BEGIN/END SOLUTION markers, then ``after``.
 
+    The markers take the indentation of the answer's first line: nbgrader's released stub
+    (``# YOUR CODE HERE`` / ``raise NotImplementedError()``) keeps the indentation of the BEGIN line,
+    so a function's stub stays inside the function body and code typed under it lands there too.
+
     >>> print(solution("f", "def f(x):", "    return 2 * x").source)
     def f(x):
-    ### BEGIN SOLUTION
+        ### BEGIN SOLUTION
         return 2 * x
-    ### END SOLUTION
+        ### END SOLUTION
     """
-    body = "\n".join(p for p in (before.strip("\n"), "### BEGIN SOLUTION", answer.strip("\n"),
-                                 "### END SOLUTION", after.strip("\n")) if p)
+    answer = answer.strip("\n")
+    indent = answer[:len(answer) - len(answer.lstrip(" \t"))]
+    body = "\n".join(p for p in (before.strip("\n"), indent + "### BEGIN SOLUTION", answer,
+                                 indent + "### END SOLUTION", after.strip("\n")) if p)
     cell = new_code_cell(body)
     cell.metadata.update(_meta(grade_id, solution=True))
     return cell
