@@ -47,8 +47,8 @@ def test_xml_multiple_choice_weights_match_the_proportional_policy(moodle):
     el = _questions(moodle)["t3_backdoor_smallest_sets"]
     assert el.find("single").text == "false"
     weights = {a.find("text").text.split(")")[0]: float(a.get("fraction")) for a in el.findall("answer")}
-    # two correct options (В, Г): +50 % each, every other option −50 %
-    assert weights == {"А": -50, "Б": -50, "В": 50, "Г": 50, "Д": -50, "Е": -50, "Ж": -50}
+    # two correct options (В, Г): +50 % each; five wrong ones: −100/5 = −20 % each
+    assert weights == {"А": -20, "Б": -20, "В": 50, "Г": 50, "Д": -20, "Е": -20, "Ж": -20}
     texts = [a.find("text").text for a in el.findall("answer")]
     assert texts[2] == "В) {B, D}"
     assert "dag {" in el.find("questiontext/text").text
@@ -63,10 +63,10 @@ def test_xml_single_choice_and_numeric(moodle):
     assert (float(ans.find("text").text), float(ans.find("tolerance").text), ans.get("fraction")) == (2.25, 0.001, "100")
 
 
-def test_xml_three_correct_options_get_a_third_each(moodle):
+def test_xml_three_correct_options_get_a_third_each_two_wrong_a_half(moodle):
     el = _questions(moodle)["l19_signal_methods"]
     weights = sorted(float(a.get("fraction")) for a in el.findall("answer"))
-    assert weights == [-33.33333, -33.33333, 33.33333, 33.33333, 33.33333]
+    assert weights == [-50, -50, 33.33333, 33.33333, 33.33333]   # three correct, two wrong
 
 
 def test_multilang_xml_holds_both_languages():
@@ -190,3 +190,22 @@ def test_export_into_a_file_is_a_course_error(tmp_path):
     (tmp_path / "f").write_text("", encoding="utf-8")
     with pytest.raises(CourseError, match="is not a directory"):
         write_export(BANK, tmp_path / "f")
+
+
+def test_moodle_scores_every_choice_from_the_exported_fractions_as_the_course_does(moodle):
+    """Moodle's multichoice grade is the sum of the ticked answers' fractions, floored at 0 and capped at 100 %;
+    read back from the XML, it agrees with score_answer on every subset of options of every multiple question."""
+    from itertools import combinations
+
+    from course.quiz.scoring import score_answer
+    for q in BANK:
+        if q.kind != "multiple":
+            continue
+        el = _questions(moodle)[q.id]
+        fractions = {a.find("text").text.split(")")[0]: float(a.get("fraction")) for a in el.findall("answer")}
+        for k in range(1, len(q.options) + 1):
+            for ticked in combinations(q.letters, k):
+                moodle_grade = min(100.0, max(0.0, sum(fractions[t] for t in ticked))) / 100 * q.points
+                ours = score_answer(q, ", ".join(ticked)).points
+                if q.partial == "proportional":
+                    assert ours == pytest.approx(moodle_grade, abs=1e-6), (q.id, ticked)

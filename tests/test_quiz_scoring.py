@@ -24,13 +24,31 @@ def test_t3_q3_right_answer_in_any_spelling_earns_full_points(typed):
 
 
 @pytest.mark.parametrize("typed, points", [
+    # Moodle's rule, by hand: 7 options, |C| = 2 correct (В, Г), |W| = 5 wrong
     ("В", 0.5),          # one of two correct: 1/2
-    ("В, Г, А", 0.5),    # two hits, one wrong pick: (2 - 1)/2
-    ("В, А", 0.0),       # (1 - 1)/2
+    ("В, Г, А", 0.8),    # two hits, one wrong pick: 2/2 - 1/5
+    ("В, А", 0.3),       # 1/2 - 1/5
+    ("В, А, Б", 0.1),    # 1/2 - 2/5
+    ("В, А, Б, Д", 0.0),  # 1/2 - 3/5 < 0: floored at zero
     ("А, Б, Д", 0.0),    # floored at zero
+    ("АБВГДЕЖ", 0.0),    # everything ticked: 1 - 1
 ])
 def test_proportional_partial_credit(typed, points):
     assert score_answer(Q3, typed).points == pytest.approx(points)
+
+
+@pytest.mark.parametrize("qid", ["l15_dtd_rules", "l10_composite", "l19_signal_methods",
+                                 "t3_backdoor_smallest_sets", "l8_exact_conservation"])
+def test_ticking_every_option_scores_zero(qid):
+    q = BANK[qid]
+    assert score_answer(q, q.letters).points == 0.0
+
+
+def test_proportional_weights_by_hand_on_a_four_of_six_question():
+    q = BANK["l15_dtd_rules"]                     # |C| = 4 (А, Б, Д, Е), |W| = 2 (В, Г)
+    assert score_answer(q, "А, Б, Д").points == pytest.approx(0.75)
+    assert score_answer(q, "А, Б, Д, Е, В").points == pytest.approx(0.5)   # 1 - 1/2
+    assert score_answer(q, "А, В").points == pytest.approx(0.0)             # 1/4 - 1/2, floored
 
 
 def test_proportional_scales_with_points():

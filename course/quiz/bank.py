@@ -64,9 +64,12 @@ Partial-credit policies
 ``all_or_nothing``
     Full points for exactly the correct answer, nothing otherwise.
 ``proportional`` (multiple choice)
-    Each chosen correct option earns 1/|C| of the points, each chosen wrong
-    option costs 1/|C|, floored at zero (|C| = number of correct options). This
-    is Moodle's usual weighting, so the export keeps the same scores.
+    Moodle's rule for multiple-answer questions: each chosen correct option
+    earns 1/|C| of the points, each chosen wrong option costs 1/|W|, and the
+    total is floored at zero (|C|, |W| = numbers of correct and of wrong
+    options; with no wrong option nothing is deducted). Choosing every option
+    therefore scores 0. The Moodle export carries the same weights as each
+    answer's ``fraction`` (+100/|C| %, −100/|W| %), so Moodle scores alike.
 
 Every problem is reported as a :class:`~course.errors.CourseError` that names
 the question and the field.

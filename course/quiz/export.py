@@ -8,13 +8,15 @@ bank kind       Moodle XML                  GIFT
 ==============  =========================  ===========================================
 truefalse       ``truefalse``               ``{TRUE}`` / ``{FALSE}``
 single          ``multichoice``, single     ``{=right ~wrong ...}``
-multiple        ``multichoice``, multiple   ``{~%50%right ~%-50%wrong ...}``
+multiple        ``multichoice``, multiple   ``{~%50%right ~%-20%wrong ...}``
 numeric         ``numerical`` + tolerance   ``{#value:tolerance}``
 ==============  =========================  ===========================================
 
 Scores carry over: a ``proportional`` multiple-choice question gives each
-correct option +100/|C| % and each wrong one −100/|C| %, which is exactly the
-bank's policy (Moodle floors the total at zero too). Moodle's standard
+correct option +100/|C| % and each wrong one −100/|W| % (|C|, |W|: numbers of
+correct and wrong options) as the answer's ``fraction``, which is exactly the
+bank's policy (Moodle floors the total at zero too, so ticking every option
+scores 0 in both). Moodle's standard
 multichoice has no all-or-nothing mode; an ``all_or_nothing`` multiple-choice
 question is exported with the same weights and its wrong options at −100 %, so
 any wrong pick scores zero but an incomplete right answer earns partial credit
@@ -68,7 +70,8 @@ def option_fractions(q: Question) -> dict[str, float]:
     if q.kind == "single":
         return {o.letter: 100.0 if o.letter in key else 0.0 for o in q.options}
     share = 100.0 / len(key)
-    wrong = -share if q.partial == "proportional" else -100.0
+    n_wrong = len(q.options) - len(key)
+    wrong = -100.0 / n_wrong if q.partial == "proportional" and n_wrong else -100.0
     return {o.letter: share if o.letter in key else wrong for o in q.options}
 
 

@@ -1,32 +1,50 @@
 """Answers as students type them: option letters, true/false and numbers.
 
 The quiz letters its options with the Cyrillic letters А Б В Г Д Е Ж. Students
-answer from whatever keyboard layout is active, so the same answer arrives as
-"В, Г", "гв", "{В,Г}", "B; Γ" or "b г". This module turns such text into a
-canonical value, or raises :class:`AnswerError` saying why it cannot.
+answer from whatever keyboard layout, input method or copy-paste source is at
+hand, so the same answer arrives as "В, Г", "гв", "{В,Г}", "B; Γ", "Ｂ, Г" or
+"b г". This module turns such text into a canonical value, or raises
+:class:`AnswerError` saying why it cannot. ``docs/answers.md`` is the
+instructor's table of how answers are read, with examples; the tests
+(``tests/test_quiz_spellings.py``) hold every row of it.
 
-Policy (decided here, relied on by the scorer, the exporter and the tests)
----------------------------------------------------------------------------
-* Case does not matter: text is upper-cased first (``str.upper``).
-* **Look-alikes are accepted, transliterations are not.** After upper-casing,
-  the Latin letters A, B, E and the Greek letters Α, Β, Γ, Δ, Ε are read as the
-  Cyrillic А, В, Е, Г, Д they look like (so "b" means "B" means "В").
-  Transliterations (b→Б, v→В, g→Г, d→Д, zh→Ж) are refused: the Latin "B" is a
-  look-alike of "В" but would transliterate to "Б", so accepting both readings
-  would make "b" ambiguous. A letter that is neither an option nor a
-  look-alike of one ("g", "Z", "И" on a four-option question) makes the whole
-  answer invalid and the message names it.
-* Every character that is not a letter is a separator (commas, spaces,
-  braces, brackets, ")", ";", "+"); the words "и" / "and" between letters are
-  separators too. A run of letters such as "ГВ" is read letter by letter.
-* Order and repetition do not matter: the result is a ``frozenset``.
+The pipeline (one for every kind of answer)
+-------------------------------------------
+0. **Length limit.** Text longer than :data:`MAX_ANSWER_CHARS` characters is
+   refused at once ("too long"), before any other work.
+1. **Unicode.** Vulgar fractions are spaced out ("2½" → "2 1/2"), then NFKC
+   (full-width "Ｂ" → "B", "０，５" → "0,5", no-break and thin spaces → " ",
+   ligatures and super-/subscripts → plain characters); then every invisible
+   format character (Unicode category Cf: zero-width space, zero-width
+   joiners, soft hyphen, byte-order mark, direction marks) is deleted —
+   what the student sees on the screen is what is read.
+2. **Look-alike folding** (:func:`fold`): upper case; Ё → Е; every dash
+   (hyphen, en dash, em dash, minus sign, ...) → "-"; fraction and division
+   slashes → "/"; runs of white space → one space. Then per kind: in option
+   letters the Latin A, B, E and Greek Α, Β, Γ, Δ, Ε are the Cyrillic А, В,
+   Е, Г, Д they look like (:data:`LOOKALIKES`); in a Russian word, Latin
+   look-alikes of Cyrillic letters are Cyrillic ("нeт" with a Latin e is
+   "нет"); in a number, a Cyrillic Е is the exponent's E.
+3. **Separators.** Option letters: white space, punctuation (Unicode
+   category P: commas, braces, brackets, ")", ";", "/", "-") and "+", "|"
+   separate; so do the words "и" / "and". What remains are tokens; a run of
+   letters ("ГВ") is read letter by letter. Any other token — a digit, a
+   symbol, a letter that is no option — makes the answer unreadable and the
+   message names it (it never silently vanishes). Numbers have a grammar
+   (:func:`parse_number`), true/false a vocabulary (:func:`parse_truefalse`).
+
+Backdoor questions (options that stand for vertex sets, ``vertex_sets``): a
+set in braces whose members are all vertex names, ``{B}`` or ``{A, C}``, is a
+set of vertices (Latin letters; case is ignored), read as the option whose set
+it is, and the reading is reported in the feedback; a bare letter is always
+an option letter (Latin "B" is the option В).
 
 >>> sorted(parse_letters("{b, Γ}", "АБВГ"))
 ['В', 'Г']
->>> parse_truefalse("Неверно")
+>>> parse_truefalse("не верно")
 False
->>> parse_number("0,75")
-0.75
+>>> parse_number("2 1/4"), parse_number("–0,5"), parse_number("2,25.")
+(2.25, -0.5, 2.25)
 """
 from __future__ import annotations
 
@@ -34,17 +52,25 @@ import math
 import re
 import unicodedata
 from fractions import Fraction
-from typing import Iterable
+from itertools import islice
+from typing import Iterable, Mapping
 
 from course.errors import CourseError
 
 __all__ = [
     "LETTERS",
     "LOOKALIKES",
+    "MAX_ANSWER_CHARS",
+    "MAX_NUMBER_CHARS",
+    "MAX_EXPONENT",
+    "REL_SLACK",
     "AnswerError",
+    "fold",
+    "read_letters",
     "parse_letters",
     "parse_truefalse",
     "parse_number",
+    "within_tolerance",
     "canonical_letter",
 ]
 
@@ -57,10 +83,38 @@ LOOKALIKES = {
     "Α": "А", "Β": "В", "Γ": "Г", "Δ": "Д", "Ε": "Е",  # Greek
 }
 
+#: Upper-case Latin letters that look like Cyrillic ones, for words in Russian ("нeт" typed with a Latin e).
+_WORD_LOOKALIKES = str.maketrans("ABCEHKMOPTXY", "АВСЕНКМОРТХУ")
+
+#: Longest answer read at all (characters, before normalisation); longer text is refused unread.
+MAX_ANSWER_CHARS = 1000
+#: Longest numeric answer (characters, after normalisation).
+MAX_NUMBER_CHARS = 100
+#: Largest decimal exponent a number may carry ("1e1000"); beyond it the answer is refused, not computed.
+MAX_EXPONENT = 1000
+#: Relative slack of tolerance comparisons (see :func:`within_tolerance`).
+REL_SLACK = 1e-9
+
 _SEPARATOR_WORDS = {"И", "AND"}
 
-_TRUE = {"TRUE", "T", "YES", "Y", "1", "ВЕРНО", "ПРАВДА", "ДА", "ИСТИНА", "ИСТИННО", "+"}
-_FALSE = {"FALSE", "F", "NO", "N", "0", "НЕВЕРНО", "ЛОЖЬ", "НЕТ", "НЕПРАВДА", "ЛОЖНО", "-"}
+_TRUE = {"TRUE", "T", "YES", "Y", "1", "+", "ВЕРНО", "ПРАВДА", "ДА", "ИСТИНА", "ИСТИННО", "ПРАВИЛЬНО"}
+_FALSE = {"FALSE", "F", "NO", "N", "0", "-", "НЕВЕРНО", "ЛОЖЬ", "НЕТ", "НЕПРАВДА", "ЛОЖНО", "НЕПРАВИЛЬНО"}
+#: "не верно", "не правильно", "not true": a negation word, a space, then a word for "true"
+_NEGATIONS = ("НЕ ", "NOT ")
+
+# Invisible format characters (Unicode category Cf); tests check the list against unicodedata.
+_INVISIBLE = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
+# Vulgar fractions (½, ⅓, ...) become " 1/2 " before NFKC, so "2½" is 2 1/2 and not 21/2.
+_VULGAR = re.compile("[\u00bc-\u00be\u2150-\u215f\u2189]")
+_DASHES = re.compile("[\u2010-\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d\u058a\u05be\u1806\u2e17\u301c\u30a0]")
+_SLASHES = re.compile("[\u2044\u2215\u29f8]")
+_SPACES = re.compile(r"\s+")
+# letter tokens: runs of letters, runs of digits, or one other non-space character
+_TOKENS = re.compile(r"[^\W\d_]+|\d+|\S")
+_BRACES = re.compile(r"\{([^{}]*)\}")
 
 
 class AnswerError(CourseError):
@@ -89,23 +143,115 @@ def canonical_letter(char: str) -> str:
     return LOOKALIKES.get(up, up)
 
 
+def _vulgar(match: re.Match) -> str:
+    return " " + unicodedata.normalize("NFKC", match.group()).replace("\u2044", "/") + " "
+
+
+def fold(text: str) -> str:
+    """Steps 1 and 2 of the pipeline, shared by every kind of answer (no per-kind letter folding).
+
+    Unicode NFKC (vulgar fractions spaced out first), invisible characters
+    deleted, upper case, Ё → Е, dashes → "-", fraction slashes → "/", white
+    space collapsed to single spaces and stripped.
+
+    >>> fold(" Ｆａｌｓｅ "), fold("не\\u200bверно"), fold("–1½")
+    ('FALSE', 'НЕВЕРНО', '-1 1/2')
+    """
+    if _VULGAR.search(text):
+        text = _VULGAR.sub(_vulgar, text)
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text).upper().replace("Ё", "Е")
+    text = _SLASHES.sub("/", _DASHES.sub("-", text))
+    return _SPACES.sub(" ", text).strip()
+
+
+def _check_length(text: str) -> str:
+    if len(text) > MAX_ANSWER_CHARS:
+        raise AnswerError(
+            f"the answer is too long ({len(text)} characters; at most {MAX_ANSWER_CHARS} are read)",
+            f"ответ слишком длинный ({len(text)} символов; читается не более {MAX_ANSWER_CHARS})",
+        )
+    return text
+
+
 def _as_text(answer: object) -> str:
     if answer is None:
         raise AnswerError("no answer given", "ответ не дан")
     if isinstance(answer, str):
-        return answer
-    if isinstance(answer, Iterable):
-        parts = list(answer)
+        return _check_length(answer)
+    if isinstance(answer, Iterable) and not isinstance(answer, (bytes, Mapping)):
+        parts = list(islice(answer, MAX_ANSWER_CHARS + 1))
         if all(isinstance(p, str) for p in parts):
-            return ",".join(parts)
+            return _check_length(",".join(parts))
     raise AnswerError(
         f"expected option letters as text (e.g. \"В, Г\"), got {type(answer).__name__}",
         f"ожидаются буквы вариантов текстом (например, \"В, Г\"), получено {type(answer).__name__}",
     )
 
 
-def parse_letters(answer: object, options: str = LETTERS) -> frozenset[str]:
-    """Read the option letters of a choice answer.
+def _listing(options: str) -> str:
+    return ", ".join(options)
+
+
+def _is_separator(char: str) -> bool:
+    return char in "+|" or unicodedata.category(char).startswith("P")
+
+
+def _not_an_option(typed: str, options: str) -> AnswerError:
+    return AnswerError(
+        f"{typed!r} is not an option: the options are {_listing(options)} "
+        "(Cyrillic letters; the Latin/Greek look-alikes A, B, E, Γ, Δ also count)",
+        f"{typed!r} — не вариант ответа: варианты {_listing(options)} "
+        "(кириллица; похожие латинские/греческие A, B, E, Γ, Δ тоже принимаются)",
+    )
+
+
+def _format_set(nodes) -> str:
+    return "{" + ", ".join(sorted(nodes)) + "}"
+
+
+def _vertex_set(inside: str, names: Mapping[str, str]):
+    """The vertex set written between braces, or None when some member is not a vertex name."""
+    members = [t for t in re.split(r"[\s,;]+", inside) if t]
+    if not all(t in names for t in members):
+        return None
+    return frozenset(names[t] for t in members)
+
+
+def _read_vertex_sets(text: str, vertex_sets: Mapping[str, frozenset], options: str):
+    """Replace each braced vertex set by its option letter; return the text, the letters and the notes."""
+    names = {}
+    for nodes in vertex_sets.values():
+        for v in nodes:
+            names[fold(str(v))] = str(v)
+    by_set = {frozenset(nodes): letter for letter, nodes in vertex_sets.items()}
+    letters, notes_en, notes_ru = [], [], []
+
+    def replace(match: re.Match) -> str:
+        inside = match.group(1)
+        nodes = _vertex_set(inside, names)
+        if nodes is None or (not nodes and nodes not in by_set):
+            return " " + inside + " "      # not a vertex set: option letters between braces
+        if nodes not in by_set:
+            listing = "; ".join(f"{letter}) {_format_set(vertex_sets[letter])}" for letter in options
+                                if letter in vertex_sets)
+            raise AnswerError(
+                f"the vertex set {_format_set(nodes)} is none of the options ({listing}); "
+                "answer with option letters or with an option's set in braces",
+                f"множества вершин {_format_set(nodes)} нет среди вариантов ({listing}); "
+                "отвечайте буквами вариантов или множеством варианта в фигурных скобках",
+            )
+        letter = by_set[nodes]
+        letters.append(letter)
+        notes_en.append(f"The vertex set {_format_set(nodes)} was read as option {letter}.")
+        notes_ru.append(f"Множество вершин {_format_set(nodes)} прочитано как вариант {letter}.")
+        return " "
+
+    return _BRACES.sub(replace, text), letters, (tuple(notes_ru), tuple(notes_en))
+
+
+def read_letters(answer: object, options: str = LETTERS, vertex_sets: Mapping[str, frozenset] | None = None):
+    """Read a choice answer: the chosen option letters and notes on how the answer was read.
 
     Parameters
     ----------
@@ -113,58 +259,83 @@ def parse_letters(answer: object, options: str = LETTERS) -> frozenset[str]:
         What the student typed: "В, Г", "гв", "{В,Г}", ["B", "Γ"].
     options : str
         The letters of the question's options, e.g. "АБВГДЕ".
+    vertex_sets : mapping letter → vertex set, optional
+        For backdoor questions: the set each option stands for; then "{B}"
+        and "{A, C}" (sets in braces) are read as the option whose set it is.
 
     Returns
     -------
-    frozenset of str
-        Cyrillic upper-case letters, each one of ``options``.
+    (frozenset of str, (tuple of str, tuple of str))
+        Cyrillic upper-case letters, each one of ``options``; the reading
+        notes in Russian and in English (empty unless a vertex set was read).
 
     Raises
     ------
     AnswerError
-        Empty answer, or a letter that is not an option (the message names it
-        and lists the options).
+        Empty or over-long answer, a token that is not an option (the message
+        names it and lists the options), a vertex set that is no option's.
 
     Examples
     --------
+    >>> letters, (ru, en) = read_letters("{A, C}, Г", "АБВГ", {"А": {"B"}, "Б": {"A", "C"}, "Г": {"D"}})
+    >>> sorted(letters), en
+    (['Б', 'Г'], ('The vertex set {A, C} was read as option Б.',))
+    """
+    raw = _as_text(answer)
+    text = fold(raw)
+    braced, notes = [], ((), ())
+    if vertex_sets and "{" in text:
+        text, braced, notes = _read_vertex_sets(text, vertex_sets, options)
+    chosen = set(braced)
+    for token in _TOKENS.findall(text):
+        if token.isalpha():
+            if token in _SEPARATOR_WORDS:
+                continue
+            for typed in token:
+                letter = LOOKALIKES.get(typed, typed)
+                if letter not in options:
+                    raise _not_an_option(_original(typed, raw), options)
+                chosen.add(letter)
+        elif not (len(token) == 1 and _is_separator(token)):
+            raise _not_an_option(token, options)
+    if not chosen:
+        raise AnswerError(
+            f"no option letter found in {raw!r:.60}; answer with the letters {_listing(options)}",
+            f"в ответе {raw!r:.60} нет ни одной буквы варианта; отвечайте буквами {_listing(options)}",
+        )
+    return frozenset(chosen), notes
+
+
+def _original(folded: str, raw: str) -> str:
+    """The character as the student typed it (lower case, full width ...), for messages."""
+    for char in raw:
+        if char == folded or char.upper() == folded:
+            return char
+    return folded
+
+
+def parse_letters(answer: object, options: str = LETTERS, vertex_sets: Mapping[str, frozenset] | None = None
+                  ) -> frozenset[str]:
+    """Read the option letters of a choice answer (:func:`read_letters` without the notes).
+
     >>> sorted(parse_letters("гв", "АБВГ"))
     ['В', 'Г']
     """
-    text = unicodedata.normalize("NFC", _as_text(answer))
-    runs = re.findall(r"[^\W\d_]+", text)
-    letters: list[str] = []
-    for run in runs:
-        if run.upper() in _SEPARATOR_WORDS:
-            continue
-        letters.extend(run)
-    if not letters:
-        raise AnswerError(
-            f"no option letter found in {text!r}; answer with the letters {_listing(options)}",
-            f"в ответе {text!r} нет ни одной буквы варианта; отвечайте буквами {_listing(options)}",
-        )
-    chosen = set()
-    for typed in letters:
-        letter = canonical_letter(typed)
-        if letter not in options:
-            raise AnswerError(
-                f"{typed!r} is not an option: the options are {_listing(options)} "
-                "(Cyrillic letters; the Latin/Greek look-alikes A, B, E, Γ, Δ also count)",
-                f"{typed!r} — не вариант ответа: варианты {_listing(options)} "
-                "(кириллица; похожие латинские/греческие A, B, E, Γ, Δ тоже принимаются)",
-            )
-        chosen.add(letter)
-    return frozenset(chosen)
+    return read_letters(answer, options, vertex_sets)[0]
 
 
-def _listing(options: str) -> str:
-    return ", ".join(options)
+_EDGES = re.compile(r"^[^\w+\-]+|[^\w+\-]+$")
 
 
 def parse_truefalse(answer: object) -> bool:
-    """Read a true/false answer: a bool, or words like "верно", "нет", "False", "1".
+    """Read a true/false answer: a bool, or words like "верно", "не верно", "нет", "False", "1".
 
-    >>> parse_truefalse("  ДА! "), parse_truefalse("f"), parse_truefalse(True)
-    (True, False, True)
+    After the common pipeline (:func:`fold`), punctuation at either end is
+    dropped, Latin look-alikes inside a Cyrillic word are read as Cyrillic,
+    and "не"/"not" before a word for "true" makes it false.
+
+    >>> parse_truefalse("  ДА! "), parse_truefalse("f"), parse_truefalse(True), parse_truefalse("неправильно")
+    (True, False, True, False)
     """
     if isinstance(answer, bool):
         return answer
@@ -177,43 +348,69 @@ def parse_truefalse(answer: object) -> bool:
             f"expected true/false, got {type(answer).__name__}",
             f"ожидается «верно» или «неверно», получено {type(answer).__name__}",
         )
-    word = answer.strip().strip(".!,;:()[]{}\"'«» ").upper().replace("Ё", "Е")
+    word = _EDGES.sub("", fold(_check_length(answer)))
+    if re.search("[А-Я]", word):
+        word = word.translate(_WORD_LOOKALIKES)
     if word in _TRUE:
         return True
     if word in _FALSE:
         return False
+    for negation in _NEGATIONS:
+        if word.startswith(negation) and word[len(negation):] in _TRUE - {"1", "+"}:
+            return False
     raise AnswerError(
-        f"{answer!r} is neither true nor false: answer «верно»/«неверно» (or True/False)",
-        f"{answer!r} — ни «верно», ни «неверно»: ответьте «верно» или «неверно» (или True/False)",
+        f"{answer!r:.60} is neither true nor false: answer «верно»/«неверно» (or True/False)",
+        f"{answer!r:.60} — ни «верно», ни «неверно»: ответьте «верно» или «неверно» (или True/False)",
     )
 
 
+_DEC = r"(?:(?:[0-9]{1,3}(?: [0-9]{3})+|[0-9]+)(?:[.,][0-9]*)?|[.,][0-9]+)(?:E[+-]?[0-9]+)?"
+_MIXED = re.compile(r"(?P<sign>[+-])? ?(?P<whole>[0-9]+) (?P<num>[1-9][0-9]*) ?/ ?(?P<den>[1-9][0-9]*)")
+_PLAIN = re.compile(rf"(?P<sign>[+-])? ?(?P<p>{_DEC})(?: ?/ ?(?P<q>{_DEC}))?")
+_UNICODE_DIGIT = re.compile(r"[^\x00-\x7f]")
+
+
+def _not_a_number(answer, why_en: str = "", why_ru: str = "") -> AnswerError:
+    return AnswerError(
+        f"{answer!r:.60} is not a number{why_en} (write e.g. 0.75, 0,75, 3/4 or 2 1/4)",
+        f"{answer!r:.60} — не число{why_ru} (пишите, например, 0.75, 0,75, 3/4 или 2 1/4)",
+    )
+
+
+def _decimal(text: str, answer) -> Fraction:
+    """An exact fraction of one decimal literal of the grammar, with its exponent bounded."""
+    text = text.replace(" ", "").replace(",", ".")
+    mantissa, _, exponent = text.partition("E")
+    exp = int(exponent) if exponent else 0   # at most MAX_NUMBER_CHARS digits: cheap
+    if abs(exp) > MAX_EXPONENT:
+        raise _not_a_number(answer, f": the exponent is beyond ±{MAX_EXPONENT}",
+                            f": показатель степени больше ±{MAX_EXPONENT}")
+    value = Fraction(mantissa if mantissa not in (".", "") else "0")
+    return value * Fraction(10) ** exp
+
+
 def parse_number(answer: object) -> float:
-    """Read a numeric answer: "0,75", "−0.5", "3/4", "1e-3", or a number.
+    """Read a numeric answer: "0,75", "−0.5", "–1", "3/4", "2 1/4", "1e-3", "1 000", "2,25." or a number.
 
-    A decimal comma is accepted and spaces are ignored; a comma together with a
-    point ("1,000.5") is refused as ambiguous.
+    Grammar (after the pipeline of :func:`fold`): an optional sign, then a
+    mixed number ``W N/D`` (a whole number, a space, a proper fraction), a
+    fraction ``P/Q`` of two decimals, or one decimal. A decimal has a point
+    *or* a comma as its decimal separator, may group thousands with spaces
+    ("12 345,5"), and may carry an exponent ``e±k`` with |k| ≤
+    :data:`MAX_EXPONENT`. One full stop at the end is a sentence's and is
+    dropped. At most :data:`MAX_NUMBER_CHARS` characters. The value is
+    computed exactly (a fraction) and then rounded to a float; anything else
+    is "not a number", a value beyond the float range is "not a finite number".
 
-    >>> parse_number("3/4"), parse_number("−0,5"), parse_number(2)
-    (0.75, -0.5, 2.0)
+    >>> parse_number("3/4"), parse_number("−0,5"), parse_number(2), parse_number("12 345,5")
+    (0.75, -0.5, 2.0, 12345.5)
     """
     if isinstance(answer, bool) or answer is None:
         raise AnswerError("expected a number", "ожидается число")
     if isinstance(answer, (int, float)):
         value = float(answer)
     elif isinstance(answer, str):
-        text = answer.strip().replace("\u2212", "-").replace(" ", "").replace("\u00a0", "")
-        if text.count(",") == 1 and "." not in text:
-            text = text.replace(",", ".")
-        try:
-            value = float(Fraction(text))
-        except OverflowError:  # "1e999": a number, but not a finite one
-            value = float("inf")
-        except (ValueError, ZeroDivisionError):
-            raise AnswerError(
-                f"{answer!r} is not a number (write e.g. 0.75, 0,75 or 3/4)",
-                f"{answer!r} — не число (пишите, например, 0.75, 0,75 или 3/4)",
-            ) from None
+        value = _parse_number_text(answer)
     else:
         try:
             value = float(answer)  # numpy scalars
@@ -223,5 +420,50 @@ def parse_number(answer: object) -> float:
                 f"ожидается число, получено {type(answer).__name__}",
             ) from None
     if not math.isfinite(value):
-        raise AnswerError(f"{answer!r} is not a finite number", f"{answer!r} — не конечное число")
+        raise AnswerError(f"{answer!r:.60} is not a finite number", f"{answer!r:.60} — не конечное число")
     return value
+
+
+def _parse_number_text(answer: str) -> float:
+    text = fold(_check_length(answer)).replace("Е", "E")       # a Cyrillic Е as the exponent's E
+    if _UNICODE_DIGIT.search(text):                              # other scripts' digits → 0–9
+        text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+    if len(text) > 1 and text.endswith(".") and text[-2].isdigit():
+        text = text[:-1]                                         # "2,25." — a sentence's full stop
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _not_a_number(answer, f": longer than {MAX_NUMBER_CHARS} characters",
+                            f": длиннее {MAX_NUMBER_CHARS} символов")
+    m = _MIXED.fullmatch(text)
+    if m and int(m["num"]) < int(m["den"]):
+        value = int(m["whole"]) + Fraction(int(m["num"]), int(m["den"]))
+    else:
+        m = _PLAIN.fullmatch(text)
+        if not m:
+            raise _not_a_number(answer)
+        value = _decimal(m["p"], answer)
+        if m["q"] is not None:
+            q = _decimal(m["q"], answer)
+            if q == 0:
+                raise _not_a_number(answer, ": division by zero", ": деление на ноль")
+            value /= q
+    if m["sign"] == "-":
+        value = -value
+    try:
+        return float(value)
+    except OverflowError:   # "1e999": a number, but not a finite float
+        return math.inf
+
+
+def within_tolerance(value: float, key: float, tolerance: float) -> bool:
+    """|value − key| ≤ tolerance, with a relative slack of :data:`REL_SLACK` (one part in 10⁹ of the larger).
+
+    Decimal answers and keys are binary floats, so |0.801 − 0.8| computes to
+    0.0010000000000000009, just above a tolerance of 0.001; the slack
+    (REL_SLACK · max(|key|, |value|, tolerance)) absorbs such rounding (about
+    10⁻¹⁶ relative) and nothing a student could mean.
+
+    >>> within_tolerance(0.801, 0.8, 0.001), abs(0.801 - 0.8) <= 0.001, within_tolerance(0.802, 0.8, 0.001)
+    (True, False, False)
+    """
+    slack = REL_SLACK * max(abs(key), abs(value), tolerance)
+    return abs(value - key) <= tolerance + slack

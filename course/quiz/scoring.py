@@ -11,9 +11,15 @@ Rules (the policies are defined in :mod:`course.quiz.bank`):
   letters on a single-choice question) earns 0 and the feedback says why;
 * true/false, single choice and ``all_or_nothing`` multiple choice: full
   points for exactly the key, 0 otherwise;
-* ``proportional`` multiple choice: (hits − wrong picks) / |key| of the
-  points, floored at 0;
-* numeric: full points when |answer − key| ≤ tolerance.
+* ``proportional`` multiple choice (Moodle's rule): +1/|C| for each correct
+  option chosen, −1/|W| for each wrong option chosen (|C|, |W|: the numbers
+  of correct and wrong options), floored at 0 — choosing every option scores 0;
+* numeric: full points when |answer − key| ≤ tolerance (with a relative slack
+  of 10⁻⁹, :func:`~course.quiz.normalize.within_tolerance`).
+
+How an answer is read (one pipeline for all kinds): :mod:`course.quiz.normalize`
+and ``docs/answers.md``. When a backdoor answer names a vertex set in braces
+("{B, D}"), the feedback says which option it was read as.
 
 Feedback never states the correct answer; after a wrong answer it names what
 was wrong ("option Д is not correct", "2 of the correct options are
@@ -30,9 +36,9 @@ from dataclasses import dataclass
 
 from course.errors import CourseError
 from course.quiz.bank import NO_KEYS, Question
-from course.quiz.normalize import AnswerError, parse_letters, parse_number, parse_truefalse
+from course.quiz.normalize import AnswerError, parse_number, parse_truefalse, read_letters, within_tolerance
 
-__all__ = ["Score", "score_answer", "read_answer"]
+__all__ = ["Score", "score_answer", "read_answer", "vertex_sets", "proportional_fraction"]
 
 
 @dataclass(frozen=True)
@@ -61,17 +67,29 @@ class Score:
 
 def read_answer(question: Question, answer: object):
     """Normalise ``answer`` for ``question`` (raises :class:`AnswerError` when unreadable)."""
+    return _read(question, answer)[0]
+
+
+def vertex_sets(question: Question) -> dict[str, frozenset] | None:
+    """Option letter → vertex set, for a backdoor question whose options all stand for sets (else None)."""
+    if question.dag is None or not question.options or any(o.nodes is None for o in question.options):
+        return None
+    return {o.letter: o.nodes for o in question.options}
+
+
+def _read(question: Question, answer: object):
+    """The normalised answer and the reading notes (Russian, English)."""
     if question.kind == "truefalse":
-        return parse_truefalse(answer)
+        return parse_truefalse(answer), ((), ())
     if question.kind == "numeric":
-        return parse_number(answer)
-    letters = parse_letters(answer, question.letters)
+        return parse_number(answer), ((), ())
+    letters, notes = read_letters(answer, question.letters, vertex_sets(question))
     if question.kind == "single" and len(letters) != 1:
         raise AnswerError(
             f"choose exactly one option, got {len(letters)}: {', '.join(sorted(letters))}",
             f"выберите ровно один вариант, выбрано {len(letters)}: {', '.join(sorted(letters))}",
         )
-    return letters
+    return letters, notes
 
 
 def score_answer(question: Question, answer: object, lang: str = "ru") -> Score:
@@ -104,7 +122,7 @@ def score_answer(question: Question, answer: object, lang: str = "ru") -> Score:
                           "scored; load the bank with load_bank(keys=True) where the keys file is readable "
                           "(XAI_COURSE_QUIZ_KEYS)")
     try:
-        value = read_answer(question, answer)
+        value, (notes_ru, notes_en) = _read(question, answer)
     except AnswerError as exc:
         return Score(question.id, 0.0, question.points, None, False, exc.text(lang))
     fraction, notes = _FRACTION[question.kind](question, value, lang)
@@ -113,7 +131,9 @@ def score_answer(question: Question, answer: object, lang: str = "ru") -> Score:
         notes.append(question.mistake(lang))
     if fraction == 1.0:
         notes = ["Верно." if lang == "ru" else "Correct."]
-    return Score(question.id, round(fraction * question.points, 10), question.points, value, True, " ".join(notes))
+    reading = list(notes_ru if lang == "ru" else notes_en)
+    return Score(question.id, round(fraction * question.points, 10), question.points, value, True,
+                 " ".join(reading + notes))
 
 
 def _truefalse(q: Question, value: bool, lang: str):
@@ -123,7 +143,7 @@ def _truefalse(q: Question, value: bool, lang: str):
 
 
 def _numeric(q: Question, value: float, lang: str):
-    if abs(value - q.correct) <= q.tolerance:
+    if within_tolerance(value, q.correct, q.tolerance):
         return 1.0, []
     return 0.0, [f"{value:g} — неверно." if lang == "ru" else f"{value:g} is not correct."]
 
@@ -135,8 +155,8 @@ def _choice(q: Question, value: frozenset, lang: str):
     hits = len(value & key)
     if q.kind == "single" or q.partial == "all_or_nothing":
         fraction = 1.0 if value == key else 0.0
-    else:  # proportional
-        fraction = (hits - len(wrong)) / len(key)
+    else:  # proportional: Moodle's weights +1/|C| per correct, −1/|W| per wrong option chosen
+        fraction = proportional_fraction(hits, len(wrong), len(key), len(q.options) - len(key))
     notes = []
     if wrong:
         notes.append(("Неверные варианты: " if lang == "ru" else "Options that are not correct: ") + ", ".join(wrong) + ".")
@@ -145,6 +165,18 @@ def _choice(q: Question, value: frozenset, lang: str):
         notes.append(f"Выбраны не все верные варианты (не хватает: {missing})." if lang == "ru"
                      else f"Not all correct options are chosen ({missing} missing).")
     return fraction, notes
+
+
+def proportional_fraction(hits: int, wrong: int, n_correct: int, n_wrong: int) -> float:
+    """Moodle's multiple-answer credit: hits/|C| − wrong/|W|, floored at 0 (|W| = 0: no wrong option exists).
+
+    >>> proportional_fraction(4, 2, 4, 2)   # every option of a 4-correct, 2-wrong question ticked
+    0.0
+    >>> proportional_fraction(2, 1, 2, 5)   # both correct and one of five wrong: 1 − 1/5
+    0.8
+    """
+    fraction = hits / n_correct - (wrong / n_wrong if n_wrong else 0.0)
+    return max(0.0, fraction)
 
 
 _FRACTION = {"truefalse": _truefalse, "numeric": _numeric, "single": _choice, "multiple": _choice}
