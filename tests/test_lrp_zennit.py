@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from course.relevance import (
-    AvgPool2d, BatchNorm, Conv2d, Dense, Flatten, MaxPool2d, ReLU, Sequential, composites, lrp, rules,
+    AvgPool2d, BatchNorm, Conv2d, Dense, Flatten, LeakyReLU, MaxPool2d, ReLU, Sequential, Sigmoid, Tanh, composites,
+    lrp, rules,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -24,6 +25,9 @@ def load(path):
     return data, meta
 
 
+POOL_OPTIONS = ("padding", "count_include_pad")
+
+
 def build_model(data, arch):
     layers = []
     for i, entry in enumerate(arch):
@@ -31,17 +35,17 @@ def build_model(data, arch):
         if kind == "dense":
             layers.append(Dense(p("weight"), p("bias")))
         elif kind == "conv":
-            layers.append(Conv2d(p("weight"), p("bias"), stride=entry["stride"], padding=entry["padding"]))
+            options = {k: entry[k] for k in ("stride", "padding", "dilation", "groups") if k in entry}
+            layers.append(Conv2d(p("weight"), p("bias"), **options))
         elif kind == "bn":
             layers.append(BatchNorm(p("mean"), p("var"), p("weight"), p("bias"), eps=entry["eps"]))
-        elif kind == "relu":
-            layers.append(ReLU())
-        elif kind == "maxpool":
-            layers.append(MaxPool2d(entry["kernel"], entry["stride"]))
-        elif kind == "avgpool":
-            layers.append(AvgPool2d(entry["kernel"], entry["stride"]))
-        elif kind == "flatten":
-            layers.append(Flatten())
+        elif kind in ("maxpool", "avgpool"):
+            cls = MaxPool2d if kind == "maxpool" else AvgPool2d
+            layers.append(cls(entry["kernel"], entry["stride"], **{k: entry[k] for k in POOL_OPTIONS if k in entry}))
+        elif kind == "leakyrelu":
+            layers.append(LeakyReLU(entry["negative_slope"]))
+        else:
+            layers.append({"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "flatten": Flatten}[kind]())
     return Sequential(layers)
 
 
@@ -71,7 +75,7 @@ def relative_error(got, ref):
 
 
 def test_fixtures_exist_and_cover_every_rule_and_composite():
-    assert len(FILES) == 3
+    assert len(FILES) >= 5
     seen = set()
     for path in FILES:
         for spec in load(path)[1]["configs"].values():

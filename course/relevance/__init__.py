@@ -7,7 +7,8 @@
 array([[3.]])
 """
 from course.relevance.layers import (  # noqa: F401
-    AvgPool2d, BatchNorm, Conv2d, Dense, Flatten, Layer, Linear, MaxPool2d, ReLU,
+    Activation, AvgPool2d, BatchNorm, Conv2d, Dense, Flatten, Identity, Layer, LeakyReLU, Linear, MaxPool2d, ReLU,
+    Sigmoid, Tanh,
 )
 from course.relevance.network import Sequential, merge_batchnorm  # noqa: F401
 from course.relevance.gradients import (  # noqa: F401

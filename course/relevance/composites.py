@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from course.errors import CourseError
 from course.relevance import rules as R_
-from course.relevance.layers import AvgPool2d, Conv2d, Dense, Layer, Linear, ReLU
+from course.relevance.layers import Activation, AvgPool2d, BatchNorm, Conv2d, Dense, Identity, Layer, Linear
 
 __all__ = [
     "Composite", "LayerMapComposite", "by_index", "by_type", "first",
@@ -103,7 +103,8 @@ class LayerMapComposite(Composite):
             if isinstance(exc, CourseError):
                 raise
             raise CourseError("a layer map is a list of (matcher, rule) pairs") from None
-        self.base_map = [(ReLU, R_.Pass()), (AvgPool2d, R_.Norm(stabilizer)), (Layer, R_.Gradient())]
+        self.base_map = [(Activation, R_.Pass()), (Identity, R_.Pass()), (BatchNorm, R_.Pass()),
+                         (AvgPool2d, R_.Norm(stabilizer)), (Layer, R_.Gradient())]
 
     def __repr__(self):
         def show(m):

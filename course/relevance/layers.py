@@ -10,8 +10,10 @@ which kind of layer it is applied to:
 * ``linear_backward(grad, weight, input_shape)`` -- its adjoint (no bias).
 
 Conventions follow PyTorch: ``Dense`` computes ``x @ weight + bias`` with
-``weight`` of shape (in, out); ``Conv2d`` is an NCHW cross-correlation with
-``weight`` of shape (out_c, in_c, kh, kw). Convolution, pooling and their
+``weight`` of shape (in, out) (``Dense.from_torch`` takes torch's (out, in));
+``Conv2d`` is an NCHW cross-correlation with ``weight`` of shape
+(out_c, in_c / groups, kh, kw), with torch's ``stride``, ``padding``,
+``dilation`` and ``groups``; pools take torch's ``padding`` too. Convolution, pooling and their
 adjoints are vectorised: im2col patch matrices and one batched BLAS GEMM per
 call; the only Python loops run over the kh*kw kernel offsets (gathering and
 scattering windows, pooling). ``linear_many``/``linear_backward_many`` apply one
@@ -25,7 +27,8 @@ import numpy as np
 from course.errors import CourseError
 
 __all__ = [
-    "Layer", "Linear", "Dense", "Conv2d", "ReLU", "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm",
+    "Layer", "Linear", "Dense", "Conv2d", "Activation", "ReLU", "LeakyReLU", "Tanh", "Sigmoid",
+    "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm", "Identity",
 ]
 
 
@@ -167,26 +170,27 @@ class Dense(Linear):
         return f"Dense({self.weight.shape[0]}→{self.weight.shape[1]})"
 
 
-def _offsets(kernel, stride, out_hw):
+def _offsets(kernel, stride, out_hw, dilation=(1, 1)):
     """For every kernel offset (i, j): the slice of the (padded) input that offset reads for all outputs."""
-    (sh, sw), (oh, ow) = stride, out_hw
+    (sh, sw), (oh, ow), (dh, dw) = stride, out_hw, dilation
     for i in range(kernel[0]):
         for j in range(kernel[1]):
-            yield i, j, (slice(None), slice(None), slice(i, i + sh * oh, sh), slice(j, j + sw * ow, sw))
+            yield i, j, (slice(None), slice(None), slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
+                         slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
 
 
-def _im2col(x, kernel, stride, out_hw):
+def _im2col(x, kernel, stride, out_hw, dilation=(1, 1)):
     """(N, C·kh·kw, OH·OW) patch matrix of an NCHW array (rows ordered c, i, j as the weight's)."""
     n, c = x.shape[:2]
     cols = np.empty((n, c, kernel[0], kernel[1]) + tuple(out_hw), dtype=x.dtype)
-    for i, j, window in _offsets(kernel, stride, out_hw):
+    for i, j, window in _offsets(kernel, stride, out_hw, dilation):
         cols[:, :, i, j] = x[window]
     return cols.reshape(n, -1, out_hw[0] * out_hw[1])
 
 
-def _scatter_cols(out, cols, kernel, stride, out_hw):
+def _scatter_cols(out, cols, kernel, stride, out_hw, dilation=(1, 1)):
     """Adjoint of :func:`_im2col`: add cols (N, C, kh, kw, OH, OW) into the (padded) NCHW array ``out``."""
-    for i, j, window in _offsets(kernel, stride, out_hw):
+    for i, j, window in _offsets(kernel, stride, out_hw, dilation):
         out[window] += cols[:, :, i, j]
 
 
@@ -200,59 +204,74 @@ def _batch_chunks(n: int, bytes_per_sample: int):
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 
-def _stack(weights):
-    """The weights as one (Σ out_c, in_c·kh·kw) matrix."""
-    if len(weights) == 1:
-        return weights[0].reshape(weights[0].shape[0], -1)
-    return np.concatenate([w.reshape(w.shape[0], -1) for w in weights])
+def _stack(weights, groups=1):
+    """The weights as one (groups, Σ out_c / groups, in_c / groups · kh · kw) array, per group."""
+    parts = [w.reshape(groups, w.shape[0] // groups, -1) for w in weights]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
-def _conv_output_hw(h, w, kernel, stride, padding, layer):
-    oh = (h + 2 * padding[0] - kernel[0]) // stride[0] + 1
-    ow = (w + 2 * padding[1] - kernel[1]) // stride[1] + 1
+def _conv_output_hw(h, w, kernel, stride, padding, layer, dilation=(1, 1)):
+    span = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
+    oh = (h + 2 * padding[0] - span[0]) // stride[0] + 1
+    ow = (w + 2 * padding[1] - span[1]) // stride[1] + 1
     if oh < 1 or ow < 1:
-        raise CourseError(f"{layer!r}: input of height×width {h}×{w} is smaller than its {kernel} window")
+        raise CourseError(f"{layer!r}: input of height×width {h}×{w} is smaller than its {span} window")
     return oh, ow
 
 
-class Conv2d(Linear):
-    """2-D cross-correlation on NCHW input, as ``torch.nn.Conv2d`` (zero padding, no dilation/groups).
+def _pad(x, padding, value=0.0):
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
-    ``weight`` has shape (out_c, in_c, kh, kw); ``stride`` and ``padding`` are ints or pairs.
+
+class Conv2d(Linear):
+    """2-D cross-correlation on NCHW input, as ``torch.nn.Conv2d`` (zero padding).
+
+    ``weight`` has shape (out_c, in_c / groups, kh, kw); ``stride``, ``padding`` and ``dilation`` are
+    ints or pairs; ``groups`` splits the channels into independent convolutions (torch's meaning).
 
     >>> conv = Conv2d(np.ones((1, 1, 2, 2)), np.zeros(1))
     >>> conv(np.arange(9.0).reshape(1, 1, 3, 3))[0, 0]
     array([[ 8., 12.],
            [20., 24.]])
+    >>> Conv2d(np.ones((1, 1, 2, 2)), dilation=2)(np.arange(9.0).reshape(1, 1, 3, 3))[0, 0]  # corners
+    array([[16.]])
     """
 
-    def __init__(self, weight, bias=None, stride=1, padding=0):
+    def __init__(self, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         self.weight, self.bias = _parameters("Conv2d", weight, bias, "(out_c, in_c, kh, kw)", out_axis=0)
         self.stride = _pair(stride, "Conv2d stride")
         self.padding = _pair(padding, "Conv2d padding")
-        if min(self.stride) < 1 or min(self.padding) < 0:
-            raise CourseError(f"Conv2d needs stride ≥ 1 and padding ≥ 0, got {self.stride}, {self.padding}")
+        self.dilation = _pair(dilation, "Conv2d dilation")
+        if min(self.stride) < 1 or min(self.padding) < 0 or min(self.dilation) < 1:
+            raise CourseError(f"Conv2d needs stride ≥ 1, padding ≥ 0 and dilation ≥ 1, got {self.stride}, "
+                              f"{self.padding}, {self.dilation}")
+        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1 \
+                or self.weight.shape[0] % groups:
+            raise CourseError(f"Conv2d groups must be a positive int dividing out_c = {self.weight.shape[0]}, "
+                              f"got {groups!r}")
+        self.groups = int(groups)
 
     @property
     def kernel(self):
         return self.weight.shape[2:]
 
+    @property
+    def in_channels(self):
+        return self.weight.shape[1] * self.groups
+
     def output_shape(self, input_shape):
-        if len(input_shape) != 4 or input_shape[1] != self.weight.shape[1]:
+        if len(input_shape) != 4 or input_shape[1] != self.in_channels:
             raise CourseError(
-                f"{self!r} expects input of shape (batch, {self.weight.shape[1]}, H, W), got {tuple(input_shape)}"
+                f"{self!r} expects input of shape (batch, {self.in_channels}, H, W), got {tuple(input_shape)}"
             )
-        oh, ow = _conv_output_hw(*input_shape[2:], self.kernel, self.stride, self.padding, self)
+        oh, ow = self._out_hw(input_shape)
         return (input_shape[0], self.weight.shape[0], oh, ow)
 
-    def _pad(self, x):
-        ph, pw = self.padding
-        if ph == 0 and pw == 0:
-            return x
-        return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-
     def _out_hw(self, input_shape):
-        return _conv_output_hw(*input_shape[2:], self.kernel, self.stride, self.padding, self)
+        return _conv_output_hw(*input_shape[2:], self.kernel, self.stride, self.padding, self, self.dilation)
 
     def linear(self, x, weight, bias=None):
         return self.linear_many(x, [weight], [bias])[0]
@@ -261,41 +280,59 @@ class Conv2d(Linear):
         return self.linear_backward_many([grad], [weight], input_shape)
 
     def linear_many(self, x, weights, biases):
-        """``[linear(x, w, b) for w, b in zip(weights, biases)]`` with one patch matrix and one GEMM."""
-        oh, ow = self._out_hw(x.shape)
-        stacked = _stack(weights)
+        """``[linear(x, w, b) for w, b in zip(weights, biases)]`` with one patch matrix and one GEMM per group."""
+        (oh, ow), g, n_w = self._out_hw(x.shape), self.groups, len(weights)
+        stacked = _stack(weights, g)  # (G, T·og, K)
         dtype = np.result_type(x.dtype, stacked.dtype)
-        xp, stacked = self._pad(x.astype(dtype, copy=False)), stacked.astype(dtype, copy=False)
-        z = np.empty((x.shape[0], stacked.shape[0], oh * ow), dtype=dtype)
-        for part in _batch_chunks(x.shape[0], stacked.shape[1] * oh * ow * dtype.itemsize):
-            np.matmul(stacked, _im2col(xp[part], self.kernel, self.stride, (oh, ow)), out=z[part])
+        xp, stacked = _pad(x.astype(dtype, copy=False), self.padding), stacked.astype(dtype, copy=False)
+        z = np.empty((x.shape[0], g, stacked.shape[1], oh * ow), dtype=dtype)
+        for part in _batch_chunks(x.shape[0], stacked.shape[2] * g * oh * ow * dtype.itemsize):
+            cols = _im2col(xp[part], self.kernel, self.stride, (oh, ow), self.dilation)
+            np.matmul(stacked, cols.reshape(len(cols), g, -1, oh * ow), out=z[part])
+        if g > 1:  # (N, G, T, og, L) -> (N, T, G, og, L): the outputs of each parameter set together
+            z = z.reshape(x.shape[0], g, n_w, -1, oh * ow).transpose(0, 2, 1, 3, 4)
         z = z.reshape(x.shape[0], -1, oh, ow)
         if any(b is not None for b in biases):
             z += np.concatenate([np.zeros(w.shape[0], z.dtype) if b is None else b for w, b in zip(weights, biases)])[
                 None, :, None, None]
-        return np.split(z, len(weights), axis=1) if len(weights) > 1 else [z]
+        return np.split(z, n_w, axis=1) if n_w > 1 else [z]
 
     def linear_backward_many(self, grads, weights, input_shape):
-        """``Σ_t linear_backward(grads[t], weights[t])`` with one GEMM and one scatter."""
-        n, (oh, ow) = grads[0].shape[0], grads[0].shape[2:]
-        g = np.concatenate(grads, axis=1) if len(grads) > 1 else grads[0]
-        stacked = _stack(weights)
-        dtype = np.result_type(g.dtype, stacked.dtype)
-        g = g.astype(dtype, copy=False).reshape(n, -1, oh * ow)
-        adjoint = stacked.astype(dtype, copy=False).T
+        """``Σ_t linear_backward(grads[t], weights[t])`` with one GEMM per group and one scatter."""
+        n, (oh, ow), g = grads[0].shape[0], grads[0].shape[2:], self.groups
+        grad = np.concatenate(grads, axis=1) if len(grads) > 1 else grads[0]
+        stacked = _stack(weights, g)
+        dtype = np.result_type(grad.dtype, stacked.dtype)
+        grad = grad.astype(dtype, copy=False).reshape(n, len(grads), g, -1, oh * ow)
+        if g > 1:  # (N, T, G, og, L) -> (N, G, T, og, L), the order of the stacked weights
+            grad = grad.transpose(0, 2, 1, 3, 4)
+        grad = grad.reshape(n, g, -1, oh * ow)
+        adjoint = stacked.astype(dtype, copy=False).transpose(0, 2, 1)  # (G, K, T·og)
         (ph, pw), (h, w) = self.padding, input_shape[2:]
         out = np.zeros((n, input_shape[1], h + 2 * ph, w + 2 * pw), dtype=dtype)
-        for part in _batch_chunks(n, adjoint.shape[0] * oh * ow * dtype.itemsize):
-            cols = np.matmul(adjoint, g[part]).reshape((-1, input_shape[1]) + tuple(self.kernel) + (oh, ow))
-            _scatter_cols(out[part], cols, self.kernel, self.stride, (oh, ow))
+        for part in _batch_chunks(n, adjoint.shape[1] * g * oh * ow * dtype.itemsize):
+            cols = np.matmul(adjoint, grad[part]).reshape((-1, input_shape[1]) + tuple(self.kernel) + (oh, ow))
+            _scatter_cols(out[part], cols, self.kernel, self.stride, (oh, ow), self.dilation)
         return out[:, :, ph : ph + h, pw : pw + w]
 
     def __repr__(self):
         o, i, kh, kw = self.weight.shape
-        return f"Conv2d({i}→{o}, {kh}×{kw}, stride={self.stride}, padding={self.padding})"
+        extra = (f", dilation={self.dilation}" if self.dilation != (1, 1) else "") + (
+            f", groups={self.groups}" if self.groups != 1 else "")
+        return f"Conv2d({i * self.groups}→{o}, {kh}×{kw}, stride={self.stride}, padding={self.padding}{extra})"
 
 
-class ReLU(Layer):
+class Activation(Layer):
+    """An elementwise activation; LRP passes relevance through it unchanged (Zennit's ``Pass``)."""
+
+    def derivative(self, x):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, x, grad):
+        return grad * self.derivative(x)
+
+
+class ReLU(Activation):
     """Rectifier ``max(0, x)``; its gradient at 0 is 0, as in PyTorch."""
 
     def forward(self, x):
@@ -305,59 +342,149 @@ class ReLU(Layer):
         return grad * (x > 0)
 
 
+class LeakyReLU(Activation):
+    """``x`` for x > 0, ``negative_slope · x`` otherwise (torch's default slope 0.01; gradient at 0: the slope).
+
+    >>> LeakyReLU(0.1)(np.array([[-2.0, 3.0]]))
+    array([[-0.2,  3. ]])
+    """
+
+    def __init__(self, negative_slope: float = 0.01):
+        self.negative_slope = float(_as_float_array(negative_slope, "LeakyReLU negative_slope"))
+
+    def forward(self, x):
+        return np.where(x > 0, x, x * np.asarray(self.negative_slope, x.dtype))
+
+    def derivative(self, x):
+        return np.where(x > 0, 1, self.negative_slope).astype(x.dtype)
+
+    def __repr__(self):
+        return f"LeakyReLU(negative_slope={self.negative_slope})"
+
+
+class Tanh(Activation):
+    """``tanh(x)``, derivative ``1 − tanh²(x)``."""
+
+    def forward(self, x):
+        return np.tanh(x)
+
+    def derivative(self, x):
+        return 1 - np.tanh(x) ** 2
+
+
+class Sigmoid(Activation):
+    """``σ(x) = 1 / (1 + e^{−x})``, derivative ``σ(x)(1 − σ(x))``; computed without overflow."""
+
+    def forward(self, x):
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+    def derivative(self, x):
+        y = self.forward(x)
+        return y * (1 - y)
+
+
+class Identity(Layer):
+    """``y = x`` (the shortcut of a residual block; ONNX's Identity and inference-mode Dropout)."""
+
+    def forward(self, x):
+        return x
+
+    def backward(self, x, grad):
+        return grad
+
+
 class _Pool2d(Layer):
-    def __init__(self, kernel_size, stride=None):
-        self.kernel = _pair(kernel_size, f"{type(self).__name__} kernel_size")
-        self.stride = self.kernel if stride is None else _pair(stride, f"{type(self).__name__} stride")
+    pad_value = 0.0
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        name = type(self).__name__
+        self.kernel = _pair(kernel_size, f"{name} kernel_size")
+        self.stride = self.kernel if stride is None else _pair(stride, f"{name} stride")
+        self.padding = _pair(padding, f"{name} padding")
         if min(self.kernel) < 1 or min(self.stride) < 1:
-            raise CourseError(f"{type(self).__name__} needs kernel_size and stride ≥ 1")
+            raise CourseError(f"{name} needs kernel_size and stride ≥ 1")
+        if min(self.padding) < 0 or any(2 * p > k for p, k in zip(self.padding, self.kernel)):
+            raise CourseError(f"{name} padding must be between 0 and half the kernel size (as torch), "
+                              f"got padding {self.padding} for kernel {self.kernel}")
 
     def output_shape(self, input_shape):
         if len(input_shape) != 4:
             raise CourseError(f"{self!r} expects NCHW input, got shape {tuple(input_shape)}")
-        oh, ow = _conv_output_hw(*input_shape[2:], self.kernel, self.stride, (0, 0), self)
+        oh, ow = _conv_output_hw(*input_shape[2:], self.kernel, self.stride, self.padding, self)
         return (input_shape[0], input_shape[1], oh, ow)
 
+    def _windows(self, out_hw):
+        return _offsets(self.kernel, self.stride, out_hw)
+
+    def _crop(self, padded):
+        (ph, pw), (h, w) = self.padding, padded.shape[2:]
+        return padded[:, :, ph : h - ph, pw : w - pw]
+
     def __repr__(self):
-        return f"{type(self).__name__}(kernel_size={self.kernel}, stride={self.stride})"
+        pad = f", padding={self.padding}" if self.padding != (0, 0) else ""
+        return f"{type(self).__name__}(kernel_size={self.kernel}, stride={self.stride}{pad})"
 
 
 class MaxPool2d(_Pool2d):
-    """Max pooling; the gradient goes to the first maximum of each window (as PyTorch on CPU)."""
+    """Max pooling, padded with −∞ (torch); the gradient goes to the first maximum of each window (torch on CPU)."""
 
     def forward(self, x):
-        out = None
-        for _, _, window in _offsets(self.kernel, self.stride, self.output_shape(x.shape)[2:]):
-            out = x[window].copy() if out is None else np.maximum(out, x[window], out=out)
+        out, xp = None, _pad(x, self.padding, -np.inf)
+        for _, _, window in self._windows(self.output_shape(x.shape)[2:]):
+            out = xp[window].copy() if out is None else np.maximum(out, xp[window], out=out)
         return out
 
     def backward(self, x, grad):
-        out_hw = grad.shape[2:]
-        peak = self.forward(x)
-        result = np.zeros_like(x, dtype=grad.dtype)
+        xp, peak = _pad(x, self.padding, -np.inf), self.forward(x)
+        result = np.zeros(xp.shape, dtype=grad.dtype)
         open_ = np.ones(grad.shape, dtype=bool)  # windows whose first maximum is not found yet
-        for _, _, window in _offsets(self.kernel, self.stride, out_hw):  # row-major = argmax order
-            first = open_ & (x[window] == peak)
+        for _, _, window in self._windows(grad.shape[2:]):  # row-major = argmax order
+            first = open_ & (xp[window] == peak)
             result[window] += grad * first
             open_ &= ~first
-        return result
+        return self._crop(result)
 
 
 class AvgPool2d(_Pool2d):
-    """Average pooling (no padding): each output is the mean of its window."""
+    """Average pooling with zero padding; ``count_include_pad=True`` (torch's default) divides every window
+    by kh·kw, ``False`` by the number of its positions inside the image.
+
+    >>> AvgPool2d(2, padding=1)(np.ones((1, 1, 2, 2)))[0, 0]
+    array([[0.25, 0.25],
+           [0.25, 0.25]])
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, count_include_pad=True):
+        super().__init__(kernel_size, stride, padding)
+        self.count_include_pad = bool(count_include_pad)
+
+    def _divisor(self, input_shape, dtype):
+        if self.count_include_pad or self.padding == (0, 0):
+            return dtype.type(self.kernel[0] * self.kernel[1])
+        ones = np.ones((1, 1) + tuple(input_shape[2:]), dtype=dtype)
+        return self._sum(_pad(ones, self.padding), self.output_shape(ones.shape)[2:])
+
+    def _sum(self, xp, out_hw):
+        out = None
+        for _, _, window in self._windows(out_hw):
+            out = xp[window].copy() if out is None else np.add(out, xp[window], out=out)
+        return out
 
     def forward(self, x):
-        out = None
-        for _, _, window in _offsets(self.kernel, self.stride, self.output_shape(x.shape)[2:]):
-            out = x[window].copy() if out is None else np.add(out, x[window], out=out)
-        return out / (self.kernel[0] * self.kernel[1])
+        return self._sum(_pad(x, self.padding), self.output_shape(x.shape)[2:]) / self._divisor(x.shape, x.dtype)
 
     def backward(self, x, grad):
-        share = grad / (self.kernel[0] * self.kernel[1])
-        result = np.zeros_like(x, dtype=grad.dtype)
-        for _, _, window in _offsets(self.kernel, self.stride, grad.shape[2:]):
+        share = grad / self._divisor(x.shape, grad.dtype)
+        pads = self.padding
+        result = np.zeros(x.shape[:2] + (x.shape[2] + 2 * pads[0], x.shape[3] + 2 * pads[1]), dtype=grad.dtype)
+        for _, _, window in self._windows(grad.shape[2:]):
             result[window] += share
-        return result
+        return self._crop(result)
+
+    def __repr__(self):
+        text = super().__repr__()
+        return text[:-1] + ", count_include_pad=False)" if not self.count_include_pad else text
 
 
 class Flatten(Layer):

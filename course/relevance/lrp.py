@@ -3,9 +3,10 @@
 ``lrp(model, x, rule, target)`` puts the target logit on the output
 (one-hot(target) × logits, as Zennit) and walks back through the network.
 At every Dense/Conv2d it runs the rule's groups of terms (Montavon's four
-lines: z, s = R/z, c = Wᵀs, R = a·c); ReLU passes relevance through, MaxPool2d
-takes the gradient (winner-take-all), AvgPool2d the proportional ``Norm`` rule.
-BatchNorm layers are first folded into the preceding layer (canonizer).
+lines: z, s = R/z, c = Wᵀs, R = a·c); activations (ReLU, LeakyReLU, Tanh,
+Sigmoid) pass relevance through, MaxPool2d takes the gradient (winner-take-all),
+AvgPool2d the proportional ``Norm`` rule. BatchNorm layers are first folded into
+the preceding Dense/Conv2d (canonizer); one with none before it passes relevance through (Zennit).
 
 ``lrp_layers`` runs the same pass and keeps the relevance at every layer and
 what the biases and stabilisers absorbed there (for the conservation report, L4, L6, L8).
@@ -261,7 +262,7 @@ def _prepare(model, x, rule, target):
     if not isinstance(model, Sequential):
         raise CourseError(f"model must be a course.relevance.Sequential, got {type(model).__name__}")
     if any(isinstance(layer, BatchNorm) for layer in model.layers):
-        model = merge_batchnorm(model)
+        model = merge_batchnorm(model)  # a BatchNorm that cannot be merged passes relevance (base map)
     assigned = assign_rules(model, rule)
     x = check_input(x)
     out_shape = model.check_shapes(x.shape)

@@ -159,20 +159,24 @@ def merge_batchnorm(model: Sequential) -> Sequential:
 
     ``W' = W · s`` and ``b' = b · s + t`` per output unit, where ``y = x · s + t``
     is the BatchNorm (as Zennit's ``SequentialMergeBatchNorm``). The model's
-    function is unchanged; the returned model has no BatchNorm.
+    function is unchanged. A BatchNorm with no Dense/Conv2d right before it (first
+    in the network, after a pooling or an activation) stays as it is: LRP then
+    passes its relevance through unchanged, as Zennit's composites do (``Pass``).
+
+    >>> from course.relevance import Dense, BatchNorm
+    >>> merge_batchnorm(Sequential([Dense([[1.0]]), BatchNorm([1.0], [4.0], eps=0.0)])).layers
+    [Dense(1→1)]
     """
     layers: list[Layer] = []
-    for i, layer in enumerate(model.layers):
-        if not isinstance(layer, BatchNorm):
+    for layer in model.layers:
+        if isinstance(layer, BatchNorm) and layers and isinstance(layers[-1], Linear):
+            prev = layers[-1]
+            scale, shift = layer.scale_shift()
+            if prev.weight.ndim == 2:  # Dense: outputs on axis 1
+                weight = prev.weight * scale[None, :]
+            else:  # Conv2d: outputs on axis 0
+                weight = prev.weight * scale[:, None, None, None]
+            layers[-1] = prev.with_params(weight.astype(prev.dtype), (prev.bias * scale + shift).astype(prev.dtype))
+        else:
             layers.append(layer)
-            continue
-        if not layers or not isinstance(layers[-1], Linear):
-            raise CourseError(f"layer {i} BatchNorm must directly follow a Dense or Conv2d layer to be merged")
-        prev = layers[-1]
-        scale, shift = layer.scale_shift()
-        if prev.weight.ndim == 2:  # Dense: outputs on axis 1
-            weight = prev.weight * scale[None, :]
-        else:  # Conv2d: outputs on axis 0
-            weight = prev.weight * scale[:, None, None, None]
-        layers[-1] = prev.with_params(weight.astype(prev.dtype), (prev.bias * scale + shift).astype(prev.dtype))
     return Sequential(layers)

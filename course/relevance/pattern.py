@@ -62,6 +62,8 @@ def _layer_samples(layer: Linear, x_in: np.ndarray, z_out: np.ndarray):
     if isinstance(layer, Dense):
         return x_in, z_out - layer.bias, z_out
     if isinstance(layer, Conv2d):
+        if layer.groups != 1 or layer.dilation != (1, 1):
+            raise CourseError(f"patterns are defined for convolutions without groups or dilation, not {layer!r}")
         win = receptive_fields(layer, x_in)
         n, c, oh, ow, kh, kw = win.shape
         X = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
