@@ -34,16 +34,36 @@ from course.relevance.lrp import lrp
 from course.relevance.pattern import fit_patterns, patternattribution, patternnet
 from course.relevance.taylor import deep_taylor_rules
 
-__all__ = ["Method", "all_methods", "explain_all", "run"]
+__all__ = ["Method", "all_methods", "method_families", "explain_all", "run"]
 
 EPS, GAMMA, LOW, HIGH = 0.25, 0.25, 0.0, 1.0  # L9: ε and γ of the lecture; digit pixels lie in [0, 1]
+
+
+#: the families the methods are shown in (L19's functions / signals / attributions, the LRP rules split by
+#: where they apply), in the order of :func:`all_methods`; each is one figure of at most six columns
+FUNCTIONS, SIGNALS, LRP_RULES, INPUT_RULES, COMPOSITES, ROOT_POINTS = (
+    "functions: gradient and its variants", "signals: DeconvNet, Guided Backprop, PatternNet",
+    "LRP: one rule on every layer", "LRP: input-layer rules (L15), LRP-ε above",
+    "LRP composites: rules by layer type or depth (L9)", "root-point methods: Deep Taylor and PatternAttribution")
 
 
 class Method:
     """A named explanation method: ``explain(x, target)``; ``rule`` is set for the LRP family."""
 
-    def __init__(self, name: str, explain: Callable, rule=None):
-        self.name, self.explain, self.rule = name, explain, rule
+    def __init__(self, name: str, explain: Callable, rule=None, family: str = ""):
+        self.name, self.explain, self.rule, self.family = name, explain, rule, family
+
+
+def method_families(methods) -> dict[str, list[str]]:
+    """``{family: [method names]}`` in the order the methods come, for :func:`course.plotting.family_grids`.
+
+    >>> method_families([Method("a", None, family="f"), Method("b", None, family="g"), Method("c", None, family="f")])
+    {'f': ['a', 'c'], 'g': ['b']}
+    """
+    families: dict[str, list[str]] = {}
+    for m in methods:
+        families.setdefault(m.family, []).append(m.name)
+    return families
 
 
 def all_methods(model, patterns) -> list[Method]:
@@ -53,32 +73,36 @@ def all_methods(model, patterns) -> list[Method]:
     def at_input(rule):  # an input-layer rule (L15) with LRP-ε above it
         return [rule] + [R.Epsilon(EPS) for _ in range(n_linear - 1)]
 
-    def lrp_method(name, rule):
-        return Method(name, lambda x, t: lrp(model, x, rule, t), rule)
+    def lrp_method(name, rule, family):
+        return Method(name, lambda x, t: lrp(model, x, rule, t), rule, family)
 
     lecture = composites.by_index([(0, R.Gamma(GAMMA)), (-1, R.Zero())], default=R.Epsilon(EPS))
     return [
-        Method("gradient", lambda x, t: gradient(model, x, t)),
-        Method("gradient × input", lambda x, t: gradient_x_input(model, x, t)),
-        Method("SmoothGrad\nn=50, σ=0.15", lambda x, t: smoothgrad(model, x, t, n=50, sigma=0.15, seed=0)),
-        Method("Integrated Gradients\nx₀=0, 64 steps", lambda x, t: integrated_gradients(model, x, t, steps=64)),
-        Method("DeconvNet", lambda x, t: deconvnet(model, x, t)),
-        Method("Guided Backprop", lambda x, t: guided_backprop(model, x, t)),
-        lrp_method("LRP-0", R.Zero()),
-        lrp_method(f"LRP-ε\nε={EPS}", R.Epsilon(EPS)),
-        lrp_method(f"LRP-γ\nγ={GAMMA}", R.Gamma(GAMMA)),
-        lrp_method("LRP-αβ\nα=2, β=1", R.AlphaBeta(2, 1)),
-        lrp_method("LRP-z⁺", R.ZPlus()),
-        lrp_method(f"flat in,\nε={EPS} above", at_input(R.Flat())),
-        lrp_method(f"w² in,\nε={EPS} above", at_input(R.WSquare())),
-        lrp_method(f"z^B in [0,1],\nε={EPS} above", at_input(R.ZBox(LOW, HIGH))),
-        lrp_method("EpsilonGammaBox\nε=γ=0.25", composites.EpsilonGammaBox(LOW, HIGH, epsilon=EPS, gamma=GAMMA)),
-        lrp_method(f"EpsilonPlusFlat\nε={EPS}", composites.EpsilonPlusFlat(epsilon=EPS)),
-        lrp_method(f"EpsilonAlpha2Beta1\nε={EPS}", composites.EpsilonAlpha2Beta1(epsilon=EPS)),
-        lrp_method("lecture composite (L10)\n0 top, ε mid, γ bottom", lecture),
-        lrp_method("Deep Taylor\nz^B in, z⁺ above", deep_taylor_rules(model, "zbox", LOW, HIGH)),
-        Method("PatternNet\n(a₊)", lambda x, t: patternnet(model, x, t, patterns)),
-        Method("PatternAttribution\n(w ⊙ a₊)", lambda x, t: patternattribution(model, x, t, patterns)),
+        Method("gradient", lambda x, t: gradient(model, x, t), family=FUNCTIONS),
+        Method("gradient × input", lambda x, t: gradient_x_input(model, x, t), family=FUNCTIONS),
+        Method("SmoothGrad\nn=50, σ=0.15", lambda x, t: smoothgrad(model, x, t, n=50, sigma=0.15, seed=0),
+               family=FUNCTIONS),
+        Method("Integrated Gradients\nx₀=0, 64 steps", lambda x, t: integrated_gradients(model, x, t, steps=64),
+               family=FUNCTIONS),
+        Method("DeconvNet", lambda x, t: deconvnet(model, x, t), family=SIGNALS),
+        Method("Guided Backprop", lambda x, t: guided_backprop(model, x, t), family=SIGNALS),
+        lrp_method("LRP-0", R.Zero(), LRP_RULES),
+        lrp_method(f"LRP-ε\nε={EPS}", R.Epsilon(EPS), LRP_RULES),
+        lrp_method(f"LRP-γ\nγ={GAMMA}", R.Gamma(GAMMA), LRP_RULES),
+        lrp_method("LRP-αβ\nα=2, β=1", R.AlphaBeta(2, 1), LRP_RULES),
+        lrp_method("LRP-z⁺", R.ZPlus(), LRP_RULES),
+        lrp_method(f"flat in,\nε={EPS} above", at_input(R.Flat()), INPUT_RULES),
+        lrp_method(f"w² in,\nε={EPS} above", at_input(R.WSquare()), INPUT_RULES),
+        lrp_method(f"z^B in [0,1],\nε={EPS} above", at_input(R.ZBox(LOW, HIGH)), INPUT_RULES),
+        lrp_method("EpsilonGammaBox\nε=γ=0.25", composites.EpsilonGammaBox(LOW, HIGH, epsilon=EPS, gamma=GAMMA),
+                   COMPOSITES),
+        lrp_method(f"EpsilonPlusFlat\nε={EPS}", composites.EpsilonPlusFlat(epsilon=EPS), COMPOSITES),
+        lrp_method(f"EpsilonAlpha2Beta1\nε={EPS}", composites.EpsilonAlpha2Beta1(epsilon=EPS), COMPOSITES),
+        lrp_method("lecture composite (L10)\n0 top, ε mid, γ bottom", lecture, COMPOSITES),
+        lrp_method("Deep Taylor\nz^B in, z⁺ above", deep_taylor_rules(model, "zbox", LOW, HIGH), ROOT_POINTS),
+        Method("PatternNet\n(a₊)", lambda x, t: patternnet(model, x, t, patterns), family=SIGNALS),
+        Method("PatternAttribution\n(w ⊙ a₊)", lambda x, t: patternattribution(model, x, t, patterns),
+               family=ROOT_POINTS),
     ]
 
 

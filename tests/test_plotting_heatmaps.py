@@ -14,14 +14,14 @@ MAPS = {"gradient": np.ones((2, 16)), "LRP-0": -np.ones((2, 16))}
 
 
 def test_grid_figsize_by_hand():
-    # 2 rows, 2 methods + the input column, 1.15 in per cell; 0.2 in margin, 0.5 with a title
-    assert grid_figsize(2, 2) == pytest.approx((3 * 1.15, 2 * 1.15 + 0.2))
-    assert grid_figsize(1, 5, title=True, cell=1.0) == (6.0, 1.5)
+    # 2 rows, 2 methods + the input column, 1.6 in per cell; 0.3 in margin, 0.8 with a two-line title
+    assert grid_figsize(2, 2) == pytest.approx((3 * 1.6, 2 * 1.6 + 0.3))
+    assert grid_figsize(1, 5, title=True, cell=1.0) == (6.0, 1.8)
 
 
 def test_default_figure_has_the_grid_size():
     fig = method_grid(np.zeros((2, 16)), MAPS, title="t")
-    assert tuple(fig.get_size_inches()) == pytest.approx((3.45, 2.8))
+    assert tuple(fig.get_size_inches()) == pytest.approx((4.8, 4.0))
 
 
 def test_draws_on_the_given_figure_and_keeps_its_size():
@@ -47,6 +47,6 @@ def test_a_live_figure_render_of_a_grid_has_the_grid_pixel_size():
         method_grid(np.zeros((1, 16)), {k: v[index:index + 1] for k, v in MAPS.items()}, title="row", fig=fig)
 
     png, caption = render_png(draw, figsize=grid_figsize(1, 2, title=True, cell=1.0), dpi=100, index=1)
-    # PNG header: width and height follow the 16-byte signature + IHDR chunk header; 3.0 x 1.5 in at 100 dpi
-    assert struct.unpack(">II", png[16:24]) == (300, 150)
+    # PNG header: width and height follow the 16-byte signature + IHDR chunk header; 3.0 x 1.8 in at 100 dpi
+    assert struct.unpack(">II", png[16:24]) == (300, 180)
     assert caption is None
