@@ -75,7 +75,8 @@ def _quiz_report_inputs(out: Path):
     raw = read_responses_notebooks(out / "submitted", QUIZ)
     keep = [i for i, q in enumerate(raw.question) if str(q).endswith("_answer") and str(q)[:-7] in bank]
     questions = np.array([str(raw.question[i])[: -len("_answer")] for i in keep], dtype=object)
-    responses = Responses(raw.student[keep], questions, tuple(raw.choice[i] for i in keep), raw.timestamp[keep])
+    responses = Responses(raw.student[keep], questions, tuple(raw.choice[i] for i in keep), raw.timestamp[keep],
+                          raw=tuple(raw.raw[i] for i in keep))
     return bank, responses
 
 

@@ -16,6 +16,8 @@ Sources
   ``;`` or ``,`` separators and decimal commas are all read.
 - :func:`read_responses_csv`, :func:`read_responses_notebooks`: which options
   each student chose, for the response analysis of :mod:`autograder.items`.
+- Moodle's own quiz "Grades" and "Responses" downloads (English or Russian)
+  are recognised by their headers and read by :mod:`autograder.moodle`.
 
 Errors a user can fix (a missing column, a score above the maximum, a duplicate
 row …) raise :class:`course.errors.CourseError` naming the file and the row.
@@ -181,13 +183,18 @@ class Responses:
     """The options each student chose: one row per (student, question) answer.
 
     ``choice`` holds a frozenset of option letters per row (Cyrillic А Б В …,
-    or ``"true"``/``"false"``); an empty set means "no answer".
+    or ``"true"``/``"false"``; option texts for Moodle's responses); an empty
+    set means "no answer".
     """
 
     student: np.ndarray
     question: np.ndarray
     choice: tuple[frozenset, ...]
     timestamp: np.ndarray
+    #: the answer as typed, per row (numeric questions are read from it); may be empty
+    raw: tuple[str, ...] = ()
+    #: question -> correct set, when the source carries the key (Moodle's "Right answer n")
+    right: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.student)
@@ -379,6 +386,10 @@ def read_grades_csv(path: str | os.PathLike, *, assignment: str | None = None) -
     """
     where = str(path)
     header, rows = _read_table(path)
+    from .moodle import is_moodle_grades, read_moodle_grades
+
+    if is_moodle_grades(header):
+        return read_moodle_grades(header, rows, where=where, assignment=assignment)
     lower = [h.lower() for h in header]
     nbgrader_export = _NBGRADER_EXPORT <= set(lower) and "late_submission_penalty" in lower
     col: dict[str, int] = {}
@@ -620,6 +631,10 @@ def read_responses_csv(path: str | os.PathLike, *, normalise: Callable = normali
     """
     where = str(path)
     header, rows = _read_table(path)
+    from .moodle import is_moodle_responses, read_moodle_responses
+
+    if is_moodle_responses(header):
+        return read_moodle_responses(header, rows, where=where)
     lower = [h.lower() for h in header]
     need = {"student_id": ("student_id", "student"), "question": ("question", "question_id"),
             "answer": ("answer", "response", "choice")}
@@ -638,7 +653,8 @@ def read_responses_csv(path: str | os.PathLike, *, normalise: Callable = normali
           else np.full(len(rows), np.datetime64("NaT"), dtype=TIME_UNIT))
     return Responses(np.array([r[col["student_id"]].strip() for r in rows], dtype=object),
                      np.array([r[col["question"]].strip() for r in rows], dtype=object),
-                     tuple(normalise(r[col["answer"]]) for r in rows), ts)
+                     tuple(normalise(r[col["answer"]]) for r in rows), ts,
+                     raw=tuple(r[col["answer"]].strip() for r in rows))
 
 
 def _answer_from_source(source: str):
@@ -675,7 +691,7 @@ def read_responses_notebooks(root: str | os.PathLike, assignment: str, *,
     if not notebooks:
         raise CourseError(f"{root}: no notebooks for assignment {assignment!r} (expected {root}/STUDENT/"
                           f"{assignment}/*.ipynb)")
-    student, question, choice, stamps = [], [], [], []
+    student, question, choice, raw, stamps = [], [], [], [], []
     for nb_path in notebooks:
         try:
             nb = json.loads(nb_path.read_text(encoding="utf-8"))
@@ -698,12 +714,14 @@ def read_responses_notebooks(root: str | os.PathLike, assignment: str, *,
             src = "".join(s for s in src if isinstance(s, str)) if isinstance(src, list) else src
             if not isinstance(src, str):
                 continue
+            answer = _answer_from_source(src)
             student.append(nb_path.parent.parent.name)
             question.append(qid)
-            choice.append(normalise(_answer_from_source(src)))
+            choice.append(normalise(answer))
+            raw.append("" if answer is None else str(answer))
             stamps.append(stamp)
     return Responses(np.array(student, dtype=object), np.array(question, dtype=object), tuple(choice),
-                     np.array(stamps, dtype=TIME_UNIT))
+                     np.array(stamps, dtype=TIME_UNIT), raw=tuple(raw))
 
 
 def _dict(value) -> dict:
