@@ -113,3 +113,32 @@ def test_numbers(typed, expected):
 def test_numbers_refuse_ambiguous_or_non_finite(typed):
     with pytest.raises(AnswerError):
         parse_number(typed)
+
+
+def test_every_invisible_format_character_is_deleted():
+    """The pipeline's list of invisible characters is checked against Unicode's own category Cf."""
+    import sys
+    import unicodedata
+
+    from course.quiz.normalize import fold
+    cf = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
+    assert len(cf) > 150
+    kept = [f"U+{ord(c):04X}" for c in cf if fold("В" + c + "Г") != "ВГ"]
+    assert kept == []
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("2 1/4", 2.25), ("-2 1/4", -2.25), ("2½", 2.5), ("½", 0.5), ("–1", -1.0), ("2,25.", 2.25),
+    ("2\u200b,25", 2.25), ("２，２５", 2.25), ("12 345,5", 12345.5), ("1e-1000", 0.0), ("٣", 3.0),
+])
+def test_numbers_as_typed(typed, expected):
+    assert parse_number(typed) == expected
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("1e100000000", "exponent is beyond"), ("1" * 101, "longer than 100"), ("1" * 1001, "too long"),
+    ("2 25", "is not a number"), ("1/0", "division by zero"), ("1e999", "not a finite number"),
+])
+def test_numbers_refused_with_a_reason(typed, message):
+    with pytest.raises(AnswerError, match=message):
+        parse_number(typed)
