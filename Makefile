@@ -26,12 +26,13 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks
 
-# Jupyter refuses to start as root (containers, CI) unless told to. lectures/.lab-settings keeps widget
-# messages on the kernel's main thread: pyplot callbacks are not safe on a subshell thread (ipympl#610).
-LAB_ARGS ?= --LabApp.app_settings_dir=$(CURDIR)/lectures/.lab-settings $(if $(filter 0,$(shell id -u)),--allow-root)
+# JupyterLab on lab/, an untracked working copy of lectures/ (autosaved outputs never reach the committed
+# notebooks), with lectures/.lab-settings: no nbgrader tools, widget messages on the kernel's main thread
+# (ipympl#610), --allow-root when root. See course/lab.py. Extra arguments: make lab LAB_ARGS=--no-browser
+LAB_ARGS ?=
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab lectures/ $(LAB_ARGS)
+	$(PY) -m course.lab $(LAB_ARGS)
 
 clean:
 	rm -rf demo_output demo_course .pytest_cache
