@@ -111,3 +111,17 @@ def test_mlp_box_rule_choice_differs_from_zennits_default():
     ours = lrp(model, data["x"], composites.EpsilonGammaBox(-1.0, 1.0), data["target"])
     assert relative_error(ours, data["R_egb_box_dense"]) <= 1e-9
     assert relative_error(ours, data["R_egb"]) > 1e-3
+
+
+STARTS = [(path, start) for path in FILES for start in load(path)[1].get("starts", {})]
+
+
+@pytest.mark.parametrize("path,start", STARTS, ids=[f"{p.stem[7:]}-{s}" for p, s in STARTS])
+def test_output_relevance_equals_zennits_attr_output(path, start):
+    """one-hot, contrastive and softmax (SGLRP) starts: Zennit given the same seed, computed with torch."""
+    data, meta = load(path)
+    model = build_model(data, meta["arch"])
+    rule = make(meta["configs"][meta["starts"][start]])
+    got, logits = lrp(model, data["x"], rule, data["target"], output_relevance=start, return_logits=True)
+    np.testing.assert_allclose(logits, data["logits"], rtol=1e-12, atol=1e-12)
+    assert relative_error(got, data[f"S_{start}"]) <= 1e-9

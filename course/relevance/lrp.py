@@ -20,7 +20,9 @@ import numpy as np
 from course.errors import CourseError
 from course.relevance import rules as R_
 from course.relevance.layers import BatchNorm, Layer, Linear
-from course.relevance.network import Sequential, check_input, merge_batchnorm, output_relevance, target_indices
+from course.relevance.network import (
+    Sequential, check_input, check_start, merge_batchnorm, output_relevance as _output_relevance, target_indices,
+)
 
 __all__ = ["lrp", "lrp_layers", "RelevanceTrace", "assign_rules", "stabilize"]
 
@@ -55,7 +57,7 @@ class RelevanceTrace:
     """The relevance at every layer of one LRP pass.
 
     ``relevances[i]`` is the relevance at the input of ``layers[i]``; ``relevances[-1]``
-    is the output relevance (the target logit). ``bias[i]`` and ``stabilizer[i]``
+    is the output relevance (by default the target logit); ``logits`` the network's output. ``bias[i]`` and ``stabilizer[i]``
     (shape (batch,)) are what layer ``i``'s biases and stabiliser absorbed, so that
     ``Σ relevances[i+1] = Σ relevances[i] + bias[i] + stabilizer[i] + rest[i]``.
     """
@@ -65,6 +67,7 @@ class RelevanceTrace:
     relevances: list[np.ndarray] = field(default_factory=list)
     bias: list[np.ndarray] = field(default_factory=list)
     stabilizer: list[np.ndarray] = field(default_factory=list)
+    logits: np.ndarray | None = None
 
     @property
     def totals(self) -> np.ndarray:
@@ -284,15 +287,15 @@ def _check_box(rule: R_.ZBox, a, index, layer):
         )
 
 
-def _walk(model, assigned, x, t, trace=None):
-    """Forward pass, then one step per layer from the output relevance down to the input."""
+def _walk(model, assigned, x, t, start="logit", trace=None):
+    """Forward pass, then one step per layer from the output relevance down to the input; (relevance, logits)."""
     acts, fused = _forward(model, assigned, x)
     for i, (layer, r) in enumerate(zip(model.layers, assigned)):
         if isinstance(r, R_.ZBox) and i != model.linear_layers[0]:
             _check_box(r, acts[i], i, layer)
-    relevance = output_relevance(acts[-1], t)
+    relevance = _output_relevance(acts[-1], t, start)
     if trace is not None:
-        trace.layers, trace.rules, trace.relevances = list(model.layers), assigned, [relevance]
+        trace.layers, trace.rules, trace.relevances, trace.logits = list(model.layers), assigned, [relevance], acts[-1]
     for i in range(len(model.layers) - 1, -1, -1):
         audit = {} if trace is not None else None
         relevance = _step(assigned[i], model.layers[i], acts[i], acts[i + 1], relevance, audit, fused.get(i))
@@ -301,7 +304,7 @@ def _walk(model, assigned, x, t, trace=None):
             trace.relevances.insert(0, relevance)
             trace.bias.insert(0, np.asarray(audit.get("bias", zero)) + zero)
             trace.stabilizer.insert(0, np.asarray(audit.get("stabilizer", zero)) + zero)
-    return relevance
+    return relevance, acts[-1]
 
 
 # The batch is explained a few samples at a time (each sample's relevance is independent of the others):
@@ -319,51 +322,68 @@ def _chunks(model, x):
     return [slice(i, min(i + step, len(x))) for i in range(0, len(x), step)]
 
 
-def lrp(model: Sequential, x, rule, target) -> np.ndarray:
+def lrp(model: Sequential, x, rule, target, output_relevance="logit", return_logits: bool = False):
     """Layer-wise relevance propagation of the target logit back to the input (L7–L10, L15).
 
     Parameters
     ----------
     model : Sequential
-        Dense/Conv2d/ReLU/MaxPool2d/AvgPool2d/Flatten/BatchNorm layers (BatchNorm is merged first).
+        Dense/Conv2d, activations, pools, Flatten, BatchNorm (merged first where it follows a
+        Dense/Conv2d) and residual blocks.
     x : array (batch, ...)
         Input batch; its dtype and the weights' decide the dtype of the result.
     rule : Rule, str, list of Rule, or Composite
         One rule for every Dense/Conv2d layer, a list with one rule per Dense/Conv2d in forward
         order, a composite (:mod:`course.relevance.composites`) or a rule/composite name.
     target : int or array of ints
-        The class explained, for all samples or per sample. Its logit is the output relevance.
+        The class explained, for all samples or per sample.
+    output_relevance : str, callable or array, default "logit"
+        Where the relevance starts (Zennit's ``attr_output``): "logit" (the target logit), "one-hot",
+        "contrastive" (target logit minus the mean of the others), "softmax" (SGLRP), a function
+        ``(logits, target) -> array`` or an array shaped like the logits; see
+        :func:`course.relevance.network.output_relevance`.
+    return_logits : bool
+        Also return the network's output (as Captum returns it), computed in the same forward pass.
 
     Returns
     -------
-    array of x's shape: the input relevance. Numerics follow Zennit 0.5.1.
+    array of x's shape: the input relevance (and the logits, if ``return_logits``). Numerics follow Zennit 0.5.1.
 
     Raises
     ------
     CourseError
         NaN/inf input, a target outside the classes, ZBox bounds the input violates, an unknown
-        rule name, a list of the wrong length -- all before any computation.
+        rule name, a list of the wrong length, an unknown ``output_relevance`` -- all before any computation.
 
     Examples
     --------
     >>> from course.relevance import Sequential, Dense, ReLU, rules
-    >>> net = Sequential([Dense([[1.0, 0.0], [1.0, 1.0]]), ReLU(), Dense([[1.0], [1.0]])])
-    >>> lrp(net, np.array([[1.0, 2.0]]), rules.Epsilon(1e-9), target=0).round(6)
+    >>> net = Sequential([Dense([[1.0, 0.0], [1.0, 1.0]]), ReLU(), Dense([[1.0, -1.0], [1.0, 0.0]])])
+    >>> lrp(net, np.array([[1.0, 2.0]]), rules.Zero(), target=0)
     array([[1., 4.]])
+    >>> relevance, logits = lrp(net, np.array([[1.0, 2.0]]), rules.Zero(), 0, "one-hot", return_logits=True)
+    >>> relevance, logits
+    (array([[0.2, 0.8]]), array([[ 5., -3.]]))
     """
+    start = check_start(output_relevance)
     model, assigned, x, t = _prepare(model, x, rule, target)
-    parts = [_walk(model, assigned, x[part], t[part]) for part in _chunks(model, x)]
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+    if isinstance(start, np.ndarray) and start.shape[0] != x.shape[0]:
+        raise CourseError(f"output_relevance has {start.shape[0]} rows for a batch of {x.shape[0]} samples")
+    parts = [_walk(model, assigned, x[part], t[part], start[part] if isinstance(start, np.ndarray) else start)
+             for part in _chunks(model, x)]
+    relevance, logits = (np.concatenate(p) if len(parts) > 1 else p[0] for p in zip(*parts))
+    return (relevance, logits) if return_logits else relevance
 
 
-def lrp_layers(model: Sequential, x, rule, target) -> RelevanceTrace:
+def lrp_layers(model: Sequential, x, rule, target, output_relevance="logit") -> RelevanceTrace:
     """The same pass as :func:`lrp`, keeping the relevance at every layer and what bias and stabiliser absorbed.
 
     >>> from course.relevance import Sequential, Dense, rules
     >>> trace = lrp_layers(Sequential([Dense([[2.0], [1.0]], [1.0])]), np.array([[1.0, 1.0]]), rules.Zero(), 0)
-    >>> trace.totals.round(3).ravel().tolist(), trace.bias[0].round(3).tolist()
-    ([3.0, 4.0], [1.0])
+    >>> trace.totals.round(3).ravel().tolist(), trace.bias[0].round(3).tolist(), trace.logits.tolist()
+    ([3.0, 4.0], [1.0], [[4.0]])
     """
+    start = check_start(output_relevance)
     trace = RelevanceTrace([], [])
-    _walk(*_prepare(model, x, rule, target), trace)
+    _walk(*_prepare(model, x, rule, target), start, trace)
     return trace

@@ -15,7 +15,7 @@ import numpy as np
 from course.errors import CourseError
 from course.relevance.layers import BatchNorm, Layer, Linear
 
-__all__ = ["Sequential", "merge_batchnorm", "check_input", "target_indices", "output_relevance"]
+__all__ = ["Sequential", "merge_batchnorm", "check_input", "target_indices", "output_relevance", "STARTS"]
 
 # step(index, layer, layer_input, layer_output, grad_at_output) -> grad_at_input
 BackwardStep = Callable[[int, Layer, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
@@ -51,12 +51,62 @@ def target_indices(target, batch: int, n_classes: int) -> np.ndarray:
     return t
 
 
-def output_relevance(logits: np.ndarray, target) -> np.ndarray:
-    """The relevance put on the output: the target logit, one-hot(target) × logits (may be negative)."""
+STARTS = ("logit", "one-hot", "contrastive", "softmax")
+
+
+def check_start(start):
+    """Validate the ``output_relevance`` argument of :func:`course.relevance.lrp` before any computation."""
+    if callable(start) or isinstance(start, np.ndarray):
+        return start
+    if isinstance(start, str) and start.lower().replace("_", "-") in STARTS + ("onehot",):
+        return start.lower().replace("_", "-").replace("onehot", "one-hot")
+    raise CourseError(
+        f"output_relevance must be one of {', '.join(STARTS)}, a function (logits, target) -> array shaped "
+        f"like the logits, or such an array; got {start!r}"
+    )
+
+
+def output_relevance(logits: np.ndarray, target, start="logit") -> np.ndarray:
+    """The relevance put on the output, shaped like ``logits`` (Zennit's ``attr_output``).
+
+    ``start`` is
+
+    * ``"logit"`` (default): the target logit, one-hot(target) × logits (may be negative);
+    * ``"one-hot"``: 1 on the target class (what the gradient methods start from);
+    * ``"contrastive"``: the target logit minus the mean of the others -- ``z_t`` on the target and
+      ``−z_k / (C − 1)`` on every other class, so the relevance adds up to ``z_t − mean_{k≠t} z_k``;
+    * ``"softmax"``: ``p_t (δ_tk − p_k)`` with ``p = softmax(z)``, the derivative of the target's
+      probability by the logits (the initial relevance of SGLRP: Iwana, Kuroki & Uchida,
+      "Explaining CNNs using softmax gradient layer-wise relevance propagation", ICCVW 2019);
+      it adds up to 0 over the classes;
+    * a function ``f(logits, target) -> array`` (target: one index per sample), or such an array.
+
+    >>> z = np.array([[2.0, -1.0, 0.0]])
+    >>> output_relevance(z, 0), output_relevance(z, 0, "contrastive")
+    (array([[2., 0., 0.]]), array([[ 2. ,  0.5, -0. ]]))
+    """
     t = target_indices(target, logits.shape[0], logits.shape[1])
+    start, rows = check_start(start), np.arange(logits.shape[0])
+    if isinstance(start, np.ndarray) or callable(start):
+        out = start if isinstance(start, np.ndarray) else start(logits, t)
+        out = np.asarray(out)
+        if out.shape != logits.shape or out.dtype.kind not in "fiu" or not np.all(np.isfinite(out)):
+            raise CourseError(f"the output relevance must be finite numbers shaped like the logits {logits.shape}, "
+                              f"got {getattr(out, 'dtype', type(out))} of shape {out.shape}")
+        return out.astype(logits.dtype)
     out = np.zeros_like(logits)
-    rows = np.arange(logits.shape[0])
-    out[rows, t] = logits[rows, t]
+    if start == "logit":
+        out[rows, t] = logits[rows, t]
+    elif start == "one-hot":
+        out[rows, t] = 1
+    elif start == "contrastive":
+        out = -logits / max(logits.shape[1] - 1, 1)
+        out[rows, t] = logits[rows, t]
+    else:  # softmax
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        out = -p[rows, t][:, None] * p
+        out[rows, t] += p[rows, t]
     return out
 
 
