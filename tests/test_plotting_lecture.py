@@ -135,3 +135,24 @@ def test_every_course_method_has_a_family_of_at_most_six():
     assert "" not in families, "a method without a family"
     assert sorted(n for names in families.values() for n in names) == sorted(m.name for m in methods)
     assert max(len(names) for names in families.values()) <= 6
+
+
+def test_charts_colour_by_sign_and_mark_the_reference():
+    from course.plotting.charts import NEGATIVE, POSITIVE, curve_panels, score_panels, signed_bars
+    from matplotlib.colors import to_hex
+
+    ax = Figure().subplots()
+    bars = signed_bars(ax, ["x₁", "x₂", "x₃"], {"a": [1.0, -2.0, 0.0], "b": [-1.0, 1.0, 1.0]})
+    assert [[to_hex(p.get_facecolor()) for p in b] for b in bars] == [[POSITIVE, NEGATIVE, POSITIVE],
+                                                                      [NEGATIVE, POSITIVE, POSITIVE]]
+    with pytest.raises(CourseError, match="2 values for 3 labels"):
+        signed_bars(ax, ["x₁", "x₂", "x₃"], {"c": [1.0, 2.0]})
+    fig = Figure()
+    axes = curve_panels(fig, {"p": {"m": ([0, 1], [1, 0]), "random": ([0, 1], [1, 1])}, "q": {"m": ([0], [0])}},
+                        reference="random", ncols=2)
+    assert [ax.get_title() for ax in axes] == ["p", "q"]
+    assert [(line.get_linestyle(), to_hex(line.get_color())) for line in axes[0].get_lines()][1] == ("--", "#000000")
+    # 3 methods, reference 1 ± 0.5: only scores above 2 are red
+    axes = score_panels(Figure(), {"s": {"a": 2.5, "b": 2.0, "c": 0.0}}, {"s": (1.0, 0.5)}, order=["a", "b", "c"],
+                        ncols=1)
+    assert [to_hex(p.get_facecolor()) for p in axes[0].patches[:3]] == [POSITIVE, "#999999", "#999999"]

@@ -283,7 +283,7 @@ def method_grid(images: Sequence, maps: Mapping[str, np.ndarray], row_titles: Se
         how = ("red: positive, blue: negative relevance; each map scaled to its own max |R|" if scale == "symmetric"
                else "each map stretched over its own range, see its colour bar")
         legend = f"({how}" + ("; green line: outline of the input's ink)" if outline else ")")
-        width = max(30, int(fig.get_figwidth() * 12))  # about 12 characters of 9-point text per inch
+        width = max(30, int(fig.get_figwidth() * 14))  # about 14 characters of 9-point text per inch
         fig.suptitle(title + "\n" + textwrap.fill(legend, width), fontsize=9)
     return fig
 
