@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from course.errors import CourseError
+from course.grading.checks import OUT_OF_RANGE
 
 __all__ = ["Check", "check", "CHECKERS"]
 
@@ -56,7 +57,10 @@ def _close(value, key, *, rtol: float = 1e-6, atol: float = 1e-9, partial: bool 
         msg = "" if hits == len(key) else f"{len(key) - int(hits)} of {len(key)} results are not close enough"
         return Check(hits / len(key), msg)
     want = _numeric_array(key)
-    got = _numeric_array(value) if value is not None else None
+    try:
+        got = _numeric_array(value) if value is not None else None
+    except OverflowError:
+        return Check(0.0, OUT_OF_RANGE)
     if want is None:
         raise CourseError("checker 'close' needs a numeric key")
     if got is None:
@@ -167,6 +171,8 @@ def check(name: str, value, key, **options) -> Check:
         result = fn(value, key, **options)
     except CourseError:
         raise
-    except (TypeError, ValueError, OverflowError) as exc:
+    except OverflowError:
+        return Check(0.0, OUT_OF_RANGE)
+    except (TypeError, ValueError) as exc:
         return Check(0.0, f"the value could not be compared ({type(exc).__name__})")
     return Check(min(1.0, max(0.0, float(result.fraction))), result.message)

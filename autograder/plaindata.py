@@ -30,6 +30,10 @@ __all__ = ["PlainDataError", "decode", "MAX_VALUE_BYTES"]
 
 MAX_VALUE_BYTES = 16 << 20
 MAX_DEPTH = 20
+#: digits of an integer literal: int() is quadratic in them, and sys.set_int_max_str_digits may be lifted
+MAX_INT_DIGITS = 4300
+#: characters of a float literal (the runner writes repr(float), at most 24)
+MAX_FLOAT_CHARS = 400
 _DTYPES = {np.dtype(c).newbyteorder(order).str for c in "?bhilqBHILQefd" for order in "<>"} | {"|b1", "|i1", "|u1"}
 
 
@@ -42,10 +46,26 @@ def decode(text: str | bytes):
     if len(text) > MAX_VALUE_BYTES:
         raise PlainDataError(f"value larger than {MAX_VALUE_BYTES >> 20} MB")
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, parse_int=_int, parse_float=_float)
+    except PlainDataError:
+        raise
     except (ValueError, RecursionError) as exc:
         raise PlainDataError(f"malformed value ({exc.__class__.__name__})") from None
     return _decode(raw, 0)
+
+
+def _int(literal: str) -> int:
+    """A JSON integer, refused beyond :data:`MAX_INT_DIGITS` digits whatever the interpreter's own limit."""
+    if len(literal) - literal.startswith("-") > MAX_INT_DIGITS:
+        raise PlainDataError(f"an integer with more than {MAX_INT_DIGITS} digits")
+    return int(literal)
+
+
+def _float(literal: str) -> float:
+    """A JSON float (linear in its length; any exponent gives inf or 0.0), at most :data:`MAX_FLOAT_CHARS`."""
+    if len(literal) > MAX_FLOAT_CHARS:
+        raise PlainDataError(f"a number written with more than {MAX_FLOAT_CHARS} digits")
+    return float(literal)
 
 
 def _decode(obj, depth):

@@ -16,7 +16,10 @@ import numpy as np
 
 from course.errors import CourseError
 
-__all__ = ["as_array", "array_close", "number_close"]
+__all__ = ["as_array", "array_close", "number_close", "OUT_OF_RANGE"]
+
+#: the message for a number float64 cannot hold (e.g. the int 10**400): a wrong answer for its probe, never a crash
+OUT_OF_RANGE = "a number in the value is out of range (beyond ±1.8e308)"
 
 Mistake = tuple[Callable[[], Any], str]
 
@@ -37,6 +40,8 @@ def as_array(value: Any) -> np.ndarray:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise CourseError("expected an array of numbers (all rows of the same length)") from None
+    except OverflowError:
+        raise CourseError(OUT_OF_RANGE) from None
     return arr
 
 

@@ -59,6 +59,7 @@ from typing import Any, Callable
 import numpy as np
 
 from course.errors import CourseError
+from course.grading.checks import OUT_OF_RANGE
 
 __all__ = ["Probe", "Part", "PartResult", "AssignmentSpec", "load_spec", "grade_values", "to_plain", "raised",
            "literal", "call", "check_in_kernel", "evaluate_in_namespace"]
@@ -202,6 +203,8 @@ class Part:
                     ok, message = probe.check(value, probe.key(ctx), ctx)
                 except CourseError as exc:  # e.g. a value of the wrong type
                     ok, message = False, str(exc)
+                except OverflowError:  # e.g. float(10**400) in a checker: wrong for this probe only
+                    ok, message = False, OUT_OF_RANGE
             fraction = min(1.0, max(0.0, float(ok)))  # a checker may return a fraction instead of a bool
             earned += probe.weight * fraction
             if fraction < 1.0:

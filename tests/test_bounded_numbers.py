@@ -1,0 +1,137 @@
+"""Numbers from student data: every conversion is bounded in time and memory, out of range is a wrong answer.
+
+A value that left the sandbox (decoded by :mod:`autograder.plaindata`) reaches
+three kinds of conversion in the grader: the pipeline's checkers
+(:mod:`autograder.checkers`), the course's checkers (:mod:`course.grading.checks`)
+and the quiz's number reader (:func:`course.quiz.normalize.parse_number`). An
+answer such as ``10**400`` or ``"1e999999999"`` must score 0 for that one test —
+never raise (which would lose the whole submission) and never build a giant
+integer (``Fraction("1e999999999")`` would hold the GIL for hours).
+Slow cases run in a child interpreter with a generous timeout: an unbounded
+conversion does not finish in minutes, a bounded one in milliseconds.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from autograder.checkers import check
+from autograder.plaindata import PlainDataError, decode
+from course.errors import CourseError
+from course.grading.checks import array_close, as_array, number_close
+from course.grading.spec import Part, Probe
+from course.quiz.bank import load_bank
+
+HUGE = 10 ** 400  # beyond float64 (max ~1.8e308)
+#: strings whose exact rational value is astronomically large or small: float() reads them at once
+NUMERIC = {q.id for q in load_bank(keys=True) if q.kind == "numeric"}
+EXPONENTS = ["1e8000000", "1e999999999", "-1e999999999", "1e-999999999", "0.5e+99999999999999", "1/" + "1" * 4000]
+
+
+def _in_child(code: str, timeout: float = 30) -> str:
+    """Run ``code`` in a fresh interpreter; fail (not hang) when it does not finish within ``timeout``."""
+    try:
+        proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the conversion did not finish in {timeout:g} s (unbounded in the size of the number)")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+# ------------------------------------------------------------------ the quiz's number reader
+
+@pytest.mark.parametrize("text", EXPONENTS)
+def test_quiz_reads_any_exponent_in_bounded_time(text):
+    """Scored in a child: an unbounded reader (``Fraction("1e999999999")``) would not finish for hours."""
+    out = _in_child(f"""
+        from course.quiz.bank import load_bank
+        from course.quiz.scoring import score_answer
+        question = next(q for q in load_bank(keys=True) if q.kind == "numeric")
+        print(score_answer(question, {text!r}).points)
+    """)
+    assert out.strip() == "0.0"
+
+
+@pytest.mark.parametrize("answer", [HUGE, -HUGE, 10 ** 4000, [HUGE]], ids=["1e400", "-1e400", "1e4000", "list"])
+def test_quiz_part_scores_a_number_out_of_range_zero(answer):
+    """quiz7's parts grade with score_answer: an int beyond float64 is a wrong answer, not an OverflowError."""
+    from course.grading import load_spec
+
+    part = next(p for p in load_spec("quiz7") if p.grade_id in NUMERIC)
+    result = part.grade([answer], student_id="s1")
+    assert result.points == 0.0 and result.feedback
+
+
+# ------------------------------------------------------------------ plain data from the sandbox
+
+def test_decode_keeps_a_big_int_and_reads_any_float_exponent():
+    assert decode(json.dumps([HUGE])) == [HUGE]
+    assert decode("[1e999999999, -1e999999999, 1e-999999999]") == [np.inf, -np.inf, 0.0]
+
+
+def test_decode_refuses_an_int_with_too_many_digits_whatever_the_interpreter_limit():
+    """json.loads builds ints with int(); its digit limit is a process-wide setting anyone may lift."""
+    out = _in_child("""
+        import sys
+        sys.set_int_max_str_digits(0)  # no limit: int() of a long digit string is quadratic
+        from autograder.plaindata import PlainDataError, decode
+        try:
+            decode("[" + "7" * 5_000_000 + "]")
+            print("decoded")
+        except PlainDataError as exc:
+            print("refused", exc)
+    """)
+    assert out.startswith("refused") and "digits" in out
+
+
+def test_decode_refuses_an_overlong_float_literal():
+    with pytest.raises(PlainDataError, match="digits"):
+        decode("[0." + "3" * 100_000 + "]")
+
+
+# ------------------------------------------------------------------ the pipeline's checkers
+
+@pytest.mark.parametrize("value", [HUGE, [1.0, HUGE], [[HUGE]], -HUGE], ids=["int", "list", "nested", "negative"])
+def test_close_checker_scores_zero_for_a_number_out_of_range(value):
+    key = [1.0, 2.0] if isinstance(value, list) else 1.0
+    result = check("close", value, key)
+    assert result.fraction == 0.0 and "out of range" in result.message
+
+
+def test_close_checker_partial_keeps_the_honest_half():
+    key = [np.array([0.0, 0.0, 3.0]), np.array([0.0, 0.0, 0.0, 0.5, 1.0])]
+    result = check("close", [[0.0, 0.0, 3.0], [HUGE, 0, 0, 0.5, 1.0]], key, partial=True)
+    assert result.fraction == 0.5
+
+
+@pytest.mark.parametrize("value", [HUGE, [HUGE, 1], "1e999999999"], ids=["int", "list", "str"])
+def test_exact_and_set_checkers_do_not_raise(value):
+    assert check("exact", value, 3).fraction == 0.0
+    assert check("set", value, {"A"}).fraction == 0.0
+
+
+# ------------------------------------------------------------------ course.grading checkers
+
+@pytest.mark.parametrize("value", [HUGE, [1.0, HUGE], [[HUGE, 0.0]]], ids=["int", "list", "nested"])
+def test_as_array_says_out_of_range(value):
+    with pytest.raises(CourseError, match="out of range"):
+        as_array(value)
+
+
+@pytest.mark.parametrize("checker", [array_close(), number_close()])
+def test_course_checkers_refuse_with_the_message_part_grade_shows(checker):
+    with pytest.raises(CourseError, match="out of range"):  # Part.grade turns it into a failed probe
+        checker(HUGE, 1.0, {})
+
+
+def test_course_part_with_a_huge_value_is_a_wrong_answer_for_that_probe_only():
+    part = Part("p", 2.0, (Probe("a", key=lambda ctx: 1.0, check=number_close()),
+                           Probe("b", key=lambda ctx: 2.0, check=number_close())))
+    result = part.grade([HUGE, 2.0])
+    assert result.points == 1.0 and "out of range" in result.feedback
