@@ -265,3 +265,64 @@ def test_key_l22_pattern_from_numpy_covariances():
     y = x @ np.array([1.0, -1.0])
     a = np.cov(x.T, y, bias=True)[:2, 2] / np.var(y)
     assert BANK["l22_pattern_component"].correct == pytest.approx(a[0])
+
+
+# ------------------------------------------------------------------ content checked against the engines
+
+
+def test_t3_smallest_sets_feedback_matches_the_solver_on_the_collider():
+    """Adjusting for the collider A is allowed when B (or C) and D close the paths it opens: {A, B, D} and
+    {A, C, D} are valid (solver and brute-force d-separation agree), so the feedback must not forbid A."""
+    from course.causal import is_backdoor_set, parse_dag
+    q = BANK["t3_backdoor_smallest_sets"]
+    G = parse_dag(q.dag)
+    backdoor = G.copy()
+    backdoor.remove_edges_from(list(G.out_edges("X")))
+    for z in ({"A", "B", "D"}, {"A", "C", "D"}):
+        assert is_backdoor_set(G, "X", "Y", z) and nx.is_d_separator(backdoor, {"X"}, {"Y"}, z)
+        assert "{" + ", ".join(sorted(z)) + "}" in q.mistake_en and "{" + ", ".join(sorted(z)) + "}" in q.mistake_ru
+    assert not is_backdoor_set(G, "X", "Y", {"A", "C"})             # option Д: A opens X ← D → A ← B … → Y
+    assert "E" in nx.descendants(G, "X") and "may never be adjusted" in q.mistake_en
+    assert "Neither the collider A" not in q.mistake_en and "Коллайдер A и медиатор E брать нельзя" not in q.mistake_ru
+
+
+def _rho(x, y, s):
+    """ρ(S) = 1 − max_v corr(y, vᵀ(x − S(x))): the maximum over v is the multiple correlation of y with the residual."""
+    r = x - s
+    r = r - r.mean(axis=0)
+    yc = y - y.mean()
+    if np.allclose(r, 0):
+        return float("nan")                                   # 0/0: the residual carries nothing at all
+    coef, *_ = np.linalg.lstsq(r, yc, rcond=None)
+    fit = r @ coef
+    return 1 - np.sqrt(max(fit @ fit, 0) / (yc @ yc))
+
+
+def test_l21_every_distractor_fails_and_the_key_holds():
+    """On data x = y·a_s + ε·a_d (L18's model), the estimator with cov[y, x − S(x)] = 0 (the pattern) reaches ρ = 1;
+    the distractor S(x) = 0 gives ρ = 0, and S(x) = w wᵀx leaves y in the residual."""
+    q = BANK["l21_rho_maximal"]
+    rng = np.random.default_rng(0)
+    y, eps = rng.normal(size=2000), rng.normal(size=2000)
+    a_s, a_d = np.array([2.0, 1.0]), np.array([1.0, 1.0])
+    x = np.outer(y, a_s) + np.outer(eps, a_d)
+    w = np.linalg.solve(np.stack([a_s, a_d]), np.array([1.0, 0.0]))
+    yhat = x @ w
+    pattern = np.cov(x.T, yhat, bias=True)[:2, 2] / np.var(yhat)
+    assert _rho(x, yhat, np.outer(yhat, pattern)) == pytest.approx(1.0, abs=1e-6)     # key А
+    assert _rho(x, yhat, np.zeros_like(x)) == pytest.approx(0.0, abs=1e-9)             # Б: S(x) = 0
+    assert _rho(x, yhat, np.outer(yhat, w)) < 0.5                                      # В: S(x) = w wᵀx
+    assert q.option("Б").ru == "Когда S(x) = 0" and "ρ = 0" in q.option("Б").why_en
+    assert all("S(x) = x" not in o.en for o in q.options)  # S(x) = x made the residual 0: ρ = 0/0, no distractor
+    assert q.correct == frozenset("А")
+
+
+def test_l8_exact_conservation_names_a_condition_not_a_limit():
+    from course.relevance import Dense, Sequential, lrp, rules
+    q = BANK["l8_exact_conservation"]
+    assert all("→" not in o.ru + o.en for o in q.options) and "ε → 0" not in q.mistake_en
+    assert q.option("Б").en.startswith("ε = 0")
+    a, w = np.array([[1.0, 2.0]]), np.array([[1.0], [1.0]])
+    net = Sequential([Dense(w, np.zeros(1))])
+    assert lrp(net, a, rules.Epsilon(0.0), 0).sum() == pytest.approx(3.0, abs=1e-12)    # ε = 0, no bias: exact
+    assert lrp(net, a, rules.Epsilon(1e-3), 0).sum() != pytest.approx(3.0, abs=1e-6)   # small ε: not exact
