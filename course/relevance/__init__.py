@@ -19,6 +19,7 @@ from course.relevance.taylor import (  # noqa: F401
 )
 from course.relevance import composites, rules  # noqa: F401,E402
 from course.relevance.lrp import lrp, lrp_layers  # noqa: F401,E402
+from course.relevance.onnx_import import from_onnx  # noqa: F401,E402
 from course.relevance.evaluate import aopc, conservation_report, pixel_flipping  # noqa: F401,E402
 from course.relevance.pattern import (  # noqa: F401
     Patterns, S_filter, S_identity, S_linear, S_relu, fit_patterns, linear_pattern, patternattribution, patternnet,

@@ -128,16 +128,38 @@ class Linear(Layer):
         return clone
 
 
+LAYOUTS = {"in_out": "(in, out)", "out_in": "(out, in)"}
+
+
 class Dense(Linear):
     """Fully connected layer ``y = x @ weight + bias``, ``weight`` of shape (in, out).
+
+    Weights from elsewhere say their layout: torch's ``nn.Linear`` and Keras' kernel transposed store
+    (out, in), so ``Dense.from_torch(linear.weight, linear.bias)`` or ``layout="out_in"``. A square
+    weight fits either layout, so only the layout can tell which one is meant.
 
     >>> layer = Dense(np.array([[1.0, -1.0], [2.0, 0.5]]), np.array([0.0, 1.0]))
     >>> layer(np.array([[1.0, 1.0]]))
     array([[3. , 0.5]])
+    >>> torch_weight = np.array([[1.0, 2.0], [-1.0, 0.5]])  # (out, in), as torch stores it
+    >>> Dense.from_torch(torch_weight, [0.0, 1.0])(np.array([[1.0, 1.0]]))
+    array([[3. , 0.5]])
     """
 
-    def __init__(self, weight, bias=None):
+    def __init__(self, weight, bias=None, layout: str = "in_out"):
+        if layout not in LAYOUTS:
+            raise CourseError(f"Dense layout must be 'in_out' (this package) or 'out_in' (torch), got {layout!r}")
+        if layout == "out_in":
+            weight = _as_float_array(weight, "Dense weight")
+            if weight.ndim != 2:
+                raise CourseError(f"Dense weight must have shape (out, in), got shape {weight.shape}")
+            weight = weight.T.copy()
         self.weight, self.bias = _parameters("Dense", weight, bias, "(in, out)", out_axis=1)
+
+    @classmethod
+    def from_torch(cls, weight, bias=None) -> "Dense":
+        """A Dense layer from torch's ``nn.Linear`` parameters: ``weight`` of shape (out, in)."""
+        return cls(weight, bias, layout="out_in")
 
     def output_shape(self, input_shape):
         if len(input_shape) != 2 or input_shape[1] != self.weight.shape[0]:

@@ -1,0 +1,252 @@
+"""Import a trained network from ONNX: ``from_onnx(path)`` → :class:`~course.relevance.Sequential`.
+
+ONNX is what both PyTorch (``torch.onnx.export``) and Keras (``tf2onnx``) write, so a network
+trained in either becomes a course model without the framework as a dependency (only the
+``onnx`` package: ``pip install xai-course[onnx]``). The graph is read from its input to its
+output; every node becomes a layer:
+
+=============================================  ============================================
+ONNX operator                                  layer
+=============================================  ============================================
+Gemm; MatMul (+ Add of a constant)             :class:`Dense` (layout handled: ``transB``)
+Conv (2-D, symmetric pads)                     :class:`Conv2d` (strides, pads, dilations, group)
+Relu, LeakyRelu, Tanh, Sigmoid                 the activations
+MaxPool, AveragePool (``ceil_mode = 0``)       :class:`MaxPool2d`, :class:`AvgPool2d`
+Flatten (axis 1), Reshape to (batch, −1)       :class:`Flatten`
+BatchNormalization                             :class:`BatchNorm`
+Add of two branches, Concat on channels        :class:`Residual`, :class:`Concat`
+Identity, Dropout                              (nothing: identity at inference)
+=============================================  ============================================
+
+Any other operator is refused with one line naming it and its node. The ONNX operator
+definitions: https://onnx.ai/onnx/operators/.
+
+>>> import onnx
+>>> from onnx import TensorProto, helper, numpy_helper
+>>> w = numpy_helper.from_array(np.array([[1.0, 2.0], [3.0, 4.0]], np.float32), "w")  # torch layout (out, in)
+>>> graph = helper.make_graph([helper.make_node("Gemm", ["x", "w"], ["y"], transB=1)], "g",
+...     [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 2])],
+...     [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 2])], [w])
+>>> net = from_onnx(helper.make_model(graph))
+>>> net.layers, net(np.array([[1.0, 1.0]]))
+([Dense(2→2)], array([[3., 7.]]))
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from course.errors import CourseError
+from course.relevance import layers as L
+from course.relevance.network import Sequential
+
+__all__ = ["from_onnx", "SUPPORTED"]
+
+SUPPORTED = ("Gemm", "MatMul", "Add", "Conv", "Relu", "LeakyRelu", "Tanh", "Sigmoid", "MaxPool", "AveragePool",
+             "Flatten", "Reshape", "BatchNormalization", "Concat", "Identity", "Dropout")
+
+
+def _onnx():
+    try:
+        import onnx
+    except ImportError:
+        raise CourseError("from_onnx needs the onnx package: pip install 'xai-course[onnx]'") from None
+    return onnx
+
+
+class _Graph:
+    """The parts of an ONNX graph the import needs: constants, consumers, attributes."""
+
+    def __init__(self, model, dtype):
+        onnx = _onnx()
+        self.numpy_helper, self.helper, self.dtype = onnx.numpy_helper, onnx.helper, np.dtype(dtype)
+        graph = model.graph
+        self.consts = {t.name: onnx.numpy_helper.to_array(t) for t in graph.initializer}
+        self.nodes = []
+        for node in graph.node:
+            if node.op_type == "Constant":
+                self.consts[node.output[0]] = onnx.numpy_helper.to_array(self.attrs(node)["value"])
+            else:
+                self.nodes.append(node)
+        inputs = [i.name for i in graph.input if i.name not in self.consts]
+        if len(inputs) != 1 or len(graph.output) != 1:
+            raise CourseError(f"from_onnx reads graphs with one input and one output, got inputs {inputs} and "
+                              f"outputs {[o.name for o in graph.output]}")
+        self.input, self.output = inputs[0], graph.output[0].name
+        self.consumers: dict[str, list] = {}
+        for node in self.nodes:
+            for name in dict.fromkeys(node.input):  # a node reading a tensor twice is one consumer
+                if name and name not in self.consts:
+                    self.consumers.setdefault(name, []).append(node)
+
+    def attrs(self, node) -> dict:
+        return {a.name: self.helper.get_attribute_value(a) for a in node.attribute}
+
+    def const(self, node, index, what):
+        if index >= len(node.input) or not node.input[index]:
+            return None
+        name = node.input[index]
+        if name not in self.consts:
+            raise CourseError(f"ONNX node {node.name!r} ({node.op_type}): its {what} {name!r} must be a constant "
+                              "(an initializer), not computed in the graph")
+        return self.consts[name].astype(self.dtype)
+
+    def data_inputs(self, node):
+        return [n for n in node.input if n and n not in self.consts]
+
+
+def _refuse(node, why):
+    raise CourseError(f"ONNX node {node.name!r} ({node.op_type}): {why}")
+
+
+def _pads2d(node, attrs, kernel):
+    if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET", b"VALID", "VALID"):
+        _refuse(node, f"auto_pad={attrs['auto_pad']!r} is not supported; export with explicit pads")
+    if len(kernel) != 2:
+        _refuse(node, f"only 2-D windows are supported, got kernel {list(kernel)}")
+    pads = list(attrs.get("pads", [0, 0, 0, 0]))
+    if pads[:2] != pads[2:]:
+        _refuse(node, f"asymmetric pads {pads} are not supported (begin and end must be equal)")
+    return tuple(pads[:2])
+
+
+def _gemm(g, node):
+    a = g.attrs(node)
+    if a.get("transA", 0):
+        _refuse(node, "transA=1 is not supported")
+    w, c = g.const(node, 1, "weight B"), g.const(node, 2, "bias C")
+    w = w.T if a.get("transB", 0) else w  # transB=1 is torch's (out, in) layout
+    bias = None if c is None else np.broadcast_to(c.reshape(-1), (w.shape[1],)) * a.get("beta", 1.0)
+    return L.Dense(w * a.get("alpha", 1.0), bias)
+
+
+def _conv(g, node):
+    a, w = g.attrs(node), g.const(node, 1, "weight W")
+    if w.ndim != 4:
+        _refuse(node, f"only 2-D convolutions are supported, got a weight of shape {w.shape}")
+    return L.Conv2d(w, g.const(node, 2, "bias B"), stride=tuple(a.get("strides", [1, 1])),
+                    padding=_pads2d(node, a, w.shape[2:]), dilation=tuple(a.get("dilations", [1, 1])),
+                    groups=a.get("group", 1))
+
+
+def _pool(g, node):
+    a = g.attrs(node)
+    kernel = tuple(a["kernel_shape"])
+    if a.get("ceil_mode", 0):
+        _refuse(node, "ceil_mode=1 is not supported")
+    if any(d != 1 for d in a.get("dilations", [1, 1])):
+        _refuse(node, "dilated pooling is not supported")
+    if len(node.output) > 1 and node.output[1]:
+        _refuse(node, "the Indices output of MaxPool is not supported")
+    options = dict(stride=tuple(a.get("strides", [1, 1])), padding=_pads2d(node, a, kernel))
+    if node.op_type == "MaxPool":
+        return L.MaxPool2d(kernel, **options)
+    return L.AvgPool2d(kernel, count_include_pad=bool(a.get("count_include_pad", 0)), **options)
+
+
+def _reshape(g, node):
+    shape = g.consts.get(node.input[1])
+    if shape is None or shape.ndim != 1 or len(shape) != 2 or not (shape[0] in (0, -1) or shape[1] == -1):
+        _refuse(node, "only a Reshape to (batch, -1) (a flatten) with a constant shape is supported")
+    return L.Flatten()
+
+
+def _flatten(g, node):
+    if g.attrs(node).get("axis", 1) != 1:
+        _refuse(node, "only Flatten with axis=1 is supported")
+    return L.Flatten()
+
+
+def _batchnorm(g, node):
+    scale, bias, mean, var = (g.const(node, i, what) for i, what in ((1, "scale"), (2, "B"), (3, "mean"), (4, "var")))
+    return L.BatchNorm(mean, var, scale, bias, eps=g.attrs(node).get("epsilon", 1e-5))
+
+
+CONVERTERS = {
+    "Gemm": _gemm, "MatMul": lambda g, n: L.Dense(g.const(n, 1, "weight B")), "Conv": _conv,
+    "Relu": lambda g, n: L.ReLU(), "LeakyRelu": lambda g, n: L.LeakyReLU(g.attrs(n).get("alpha", 0.01)),
+    "Tanh": lambda g, n: L.Tanh(), "Sigmoid": lambda g, n: L.Sigmoid(), "MaxPool": _pool, "AveragePool": _pool,
+    "Flatten": _flatten, "Reshape": _reshape, "BatchNormalization": _batchnorm,
+    "Identity": lambda g, n: None, "Dropout": lambda g, n: None,
+}
+
+
+def _add_constant(g, node, layers):
+    """``Add(x, constant)`` right after MatMul/Gemm/Conv: the constant is that layer's bias."""
+    (c,) = [g.consts[n] for n in node.input if n in g.consts]
+    prev = layers[-1] if layers else None
+    if not isinstance(prev, L.Linear):
+        _refuse(node, "adding a constant is supported only right after MatMul, Gemm or Conv (as their bias)")
+    n_out = prev.bias.shape[0]
+    # broadcasting as ONNX: a bias of a Dense ends in n_out; of a Conv2d it is (…, n_out, 1, 1)
+    per_unit = c.shape[-1:] == (n_out,) if isinstance(prev, L.Dense) else c.shape[-3:] == (n_out, 1, 1)
+    if not (c.size == 1 or (c.size == n_out and per_unit)):
+        _refuse(node, f"the constant of shape {c.shape} is not a bias for {n_out} outputs")
+    layers[-1] = prev.with_params(prev.weight, prev.bias + np.broadcast_to(c.reshape(-1), (n_out,)).astype(prev.dtype))
+
+
+def _chain(g, start: str, end: str) -> list:
+    """The layers from tensor ``start`` to tensor ``end`` (one path; branches become blocks)."""
+    layers, tensor = [], start
+    while tensor != end:
+        users = g.consumers.get(tensor, [])
+        if not users:
+            raise CourseError(f"ONNX graph: tensor {tensor!r} leads nowhere before the output {end!r}")
+        if len(users) > 1 or (users[0].op_type in ("Add", "Concat") and len(g.data_inputs(users[0])) > 1):
+            block, tensor = _branches(g, tensor, users)
+            layers.append(block)
+            continue
+        node = users[0]
+        if node.op_type == "Add":
+            _add_constant(g, node, layers)
+        elif node.op_type in CONVERTERS:
+            layer = CONVERTERS[node.op_type](g, node)
+            if layer is not None:
+                layers.append(layer)
+        else:
+            hint = " (explanations start from the logits: export the network without it)" \
+                if node.op_type in ("Softmax", "LogSoftmax") else ""
+            raise CourseError(f"unsupported ONNX operator {node.op_type} in node {node.name!r}{hint}; "
+                              f"supported: {', '.join(SUPPORTED)}")
+        tensor = node.output[0]
+    return layers
+
+
+def _branches(g, tensor, users):  # replaced by the residual-block import (course.relevance.residual)
+    raise CourseError(f"ONNX graph: tensor {tensor!r} feeds {len(users)} nodes ({', '.join(u.name for u in users)}); "
+                      "branching graphs are not supported")
+
+
+def from_onnx(source, dtype=np.float64) -> Sequential:
+    """A :class:`Sequential` from an ONNX model (a path, bytes or an ``onnx.ModelProto``).
+
+    Parameters
+    ----------
+    source : str, Path, bytes or onnx.ModelProto
+    dtype : float dtype
+        Of the parameters (float64 by default; ONNX files usually store float32, which converts exactly).
+
+    Raises
+    ------
+    CourseError
+        The onnx package is missing, the file cannot be read, the graph has several inputs or
+        outputs, or a node is not supported (the message names the operator and the node).
+    """
+    onnx = _onnx()
+    if isinstance(source, (str, Path)):
+        if not Path(source).is_file():
+            raise CourseError(f"no ONNX file at {source}")
+        try:
+            source = onnx.load(str(source))
+        except Exception as exc:  # noqa: BLE001 - any parse failure becomes one line for the user
+            raise CourseError(f"{source}: not a readable ONNX model ({type(exc).__name__}: {exc})") from None
+    elif isinstance(source, bytes):
+        source = onnx.load_model_from_string(source)
+    if not hasattr(source, "graph"):
+        raise CourseError(f"from_onnx needs a path, bytes or an onnx.ModelProto, got {type(source).__name__}")
+    g = _Graph(source, dtype)
+    layers = _chain(g, g.input, g.output)
+    if not layers:
+        raise CourseError("the ONNX graph has no layers between its input and its output")
+    return Sequential(layers)
