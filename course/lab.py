@@ -129,8 +129,12 @@ def sync_working_copy(source: str | Path, workdir: str | Path, ask: Ask | None =
         elif record.get("sha256") == lecture_sha:
             report.actions[key] = "unchanged"
             continue
-        elif _text_fingerprint(target) in (record.get("text"), lecture_text):
-            action = "refreshed"  # the student did not edit it (or it already reads as the new lecture)
+        elif _text_fingerprint(target) == lecture_text:  # already the lecture's text: keep its outputs
+            manifest[key] = {"sha256": lecture_sha, "text": lecture_text}
+            report.actions[key] = "up to date"
+            continue
+        elif _text_fingerprint(target) == record.get("text"):
+            action = "refreshed"  # the student ran it but did not edit it
         elif ask is not None and ask(key):
             saved = _backup(target, workdir, rel)
             report.notes.append(f"{key}: your version is saved as {saved.relative_to(workdir)}")
@@ -196,15 +200,16 @@ def main(argv: list[str] | None = None) -> int:
     else:
         ask = _ask_on_terminal
     try:
+        cmd = None if args.sync_only else lab_command(args.workdir, args.settings or Path(args.lectures) / SETTINGS,
+                                                      extra)
         report = sync_working_copy(args.lectures, args.workdir, ask=ask)
-        cmd = lab_command(args.workdir, args.settings or Path(args.lectures) / SETTINGS, extra)
     except CourseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"{Path(args.workdir)}/ (working copy of {Path(args.lectures)}/; edit and save there): {report.summary()}")
     for note in report.notes:
         print(f"  {note}")
-    if args.sync_only:
+    if cmd is None:
         return 0
     sys.stdout.flush()
     os.execv(cmd[0], cmd)  # the lab takes over this process (Ctrl-C stops it as usual)
