@@ -1,9 +1,11 @@
 """The runner that executes one notebook inside the sandbox (stdlib + IPython + NumPy only).
 
 Protocol (see autograder/kernel.py for the other side):
-- stdin, first line: the plan, JSON ``{"cells": [{"index", "kind": "code"|"probe", "source"|"expression",
-  "grade_id"}]}``; later lines: ``interrupt`` asks to interrupt the running cell (SIGINT).
-- the channel fd (argv[1]): one JSON event per line: ``start``/``done`` of each cell, ``value`` of each
+- the inbox (stdin; in a warm child the inbox pipe), one JSON line each: ``{"env": {...}}`` (warm: the
+  run's extra environment), ``{"cell": {"index", "kind": "code"|"probe", "source"|"expression",
+  "grade_id"}}`` — the grader sends the next step only when this one was reported, and counts its
+  deadline from then — and ``{"end": true}``; a line ``interrupt`` interrupts the running cell (SIGINT).
+- the channel fd (argv[1]): one JSON event per line: ``done`` of each code cell, ``value`` of each
   probe, ``end``.
 - stdout/stderr: whatever the student's code prints.
 
@@ -18,8 +20,10 @@ import base64
 import builtins
 import json
 import os
+import queue
 import shutil
 import signal
+import stat
 import sys
 import threading
 
@@ -86,10 +90,60 @@ def send(channel, event):
         data = data[_write(channel, data):]
 
 
-def watch_interrupts(stdin):
-    for line in stdin:
-        if line.strip() == b"interrupt":
-            os.kill(_PID, signal.SIGINT)
+def read_inbox(fd, inbox):
+    """The grader's lines: steps go to the main thread, ``interrupt`` interrupts it; None when the pipe ends."""
+    buffer = b""
+    os.set_blocking(fd, True)
+    while True:
+        try:
+            data = os.read(fd, 1 << 16)
+        except OSError:
+            data = b""
+        if not data:
+            inbox.put(None)
+            return
+        buffer += data
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            if line.strip() == b"interrupt":
+                os.kill(_PID, signal.SIGINT)
+            elif line.strip():
+                inbox.put(json.loads(line))
+
+
+def start_inbox(fd):
+    inbox = queue.Queue()
+    threading.Thread(target=read_inbox, args=(fd, inbox), daemon=True).start()
+    sys.stdin = open(os.devnull)
+    return inbox
+
+
+KEYCTL = {"x86_64": 250, "aarch64": 219, "i686": 288, "armv7l": 311}
+
+
+def fresh_keyrings():
+    """A new session keyring and empty user keyrings: nothing an earlier run of this uid kept in the kernel.
+
+    The user, user-session and persistent keyrings belong to the uid, not to a
+    process, and outlive the sandbox that filled them (keyrings(7)); the
+    session keyring is inherited from whoever started the runner.
+    """
+    import ctypes
+
+    nr = KEYCTL.get(os.uname().machine)
+    if nr is None:  # pragma: no cover - other architectures: keyrings are not cleared
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def keyctl(*args):
+        return libc.syscall(ctypes.c_long(nr), *(ctypes.c_long(a) for a in args))
+    keyctl(1, 0)  # KEYCTL_JOIN_SESSION_KEYRING, a new anonymous one
+    persistent = keyctl(22, -1, -3)  # KEYCTL_GET_PERSISTENT, linked into that new session keyring
+    for ring in (-4, -5, persistent):  # KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING
+        if ring != -1:
+            keyctl(7, ring)  # KEYCTL_CLEAR
+    if persistent != -1:
+        keyctl(9, persistent, -3)  # KEYCTL_UNLINK it from the session keyring again
 
 
 def prepare_scratch():
@@ -115,7 +169,7 @@ def probe(shell, expression):
     try:
         value = _eval(_compile(expression, "<grader>", "eval"), shell.user_ns)
     except BaseException as exc:  # the student's code raised while being probed
-        return {"error": f"{_type(exc).__name__}: {str(exc)[:300]}"}
+        return {"error": f"{_type(exc).__name__[:100]}: {str(exc)[:300]}"}
     try:
         return {"data": _dumps(encode(value))}
     except NotPlain as exc:
@@ -124,13 +178,30 @@ def probe(shell, expression):
         return {"not_plain": f"{_type(exc).__name__} while reading the value"}
 
 
-def run_plan(plan, channel):
-    """Execute the plan's cells in a fresh IPython shell, reporting on ``channel``."""
-    shell = make_shell()
-    run_cell = shell.run_cell
-    for cell in plan["cells"]:
+def next_step(inbox):
+    """The grader's next line (blocking); an interrupt that arrives between cells is ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    message = inbox.get()
+    if message is None:  # the grader went away
+        os._exit(0)
+    return message
+
+
+def run_plan(inbox, channel):
+    """Execute the steps the grader sends, one at a time, in a fresh IPython shell; report on ``channel``."""
+    shell = run_cell = None
+    while True:
+        message = next_step(inbox)
+        if "env" in message:
+            os.environ.update({str(k): str(v) for k, v in message["env"].items()})
+            continue
+        if message.get("end"):
+            break
+        cell = message["cell"]
+        if shell is None:
+            shell = make_shell()
+            run_cell = shell.run_cell  # bound once: a cell that replaces the method does not run the next ones
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        send(channel, {"event": "start", "index": cell["index"]})
         if cell["kind"] == "probe" and "expressions" in cell:
             items = [probe(shell, expression) for expression in cell["expressions"]]
             send(channel, {"event": "value", "index": cell["index"], "grade_id": cell["grade_id"], "items": items})
@@ -149,7 +220,7 @@ def run_plan(plan, channel):
         sys.last_type = sys.last_value = sys.last_traceback = None
         sys.stdout.flush()
         sys.stderr.flush()
-        send(channel, {"event": "done", "index": cell["index"], "error": ename})
+        send(channel, {"event": "done", "index": cell["index"], "error": ename and ename[:200]})
     send(channel, {"event": "end"})
     sys.stdout.flush()
     sys.stderr.flush()
@@ -163,40 +234,56 @@ def main():
         n = int(os.environ["XAI_GRADER_NPROC"])
         resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
     channel = int(sys.argv[1])
-    stdin = sys.stdin.buffer
-    plan = json.loads(stdin.readline())
-    threading.Thread(target=watch_interrupts, args=(stdin,), daemon=True).start()
-    sys.stdin = open(os.devnull)
+    fresh_keyrings()
+    inbox = start_inbox(sys.stdin.fileno())
     prepare_scratch()
-    run_plan(plan, channel)
+    run_plan(inbox, channel)
 
 
 # ---------------------------------------------------------------- warm start (zygote)
 # The zygote is started once per worker inside its own bwrap sandbox, as root of the
-# sandbox with only CAP_SETUID/CAP_SETGID. It imports the heavy libraries once; for each
-# submission it forks a child that drops to the leased unprivileged uid, sets the rlimits
-# and runs the plan. Runs are strictly one after another: before it reports a run as
-# finished the zygote kills every process of that uid and wipes /scratch, /tmp and
-# /dev/shm, so nothing of one student is left when the next one starts. The zygote holds
-# no student data: a plan goes straight from a pipe into the child.
+# sandbox with only CAP_SETUID/CAP_SETGID/CAP_SYS_ADMIN. It imports the heavy libraries once;
+# for each submission it forks a child that enters a new IPC namespace, drops to the leased
+# unprivileged uid (losing every capability), joins a new session keyring, sets the rlimits
+# and runs the steps the grader writes to the inbox pipe. Runs are strictly one after
+# another: the zygote starts a run only when no process of the uid lives, and before it
+# reports a run as finished it kills every process of that uid and wipes /scratch, /tmp and
+# /dev/shm whatever modes the run left there (and exits, retiring itself, when anything
+# survives). The zygote holds no student data: it never reads the inbox, so what it forks
+# is the same for every student.
 
 RLIMITS = {"memory_bytes": "RLIMIT_AS", "processes": "RLIMIT_NPROC", "file_bytes": "RLIMIT_FSIZE",
            "open_files": "RLIMIT_NOFILE", "cpu_seconds": "RLIMIT_CPU"}
+CLONE_NEWIPC = 0x08000000
+WIPED = ("/scratch", "/tmp", "/dev/shm")
+
+
+def _libc():
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _no_new_privs():
+    _libc().prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
+
+
+def _new_ipc_namespace():
+    """SysV shared memory, semaphores, message queues and POSIX queues of earlier runs are out of reach."""
     import ctypes
 
-    ctypes.CDLL(None, use_errno=True).prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
+    if _libc().unshare(CLONE_NEWIPC) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWIPC)")
 
 
-def _child(plan_fd, channel, control, stdin_fd, uid, limits, env):
+def _child(inbox_fd, channel, control, stdin_fd, uid, limits):
     global _PID
     import resource
 
     _PID = os.getpid()
     os.close(control)
     os.close(stdin_fd)
+    _new_ipc_namespace()
     os.setsid()
     for key, name in RLIMITS.items():
         if key in limits:
@@ -206,12 +293,10 @@ def _child(plan_fd, channel, control, stdin_fd, uid, limits, env):
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
     _no_new_privs()
-    os.environ.update(env)
-    with os.fdopen(plan_fd, "rb") as fh:
-        plan = json.loads(fh.readline())
-    sys.stdin = open(os.devnull)
+    fresh_keyrings()
+    inbox = start_inbox(inbox_fd)
     prepare_scratch()
-    run_plan(plan, channel)
+    run_plan(inbox, channel)
 
 
 def _uid_processes(uid):
@@ -232,17 +317,21 @@ def _uid_processes(uid):
 
 
 def _as_uid(uid, fn):
-    """Run ``fn`` in a forked helper that has dropped to ``uid`` (it can then reach exactly uid's things)."""
+    """Run ``fn`` in a forked helper that has dropped to ``uid`` (it can then reach exactly uid's things).
+
+    Returns the helper's exit code: 0 when ``fn`` returned True.
+    """
     helper = os.fork()
     if helper == 0:
+        code = 1
         try:
             os.setgroups([])
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
-            fn()
+            code = 0 if fn() else 1
         finally:
-            os._exit(0)
-    os.waitpid(helper, 0)
+            os._exit(code)
+    return os.waitstatus_to_exitcode(os.waitpid(helper, 0)[1])
 
 
 def _kill_uid(uid):
@@ -254,7 +343,26 @@ def _kill_uid(uid):
             return
         _as_uid(uid, lambda: os.kill(-1, signal.SIGKILL))
         time.sleep(0.005)
-    raise RuntimeError(f"processes of uid {uid} survive")
+    _retire(f"processes of uid {uid} survive")
+
+
+def _retire(reason):
+    """The zygote cannot promise a clean next run: it ends, and the grader discards this kernel."""
+    os.write(2, f"grader zygote: {reason}\n".encode())
+    os._exit(3)
+
+
+def _unlock(top):
+    """Give the owner rwx on ``top`` and every directory below it (a run may leave 000 or 555 directories)."""
+    os.chmod(top, 0o700)
+    for root, dirs, _ in os.walk(top):  # top-down: each directory is unlocked before it is listed
+        for name in dirs:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                try:
+                    os.chmod(path, 0o700)
+                except OSError:
+                    pass
 
 
 def _wipe_tree(path):
@@ -263,33 +371,45 @@ def _wipe_tree(path):
     for entry in os.listdir(path):
         full = os.path.join(path, entry)
         try:
-            if os.lstat(full).st_uid != me:
-                continue
+            st = os.lstat(full)
         except OSError:
             continue
-        if os.path.isdir(full) and not os.path.islink(full):
-            for root, dirs, _ in os.walk(full):  # the owner may have made its own directories read-only
-                for name in dirs:
-                    try:
-                        os.chmod(os.path.join(root, name), 0o700)
-                    except OSError:
-                        pass
-            shutil.rmtree(full, ignore_errors=True)
-        else:
-            try:
+        if st.st_uid != me:
+            continue
+        try:
+            if stat.S_ISDIR(st.st_mode):
+                _unlock(full)
+                shutil.rmtree(full, ignore_errors=True)
+            else:
                 os.unlink(full)
+        except OSError:
+            pass
+
+
+def _left_over():
+    """Entries of the current uid still in the wiped folders."""
+    me = os.geteuid()
+    left = []
+    for path in WIPED:
+        for entry in os.listdir(path):
+            try:
+                if os.lstat(os.path.join(path, entry)).st_uid == me:
+                    left.append(os.path.join(path, entry))
             except OSError:
-                pass
+                continue
+    return left
 
 
 def _wipe(uid):
     def wipe():
-        for path in ("/scratch", "/tmp", "/dev/shm"):
+        for path in WIPED:
             _wipe_tree(path)
-    _as_uid(uid, wipe)
+        return not _left_over()
+    if _as_uid(uid, wipe) != 0:
+        _retire(f"files of uid {uid} survive the wipe")
 
 
-def serve(channel, control):
+def serve(channel, control, inbox_fd):
     """The zygote loop: commands on stdin, one JSON line each; reports on ``control``."""
     import select
 
@@ -321,8 +441,11 @@ def serve(channel, control):
         while b"\n" in buffer:
             line, buffer = buffer.split(b"\n", 1)
             command = json.loads(line)
-            if command["cmd"] == "run" and child is None:
-                child = _start(command, channel, control, stdin_fd)
+            if command["cmd"] == "run":
+                if child is not None:  # the grader lost track of a run: never start one beside it
+                    _kill_uid(child["uid"])
+                    _retire("a run was asked for while another one lives")
+                child = _start(command, channel, control, inbox_fd, stdin_fd)
             elif command["cmd"] == "interrupt" and child is not None:
                 try:
                     os.kill(child["pid"], signal.SIGINT)
@@ -338,21 +461,15 @@ def serve(channel, control):
                 child = None
 
 
-def _start(command, channel, control, stdin_fd):
+def _start(command, channel, control, inbox_fd, stdin_fd):
     uid = int(command["uid"])
-    read_fd, write_fd = os.pipe()
+    _kill_uid(uid)  # a process of an earlier run (of any grader) never sees this one
     pid = os.fork()
     if pid == 0:
-        os.close(write_fd)
         try:
-            _child(read_fd, channel, control, stdin_fd, uid, command["limits"], command["env"])
+            _child(inbox_fd, channel, control, stdin_fd, uid, command["limits"])
         finally:
             os._exit(70)
-    os.close(read_fd)
-    data = (json.dumps(command["plan"]) + "\n").encode()
-    while data:  # the child reads it right away; a plan fits in memory
-        data = data[os.write(write_fd, data):]
-    os.close(write_fd)
     return {"pid": pid, "uid": uid}
 
 
@@ -365,6 +482,6 @@ def _finish(child, status, control):
 
 if __name__ == "__main__":
     if sys.argv[1] == "--zygote":
-        serve(int(sys.argv[2]), int(sys.argv[3]))
+        serve(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
     else:
         main()

@@ -335,12 +335,15 @@ class Sandbox:
                 f"--cpu={lim.cpu_seconds}", f"--fsize={int(lim.file_bytes)}", f"--nofile={int(lim.open_files)}",
                 "--core=0", "--"]
 
-    def _bwrap_args(self, *, uid: int | None, files_dir: str | None, env: dict | None = None) -> list[str]:
+    def _bwrap_args(self, *, uid: int | None, files_dir: str | None, env: dict | None = None,
+                    zygote: bool = False) -> list[str]:
         lim = self.limits
         args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                 "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
         if _running_as_root():
             args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        if zygote:  # each run's child enters a new IPC namespace before it drops to the uid (and every capability)
+            args += ["--cap-add", "CAP_SYS_ADMIN"]
         args += _system_binds()
         # the empty /tmp comes before the read-only binds: a checkout (and its venv) under /tmp must stay visible
         args += ["--proc", "/proc", "--dev", "/dev",
@@ -386,7 +389,7 @@ class Sandbox:
         """
         if self.unsafe:
             return self._rlimit_args() + list(argv)
-        args = self._bwrap_args(uid=None if zygote else uid, files_dir=files_dir, env=env)
+        args = self._bwrap_args(uid=None if zygote else uid, files_dir=files_dir, env=env, zygote=zygote)
         return self._rlimit_args(zygote) + args + ["--"] + list(argv)
 
     def runner_argv(self) -> list[str]:

@@ -238,37 +238,72 @@ def test_empty_tmp_is_mounted_before_the_library_so_a_checkout_under_tmp_stays_v
     assert len(binds) == 2 and tmp < min(binds)
 
 
-def test_output_read_after_a_test_started_stays_with_the_code_cell_that_printed_it():
-    # stdout and the event channel are separate pipes: a print of cell 0 can be read after "start" of the
-    # test (probe) 1; test cells show their result line in the feedback, so output credited there was lost
-    from autograder.kernel import _Monitor
+class _Target:
+    def interrupt(self): pass
+    def kill(self): pass
 
-    class Target:
-        def interrupt(self): pass
-        def kill(self): pass
+
+def test_output_read_after_a_test_was_sent_stays_with_the_code_cell_that_printed_it():
+    # stdout and the event channel are separate pipes: a print of cell 0 can be read after the grader sent
+    # the test (probe) 1; test cells show their result line in the feedback, so output credited there was lost
+    from autograder.kernel import _Monitor
 
     plan = [Step(0, "code", "print('X')", label="c1"), Step(1, "probe", "1", grade_id="t", label="test t"),
             Step(2, "code", "print('Y')", label="c2")]
-    monitor = _Monitor(plan, FAST, Target())
-    for event in ({"event": "start", "index": 0}, {"event": "done", "index": 0, "error": None},
-                  {"event": "start", "index": 1}):
-        monitor.on_event(event)
+    monitor = _Monitor(plan, FAST, _Target())
+    monitor.begin()
+    monitor.on_channel(b'{"event": "done", "index": 0, "error": null}\n')
     monitor.on_output(b"X\n")
-    monitor.on_event({"event": "start", "index": 2})
+    monitor.on_channel(b'{"event": "value", "index": 1, "grade_id": "t", "data": "1"}\n')
     monitor.on_output(b"Y\n")
     assert monitor.run.cells[0].output == "X\n" and monitor.run.cells[2].output == "Y\n"
-    assert monitor.run.cells[1].output == ""
+    assert monitor.run.cells[1].output == "" and monitor.run.values == {"t": 1}
 
 
 def test_output_read_after_the_run_ended_stays_with_the_last_code_cell():
     from autograder.kernel import _Monitor
 
-    class Target:
-        def interrupt(self): pass
-        def kill(self): pass
-
-    monitor = _Monitor([Step(0, "code", "print('X')", label="c1")], FAST, Target())
-    for event in ({"event": "start", "index": 0}, {"event": "done", "index": 0, "error": None}, {"event": "end"}):
-        monitor.on_event(event)
+    monitor = _Monitor([Step(0, "code", "print('X')", label="c1")], FAST, _Target())
+    monitor.begin()
+    monitor.on_channel(b'{"event": "done", "index": 0, "error": null}\n{"event": "end"}\n')
     monitor.on_output(b"X\n")
-    assert monitor.run.cells[0].output == "X\n"
+    assert monitor.run.cells[0].output == "X\n" and monitor.run.completed
+
+
+def test_the_grader_sends_one_step_at_a_time_and_times_it_from_then():
+    from autograder.kernel import _Monitor
+
+    plan = [Step(0, "code", "x = 1", label="c1"), Step(1, "probe", "x", grade_id="t", label="test t")]
+    monitor = _Monitor(plan, FAST, _Target())
+    monitor.begin()
+    assert bytes(monitor.outbox).count(b"\n") == 1 and b'"index": 0' in monitor.outbox
+    monitor.outbox.clear()
+    monitor.cell_deadline = None  # as if long ago: the next step gets a deadline of its own
+    monitor.on_channel(b'{"event": "done", "index": 0, "error": null}\n')
+    assert b'"index": 1' in monitor.outbox and monitor.cell_deadline is not None
+    monitor.on_channel(b'{"event": "value", "index": 1, "grade_id": "t", "data": "1"}\n')
+    assert monitor.outbox.endswith(b'{"end": true}\n') and monitor.cell_deadline is None
+
+
+@pytest.mark.parametrize("mode", ["cold", "warm"])
+def test_death_by_a_real_time_signal_is_reported_by_number(mode):
+    """Signal 40 has no name in signal.Signals: the conclusion must not crash on it (warm once did)."""
+    warm = None
+    box = Sandbox(FAST)
+    if mode == "warm":
+        if os.geteuid() != 0:
+            pytest.skip("warm kernels need root")
+        from autograder.kernel import WarmKernel
+
+        warm = WarmKernel(box, None, ())
+    try:
+        plan = [Step(0, "code", "x = 1", label="cell 1"), Step(1, "probe", "x", grade_id="a", label="test a"),
+                Step(2, "code", "import os, signal\nos.kill(os.getpid(), signal.SIGRTMIN + 6)", label="cell 3"),
+                Step(3, "probe", "x", grade_id="b", label="test b")]
+        r = execute(plan, box, warm=warm)
+    finally:
+        if warm is not None:
+            warm.close()
+    assert r.values == {"a": 1}
+    # warm: the child's own status; cold: bwrap's exit status 128 + 40, read the same way
+    assert any(line.startswith("the kernel died in cell 3 (") and "signal 40)" in line for line in r.limits), r.limits
