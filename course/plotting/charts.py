@@ -5,6 +5,8 @@ code serves a static figure and a live one (``course.widgets.live_figure``). Col
 red positive, blue negative.
 
 * :func:`signed_bars` -- values per dimension, red if ≥ 0 and blue if < 0, grouped when there are several series;
+* :func:`budget_bars` -- where a total went (horizontal signed bars) with the total as a dashed line;
+* :func:`draw_curves` -- several curves on one axes, a dashed black reference curve;
 * :func:`curve_panels` -- one panel per setting, several curves each, a dashed black reference curve;
 * :func:`score_panels` -- horizontal bars per setting, coloured where a score beats a reference mean + 2 sd;
 * :func:`sweep` -- a parameter sweep: series on the left axis, more on a twin right axis.
@@ -17,7 +19,8 @@ import numpy as np
 
 from course.errors import CourseError
 
-__all__ = ["POSITIVE", "NEGATIVE", "signed_colors", "signed_bars", "curve_panels", "score_panels", "sweep"]
+__all__ = ["POSITIVE", "NEGATIVE", "signed_colors", "signed_bars", "budget_bars", "draw_curves", "curve_panels",
+           "score_panels", "sweep"]
 
 POSITIVE, NEGATIVE = "#b2182b", "#2166ac"  # the red and blue of the relevance colour map
 _HATCHES = [None, "..", "//", "xx", "\\\\"]
@@ -66,6 +69,43 @@ def signed_bars(ax, labels: Sequence[str], series: Mapping[str, Sequence[float]]
     return containers
 
 
+def budget_bars(ax, parts: Mapping[str, float], total: float, title: str = "", fontsize: float = 9):
+    """Horizontal bars ``{part: value}`` (red ≥ 0, blue < 0) and a dashed line at ``total`` they add up to.
+
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().subplots()
+    >>> budget_bars(ax, {"input": 2.5, "biases": 0.5}, 3.0)
+    >>> ax.get_lines()[0].get_xdata()[0]
+    3.0
+    """
+    ax.barh(list(parts), list(parts.values()), color=signed_colors(list(parts.values())), edgecolor="k")
+    ax.axvline(total, color="k", ls="--", lw=1)
+    ax.axvline(0, color="k", lw=0.5)
+    if title:
+        ax.set_title(title, fontsize=fontsize)
+
+
+def draw_curves(ax, curves: Mapping[str, tuple], reference: str | None = None, xlabel: str = "", ylabel: str = "",
+                title: str = "", legend: bool = True):
+    """Curves ``{label: (x, y)}`` on ``ax``; the ``reference`` curve dashed black and thicker.
+
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().subplots()
+    >>> draw_curves(ax, {"m": ([0, 1], [2, 1]), "random": ([0, 1], [2, 2])}, reference="random")
+    >>> [line.get_linestyle() for line in ax.get_lines()]
+    ['-', '--']
+    """
+    for label, (x, y) in curves.items():
+        ref = label == reference
+        ax.plot(x, y, label=label, lw=2.2 if ref else 1.4, ls="--" if ref else "-", color="k" if ref else None)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    if legend:
+        ax.legend(fontsize=8)
+
+
 def curve_panels(fig, panels: Mapping[str, Mapping[str, tuple]], reference: str | None = None, xlabel: str = "",
                  ylabel: str = "", legend_panel: int = -1, ncols: int | None = None):
     """One axes per panel with its curves ``{label: (x, y)}``; the ``reference`` curve dashed black.
@@ -81,11 +121,7 @@ def curve_panels(fig, panels: Mapping[str, Mapping[str, tuple]], reference: str 
     nrows = -(-len(panels) // ncols)
     axes = np.ravel(fig.subplots(nrows, ncols, squeeze=False))
     for ax, (title, curves) in zip(axes, panels.items()):
-        for label, (x, y) in curves.items():
-            ref = label == reference
-            ax.plot(x, y, label=label, lw=2.2 if ref else 1.4, ls="--" if ref else "-", color="k" if ref else None)
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel(xlabel)
+        draw_curves(ax, curves, reference, xlabel=xlabel, title=title, legend=False)
     for ax in axes[::ncols]:
         ax.set_ylabel(ylabel)
     for ax in axes[len(panels):]:
@@ -124,10 +160,12 @@ def score_panels(fig, panels: Mapping[str, Mapping[str, float]], reference: Mapp
 
 
 def sweep(ax, x, left: Mapping[str, Sequence[float]], right: Mapping[str, Sequence[float]] | None = None,
-          xlabel: str = "", left_label: str = "", right_label: str = "", title: str = "", log_x: bool = False):
+          xlabel: str = "", left_label: str = "", right_label: str = "", title: str = "", log_x: bool = False,
+          legend_loc: str = "best"):
     """A parameter sweep: ``left`` series on ``ax`` (solid, coloured), ``right`` on a twin axis (dashed black).
 
     Returns the twin axes (None without ``right``). ``log_x`` uses a symmetric log scale (x may contain 0).
+    One legend holds both axes' series; it sits on the twin axes, so that no curve is drawn over it.
 
     >>> from matplotlib.figure import Figure
     >>> twin = sweep(Figure().subplots(), [0, 1, 2], {"a": [1, 2, 3]}, {"b": [3, 2, 1]})
@@ -154,5 +192,5 @@ def sweep(ax, x, left: Mapping[str, Sequence[float]], right: Mapping[str, Sequen
     if twin is not None:
         more = twin.get_legend_handles_labels()
         handles = (handles[0] + more[0], handles[1] + more[1])
-    ax.legend(*handles, fontsize=8)
+    (twin or ax).legend(*handles, fontsize=8, loc=legend_loc, framealpha=0.9)
     return twin
