@@ -17,7 +17,8 @@ copy at that moment.
 The lab runs with ``lectures/.lab-settings`` as JupyterLab's app settings directory: its
 ``page_config.json`` disables nbgrader's lab extension (the "Nbgrader" menu, the "Create Assignment"
 panel, formgrader, assignment list) and ``student_server_config.json`` turns nbgrader's server
-extensions off, so a student's lab has none of the instructor's tools.
+extensions off, so a student's lab has none of the instructor's tools. (Being the lab's ``--config``, that
+file is read instead of a personal ``jupyter_server_config``; extensions enabled in ``*.d/`` folders still load.)
 
 >>> import tempfile
 >>> src, work = Path(tempfile.mkdtemp()), Path(tempfile.mkdtemp()) / "lab"

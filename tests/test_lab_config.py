@@ -137,6 +137,12 @@ def test_lab_command_passes_extra_arguments_and_serves_the_working_copy(tmp_path
     assert not any(str(LECTURES) == arg.split("=", 1)[-1] for arg in cmd)
 
 
+def test_make_lab_hands_lab_args_to_jupyter():
+    out = subprocess.run(["make", "-n", "lab", "LAB_ARGS=--no-browser --ServerApp.port=8899"], cwd=LECTURES.parent,
+                         capture_output=True, text=True, check=True).stdout
+    assert "-m course.lab --no-browser --ServerApp.port=8899" in out, out
+
+
 # ---------------------------------------------------------------- the running server
 
 def test_student_lab_page_disables_nbgrader_extensions(student_lab):
