@@ -25,17 +25,31 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .sources import Attempts, Responses
+from .sources import Attempts, Responses, natural_key
 from .stats import share_percent
 
 __all__ = [
     "ItemStats", "item_statistics", "response_analysis", "facility_from_responses", "common_mistakes",
-    "format_mistake", "question_info", "LETTERS",
+    "format_mistake", "question_info", "natural_key", "answer_label", "LETTERS", "DEFAULT_MISTAKES",
 ]
 
 LETTERS = "АБВГДЕЖЗИК"
 DUBIOUS_EFFICIENCY = 15.0
+#: how many of the hardest questions the report lists as common mistakes by default
+DEFAULT_MISTAKES = 3
+#: the one label set for true/false answers, everywhere in the report (the course's Russian)
 _TF_WORDS = {"true": "верно", "false": "неверно"}
+#: a numeric question's distinct wrong values shown one by one; the rest are "other values"
+NUMERIC_SHOWN = 5
+
+
+def answer_label(answer: str) -> str:
+    """How the report writes one chosen option or answer: "true"/"false" as верно/неверно, the rest as is.
+
+    >>> answer_label("false"), answer_label("В")
+    ('неверно', 'В')
+    """
+    return _TF_WORDS.get(str(answer).lower(), str(answer))
 
 
 @dataclass(frozen=True)
@@ -145,8 +159,13 @@ def question_info(bank: Mapping | None, qid: str) -> dict:
                 pairs.append((str(_field(o, "letter")), str(_field(o, "ru", _field(o, "text", "")))))
             else:
                 pairs.append((LETTERS[i], str(o)))
+    nodes = {str(_field(o, "letter")): sorted(map(str, _field(o, "nodes")))
+             for o in (options if not isinstance(options, Mapping) else ())
+             if _field(o, "letter") is not None and _field(o, "nodes") is not None}
     return {"text_ru": _field(q, "text_ru") or "", "text_en": _field(q, "text_en") or "", "options": pairs,
-            "kind": str(_field(q, "kind") or ""),
+            "kind": str(_field(q, "kind") or ""), "value": _field(q, "correct"),
+            "tolerance": _field(q, "tolerance") or 0.0, "option_nodes": nodes,
+            "dag": _field(q, "dag"), "exposure": _field(q, "exposure"), "outcome": _field(q, "outcome"),
             "correct": _correct_list(_field(q, "correct")),
             "explanation": _field(q, "explanation") or _field(q, "mistake_ru") or ""}
 
@@ -166,54 +185,129 @@ def _norm_letters(letters) -> frozenset:
 
 # ----------------------------------------------------------------- responses
 
-def response_analysis(responses: Responses | None, bank: Mapping | None = None) -> dict[str, dict]:
-    """How often each option was chosen, per question (numeric questions have no options and are left out).
+def _numeric_bins(raw: list[str], key: float | None, tolerance: float) -> list[dict]:
+    """Typed numbers grouped: right (within tolerance), each common wrong value, other values, not numbers, none."""
+    from course.quiz.normalize import AnswerError, parse_number, within_tolerance
 
-    Returns ``{question: {"responses": n, "options": [{"option", "count", "percent", "correct"}],
-    "patterns": [{"answer", "count", "percent"}]}}``; an option's count is the number of answers that
-    include it, its percent is of all answers to the question (whole percent, half up).
+    right, wrong, bad, empty = 0, Counter(), 0, 0
+    for text in raw:
+        if not str(text).strip():
+            empty += 1
+            continue
+        try:
+            value = parse_number(text)
+        except AnswerError:
+            bad += 1
+            continue
+        if key is not None and within_tolerance(value, key, tolerance):
+            right += 1
+        else:
+            wrong[float(f"{value:.4g}")] += 1
+    rows = []
+    if key is not None:
+        rows.append((f"{key:g}" + (f" ± {tolerance:g}" if tolerance else ""), right, True))
+    common = wrong.most_common()
+    shown = common if len(common) <= NUMERIC_SHOWN + 1 else common[:NUMERIC_SHOWN]
+    rows += [(f"{v:g}", c, False) for v, c in shown]
+    if len(shown) < len(common):
+        rest = common[len(shown):]
+        rows.append((f"other values ({len(rest)} distinct)", sum(c for _, c in rest), False))
+    rows += [(label, c, False) for label, c in (("not a number", bad), ("(no answer)", empty)) if c]
+    return [{"option": label, "text": "", "count": c, "correct": ok} for label, c, ok in rows]
+
+
+def _numeric_key(info: dict, responses: Responses, q: str) -> tuple[float | None, float]:
+    """The key and tolerance of a numeric question: the bank's, else the source's "right answer"."""
+    from course.quiz.normalize import AnswerError, parse_number
+
+    value = info.get("value")
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value), float(info.get("tolerance") or 0.0)
+    right = sorted(responses.right.get(q, ()))
+    try:
+        return (parse_number(right[0]) if right else None), 0.0
+    except AnswerError:
+        return None, 0.0
+
+
+def _looks_numeric(raw: list[str]) -> bool:
+    """Every given answer reads as a number (a Moodle numerical question, without a bank to say so)."""
+    from course.quiz.normalize import AnswerError, parse_number
+
+    given = [t for t in raw if str(t).strip()]
+    try:
+        return bool(given) and all(isinstance(parse_number(t), float) for t in given)
+    except AnswerError:
+        return False
+
+
+def response_analysis(responses: Responses | None, bank: Mapping | None = None) -> dict[str, dict]:
+    """How often each option was chosen, per question (questions in natural order).
+
+    Returns ``{question: {"responses": n, "kind": "choice"|"numeric", "options": [{"option", "text",
+    "count", "percent", "correct"}], "patterns": [{"answer", "count", "percent"}]}}``. For a choice
+    question an option's count is the number of answers that include it; its percent is of all answers
+    to the question (whole percent, half up). A numeric question (the bank says so, or every answer is
+    a number) gets its typed answers binned instead: the right value (within the tolerance), each
+    common wrong value, the other values, answers that are not numbers and no answer. The correct set
+    comes from the bank, else from the source (Moodle's "Right answer n").
 
     >>> from autograder.sources import Responses, normalise_choice
     >>> r = Responses(np.array(["a", "b", "c"], dtype=object), np.array(["q1"] * 3, dtype=object),
     ...               tuple(normalise_choice(t) for t in ("в, г", "b", "Б")), np.full(3, np.datetime64("NaT", "s")))
     >>> bank = {"q1": {"options": {"А": "{B}", "Б": "{D}", "В": "{B, D}", "Г": "{C, D}"}, "correct": ["В", "Г"]}}
-    >>> [(o["option"], o["count"], o["percent"]) for o in response_analysis(r, bank)["q1"]["options"]]
-    [('А', 0, 0), ('Б', 1, 33), ('В', 2, 67), ('Г', 1, 33)]
+    >>> [(o["option"], o["text"], o["count"], o["percent"]) for o in response_analysis(r, bank)["q1"]["options"]]
+    [('А', '{B}', 0, 0), ('Б', '{D}', 1, 33), ('В', '{B, D}', 2, 67), ('Г', '{C, D}', 1, 33)]
     """
     if responses is None or len(responses) == 0:
         return {}
     out: dict[str, dict] = {}
     questions = responses.question
-    for q in sorted(set(questions.tolist())):
+    raw_all = responses.raw if len(responses.raw) == len(responses) else ("",) * len(responses)
+    for q in sorted(set(questions.tolist()), key=natural_key):
         idx = np.flatnonzero(questions == q)
         choices = [responses.choice[i] for i in idx]
+        raw = [raw_all[i] for i in idx]
         n = len(choices)
         info = question_info(bank, q)
-        if info.get("kind") == "numeric":  # no options to count: its facility index says how it went
+        if info.get("kind") == "numeric" or (not info and _looks_numeric(raw)):
+            options = _numeric_bins(raw, *_numeric_key(info, responses, q))
+            out[q] = {"responses": n, "kind": "numeric",
+                      "options": [dict(o, percent=share_percent(o["count"], n)) for o in options],
+                      "patterns": [{"answer": o["option"], "count": o["count"], "percent": share_percent(o["count"], n)}
+                                   for o in sorted(options, key=lambda o: -o["count"])
+                                   if not o["correct"] and o["count"]]}
             continue
-        correct = _norm_letters(info.get("correct", []))
+        correct = _norm_letters(info.get("correct", [])) if info else frozenset(responses.right.get(q, ()))
         letters = Counter(letter for c in choices for letter in c)
-        order = _norm_letters_in_order(info.get("options", []))
-        order += sorted((set(letters) | correct) - set(order))
+        texts = dict(zip(_norm_letters_in_order(info.get("options", [])), (t for _, t in info.get("options", []))))
+        order = list(texts)
+        order += sorted((set(letters) | correct) - set(order), key=natural_key)
         patterns = Counter(", ".join(sorted(c)) if c else "(no answer)" for c in choices)
+        right = ", ".join(sorted(correct))
         out[q] = {
-            "responses": n,
-            "options": [{"option": k, "count": letters.get(k, 0), "percent": share_percent(letters.get(k, 0), n),
-                         "correct": k in correct} for k in order],
-            "patterns": [{"answer": a, "count": c, "percent": share_percent(c, n)}
+            "responses": n, "kind": "choice",
+            "options": [{"option": k, "text": texts.get(k, ""), "count": letters.get(k, 0),
+                         "percent": share_percent(letters.get(k, 0), n), "correct": k in correct} for k in order],
+            "patterns": [{"answer": a, "count": c, "percent": share_percent(c, n), "correct": a == right}
                          for a, c in patterns.most_common()],
         }
     return out
 
 
 def facility_from_responses(responses: Responses | None, bank: Mapping | None) -> dict[str, float]:
-    """Percent of answers that are exactly the bank's correct set, per question (for sources without item scores)."""
-    if responses is None or bank is None:
+    """Percent of answers that are exactly the correct set, per question (for sources without item scores).
+
+    The correct set comes from the bank, else from the source itself (Moodle's "Right answer n").
+    """
+    if responses is None or (bank is None and not responses.right):
         return {}
     out = {}
-    for q in sorted(set(responses.question.tolist())):
+    for q in sorted(set(responses.question.tolist()), key=natural_key):
         info = question_info(bank, q)
-        correct = _norm_letters(info.get("correct", []))
+        correct = _norm_letters(info.get("correct", [])) if info else frozenset(responses.right.get(q, ()))
         if not correct or info.get("kind") == "numeric":  # a typed number is not a set of letters
             continue
         idx = np.flatnonzero(responses.question == q)
@@ -224,59 +318,64 @@ def facility_from_responses(responses: Responses | None, bank: Mapping | None) -
 # ----------------------------------------------------------------- common mistakes (T3)
 
 def common_mistakes(items: list[ItemStats], responses: Responses | None = None, bank: Mapping | None = None, *,
-                    threshold: float = 50.0, limit: int | None = 5) -> list[dict]:
-    """The questions with the lowest facility (below ``threshold`` percent), worst first.
+                    threshold: float | None = None, limit: int | None = DEFAULT_MISTAKES) -> list[dict]:
+    """The hardest questions, worst first: the ``limit`` lowest facilities (default 3, as the course's T3).
 
-    Facility comes from the item scores, or from the responses and the bank's
-    correct answers when the source has no per-question scores. Each entry
-    holds the question's texts and options (when the bank has them), the
-    correct letters, the wrong options chosen most often with their shares and
-    the bank's explanation.
+    A question counts only when someone got it wrong (facility below 100 %) and,
+    with ``threshold`` (percent), when its facility is below it. Facility comes
+    from the item scores, or from the responses and the correct answers when
+    the source has no per-question scores. Each entry holds the question's
+    texts and options (when the bank has them), the correct answers, the wrong
+    answers given most often with their shares, the bank's explanation and,
+    for a backdoor question, its DAG (``dag``, ``exposure``, ``outcome``, ``adjust``).
 
     >>> from autograder.sources import Responses, normalise_choice
     >>> r = Responses(np.array(["a", "b", "c"], dtype=object), np.array(["q1"] * 3, dtype=object),
     ...               tuple(normalise_choice(t) for t in ("в, г", "b", "Б")), np.full(3, np.datetime64("NaT", "s")))
     >>> (m,) = common_mistakes([], r, {"q1": {"correct": ["В", "Г"]}})   # only "в, г" is exactly right: 1 of 3
-    >>> round(m["facility"], 2), [(o["option"], o["count"]) for o in m["wrong_choices"]]
-    (33.33, [('Б', 1)])
+    >>> round(m["facility"], 2), [(a["answer"], a["count"]) for a in m["wrong_answers"]]
+    (33.33, [('В', 1), ('Б', 1)])
     """
     facility = {s.question: s.facility for s in items if np.isfinite(s.facility)}
     for q, f in facility_from_responses(responses, bank).items():
         facility.setdefault(q, f)
     analysis = response_analysis(responses, bank)
-    worst = sorted((f, q) for q, f in facility.items() if f < threshold)
+    worst = sorted(((f, natural_key(q), q) for q, f in facility.items()
+                    if f < 100.0 - 1e-9 and (threshold is None or f < threshold)))
     if limit is not None:
         worst = worst[:limit]
     out = []
-    for f, q in worst:
+    for f, _, q in worst:
         info = question_info(bank, q)
         resp = analysis.get(q, {})
-        wrong = [o for o in resp.get("options", []) if not o["correct"] and o["count"] > 0]
-        wrong.sort(key=lambda o: -o["count"])
+        correct = info.get("correct") or (sorted(responses.right.get(q, ())) if responses is not None else [])
+        nodes = info.get("option_nodes", {})
+        adjust = next((nodes[c] for c in info.get("correct", []) if c in nodes), None)
         out.append({
             "question": q, "facility": f, "responses": resp.get("responses", 0),
             "text_ru": info.get("text_ru", ""), "text_en": info.get("text_en", ""),
             "options": [{"letter": k, "text": t} for k, t in info.get("options", [])],
-            "correct": info.get("correct", []),
-            "wrong_choices": [{"option": o["option"], "count": o["count"], "percent": o["percent"]} for o in wrong],
-            "wrong_answers": [p for p in resp.get("patterns", [])
-                              if p["answer"] != ", ".join(sorted(_norm_letters(info.get("correct", []))))],
+            "correct": list(correct),
+            "wrong_answers": [{k: p[k] for k in ("answer", "count", "percent")}
+                              for p in resp.get("patterns", []) if not p.get("correct")],
             "explanation": info.get("explanation", ""),
+            "dag": info.get("dag"), "exposure": info.get("exposure"), "outcome": info.get("outcome"),
+            "adjust": adjust,
         })
     return out
 
 
 def _letters_line(letters) -> str:
-    return ", ".join(_TF_WORDS.get(str(c).lower(), str(c)) for c in letters)
+    return ", ".join(answer_label(c) for c in letters)
 
 
-def format_mistake(m: dict, number: int) -> list[str]:
-    """A common-mistake block in the course's layout (Markdown lines).
+def format_mistake(m: dict, number: int, *, image: str | None = None) -> list[str]:
+    """A common-mistake block in the course's layout (Markdown lines); ``image``: the DAG's picture file.
 
     >>> print("\\n".join(format_mistake({"question": "q2", "facility": 31.0, "text_ru": "Выберите",
     ...     "text_en": "", "options": [{"letter": "А", "text": "{B}"}, {"letter": "Б", "text": "{A, C}"}],
-    ...     "correct": ["А"], "wrong_choices": [{"option": "Б", "count": 9, "percent": 45}],
-    ...     "explanation": "", "responses": 20}, 1)))
+    ...     "correct": ["А"], "wrong_answers": [{"answer": "Б", "count": 9, "percent": 45},
+    ...     {"answer": "false", "count": 2, "percent": 10}], "explanation": "", "responses": 20}, 1)))
     1. **q2** — facility 31.00 %
     <BLANKLINE>
        «Выберите»
@@ -285,7 +384,7 @@ def format_mistake(m: dict, number: int) -> list[str]:
     <BLANKLINE>
        Правильные ответы: А
     <BLANKLINE>
-       Most chosen wrong options: Б — 9 of 20 (45%)
+       Most common wrong answers: «Б» — 9 of 20 (45%), «неверно» — 2 of 20 (10%)
     """
     lines = [f"{number}. **{m['question']}** — facility {m['facility']:.2f} %"]
     pad = "   "
@@ -293,14 +392,12 @@ def format_mistake(m: dict, number: int) -> list[str]:
         lines += ["", f"{pad}«{m['text_ru']}»"]
     if m.get("text_en"):
         lines += ["", f"{pad}*{m['text_en']}*"]
+    if image:
+        lines += ["", f"{pad}![DAG of {m['question']}]({image})"]
     if m.get("options"):
         lines += ["", pad + "  ".join(f"{o['letter']}) {o['text']}" for o in m["options"])]
     if m.get("correct"):
         lines += ["", f"{pad}Правильные ответы: {_letters_line(m['correct'])}"]
-    if m.get("wrong_choices"):
-        shown = ", ".join(f"{_letters_line([o['option']])} — {o['count']} of {m['responses']} ({o['percent']}%)"
-                          for o in m["wrong_choices"][:3])
-        lines += ["", f"{pad}Most chosen wrong options: {shown}"]
     if m.get("wrong_answers"):
         shown = ", ".join(f"«{_letters_line(p['answer'].split(', '))}» — {p['count']} of {m['responses']} "
                           f"({p['percent']}%)" for p in m["wrong_answers"][:3])

@@ -21,6 +21,7 @@ import base64
 import html
 import json
 import os
+import re
 import shutil
 import tempfile
 import tomllib
@@ -36,7 +37,7 @@ from course.errors import CourseError
 from . import items as itemstats
 from . import stats
 from .owned import check_replaceable, mark
-from .sources import Attempts, Responses
+from .sources import Attempts, Responses, natural_key
 
 __all__ = ["build_summary", "write_report", "render_markdown", "render_html", "load_bank", "add_parser"]
 
@@ -57,14 +58,17 @@ def _utc_now() -> datetime:
 
 def build_summary(attempts: Attempts, *, bands=stats.DEFAULT_BANDS, policy: str = "best", due=None,
                   now: datetime | None = None, bank: Mapping | None = None, responses: Responses | None = None,
-                  every="day", mistakes_threshold: float = 50.0, mistakes_limit: int | None = 5) -> dict:
+                  every="day", mistakes_threshold: float | None = None,
+                  mistakes_limit: int | None = itemstats.DEFAULT_MISTAKES) -> dict:
     """Every number of the report, as the JSON-ready dict written to ``summary.json``.
 
     Keys: ``total_results`` (graded attempts), ``students``, ``average_percent``
     (mean percentage over all attempts, two decimals half up), ``attempt_policy``,
-    ``bands`` (``[{label, lower, upper, count, percent}]`` over the policy's
-    attempts), ``band_lines``, ``histogram``, ``dynamics``, ``test_statistics``,
-    ``items``, ``responses``, ``common_mistakes`` and provenance fields.
+    ``results_in_bands`` and ``policy_average_percent`` (the policy's attempts: one
+    per student, their best by default), ``bands`` (``[{label, lower, upper, count,
+    percent}]`` over the policy's attempts), ``band_lines``, ``histogram``,
+    ``dynamics``, ``test_statistics``, ``items`` (natural order: q1, q2, …, q10),
+    ``responses``, ``common_mistakes`` and provenance fields.
     """
     if policy not in stats.POLICIES:
         raise CourseError(f"unknown attempt policy {policy!r}; choose one of {', '.join(stats.POLICIES)}")
@@ -90,6 +94,8 @@ def build_summary(attempts: Attempts, *, bands=stats.DEFAULT_BANDS, policy: str 
         "total_results": len(attempts),
         "students": attempts.students(),
         "results_in_bands": len(chosen),
+        "population": stats.POLICY_POPULATION[policy],
+        "policy_average_percent": stats.round_half_up(float(np.mean(pct)), 2),
         "average_percent": stats.round_half_up(average, 2),
         "average_percent_unrounded": average,
         "bands": [{"label": c.band.label, "lower": c.band.lower, "upper": c.band.upper, "count": c.count,
@@ -98,10 +104,11 @@ def build_summary(attempts: Attempts, *, bands=stats.DEFAULT_BANDS, policy: str 
         "histogram": {"edges": edges.tolist(), "counts": hist.tolist()},
         "dynamics": {"step": dyn.step, "preliminary": dyn.preliminary, "rows": dyn.rows},
         "test_statistics": {k: _finite(v) for k, v in qstats.items()},
-        "items": [s.to_dict() for s in items],
+        "items": [s.to_dict() for s in sorted(items, key=lambda s: natural_key(s.question))],
         "responses": itemstats.response_analysis(responses, bank),
         "common_mistakes": [{k: _finite(v) for k, v in m.items()} for m in mistakes],
         "mistakes_threshold": mistakes_threshold,
+        "mistakes_limit": mistakes_limit,
     }
 
 
@@ -123,10 +130,11 @@ def _blocks(s: dict, charts: set[str]) -> list[tuple]:
     if s["preliminary"]:
         out.append(("p", "**Preliminary**: the quiz is still open (or its due date is unknown); "
                          "re-run the report as attempts arrive."))
+    n, students, pop = s["total_results"], s["students"], s.get("population", "best attempts")
     out += [
         ("h2", "Test results"),
-        ("p", f"Total number of test results: {s['total_results']}"),
-        ("p", f"Average score: {s['average_percent']:.2f} %"),
+        ("p", f"Total number of test results: {n} (every graded attempt of {students} students)"),
+        ("p", f"Average score: {s['average_percent']:.2f} % (over all {n} results)"),
         ("p", "Score distribution:"),
     ]
     if "distribution.png" in charts:
@@ -135,10 +143,14 @@ def _blocks(s: dict, charts: set[str]) -> list[tuple]:
     rows = [[f"{edges[i]:g}–{edges[i + 1]:g} %", str(c)] for i, c in enumerate(counts)]
     out.append(("table", ["Score", "Results"], rows))
 
+    counted = ("Students in the bands" if s["attempt_policy"] != "all" else "Results in the bands")
+    each = {"best": "best attempt", "first": "first attempt", "last": "latest attempt"}.get(s["attempt_policy"])
     out += [
         ("h2", "Preliminary results. Dynamics" if s["preliminary"] else "Results. Dynamics"),
-        ("p", f"Taking {s['attempt_policy_text']}, we have the following results"
-              f" ({s['results_in_bands']} results of {s['students']} students):"),
+        ("p", f"Taking {s['attempt_policy_text']}, we have the following results"),
+        ("p", f"**{counted}: {s['results_in_bands']}**"
+              + (f" — each student once, with their {each} (of the {n} test results above)" if each else "")
+              + f"; average of the {pop}: {s['policy_average_percent']:.2f} %"),
         ("lines", s["band_lines"]),
     ]
     if "bands.png" in charts:
@@ -147,7 +159,7 @@ def _blocks(s: dict, charts: set[str]) -> list[tuple]:
     if dyn["rows"]:
         labels = [b["label"] for b in s["bands"]]
         out.append(("p", f"Dynamics (after each {dyn['step']}; {s['attempt_policy']} attempt per student so far):"))
-        out.append(("table", ["Until", "Attempts", "Students"] + [f'"{lab}"' for lab in labels],
+        out.append(("table", ["Until", "Results so far", "Students so far"] + [f'"{lab}"' for lab in labels],
                     [[r["until"], str(r["attempts"]), str(r["students"])]
                      + [f"{c} ({p}%)" for c, p in zip(r["counts"], r["percents"])] for r in dyn["rows"]]))
         if "dynamics.png" in charts:
@@ -156,16 +168,16 @@ def _blocks(s: dict, charts: set[str]) -> list[tuple]:
         out.append(("p", "No dynamics: the attempts carry no timestamps."))
 
     t = s["test_statistics"]
-    out += [("h2", "Test statistics"),
+    out += [("h2", f"Test statistics ({pop})"),
             ("table", ["Statistic", "Value"], [
-                ["Attempts analysed", str(t["n"])], ["Mean", _fmt(t["mean"], unit=" %")],
+                [f"{pop.capitalize()} analysed", str(t["n"])], [f"Average of the {pop}", _fmt(t["mean"], unit=" %")],
                 ["Median", _fmt(t["median"], unit=" %")], ["Standard deviation", _fmt(t["sd"], unit=" %")],
                 ["Skewness", _fmt(t["skewness"], 4)], ["Excess kurtosis", _fmt(t["kurtosis"], 4)],
                 ["Coefficient of internal consistency (Cronbach's α)", _fmt(t["cic"], unit=" %")],
                 ["Error ratio", _fmt(t["error_ratio"], unit=" %")],
                 ["Standard error", _fmt(t["standard_error"], unit=" %")]])]
     if s["items"]:
-        out += [("h2", "Item statistics"),
+        out += [("h2", f"Item statistics ({pop})"),
                 ("table", ["Question", "Attempts", "Max", "Facility", "SD", "Discrimination index",
                            "Discriminative efficiency", "Dubious"],
                  [[i["question"], str(i["n"]), f"{i['max_score']:g}", _fmt(i["facility"], unit=" %"),
@@ -175,17 +187,37 @@ def _blocks(s: dict, charts: set[str]) -> list[tuple]:
     if s["responses"]:
         out.append(("h2", "Response analysis"))
         for q, r in s["responses"].items():
-            out.append(("p", f"{q} — {r['responses']} answers:"))
-            out.append(("table", ["Option", "Chosen", "Share", "Correct"],
-                        [[o["option"], str(o["count"]), f"{o['percent']}%", "✓" if o["correct"] else ""]
+            numeric = r.get("kind") == "numeric"
+            out.append(("p", f"{q} — {r['responses']} answers" + (" (typed numbers, grouped by value)" if numeric
+                                                                   else "") + ":"))
+            out.append(("table", ["Answer" if numeric else "Option", "Chosen", "Share", "Correct"],
+                        [[_option_label(o), str(o["count"]), f"{o['percent']}%", "✓" if o["correct"] else ""]
                          for o in r["options"]]))
     out.append(("h2", "Some common mistakes"))
+    limit, threshold = s.get("mistakes_limit"), s["mistakes_threshold"]
     if s["common_mistakes"]:
-        for n, m in enumerate(s["common_mistakes"], 1):
-            out.append(("md", itemstats.format_mistake(m, n)))
+        k = len(s["common_mistakes"])
+        which = "The questions" if limit is None else ("The question" if k == 1 else f"The {k} questions")
+        below = f" below {threshold:g} %" if threshold is not None else ""
+        out.append(("p", f"{which} with the lowest facility{below}" + (", hardest first:" if k > 1 else ":")))
+        for k, m in enumerate(s["common_mistakes"], 1):
+            image = _dag_chart_name(k)
+            out.append(("md", itemstats.format_mistake(m, k, image=image if image in charts else None)))
+    elif threshold is not None:
+        out.append(("p", f"No question has a facility below {threshold:g} %."))
     else:
-        out.append(("p", f"No question has a facility below {s['mistakes_threshold']:g} %."))
+        out.append(("p", "Every answer to every question was right."))
     return out
+
+
+def _option_label(o: dict) -> str:
+    """"А) {B, D}" — the letter with its text; true/false as верно/неверно."""
+    label = itemstats.answer_label(o["option"])
+    return f"{label}) {o['text']}" if o.get("text") else label
+
+
+def _dag_chart_name(number: int) -> str:
+    return f"mistake{number}_dag.png"
 
 
 def render_markdown(summary: dict, charts: set[str] = set(CHARTS)) -> str:
@@ -218,10 +250,24 @@ _CSS = ("body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 
 
 def _inline_md(text: str) -> str:
     """Escape, then turn **bold** and *italic* of our own lines into tags."""
-    import re
     text = html.escape(text)
     text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
     return re.sub(r"(?<![\w*])\*(\S.*?\S|\S)\*(?![\w*])", r"<em>\1</em>", text)
+
+
+_MD_IMAGE = re.compile(r"^(\s*)!\[(.*)\]\((\S+)\)$")
+
+
+def _md_line_html(line: str, charts: Mapping[str, bytes]) -> str:
+    """One line of a Markdown block: an image of ours is embedded, the rest is inline Markdown."""
+    m = _MD_IMAGE.match(line)
+    if m and m.group(3) in charts:
+        return f'{m.group(1)}<img alt="{html.escape(m.group(2))}" src="{_data_uri(charts[m.group(3)])}">'
+    return _inline_md(line)
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def render_html(summary: dict, charts: Mapping[str, bytes]) -> str:
@@ -235,15 +281,14 @@ def render_html(summary: dict, charts: Mapping[str, bytes]) -> str:
         elif kind == "lines":
             body.append("<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in a[0]) + "</ul>")
         elif kind == "img":
-            data = base64.b64encode(charts[a[0]]).decode("ascii")
-            body.append(f'<p><img alt="{html.escape(a[1])}" src="data:image/png;base64,{data}"></p>')
+            body.append(f'<p><img alt="{html.escape(a[1])}" src="{_data_uri(charts[a[0]])}"></p>')
         elif kind == "table":
             header, rows = a
             body.append("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"
                         + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
                         + "</table>")
         elif kind == "md":
-            body.append("<pre>" + "\n".join(_inline_md(x) for x in a[0]) + "</pre>")
+            body.append("<pre>" + "\n".join(_md_line_html(x, charts) for x in a[0]) + "</pre>")
     title = html.escape(summary.get("assignment") or "Quiz report")
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
             f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
@@ -262,34 +307,54 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
+def _count_axis(ax) -> None:
+    """Counts are whole numbers: ticks only at integers (no 0.5 students)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _figure(height: float = 3.2, bottom: float = 0.16):
+    """A figure with fixed margins (a layout engine would cost a third of the report's time)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, height))
+    fig.subplots_adjust(left=0.1, right=0.97, top=0.88, bottom=bottom)
+    return fig
+
+
 def make_charts(summary: dict) -> dict[str, bytes]:
-    """PNG bytes of the score distribution, the bands and (when there are timestamps) the dynamics.
+    """PNG bytes of the score distribution, the bands, the dynamics (when there are timestamps) and
+    the DAG of each common mistake that is a backdoor question (``course.plotting.draw_dag``).
 
     Uses matplotlib's Agg canvas directly, so no global backend is switched.
     """
-    from matplotlib.figure import Figure
-
     out = {}
     edges, counts = summary["histogram"]["edges"], summary["histogram"]["counts"]
-    fig = Figure(figsize=(6.4, 3.2), layout="constrained")
+    fig = _figure()
     ax = fig.add_subplot()
     ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color="#4c72b0", edgecolor="white")
-    ax.set(xlabel="score, %", ylabel="results", title="Score distribution", xlim=(0, 100))
+    ax.set(xlabel="score, %", ylabel="results", xlim=(0, 100),
+           title=f"Score distribution: all {summary['total_results']} results")
+    _count_axis(ax)
     out["distribution.png"] = _png(fig)
 
     bands = summary["bands"]
-    fig = Figure(figsize=(6.4, 3.2), layout="constrained")
+    fig = _figure(bottom=0.1)
     ax = fig.add_subplot()
     labels = [f'"{b["label"]}"' for b in bands]
     bars = ax.bar(labels, [b["count"] for b in bands], color="#55a868")
     ax.bar_label(bars, labels=[f'{b["count"]} ({b["percent"]}%)' for b in bands])
-    ax.set(ylabel="students", title=f"Bands, {summary['attempt_policy']} attempt per student")
+    each = "" if summary["attempt_policy"] == "all" else f", {summary['attempt_policy']} attempt each"
+    ax.set(ylabel="students" if each else "results",
+           title=f"Bands: {summary['results_in_bands']} {'students' if each else 'results'}{each}")
     ax.margins(y=0.15)
+    _count_axis(ax)
     out["bands.png"] = _png(fig)
 
     rows = summary["dynamics"]["rows"]
     if rows:
-        fig = Figure(figsize=(6.4, 3.2), layout="constrained")
+        fig = _figure(bottom=0.24)
         ax = fig.add_subplot()
         x = np.arange(len(rows))
         for j, b in enumerate(bands):
@@ -299,8 +364,27 @@ def make_charts(summary: dict) -> dict[str, bytes]:
         title = "Dynamics" + (" (preliminary)" if summary["preliminary"] else "")
         ax.set(ylabel="students", title=title)
         ax.legend(fontsize=8)
+        _count_axis(ax)
         out["dynamics.png"] = _png(fig)
+    for k, m in enumerate(summary["common_mistakes"], 1):
+        if m.get("dag") and m.get("exposure") and m.get("outcome"):
+            out[_dag_chart_name(k)] = _dag_png(m)
     return out
+
+
+def _dag_png(m: dict) -> bytes:
+    """The question's DAG with the correct adjustment set's paths (``course.plotting.draw_dag``)."""
+    from course.causal.graphs import parse_dag
+    from course.plotting.dags import draw_dag
+
+    fig = _figure(height=4.0, bottom=0.12)
+    ax = fig.add_subplot()
+    adjust = m.get("adjust") or ()
+    draw_dag(parse_dag(m["dag"]), m["exposure"], m["outcome"], adjust, ax=ax,
+             title=f"{m['question']}\nbackdoor paths from {m['exposure']} to {m['outcome']}"
+                   + (" given {" + ", ".join(adjust) + "} (a right answer)" if adjust else ""))
+    ax.title.set_fontsize(10)
+    return _png(fig)
 
 
 # ----------------------------------------------------------------- writing
@@ -316,7 +400,8 @@ def _check_target(out: Path, force: bool) -> bool:
 
 def write_report(attempts: Attempts, out_dir: str | os.PathLike, *, bands=stats.DEFAULT_BANDS,
                  policy: str = "best", due=None, bank: Mapping | None = None, responses: Responses | None = None,
-                 every="day", mistakes_threshold: float = 50.0, mistakes_limit: int | None = 5,
+                 every="day", mistakes_threshold: float | None = None,
+                 mistakes_limit: int | None = itemstats.DEFAULT_MISTAKES,
                  force: bool = False, now: datetime | None = None) -> Path:
     """Write the instructor's report of ``attempts`` into ``out_dir`` and return its path.
 
@@ -336,8 +421,9 @@ def write_report(attempts: Attempts, out_dir: str | os.PathLike, *, bands=stats.
     bank : question_id → dict/object with ``text_ru, text_en, options, correct, explanation``
     responses : the options students chose, for the response analysis
     every : dynamics step, "day" or a number of attempts
-    mistakes_threshold, mistakes_limit : common mistakes are the questions with
-        facility below the threshold (percent), at most ``limit`` of them
+    mistakes_threshold, mistakes_limit : common mistakes are the ``mistakes_limit``
+        questions with the lowest facility (default 3; None: all) that someone got
+        wrong; with a threshold (percent) only those with facility below it
     force : replace an earlier report in ``out_dir``; a folder the report did not
         write (no ``.xai-course-report`` file in it) is never replaced
     now : the time the report is made (for tests); default: the current UTC time
@@ -360,8 +446,9 @@ def write_report(attempts: Attempts, out_dir: str | os.PathLike, *, bands=stats.
     """
     out = Path(out_dir)
     _check_target(out, force)
-    if isinstance(mistakes_threshold, bool) or not isinstance(mistakes_threshold, (int, float)) \
-            or not 0 <= mistakes_threshold <= 100:
+    if mistakes_threshold is not None and (isinstance(mistakes_threshold, bool)
+                                           or not isinstance(mistakes_threshold, (int, float))
+                                           or not 0 <= mistakes_threshold <= 100):
         raise CourseError(f"mistakes_threshold={mistakes_threshold!r}: must be a percentage from 0 to 100")
     if mistakes_limit is not None and (isinstance(mistakes_limit, bool) or not isinstance(mistakes_limit, int)
                                        or mistakes_limit < 0):
@@ -469,9 +556,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--responses", metavar="PATH",
                    help="students' answers: a CSV (student_id,question,answer) or a directory of autograded "
                         "notebooks (STUDENT/ASSIGNMENT/*.ipynb)")
-    p.add_argument("--mistakes-threshold", type=float, default=50.0, metavar="PCT",
-                   help="common mistakes: questions with facility below PCT (default 50)")
-    p.add_argument("--mistakes", type=int, default=5, metavar="N", help="show at most N common mistakes")
+    p.add_argument("--mistakes-threshold", type=float, default=None, metavar="PCT",
+                   help="common mistakes: only questions with facility below PCT (default: the N hardest)")
+    p.add_argument("--mistakes", type=int, default=itemstats.DEFAULT_MISTAKES, metavar="N",
+                   help=f"common mistakes: the N hardest questions (default {itemstats.DEFAULT_MISTAKES})")
     p.add_argument("--force", action="store_true", help="replace an existing report directory")
     p.set_defaults(func=run, python_names={"out_dir": "out", "mistakes_limit": "mistakes"})
 

@@ -52,6 +52,7 @@ __all__ = [
     "normalise_choice",
     "decode_text",
     "parse_timestamp",
+    "natural_key",
 ]
 
 #: numpy unit for every timestamp of the table (naive UTC)
@@ -198,6 +199,16 @@ class Responses:
 
     def __len__(self) -> int:
         return len(self.student)
+
+
+def natural_key(name) -> tuple:
+    """Sort key that orders the numbers inside names by value: l1, l2, …, l10 (not l1, l10, l2).
+
+    >>> sorted(["l10", "l2", "Q. 1", "l1", "Q. 10", "Q. 9"], key=natural_key)
+    ['l1', 'l2', 'l10', 'Q. 1', 'Q. 9', 'Q. 10']
+    """
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.lower())
+                 for part in re.split(r"(\d+)", str(name)) if part)
 
 
 # ----------------------------------------------------------------- text input
@@ -575,7 +586,7 @@ def _gradebook_rows_to_attempts(rows, n_notebooks, assignment, due, where) -> At
     if not graded:
         raise CourseError(f"{where}: assignment {assignment!r} has no graded submissions yet "
                           f"({len(subs)} submitted, none autograded)")
-    questions = sorted(cells)
+    questions = sorted(cells, key=natural_key)
     item_max = np.array([cells[q] for q in questions], dtype=np.float64)
     item_scores = np.array([[s["items"].get(q, np.nan) for q in questions] for s in graded], dtype=np.float64)
     if item_max.sum() <= 0:

@@ -51,6 +51,15 @@ POLICY_WORDS = {
 }
 
 
+#: the attempts a policy keeps, as the report names their population ("average of the best attempts")
+POLICY_POPULATION = {
+    "best": "best attempts",
+    "first": "first attempts",
+    "last": "latest attempts",
+    "all": "attempts",
+}
+
+
 @dataclass(frozen=True)
 class Band:
     """A grade band: ``lower <= percent < upper`` (the top band also takes ``upper`` = 100)."""

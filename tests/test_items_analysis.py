@@ -94,7 +94,8 @@ def test_response_analysis_counts_each_option():
     assert got["В"] == (9, 90, True) and got["Г"] == (3, 30, True)
     assert got["Б"] == (2, 20, False) and got["Е"] == (1, 10, False) and got["А"] == (0, 0, False)
     assert [o["option"] for o in r["options"]] == list("АБВГДЕЖ")  # the bank's order
-    assert r["patterns"][0] == {"answer": "В", "count": 4, "percent": 40}
+    assert r["patterns"][0] == {"answer": "В", "count": 4, "percent": 40, "correct": False}
+    assert [o["text"] for o in r["options"]][:3] == ["{B}", "{D}", "{B, D}"]  # the option text beside its letter
 
 
 def test_common_mistake_block_reads_like_the_course():
@@ -102,14 +103,15 @@ def test_common_mistake_block_reads_like_the_course():
     assert len(mistakes) == 1
     m = mistakes[0]
     assert m["facility"] == pytest.approx(30.0)  # 3 of 10 answers are exactly {В, Г}
-    assert [w["option"] for w in m["wrong_choices"]] == ["Б", "Е"]
     text = "\n".join(itemstats.format_mistake(m, 1))
     assert "«Примените backdoor критерий" in text
     assert "А) {B}  Б) {D}  В) {B, D}  Г) {C, D}  Д) {A, C}  Е) {E}  Ж) {A, E}" in text
     lines = text.splitlines()
     assert lines.index("   Правильные ответы: В, Г") > lines.index("   А) {B}  Б) {D}  В) {B, D}  Г) {C, D}  Д) {A, C}  "
                                                               "Е) {E}  Ж) {A, E}")
-    assert "Б — 2 of 10 (20%), Е — 1 of 10 (10%)" in text
+    # one line of wrong answers (whole answers as typed, not letter by letter)
+    assert "Most common wrong answers: «В» — 4 of 10 (40%), «Б, В» — 2 of 10 (20%), «Е» — 1 of 10 (10%)" in text
+    assert "Most chosen wrong options" not in text
     assert "Пояснение: {B} alone leaves the path through D open." in text
 
 
@@ -119,7 +121,10 @@ def test_true_false_question_prints_words():
     (m,) = itemstats.common_mistakes([], responses(rows), BANK, threshold=50)
     text = "\n".join(itemstats.format_mistake(m, 1))
     assert "Правильные ответы: неверно" in text
-    assert "Most chosen wrong options: верно — 7 of 10 (70%)" in text
+    assert "Most common wrong answers: «верно» — 7 of 10 (70%)" in text
+    analysis = itemstats.response_analysis(responses(rows), BANK)["mdl_two_part"]
+    assert [(o["option"], o["count"]) for o in analysis["options"]] == [("false", 3), ("true", 7)]
+    assert {itemstats.answer_label(o["option"]) for o in analysis["options"]} == {"верно", "неверно"}
 
 
 @dataclass
@@ -184,24 +189,53 @@ def test_the_course_quiz_bank_drives_the_t3_blocks(tmp_path, capsys):
     section = md[md.index("## Some common mistakes"):]
     assert "1. **t3_backdoor_smallest_sets** — facility 20.00 %" in section  # 2 of 10
     assert "   Правильные ответы: В, Г" in section.splitlines()
-    # wrong options: В is right, so the wrong ones are Д (2 of 10)
-    assert "Most chosen wrong options: Д — 2 of 10 (20%)" in section
+    assert "Most chosen wrong options" not in section  # merged into the one line below
     assert "Most common wrong answers: «В» — 6 of 10 (60%), «Г, Д» — 2 of 10 (20%)" in section
     assert "«Примените backdoor критерий" in section
 
 
-def test_numeric_questions_have_no_option_table():
-    # a typed number has no option letters: counting "options" would show the key as chosen by 0 % of students
-    bank = {**BANK, "weight": {"text_ru": "w₂ = ?", "kind": "numeric", "options": [], "correct": [-1.0]}}
-    rows = [("s1", "weight", "-1"), ("s2", "weight", "-1.0"), ("s1", "backdoor_2", "В")]
+def test_numeric_questions_are_binned_by_typed_value():
+    # a typed number has no option letters: its answers are grouped by value, the key (within tolerance) first
+    bank = {**BANK, "weight": {"text_ru": "w₂ = ?", "kind": "numeric", "options": [], "correct": [-1.0],
+                               "tolerance": 0.01}}
+    typed = ["-1", "-1.0", "−1,005", "2", "2.0", "0.5", "1", "3", "4", "5", "6", "abc", ""]
+    rows = [(f"s{i}", "weight", a) for i, a in enumerate(typed)] + [("s1", "backdoor_2", "В")]
     r = Responses(np.array([s for s, _, _ in rows], dtype=object), np.array([q for _, q, _ in rows], dtype=object),
-                  tuple(normalise_choice(a) for _, _, a in rows), np.full(len(rows), np.datetime64("NaT", "s")))
+                  tuple(normalise_choice(a) for _, _, a in rows), np.full(len(rows), np.datetime64("NaT", "s")),
+                  raw=tuple(a for _, _, a in rows))
     analysis = itemstats.response_analysis(r, bank)
-    assert "weight" not in analysis and analysis["backdoor_2"]["responses"] == 1
+    w = analysis["weight"]
+    assert w["kind"] == "numeric" and w["responses"] == 13
+    # by hand: 3 right (−1, −1.0, −1.005 within 0.01); 2 twice; then 0.5, 1, 3, 4, 5 once (5 values shown),
+    # 6 goes to "other values"; "abc" is not a number; one empty answer
+    assert [(o["option"], o["count"], o["correct"]) for o in w["options"]] == [
+        ("-1 ± 0.01", 3, True), ("2", 2, False), ("0.5", 1, False), ("1", 1, False), ("3", 1, False),
+        ("4", 1, False), ("other values (2 distinct)", 2, False), ("not a number", 1, False),
+        ("(no answer)", 1, False)]
+    assert analysis["backdoor_2"]["kind"] == "choice"
 
 
-def test_numeric_questions_get_no_facility_from_letter_matching():
-    bank = {"weight": {"kind": "numeric", "options": [], "correct": [-1.0]}}
-    r = Responses(np.array(["s1"], dtype=object), np.array(["weight"], dtype=object), (normalise_choice("-1"),),
-                  np.full(1, np.datetime64("NaT", "s")))
-    assert itemstats.facility_from_responses(r, bank) == {}
+def test_questions_come_in_natural_order():
+    a = scored([[1, 0, 1, 1]] * 2 + [[0, 1, 0, 1]], [1, 1, 1, 1])
+    a = Attempts.from_rows(a.student, a.timestamp, a.score, a.max_score, questions=["l10", "l2", "l1", "l9"],
+                           item_scores=a.item_scores, item_max=a.item_max)
+    rows = [(f"s{i}", q, "В") for i in range(2) for q in ("l10", "l2", "l1")]
+    assert list(itemstats.response_analysis(responses(rows))) == ["l1", "l2", "l10"]
+    # ties in facility (l10 and l1: 66.7 %) go in natural order too
+    found = itemstats.common_mistakes(itemstats.item_statistics(a))
+    assert [m["question"] for m in found] == ["l2", "l1", "l10"]
+
+
+def test_by_default_the_three_hardest_questions_are_the_common_mistakes():
+    # facilities by hand: q1 90 %, q2 80 %, q3 70 %, q4 65 %, q5 100 % (nobody wrong: never a "mistake")
+    m = np.ones((20, 5))
+    m[:2, 0] = 0
+    m[:4, 1] = 0
+    m[:6, 2] = 0
+    m[:7, 3] = 0
+    a = scored(m, [1] * 5)
+    stats = itemstats.item_statistics(a)
+    assert [s.facility for s in stats] == pytest.approx([90, 80, 70, 65, 100])
+    assert [x["question"] for x in itemstats.common_mistakes(stats)] == ["q4", "q3", "q2"]
+    assert [x["question"] for x in itemstats.common_mistakes(stats, threshold=75)] == ["q4", "q3"]
+    assert [x["question"] for x in itemstats.common_mistakes(stats, limit=None)] == ["q4", "q3", "q2", "q1"]

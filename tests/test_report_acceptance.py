@@ -121,6 +121,10 @@ def test_summary_json_has_the_same_numbers(course_report):
     assert [(b["label"], b["lower"], b["upper"], b["count"], b["percent"]) for b in s["bands"]] == [
         ("5", 80, 100, 159, 76), ("4", 60, 80, 37, 18), ("3", 40, 60, 6, 3), ("failed", 0, 40, 6, 3)]
     assert {"items", "common_mistakes"} <= set(s)
+    # the seed's T3 lists the few questions many got wrong; by default the report lists the 3 hardest
+    assert len(s["common_mistakes"]) == 3
+    facilities = sorted(i["facility"] for i in s["items"])
+    assert [m["facility"] for m in s["common_mistakes"]] == pytest.approx(facilities[:3])
     assert [i["question"] for i in s["items"]] == ["q1", "q2", "q3", "q4"]
     assert s["preliminary"] is True
 
