@@ -9,6 +9,7 @@ red positive, blue negative.
 * :func:`draw_curves` -- several curves on one axes, a dashed black reference curve;
 * :func:`curve_panels` -- one panel per setting, several curves each, a dashed black reference curve;
 * :func:`score_panels` -- horizontal bars per setting, coloured where a score beats a reference mean + 2 sd;
+* :func:`proportional_scatter` -- y against x with the line y = c·x through the origin (c the median ratio);
 * :func:`sweep` -- a parameter sweep: series on the left axis, more on a twin right axis.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from course.errors import CourseError
 
 __all__ = ["POSITIVE", "NEGATIVE", "signed_colors", "signed_bars", "budget_bars", "draw_curves", "curve_panels",
-           "score_panels", "sweep"]
+           "score_panels", "sweep", "proportional_scatter"]
 
 POSITIVE, NEGATIVE = "#b2182b", "#2166ac"  # the red and blue of the relevance colour map
 _HATCHES = [None, "..", "//", "xx", "\\\\"]
@@ -194,3 +195,30 @@ def sweep(ax, x, left: Mapping[str, Sequence[float]], right: Mapping[str, Sequen
         handles = (handles[0] + more[0], handles[1] + more[1])
     (twin or ax).legend(*handles, fontsize=8, loc=legend_loc, framealpha=0.9)
     return twin
+
+
+def proportional_scatter(ax, x, y, xlabel: str = "", ylabel: str = "", title: str = ""):
+    """Points (x, y) with x > 0 and the line y = c·x, c the median of y / x; returns c (NaN without points).
+
+    For L12's claim that z⁺ relevance is R_j = a_j c_j with c_j roughly constant: the closer the points
+    lie to the line, the more constant c_j.
+
+    >>> from matplotlib.figure import Figure
+    >>> float(proportional_scatter(Figure().subplots(), [1.0, 2.0, 0.0], [2.0, 4.2, 5.0]))
+    2.05
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    on = x > 0
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if not on.any():
+        ax.set_title(title + "\n(never active)", fontsize=9)
+        return np.nan
+    c = float(np.median(y[on] / x[on]))
+    ax.scatter(x[on], y[on], s=10, c=POSITIVE, alpha=0.7)
+    top = x[on].max() * 1.05
+    ax.plot([0, top], [0, c * top], "k--", lw=1, label=f"R = {c:.3g}·a")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return c

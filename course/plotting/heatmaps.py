@@ -179,8 +179,8 @@ def heatmap(ax, relevance, title: str | None = None, limit: float | None = None,
     return artist
 
 
-def _show_input(ax, sample, title, fontsize=9):
-    ax.imshow(to_image(sample), cmap="gray_r", interpolation="nearest")
+def _show_input(ax, sample, title, fontsize=9, cmap="gray_r"):
+    ax.imshow(to_image(sample), cmap=cmap, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
@@ -231,7 +231,8 @@ def grid_figsize(rows: int, methods: int, title: bool = False, cell: float = 1.6
 
 def method_grid(images: Sequence, maps: Mapping[str, np.ndarray], row_titles: Sequence[str] | None = None,
                 title: str | None = None, cell: float = 1.6, fig: Figure | None = None, outline: bool = True,
-                scale: str = "symmetric", colorbar: bool = False) -> Figure:
+                scale: str | Mapping[str, str] = "symmetric", colorbar: bool = False,
+                input_cmap: str = "gray_r") -> Figure:
     """A grid: one row per input, the input first, then one heatmap per method.
 
     Parameters
@@ -247,7 +248,9 @@ def method_grid(images: Sequence, maps: Mapping[str, np.ndarray], row_titles: Se
         :func:`grid_figsize`). Default: a new pyplot-free Figure of ``grid_figsize`` with constrained layout.
     outline : draw the outline of each input's ink over its heatmaps (small inputs are also shown upsampled
         to 64 × 64, see :func:`heatmap`)
-    scale : "symmetric" or "range" (see :func:`heatmap`); colorbar : a colour bar beside every heatmap
+    scale : "symmetric" or "range" (see :func:`heatmap`), or a dict method name → scale
+    colorbar : a colour bar beside every heatmap
+    input_cmap : the colour map of the inputs ("gray_r": 0 white, ink black; "gray": 0 black)
 
     >>> fig = method_grid(np.zeros((2, 4)), {"gradient": np.ones((2, 4)), "LRP-0": -np.ones((2, 4))})
     >>> [ax.get_title() for ax in fig.axes[:3]]
@@ -267,21 +270,27 @@ def method_grid(images: Sequence, maps: Mapping[str, np.ndarray], row_titles: Se
         fig = Figure(figsize=size, layout="constrained")
     elif fig.axes:
         raise CourseError(f"method_grid draws on an empty figure; this one already has {len(fig.axes)} axes")
+    scales = dict(scale) if isinstance(scale, Mapping) else {name: scale for name in maps}
+    if set(scales) != set(maps):
+        raise CourseError(f"scale names {sorted(scales)} but the maps are {sorted(maps)}")
     cols = len(maps) + 1
     axes = np.atleast_2d(fig.subplots(n, cols, squeeze=False))
     for r in range(n):
-        _show_input(axes[r, 0], images[r], "input" if r == 0 else None)
+        _show_input(axes[r, 0], images[r], "input" if r == 0 else None, cmap=input_cmap)
         if row_titles is not None:
             axes[r, 0].set_ylabel(row_titles[r], fontsize=9)
         size = _display_size(images[r])
         for c, (name, values) in enumerate(maps.items(), start=1):
             artist = heatmap(axes[r, c], values[r], name if r == 0 else None, outline=images[r] if outline else None,
-                             size=size, scale=scale)
+                             size=size, scale=scales[name])
             if colorbar:
                 fig.colorbar(artist, ax=axes[r, c], shrink=0.85, aspect=12).ax.tick_params(labelsize=7)
     if title:
-        how = ("red: positive, blue: negative relevance; each map scaled to its own max |R|" if scale == "symmetric"
-               else "each map stretched over its own range, see its colour bar")
+        kinds = set(scales.values())
+        how = {frozenset({"symmetric"}): "red: positive, blue: negative relevance; each map scaled to its own max |R|",
+               frozenset({"range"}): "each map stretched over its own range, see its colour bar"}.get(
+            frozenset(kinds), "red/blue maps: scaled to their own max |R|, white = 0; yellow–red maps: stretched "
+                              "over their own range, see the colour bars")
         legend = f"({how}" + ("; green line: outline of the input's ink)" if outline else ")")
         width = max(30, int(fig.get_figwidth() * 14))  # about 14 characters of 9-point text per inch
         fig.suptitle(title + "\n" + textwrap.fill(legend, width), fontsize=9)
