@@ -37,7 +37,7 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import nbformat
@@ -46,10 +46,11 @@ from autograder import gradebook_io
 from autograder.checkers import Check, check
 from autograder.feedback import feedback_notebook, generate_feedback
 from autograder.kernel import ProbeError, WarmKernel, execute
-from autograder.restore import build_plan, grade_id, is_test, read_notebook, restore
+from autograder.restore import build_plan, grade_id, is_test, parse_submission, read_notebook, restore
 from autograder.restore import is_solution as is_solution_cell
 from autograder.sandbox import Limits, Sandbox
 from autograder.spec import AssignmentSpec, load_spec
+from autograder.submitted import MAX_NOTEBOOK_BYTES, MAX_TIMESTAMP_BYTES, Folder, RefusedFile, open_folder, read_file
 from course.errors import CourseError
 
 __all__ = ["Course", "Submission", "GradingJob", "SubmissionResult", "AutogradeSummary", "collect",
@@ -100,20 +101,51 @@ class Submission:
     assignment: str
     folder: str
     timestamp: str | None
+    notes: tuple = ()  # files not collected, one line each (e.g. "timestamp.txt is a symbolic link")
+    refused: str | None = None  # the folder itself is not the student's own: nothing in it is graded
+
+    def open(self) -> Folder:
+        """The submission folder, opened without following symbolic links (RefusedFile otherwise)."""
+        if self.refused:
+            raise RefusedFile(self.refused)
+        folder = Path(self.folder)
+        return open_folder(folder.parent.parent, folder.parent.name, folder.name)
 
 
 def collect(course: Course, assignment: str) -> list[Submission]:
-    """Step 1: every ``submitted/<student>/<assignment>`` folder, sorted by student id."""
+    """Step 1: every ``submitted/<student>/<assignment>`` folder, sorted by student id.
+
+    Files are read as :mod:`autograder.submitted` allows (regular files of the
+    student's own folder): a folder that is a symbolic link is ``refused`` and a
+    ``timestamp.txt`` that is not a small regular file is a note (no timestamp).
+    """
     base = Path(course.coursedir.format_path(course.coursedir.submitted_directory, ".", "."))
     found = []
-    if base.is_dir():
-        for student_dir in sorted(base.iterdir()):
-            folder = student_dir / assignment
-            if student_dir.is_dir() and folder.is_dir():
-                stamp = folder / "timestamp.txt"
-                text = stamp.read_text("utf-8", errors="replace").strip() if stamp.is_file() else None
-                found.append(Submission(student_dir.name, assignment, str(folder), text))
+    if not base.is_dir():
+        return found
+    for student_dir in sorted(base.iterdir()):
+        folder = student_dir / assignment
+        if not (student_dir.is_dir() and (folder.is_dir() or folder.is_symlink())):
+            continue
+        sub = Submission(student_dir.name, assignment, str(folder), None)
+        try:
+            opened = sub.open()
+        except RefusedFile as exc:
+            found.append(replace(sub, notes=(str(exc),), refused=str(exc)))
+            continue
+        with opened:
+            found.append(_with_timestamp(sub, opened))
     return found
+
+
+def _with_timestamp(sub: Submission, folder: Folder) -> Submission:
+    try:
+        data = read_file(folder, "timestamp.txt", MAX_TIMESTAMP_BYTES)
+    except FileNotFoundError:
+        return sub
+    except RefusedFile as exc:
+        return replace(sub, notes=(str(exc),))
+    return replace(sub, timestamp=data.decode("utf-8", "replace").strip())
 
 
 # ---------------------------------------------------------------- grading one submission
@@ -145,6 +177,7 @@ class SubmissionResult:
     feedback: dict = field(default_factory=dict)  # notebook -> feedback notebook JSON
     error: str | None = None  # set when the submission cannot be graded at all
     seconds: float = 0.0
+    notes: list = field(default_factory=list)  # files not graded (one line each), for the summary
 
     @property
     def score(self) -> float:
@@ -183,7 +216,7 @@ def check_values(run, spec_grades: dict, keys: dict, points: dict, notebook: str
 def grade_submission(job: GradingJob) -> SubmissionResult:
     """Steps 2–4 for one submission (runs on a worker). Never raises for what the student did."""
     started = time.monotonic()
-    result = SubmissionResult(job.submission)
+    result = SubmissionResult(job.submission, notes=list(job.submission.notes))
     sandbox = Sandbox(job.limits, hide=job.hide, unsafe=job.unsafe)
     warm = None
     try:
@@ -200,15 +233,17 @@ def grade_submission(job: GradingJob) -> SubmissionResult:
 def _grade_notebooks(job: GradingJob, result: SubmissionResult, sandbox: Sandbox, warm, started: float):
     for notebook, release_json in job.releases.items():
         release = nbformat.reads(release_json, as_version=4)
-        path = Path(job.submission.folder) / f"{notebook}.ipynb"
         spec_grades = job.spec.for_notebook(notebook)
-        if not path.is_file():
+        try:
+            submitted = read_submitted(job.submission, notebook)
+        except FileNotFoundError:
             for gid in spec_grades:
                 result.scores[(notebook, gid)] = 0.0
                 result.messages[(notebook, gid)] = f"notebook {notebook}.ipynb was not submitted"
             continue
-        try:
-            submitted = read_notebook(path)
+        except RefusedFile as exc:
+            _not_graded(job, result, notebook, release, f"{exc} (not graded)")
+            continue
         except CourseError as exc:
             result.error = str(exc)
             return result
@@ -224,6 +259,29 @@ def _grade_notebooks(job: GradingJob, result: SubmissionResult, sandbox: Sandbox
         result.feedback[notebook] = nbformat.writes(feedback_notebook(restored, run, outcomes, run.limits))
     result.seconds = time.monotonic() - started
     return result
+
+
+def read_submitted(sub: Submission, notebook: str) -> nbformat.NotebookNode:
+    """The student's ``<notebook>.ipynb``: a regular file of their own folder, validated and normalised.
+
+    FileNotFoundError when absent, RefusedFile when not a small regular file,
+    CourseError when it is not a notebook.
+    """
+    with sub.open() as folder:
+        data = read_file(folder, f"{notebook}.ipynb", MAX_NOTEBOOK_BYTES)
+    return parse_submission(data, f"{notebook}.ipynb")
+
+
+def _not_graded(job: GradingJob, result: SubmissionResult, notebook: str, release, reason: str) -> None:
+    """0 points for every test of a notebook that was not collected; the reason in its feedback and the summary."""
+    outcomes = {gid: (0.0, job.points[(notebook, gid)], reason) for gid in job.spec.for_notebook(notebook)}
+    for gid, (points, _, message) in outcomes.items():
+        result.scores[(notebook, gid)] = points
+        result.messages[(notebook, gid)] = message
+    if reason.removesuffix(" (not graded)") not in result.notes:
+        result.notes.append(reason)
+    empty = restore(release, nbformat.v4.new_notebook())
+    result.feedback[notebook] = nbformat.writes(feedback_notebook(empty, None, outcomes, []))
 
 
 def compute_keys(spec: AssignmentSpec, sources: dict, releases: dict, probes: dict, sandbox: Sandbox,
@@ -420,7 +478,13 @@ class AutogradeSummary:
         out = [f"{self.assignment}: graded {len(self.graded)}, already graded {len(self.skipped)}, "
                f"ungradable {len(self.ungradable)}, hit a limit {hit}, {self.seconds:.1f} s ({self.sandbox})"]
         out += [f"  ungradable {student}: {reason}" for student, reason in self.ungradable]
+        out += [f"  not graded fully {r.submission.student}: {_shorten('; '.join(r.notes + r.limits[:1]))}"
+                for r in self.graded if r.notes or r.limits]
         return out
+
+
+def _shorten(text: str, width: int = 300) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def _release_checks(course: Course, assignment: str, spec: AssignmentSpec, notebooks: list[str]):

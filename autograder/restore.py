@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import copy
+import json
 
 import nbformat
 from nbformat import NotebookNode
@@ -33,7 +34,7 @@ from nbformat import NotebookNode
 from autograder.kernel import Step
 from course.errors import CourseError
 
-__all__ = ["grade_id", "is_test", "is_solution", "restore", "build_plan", "read_notebook"]
+__all__ = ["grade_id", "is_test", "is_solution", "restore", "build_plan", "read_notebook", "parse_submission"]
 
 
 def _meta(cell) -> dict:
@@ -67,6 +68,64 @@ def read_notebook(path) -> NotebookNode:
     if not isinstance(nb.get("cells"), list):
         raise CourseError("notebook has no cell list")
     return nb
+
+
+#: digits of an integer in a submitted notebook's JSON; longer ones stay text (int() is quadratic in the digits)
+MAX_INT_DIGITS = 100
+_CELL_TYPES = ("code", "markdown", "raw")
+
+
+def parse_submission(data: bytes, name: str = "notebook") -> NotebookNode:
+    """A submitted notebook's bytes -> a valid nbformat 4 notebook of plain cells; CourseError when unreadable.
+
+    Validated and normalised once, on the way in, so that nothing after this
+    (restoring, running, feedback, nbgrader's ``generate_feedback``) meets a
+    malformed cell: each cell keeps its type (code, markdown or raw; others are
+    dropped), its source as one string (a list of lines is joined, a number
+    becomes its text, anything else is empty) and its nbgrader ``grade_id``;
+    outputs, attachments, other metadata and the notebook's metadata are dropped.
+
+    >>> nb = parse_submission(b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {"x": 1}, "cells": ['
+    ...     b'{"cell_type": "markdown", "source": 42, "metadata": {}},'
+    ...     b'{"cell_type": "code", "source": ["a = 1; ", "b = 2"], "outputs": [{"bad": 1}]}]}')
+    >>> [(c.cell_type, c.source) for c in nb.cells], nb.metadata
+    ([('markdown', '42'), ('code', 'a = 1; b = 2')], {})
+    """
+    try:
+        raw = json.loads(data, parse_int=_bounded_int)
+        if isinstance(raw, dict) and raw.get("nbformat") != 4:
+            raw = nbformat.convert(nbformat.from_dict(raw), 4)  # an older notebook (v3: worksheets)
+    except Exception as exc:  # broken JSON, nesting too deep, a conversion that fails
+        raise CourseError(f"notebook {name} cannot be read ({type(exc).__name__})") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+        raise CourseError(f"notebook {name} cannot be read (no cell list)")
+    cells = [c for c in map(_plain_cell, raw["cells"]) if c is not None]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nbformat.validate(nb)  # holds by construction; a failure here is the grader's bug, not the student's
+    return nb
+
+
+def _bounded_int(literal: str):
+    return int(literal) if len(literal) <= MAX_INT_DIGITS else literal
+
+
+def _text(source) -> str:
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list):
+        return "".join(_text(s) for s in source if not isinstance(s, (list, dict)))
+    if type(source) in (int, float):
+        return str(source)
+    return ""
+
+
+def _plain_cell(cell) -> NotebookNode | None:
+    if not isinstance(cell, dict) or cell.get("cell_type") not in _CELL_TYPES:
+        return None
+    make = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell,
+            "raw": nbformat.v4.new_raw_cell}[cell["cell_type"]]
+    gid = grade_id(cell) if isinstance(cell.get("metadata"), dict) else None
+    return make(_text(cell.get("source")), metadata={"nbgrader": {"grade_id": gid}} if gid else {})
 
 
 def restore(release: NotebookNode, submitted: NotebookNode) -> NotebookNode:

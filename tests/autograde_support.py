@@ -70,6 +70,35 @@ def submit(course: Path, student: str, answers: dict | None = None, *, delete=()
     return path
 
 
+def plant_files(course: Path, folder: Path, files) -> None:
+    """Replace names of a submission folder (``"."``: the folder itself) as ``[[file]]`` entries of a case say.
+
+    Each entry has ``name`` and one of ``symlink`` / ``hardlink`` (a target; ``{course}`` is the course
+    root), ``kind = "fifo" | "directory"``, ``size`` (a sparse file of that many bytes).
+    """
+    import os
+
+    for entry in files:
+        path = folder / entry["name"]
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        target = str(entry.get("symlink") or entry.get("hardlink") or "").replace("{course}", str(course))
+        if "symlink" in entry:
+            path.symlink_to(target)
+        elif "hardlink" in entry:
+            os.link(target, path)
+        elif entry.get("kind") == "fifo":
+            os.mkfifo(path)
+        elif entry.get("kind") == "directory":
+            path.mkdir()
+            (path / "cells.json").write_text("{}")
+        else:
+            with open(path, "wb") as fh:
+                fh.truncate(int(entry["size"]))
+
+
 def load_case(name: str, folder: Path = ADVERSARIAL) -> dict:
     """One submission of the adversarial corpus (tests/fixtures/adversarial/<name>.toml, or of ``folder``)."""
     return tomllib.loads((folder / f"{name}.toml").read_text("utf-8"))
@@ -83,8 +112,9 @@ def submit_case(course: Path, name: str, student: str | None = None, *, folder: 
                 assignment: str = ASSIGNMENT) -> dict:
     case = load_case(name, folder)
     extra = [(e["after"], e["source"]) for e in case.get("extra", [])]
-    submit(course, student or name, case.get("answers", {}), delete=case.get("delete", ()), extra=extra,
-           raw=case.get("raw"), metadata=case.get("metadata"), assignment=assignment)
+    path = submit(course, student or name, case.get("answers", {}), delete=case.get("delete", ()), extra=extra,
+                  raw=case.get("raw"), metadata=case.get("metadata"), assignment=assignment)
+    plant_files(course, path.parent, case.get("file", []))
     return case
 
 
