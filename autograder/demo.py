@@ -47,7 +47,13 @@ def _log(message: str) -> None:
 DEMO_MARKER = ".xai-course-demo"
 
 
-def build_course(out: Path, exercise: str) -> Path:
+def _bar(total: int, desc: str, unit: str, show: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, disable=not show, leave=True)
+
+
+def build_course(out: Path, exercise: str, *, progress: bool = False) -> Path:
     """Step 1: course folder, gradebook, release and exchange for the quiz and ``exercise``.
 
     An existing ``out`` is replaced only when an earlier demo built it (it holds
@@ -59,9 +65,13 @@ def build_course(out: Path, exercise: str) -> Path:
         shutil.rmtree(out)
     copy_course(out, assignments=(QUIZ, exercise))
     mark(out, DEMO_MARKER, "xai-course demo")
-    for name in (QUIZ, exercise):
-        run_nbgrader(out, "generate_assignment", name, "--force")
-        run_nbgrader(out, "release_assignment", name, "--force", f"--Exchange.root={out / 'exchange'}")
+    steps = [(verb, name) for name in (QUIZ, exercise) for verb in ("generate_assignment", "release_assignment")]
+    with _bar(len(steps), "nbgrader generate + release", "step", progress) as bar:
+        for verb, name in steps:
+            bar.set_postfix_str(f"{verb} {name}")
+            extra = [f"--Exchange.root={out / 'exchange'}"] if verb == "release_assignment" else []
+            run_nbgrader(out, verb, name, "--force", *extra)
+            bar.update()
     return out
 
 
@@ -129,8 +139,9 @@ def attempts_path_for(out: Path, assignment: str) -> Path:
 
 
 def run(out: str | Path = "demo_course", *, students: int = 220, exercise: str = "lrp_rules", seed: int = 7,
-        days: int = 5, workers: int | None = None, engine: bool = True, limits: Limits | None = None) -> dict:
-    """The whole job; returns the paths of the reports."""
+        days: int = 5, workers: int | None = None, engine: bool = True, limits: Limits | None = None,
+        progress: bool = True) -> dict:
+    """The whole job; returns the paths of the reports. ``progress``: a bar on every long step (stderr)."""
     if students < 200:
         _log(f"note: {students} students (the course's cohort is 200+)")
     started = time.monotonic()
@@ -139,14 +150,14 @@ def run(out: str | Path = "demo_course", *, students: int = 220, exercise: str =
         from course import demo_relevance
 
         _log("engine demo: digits explained with every method -> demo_output/")
-        demo_relevance.run("demo_output", log=lambda *a: None)
+        demo_relevance.run("demo_output", log=lambda message: _log(f"  {message}"))
     ok, reason = sandbox_available()
     if not ok:  # the simulated cohort is this package's own code; real submissions are refused without it
         _log(f"WARNING: no sandbox here ({reason}). The simulated submissions are our own code, so the demo "
              "grades them without isolation; `xai-course autograde` refuses real submissions in this state "
              "(apt-get install bubblewrap)")
     _log(f"building the course in {out} (quiz {QUIZ}, exercise {exercise}): generate + release")
-    build_course(out, exercise)
+    build_course(out, exercise, progress=progress)
     ids = student_ids(students)
     quiz = simulate_quiz(ids, seed=seed, days=days)
     work = simulate_exercise(ids, out / "exercises" / exercise / f"{exercise}.ipynb", exercise, seed=seed + 1,
@@ -156,21 +167,31 @@ def run(out: str | Path = "demo_course", *, students: int = 220, exercise: str =
     release = {name: out / "release" / name / f"{name}.ipynb" for name in (QUIZ, exercise)}
     limits = limits or Limits(cell_seconds=30, notebook_seconds=120)
     graded, limited = 0, []
-    for day, wave in _waves(quiz + work):
-        for attempt in wave:  # a new attempt replaces the student's previous one, as nbgrader's collect does
-            write_submission(release[attempt.assignment], out / "submitted", attempt)
-        for name in (QUIZ, exercise):
-            if any(a.assignment == name for a in wave):
-                summary = autograde(out, name, workers=workers, limits=limits, progress=False, feedback=False,
-                                    keep_warm=True, unsafe=not ok)
-                _log(f"{day}: " + "; ".join(summary.lines()))
-                graded += len(summary.graded)
-                limited += [line for r in summary.graded for line in r.limits]
+    _log("autograding after every wave of submissions (sandboxed, in parallel)")
+    with _bar(len(quiz) + len(work), "autograde", "attempt", progress) as bar:
+        for day, wave in _waves(quiz + work):
+            for attempt in wave:  # a new attempt replaces the student's previous one, as nbgrader's collect does
+                write_submission(release[attempt.assignment], out / "submitted", attempt)
+            for name in (QUIZ, exercise):
+                if any(a.assignment == name for a in wave):
+                    summary = autograde(out, name, workers=workers, limits=limits, progress=False, feedback=False,
+                                        keep_warm=True, unsafe=not ok)
+                    graded += len(summary.graded)
+                    limited += [line for r in summary.graded for line in r.limits]
+                    bar.update(len(summary.graded))
+                    bar.set_postfix_str(f"{day} {name}")
+                    lines = summary.lines()
+                    if not progress:
+                        _log(f"{day}: " + "; ".join(lines))
+                    for line in lines[1:] if progress else ():  # what went wrong stays above the bar
+                        bar.write(line)
     close_warm_kernels()
     _check_grading_worked(graded, limited)
-    _log("feedback: nbgrader generate_feedback")
+    _log(f"graded {graded} attempts ({len(limited)} hit a limit); feedback: nbgrader generate_feedback, "
+         "in parallel")
     for name in (QUIZ, exercise):
-        generate_feedback(out, name, workers=workers)
+        generate_feedback(out, name, workers=workers, progress=progress)
+    _log("reports")
     reports = write_reports(out, exercise)
     _log(f"done in {time.monotonic() - started:.0f} s")
     for name, path in reports.items():

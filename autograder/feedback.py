@@ -86,16 +86,71 @@ def student_patterns(students: list[str], parts: int) -> list[str]:
     return [f"*[{''.join(g)}]" for g in groups if g]
 
 
-def generate_feedback(course_root: str | Path, assignment: str, *, workers: int | None = None) -> None:
-    """Run ``nbgrader generate_feedback ASSIGNMENT --force`` (HTML under feedback/), students split over processes."""
-    from concurrent.futures import ThreadPoolExecutor
+#: added to every feedback page: long checker messages and outputs wrap instead of running off the page
+WRAP_CSS = ("<style>/* xai-course: wrap outputs */ div.output_subarea pre, div.output_area pre, .output pre "
+            "{white-space: pre-wrap; overflow-wrap: anywhere; word-break: break-word;}</style>")
+
+
+def wrap_outputs(html_path: str | Path) -> bool:
+    """Make a feedback page's output text wrap (nbgrader's page keeps ``<pre>`` lines unbroken and clips them).
+
+    Returns whether the page was changed (a page already wrapped is left alone).
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "f.html"
+    >>> _ = p.write_text("<html><head></head><body><pre>a very long line</pre></body></html>")
+    >>> wrap_outputs(p), wrap_outputs(p), p.read_text().count("pre-wrap")
+    (True, False, 1)
+    """
+    path = Path(html_path)
+    text = path.read_text(encoding="utf-8")
+    if WRAP_CSS in text or "</head>" not in text:
+        return False
+    path.write_text(text.replace("</head>", WRAP_CSS + "</head>", 1), encoding="utf-8")
+    return True
+
+
+def _feedback_pages(root: Path, assignment: str, since: float) -> list[Path]:
+    return [p for p in root.glob(f"feedback/*/{assignment}/*.html") if p.stat().st_mtime >= since]
+
+
+def generate_feedback(course_root: str | Path, assignment: str, *, workers: int | None = None,
+                      progress: bool = False) -> int:
+    """Run ``nbgrader generate_feedback ASSIGNMENT --force`` (HTML under feedback/), students split over processes.
+
+    Each process takes the students whose id ends in some of the characters
+    (:func:`student_patterns`). With ``progress`` a bar counts the pages written
+    so far (nbgrader itself prints nothing until it is done). Every page then
+    gets :data:`WRAP_CSS`, so long messages wrap. Returns the number of pages.
+    """
+    import time
+    from concurrent.futures import ThreadPoolExecutor, wait
 
     root = Path(course_root)
     autograded = root / "autograded"
     students = sorted(p.parent.name for p in autograded.glob(f"*/{assignment}")) if autograded.is_dir() else []
+    expected = sum(len(list((autograded / s / assignment).glob("*.ipynb"))) for s in students)
     patterns = student_patterns(students, workers or os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=len(patterns)) as pool:
-        jobs = [pool.submit(run_nbgrader, root, "generate_feedback", assignment, "--force",
-                            f"--CourseDirectory.student_id={pattern}") for pattern in patterns]
-        for job in jobs:
-            job.result()
+    started = time.time() - 1  # file times are whole seconds on some file systems
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=expected, desc=f"feedback {assignment}", unit="page")
+    try:
+        with ThreadPoolExecutor(max_workers=len(patterns)) as pool:
+            jobs = [pool.submit(run_nbgrader, root, "generate_feedback", assignment, "--force",
+                                f"--CourseDirectory.student_id={pattern}") for pattern in patterns]
+            while bar is not None and wait(jobs, timeout=0.5).not_done:
+                bar.update(len(_feedback_pages(root, assignment, started)) - bar.n)
+            for job in jobs:
+                job.result()
+        pages = _feedback_pages(root, assignment, started)
+        for page in pages:
+            wrap_outputs(page)
+        if bar is not None:
+            bar.update(len(pages) - bar.n)
+    finally:
+        if bar is not None:
+            bar.close()
+    return len(pages)
