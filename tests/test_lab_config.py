@@ -4,7 +4,8 @@ Starts the real ``jupyter lab`` command line of :func:`course.lab.lab_command` h
 port, on a working copy of ``lectures/`` made by :func:`course.lab.sync_working_copy`, and asks the server
 what a browser would get: the page config (which lab extensions are disabled), nbgrader's URLs, and a save
 through the contents API (what JupyterLab's autosave sends). A second server without the students'
-settings shows that the checks see nbgrader when it is there.
+settings shows that the checks see nbgrader when it is there. A slow test looks at both labs in headless
+Chromium: the menu bar and the side panels a person sees.
 """
 import contextlib
 import hashlib
@@ -25,7 +26,7 @@ from jupyter_server.extension.config import ExtensionConfigManager
 from jupyterlab_server.config import get_federated_extensions
 
 from course.lab import SERVER_CONFIG, SETTINGS, lab_command, sync_working_copy
-from tests.test_lab_widgets import _free_port, _wait_for_server
+from tests.test_lab_widgets import _free_port, _launch, _playwright, _wait_for_server
 
 LECTURES = Path(__file__).resolve().parent.parent / "lectures"
 STUDENT_SETTINGS = LECTURES / SETTINGS
@@ -178,13 +179,45 @@ def test_an_autosave_in_the_lab_changes_the_working_copy_never_lectures(student_
     assert nbformat.read(student_lab.workdir / NOTEBOOK, as_version=4) == saved
 
 
-def test_without_the_student_settings_the_same_checks_see_nbgrader(tmp_path):
-    """The control: plain `jupyter lab` in this environment loads nbgrader, and the checks above notice."""
-    (tmp_path / "root").mkdir()
+def _plain_lab(tmp_path):
+    """`jupyter lab` as installed, without the students' settings."""
+    (tmp_path / "root").mkdir(parents=True)
     cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={tmp_path / 'root'}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
-    with _serve(cmd, tmp_path / "jupyter", cwd=tmp_path) as server:
+    return _serve(cmd, tmp_path / "jupyter", cwd=tmp_path)
+
+
+def _menus_and_panels(server, tmp_path):
+    """The main menu bar's labels and the side bars' panel ids, as Chromium shows them once the lab is up."""
+    with _playwright().sync_playwright() as p:
+        context, page = _launch(p, tmp_path)
+        try:
+            page.goto(f"{server.base}/lab?token={server.token}")
+            page.wait_for_selector("#jp-MainMenu .lm-MenuBar-itemLabel >> text=Help", timeout=120_000)
+            page.wait_for_selector(".jp-SideBar .lm-TabBar-tab", timeout=60_000)
+            page.wait_for_timeout(2000)  # plugins that add menus/panels after the first paint
+            menus = page.eval_on_selector_all("#jp-MainMenu .lm-MenuBar-itemLabel", "es => es.map(e => e.textContent)")
+            panels = page.eval_on_selector_all(".jp-SideBar .lm-TabBar-tab", "es => es.map(e => e.dataset.id || '')")
+            return menus, panels
+        finally:
+            context.close()
+
+
+@pytest.mark.slow
+def test_a_student_sees_no_nbgrader_menu_or_panel_and_a_plain_lab_shows_both(student_lab, tmp_path):
+    menus, panels = _menus_and_panels(student_lab, tmp_path / "student")
+    assert "File" in menus and "filebrowser" in panels  # the page did load
+    assert not [m for m in menus if "nbgrader" in m.lower()], menus
+    assert not [t for t in panels if "nbgrader" in t.lower()], panels
+    with _plain_lab(tmp_path / "plain") as plain:
+        menus, panels = _menus_and_panels(plain, tmp_path / "plain")
+    assert "Nbgrader" in menus and any("nbgrader" in t.lower() for t in panels), (menus, panels)
+
+
+def test_without_the_student_settings_the_same_checks_see_nbgrader(tmp_path):
+    """The control: plain `jupyter lab` in this environment loads nbgrader, and the checks above notice."""
+    with _plain_lab(tmp_path) as server:
         assert server.status("/nbgrader_version") != 404
         assert NBGRADER_LOADED.search(server.log.read_text())
         assert not set(_installed_nbgrader_lab_extensions()) & _disabled(server.page_config())
