@@ -103,3 +103,15 @@ def test_demo_rebuilds_its_own_folder(tmp_path, monkeypatch):
     (out / "old").write_text("")
     demo.build_course(out, "lrp_rules")
     assert sorted(p.name for p in out.iterdir()) == sorted([demo.DEMO_MARKER, "new"])
+
+
+def test_demo_refusal_names_the_flag_on_the_command_line(tmp_path, capsys):
+    from autograder import cli
+
+    course = tmp_path / "my_real_course"
+    course.mkdir()
+    (course / "gradebook.db").write_text("the instructor's grades")
+    assert cli.main(["demo", "--out", str(course), "--no-engine"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "choose another --out PATH" in err and "out=" not in err
+    assert (course / "gradebook.db").read_text() == "the instructor's grades"
