@@ -47,6 +47,9 @@ def test_demo_grades_every_attempt_and_writes_the_reports(tmp_path):
     assert (reports["lrp_rules"] / "report.html").is_file()
     feedback = list((tmp_path / "demo_course" / "feedback").rglob("*.html"))
     assert len(feedback) == 24  # quiz + exercise for each student
+    from autograder.feedback import WRAP_CSS
+
+    assert all(WRAP_CSS in page.read_text(encoding="utf-8") for page in feedback)  # long messages wrap
 
 
 def test_typed_lookalike_letters_mean_the_same_option():
