@@ -545,7 +545,7 @@ def add_parser(subparsers) -> None:
                     "item statistics and common mistakes of one quiz.")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--gradebook", metavar="PATH", help="nbgrader gradebook.db (or a database URL); read only")
-    src.add_argument("--csv", metavar="FILE", help="grade CSV: nbgrader export or the README's plain format")
+    src.add_argument("--csv", metavar="FILE", help="grade CSV/TSV: Moodle's quiz Grades download, nbgrader's export or the README's plain format")
     p.add_argument("--assignment", metavar="NAME", help="assignment name (required with --gradebook)")
     p.add_argument("--out", metavar="DIR", required=True, help="report directory to create")
     p.add_argument("--bands", metavar="SPEC", help='grade bands, e.g. "5:80,4:60,3:40,failed:0" (the default)')
@@ -554,13 +554,14 @@ def add_parser(subparsers) -> None:
     p.add_argument("--every", metavar="day|N", default="day", help="dynamics step: day (default) or N attempts")
     p.add_argument("--questions", metavar="BANK", help="quiz bank file for question texts and correct answers")
     p.add_argument("--responses", metavar="PATH",
-                   help="students' answers: a CSV (student_id,question,answer) or a directory of autograded "
-                        "notebooks (STUDENT/ASSIGNMENT/*.ipynb)")
+                   help="students' answers: Moodle's quiz Responses download, a CSV (student_id,question,answer) "
+                        "or a directory of autograded notebooks (STUDENT/ASSIGNMENT/*.ipynb)")
     p.add_argument("--mistakes-threshold", type=float, default=None, metavar="PCT",
                    help="common mistakes: only questions with facility below PCT (default: the N hardest)")
     p.add_argument("--mistakes", type=int, default=itemstats.DEFAULT_MISTAKES, metavar="N",
                    help=f"common mistakes: the N hardest questions (default {itemstats.DEFAULT_MISTAKES})")
-    p.add_argument("--force", action="store_true", help="replace an existing report directory")
+    p.add_argument("--force", action="store_true",
+                   help="replace an earlier report (never a folder the report did not write)")
     p.set_defaults(func=run, python_names={"out_dir": "out", "mistakes_limit": "mistakes"})
 
 
