@@ -12,7 +12,7 @@ output where that needs confirming).
 >>> check_replaceable(d, ".xai-course-report", command="xai-course report", force=True)
 Traceback (most recent call last):
 ...
-course.errors.CourseError: ...thesis exists and was not written by `xai-course report` (it has no .xai-course-report file); refusing to replace it: choose another out=PATH
+course.errors.CourseError: ...thesis exists and was not written by `xai-course report` ...: choose another out=PATH
 """
 from __future__ import annotations
 

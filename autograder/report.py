@@ -545,7 +545,8 @@ def add_parser(subparsers) -> None:
                     "item statistics and common mistakes of one quiz.")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--gradebook", metavar="PATH", help="nbgrader gradebook.db (or a database URL); read only")
-    src.add_argument("--csv", metavar="FILE", help="grade CSV/TSV: Moodle's quiz Grades download, nbgrader's export or the README's plain format")
+    src.add_argument("--csv", metavar="FILE",
+                     help="grade CSV/TSV: Moodle's quiz Grades download, nbgrader's export or the README's plain format")
     p.add_argument("--assignment", metavar="NAME", help="assignment name (required with --gradebook)")
     p.add_argument("--out", metavar="DIR", required=True, help="report directory to create")
     p.add_argument("--bands", metavar="SPEC", help='grade bands, e.g. "5:80,4:60,3:40,failed:0" (the default)')
