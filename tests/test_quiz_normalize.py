@@ -138,6 +138,7 @@ def test_numbers_as_typed(typed, expected):
 @pytest.mark.parametrize("typed, message", [
     ("1e100000000", "exponent is beyond"), ("1" * 101, "longer than 100"), ("1" * 1001, "too long"),
     ("2 25", "is not a number"), ("1/0", "division by zero"), ("1e999", "not a finite number"),
+    (10 ** 400, "not a finite number"),
 ])
 def test_numbers_refused_with_a_reason(typed, message):
     with pytest.raises(AnswerError, match=message):

@@ -417,7 +417,10 @@ def parse_number(answer: object) -> float:
     if isinstance(answer, bool) or answer is None:
         raise AnswerError("expected a number", "ожидается число")
     if isinstance(answer, (int, float)):
-        value = float(answer)
+        try:
+            value = float(answer)
+        except OverflowError:   # an int beyond the float range
+            value = math.inf
     elif isinstance(answer, str):
         value = _parse_number_text(answer)
     else:
