@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import nbformat
 import pytest
 
 from autograder.pipeline import autograde
@@ -148,3 +149,85 @@ def test_quiz_exact_score(graded_quiz, name):
     out = _printed(course, QUIZ, name)
     for phrase in case.get("printed", []):
         assert phrase in out, (phrase, out[-2000:])
+
+
+# ------------------------------------------------------------ a hostile submission and the students graded after it
+
+HOSTILE_QUIZ_CELL = r'''
+import os, stat, json, time
+print("HOSTILE-MARKER")
+def forge(data):
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        try:
+            flags = int(open(f"/proc/self/fdinfo/{fd}").read().split("flags:")[1].split()[0], 8)
+            if fd > 2 and flags & 3 == 1 and stat.S_ISFIFO(os.fstat(fd).st_mode):
+                os.write(fd, data)
+        except (OSError, IndexError, ValueError):
+            pass
+if os.fork() == 0:  # outlives the cell and claims wrong values for every cell of whoever runs next
+    os.setsid()
+    end = time.time() + 30
+    while time.time() < end:
+        for index in range(200):
+            forge((json.dumps({"event": "start", "index": index}) + "\n").encode())
+            forge((json.dumps({"event": "value", "index": index, "grade_id": "x", "data": '"Ж"'}) + "\n").encode())
+            forge((json.dumps({"event": "done", "index": index, "error": None}) + "\n").encode())
+        time.sleep(0.05)
+    os._exit(0)
+for top in ("/tmp", "/scratch", "/dev/shm"):
+    os.makedirs(f"{top}/locked/inner", exist_ok=True)
+    os.chmod(f"{top}/locked", 0)
+forge(b"[1, 2]\n")  # a JSON list where an object belongs: it once crashed the grader's loop
+time.sleep(2)
+'''
+
+
+def _quiz_points(course) -> float:
+    nb = nbformat.read(str(course / "release" / QUIZ / f"{QUIZ}.ipynb"), as_version=4)
+    return sum(float(c.metadata["nbgrader"].get("points", 0)) for c in nb.cells
+               if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution"))
+
+
+@pytest.fixture(scope="module")
+def hostile_first(tmp_path_factory):
+    """quiz7: a hostile submission graded first, then two honest solutions and an untouched release."""
+    course = build_quiz_course(tmp_path_factory.mktemp("hostile_first") / "course")
+    release = nbformat.read(str(course / "release" / QUIZ / f"{QUIZ}.ipynb"), as_version=4)
+    hostile = nbformat.from_dict(json.loads(nbformat.writes(release)))
+    hostile.cells.insert(1, nbformat.v4.new_code_cell(HOSTILE_QUIZ_CELL))
+    solution = nbformat.read(str(course / "exercises" / QUIZ / f"{QUIZ}.ipynb"), as_version=4)
+    for student, nb in (("a_hostile", hostile), ("b_honest", solution), ("c_blank", release), ("d_honest", solution)):
+        folder = course / "submitted" / student / QUIZ
+        folder.mkdir(parents=True)
+        nbformat.write(nb, str(folder / f"{QUIZ}.ipynb"))
+        (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+    return course
+
+
+@pytest.mark.parametrize("mode, workers", [("warm", 1), ("warm", 2), ("cold", 2)])
+def test_a_hostile_submission_bends_no_grade_of_the_students_after_it(hostile_first, mode, workers):
+    """The reported case: honest quiz7 work scored 4.42/25 and an untouched release full marks after it."""
+    course = hostile_first
+    total = _quiz_points(course)
+    assert total > 0
+    submitted = digest([course / "submitted"])
+    summary = autograde(course, QUIZ, workers=workers, limits=LIMITS.with_(cell_seconds=30, notebook_seconds=120),
+                        progress=False, feedback=False, warm=mode == "warm", force=True)
+    assert summary.ungradable == []
+    scores = {r.submission.student: r.score for r in summary.graded}
+    assert scores == {"a_hostile": 0.0, "b_honest": total, "c_blank": 0.0, "d_honest": total}
+    results = {r.submission.student: r for r in summary.graded}
+    assert any("event protocol" in line for line in results["a_hostile"].limits)
+    assert all(not results[s].limits for s in ("b_honest", "c_blank", "d_honest"))
+    con = sqlite3.connect(course / "gradebook.db")
+    booked = dict(con.execute(
+        "SELECT student.id, SUM(grade.auto_score) FROM grade "
+        "JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id "
+        "JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id "
+        "JOIN student ON submitted_assignment.student_id = student.id GROUP BY student.id").fetchall())
+    con.close()
+    assert booked == pytest.approx(scores)
+    assert digest([course / "submitted"]) == submitted
+    for student in ("b_honest", "c_blank", "d_honest"):
+        assert "HOSTILE-MARKER" not in _printed(course, QUIZ, student)
