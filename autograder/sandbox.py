@@ -35,7 +35,15 @@ What is used
 - **Wall time and output** are enforced by the grader from outside
   (:mod:`autograder.kernel`): it interrupts a cell that runs too long, kills
   the whole process tree when the interrupt is ignored or the notebook runs
-  out of time, and stops reading (and kills) after ``output_bytes``.
+  out of time, and stops reading (and kills) after ``output_bytes``. It also
+  adds up the memfd files the run's processes hold (memory RLIMIT_AS does not
+  see until it is mapped) and stops the run above ``memory_bytes``.
+- **Warm kernels** (a zygote per worker, see ``WarmKernel``): the zygote keeps
+  CAP_SETUID/CAP_SETGID and CAP_SYS_ADMIN, the last only so that each run's
+  child can enter a new IPC namespace before it drops to the leased uid and
+  loses every capability. Each run (warm or cold) joins a new session keyring
+  and empties the uid's user, user-session and persistent keyrings, which the
+  kernel keeps per uid across sandboxes.
 
 What is NOT covered
 -------------------
@@ -44,7 +52,12 @@ What is NOT covered
 - The kernel itself: bubblewrap does not add a seccomp filter here, so a
   kernel exploit reachable through ordinary syscalls is out of scope.
 - RLIMIT_AS limits address space, not resident memory; tmpfs mounts count
-  against RAM up to their ``--size`` each.
+  against RAM up to their ``--size`` each; a SysV segment that a run created
+  and no longer maps is not counted (it goes with the run's IPC namespace).
+- The runner shares its process with the student's code, which can write any
+  event: a well-formed one in its turn is taken as a claim for the student's
+  own submission (no better than typing the value); anything else ends the
+  run as broken.
 - Without root there is no leased uid: bwrap puts the run in a user namespace
   and the runner sets the process limit there (not exercised by the tests,
   which run as root). Without bubblewrap nothing is isolated and grading is

@@ -148,9 +148,10 @@ for lo, hi in regions:
     assert kernel.usable()
 
 
-def test_memfd_memory_counts_against_the_memory_limit():
+@pytest.mark.parametrize("mode", ["warm", "cold"])
+def test_memfd_memory_counts_against_the_memory_limit(mode):
     box = Sandbox(FAST.with_(memory_bytes=512 << 20, file_bytes=32 << 20))
-    kernel = WarmKernel(box, None, ())
+    kernel = WarmKernel(box, None, ()) if mode == "warm" else None
     try:
         hog = ("import os, time\nfds = []\nfor i in range(40):\n"
                "    fd = os.memfd_create(f'hog{i}')\n    os.write(fd, b'x' * (32 << 20))\n    fds.append(fd)\n"
@@ -159,4 +160,15 @@ def test_memfd_memory_counts_against_the_memory_limit():
         assert "made" not in result.values, result.values
         assert any("memory limit (512 MB)" in line for line in result.limits), result.limits
     finally:
-        kernel.close()
+        if kernel is not None:
+            kernel.close()
+
+
+def test_a_zygote_never_starts_a_run_beside_a_live_one(warm):
+    """Asked for a second run while the first one's child lives, the zygote kills the uid and retires."""
+    _, kernel = warm
+    limits = {"memory_bytes": FAST.memory_bytes, "processes": FAST.processes}
+    kernel._send({"cmd": "run", "uid": kernel.uid, "limits": limits})  # its child waits for its first step
+    kernel._send({"cmd": "run", "uid": kernel.uid, "limits": limits})
+    assert kernel.box.proc.wait(timeout=20) == 3
+    assert not kernel.usable()
