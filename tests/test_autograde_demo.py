@@ -118,3 +118,11 @@ def test_demo_refusal_names_the_flag_on_the_command_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "choose another --out PATH" in err and "out=" not in err
     assert (course / "gradebook.db").read_text() == "the instructor's grades"
+
+
+def test_variants_computed_on_all_cores_keep_each_student_with_their_own():
+    from autograder.cohort import _variants
+
+    ids = student_ids(45)
+    assert _variants(ids, str.upper) == {s: s.upper() for s in ids}  # the pool path (45 >= 20 students)
+    assert _variants(ids[:3], str.upper) == {s: s.upper() for s in ids[:3]}
