@@ -5,14 +5,18 @@
 * :func:`signal_distractor` -- the linear signal + distractor toy of L17–L18
   (Kindermans et al., ICLR 2018), returned with its true signal direction
   ``a_s``, distractor direction ``a_d`` and the filter ``w`` that extracts ``y``;
-* :func:`digits` -- scikit-learn's bundled 8×8 digits (no network access), scaled
-  to [0, 1], with a fixed stratified train/test split.
+* :func:`digits` -- the 8×8 UCI hand-written digits (Alpaydin & Kaynak, 1998) as
+  scikit-learn ships them, read from ``course/data/digits.npz`` (no network, no
+  scikit-learn at run time), scaled to [0, 1], with a fixed stratified train/test
+  split. Source, licence and the script that wrote the file: ``course/data/README.md``.
 
 Everything is seeded: the same call returns the same arrays.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -22,6 +26,8 @@ __all__ = ["two_class_2d", "SignalDistractor", "signal_distractor", "digits", "D
 
 #: seed of the fixed digits train/test split (a quarter of each class goes to the test set)
 DIGITS_SPLIT_SEED = 0
+#: the digits, their labels and the split's row indices, written by ``tools/make_digits.py``
+DIGITS_FILE = Path(__file__).with_name("data") / "digits.npz"
 
 
 def _check_count(n, name="n"):
@@ -116,32 +122,39 @@ def signal_distractor(
     return SignalDistractor(x=x, y=y, eps=eps, a_s=a_s, a_d=a_d, w=w)
 
 
-def digits(split: str = "train", layout: str = "flat") -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's 8×8 digits (1797 images, bundled, no download) scaled to [0, 1].
+@cache
+def _digits_file() -> dict[str, np.ndarray]:
+    """The arrays of :data:`DIGITS_FILE`, read once (callers get copies)."""
+    try:
+        with np.load(DIGITS_FILE) as data:
+            return {key: data[key] for key in ("images", "target", "train", "test")}
+    except (OSError, KeyError, ValueError) as exc:
+        raise CourseError(f"cannot read the digits file {DIGITS_FILE} ({exc}); reinstall xai-course "
+                          "or rewrite it with python tools/make_digits.py") from exc
 
-    The split is fixed (stratified, a quarter of each class in ``"test"``,
-    seed :data:`DIGITS_SPLIT_SEED`). ``layout="flat"`` gives ``X`` of shape
-    (N, 64); ``layout="image"`` gives (N, 1, 8, 8) for convolutional nets.
-    ``split="all"`` returns all 1797 samples in the original order.
+
+def digits(split: str = "train", layout: str = "flat") -> tuple[np.ndarray, np.ndarray]:
+    """The 8×8 digits (1797 images, scikit-learn's copy of the UCI set) scaled to [0, 1].
+
+    Pixels are counts 0..16 of a 4×4 block (Alpaydin & Kaynak, 1998), divided by 16.
+    The split is fixed (stratified, a quarter of each class in ``"test"``, drawn by
+    scikit-learn's ``train_test_split`` with seed :data:`DIGITS_SPLIT_SEED` and stored
+    in the data file). ``layout="flat"`` gives ``X`` of shape (N, 64);
+    ``layout="image"`` gives (N, 1, 8, 8) for convolutional nets. ``split="all"``
+    returns all 1797 samples in the original order.
 
     >>> X, y = digits("test", layout="image")
     >>> X.shape, float(X.min()), float(X.max())
     ((450, 1, 8, 8), 0.0, 1.0)
     """
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
     if split not in ("train", "test", "all"):
         raise CourseError(f"split must be 'train', 'test' or 'all', got {split!r}")
     if layout not in ("flat", "image"):
         raise CourseError(f"layout must be 'flat' or 'image', got {layout!r}")
-    data = load_digits()
-    X, y = data.data.astype(np.float64) / 16.0, data.target.astype(np.int64)
-    if split != "all":
-        X_tr, X_te, y_tr, y_te = train_test_split(
-            X, y, test_size=0.25, stratify=y, random_state=DIGITS_SPLIT_SEED
-        )
-        X, y = (X_tr, y_tr) if split == "train" else (X_te, y_te)
+    data = _digits_file()
+    rows = slice(None) if split == "all" else data[split].astype(np.intp)
+    X = data["images"][rows].astype(np.float64) / 16.0
+    y = data["target"][rows].astype(np.int64)
     if layout == "image":
         X = X.reshape(-1, 1, 8, 8)
     return np.ascontiguousarray(X), y

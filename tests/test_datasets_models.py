@@ -1,4 +1,7 @@
 """Data sets: shapes, ranges, determinism and the ground truth of the signal+distractor toy."""
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -28,6 +31,45 @@ def test_digits_image_layout_is_the_flat_one_reshaped_in_c_order():
     assert img.shape == (450, 1, 8, 8)
     np.testing.assert_array_equal(img[:, 0, 2, 5], flat[:, 2 * 8 + 5])
     np.testing.assert_array_equal(y, y2)
+
+
+def test_digits_equal_scikit_learns_copy_and_split():
+    """The shipped file holds exactly what load_digits + train_test_split give (tools/make_digits.py wrote it)."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    from course.datasets import DIGITS_SPLIT_SEED
+
+    data = load_digits()
+    X, y = data.data / 16.0, data.target
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y, random_state=DIGITS_SPLIT_SEED)
+    for split, (X_ref, y_ref) in {"all": (X, y), "train": (X_tr, y_tr), "test": (X_te, y_te)}.items():
+        X_got, y_got = digits(split)
+        assert X_got.dtype == np.float64 and y_got.dtype == np.int64
+        np.testing.assert_array_equal(X_got, X_ref, err_msg=split)
+        np.testing.assert_array_equal(y_got, y_ref, err_msg=split)
+
+
+def test_digits_are_read_without_scikit_learn():
+    code = ("import sys; from course.datasets import digits; digits('all'); digits('test', 'image'); "
+            "bad = sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy'}); "
+            "assert not bad, bad")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_broken_digits_file_is_one_clear_error(tmp_path, monkeypatch):
+    from course import datasets
+
+    broken = tmp_path / "digits.npz"
+    broken.write_bytes(b"not a zip file")
+    monkeypatch.setattr(datasets, "DIGITS_FILE", broken)
+    datasets._digits_file.cache_clear()
+    try:
+        with pytest.raises(CourseError, match="make_digits.py"):
+            digits("train")
+    finally:
+        datasets._digits_file.cache_clear()
 
 
 def test_signal_distractor_ground_truth():
