@@ -12,6 +12,7 @@ input is always shown beside it. Figures are built on ``matplotlib.figure.Figure
 * :func:`explain_figure` -- the input and one heatmap side by side;
 * :func:`method_grid` -- rows of inputs, one column per method (L26's comparison), on a new or a given Figure;
 * :func:`family_grids` -- the same, split into figures of at most a few methods, one family after another;
+* :func:`value_grid` -- tiny maps (two inputs) with their numbers written in the cells;
 * :func:`grid_figsize` -- the size of such a grid.
 
 Small inputs (8×8 digits) are hard to read as 64 coloured squares, so a heatmap can be drawn at a larger
@@ -30,7 +31,7 @@ from matplotlib.figure import Figure
 from course.errors import CourseError
 
 __all__ = ["RELEVANCE_CMAP", "to_image", "upsample", "symmetric_limit", "draw_outline", "heatmap", "explain_figure",
-           "grid_figsize", "method_grid", "family_grids", "OUTLINE_COLOR"]
+           "grid_figsize", "method_grid", "family_grids", "value_grid", "OUTLINE_COLOR"]
 
 #: blue (negative) → white (zero) → red (positive); an odd number of colours puts exact white at 0
 RELEVANCE_CMAP = LinearSegmentedColormap.from_list(
@@ -326,3 +327,42 @@ def family_grids(images: Sequence, maps: Mapping[str, np.ndarray], families: Map
             name = family if len(parts) == 1 else f"{family} ({k}/{len(parts)})"
             figures.append(method_grid(images, {m: maps[m] for m in part}, title=f"{title}{name}", **grid_options))
     return figures
+
+
+def value_grid(inputs, maps: Mapping[str, np.ndarray], row_titles: Sequence[str], title: str = "",
+               input_limit: float = 3.0) -> Figure:
+    """One row per sample: the input and one heatmap per method, each a 1 × d strip with its numbers written in.
+
+    For toys with a handful of inputs (PatternNet's 2-D toy, L19), where the numbers say more than colours.
+    Every map has its own symmetric scale; text turns white on dark cells; a value that rounds to 0.00
+    is written 0 (no "-0.00").
+
+    >>> fig = value_grid(np.array([[1.0, -1.0]]), {"w": np.array([[0.5, -0.001]])}, ["y = 1"])
+    >>> [t.get_text() for t in fig.axes[1].texts]
+    ['+0.50', '0']
+    """
+    inputs = np.asarray(inputs, dtype=np.float64)
+    cols = len(maps) + 1
+    fig = Figure(figsize=(1.7 * cols, 1.0 * len(inputs) + 0.7), layout="constrained")
+    axes = fig.subplots(len(inputs), cols, squeeze=False)
+    for r, x in enumerate(inputs):
+        panels = [("input x", x)] + [(name, np.asarray(values)[r]) for name, values in maps.items()]
+        for c, (name, values) in enumerate(panels):
+            ax = axes[r, c]
+            if c == 0:
+                ax.imshow(values[None], cmap="gray_r", vmin=-input_limit, vmax=input_limit)
+                ax.set_xticks([])
+                ax.set_yticks([])
+                ax.set_ylabel(row_titles[r], fontsize=9)
+            else:
+                heatmap(ax, values[None])
+            scale = input_limit if c == 0 else symmetric_limit(values)
+            for j, v in enumerate(values):
+                text = f"{v:+.2f}"
+                ax.text(j, 0, "0" if float(text) == 0 else text, ha="center", va="center", fontsize=9,
+                        color="white" if abs(v) > 0.6 * scale else "black")
+            if r == 0:
+                ax.set_title(name, fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig

@@ -1,5 +1,6 @@
 """The 2-D toys of the lectures: a decision function over the plane, the data, a point, its gradient and root;
-one ReLU neuron of two inputs with the root points of Deep Taylor's search directions.
+one ReLU neuron of two inputs with the root points of Deep Taylor's search directions; and the signal +
+distractor toy of PatternNet (L17–L23): a cloud of 2-D samples with named directions drawn as arrows.
 
 L1's picture (seed item L1): blue (negative) and green (positive) dots, the decision function f shaded
 green where f > 0 and blue where f < 0 with the boundary f = 0 as a black line, and, at one point x, the
@@ -11,7 +12,7 @@ import numpy as np
 from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm
 from matplotlib.patches import Rectangle
 
-__all__ = ["GREEN_BLUE", "CLASS_COLORS", "decision_toy", "neuron_roots"]
+__all__ = ["GREEN_BLUE", "CLASS_COLORS", "decision_toy", "neuron_roots", "direction_plot"]
 
 #: blue (f < 0) → white (f = 0) → green (f > 0)
 GREEN_BLUE = LinearSegmentedColormap.from_list("blue_green", ["#2166ac", "#d1e5f0", "#ffffff", "#c7e9c0", "#1b7837"])
@@ -91,3 +92,52 @@ def neuron_roots(ax, w, b, a, roots, styles, box=None, title: str = "", extent=(
     ax.set_title(f"{title} w = ({w[0]:+.1f}, {w[1]:+.1f}), b = {b:+.1f}, a = ({a[0]:.1f}, {a[1]:.1f}), "
                  f"R_j = max(0, wᵀa + b) = {max(0.0, float(w @ a + b)):.2f}", fontsize=9)
     ax.legend(fontsize=7.5, loc="lower left")
+
+
+def direction_plot(ax, points, color_by=None, arrows=(), filter_w=None, lim=(-4.5, 4.5), title: str = "",
+                   background=None, groups=None):
+    """A 2-D sample cloud with named directions as arrows from the origin (L17's filter versus pattern).
+
+    ``color_by``: one value per point (y), shown red > 0 / blue < 0; or ``groups`` ``{label: (mask, colour)}``
+    for a few named subsets. ``background``: points drawn grey underneath (e.g. x under the estimated signal).
+    ``arrows``: ``(name, vector, colour)`` or ``(name, vector, colour, (dx, dy))`` -- the shift moves the label
+    off its neighbours. ``filter_w`` draws the line wᵀx = 0 dashed. ``lim``: both axes' limits.
+
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().subplots()
+    >>> direction_plot(ax, np.eye(2), color_by=[1.0, -1.0], arrows=[("w", np.array([1.0, -1.0]), "k")],
+    ...                filter_w=np.array([1.0, -1.0]))
+    >>> [t.get_text() for t in ax.texts if t.get_text()]  # the arrow itself is an empty annotation
+    ['w']
+    """
+    from course.plotting.heatmaps import RELEVANCE_CMAP
+
+    points = np.asarray(points, dtype=np.float64)
+    if background is not None:
+        ax.scatter(*np.asarray(background).T, s=4, color="0.8", label="x")
+    if groups:
+        for label, (mask, colour) in groups.items():
+            ax.scatter(*points[mask].T, s=3, color=colour, alpha=0.3, label=label)
+    elif color_by is not None:
+        top = float(np.max(np.abs(color_by))) or 1.0
+        ax.scatter(*points.T, c=color_by, cmap=RELEVANCE_CMAP, vmin=-top, vmax=top, s=5, alpha=0.6,
+                   label="ŝ = S(x)" if background is not None else None)
+    else:
+        ax.scatter(*points.T, s=5, color="0.5", alpha=0.6)
+    for name, vec, colour, *shift in arrows:
+        ax.annotate("", xy=vec, xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", color=colour, lw=2.2))
+        ax.text(*(1.12 * np.asarray(vec) + (shift[0] if shift else 0)), name, color=colour, fontsize=10,
+                ha="center", va="center", bbox=dict(facecolor="white", alpha=0.7, lw=0, pad=1))
+    if filter_w is not None:
+        t = np.linspace(-10, 10, 2)  # the points the model maps to y = 0
+        perp = np.array([-filter_w[1], filter_w[0]]) / np.linalg.norm(filter_w)
+        ax.plot(t * perp[0], t * perp[1], color="0.4", ls="--", lw=1, label="wᵀx = 0")
+    ax.set_xlim(*lim)
+    ax.set_ylim(*lim)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x₁")
+    ax.set_ylabel("x₂")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower right", fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=9)
