@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from course.relevance import (
-    AvgPool2d, BatchNorm, Conv2d, Dense, Flatten, LeakyReLU, MaxPool2d, ReLU, Sequential, Sigmoid, Tanh, composites,
-    lrp, rules,
+    AvgPool2d, BatchNorm, Concat, Conv2d, Dense, Flatten, LeakyReLU, MaxPool2d, ReLU, Residual, Sequential, Sigmoid,
+    Tanh, composites, lrp, rules,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -28,11 +28,15 @@ def load(path):
 POOL_OPTIONS = ("padding", "count_include_pad")
 
 
-def build_model(data, arch):
+def build_model(data, arch, prefix="p"):
     layers = []
     for i, entry in enumerate(arch):
-        kind, p = entry["type"], (lambda k: data[f"p{i}_{k}"])
-        if kind == "dense":
+        kind, p = entry["type"], (lambda k: data[f"{prefix}{i}_{k}"])
+        if kind in ("residual", "concat"):
+            branches = [None if b is None else build_model(data, b, f"{prefix}{i}.{k}.")
+                        for k, b in enumerate(entry["branches"])]
+            layers.append(Residual(*branches) if kind == "residual" else Concat(*branches))
+        elif kind == "dense":
             layers.append(Dense(p("weight"), p("bias")))
         elif kind == "conv":
             options = {k: entry[k] for k in ("stride", "padding", "dilation", "groups") if k in entry}
@@ -69,13 +73,20 @@ CASES = [(path, name) for path in FILES for name in load(path)[1]["configs"]]
 
 
 def relative_error(got, ref):
-    """Per sample max |got − ref| / max |ref|, worst sample (a sample whose reference is all zero must be zero)."""
+    """Per sample max |got − ref| / max |ref|, worst sample (a sample whose reference is all zero must be zero).
+
+    Only where Zennit is finite: exact LRP-0 gives NaN there where a denominator is 0 (0/0), and the NaN
+    spreads to every input wired to it; the course engine must stay finite everywhere.
+    """
+    assert np.all(np.isfinite(got))
     got, ref = got.reshape(len(got), -1), ref.reshape(len(ref), -1)
-    return (np.abs(got - ref).max(axis=1) / np.maximum(np.abs(ref).max(axis=1), 1e-300)).max()
+    finite = np.isfinite(ref)
+    diff, scale = np.where(finite, np.abs(got - ref), 0.0), np.where(finite, np.abs(ref), 0.0)
+    return (diff.max(axis=1) / np.maximum(scale.max(axis=1), 1e-300)).max()
 
 
 def test_fixtures_exist_and_cover_every_rule_and_composite():
-    assert len(FILES) >= 5
+    assert len(FILES) >= 6
     seen = set()
     for path in FILES:
         for spec in load(path)[1]["configs"].values():

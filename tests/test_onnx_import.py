@@ -127,3 +127,39 @@ def test_dense_layout_is_explicit_for_torch_weights():
     np.testing.assert_array_equal(Dense(torch_weight)(x), [[1.0, 2.0]])  # this package: x @ W
     with pytest.raises(CourseError, match="layout must be 'in_out'"):
         Dense(torch_weight, layout="torch")
+
+
+def test_residual_blocks_and_a_concatenation():
+    # stem conv → [conv, relu, conv] + identity → relu → [strided conv] + strided 1×1 conv → concat with a pool
+    nodes = [
+        helper.make_node("Conv", ["x", "c0"], ["a"], pads=[1, 1, 1, 1], name="stem"),
+        helper.make_node("Relu", ["a"], ["a1"], name="stem_relu"),
+        helper.make_node("Conv", ["a1", "c1"], ["b"], pads=[1, 1, 1, 1], name="block1_conv1"),
+        helper.make_node("Relu", ["b"], ["b1"], name="block1_relu"),
+        helper.make_node("Conv", ["b1", "c2"], ["b2"], pads=[1, 1, 1, 1], name="block1_conv2"),
+        helper.make_node("Add", ["b2", "a1"], ["s1"], name="block1_add"),
+        helper.make_node("Relu", ["s1"], ["r1"], name="relu1"),
+        helper.make_node("Conv", ["r1", "c3", "cb3"], ["d"], strides=[2, 2], pads=[1, 1, 1, 1], name="block2_conv"),
+        helper.make_node("Conv", ["r1", "c4"], ["e"], strides=[2, 2], name="block2_short"),
+        helper.make_node("Relu", ["d"], ["d1"], name="block2_relu"),
+        helper.make_node("Add", ["e", "d1"], ["s2"], name="block2_add"),
+        helper.make_node("MaxPool", ["s2"], ["p"], kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1], name="mp"),
+        helper.make_node("Concat", ["s2", "p"], ["cat"], axis=1, name="cat"),
+        helper.make_node("Flatten", ["cat"], ["f"], name="flat"),
+        helper.make_node("Gemm", ["f", "wd"], ["y"], transB=1, name="fc"),
+    ]
+    weights = {"c0": w(3, 1, 3, 3), "c1": w(3, 3, 3, 3), "c2": w(3, 3, 3, 3), "c3": w(5, 3, 3, 3), "cb3": w(5),
+               "c4": w(5, 3, 1, 1), "wd": w(4, 10 * 4 * 4)}
+    net = assert_same_as_onnxruntime(model_of(nodes, [1, 8, 8], weights), RNG.normal(size=(3, 1, 8, 8)))
+    kinds = [type(layer).__name__ for layer in net]
+    assert kinds == ["Conv2d", "ReLU", "Residual", "ReLU", "Residual", "Concat", "Flatten", "Dense"]
+    assert repr(net[2]).startswith("Residual([Conv2d(3→3") and "shortcut" not in repr(net[2])
+    assert "shortcut=Conv2d(3→5, 1×1" in repr(net[4])  # the shorter path, although it is the Add's first input
+    assert np.all(np.isfinite(lrp(net, RNG.uniform(0, 1, size=(2, 1, 8, 8)), "epsilon_plus_flat", 1)))
+
+
+def test_branches_that_join_in_another_operator_are_refused():
+    nodes = [helper.make_node("Relu", ["x"], ["a"], name="r1"), helper.make_node("Tanh", ["x"], ["b"], name="t"),
+             helper.make_node("Mul", ["a", "b"], ["y"], name="gate")]
+    with pytest.raises(CourseError, match=r"join at node 'gate' \(Mul\); only Add .* and Concat"):
+        from_onnx(model_of(nodes, [3], {}))

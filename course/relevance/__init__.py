@@ -11,6 +11,7 @@ from course.relevance.layers import (  # noqa: F401
     Sigmoid, Tanh,
 )
 from course.relevance.network import Sequential, merge_batchnorm  # noqa: F401
+from course.relevance.residual import Concat, Residual  # noqa: F401
 from course.relevance.gradients import (  # noqa: F401
     deconvnet, gradient, gradient_x_input, guided_backprop, integrated_gradients, smoothgrad,
 )

@@ -2,8 +2,8 @@
 
 A composite is an ordered list of ``(matcher, rule)`` pairs; for each layer the
 first matching pair wins (as Zennit's ``LayerMapComposite``). A matcher is a
-layer type (``Conv2d``), an index among the Dense/Conv2d layers (``0``, ``-1``,
-``slice(1, -1)``) or ``first(types)``. Layers no pair matches get the base map
+layer type (``Conv2d``), an index among the Dense/Conv2d layers in forward order,
+those inside residual blocks included (``0``, ``-1``, ``slice(1, -1)``), or ``first(types)``. Layers no pair matches get the base map
 (ReLU: pass, AvgPool2d: Norm, MaxPool2d/Flatten: gradient); a Dense/Conv2d
 that no pair matches is an error, so no layer silently falls back to the gradient.
 
@@ -36,11 +36,12 @@ from dataclasses import dataclass
 from course.errors import CourseError
 from course.relevance import rules as R_
 from course.relevance.layers import Activation, AvgPool2d, BatchNorm, Conv2d, Dense, Identity, Layer, Linear
+from course.relevance.residual import Residual
 
 __all__ = [
     "Composite", "LayerMapComposite", "by_index", "by_type", "first",
     "EpsilonGammaBox", "EpsilonPlusFlat", "EpsilonAlpha2Beta1", "EpsilonPlus", "EpsilonAlpha2Beta1Flat",
-    "from_name",
+    "from_name", "layer_name",
 ]
 
 
@@ -104,7 +105,7 @@ class LayerMapComposite(Composite):
                 raise
             raise CourseError("a layer map is a list of (matcher, rule) pairs") from None
         self.base_map = [(Activation, R_.Pass()), (Identity, R_.Pass()), (BatchNorm, R_.Pass()),
-                         (AvgPool2d, R_.Norm(stabilizer)), (Layer, R_.Gradient())]
+                         (AvgPool2d, R_.Norm(stabilizer)), (Residual, R_.Norm(stabilizer)), (Layer, R_.Gradient())]
 
     def __repr__(self):
         def show(m):
@@ -112,36 +113,46 @@ class LayerMapComposite(Composite):
         inner = ", ".join(f"({show(m)}, {r!r})" for m, r in self.layer_map)
         return f"{type(self).__name__}([{inner}])"
 
-    def _matches(self, matcher, index, layer, model) -> bool:
-        linear = model.linear_layers
+    def _matches(self, matcher, path, layer, flat, linear) -> bool:
         if isinstance(matcher, first):
-            return index == next((i for i, ly in enumerate(model.layers) if isinstance(ly, matcher.types)), None)
+            return path == next((p for p, ly in flat if isinstance(ly, matcher.types)), None)
         if isinstance(matcher, (int, slice)):
-            if index not in linear:
+            if path not in linear:
                 return False
-            position = linear.index(index)
+            position = linear.index(path)
             if isinstance(matcher, slice):
                 return position in range(len(linear))[matcher]
             return position == (matcher if matcher >= 0 else len(linear) + matcher)
         return isinstance(layer, matcher)
 
     def assign(self, model) -> list[R_.Rule]:
-        """One rule per layer; CourseError if the map matches no Dense/Conv2d layer or leaves one without a rule."""
+        """One rule per layer of ``model.flat_layers()`` (the layers inside blocks too, in forward order);
+        CourseError if the map matches no Dense/Conv2d layer or leaves one without a rule."""
+        flat = model.flat_layers()
+        linear = [p for p, ly in flat if isinstance(ly, Linear)]
         assigned, unmatched = [], []
-        for i, layer in enumerate(model.layers):
-            rule = next((r for m, r in self.layer_map if self._matches(m, i, layer, model)), None)
+        for path, layer in flat:
+            rule = next((r for m, r in self.layer_map if self._matches(m, path, layer, flat, linear)), None)
             if rule is None and isinstance(layer, Linear):
-                unmatched.append(f"layer {i} {layer!r}")
+                unmatched.append(f"layer {layer_name(path)} {layer!r}")
             if rule is None:
                 rule = next(r for m, r in self.base_map if isinstance(layer, m))
             if isinstance(layer, Linear) and isinstance(rule, R_.Norm):
-                raise CourseError(f"the Norm rule is for parameter-free layers, not layer {i} {layer!r}")
+                raise CourseError(f"the Norm rule is for parameter-free layers, not layer {layer_name(path)} {layer!r}")
+            if isinstance(layer, Residual) and not isinstance(rule, (R_.Norm, R_.Gradient)):
+                raise CourseError(f"layer {layer_name(path)} {layer!r}: the sum of a residual block takes the Norm "
+                                  f"rule (proportional shares) or Gradient, not {rule!r}")
             assigned.append(rule)
-        if len(unmatched) == len(model.linear_layers):
+        if len(unmatched) == len(linear):
             raise CourseError(f"{self!r} matches no Dense/Conv2d layer of the model")
         if unmatched:
             raise CourseError(f"{self!r} gives no rule to {', '.join(unmatched)}; add a pair for it")
         return assigned
+
+
+def layer_name(path: tuple) -> str:
+    """``3`` for the top-level layer 3, ``3.0.1`` for layer 1 of branch 0 of the block at 3."""
+    return ".".join(str(i) for i in path)
 
 
 def by_index(index_map, default: R_.Rule | None = None, stabilizer: float = 1e-6) -> LayerMapComposite:

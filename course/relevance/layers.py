@@ -28,7 +28,7 @@ from course.errors import CourseError
 
 __all__ = [
     "Layer", "Linear", "Dense", "Conv2d", "Activation", "ReLU", "LeakyReLU", "Tanh", "Sigmoid",
-    "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm", "Identity",
+    "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm", "Identity", "Branches",
 ]
 
 
@@ -568,3 +568,52 @@ class BatchNorm(Layer):
 
     def __repr__(self):
         return f"BatchNorm({self.mean.shape[0]})"
+
+
+class Branches(Layer):
+    """Base of the blocks whose branches (:class:`~course.relevance.Sequential` chains) read the same input
+    and are combined (:class:`~course.relevance.residual.Residual`: a sum, ``Concat``: a concatenation).
+
+    Subclasses say how outputs combine (``combine``) and how a vector at the output splits back onto the
+    branches (``split``); the gradient is then the sum of the branches' gradients.
+    """
+
+    branches: list
+
+    def combine(self, outputs: list) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def split(self, outputs: list, grad: np.ndarray) -> list:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def forward(self, x):
+        return self.combine([branch.forward_unchecked(x) for branch in self.branches])
+
+    def backward(self, x, grad, step=None):
+        """The vector-Jacobian product; ``step`` (see :meth:`Sequential.backward`) runs inside every branch."""
+        runs = [branch.activations_unchecked(x) for branch in self.branches]
+        parts = self.split([acts[-1] for acts in runs], grad)
+        total = None
+        for branch, acts, part in zip(self.branches, runs, parts):
+            g = branch.backward(acts, part, step)
+            total = g if total is None else total + g
+        return total
+
+    def output_shape(self, input_shape):
+        shapes = []
+        for k, branch in enumerate(self.branches):
+            try:
+                shapes.append(branch.check_shapes(input_shape))
+            except CourseError as exc:
+                raise CourseError(f"{type(self).__name__} branch {k}: {exc}") from None
+        return self.combined_shape(shapes)
+
+    def combined_shape(self, shapes):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def with_branches(self, branches):
+        """A copy of this block with other branches (e.g. after merging their BatchNorms)."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone.branches = list(branches)
+        return clone

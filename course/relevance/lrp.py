@@ -19,7 +19,8 @@ import numpy as np
 
 from course.errors import CourseError
 from course.relevance import rules as R_
-from course.relevance.layers import BatchNorm, Layer, Linear
+from course.relevance.composites import layer_name
+from course.relevance.layers import BatchNorm, Branches, Layer, Linear
 from course.relevance.network import (
     Sequential, check_input, check_start, merge_batchnorm, output_relevance as _output_relevance, target_indices,
 )
@@ -94,7 +95,8 @@ def _as_rule(rule) -> R_.Rule:
 
 
 def assign_rules(model: Sequential, rule) -> list[R_.Rule]:
-    """One rule per layer of ``model``: ``rule`` may be a rule, a rule name, a list (one per Dense/Conv2d) or a composite."""
+    """One rule per layer of ``model.flat_layers()``: ``rule`` may be a rule, a rule name, a list (one per
+    Dense/Conv2d in forward order, inside blocks too) or a composite."""
     from course.relevance.composites import Composite, LayerMapComposite, from_name as composite_from_name
 
     if isinstance(rule, str):
@@ -102,12 +104,12 @@ def assign_rules(model: Sequential, rule) -> list[R_.Rule]:
         rule = composite if composite is not None else R_.from_name(rule)
     if isinstance(rule, Composite):
         return rule.assign(model)
-    linear = model.linear_layers
+    linear = [layer for _, layer in model.flat_layers() if isinstance(layer, Linear)]
     if isinstance(rule, (list, tuple)):
         if len(rule) != len(linear):
             raise CourseError(
                 f"got {len(rule)} rules for {len(linear)} Dense/Conv2d layers; give one rule per layer in forward "
-                f"order: {', '.join(repr(model.layers[i]) for i in linear)}"
+                f"order: {', '.join(repr(layer) for layer in linear)}"
             )
         return LayerMapComposite(list(enumerate(_as_rule(r) for r in rule))).assign(model)
     return LayerMapComposite([(Linear, _as_rule(rule))]).assign(model)
@@ -237,34 +239,84 @@ def _step(rule, layer, a, out, relevance, audit=None, fused=None):
     return _rule_step(rule, layer, a, out, relevance, audit, fused)
 
 
-def _forward(model, assigned, x):
-    """The activations ``[x, a1, ..., aL]``, and per Dense/Conv2d layer the rule's passes on the layer input.
+@dataclass
+class _Run:
+    """The forward pass of one chain: activations, the passes computed with it, and the runs of block branches."""
+
+    acts: list
+    fused: dict
+    inner: dict
+
+
+def _forward(model, rules_at, x, prefix=()):
+    """The activations ``[x, a1, ..., aL]``, per Dense/Conv2d layer the rule's passes on the layer input,
+    and the same for every branch of every block.
 
     Passes that read the layer's own input (a, or a⁺ when a ≥ 0) are computed in the same GEMM as the
-    forward pass -- one patch matrix for a convolution instead of two.
+    forward pass -- one patch matrix for a convolution instead of two. ZBox bounds are checked here.
     """
-    acts, fused = [x.astype(np.result_type(x.dtype, model.dtype), copy=False)], {}
-    for i, (layer, rule) in enumerate(zip(model.layers, assigned)):
-        a = acts[-1]
-        if isinstance(layer, Linear) and isinstance(rule, R_.LinearRule):
+    run = _Run([x], {}, {})
+    for i, layer in enumerate(model.layers):
+        path, a, rule = prefix + (i,), run.acts[-1], rules_at[prefix + (i,)]
+        if isinstance(rule, R_.ZBox):
+            _check_box(rule, a, path, layer)
+        if isinstance(layer, Branches):
+            runs = [_forward(branch, rules_at, a, path + (k,)) for k, branch in enumerate(layer.branches)]
+            run.inner[i] = runs
+            run.acts.append(layer.combine([r.acts[-1] for r in runs]))
+        elif isinstance(layer, Linear) and isinstance(rule, R_.LinearRule):
             by_input = _passes(rule, layer, a)
             extra = [p for ps in by_input.values() for p in ps if p.input is a and p.needs_forward]
             outs = layer.linear_many(a, [layer.weight] + [p.weight for p in extra],
                                      [layer.bias] + [p.bias for p in extra])
-            acts.append(outs[0])
-            fused[i] = (by_input, {id(p): z for p, z in zip(extra, outs[1:])})
+            run.acts.append(outs[0])
+            run.fused[i] = (by_input, {id(p): z for p, z in zip(extra, outs[1:])})
         else:
-            acts.append(layer.forward(a))
-    return acts, fused
+            run.acts.append(layer.forward(a))
+    return run
+
+
+def _split(rule, layer, outputs, out, relevance, audit):
+    """The relevance at a block's output shared among its branches: Norm (proportional) or the gradient's split."""
+    if isinstance(rule, R_.Norm):  # R_k = y_k · R / stabilize(Σ_k y_k), Zennit's Sum + Norm
+        s = _normalised(relevance, out, rule.stabilizer)
+        if audit is not None:
+            _audit_group(audit, [], s, out, rule.stabilizer)
+        return [y * s for y in outputs]
+    return layer.split(outputs, relevance)
+
+
+def _backward(model, rules_at, run, relevance, prefix=(), on_layer=None):
+    """From the relevance at ``model``'s output to its input, one step per layer, recursing into blocks.
+
+    ``on_layer(i, relevance, audit)`` sees the relevance at the input of every top-level layer and what its
+    biases and stabilisers absorbed (those of a block's inner layers added to the block's).
+    """
+    for i in range(len(model.layers) - 1, -1, -1):
+        layer, path = model.layers[i], prefix + (i,)
+        audit = {} if on_layer is not None else None
+        if isinstance(layer, Branches):
+            runs = run.inner[i]
+            shares = _split(rules_at[path], layer, [r.acts[-1] for r in runs], run.acts[i + 1], relevance, audit)
+            collect = None if audit is None else (
+                lambda j, rel, inner: audit.update({key: audit.get(key, 0) + v for key, v in inner.items()}))
+            parts = [_backward(branch, rules_at, branch_run, share, path + (k,), collect)
+                     for k, (branch, branch_run, share) in enumerate(zip(layer.branches, runs, shares))]
+            relevance = sum(parts[1:], parts[0])
+        else:
+            relevance = _step(rules_at[path], layer, run.acts[i], run.acts[i + 1], relevance, audit, run.fused.get(i))
+        if on_layer is not None:
+            on_layer(i, relevance, audit)
+    return relevance
 
 
 # ---------------------------------------------------------------------------------------------- public functions
 
 def _prepare(model, x, rule, target):
-    """Validate everything before any computation; return (model, rules, x, target indices)."""
+    """Validate everything before any computation; return (model, rules by layer path, x, target indices)."""
     if not isinstance(model, Sequential):
         raise CourseError(f"model must be a course.relevance.Sequential, got {type(model).__name__}")
-    if any(isinstance(layer, BatchNorm) for layer in model.layers):
+    if any(isinstance(layer, BatchNorm) for _, layer in model.flat_layers()):
         model = merge_batchnorm(model)  # a BatchNorm that cannot be merged passes relevance (base map)
     assigned = assign_rules(model, rule)
     x = check_input(x)
@@ -272,39 +324,39 @@ def _prepare(model, x, rule, target):
     if len(out_shape) != 2:
         raise CourseError(f"the model's output must be (batch, classes) logits, got shape {out_shape}")
     t = target_indices(target, x.shape[0], out_shape[1])
-    first = model.linear_layers[0] if model.linear_layers else None
-    if first is not None and isinstance(assigned[first], R_.ZBox):
-        _check_box(assigned[first], x, first, model.layers[first])
-    return model, assigned, x, t
+    flat = model.flat_layers()
+    rules_at = {path: r for (path, _), r in zip(flat, assigned)}
+    first = next((p for p, layer in flat if isinstance(layer, Linear)), None)
+    if first is not None and len(first) == 1 and isinstance(rules_at[first], R_.ZBox):
+        _check_box(rules_at[first], x, first, model.layers[first[0]])  # the pixel bounds, before any work
+    return model, rules_at, x, t
 
 
-def _check_box(rule: R_.ZBox, a, index, layer):
+def _check_box(rule: R_.ZBox, a, path, layer):
     low, high = rule.bounds(a)
     if np.any(a < low) or np.any(a > high):
         raise CourseError(
-            f"{rule!r} on layer {index} {layer!r}: its input lies outside [low, high] (min {a.min():.4g}, "
+            f"{rule!r} on layer {layer_name(path)} {layer!r}: its input lies outside [low, high] (min {a.min():.4g}, "
             f"max {a.max():.4g}); give bounds that contain every input value, e.g. the pixel range"
         )
 
 
-def _walk(model, assigned, x, t, start="logit", trace=None):
+def _walk(model, rules_at, x, t, start="logit", trace=None):
     """Forward pass, then one step per layer from the output relevance down to the input; (relevance, logits)."""
-    acts, fused = _forward(model, assigned, x)
-    for i, (layer, r) in enumerate(zip(model.layers, assigned)):
-        if isinstance(r, R_.ZBox) and i != model.linear_layers[0]:
-            _check_box(r, acts[i], i, layer)
-    relevance = _output_relevance(acts[-1], t, start)
+    run = _forward(model, rules_at, x.astype(np.result_type(x.dtype, model.dtype), copy=False))
+    relevance = _output_relevance(run.acts[-1], t, start)
+    on_layer = None
     if trace is not None:
-        trace.layers, trace.rules, trace.relevances, trace.logits = list(model.layers), assigned, [relevance], acts[-1]
-    for i in range(len(model.layers) - 1, -1, -1):
-        audit = {} if trace is not None else None
-        relevance = _step(assigned[i], model.layers[i], acts[i], acts[i + 1], relevance, audit, fused.get(i))
-        if trace is not None:
-            zero = np.zeros(x.shape[0], dtype=relevance.dtype)
-            trace.relevances.insert(0, relevance)
+        trace.layers, trace.relevances, trace.logits = list(model.layers), [relevance], run.acts[-1]
+        trace.rules = [rules_at[(i,)] for i in range(len(model.layers))]
+        zero = np.zeros(x.shape[0], dtype=relevance.dtype)
+
+        def on_layer(i, rel, audit):
+            trace.relevances.insert(0, rel)
             trace.bias.insert(0, np.asarray(audit.get("bias", zero)) + zero)
             trace.stabilizer.insert(0, np.asarray(audit.get("stabilizer", zero)) + zero)
-    return relevance, acts[-1]
+
+    return _backward(model, rules_at, run, relevance, on_layer=on_layer), run.acts[-1]
 
 
 # The batch is explained a few samples at a time (each sample's relevance is independent of the others):

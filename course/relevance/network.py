@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from course.errors import CourseError
-from course.relevance.layers import BatchNorm, Layer, Linear
+from course.relevance.layers import BatchNorm, Branches, Layer, Linear
 
 __all__ = ["Sequential", "merge_batchnorm", "check_input", "target_indices", "output_relevance", "STARTS"]
 
@@ -143,8 +143,25 @@ class Sequential:
 
     @property
     def linear_layers(self) -> list[int]:
-        """Indices of the parametrised layers (Dense, Conv2d) in forward order."""
+        """Indices of the parametrised layers (Dense, Conv2d) in forward order (not inside blocks)."""
         return [i for i, layer in enumerate(self.layers) if isinstance(layer, Linear)]
+
+    def flat_layers(self, prefix: tuple = ()) -> list[tuple[tuple, Layer]]:
+        """``(path, layer)`` for every layer in forward order, the layers of a block's branches after it.
+
+        A path is ``(i,)`` for ``layers[i]`` and ``(i, k, j)`` for layer j of branch k of the block at i.
+
+        >>> from course.relevance import Dense, ReLU, Residual
+        >>> [p for p, _ in Sequential([Residual([Dense([[1.0]]), ReLU()]), Dense([[1.0]])]).flat_layers()]
+        [(0,), (0, 0, 0), (0, 0, 1), (0, 1, 0), (1,)]
+        """
+        flat = []
+        for i, layer in enumerate(self.layers):
+            flat.append((prefix + (i,), layer))
+            if isinstance(layer, Branches):
+                for k, branch in enumerate(layer.branches):
+                    flat.extend(branch.flat_layers(prefix + (i, k)))
+        return flat
 
     @property
     def dtype(self):
@@ -174,17 +191,31 @@ class Sequential:
 
     def activations(self, x) -> list[np.ndarray]:
         """``[x, a1, ..., aL]``: the input of every layer and, last, the network's output."""
-        acts = [self._prepare(x)]
+        return self.activations_unchecked(self._prepare(x))
+
+    def activations_unchecked(self, x) -> list[np.ndarray]:
+        """:meth:`activations` of an input already validated (the branches of a block)."""
+        acts = [x]
         for layer in self.layers:
             acts.append(layer.forward(acts[-1]))
         return acts
 
+    def forward_unchecked(self, x) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
     def backward(self, activations: list[np.ndarray], grad_output: np.ndarray, step: BackwardStep | None = None):
-        """Walk from the output back to the input, applying ``step`` at every layer (default: the gradient)."""
+        """Walk from the output back to the input, applying ``step`` at every layer (default: the gradient).
+
+        A block's branches are walked with the same ``step`` (their indices are those inside the branch).
+        """
         grad = grad_output
         for i in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[i]
-            if step is None:
+            if isinstance(layer, Branches):
+                grad = layer.backward(activations[i], grad, step)
+            elif step is None:
                 grad = layer.backward(activations[i], grad)
             else:
                 grad = step(i, layer, activations[i], activations[i + 1], grad)
@@ -209,9 +240,10 @@ def merge_batchnorm(model: Sequential) -> Sequential:
 
     ``W' = W · s`` and ``b' = b · s + t`` per output unit, where ``y = x · s + t``
     is the BatchNorm (as Zennit's ``SequentialMergeBatchNorm``). The model's
-    function is unchanged. A BatchNorm with no Dense/Conv2d right before it (first
-    in the network, after a pooling or an activation) stays as it is: LRP then
-    passes its relevance through unchanged, as Zennit's composites do (``Pass``).
+    function is unchanged; blocks are merged branch by branch. A BatchNorm with no
+    Dense/Conv2d right before it (first in the network, after a pooling or an
+    activation) stays as it is: LRP then passes its relevance through unchanged, as
+    Zennit's composites do (``Pass``).
 
     >>> from course.relevance import Dense, BatchNorm
     >>> merge_batchnorm(Sequential([Dense([[1.0]]), BatchNorm([1.0], [4.0], eps=0.0)])).layers
@@ -219,6 +251,8 @@ def merge_batchnorm(model: Sequential) -> Sequential:
     """
     layers: list[Layer] = []
     for layer in model.layers:
+        if isinstance(layer, Branches):
+            layer = layer.with_branches([merge_batchnorm(branch) for branch in layer.branches])
         if isinstance(layer, BatchNorm) and layers and isinstance(layers[-1], Linear):
             prev = layers[-1]
             scale, shift = layer.scale_shift()

@@ -186,19 +186,21 @@ def _add_constant(g, node, layers):
     layers[-1] = prev.with_params(prev.weight, prev.bias + np.broadcast_to(c.reshape(-1), (n_out,)).astype(prev.dtype))
 
 
-def _chain(g, start: str, end: str) -> list:
-    """The layers from tensor ``start`` to tensor ``end`` (one path; branches become blocks)."""
+def _chain(g, start: str, end: str, allowed=None) -> list:
+    """The layers from tensor ``start`` to tensor ``end`` (through ``allowed`` nodes); forks become blocks."""
     layers, tensor = [], start
     while tensor != end:
-        users = g.consumers.get(tensor, [])
+        users = [u for u in g.consumers.get(tensor, []) if allowed is None or id(u) in allowed]
         if not users:
-            raise CourseError(f"ONNX graph: tensor {tensor!r} leads nowhere before the output {end!r}")
-        if len(users) > 1 or (users[0].op_type in ("Add", "Concat") and len(g.data_inputs(users[0])) > 1):
-            block, tensor = _branches(g, tensor, users)
+            raise CourseError(f"ONNX graph: tensor {tensor!r} leads nowhere before {end!r}")
+        if len(users) > 1:
+            block, tensor = _branches(g, tensor, users, allowed)
             layers.append(block)
             continue
         node = users[0]
         if node.op_type == "Add":
+            if not any(n in g.consts for n in node.input):
+                _refuse(node, "adds two tensors that do not fork from one (a residual block starts where they fork)")
             _add_constant(g, node, layers)
         elif node.op_type in CONVERTERS:
             layer = CONVERTERS[node.op_type](g, node)
@@ -213,9 +215,50 @@ def _chain(g, start: str, end: str) -> list:
     return layers
 
 
-def _branches(g, tensor, users):  # replaced by the residual-block import (course.relevance.residual)
-    raise CourseError(f"ONNX graph: tensor {tensor!r} feeds {len(users)} nodes ({', '.join(u.name for u in users)}); "
-                      "branching graphs are not supported")
+def _reachable(start_nodes, step):
+    """ids of the nodes reachable from ``start_nodes`` (included) by ``step(node) -> nodes``."""
+    seen, todo = {}, list(start_nodes)
+    while todo:
+        node = todo.pop()
+        if id(node) not in seen:
+            seen[id(node)] = node
+            todo.extend(step(node))
+    return seen
+
+
+def _branches(g, tensor, users, allowed):
+    """The block that starts where ``tensor`` forks: branches up to the first node all of them reach."""
+    from course.relevance.residual import Concat, Residual
+
+    producer = {out: node for node in g.nodes for out in node.output}
+    after = [_reachable([u], lambda n: [c for o in n.output for c in g.consumers.get(o, [])]) for u in users]
+    join = next((n for n in g.nodes if all(id(n) in a for a in after)), None)
+    if join is None or join.op_type not in ("Add", "Concat") or len(g.data_inputs(join)) != len(join.input):
+        where = "nowhere" if join is None else f"at node {join.name!r} ({join.op_type})"
+        raise CourseError(f"ONNX graph: the branches from tensor {tensor!r} join {where}; only Add (a residual "
+                          "block) and Concat on channels can join branches")
+    forked = set().union(*after)
+
+    def branch(inp):  # the nodes between the fork and this input of the join
+        if inp == tensor:
+            return None
+        below = _reachable([producer[inp]], lambda n: [producer[i] for i in n.input if i in producer])
+        between = {k for k in below if k in forked and (allowed is None or k in allowed)}
+        layers = _chain(g, tensor, inp, between)
+        return Sequential(layers) if layers else None  # only Identity/Dropout nodes: the identity
+
+    branches = [branch(inp) for inp in join.input]
+    if join.op_type == "Concat":
+        if g.attrs(join).get("axis") != 1:
+            _refuse(join, "only Concat on axis 1 (channels) is supported")
+        return Concat(*branches), join.output[0]
+    if len(branches) != 2:
+        _refuse(join, "a residual Add has exactly two inputs")
+    # the shortcut is the identity or the shorter path (whatever the order of the Add's inputs)
+    sizes = [0 if b is None else len(b.flat_layers()) for b in branches]
+    if sizes[1] > sizes[0]:
+        branches.reverse()
+    return Residual(*branches), join.output[0]
 
 
 def from_onnx(source, dtype=np.float64) -> Sequential:

@@ -32,7 +32,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from course.errors import CourseError
-from course.relevance.layers import Conv2d, Dense, Layer, Linear, ReLU
+from course.relevance.layers import Branches, Conv2d, Dense, Layer, Linear, ReLU
 from course.relevance.network import Sequential, output_relevance
 
 __all__ = [
@@ -146,6 +146,15 @@ class Patterns:
         return self.positive[index]
 
 
+def _check_chain(model):
+    """Patterns are fitted per layer of a plain chain (Kindermans et al. 2018): no residual blocks."""
+    if not isinstance(model, Sequential):
+        raise CourseError(f"model must be a course.relevance.Sequential, got {type(model).__name__}")
+    blocks = [repr(layer) for layer in model.layers if isinstance(layer, Branches)]
+    if blocks:
+        raise CourseError(f"PatternNet/PatternAttribution take a plain chain of layers, not blocks such as {blocks[0]}")
+
+
 def _followed_by_relu(model: Sequential, index: int) -> bool:
     return index + 1 < len(model.layers) and isinstance(model.layers[index + 1], ReLU)
 
@@ -176,8 +185,7 @@ def fit_patterns(model: Sequential, batches: Iterable[np.ndarray] | np.ndarray, 
     >>> np.round(p[0][:, 0], 1)  # the signal direction a_s = (1, 0), not the filter (1, -1)
     array([ 1., -0.])
     """
-    if not isinstance(model, Sequential):
-        raise CourseError(f"model must be a course.relevance.Sequential, got {type(model).__name__}")
+    _check_chain(model)
     if kind not in ("linear", "relu"):
         raise CourseError(f"kind must be 'linear' or 'relu', got {kind!r}")
     if isinstance(batches, np.ndarray):
@@ -317,8 +325,7 @@ def signal_quality(estimator: Estimator, w, x) -> float:
 # ---------------------------------------------------------------- backward passes ----
 
 def _pattern_backward(model: Sequential, x, target, patterns: Patterns, weights_for: Callable) -> np.ndarray:
-    if not isinstance(model, Sequential):
-        raise CourseError(f"model must be a course.relevance.Sequential, got {type(model).__name__}")
+    _check_chain(model)
     if not isinstance(patterns, Patterns):
         raise CourseError("patterns must be the result of fit_patterns(model, data)")
     for i in model.linear_layers:

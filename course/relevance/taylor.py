@@ -202,6 +202,7 @@ def deep_taylor_rules(model, input_rule: str = "zbox", low=0.0, high=1.0, stabil
     [WSquare(zero_bias=True), ZPlus(zero_bias=True)]
     """
     from course.relevance import rules
+    from course.relevance.layers import Linear
     from course.relevance.network import Sequential
 
     if not isinstance(model, Sequential):
@@ -212,7 +213,7 @@ def deep_taylor_rules(model, input_rule: str = "zbox", low=0.0, high=1.0, stabil
         first = rules.WSquare(stabilizer=stabilizer, zero_bias=True)
     else:
         raise CourseError(f"input_rule must be 'zbox' or 'wsquare', got {input_rule!r}")
-    n_linear = len(model.linear_layers)
+    n_linear = sum(isinstance(layer, Linear) for _, layer in model.flat_layers())  # inside blocks too
     if n_linear == 0:
         raise CourseError("deep_taylor needs a model with at least one Dense or Conv2d layer")
     return [first] + [rules.ZPlus(stabilizer=stabilizer, zero_bias=True) for _ in range(n_linear - 1)]
