@@ -204,17 +204,21 @@ def run_plan(inbox, channel):
         signal.signal(signal.SIGINT, signal.default_int_handler)
         if cell["kind"] == "probe" and "expressions" in cell:
             items = [probe(shell, expression) for expression in cell["expressions"]]
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # an interrupt after the step must not kill the report
             send(channel, {"event": "value", "index": cell["index"], "grade_id": cell["grade_id"], "items": items})
             continue
         if cell["kind"] == "probe":
             result = probe(shell, cell["expression"])
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             send(channel, {"event": "value", "index": cell["index"], "grade_id": cell["grade_id"], **result})
             continue
         try:
             result = run_cell(cell["source"], store_history=True)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             error = result.error_before_exec or result.error_in_exec
             ename = _type(error).__name__ if error is not None else None
         except BaseException as exc:  # KeyboardInterrupt outside IPython's own handler
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             ename = _type(exc).__name__
         # a failed cell's traceback keeps its frames (and e.g. a memory hog's arrays) alive
         sys.last_type = sys.last_value = sys.last_traceback = None

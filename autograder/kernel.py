@@ -421,6 +421,7 @@ class _Monitor:
     def stop(self) -> None:
         self.stopped = True
         self.stop_time = time.monotonic()
+        self.outbox.clear()  # no step (nor interrupt) for a run that is being killed
         if self.current is not None and self.run.cells[self.current].status in ("running", "interrupted", "not run"):
             self.run.cells[self.current].status = "stopped"
         self.box.kill()
