@@ -19,6 +19,7 @@ import traceback
 from typing import Callable
 
 from course.errors import CourseError
+from course.extras import require
 
 __all__ = ["render_png", "LiveFigure", "live_figure"]
 
@@ -57,7 +58,7 @@ class LiveFigure:
     """
 
     def __init__(self, draw: Callable, controls: dict, figsize=(10.0, 4.0), dpi: int = 100, rows=None):
-        import ipywidgets as widgets
+        widgets = require("ipywidgets", "lab")
 
         if not callable(draw):
             raise CourseError(f"draw must be a function draw(fig, **values), got {draw!r}")
@@ -84,14 +85,14 @@ class LiveFigure:
         return {name: w.value for name, w in self.controls.items()}
 
     def _outputs(self):
-        from IPython.display import Image
+        Image = require("IPython.display", "lab").Image
 
         png, caption = render_png(self.draw, self.figsize, self.dpi, **self.values())
         return Image(data=png, format="png"), caption or ""
 
     def show(self) -> "LiveFigure":
         """Display controls, the first (static) render and its caption; a failing first render raises."""
-        from IPython.display import display
+        display = require("IPython.display", "lab").display
 
         image, caption = self._outputs()
         display(self.box)

@@ -16,9 +16,8 @@ from __future__ import annotations
 import html
 from typing import Iterable
 
-import ipywidgets as W
-
 from course.errors import CourseError
+from course.extras import require
 from course.quiz.bank import Bank, Question, load_bank
 from course.quiz.scoring import Score, read_answer, score_answer
 
@@ -60,10 +59,11 @@ class QuizWidget:
                  bank: Bank | None = None):
         if lang not in ("ru", "en"):
             raise CourseError(f"lang must be 'ru' or 'en', got {lang!r}")
+        W = require("ipywidgets", "lab")
         self.lang = lang
         self.questions = _select(questions, topics, bank or load_bank(keys=True))
         self.inputs: dict[str, object] = {}
-        self.feedback: dict[str, W.HTML] = {}
+        self.feedback: dict[str, object] = {}
         rows = []
         for n, q in enumerate(self.questions, 1):
             self.inputs[q.id] = self._input(q)
@@ -79,6 +79,7 @@ class QuizWidget:
         self.widget = W.VBox(rows + [self.button, self.total])
 
     def _input(self, q: Question):
+        W = require("ipywidgets", "lab")
         if q.kind == "truefalse":
             return W.RadioButtons(options=_TF[self.lang], value=None)
         if q.kind == "single":
@@ -99,7 +100,7 @@ class QuizWidget:
             chosen = read_answer(q, value)
             for letter, cb in box.items():
                 cb.value = letter in chosen
-        elif isinstance(box, W.Text):
+        elif isinstance(box, require("ipywidgets", "lab").Text):
             box.value = str(value)
         elif q.kind == "truefalse":
             box.value = read_answer(q, value)        # "верно", "false", True … (AnswerError when unreadable)
