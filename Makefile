@@ -11,7 +11,7 @@ DEMO_ARGS ?=
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test]'  # the test extra pulls every other extra (lab, grader, dask, onnx)
 	touch $(STAMP)
 
 demo: $(STAMP)
