@@ -272,6 +272,20 @@ def _no_new_privs():
     _libc().prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
 
 
+def _no_capabilities():
+    """Empty every capability set the uid change left (bwrap's inheritable set included)."""
+    import ctypes
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+    if _libc().capset(ctypes.byref(Header(0x20080522, 0)), (Data * 2)()) != 0:  # _LINUX_CAPABILITY_VERSION_3
+        raise OSError(ctypes.get_errno(), "capset")
+
+
 def _new_ipc_namespace():
     """SysV shared memory, semaphores, message queues and POSIX queues of earlier runs are out of reach."""
     import ctypes
@@ -296,6 +310,7 @@ def _child(inbox_fd, channel, control, stdin_fd, uid, limits):
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
+    _no_capabilities()
     _no_new_privs()
     fresh_keyrings()
     inbox = start_inbox(inbox_fd)

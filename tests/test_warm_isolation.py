@@ -172,3 +172,14 @@ def test_a_zygote_never_starts_a_run_beside_a_live_one(warm):
     kernel._send({"cmd": "run", "uid": kernel.uid, "limits": limits})
     assert kernel.box.proc.wait(timeout=20) == 3
     assert not kernel.usable()
+
+
+def test_a_warm_run_has_no_capability_left(warm):
+    """The zygote keeps CAP_SYS_ADMIN for the child's new IPC namespace; the child drops it with the uid."""
+    run, _ = warm
+    result = run("import os\ncaps = {l.split(':')[0]: int(l.split()[1], 16) for l in open('/proc/self/status')\n"
+                 "        if l.startswith(('CapInh', 'CapPrm', 'CapEff', 'CapAmb'))}\n"
+                 "nnp = [l.split()[1] for l in open('/proc/self/status') if l.startswith('NoNewPrivs')][0]\n"
+                 "uid = os.getuid()", "caps", "nnp", "uid > 60000")
+    assert result.values == {"caps": {"CapInh": 0, "CapPrm": 0, "CapEff": 0, "CapAmb": 0}, "nnp": "1",
+                             "uid > 60000": True}
