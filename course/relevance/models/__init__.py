@@ -8,7 +8,12 @@ name                      architecture                                          
                           ReLU, AvgPool 2, Flatten, Dense 64→10                        (N, 1, 8, 8)
 ``toy2d``                 Dense 2→16, ReLU, Dense 16→16, ReLU, Dense 16→2                two-class toy (L1)
 ``signal_distractor``     Dense 2→1 (least squares on the toy: the filter w)           L17–L18 toy
+``digits_resnet``         Conv 1→16 (BN folded), ReLU, 2 residual blocks (16, 32 ch;   8×8 digits,
+                          a strided 1×1 shortcut), AvgPool 4, Flatten, Dense 32→10     (N, 1, 8, 8)
 ========================  ===========================================================  =================
+
+``digits_resnet`` is an ONNX file written by PyTorch (``make_resnet.py``, run with torch in a
+throwaway environment); loading it needs the ``onnx`` package (``pip install 'xai-course[onnx]'``).
 
 The weights are made by ``python -m course.relevance.models.make_models``, which
 prints the test accuracy; each ``.npz`` stores the architecture as JSON next to
@@ -29,10 +34,11 @@ from course.errors import CourseError
 from course.relevance.layers import AvgPool2d, Conv2d, Dense, Flatten, MaxPool2d, ReLU
 from course.relevance.network import Sequential
 
-__all__ = ["NAMES", "load", "info", "save", "describe"]
+__all__ = ["NAMES", "ONNX_NAMES", "load", "info", "save", "describe"]
 
 HERE = Path(__file__).resolve().parent
-NAMES = ("digits_mlp", "digits_cnn", "toy2d", "signal_distractor")
+NAMES = ("digits_mlp", "digits_cnn", "toy2d", "signal_distractor")  # .npz, made by make_models.py
+ONNX_NAMES = ("digits_resnet",)  # .onnx, made by make_resnet.py (torch)
 
 
 def describe(model: Sequential) -> list[dict]:
@@ -78,17 +84,22 @@ def _build(spec: list[dict], arrays) -> Sequential:
 
 
 def _path(name: str) -> Path:
-    if name not in NAMES:
-        raise CourseError(f"unknown model {name!r}; the bundled models are {', '.join(NAMES)}")
-    path = HERE / f"{name}.npz"
+    if name not in NAMES + ONNX_NAMES:
+        raise CourseError(f"unknown model {name!r}; the bundled models are {', '.join(NAMES + ONNX_NAMES)}")
+    path = HERE / (f"{name}.onnx" if name in ONNX_NAMES else f"{name}.npz")
     if not path.exists():
-        raise CourseError(f"{path} is missing: run `python -m course.relevance.models.make_models`")
+        script = "make_resnet" if name in ONNX_NAMES else "make_models"
+        raise CourseError(f"{path} is missing: run `python -m course.relevance.models.{script}`")
     return path
 
 
 def load(name: str, dtype=np.float64) -> Sequential:
-    """A fresh copy of the bundled model ``name`` (one of :data:`NAMES`), parameters in ``dtype``."""
-    with np.load(_path(name)) as data:
+    """A fresh copy of the bundled model ``name`` (in :data:`NAMES` or :data:`ONNX_NAMES`), parameters in ``dtype``."""
+    path = _path(name)
+    if name in ONNX_NAMES:
+        from course.relevance.onnx_import import from_onnx
+        return from_onnx(path, dtype=dtype)
+    with np.load(path) as data:
         arrays = {k: data[k].astype(dtype) for k in data.files if k.startswith("layer")}
         spec = json.loads(str(data["architecture"]))
     return _build(spec, arrays)
@@ -96,5 +107,10 @@ def load(name: str, dtype=np.float64) -> Sequential:
 
 def info(name: str) -> dict:
     """The metadata stored with the model: test accuracy, seed, training settings."""
-    with np.load(_path(name)) as data:
+    path = _path(name)
+    if name in ONNX_NAMES:
+        from course.relevance.onnx_import import _onnx
+        props = {p.key: p.value for p in _onnx().load(str(path)).metadata_props}
+        return json.loads(props["xai_course"])
+    with np.load(path) as data:
         return json.loads(str(data["meta"]))
