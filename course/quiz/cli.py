@@ -2,11 +2,14 @@
 
     xai-course quiz check [--bank FILE]
     xai-course quiz export --out DIR [--lang ru|en|multilang] [--bank FILE] [--force]
-    xai-course quiz variant STUDENT_ID
+    xai-course quiz variant STUDENT_ID [--figure FILE.svg|FILE.png | --no-figure] [--force]
 """
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from course.errors import CourseError
 
 from course.quiz.bank import load_bank
 from course.quiz.export import write_export
@@ -32,8 +35,17 @@ def _export(args) -> int:
 
 
 def _variant(args) -> int:
-    from course.quiz.notebook import show_variant
-    show_variant(args.student_id)
+    from course.quiz.figures import safe_name, write_question_image
+    from course.quiz.notebook import show_question
+    from course.quiz.variants import backdoor_variant
+
+    q = backdoor_variant(args.student_id)
+    path = None if args.no_figure else Path(args.figure or f"variant_{safe_name(args.student_id)}.svg")
+    if path is not None and path.exists() and not args.force:   # refuse before printing anything
+        raise CourseError(f"{path} already exists; pass --force to replace it (or --no-figure)")
+    show_question(q)
+    if path is not None:
+        print(f"\nfigure: {write_question_image(q, path, force=args.force)}")
     return 0
 
 
@@ -50,6 +62,11 @@ def add_parser(subparsers) -> None:
     export.add_argument("--bank", default=None)
     export.add_argument("--force", action="store_true", help="replace existing export files")
     export.set_defaults(func=_export)
-    variant = sub.add_parser("variant", help="print a student's own backdoor question")
+    variant = sub.add_parser("variant", help="print a student's own backdoor question and draw its graph")
     variant.add_argument("student_id")
+    drawing = variant.add_mutually_exclusive_group()
+    drawing.add_argument("--figure", default=None,
+                         help="where to write the drawing of the graph, .svg or .png (default: variant_<id>.svg)")
+    drawing.add_argument("--no-figure", action="store_true", help="print the question only")
+    variant.add_argument("--force", action="store_true", help="replace an existing figure file")
     variant.set_defaults(func=_variant)

@@ -24,8 +24,11 @@ in Moodle — the exporter says so in the question's general feedback.
 
 Option letters are part of the option text ("В) {B, D}") and Moodle's own
 numbering is switched off, since Moodle cannot number with Cyrillic letters.
-The DAG of a backdoor question is included in DAGitty syntax (paste it into
-dagitty.net to draw it). ``lang`` is "ru", "en" or "multilang" (both, in
+The DAG of a backdoor question is drawn (:mod:`course.quiz.figures`) and the
+PNG embedded in the Moodle XML question text (a ``<file encoding="base64">``
+referenced as ``@@PLUGINFILE@@/<id>.png``, Moodle's own way of carrying
+images); it is also given in DAGitty syntax (paste it into dagitty.net), which
+is all GIFT can carry. ``lang`` is "ru", "en" or "multilang" (both, in
 Moodle's multilang filter spans).
 
 >>> from course.quiz.bank import load_bank
@@ -35,6 +38,7 @@ True
 """
 from __future__ import annotations
 
+import base64
 import html
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -42,7 +46,7 @@ from pathlib import Path
 from course.errors import CourseError
 from course.quiz.bank import Bank, Question
 
-__all__ = ["to_moodle_xml", "to_gift", "write_export", "option_fractions"]
+__all__ = ["to_moodle_xml", "to_gift", "write_export", "option_fractions", "image_name"]
 
 _LANGS = ("ru", "en", "multilang")
 
@@ -79,9 +83,16 @@ def _fraction_text(value: float) -> str:
     return f"{value:.5f}".rstrip("0").rstrip(".")  # Moodle writes e.g. 33.33333
 
 
+def image_name(q: Question) -> str:
+    """File name of the drawing of ``q``'s DAG inside the Moodle XML question."""
+    return f"{q.id}.png"
+
+
 def _question_html(q: Question, lang: str) -> str:
     body = f"<p>{_pick(q.text_ru, q.text_en, lang)}</p>"
     if q.dag:
+        alt = html.escape(f"DAG: {q.exposure} → {q.outcome}; {q.dag}", quote=True)
+        body += f'<p><img src="@@PLUGINFILE@@/{image_name(q)}" alt="{alt}"></p>'
         body += f"<pre>{html.escape(q.dag)}</pre>"
     return body
 
@@ -98,7 +109,11 @@ def _moodle_question(quiz: ET.Element, q: Question, lang: str) -> None:
     el = ET.SubElement(quiz, "question", {"type": qtype})
     name = ET.SubElement(el, "name")
     ET.SubElement(name, "text").text = q.id
-    _text(el, "questiontext", _question_html(q, lang))
+    text = _text(el, "questiontext", _question_html(q, lang))
+    if q.dag:
+        from course.quiz.figures import question_image
+        image = ET.SubElement(text, "file", {"name": image_name(q), "path": "/", "encoding": "base64"})
+        image.text = base64.b64encode(question_image(q, "png")).decode("ascii")
     general = _pick(q.mistake_ru, q.mistake_en, lang)
     if q.kind == "multiple" and q.partial == "all_or_nothing":
         general += " (Moodle: partial credit for an incomplete answer; the course grades it all-or-nothing.)"

@@ -19,7 +19,8 @@ from course.quiz.normalize import AnswerError
 from course.quiz.scoring import read_answer
 from course.quiz.variants import VARIANT_ID, backdoor_variant
 
-__all__ = ["build_quiz_notebook", "answer_variable", "typed_key", "check_readable", "show_question", "show_variant"]
+__all__ = ["build_quiz_notebook", "answer_variable", "typed_key", "check_readable", "show_question", "show_variant",
+           "draw_question"]
 
 ASSIGNMENT = "quiz7"
 
@@ -35,7 +36,14 @@ _HOWTO = """
   A, B, E, Γ, Δ тоже принимаются, регистр и порядок не важны (*option letters as a string; Latin/Greek
   look-alikes, any case, any order*);
 * верно/неверно: `"верно"` / `"неверно"` (или `True` / `False`);
-* число: `0.75`, `"0,75"` или `"3/4"`.
+* число: `0.75`, `"0,75"`, `"3/4"` или `"2 1/4"`;
+* в backdoor-вопросах можно писать и множество вершин в фигурных скобках: `"{{B, D}}"` — это вариант с этим
+  множеством; буква без скобок — всегда буква варианта (*in the backdoor questions a vertex set in braces,
+  `"{{B, D}}"`, means the option with that set; a bare letter is always an option letter*).
+
+Как читаются ответы — `docs/answers.md` (*how answers are read*). Символ, который не является вариантом
+(например, `"Б, В, 5"`), делает ответ нечитаемым — видимая проверка покажет это до сдачи
+(*a token that is no option makes the answer unreadable; the visible check shows it before you submit*).
 
 Видимая проверка под ответом говорит только, можно ли прочитать ответ; оценку ставят скрытые тесты
 (*the visible check only says whether your answer can be read; hidden tests decide the grade*).
@@ -84,18 +92,48 @@ def check_readable(qid: str, answer, student_id: str | None = None) -> None:
 
 
 def show_question(q: Question) -> None:
-    """Print a question with its options (for a variant, which cannot be written into the notebook)."""
+    """Print a question with its options (for a variant, which cannot be written into the notebook).
+
+    The DAG is printed once more only in DAGitty's syntax, on one line, to paste into dagitty.net;
+    :func:`draw_question` draws it.
+    """
     print(q.text_ru)
     print(q.text_en)
-    if q.dag:
-        print("\nDAG (DAGitty):\n" + q.dag)
     for o in q.options:
         print(f"{o.letter}) {o.ru}")
+    if q.dag:
+        print("\nDAGitty (dagitty.net): " + one_line_dag(q.dag))
 
 
-def show_variant(student_id: str) -> None:
-    """Print the student's own backdoor question."""
-    show_question(backdoor_variant(student_id))
+def one_line_dag(dag: str) -> str:
+    """A DAGitty graph written over several lines, on one line (statements separated by ';').
+
+    >>> one_line_dag("dag {\\nX [exposure]\\nX -> Y\\n}")
+    'dag { X [exposure]; X -> Y }'
+    """
+    lines = [line.strip() for line in dag.splitlines() if line.strip()]
+    if len(lines) < 3 or not lines[0].endswith("{") or lines[-1] != "}":
+        return " ".join(lines)
+    return f"{lines[0]} {'; '.join(line.rstrip(';') for line in lines[1:-1])} }}"
+
+
+def draw_question(qid_or_question):
+    """The drawing of a backdoor question's DAG (:class:`~course.quiz.figures.DagDrawing`, shown as a cell's
+    last expression).
+
+    Takes a question id of the course's bank (loaded without keys, as in the sandbox) or a Question.
+    """
+    from course.quiz.figures import DagDrawing
+
+    q = qid_or_question if isinstance(qid_or_question, Question) else load_bank(keys=False)[qid_or_question]
+    return DagDrawing(q)
+
+
+def show_variant(student_id: str, draw: bool = True):
+    """Print the student's own backdoor question and return the drawing of its DAG (None with ``draw=False``)."""
+    q = backdoor_variant(student_id)
+    show_question(q)
+    return draw_question(q) if draw else None
 
 
 def build_quiz_notebook(bank: Bank | None = None):
@@ -112,6 +150,9 @@ print("STUDENT_ID =", STUDENT_ID)
     for n, q in enumerate(bank, 1):
         var = answer_variable(q.id)
         cells.append(markdown(_question_markdown(n, q), f"{q.id}_text"))
+        if q.dag:
+            cells.append(locked_code(f"{q.id}_graph", "from course.quiz.notebook import draw_question\n"
+                                                      f"draw_question({q.id!r})"))
         cells.append(solution(f"{q.id}_answer", f"# {var} = ...", f"{var} = {typed_key(q)}"))
         cells.append(tests_cell(q.id, q.points, f"from course.quiz.notebook import check_readable\n"
                                                 f"check_readable({q.id!r}, {var})", hidden_check(ASSIGNMENT, q.id)))
