@@ -63,3 +63,12 @@ def test_english_and_bad_selection():
         QuizWidget(topics=["L99"])
     with pytest.raises(CourseError, match="lang"):
         QuizWidget(lang="de")
+
+
+def test_a_backdoor_question_shows_the_drawing_of_its_graph():
+    import ipywidgets as W
+
+    from course.quiz.widgets import QuizWidget
+    quiz = QuizWidget(["t3_backdoor_smallest", "t3_mdl"])
+    images = [w for row in quiz.widget.children[:2] for w in getattr(row, "children", ()) if isinstance(w, W.Image)]
+    assert len(images) == 1 and images[0].value[:4] == b"\x89PNG"

@@ -69,10 +69,14 @@ class QuizWidget:
             self.inputs[q.id] = self._input(q)
             self.feedback[q.id] = W.HTML("")
             text = html.escape(q.text(lang)).replace("\n", "<br>")
-            dag = f"<pre>{html.escape(q.dag)}</pre>" if q.dag else ""
             box = self.inputs[q.id]
             box_widget = W.VBox(list(box.values())) if isinstance(box, dict) else box
-            rows.append(W.VBox([W.HTML(f"<b>{n}.</b> {text}{dag}"), box_widget, self.feedback[q.id]]))
+            head = [W.HTML(f"<b>{n}.</b> {text}")]
+            if q.dag:   # the graph drawn, then its DAGitty text (to paste into dagitty.net)
+                from course.quiz.figures import question_image
+                head += [W.Image(value=question_image(q, "png"), format="png", width=360),
+                         W.HTML(f"<pre>{html.escape(q.dag)}</pre>")]
+            rows.append(W.VBox(head + [box_widget, self.feedback[q.id]]))
         self.button = W.Button(description="Проверить" if lang == "ru" else "Check", button_style="primary")
         self.total = W.HTML("")
         self.button.on_click(lambda _: self.check())
