@@ -5,7 +5,7 @@ patterns on the training digits, explains a few test digits (target = the true
 class) with the gradient family, every LRP rule, the composites, Deep Taylor,
 PatternNet and PatternAttribution, and writes to ``out_dir``:
 
-* ``relevance_<model>.png`` -- the comparison grid (input, then one column per method);
+* ``relevance_<model>.png`` -- the comparison grids (input, then the methods of one family per section);
 * ``conservation.md`` -- per method and model: Σ input relevance against the
   target logit f(x), what biases and stabilisers absorbed (LRP family), and the
   AOPC of pixel flipping (most relevant pixels first, replaced by 0);
@@ -153,7 +153,7 @@ def run(out_dir="demo_output", classes=(0, 3, 7, 8), model_names=("digits_mlp", 
 
     Returns a dict with the written paths (``figures``, ``table``) and the relevance maps per model.
     """
-    from course.plotting.heatmaps import method_grid
+    from course.plotting.heatmaps import family_figure
 
     _check_classes(classes)  # before anything is written
     out = Path(out_dir)
@@ -178,8 +178,8 @@ def run(out_dir="demo_output", classes=(0, 3, 7, 8), model_names=("digits_mlp", 
         methods = all_methods(model, patterns)
         maps = {m.name: m.explain(x, y) for m in methods}
         maps_by_model[name] = maps
-        fig = method_grid(x, maps, row_titles=[f"digit {c}" for c in y], cell=1.4,
-                          title=f"{name} (test accuracy {models.info(name)['test_accuracy']:.1%}): every method")
+        fig = family_figure(x, maps, method_families(methods), row_titles=[f"digit {c}" for c in y],
+                            title=f"{name} (test accuracy {models.info(name)['test_accuracy']:.1%}): every method")
         path = out / f"relevance_{name}.png"
         fig.savefig(path, dpi=110)
         written.append(path)

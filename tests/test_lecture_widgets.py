@@ -3,8 +3,12 @@
 JupyterLab >= 4.4 with ipykernel >= 7 runs widget callbacks on a second kernel thread, where pyplot races the
 inline backend (course/widgets.py explains). So every explorer goes through ``live_figure(draw, ...)``, and
 ``draw`` -- with every notebook function it calls, transitively -- must not use ``plt``.
+
+The same source reading checks that a lecture cell shows the idea rather than a page of matplotlib (figures are
+``course.plotting`` helpers) and that the text meant for students carries no implementation notes.
 """
 import ast
+import re
 from pathlib import Path
 
 import nbformat
@@ -68,3 +72,38 @@ def test_explorers_draw_without_pyplot(path):
         assert [a.arg for a in funcs[draw].args.args[:1]] == ["fig"], f"{path.name}: {draw} must take fig first"
         offenders = sorted(name for name, f in funcs.items() if uses_pyplot(f))
         assert not offenders, f"{path.name}: the live figure {draw} reaches pyplot through {offenders}"
+
+
+# Lectures read as lectures: the figure code lives in course.plotting, the text speaks of the subject only.
+MATPLOTLIB_CALL = re.compile(r"\.(plot|scatter|bar|barh|imshow|contourf?|annotate|text|legend|set_\w+|set|axhline|"
+                             r"axvline|axvspan|add_patch|twinx|colorbar|suptitle|tight_layout|subplots)\(")
+MAX_MATPLOTLIB_LINES = 6  # per code cell; more belongs in a documented, tested course.plotting helper
+IMPLEMENTATION_NOTES = re.compile(r"pyplot|thread|subshell|\bcomms?\b|headless|static (first )?render|first render|"
+                                  r"display id|widget front end|ipykernel", re.IGNORECASE)
+
+
+def matplotlib_lines(source: str) -> int:
+    return sum(bool(MATPLOTLIB_CALL.search(line)) for line in source.splitlines())
+
+
+def test_the_lecture_checks_catch_plotting_code_and_implementation_notes():
+    cell = "fig, ax = plt.subplots()\nax.plot(x, y)\nax.set_title('t')\nax.legend()\nR = lrp(net, x)\n"
+    assert matplotlib_lines(cell) == 4
+    assert IMPLEMENTATION_NOTES.search("widget messages arrive on a second kernel thread")
+    assert not IMPLEMENTATION_NOTES.search("The threshold of the ReLU; the common cause C")
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.name) for p in NOTEBOOKS])
+def test_lecture_cells_show_the_idea_not_matplotlib(path):
+    nb = nbformat.read(path, as_version=4)
+    heavy = [(i, n) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+             and (n := matplotlib_lines(c.source)) > MAX_MATPLOTLIB_LINES]
+    assert not heavy, f"{path.name}: (cell, matplotlib lines) {heavy}; move the figure into course.plotting"
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.name) for p in NOTEBOOKS])
+def test_student_text_has_no_implementation_notes(path):
+    nb = nbformat.read(path, as_version=4)
+    notes = [(i, m.group()) for i, c in enumerate(nb.cells) if c.cell_type == "markdown"
+             for m in IMPLEMENTATION_NOTES.finditer(c.source)]
+    assert not notes, f"{path.name}: (cell, word) {notes}; implementation notes belong in course/widgets.py"

@@ -156,3 +156,14 @@ def test_charts_colour_by_sign_and_mark_the_reference():
     axes = score_panels(Figure(), {"s": {"a": 2.5, "b": 2.0, "c": 0.0}}, {"s": (1.0, 0.5)}, order=["a", "b", "c"],
                         ncols=1)
     assert [to_hex(p.get_facecolor()) for p in axes[0].patches[:3]] == [POSITIVE, "#999999", "#999999"]
+
+
+def test_family_figure_stacks_one_titled_section_per_family_part():
+    from course.plotting.heatmaps import family_figure
+
+    names = [f"m{i}" for i in range(8)]
+    fig = family_figure(np.zeros((3, 64)), maps_named(names, n=3), {"A": names[:7], "B": names[7:]}, max_methods=6,
+                        title="demo")
+    assert [sub.get_suptitle().splitlines()[0] for sub in fig.subfigs] == ["A (1/2)", "A (2/2)", "B"]
+    assert [len(sub.axes) for sub in fig.subfigs] == [3 * 7, 3 * 2, 3 * 2]  # 3 rows x (input + methods)
+    assert fig.get_suptitle() == "demo"

@@ -12,6 +12,7 @@ input is always shown beside it. Figures are built on ``matplotlib.figure.Figure
 * :func:`explain_figure` -- the input and one heatmap side by side;
 * :func:`method_grid` -- rows of inputs, one column per method (L26's comparison), on a new or a given Figure;
 * :func:`family_grids` -- the same, split into figures of at most a few methods, one family after another;
+* :func:`family_figure` -- those grids stacked in one tall figure (one image file, e.g. for the demo);
 * :func:`value_grid` -- tiny maps (two inputs) with their numbers written in the cells;
 * :func:`grid_figsize` -- the size of such a grid.
 
@@ -31,7 +32,7 @@ from matplotlib.figure import Figure
 from course.errors import CourseError
 
 __all__ = ["RELEVANCE_CMAP", "to_image", "upsample", "symmetric_limit", "draw_outline", "heatmap", "explain_figure",
-           "grid_figsize", "method_grid", "family_grids", "value_grid", "OUTLINE_COLOR"]
+           "grid_figsize", "method_grid", "family_grids", "family_figure", "value_grid", "OUTLINE_COLOR"]
 
 #: blue (negative) → white (zero) → red (positive); an odd number of colours puts exact white at 0
 RELEVANCE_CMAP = LinearSegmentedColormap.from_list(
@@ -293,7 +294,8 @@ def method_grid(images: Sequence, maps: Mapping[str, np.ndarray], row_titles: Se
             frozenset(kinds), "red/blue maps: scaled to their own max |R|, white = 0; yellow–red maps: stretched "
                               "over their own range, see the colour bars")
         legend = f"({how}" + ("; green line: outline of the input's ink)" if outline else ")")
-        width = max(30, int(fig.get_figwidth() * 14))  # about 14 characters of 9-point text per inch
+        width_in = fig.get_figwidth() if isinstance(fig, Figure) else fig.bbox.width / fig.figure.dpi  # a SubFigure
+        width = max(30, int(width_in * 14))  # about 14 characters of 9-point text per inch
         fig.suptitle(title + "\n" + textwrap.fill(legend, width), fontsize=9)
     return fig
 
@@ -311,6 +313,12 @@ def family_grids(images: Sequence, maps: Mapping[str, np.ndarray], families: Map
     >>> [f.get_suptitle().splitlines()[0] for f in figs]
     ['first (1/2)', 'first (2/2)', 'second']
     """
+    return [method_grid(images, part, title=f"{title}{name}", **grid_options)
+            for name, part in _family_parts(maps, families, max_methods)]
+
+
+def _family_parts(maps, families, max_methods):
+    """``[(part title, {method: maps})]``: each family in chunks of at most ``max_methods``; checks the families."""
     if max_methods < 1:
         raise CourseError(f"max_methods must be at least 1, got {max_methods}")
     listed = [name for members in families.values() for name in members]
@@ -320,13 +328,36 @@ def family_grids(images: Sequence, maps: Mapping[str, np.ndarray], families: Map
     if unknown or missing or twice:
         raise CourseError("families must list every method exactly once: "
                           f"unknown {unknown}, missing {missing}, listed twice {twice}")
-    figures = []
+    parts = []
     for family, members in families.items():
-        parts = [list(members[i:i + max_methods]) for i in range(0, len(members), max_methods)]
-        for k, part in enumerate(parts, start=1):
-            name = family if len(parts) == 1 else f"{family} ({k}/{len(parts)})"
-            figures.append(method_grid(images, {m: maps[m] for m in part}, title=f"{title}{name}", **grid_options))
-    return figures
+        chunks = [list(members[i:i + max_methods]) for i in range(0, len(members), max_methods)]
+        for k, chunk in enumerate(chunks, start=1):
+            name = family if len(chunks) == 1 else f"{family} ({k}/{len(chunks)})"
+            parts.append((name, {m: maps[m] for m in chunk}))
+    return parts
+
+
+def family_figure(images: Sequence, maps: Mapping[str, np.ndarray], families: Mapping[str, Sequence[str]],
+                  max_methods: int = 6, title: str = "", cell: float = 1.4, **grid_options) -> Figure:
+    """The grids of :func:`family_grids` stacked in one Figure, each family part a titled section.
+
+    >>> maps = {k: np.zeros((1, 4)) for k in "abc"}
+    >>> fig = family_figure(np.zeros((1, 4)), maps, {"first": ["a", "b"], "second": ["c"]}, max_methods=1)
+    >>> [sub.get_suptitle().splitlines()[0] for sub in fig.subfigs]
+    ['first (1/2)', 'first (2/2)', 'second']
+    """
+    parts = _family_parts(maps, families, max_methods)
+    n = len(images)
+    widest = max(len(part) for _, part in parts)
+    heights = [grid_figsize(n, len(part), True, cell)[1] for _, part in parts]
+    fig = Figure(figsize=(grid_figsize(n, widest, True, cell)[0], sum(heights) + (0.4 if title else 0)),
+                 layout="constrained")
+    subfigs = fig.subfigures(len(parts), 1, height_ratios=heights, squeeze=False)[:, 0]
+    for sub, (name, part) in zip(subfigs, parts):
+        method_grid(images, part, title=name, cell=cell, fig=sub, **grid_options)
+    if title:
+        fig.suptitle(title, fontsize=12)
+    return fig
 
 
 def value_grid(inputs, maps: Mapping[str, np.ndarray], row_titles: Sequence[str], title: str = "",
