@@ -729,7 +729,7 @@ def read_responses_notebooks(root: str | os.PathLike, assignment: str, *,
             student.append(nb_path.parent.parent.name)
             question.append(qid)
             choice.append(normalise(answer))
-            raw.append("" if answer is None else str(answer))
+            raw.append("" if answer is None or answer is Ellipsis else str(answer))  # `ANSWER = ...`: none
             stamps.append(stamp)
     return Responses(np.array(student, dtype=object), np.array(question, dtype=object), tuple(choice),
                      np.array(stamps, dtype=TIME_UNIT), raw=tuple(raw))

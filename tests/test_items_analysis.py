@@ -123,7 +123,7 @@ def test_true_false_question_prints_words():
     assert "Правильные ответы: неверно" in text
     assert "Most common wrong answers: «верно» — 7 of 10 (70%)" in text
     analysis = itemstats.response_analysis(responses(rows), BANK)["mdl_two_part"]
-    assert [(o["option"], o["count"]) for o in analysis["options"]] == [("false", 3), ("true", 7)]
+    assert [(o["option"], o["count"]) for o in analysis["options"]] == [("true", 7), ("false", 3)]
     assert {itemstats.answer_label(o["option"]) for o in analysis["options"]} == {"верно", "неверно"}
 
 

@@ -97,6 +97,15 @@ def test_responses_from_autograded_notebooks(tmp_path):
     got = sorted(zip(r.student, r.question, r.choice))
     assert got == [("ann", "backdoor_2", frozenset("ВГ")), ("ann", "mdl_two_part", frozenset({"false"})),
                    ("bob", "backdoor_2", frozenset("В")), ("bob", "mdl_two_part", frozenset({"true"}))]
+    # the typed answer is kept for numeric questions; the released stub `ANSWER = ...` is no answer
+    assert sorted(zip(r.student, r.question, r.raw))[:2] == [("ann", "backdoor_2", "в, г"),
+                                                            ("ann", "mdl_two_part", "неверно")]
+    stub = tmp_path / "cid" / "quiz7"
+    stub.mkdir(parents=True)
+    (stub / "quiz7.ipynb").write_text(json.dumps(notebook([answer_cell("w", "# ANSWER = ...\nANSWER = ...")])),
+                                      encoding="utf-8")
+    r = read_responses_notebooks(tmp_path, "quiz7", questions=["w"])
+    assert list(r.raw) == [""] and r.choice == (frozenset(),)
     only = read_responses_notebooks(tmp_path, "quiz7", questions=["mdl_two_part"])
     assert set(only.question) == {"mdl_two_part"}
     with pytest.raises(CourseError, match="no notebooks for assignment 'quiz8'"):
