@@ -18,7 +18,8 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.restore import grade_id, is_test
+from autograder.restore import grade_id, is_solution, is_test
+from autograder.sanitise import markdown_cell_html, raw_cell_html
 from course.errors import CourseError
 
 __all__ = ["feedback_notebook", "generate_feedback", "run_nbgrader"]
@@ -36,6 +37,7 @@ def feedback_notebook(restored, run, outcomes: dict, limits: list[str]) -> nbfor
     nb = copy.deepcopy(restored)
     for position, cell in enumerate(nb.cells):
         if cell.get("cell_type") != "code":
+            nb.cells[position] = _student_text(cell)
             continue
         result = run.cells.get(position) if run is not None else None
         if is_test(cell):
@@ -54,8 +56,17 @@ def feedback_notebook(restored, run, outcomes: dict, limits: list[str]) -> nbfor
             cell["outputs"].append(_stream(f"[autograder] {what}\n", "stderr"))
     if limits:
         text = "**Autograder limits hit:**\n\n" + "\n".join(f"- {line}" for line in limits)
-        nb.cells.insert(0, nbformat.v4.new_markdown_cell(text))
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(markdown_cell_html(text)))
     return nb
+
+
+def _student_text(cell):
+    """A markdown or raw cell as it may appear in feedback: the instructor's locked cells as released,
+    the student's text (answers, added cells) rendered and cleaned by :mod:`autograder.sanitise`."""
+    if grade_id(cell) and not is_solution(cell):  # restored from the release, not the student's
+        return cell
+    render = markdown_cell_html if cell.get("cell_type") == "markdown" else raw_cell_html
+    return nbformat.v4.new_markdown_cell(render(cell.get("source", "")), metadata=cell.get("metadata", {}))
 
 
 def run_nbgrader(course_root: str | Path, *args: str, timeout: float = 1800) -> str:

@@ -578,9 +578,30 @@ def autograde(course_dir: str | Path, assignment: str, *, workers: int | None = 
             if not keep_warm:  # keep_warm: a caller grading again soon (the demo) reuses them
                 close_warm_kernels()
     if feedback and summary.graded:
-        generate_feedback(course.root, assignment, workers=workers)
+        _feedback(course, assignment, summary, workers)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _feedback(course: Course, assignment: str, summary: AutogradeSummary, workers: int | None) -> None:
+    """Step 7: nbgrader's generate_feedback; a submission left without its HTML is a summary line, never a crash."""
+    failure = ""
+    try:
+        generate_feedback(course.root, assignment, workers=workers)
+    except Exception as exc:  # noqa: BLE001 - the grades are saved; the batch must still end with its summary
+        failure = f": …{' '.join(str(exc).split())[-200:]}"
+    for result in summary.graded:
+        student = result.submission.student
+        pages = course.folder("feedback", assignment, student)
+        notebooks = course.folder("autograded", assignment, student)
+        missing = [nb for nb in result.feedback if not _newer(pages / f"{nb}.html", notebooks / f"{nb}.ipynb")]
+        if missing:
+            why = failure or " wrote none"
+            result.notes.append(f"no feedback page for {', '.join(missing)} (nbgrader generate_feedback{why})")
+
+
+def _newer(page: Path, source: Path) -> bool:
+    return page.is_file() and source.is_file() and page.stat().st_mtime >= source.stat().st_mtime
 
 
 def _record(course: Course, gb, result: SubmissionResult, points: dict, summary: AutogradeSummary) -> None:

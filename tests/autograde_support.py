@@ -42,7 +42,8 @@ def submit(course: Path, student: str, answers: dict | None = None, *, delete=()
     """Write ``submitted/<student>/<assignment>/<assignment>.ipynb`` (default ps1) from the released notebook.
 
     ``answers``: grade id -> new source of that cell; ``delete``: grade ids of cells to drop;
-    ``extra``: (after grade id, source) code cells to insert; ``raw``: write this text instead.
+    ``extra``: (after grade id, source[, "markdown" | "raw"]) cells to insert (code by default);
+    ``raw``: write this text instead.
     """
     folder = course / "submitted" / student / assignment
     folder.mkdir(parents=True, exist_ok=True)
@@ -60,9 +61,12 @@ def submit(course: Path, student: str, answers: dict | None = None, *, delete=()
         if answers and gid in answers:
             cell.source = answers[gid]
         cells.append(cell)
-        for after, source in extra:
+        for after, source, *kind in extra:
             if after == gid:
-                cells.append(nbformat.v4.new_code_cell(source))
+                make = {"markdown": nbformat.v4.new_markdown_cell, "raw": nbformat.v4.new_raw_cell}
+                added = make.get(kind[0] if kind else "code", nbformat.v4.new_code_cell)()
+                added.source = source  # as given, even when it is not text (a malformed notebook)
+                cells.append(added)
     nb.cells = cells
     if metadata:
         nb.metadata.update(metadata)
@@ -111,7 +115,7 @@ def corpus(folder: Path = ADVERSARIAL) -> list[str]:
 def submit_case(course: Path, name: str, student: str | None = None, *, folder: Path = ADVERSARIAL,
                 assignment: str = ASSIGNMENT) -> dict:
     case = load_case(name, folder)
-    extra = [(e["after"], e["source"]) for e in case.get("extra", [])]
+    extra = [(e["after"], e["source"], e.get("type", "code")) for e in case.get("extra", [])]
     path = submit(course, student or name, case.get("answers", {}), delete=case.get("delete", ()), extra=extra,
                   raw=case.get("raw"), metadata=case.get("metadata"), assignment=assignment)
     plant_files(course, path.parent, case.get("file", []))

@@ -102,6 +102,14 @@ def grade_cases(tmp_path_factory, names: list[str], mode: str, label: str):
     return course, summary, {r.submission.student: r for r in summary.graded}, before, after
 
 
+def assert_graded_as_written(graded, names):
+    """Exact scores of every case, one summary line per partial submission, the course and others unchanged."""
+    course, summary, results, before, after = graded
+    assert_exact_scores(summary, results, names)
+    assert_one_line_per_partial_submission(summary, names)
+    assert before == after
+
+
 def assert_exact_scores(summary, results, names):
     assert summary.ungradable == []
     assert sorted(results) == sorted(names)
@@ -128,17 +136,20 @@ def e2e(test):
     return pytest.mark.slow(pytest.mark.skipif(not available, reason=f"no sandbox: {why}")(test))
 
 
-@pytest.fixture(scope="module", params=["warm", "cold"])
-def graded(request, tmp_path_factory):
-    return grade_cases(tmp_path_factory, HONEST + FILE_CASES, request.param, "files")
+def graded_fixture(names: list[str], label: str):
+    """A module fixture: ``names`` graded warm, then cold (see :func:`grade_cases`)."""
+    @pytest.fixture(scope="module", params=["warm", "cold"])
+    def graded(request, tmp_path_factory):
+        return grade_cases(tmp_path_factory, names, request.param, label)
+    return graded
+
+
+graded = graded_fixture(HONEST + FILE_CASES, "files")
 
 
 @e2e
 def test_files_exact_scores_and_summary_lines(graded):
-    course, summary, results, before, after = graded
-    names = HONEST + FILE_CASES
-    assert_exact_scores(summary, results, names)
-    assert_one_line_per_partial_submission(summary, names)
+    assert_graded_as_written(graded, HONEST + FILE_CASES)
 
 
 @e2e
@@ -165,7 +176,7 @@ def test_refused_notebook_gets_feedback_saying_why(graded):
 
 
 @e2e
-def test_other_students_and_the_course_untouched(graded):
-    course, summary, results, before, after = graded
-    assert before == after
+def test_other_students_keep_their_grades(graded):
+    course, summary, results, *_ = graded
     assert results["honest_full"].score == sum(POINTS.values())
+    assert results["honest_partial"].score == sum(load_case("honest_partial")["expected"].values())
