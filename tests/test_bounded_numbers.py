@@ -95,6 +95,14 @@ def test_decode_refuses_an_overlong_float_literal():
         decode("[0." + "3" * 100_000 + "]")
 
 
+@pytest.mark.parametrize("shape", [[0, HUGE], [0, 2 ** 63], [2 ** 40, 0], [-1]], ids=["1e400", "2**63", "2**40", "-1"])
+def test_decode_refuses_an_array_shape_out_of_range(shape):
+    """An empty array whose shape NumPy cannot hold is a malformed value, not a ValueError from reshape."""
+    message = json.dumps({"__ndarray__": {"dtype": "<f8", "shape": shape, "data": ""}})
+    with pytest.raises(PlainDataError, match="shape"):
+        decode(message)
+
+
 # ------------------------------------------------------------------ the pipeline's checkers
 
 @pytest.mark.parametrize("value", [HUGE, [1.0, HUGE], [[HUGE]], -HUGE], ids=["int", "list", "nested", "negative"])
