@@ -108,10 +108,11 @@ def draw_curves(ax, curves: Mapping[str, tuple], reference: str | None = None, x
 
 
 def curve_panels(fig, panels: Mapping[str, Mapping[str, tuple]], reference: str | None = None, xlabel: str = "",
-                 ylabel: str = "", legend_panel: int = -1, ncols: int | None = None):
+                 ylabel: str = "", legend_panel: int | None = -1, ncols: int | None = None):
     """One axes per panel with its curves ``{label: (x, y)}``; the ``reference`` curve dashed black.
 
-    Returns the axes. ``ncols`` (default: all panels in one row) wraps the panels into rows.
+    Returns the axes. ``ncols`` (default: all panels in one row) wraps the panels into rows. The legend goes
+    into panel ``legend_panel``, or with None under all panels (the curves must be the same in every panel).
 
     >>> from matplotlib.figure import Figure
     >>> axes = curve_panels(Figure(), {"a": {"m": ([0, 1], [2, 1]), "random": ([0, 1], [2, 2])}}, reference="random")
@@ -127,7 +128,10 @@ def curve_panels(fig, panels: Mapping[str, Mapping[str, tuple]], reference: str 
         ax.set_ylabel(ylabel)
     for ax in axes[len(panels):]:
         ax.set_visible(False)
-    axes[legend_panel if legend_panel >= 0 else len(panels) + legend_panel].legend(fontsize=8)
+    if legend_panel is None:  # one legend for all panels, under them (needs a constrained-layout figure)
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=8)
+    else:
+        axes[legend_panel if legend_panel >= 0 else len(panels) + legend_panel].legend(fontsize=8)
     return axes[:len(panels)]
 
 
