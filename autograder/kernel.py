@@ -8,6 +8,14 @@ evaluated in the student's namespace, whose value comes back as plain data
 sandbox; the grader compares values in its own process
 (:mod:`autograder.checkers`).
 
+The grader sends the plan one step at a time and times each step from when it
+sent it; the runner reports each step on an event channel that the student's
+code, running in the same process, can write to as well. Events are therefore
+trusted for nothing but this run's own values: :func:`parse_event` checks size,
+nesting and shape before anything is parsed, the monitor checks each event's
+turn, and any other line ends the run as *broken* (its processes killed, its
+warm kernel retired).
+
 The grader enforces the wall-time and output limits from outside: a cell over
 ``cell_seconds`` is interrupted (SIGINT, like a Jupyter interrupt) and the run
 is killed if it is still busy ``interrupt_grace`` seconds later; the whole
