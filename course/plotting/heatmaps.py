@@ -296,7 +296,8 @@ def method_grid(images: Sequence, maps: Mapping[str, np.ndarray], row_titles: Se
         legend = f"({how}" + ("; green line: outline of the input's ink)" if outline else ")")
         width_in = fig.get_figwidth() if isinstance(fig, Figure) else fig.bbox.width / fig.figure.dpi  # a SubFigure
         width = max(30, int(width_in * 14))  # about 14 characters of 9-point text per inch
-        fig.suptitle(title + "\n" + textwrap.fill(legend, width), fontsize=9)
+        lines = -(-len(legend) // width)
+        fig.suptitle(title + "\n" + textwrap.fill(legend, -(-len(legend) // lines) + 6), fontsize=9)  # even lines
     return fig
 
 
