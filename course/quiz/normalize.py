@@ -409,7 +409,7 @@ def parse_number(answer: object) -> float:
     :data:`MAX_EXPONENT`. One full stop at the end is a sentence's and is
     dropped. At most :data:`MAX_NUMBER_CHARS` characters. The value is
     computed exactly (a fraction) and then rounded to a float; anything else
-    is "not a number", a value beyond the float range is "not a finite number".
+    is "not a number", a value beyond the float range is "out of range: not a finite number".
 
     >>> parse_number("3/4"), parse_number("−0,5"), parse_number(2), parse_number("12 345,5")
     (0.75, -0.5, 2.0, 12345.5)
@@ -432,7 +432,12 @@ def parse_number(answer: object) -> float:
                 f"ожидается число, получено {type(answer).__name__}",
             ) from None
     if not math.isfinite(value):
-        raise AnswerError(f"{answer!r:.60} is not a finite number", f"{answer!r:.60} — не конечное число")
+        if math.isnan(value):
+            raise AnswerError(f"{answer!r:.60} is not a number", f"{answer!r:.60} — не число")
+        digits = int(answer.bit_length() * math.log10(2)) + 1 if isinstance(answer, int) else 0
+        en, ru = (f"an integer of {digits} digits", f"целое число из {digits} цифр") if digits else (repr(answer)[:60],) * 2
+        raise AnswerError(f"{en} is out of range: not a finite number (beyond ±1.8e308)",
+                          f"{ru} — вне диапазона (out of range): не конечное число (больше ±1.8e308)")
     return value
 
 
