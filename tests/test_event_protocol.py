@@ -119,7 +119,7 @@ def test_an_honest_event_sequence_gives_every_value():
     assert monitor.run.values == {"a": 42, "b": "ok"} and monitor.run.completed and not monitor.run.broken
 
 
-@pytest.mark.parametrize("name", sorted(MALFORMED))
+@pytest.mark.parametrize("name", sorted(set(MALFORMED) - {"array_shape"}))
 def test_a_malformed_event_breaks_the_run_and_raises_nothing(name):
     target = _Target()
     monitor = _Monitor(HONEST, FAST, target)
@@ -130,6 +130,15 @@ def test_a_malformed_event_breaks_the_run_and_raises_nothing(name):
     assert any("event protocol" in line for line in monitor.run.limits)
     _fed(monitor, *_honest_events()[1:])  # nothing after the break counts
     assert monitor.run.values == {} and not monitor.run.completed
+
+
+def test_an_array_of_impossible_shape_in_its_turn_is_no_value_and_raises_nothing():
+    """The decoder refuses it (plain data only) or its own limits break the run: either way, no exception."""
+    monitor = _Monitor(HONEST, FAST, _Target())
+    monitor.begin()
+    _fed(monitor, {"event": "done", "index": 0, "error": None}, MALFORMED["array_shape"])
+    assert "a" not in monitor.run.values
+    assert monitor.run.broken or "not plain data" in monitor.run.problems["a"]
 
 
 def test_an_endless_line_is_a_value_over_the_size_limit():
@@ -209,7 +218,8 @@ def runner(request):
 
 
 @needs_sandbox
-@pytest.mark.parametrize("name", ["list", "deep", "items_shape", "array_shape", "forged_start", "not_utf8"])
+@pytest.mark.parametrize("name", ["list", "deep"] + [pytest.param(n, marks=pytest.mark.slow) for n in (
+    "items_shape", "array_shape", "forged_start", "not_utf8")])
 def test_malformed_event_in_the_sandbox_breaks_that_run_and_the_next_run_is_exact(runner, name):
     run, kernels = runner
     hostile = LINGER + f"forge({MALFORMED[name]!r})\nx = 5\ntime.sleep(1)"
