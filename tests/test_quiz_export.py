@@ -209,3 +209,20 @@ def test_moodle_scores_every_choice_from_the_exported_fractions_as_the_course_do
                 ours = score_answer(q, ", ".join(ticked)).points
                 if q.partial == "proportional":
                     assert ours == pytest.approx(moodle_grade, abs=1e-6), (q.id, ticked)
+
+
+# Moodle's grade options (question_bank::fraction_options_full(), in percent): an imported answer whose fraction
+# is not one of them is refused by Moodle's importers ("matchgrades" = error, the default).
+MOODLE_GRADES = {100, 90, 83.33333, 80, 75, 70, 66.66667, 60, 50, 40, 33.33333, 30, 25, 20, 16.66667, 14.28571,
+                 12.5, 11.11111, 10, 5, 0}
+
+
+def test_every_exported_fraction_is_a_grade_moodle_accepts(moodle):
+    from course.quiz.variants import backdoor_variant
+    from course.quiz.export import option_fractions
+    for q in BANK:
+        for a in _questions(moodle)[q.id].findall("answer"):
+            assert abs(float(a.get("fraction"))) in MOODLE_GRADES, (q.id, a.get("fraction"))
+    for student in (f"s{i:03d}" for i in range(60)):            # every shape of |C|, |W| the variants make
+        for f in option_fractions(backdoor_variant(student)).values():
+            assert float(f"{abs(f):.5f}".rstrip("0").rstrip(".")) in MOODLE_GRADES
