@@ -71,19 +71,32 @@ def flag_words(message: str, parser: argparse.ArgumentParser, aliases: dict[str,
     >>> _ = p.add_argument("--out"); _ = p.add_argument("--force", action="store_true")
     >>> flag_words("x: exists; pass force=True to replace it, or choose another out_dir=PATH", p, {"out_dir": "out"})
     'x: exists; pass --force to replace it, or choose another --out PATH'
+    >>> flag_words("files exist; pass --force (force=True) to replace", p)
+    'files exist; pass --force to replace'
     """
-    flags = {}
-    for action in parser._actions:  # argparse keeps no public list of a parser's options
-        longs = [o for o in action.option_strings if o.startswith("--")]
-        if longs and action.dest not in ("help",):
-            flags[action.dest] = longs[0]
+    flags = _flags(parser)
     for name, dest in (aliases or {}).items():
         if dest in flags:
             flags[name] = flags[dest]
     if not flags:
         return message
     names = "|".join(sorted(map(re.escape, flags), key=len, reverse=True))
-    return re.sub(rf"\b({names})=(True\b)?", lambda m: flags[m.group(1)] + ("" if m.group(2) else " "), message)
+    text = re.sub(rf"\b({names})=(True\b)?", lambda m: flags[m.group(1)] + ("" if m.group(2) else " "), message)
+    return re.sub(r"(--[\w-]+) \(\1\)", r"\1", text)  # an older "pass --force (force=True)" says it once
+
+
+def _flags(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """dest -> long flag of every option of ``parser`` and of its sub-subcommands (``quiz export --force``)."""
+    flags: dict[str, str] = {}
+    for action in parser._actions:  # argparse keeps no public list of a parser's options
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                flags.update({k: v for k, v in _flags(child).items() if k not in flags})
+            continue
+        longs = [o for o in action.option_strings if o.startswith("--")]
+        if longs and action.dest != "help":
+            flags[action.dest] = longs[0]
+    return flags
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -210,3 +210,12 @@ def test_every_report_option_is_translated_from_its_python_name():
         assert cli.flag_words(f"use {action.dest}={value} here", sub, aliases) == f"use {expected} here"
     assert cli.flag_words("use out_dir=X", sub, aliases) == "use --out X"
     assert cli.flag_words("the layout=X and timeout=3 stay", sub, aliases) == "the layout=X and timeout=3 stay"
+
+
+def test_a_sub_subcommand_error_names_its_flag_once(tmp_path, capsys):
+    out = tmp_path / "moodle"
+    assert cli.main(["quiz", "export", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert cli.main(["quiz", "export", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--force" in err and "force=True" not in err and "(--force)" not in err
