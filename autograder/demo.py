@@ -189,8 +189,7 @@ def run(out: str | Path = "demo_course", *, students: int = 220, exercise: str =
     _check_grading_worked(graded, limited)
     _log(f"graded {graded} attempts ({len(limited)} hit a limit); feedback: nbgrader generate_feedback, "
          "in parallel")
-    for name in (QUIZ, exercise):
-        generate_feedback(out, name, workers=workers, progress=progress)
+    generate_feedback(out, [QUIZ, exercise], workers=workers, progress=progress)
     _log("reports")
     reports = write_reports(out, exercise)
     _log(f"done in {time.monotonic() - started:.0f} s")

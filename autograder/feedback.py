@@ -121,42 +121,48 @@ def wrap_outputs(html_path: str | Path) -> bool:
     return True
 
 
-def _feedback_pages(root: Path, assignment: str, since: float) -> list[Path]:
-    return [p for p in root.glob(f"feedback/*/{assignment}/*.html") if p.stat().st_mtime >= since]
+def _feedback_pages(root: Path, assignments, since: float) -> list[Path]:
+    return [p for a in assignments for p in root.glob(f"feedback/*/{a}/*.html") if p.stat().st_mtime >= since]
 
 
-def generate_feedback(course_root: str | Path, assignment: str, *, workers: int | None = None,
+def generate_feedback(course_root: str | Path, assignment: str | list[str], *, workers: int | None = None,
                       progress: bool = False) -> int:
     """Run ``nbgrader generate_feedback ASSIGNMENT --force`` (HTML under feedback/), students split over processes.
 
-    Each process takes the students whose id ends in some of the characters
-    (:func:`student_patterns`). With ``progress`` a bar counts the pages written
-    so far (nbgrader itself prints nothing until it is done). Every page then
-    gets :data:`WRAP_CSS`, so long messages wrap. Returns the number of pages.
+    Each process takes one assignment (``assignment`` may list several) and the
+    students whose id ends in some of the characters (:func:`student_patterns`);
+    all of them run at once, up to twice the cores, so no core idles while the
+    last process finishes. With ``progress`` a bar counts the pages written so
+    far (nbgrader itself prints nothing until it is done). Every page then gets
+    :data:`WRAP_CSS`, so long messages wrap. Returns the number of pages.
     """
     import time
     from concurrent.futures import ThreadPoolExecutor, wait
 
     root = Path(course_root)
+    assignments = [assignment] if isinstance(assignment, str) else list(assignment)
     autograded = root / "autograded"
-    students = sorted(p.parent.name for p in autograded.glob(f"*/{assignment}")) if autograded.is_dir() else []
-    expected = sum(len(list((autograded / s / assignment).glob("*.ipynb"))) for s in students)
-    patterns = student_patterns(students, workers or os.cpu_count() or 1)
+    cores = workers or os.cpu_count() or 1
+    jobs, expected = [], 0
+    for name in assignments:
+        students = sorted(p.parent.name for p in autograded.glob(f"*/{name}")) if autograded.is_dir() else []
+        expected += sum(len(list((autograded / s / name).glob("*.ipynb"))) for s in students)
+        jobs += [(name, pattern) for pattern in student_patterns(students, cores)]
     started = time.time() - 1  # file times are whole seconds on some file systems
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=expected, desc=f"feedback {assignment}", unit="page")
+        bar = tqdm(total=expected, desc=f"feedback {', '.join(assignments)}", unit="page")
     try:
-        with ThreadPoolExecutor(max_workers=len(patterns)) as pool:
-            jobs = [pool.submit(run_nbgrader, root, "generate_feedback", assignment, "--force",
-                                f"--CourseDirectory.student_id={pattern}") for pattern in patterns]
-            while bar is not None and wait(jobs, timeout=0.5).not_done:
-                bar.update(len(_feedback_pages(root, assignment, started)) - bar.n)
-            for job in jobs:
+        with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), 2 * cores))) as pool:
+            running = [pool.submit(run_nbgrader, root, "generate_feedback", name, "--force",
+                                   f"--CourseDirectory.student_id={pattern}") for name, pattern in jobs]
+            while bar is not None and wait(running, timeout=0.5).not_done:
+                bar.update(len(_feedback_pages(root, assignments, started)) - bar.n)
+            for job in running:
                 job.result()
-        pages = _feedback_pages(root, assignment, started)
+        pages = _feedback_pages(root, assignments, started)
         for page in pages:
             wrap_outputs(page)
         if bar is not None:
