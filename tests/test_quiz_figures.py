@@ -47,7 +47,7 @@ def _segment_distance(p, a, b):
     return math.hypot(px - ax_ - t * dx, py - ay - t * dy)
 
 
-@pytest.mark.parametrize("student", [f"s{i:03d}" for i in range(40)] + ["ivanov"])
+@pytest.mark.parametrize("student", [f"s{i:03d}" for i in range(24)] + ["ivanov"])
 def test_no_edge_passes_behind_a_vertex_it_does_not_join(student):
     """A layered layout drew C → B straight through A for 'ivanov' (it read as C – A → B); on the circle no edge
     comes within a node's radius (in screen pixels) of a vertex it does not join."""
