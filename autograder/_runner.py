@@ -258,7 +258,8 @@ def main():
 
 RLIMITS = {"memory_bytes": "RLIMIT_AS", "processes": "RLIMIT_NPROC", "file_bytes": "RLIMIT_FSIZE",
            "open_files": "RLIMIT_NOFILE", "cpu_seconds": "RLIMIT_CPU"}
-CLONE_NEWIPC = 0x08000000
+CLONE_NEWIPC, CLONE_NEWNS = 0x08000000, 0x00020000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_PRIVATE, MS_REC, MNT_DETACH = 2, 4, 8, 1 << 18, 1 << 14, 2
 WIPED = ("/scratch", "/tmp", "/dev/shm")
 
 
@@ -286,12 +287,29 @@ def _no_capabilities():
         raise OSError(ctypes.get_errno(), "capset")
 
 
-def _new_ipc_namespace():
-    """SysV shared memory, semaphores, message queues and POSIX queues of earlier runs are out of reach."""
+def _new_ipc_namespace(memory_bytes):
+    """SysV shared memory, semaphores, message queues and POSIX queues of earlier runs are out of reach.
+
+    The new namespace's SysV limits are set from a proc mounted for a moment in a
+    private mount namespace (the sandbox's /proc/sys is read-only): shared memory
+    may hold at most ``memory_bytes`` in all (a segment keeps its memory after it
+    is detached, where RLIMIT_AS no longer sees it), and there are few message queues.
+    """
     import ctypes
 
-    if _libc().unshare(CLONE_NEWIPC) != 0:
-        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWIPC)")
+    libc = _libc()
+    if libc.unshare(CLONE_NEWIPC | CLONE_NEWNS) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWIPC | CLONE_NEWNS)")
+    libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
+    if libc.mount(b"proc", b"/tmp", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None) != 0:
+        raise OSError(ctypes.get_errno(), "mount proc")
+    try:
+        page = os.sysconf("SC_PAGE_SIZE")
+        for name, value in (("shmall", max(1, memory_bytes // page)), ("shmmax", memory_bytes), ("msgmni", 8)):
+            with open(f"/tmp/sys/kernel/{name}", "w") as fh:
+                fh.write(f"{value}\n")
+    finally:
+        libc.umount2(b"/tmp", MNT_DETACH)
 
 
 def _child(inbox_fd, channel, control, stdin_fd, uid, limits):
@@ -301,7 +319,7 @@ def _child(inbox_fd, channel, control, stdin_fd, uid, limits):
     _PID = os.getpid()
     os.close(control)
     os.close(stdin_fd)
-    _new_ipc_namespace()
+    _new_ipc_namespace(int(limits.get("memory_bytes", 1 << 30)))
     os.setsid()
     for key, name in RLIMITS.items():
         if key in limits:

@@ -40,8 +40,8 @@ What is used
   see until it is mapped) and stops the run above ``memory_bytes``.
 - **Warm kernels** (a zygote per worker, see ``WarmKernel``): the zygote keeps
   CAP_SETUID/CAP_SETGID and CAP_SYS_ADMIN, the last only so that each run's
-  child can enter a new IPC namespace before it drops to the leased uid and
-  loses every capability. Each run (warm or cold) joins a new session keyring
+  child can enter a new IPC namespace (and set its SysV limits) before it
+  drops to the leased uid and loses every capability. Each run (warm or cold) joins a new session keyring
   and empties the uid's user, user-session and persistent keyrings, which the
   kernel keeps per uid across sandboxes.
 
@@ -52,8 +52,9 @@ What is NOT covered
 - The kernel itself: bubblewrap does not add a seccomp filter here, so a
   kernel exploit reachable through ordinary syscalls is out of scope.
 - RLIMIT_AS limits address space, not resident memory; tmpfs mounts count
-  against RAM up to their ``--size`` each; a SysV segment that a run created
-  and no longer maps is not counted (it goes with the run's IPC namespace).
+  against RAM up to their ``--size`` each; a SysV segment that a cold run created
+  and no longer maps is not counted (it goes with the run's IPC namespace; a
+  warm run's namespace caps SysV shared memory at ``memory_bytes``).
 - The runner shares its process with the student's code, which can write any
   event: a well-formed one in its turn is taken as a claim for the student's
   own submission (no better than typing the value); anything else ends the
