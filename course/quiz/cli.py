@@ -42,7 +42,7 @@ def _variant(args) -> int:
     q = backdoor_variant(args.student_id)
     path = None if args.no_figure else Path(args.figure or f"variant_{safe_name(args.student_id)}.svg")
     if path is not None and path.exists() and not args.force:   # refuse before printing anything
-        raise CourseError(f"{path} already exists; pass --force to replace it (or --no-figure)")
+        raise CourseError(f"{path} already exists; pass force=True to replace it (or no_figure=True)")
     show_question(q)
     if path is not None:
         print(f"\nfigure: {write_question_image(q, path, force=args.force)}")

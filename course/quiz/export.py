@@ -255,7 +255,7 @@ def write_export(bank: Bank, out_dir: str | Path, lang: str = "ru", *, force: bo
     paths = {"moodle_xml": out / f"{bank.id}.xml", "gift": out / f"{bank.id}.gift.txt"}
     existing = [str(p) for p in paths.values() if p.exists()]
     if existing and not force:
-        raise CourseError(f"{', '.join(existing)} already exist(s); pass --force (force=True) to replace")
+        raise CourseError(f"{', '.join(existing)} already exist(s); pass force=True to replace them")
     texts = {"moodle_xml": to_moodle_xml(bank, lang), "gift": to_gift(bank, lang)}
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -142,7 +142,7 @@ def write_question_image(q: Question, path: str | os.PathLike, *, force: bool = 
     if fmt not in FORMATS:
         raise CourseError(f"{path}: the figure must be a .png or .svg file")
     if path.exists() and not force:
-        raise CourseError(f"{path} already exists; pass --force to replace it")
+        raise CourseError(f"{path} already exists; pass force=True to replace it")
     data = question_image(q, fmt)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
