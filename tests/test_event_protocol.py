@@ -267,3 +267,28 @@ def test_a_forged_done_gains_no_time_over_the_cells_it_claims(runner):
     took = time.monotonic() - started
     assert took < 2 * (FAST.cell_seconds + FAST.interrupt_grace) + 4, took
     assert "b" not in result.values
+
+
+@needs_sandbox
+@needs_root
+@pytest.mark.slow
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(junk=st.one_of(st.binary(min_size=1, max_size=200),
+                      JSON.map(lambda v: (json.dumps(v) + "\n").encode())))
+def test_fuzzed_bytes_from_a_sandboxed_cell_break_only_that_run(junk):
+    """Random bytes or JSON written by student code in a warm kernel: the next student's run stays exact."""
+    from autograder.kernel import WarmKernel
+
+    box = Sandbox(FAST)
+    kernel = WarmKernel(box, None, ())
+    try:
+        first = execute(_plan(CHANNELS + f"forge({junk!r})\nx = 5\nimport time\ntime.sleep(0.3)"), box, warm=kernel)
+        assert set(first.values) <= {"a", "b"}
+        if first.broken:
+            assert not kernel.usable()
+            kernel.close()
+            kernel = WarmKernel(box, None, ())
+        second = execute(HONEST, box, warm=kernel)
+        assert second.values == {"a": 42, "b": "ok"} and second.limits == []
+    finally:
+        kernel.close()
