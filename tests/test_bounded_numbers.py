@@ -26,6 +26,8 @@ from course.errors import CourseError
 from course.grading.checks import array_close, as_array, number_close
 from course.grading.spec import Part, Probe
 from course.quiz.bank import load_bank
+from tests.autograde_support import corpus
+from tests.test_collect_files import HONEST, assert_graded_as_written, e2e, graded_fixture
 
 HUGE = 10 ** 400  # beyond float64 (max ~1.8e308)
 #: strings whose exact rational value is astronomically large or small: float() reads them at once
@@ -143,3 +145,15 @@ def test_course_part_with_a_huge_value_is_a_wrong_answer_for_that_probe_only():
                            Probe("b", key=lambda ctx: 2.0, check=number_close())))
     result = part.grade([HUGE, 2.0])
     assert result.points == 1.0 and "out of range" in result.feedback
+
+
+# ------------------------------------------------------------------ graded end to end, warm and cold
+
+NUMBER_CASES = [n for n in corpus() if n.startswith("numbers_")]
+graded = graded_fixture(HONEST + NUMBER_CASES, "numbers")
+
+
+@e2e
+def test_numbers_cost_only_their_own_tests(graded):
+    """numbers_*.toml next to honest submissions: exact points, the honest parts kept, nobody else affected."""
+    assert_graded_as_written(graded, HONEST + NUMBER_CASES)
