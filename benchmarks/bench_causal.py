@@ -42,7 +42,7 @@ def pick_query(G, seed, min_size=1, tries=300):
     rng = random.Random(seed)
     observed = [v for v in G if not G.nodes[v].get("latent")]
     for _ in range(tries):
-        x = rng.choice(observed[len(observed) // 3:])
+        x = rng.choice(observed[len(observed) // 3 :])
         below = sorted(v for v in nx.descendants(G, x) if not G.nodes[v].get("latent"))
         if not below:
             continue
@@ -105,6 +105,7 @@ def pgmpy_all_sets():
     def run(G, x, y):
         model = DAG(list(G.edges), latents={v for v in G if G.nodes[v].get("latent")})
         return CausalInference(model).get_all_backdoor_adjustment_sets(x, y)
+
     return run
 
 
@@ -123,7 +124,7 @@ def bench_minimum():
     for n in (12, 16, 20, 50, 200, 1000):
         G, x, y = case(n, min_size=2 if n <= 50 else 4)
         ours, sets = timed(lambda: causal.minimum_backdoor_sets(G, x, y))
-        upward, all_subsets, ratio = "-", "-", "-"
+        upward, all_subsets = "-", "-"
         if n <= 20:
             tu, ref = timed(lambda: brute_minimum(G, x, y), repeat=1)
             assert set(ref) == set(sets), "solver and brute force disagree"
@@ -134,11 +135,22 @@ def bench_minimum():
                 ratio16 = ta / ours
         if n == 1000:
             t1000 = ours
-        rows.append([n, G.number_of_edges(), len(sets[0]) if sets else "none", len(sets), f"{ours * 1e3:.2f}",
-                     upward, all_subsets])
+        rows.append(
+            [
+                n,
+                G.number_of_edges(),
+                len(sets[0]) if sets else "none",
+                len(sets),
+                f"{ours * 1e3:.2f}",
+                upward,
+                all_subsets,
+            ]
+        )
     table(["nodes", "edges", "size", "sets", "ours ms", "upward/ours", "all subsets/ours"], rows)
-    print("upward: brute force over sizes 0, 1, 2, ... stopping at the first valid size (DoWhy's strategy);"
-          " all subsets: the test oracle")
+    print(
+        "upward: brute force over sizes 0, 1, 2, ... stopping at the first valid size (DoWhy's strategy);"
+        " all subsets: the test oracle"
+    )
     return ratio16, t1000
 
 
@@ -167,10 +179,33 @@ def bench_minimal():
             if pgmpy is not None:
                 tp, _ = timed(lambda: pgmpy(G, x, y), repeat=1)
                 pg = f"{tp / ours:.0f}x"
-        rows.append([n, len(stamps), f"{stamps[0] * 1e3:.2f}" if stamps else "-", mean_delay, max_delay,
-                     f"{total * 1e3:.1f}", brute, ratio, pg])
-    table(["nodes", "sets", "first ms", "mean delay ms", "max delay ms", "total ms", "brute ms", "brute/ours",
-           "pgmpy/ours"], rows)
+        rows.append(
+            [
+                n,
+                len(stamps),
+                f"{stamps[0] * 1e3:.2f}" if stamps else "-",
+                mean_delay,
+                max_delay,
+                f"{total * 1e3:.1f}",
+                brute,
+                ratio,
+                pg,
+            ]
+        )
+    table(
+        [
+            "nodes",
+            "sets",
+            "first ms",
+            "mean delay ms",
+            "max delay ms",
+            "total ms",
+            "brute ms",
+            "brute/ours",
+            "pgmpy/ours",
+        ],
+        rows,
+    )
     if pgmpy is None:
         print("pgmpy is not installed: its column is skipped (pip install pgmpy to fill it)")
     return ratio16
@@ -179,8 +214,10 @@ def bench_minimal():
 def main():
     ratio_min, t1000 = bench_minimum()
     ratio_all = bench_minimal()
-    print(f"\ntarget >= 100x brute force at 16 nodes: minimum {ratio_min:.0f}x, all minimal {ratio_all:.0f}x"
-          f" -> {'met' if min(ratio_min, ratio_all) >= 100 else 'NOT met'}")
+    print(
+        f"\ntarget >= 100x brute force at 16 nodes: minimum {ratio_min:.0f}x, all minimal {ratio_all:.0f}x"
+        f" -> {'met' if min(ratio_min, ratio_all) >= 100 else 'NOT met'}"
+    )
     print(f"target minimum sets of a 1000-node DAG < 1 s: {t1000:.3f} s -> {'met' if t1000 < 1 else 'NOT met'}")
 
 

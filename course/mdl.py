@@ -27,6 +27,7 @@ References
 P. D. Grünwald, *The Minimum Description Length Principle*, MIT Press, 2007.
 J. Rissanen, "Modeling by shortest data description", Automatica 14, 1978.
 """
+
 from __future__ import annotations
 
 import math
@@ -169,8 +170,15 @@ def parameter_code_length(n_params: int, n: int, code: str = "asymptotic", bits_
     raise CourseError(f"code must be one of {PARAMETER_CODES}, got {code!r}")
 
 
-def model_code_length(degree: int, n: int, n_candidates: int, *, estimate_sigma: bool = True,
-                      code: str = "asymptotic", bits_per_parameter: float = 32.0) -> float:
+def model_code_length(
+    degree: int,
+    n: int,
+    n_candidates: int,
+    *,
+    estimate_sigma: bool = True,
+    code: str = "asymptotic",
+    bits_per_parameter: float = 32.0,
+) -> float:
     """L(H) for a polynomial of the given degree: which degree, then its parameters.
 
     L(H) = log₂(n_candidates) + L(θ|k), with a uniform code over the candidate
@@ -210,8 +218,15 @@ class MDLTable:
         return int(self.degrees[int(np.argmin(self.total_bits))])
 
 
-def two_part_code_lengths(x, y, degrees=range(11), precision: float = 0.01, sigma: float | None = None,
-                          code: str = "asymptotic", bits_per_parameter: float = 32.0) -> MDLTable:
+def two_part_code_lengths(
+    x,
+    y,
+    degrees=range(11),
+    precision: float = 0.01,
+    sigma: float | None = None,
+    code: str = "asymptotic",
+    bits_per_parameter: float = 32.0,
+) -> MDLTable:
     """L(D|H), L(H) and L(D,H) = L(D|H) + L(H) for polynomial fits of each degree.
 
     Parameters
@@ -243,8 +258,12 @@ def two_part_code_lengths(x, y, degrees=range(11), precision: float = 0.01, sigm
     n = x.size
     fits = [fit_polynomial(x, y, d)[1] for d in degree_list]
     data_bits = [residual_code_length(r, precision, sigma) for r in fits]
-    model_bits = [model_code_length(d, n, len(degree_list), estimate_sigma=sigma is None, code=code,
-                                    bits_per_parameter=bits_per_parameter) for d in degree_list]
+    model_bits = [
+        model_code_length(
+            d, n, len(degree_list), estimate_sigma=sigma is None, code=code, bits_per_parameter=bits_per_parameter
+        )
+        for d in degree_list
+    ]
     data_bits, model_bits = np.array(data_bits), np.array(model_bits)
     return MDLTable(
         degrees=np.array(degree_list, dtype=int),
@@ -255,8 +274,14 @@ def two_part_code_lengths(x, y, degrees=range(11), precision: float = 0.01, sigm
     )
 
 
-def sample_polynomial_data(n: int = 30, coefficients=(0.0, 1.0, 0.0, -2.0), noise: float = 0.15,
-                           seed: int = 0, low: float = -1.0, high: float = 1.0):
+def sample_polynomial_data(
+    n: int = 30,
+    coefficients=(0.0, 1.0, 0.0, -2.0),
+    noise: float = 0.15,
+    seed: int = 0,
+    low: float = -1.0,
+    high: float = 1.0,
+):
     """n points x ~ U[low, high], y = Σ_j c_j x^j + N(0, noise²); returns sorted ``(x, y)``.
 
     The default is the cubic y = x − 2x³ with a little noise: a case where the

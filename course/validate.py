@@ -1,4 +1,5 @@
 """Input checks shared by the course's modules: bad input becomes one CourseError naming the argument."""
+
 from __future__ import annotations
 
 import numpy as np

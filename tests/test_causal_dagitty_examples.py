@@ -9,10 +9,12 @@ import pytest
 
 from course import causal
 
-M_BIAS = ('dag { \nbb="-3,-0.5,2,1.2"D [outcome,pos="1,1"] E [exposure,pos="-2,1"] Z [pos="-0.5,0.5"] '
-          'D <-> Z [pos="1,-1"] E -> D E <-> Z [pos="-2,-1"] }')
+M_BIAS = (
+    'dag { \nbb="-3,-0.5,2,1.2"D [outcome,pos="1,1"] E [exposure,pos="-2,1"] Z [pos="-0.5,0.5"] '
+    'D <-> Z [pos="1,-1"] E -> D E <-> Z [pos="-2,-1"] }'
+)
 
-DIDELEZ_2010 = '''
+DIDELEZ_2010 = """
 dag {
 Age [adjusted,pos="-1.973,-0.123"]
 HRT [exposure,pos="-0.536,-0.016"]
@@ -32,7 +34,7 @@ Smo -> HRT
 Smo -> TCI
 TCI -> S
 Thist -> TCI
-}'''
+}"""
 
 
 def from_edge_list(lines, exposure, outcome):
@@ -74,8 +76,13 @@ def test_small_model_with_mediator():
 
 
 def test_many_variables_but_few_paths():
-    lines = "1 E\n" + "".join(f"{i} {i - 1}\n" for i in range(2, 7)) + "7 6 E\n8 7 D\n" + \
-            "".join(f"{i} {i - 1}\n" for i in range(9, 15)) + "15 14 D\nE D"
+    lines = (
+        "1 E\n"
+        + "".join(f"{i} {i - 1}\n" for i in range(2, 7))
+        + "7 6 E\n8 7 D\n"
+        + "".join(f"{i} {i - 1}\n" for i in range(9, 15))
+        + "15 14 D\nE D"
+    )
     G = from_edge_list(lines, "E", "D")
     # every backdoor path enters E from 7 (directly or down 7 → 6 → … → 1 → E) and then meets 8 (7 ← 8),
     # both as non-colliders; without 7 or 8 the path E ← 7 ← 8 → D stays open
@@ -86,12 +93,15 @@ def test_many_variables_but_few_paths():
 def test_schipf_2010():
     G = from_edge_list("A S PA WC U TT\nS TT T2DM\nWC TT U T2DM\nU TT T2DM\nPA WC T2DM", "TT", "T2DM")
     # S, WC and U are parents of both TT and T2DM, so each is needed; TT ← A → PA → T2DM needs A or PA
-    assert causal.minimal_backdoor_sets(G, "TT", "T2DM") == [frozenset({"A", "S", "U", "WC"}),
-                                                             frozenset({"PA", "S", "U", "WC"})]
+    assert causal.minimal_backdoor_sets(G, "TT", "T2DM") == [
+        frozenset({"A", "S", "U", "WC"}),
+        frozenset({"PA", "S", "U", "WC"}),
+    ]
 
 
 def test_acid_de_campos_1996():
-    G = from_edge_list("""x4 x5
+    G = from_edge_list(
+        """x4 x5
 x5 x7 x11
 x6 x7 x14
 x7 x9
@@ -108,14 +118,18 @@ x18
 x1 x4 x3
 x2 x3
 x15 x17 x18
-x3 x6 x5""", "x3", "x15")
+x3 x6 x5""",
+        "x3",
+        "x15",
+    )
     # the only open backdoor path is x3 ← x1 → x4 → x5 → x7 → x9 → x10 → x15 and x5, x7, … descend from x3;
     # x3 ← x1 → x4 → x5 → x11 → x12 ← x10 → x15 is blocked by the collider x12
     assert causal.minimal_backdoor_sets(G, "x3", "x15") == [frozenset({"x1"}), frozenset({"x4"})]
 
 
 def test_van_kampen_2014():
-    G = from_edge_list("""AFF ALN APA CDR
+    G = from_edge_list(
+        """AFF ALN APA CDR
 AIS AFF EGC SUS
 ALN APA DET FTW PER SUS
 CDR DET
@@ -123,7 +137,10 @@ EGC HOS
 FTW DET EGC
 SAN ALN AFF AIS APA CDR
 SUS EGC FTW HOS
-PER DET""", "SUS", "EGC")
+PER DET""",
+        "SUS",
+        "EGC",
+    )
     # SUS has the parents AIS and ALN; SUS ← AIS → EGC needs AIS, SUS ← ALN → FTW → EGC needs ALN (FTW descends
     # from SUS); every backdoor path starts through one of them as a non-collider
     assert causal.minimal_backdoor_sets(G, "SUS", "EGC") == [frozenset({"AIS", "ALN"})]

@@ -11,7 +11,7 @@ from tests.causal_oracle import causal_dags
 
 
 def test_parse_reads_nodes_edges_and_attributes():
-    G = causal.parse_dag('''dag {
+    G = causal.parse_dag("""dag {
         bb="0,0,1,1"
         X [exposure,pos="0.5,1"]
         Y [outcome]
@@ -20,7 +20,7 @@ def test_parse_reads_nodes_edges_and_attributes():
         X -> Y; U -> {X Y}
         A -> X <- B
         a <-> b
-    }''')
+    }""")
     assert G.graph["bb"] == "0,0,1,1"
     assert G.nodes["X"] == {"exposure": True, "pos": (0.5, 1.0)}
     assert G.nodes["Y"]["outcome"] and G.nodes["U"]["latent"] and G.nodes["A"]["adjusted"]
@@ -66,17 +66,20 @@ def test_bidirected_edges_and_positions_round_trip():
     assert causal.to_dagitty(causal.parse_dag(causal.to_dagitty(G))) == text
 
 
-@pytest.mark.parametrize("text, message", [
-    ("dag { A -> B -> C -> A }", "directed cycle A -> B -> C -> A"),
-    ("dag { A -- B }", "is not allowed in a DAG"),
-    ("pdag { A -> B }", "only 'dag { ... }'"),
-    ("dag { A -> B ", "expected '}'"),
-    ("dag { A [colour=red] }", "unknown attribute 'colour'"),
-    ("dag { A [pos=\"1\"] }", 'expected pos="x,y"'),
-    ("dag { A -> ; }", "expected 'name'"),
-    ("dag { A } B", "after the closing"),
-    ("dag { A ^ B }", "cannot read"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("dag { A -> B -> C -> A }", "directed cycle A -> B -> C -> A"),
+        ("dag { A -- B }", "is not allowed in a DAG"),
+        ("pdag { A -> B }", "only 'dag { ... }'"),
+        ("dag { A -> B ", "expected '}'"),
+        ("dag { A [colour=red] }", "unknown attribute 'colour'"),
+        ('dag { A [pos="1"] }', 'expected pos="x,y"'),
+        ("dag { A -> ; }", "expected 'name'"),
+        ("dag { A } B", "after the closing"),
+        ("dag { A ^ B }", "cannot read"),
+    ],
+)
 def test_parse_errors_say_what_is_wrong(text, message):
     with pytest.raises(CourseError, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
         causal.parse_dag(text)
@@ -90,29 +93,32 @@ def test_parse_rejects_non_text():
 G0 = nx.DiGraph([("A", "X"), ("A", "Y"), ("X", "Y")])
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: causal.minimal_backdoor_sets(nx.DiGraph([(1, 2), (2, 1)]), 1, 2), "directed cycle"),
-    (lambda: causal.minimal_backdoor_sets(nx.Graph([(1, 2)]), 1, 2), "expected a networkx.DiGraph"),
-    (lambda: causal.minimal_backdoor_sets(G0, "Q", "Y"), "unknown node 'Q' in X"),
-    (lambda: causal.minimal_backdoor_sets(G0, "X", ["Y", "W"]), "unknown node 'W' in Y"),
-    (lambda: causal.minimal_backdoor_sets(G0, "X", "X"), "X and Y overlap in {X}"),
-    (lambda: causal.minimal_backdoor_sets(G0, {"X", "A"}, {"A", "Y"}), "overlap in {A}"),
-    (lambda: causal.minimal_backdoor_sets(G0, "X", "Y", latent={"X"}), "latent node"),
-    (lambda: causal.minimal_backdoor_sets(G0, "X", "Y", latent={"B"}), "unknown node 'B' in latent"),
-    (lambda: causal.minimal_backdoor_sets(G0, set(), "Y"), "X \\(the exposure\\) is empty"),
-    (lambda: causal.minimal_backdoor_sets(G0, None, "Y"), "is empty"),
-    (lambda: causal.minimal_backdoor_sets(G0, {"X": 1}, "Y"), "must be a node or a set of nodes"),
-    (lambda: causal.minimal_backdoor_sets(G0, [["X"]], "Y"), r"unknown node \['X'\] in X"),
-    (lambda: causal.minimal_backdoor_sets(G0, "X", "Y", limit=-1), "limit must be"),
-    (lambda: causal.minimum_backdoor_sets(G0, "X", "Y", limit=1.5), "limit must be"),
-    (lambda: causal.is_backdoor_set(G0, "X", "Y", {"X"}), "is the exposure or the outcome"),
-    (lambda: causal.is_backdoor_set(G0, "X", "Y", {"Z"}), "unknown node 'Z' in Z"),
-    (lambda: causal.backdoor_paths(G0, "X", "Y", {"Y"}), "is the exposure or the outcome"),
-    (lambda: causal.backdoor_paths(G0, "X", "Y", limit=-1), "limit must be"),
-    (lambda: causal.iter_backdoor_paths(G0, "X", "Y", limit="2"), "limit must be"),
-    (lambda: causal.is_backdoor_set(G0, "X", "Y", "AX"), "unknown node 'AX' in Z"),
-    (lambda: causal.to_dagitty("dag {}"), "expected a networkx.DiGraph"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: causal.minimal_backdoor_sets(nx.DiGraph([(1, 2), (2, 1)]), 1, 2), "directed cycle"),
+        (lambda: causal.minimal_backdoor_sets(nx.Graph([(1, 2)]), 1, 2), "expected a networkx.DiGraph"),
+        (lambda: causal.minimal_backdoor_sets(G0, "Q", "Y"), "unknown node 'Q' in X"),
+        (lambda: causal.minimal_backdoor_sets(G0, "X", ["Y", "W"]), "unknown node 'W' in Y"),
+        (lambda: causal.minimal_backdoor_sets(G0, "X", "X"), "X and Y overlap in {X}"),
+        (lambda: causal.minimal_backdoor_sets(G0, {"X", "A"}, {"A", "Y"}), "overlap in {A}"),
+        (lambda: causal.minimal_backdoor_sets(G0, "X", "Y", latent={"X"}), "latent node"),
+        (lambda: causal.minimal_backdoor_sets(G0, "X", "Y", latent={"B"}), "unknown node 'B' in latent"),
+        (lambda: causal.minimal_backdoor_sets(G0, set(), "Y"), "X \\(the exposure\\) is empty"),
+        (lambda: causal.minimal_backdoor_sets(G0, None, "Y"), "is empty"),
+        (lambda: causal.minimal_backdoor_sets(G0, {"X": 1}, "Y"), "must be a node or a set of nodes"),
+        (lambda: causal.minimal_backdoor_sets(G0, [["X"]], "Y"), r"unknown node \['X'\] in X"),
+        (lambda: causal.minimal_backdoor_sets(G0, "X", "Y", limit=-1), "limit must be"),
+        (lambda: causal.minimum_backdoor_sets(G0, "X", "Y", limit=1.5), "limit must be"),
+        (lambda: causal.is_backdoor_set(G0, "X", "Y", {"X"}), "is the exposure or the outcome"),
+        (lambda: causal.is_backdoor_set(G0, "X", "Y", {"Z"}), "unknown node 'Z' in Z"),
+        (lambda: causal.backdoor_paths(G0, "X", "Y", {"Y"}), "is the exposure or the outcome"),
+        (lambda: causal.backdoor_paths(G0, "X", "Y", limit=-1), "limit must be"),
+        (lambda: causal.iter_backdoor_paths(G0, "X", "Y", limit="2"), "limit must be"),
+        (lambda: causal.is_backdoor_set(G0, "X", "Y", "AX"), "unknown node 'AX' in Z"),
+        (lambda: causal.to_dagitty("dag {}"), "expected a networkx.DiGraph"),
+    ],
+)
 def test_validation_messages(call, message):
     with pytest.raises(CourseError, match=message):
         call()

@@ -18,7 +18,7 @@ def test_minimal_and_minimum_backdoor_sets_match_brute_force(case):
     found_minimal = causal.minimal_backdoor_sets(G, X, Y, latent=latent)
     found_minimum = causal.minimum_backdoor_sets(G, X, Y, latent=latent)
     assert set(found_minimal) == minimal
-    assert len(found_minimal) == len(set(found_minimal))          # no duplicates
+    assert len(found_minimal) == len(set(found_minimal))  # no duplicates
     assert set(found_minimum) == minimum
     size = causal.minimum_backdoor_size(G, X, Y, latent=latent)
     assert size == (min(map(len, good)) if good else None)
@@ -75,7 +75,8 @@ def test_limit_and_iterators_give_prefixes_of_the_full_answer(case, limit):
     first = list(causal.iter_minimal_backdoor_sets(G, X, Y, latent=latent, limit=limit))
     assert len(first) == min(limit, len(full)) and set(first) <= set(full)
     assert causal.minimal_backdoor_sets(G, X, Y, latent=latent, limit=limit) == sorted(
-        first, key=lambda s: (len(s), sorted(s)))
+        first, key=lambda s: (len(s), sorted(s))
+    )
     some_minimum = list(causal.iter_minimum_backdoor_sets(G, X, Y, latent=latent, limit=limit))
     assert set(some_minimum) <= set(causal.minimum_backdoor_sets(G, X, Y, latent=latent))
 
@@ -92,8 +93,7 @@ def test_networkx_single_minimal_set_is_among_the_listed_ones(case):
 
 def test_lists_are_sorted_by_size_then_names():
     # X <- A -> Y, X <- B -> Y and X <- C -> D -> Y: minimal sets {A,B,C}, {A,B,D}
-    G = nx.DiGraph([("A", "X"), ("A", "Y"), ("B", "X"), ("B", "Y"), ("C", "X"), ("C", "D"), ("D", "Y"),
-                    ("X", "Y")])
+    G = nx.DiGraph([("A", "X"), ("A", "Y"), ("B", "X"), ("B", "Y"), ("C", "X"), ("C", "D"), ("D", "Y"), ("X", "Y")])
     assert causal.minimal_backdoor_sets(G, "X", "Y") == [frozenset("ABC"), frozenset("ABD")]
 
 
@@ -104,4 +104,5 @@ def test_minimal_adjustment_and_backdoor_sets_coincide_for_one_exposure_and_one_
     # which both criteria forbid — so the lists agree (random search found no counterexample either)
     G, X, Y, latent = case
     assert causal.minimal_adjustment_sets(G, X, Y, latent=latent) == causal.minimal_backdoor_sets(
-        G, X, Y, latent=latent)
+        G, X, Y, latent=latent
+    )

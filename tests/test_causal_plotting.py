@@ -38,7 +38,7 @@ def test_layout_uses_dagitty_positions_with_y_pointing_down():
 
 
 def test_open_and_blocked_paths_are_coloured():
-    G = ex.m_bias()                                   # given {M} the only backdoor path is open
+    G = ex.m_bias()  # given {M} the only backdoor path is open
     ax = draw_dag(G, Z={"M"})
     pos = dag_layout(G)
     colours = edge_colours(ax)
@@ -49,7 +49,7 @@ def test_open_and_blocked_paths_are_coloured():
     key = tuple(round(c, 3) for c in (*a, *x))
     assert colours[key] == COLORS["open"] and colours_blocked[key] == COLORS["blocked"]
     causal_edge = tuple(round(c, 3) for c in (*pos["X"], *pos["Y"]))
-    assert colours[causal_edge] == COLORS["edge"]     # X → Y is not a backdoor path
+    assert colours[causal_edge] == COLORS["edge"]  # X → Y is not a backdoor path
     plt.close("all")
 
 
@@ -57,7 +57,7 @@ def test_title_counts_open_paths_and_latent_nodes_are_dashed(tmp_path):
     ax = draw_dag(ex.front_door())
     assert ax.get_title() == "open backdoor paths given {}: 1"
     dashed = [c for c in ax.collections if c.get_linestyle()[0][1] is not None]
-    assert len(dashed) == 1                          # only the latent node U
+    assert len(dashed) == 1  # only the latent node U
     ax.figure.savefig(tmp_path / "front_door.png")
     assert (tmp_path / "front_door.png").stat().st_size > 1000
     plt.close("all")

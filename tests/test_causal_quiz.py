@@ -24,8 +24,8 @@ def test_answer_key_is_exactly_the_options_that_are_smallest_valid_sets(seed, ki
     assert len(q.correct) == 1 if kind == "smallest" else len(q.correct) >= 2
     assert list(q.options) == list(LETTERS[: len(q.options)])
     assert len(q.options) == (6 if kind == "smallest" else 7)
-    assert len(set(q.options.values())) == len(q.options)          # no repeated option
-    assert all(q.options.values())                                 # never the empty set
+    assert len(set(q.options.values())) == len(q.options)  # no repeated option
+    assert all(q.options.values())  # never the empty set
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -45,7 +45,9 @@ def test_same_seed_same_question_and_seeds_differ():
 def test_texts_in_both_languages_name_the_graph():
     q = backdoor_question(seed=2, kind="smallest_sets")
     assert q.text_ru.startswith("Примените backdoor критерий для оценки влияния X на Y. Выберите наименьшие")
-    assert q.text_en.startswith("Apply the backdoor criterion to estimate the effect of X on Y. Choose the smallest sets")
+    assert q.text_en.startswith(
+        "Apply the backdoor criterion to estimate the effect of X on Y. Choose the smallest sets"
+    )
     for a, b in q.graph.edges:
         assert f"{a} → {b}" in q.text_ru and f"{a} → {b}" in q.text_en
     assert q.render("ru").splitlines()[-1].startswith("Ж) {")
@@ -54,16 +56,21 @@ def test_texts_in_both_languages_name_the_graph():
 def test_t3_question2_options_by_mistake():
     G = ex.t3_question2_graph()
     kinds = {k: classify_option(G, "X", "Y", z)[0] for k, z in ex.T3_QUESTION2_OPTIONS.items()}
-    assert kinds == {"А": "correct", "Б": "larger", "В": "larger", "Г": "larger", "Д": "descendant",
-                     "Е": "descendant"}
+    assert kinds == {"А": "correct", "Б": "larger", "В": "larger", "Г": "larger", "Д": "descendant", "Е": "descendant"}
 
 
 def test_t3_question3_options_by_mistake():
     G = ex.t3_question3_graph()
     found = {k: classify_option(G, "X", "Y", z) for k, z in ex.T3_QUESTION3_OPTIONS.items()}
-    assert {k: v[0] for k, v in found.items()} == {"А": "open_path", "Б": "open_path", "В": "correct",
-                                                    "Г": "correct", "Д": "collider", "Е": "descendant",
-                                                    "Ж": "descendant"}
+    assert {k: v[0] for k, v in found.items()} == {
+        "А": "open_path",
+        "Б": "open_path",
+        "В": "correct",
+        "Г": "correct",
+        "Д": "collider",
+        "Е": "descendant",
+        "Ж": "descendant",
+    }
     assert found["Д"][1] == "adjusting for A opens the backdoor path X ← B → A ← D → Y"
     assert found["Е"][2] == "E — потомок X: по нему нельзя проводить корректировку"
 
@@ -74,16 +81,19 @@ def test_question_from_a_given_graph_uses_its_marked_exposure_and_outcome():
     assert len(q.options) == 7 and "X ← D → Y" not in q.dagitty and "D -> Y" in q.dagitty
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(kind="largest"), "kind must be"),
-    (dict(n_options=9), "n_options must be"),
-    (dict(G=ex.front_door()), "no valid backdoor set exists"),
-    (dict(G=ex.m_bias()), "the empty set already blocks"),
-    (dict(G=ex.butterfly()), "use kind='smallest_sets'"),
-    (dict(G="dag { X -> Y }"), "expected a networkx.DiGraph"),
-    (dict(seed=[1]), "seed must be an int or a str"),
-    (dict(seed=None), "seed must be an int or a str"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(kind="largest"), "kind must be"),
+        (dict(n_options=9), "n_options must be"),
+        (dict(G=ex.front_door()), "no valid backdoor set exists"),
+        (dict(G=ex.m_bias()), "the empty set already blocks"),
+        (dict(G=ex.butterfly()), "use kind='smallest_sets'"),
+        (dict(G="dag { X -> Y }"), "expected a networkx.DiGraph"),
+        (dict(seed=[1]), "seed must be an int or a str"),
+        (dict(seed=None), "seed must be an int or a str"),
+    ],
+)
 def test_question_errors(kwargs, message):
     with pytest.raises(CourseError, match=message):
         backdoor_question(**kwargs)
@@ -93,11 +103,21 @@ def test_questions_do_not_depend_on_the_hash_seed():
     import subprocess
     import sys
 
-    code = ("from course.causal.quiz import backdoor_question\n"
-            "print(''.join(backdoor_question(seed=k, kind=t).render() for k in (3, 4) "
-            "for t in ('smallest', 'smallest_sets')))")
-    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                           env={"PYTHONHASHSEED": h, "PATH": ""}).stdout for h in ("1", "2")}
+    code = (
+        "from course.causal.quiz import backdoor_question\n"
+        "print(''.join(backdoor_question(seed=k, kind=t).render() for k in (3, 4) "
+        "for t in ('smallest', 'smallest_sets')))"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": h, "PATH": ""},
+        ).stdout
+        for h in ("1", "2")
+    }
     assert len(runs) == 1 and "А)" in runs.pop()
 
 

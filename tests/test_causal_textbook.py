@@ -9,8 +9,9 @@ from course.causal import examples as ex
 
 def sets(*names):
     """sets("ZA", "ZB") -> [frozenset({'Z','A'}), ...] in the package's order."""
-    return sorted((frozenset(n) if isinstance(n, str) else frozenset(n) for n in names),
-                  key=lambda s: (len(s), sorted(s)))
+    return sorted(
+        (frozenset(n) if isinstance(n, str) else frozenset(n) for n in names), key=lambda s: (len(s), sorted(s))
+    )
 
 
 def test_confounder_needs_the_common_cause():
@@ -29,8 +30,8 @@ def test_m_bias():
     # only backdoor path X ← A → M ← B → Y; M is a collider, so it is blocked by the empty set.
     G = ex.m_bias()
     assert causal.minimal_backdoor_sets(G, "X", "Y") == [frozenset()]
-    assert not causal.is_backdoor_set(G, "X", "Y", {"M"})        # adjusting for M opens it
-    assert causal.is_backdoor_set(G, "X", "Y", {"M", "A"})       # ... unless A or B closes it again
+    assert not causal.is_backdoor_set(G, "X", "Y", {"M"})  # adjusting for M opens it
+    assert causal.is_backdoor_set(G, "X", "Y", {"M", "A"})  # ... unless A or B closes it again
     assert causal.is_backdoor_set(G, "X", "Y", {"M", "B"})
     path = causal.explain_backdoor_set(G, "X", "Y", {"M"}).open_path
     assert path.nodes == ("X", "A", "M", "B", "Y")
@@ -65,7 +66,7 @@ def test_latent_from_argument_equals_latent_attribute():
 def test_bidirected_edge_acts_as_unobserved_confounder():
     G = causal.parse_dag("dag { X -> Y; X <-> Y }")
     assert causal.minimal_backdoor_sets(G, "X", "Y") == []
-    G = causal.parse_dag("dag { X -> Y; X <-> C; C -> Y }")    # X ← U → C → Y: C blocks
+    G = causal.parse_dag("dag { X -> Y; X <-> C; C -> Y }")  # X ← U → C → Y: C blocks
     assert causal.minimal_backdoor_sets(G, "X", "Y") == [frozenset("C")]
 
 
@@ -99,8 +100,7 @@ def test_descendant_off_causal_paths_is_allowed_for_adjustment_only():
     G = ex.descendant_adjustment()
     assert causal.is_adjustment_set(G, "X", "Y", {"A", "D"})
     assert not causal.is_backdoor_set(G, "X", "Y", {"A", "D"})
-    assert causal.minimal_adjustment_sets(G, "X", "Y") == causal.minimal_backdoor_sets(G, "X", "Y") == [
-        frozenset("A")]
+    assert causal.minimal_adjustment_sets(G, "X", "Y") == causal.minimal_backdoor_sets(G, "X", "Y") == [frozenset("A")]
 
 
 def test_adjustment_and_backdoor_minimal_sets_differ_for_two_exposures():
@@ -136,8 +136,8 @@ def test_backdoor_paths_of_t3_question3_by_hand():
     G = ex.t3_question3_graph()
     got = {str(p): p.is_open for p in causal.backdoor_paths(G, "X", "Y", {"B", "D"})}
     assert got == {
-        "X ← B ← C → Y": False,            # B is a chain node in Z
-        "X ← B → A ← D → Y": False,        # collider A not adjusted (and D adjusted)
+        "X ← B ← C → Y": False,  # B is a chain node in Z
+        "X ← B → A ← D → Y": False,  # collider A not adjusted (and D adjusted)
         "X ← D → Y": False,
         "X ← D → A ← B ← C → Y": False,
     }

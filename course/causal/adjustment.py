@@ -26,8 +26,15 @@ import networkx as nx
 from course.causal.graphs import CausalQuery, check_limit, prepare_query, sort_sets
 from course.causal.separators import iter_minimal_separators, iter_minimum_separators, separation_problem
 
-__all__ = ["proper_causal_nodes", "proper_backdoor_graph", "is_adjustment_set", "iter_minimal_adjustment_sets",
-           "minimal_adjustment_sets", "iter_minimum_adjustment_sets", "minimum_adjustment_sets"]
+__all__ = [
+    "proper_causal_nodes",
+    "proper_backdoor_graph",
+    "is_adjustment_set",
+    "iter_minimal_adjustment_sets",
+    "minimal_adjustment_sets",
+    "iter_minimum_adjustment_sets",
+    "minimum_adjustment_sets",
+]
 
 
 def _reach(G, start, step, blocked):
@@ -44,8 +51,8 @@ def _reach(G, start, step, blocked):
 
 def proper_causal_nodes(q: CausalQuery) -> frozenset:
     """PCP(X, Y): nodes other than X on a directed path from X to Y that meets X only at its start."""
-    below = _reach(q.G, q.X, q.G.successors, q.X)            # De in G_X̄, without X
-    above = _reach(q.G, q.Y, q.G.predecessors, q.X) | q.Y    # An in G_X̲
+    below = _reach(q.G, q.X, q.G.successors, q.X)  # De in G_X̄, without X
+    above = _reach(q.G, q.Y, q.G.predecessors, q.X) | q.Y  # An in G_X̲
     return frozenset(below & above)
 
 

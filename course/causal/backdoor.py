@@ -98,17 +98,23 @@ class BackdoorExplanation:
     @property
     def reasons(self) -> list[str]:
         """One sentence per problem (empty when valid)."""
-        out = [f"{v} is unobserved (latent) and cannot be adjusted for" for v in sorted(self.latent_members, key=node_key)]
-        out += [f"{z} is a descendant of the exposure {x}" for z, x in sorted(self.descendants.items(),
-                                                                             key=lambda kv: node_key(kv[0]))]
+        out = [
+            f"{v} is unobserved (latent) and cannot be adjusted for" for v in sorted(self.latent_members, key=node_key)
+        ]
+        out += [
+            f"{z} is a descendant of the exposure {x}"
+            for z, x in sorted(self.descendants.items(), key=lambda kv: node_key(kv[0]))
+        ]
         if self.open_path is not None:
             out.append(f"the backdoor path {self.open_path} stays open")
         return out
 
     def __str__(self) -> str:
         if self.valid:
-            return f"{format_set(self.Z)} satisfies the backdoor criterion: no member descends from X " \
-                   "and every backdoor path is blocked"
+            return (
+                f"{format_set(self.Z)} satisfies the backdoor criterion: no member descends from X "
+                "and every backdoor path is blocked"
+            )
         text = f"{format_set(self.Z)} is not a valid backdoor set: " + "; ".join(self.reasons) + "."
         if self.open_path is not None:
             text += "\n" + describe_path(self.open_path)

@@ -23,22 +23,38 @@ import networkx as nx
 
 from course.errors import CourseError
 
-__all__ = ["parse_dag", "to_dagitty", "CausalQuery", "prepare_query", "node_key", "sort_sets", "check_dag",
-           "check_limit"]
+__all__ = [
+    "parse_dag",
+    "to_dagitty",
+    "CausalQuery",
+    "prepare_query",
+    "node_key",
+    "sort_sets",
+    "check_dag",
+    "check_limit",
+]
 
 NODE_FLAGS = ("latent", "exposure", "outcome", "adjusted")
-_FLAG_ALIASES = {"latent": "latent", "unobserved": "latent", "exposure": "exposure", "outcome": "outcome",
-                 "adjusted": "adjusted"}
+_FLAG_ALIASES = {
+    "latent": "latent",
+    "unobserved": "latent",
+    "exposure": "exposure",
+    "outcome": "outcome",
+    "adjusted": "adjusted",
+}
 # attributes DAGitty writes that carry no causal meaning here
 _IGNORED_ATTRIBUTES = {"selected", "beta"}
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<space>\s+|\#[^\n]*|//[^\n]*)
   | (?P<arrow><->|->|<-|--|@->|<-@|@-@|--@|@--)
   | (?P<quoted>"(?:[^"\\]|\\.)*")
   | (?P<name>[\w.]+)
   | (?P<punct>[{}\[\],;=])
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 _SIMPLE_NAME = re.compile(r"[^\W\d][\w.]*\Z")
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
@@ -73,7 +89,7 @@ def _tokens(text: str):
         match = _TOKEN.match(text, pos)
         if match is None:
             line = text.count("\n", 0, pos) + 1
-            raise CourseError(f"DAGitty syntax: cannot read {text[pos:pos + 12]!r} on line {line}")
+            raise CourseError(f"DAGitty syntax: cannot read {text[pos : pos + 12]!r} on line {line}")
         pos = match.end()
         kind = match.lastgroup
         if kind == "space":
@@ -144,11 +160,13 @@ def _apply_node_attributes(G, node, attrs):
             try:
                 x, y = (float(part) for part in str(value).split(","))
             except ValueError:
-                raise CourseError(f"DAGitty syntax: node {node!r} has pos={value!r}; expected pos=\"x,y\"") from None
+                raise CourseError(f'DAGitty syntax: node {node!r} has pos={value!r}; expected pos="x,y"') from None
             G.nodes[node]["pos"] = (x, y)
         elif key not in _IGNORED_ATTRIBUTES:
-            raise CourseError(f"DAGitty syntax: unknown attribute {key!r} on node {node!r}; known: "
-                              "latent, exposure, outcome, adjusted, pos")
+            raise CourseError(
+                f"DAGitty syntax: unknown attribute {key!r} on node {node!r}; known: "
+                "latent, exposure, outcome, adjusted, pos"
+            )
 
 
 def _bidirected_name(G, a, b) -> str:
@@ -171,8 +189,10 @@ def _add_edge(G, a, arrow, b):
             G.add_edge(u, a)
             G.add_edge(u, b)
     else:
-        raise CourseError(f"DAGitty syntax: edge {a} {arrow} {b} is not allowed in a DAG; "
-                          "use ->, <- or <-> (an unobserved common cause)")
+        raise CourseError(
+            f"DAGitty syntax: edge {a} {arrow} {b} is not allowed in a DAG; "
+            "use ->, <- or <-> (an unobserved common cause)"
+        )
 
 
 def parse_dag(text: str) -> nx.DiGraph:
@@ -297,8 +317,10 @@ def to_dagitty(G: nx.DiGraph) -> str:
 def check_dag(G) -> None:
     """Raise :class:`CourseError` unless ``G`` is a directed acyclic ``networkx.DiGraph`` (names a cycle)."""
     if not isinstance(G, nx.DiGraph) or G.is_multigraph():
-        raise CourseError(f"expected a networkx.DiGraph, got {type(G).__name__}; "
-                          "build one with nx.DiGraph(edges) or parse_dag('dag { ... }')")
+        raise CourseError(
+            f"expected a networkx.DiGraph, got {type(G).__name__}; "
+            "build one with nx.DiGraph(edges) or parse_dag('dag { ... }')"
+        )
     if nx.is_directed_acyclic_graph(G):
         return
     cycle = nx.find_cycle(G)
@@ -315,11 +337,11 @@ def _is_node(G, value) -> bool:
 
 def _as_node_set(G, value, role: str, allow_empty: bool) -> frozenset:
     if _is_node(G, value) and not isinstance(value, (set, list)):
-        nodes = [value]          # a tuple or frozenset that is itself a node, as in networkx
+        nodes = [value]  # a tuple or frozenset that is itself a node, as in networkx
     elif value is None:
         nodes = []
     elif isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping)):
-        nodes = list(value)      # a set, list, tuple, generator or dict view of nodes
+        nodes = list(value)  # a set, list, tuple, generator or dict view of nodes
     else:
         try:
             hash(value)
@@ -365,8 +387,10 @@ class CausalQuery:
         Z = _as_node_set(self.G, Z, role, allow_empty=True)
         clash = Z & (self.X | self.Y)
         if clash:
-            raise CourseError(f"{role} contains {format_set(clash)}, which is the exposure or the outcome; "
-                              "an adjustment set is chosen among the other nodes")
+            raise CourseError(
+                f"{role} contains {format_set(clash)}, which is the exposure or the outcome; "
+                "an adjustment set is chosen among the other nodes"
+            )
         return Z
 
 
@@ -385,13 +409,17 @@ def prepare_query(G, X, Y, latent=None) -> CausalQuery:
     Y = _as_node_set(G, Y, "Y (the outcome)", allow_empty=False)
     both = X & Y
     if both:
-        raise CourseError(f"X and Y overlap in {format_set(both)}; the exposure and the outcome must be different nodes")
+        raise CourseError(
+            f"X and Y overlap in {format_set(both)}; the exposure and the outcome must be different nodes"
+        )
     hidden = {v for v, d in G.nodes(data=True) if d.get("latent")}
     hidden |= _as_node_set(G, latent, "latent", allow_empty=True)
     for role, nodes in (("X (the exposure)", X), ("Y (the outcome)", Y)):
         if nodes & hidden:
-            raise CourseError(f"{role} contains the latent node(s) {format_set(nodes & hidden)}; "
-                              "an unobserved variable cannot be an exposure or an outcome")
+            raise CourseError(
+                f"{role} contains the latent node(s) {format_set(nodes & hidden)}; "
+                "an unobserved variable cannot be an exposure or an outcome"
+            )
     return CausalQuery(G, X, Y, frozenset(hidden))
 
 

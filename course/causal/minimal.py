@@ -79,6 +79,7 @@ def find_minimal_backdoor_set(G, X, Y, *, latent=None):
     ['A']
     """
     q = prepare_query(G, X, Y, latent)
-    found = nx.find_minimal_d_separator(backdoor_graph(q.G, q.X), set(q.X), set(q.Y),
-                                        restricted=set(backdoor_candidates(q)))
+    found = nx.find_minimal_d_separator(
+        backdoor_graph(q.G, q.X), set(q.X), set(q.Y), restricted=set(backdoor_candidates(q))
+    )
     return None if found is None else frozenset(found)

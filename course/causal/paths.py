@@ -31,7 +31,7 @@ class NodeOnPath:
     """One inner node of a path: its role there and whether it lets the path through given Z."""
 
     node: object
-    role: str          # "chain", "fork" or "collider"
+    role: str  # "chain", "fork" or "collider"
     open: bool
     reason: str
 
@@ -42,7 +42,7 @@ class BackdoorPath:
 
     nodes: tuple
     forward: tuple
-    inner: tuple       # NodeOnPath for nodes[1:-1]
+    inner: tuple  # NodeOnPath for nodes[1:-1]
 
     @property
     def is_open(self) -> bool:
@@ -67,8 +67,12 @@ def _describe(node, role, in_z, witness) -> NodeOnPath:
         if in_z:
             return NodeOnPath(node, role, True, f"collider {node} is adjusted for, which opens the path")
         if witness is not None:
-            return NodeOnPath(node, role, True,
-                              f"collider {node} has the descendant {witness} in the adjustment set, which opens the path")
+            return NodeOnPath(
+                node,
+                role,
+                True,
+                f"collider {node} has the descendant {witness} in the adjustment set, which opens the path",
+            )
         return NodeOnPath(node, role, False, f"collider {node} is not adjusted for (nor any descendant), so it blocks")
     kind = "fork" if role == "fork" else "chain node"
     if in_z:
@@ -92,7 +96,8 @@ class _PathJudge:
         return self._witness[node]
 
     def step(self, node, into_from_left: bool, out_to_right: bool) -> NodeOnPath:
-        """``into_from_left``: the edge from the previous node points into ``node``; ``out_to_right``: the next edge leaves it."""
+        """``into_from_left``: the edge from the previous node points into ``node``;
+        ``out_to_right``: the next edge leaves it."""
         if into_from_left and not out_to_right:
             role = "collider"
         elif not into_from_left and out_to_right:

@@ -37,22 +37,29 @@ KINDS = {"smallest": 6, "smallest_sets": 7}
 
 _STEM = {
     ("ru", "smallest"): "Примените backdoor критерий для оценки влияния {x} на {y}. Выберите наименьшее по размеру "
-                        "множество вершин, необходимых для блокирования всех backdoor-путей.",
+    "множество вершин, необходимых для блокирования всех backdoor-путей.",
     ("ru", "smallest_sets"): "Примените backdoor критерий для оценки влияния {x} на {y}. Выберите наименьшие по "
-                             "размеру множества вершин, необходимых для блокирования всех backdoor-путей.",
+    "размеру множества вершин, необходимых для блокирования всех backdoor-путей.",
     ("en", "smallest"): "Apply the backdoor criterion to estimate the effect of {x} on {y}. Choose the smallest set "
-                        "of vertices needed to block all backdoor paths.",
+    "of vertices needed to block all backdoor paths.",
     ("en", "smallest_sets"): "Apply the backdoor criterion to estimate the effect of {x} on {y}. Choose the smallest "
-                             "sets of vertices needed to block all backdoor paths.",
+    "sets of vertices needed to block all backdoor paths.",
 }
 _GRAPH = {"ru": "Граф", "en": "Graph"}
 _WHY = {
     "correct": ("valid and of the smallest size {k}", "допустимо и имеет наименьший размер {k}"),
-    "larger": ("valid, but has {n} vertices while the smallest valid sets have {k}",
-               "допустимо, но содержит {n} вершин(ы), а наименьшие допустимые множества — {k}"),
-    "descendant": ("{z} is a descendant of {x}: adjusting for it is not allowed",
-                   "{z} — потомок {x}: по нему нельзя проводить корректировку"),
-    "collider": ("adjusting for {c} opens the backdoor path {path}", "корректировка по {c} открывает backdoor-путь {path}"),
+    "larger": (
+        "valid, but has {n} vertices while the smallest valid sets have {k}",
+        "допустимо, но содержит {n} вершин(ы), а наименьшие допустимые множества — {k}",
+    ),
+    "descendant": (
+        "{z} is a descendant of {x}: adjusting for it is not allowed",
+        "{z} — потомок {x}: по нему нельзя проводить корректировку",
+    ),
+    "collider": (
+        "adjusting for {c} opens the backdoor path {path}",
+        "корректировка по {c} открывает backdoor-путь {path}",
+    ),
     "open_path": ("the backdoor path {path} stays open", "backdoor-путь {path} остаётся открытым"),
     "latent": ("{z} is unobserved", "{z} не наблюдается"),
 }
@@ -177,9 +184,9 @@ def _draw_graph(rng, kind, attempts=3000):
     """A random DAG whose smallest backdoor sets suit ``kind`` and that offers every classic mistake."""
     for _ in range(attempts):
         H = _random_graph(rng)
-        if not nx.descendants(H, "X") - {"Y"}:   # a mediator gives the "descendant" distractor
+        if not nx.descendants(H, "X") - {"Y"}:  # a mediator gives the "descendant" distractor
             continue
-        minimal = minimal_backdoor_sets(H, "X", "Y")     # on a few nodes cheaper than the max-flow route
+        minimal = minimal_backdoor_sets(H, "X", "Y")  # on a few nodes cheaper than the max-flow route
         smallest = [z for z in minimal if len(z) == len(minimal[0])]
         if not smallest or not smallest[0] or (kind == "smallest") != (len(smallest) == 1):
             continue
@@ -190,8 +197,9 @@ def _draw_graph(rng, kind, attempts=3000):
     raise CourseError(f"no suitable random graph found in {attempts} attempts")  # pragma: no cover
 
 
-def backdoor_question(G=None, X=None, Y=None, *, seed=0, kind="smallest", n_options=None,
-                      latent=None) -> BackdoorQuestion:
+def backdoor_question(
+    G=None, X=None, Y=None, *, seed=0, kind="smallest", n_options=None, latent=None
+) -> BackdoorQuestion:
     """Build a backdoor question from a DAG, or from ``seed`` alone (deterministic per seed).
 
     Parameters
@@ -225,7 +233,7 @@ def backdoor_question(G=None, X=None, Y=None, *, seed=0, kind="smallest", n_opti
         raise CourseError(f"n_options must be an int from 3 to {len(LETTERS)}, got {n_options!r}")
     n_options = int(n_options)
     if isinstance(seed, numbers.Integral):
-        seed = int(seed)          # numpy integers too
+        seed = int(seed)  # numpy integers too
     elif not isinstance(seed, (str, bytes)):
         raise CourseError(f"seed must be an int or a str, got {type(seed).__name__}")
     rng = random.Random(seed)
@@ -261,7 +269,17 @@ def backdoor_question(G=None, X=None, Y=None, *, seed=0, kind="smallest", n_opti
         if hidden:
             note = "Ненаблюдаемые вершины" if lang == "ru" else "Unobserved vertices"
             texts[lang] += f" {note}: {', '.join(map(str, hidden))}."
-    return BackdoorQuestion(kind=kind, text_ru=texts["ru"], text_en=texts["en"], options=options, correct=correct,
-                            graph=G, dagitty=to_dagitty(G), exposure=X, outcome=Y,
-                            why_en={k: w[1] for k, w in why.items()}, why_ru={k: w[2] for k, w in why.items()},
-                            mistakes={k: w[0] for k, w in why.items()})
+    return BackdoorQuestion(
+        kind=kind,
+        text_ru=texts["ru"],
+        text_en=texts["en"],
+        options=options,
+        correct=correct,
+        graph=G,
+        dagitty=to_dagitty(G),
+        exposure=X,
+        outcome=Y,
+        why_en={k: w[1] for k, w in why.items()},
+        why_ru={k: w[2] for k, w in why.items()},
+        mistakes={k: w[0] for k, w in why.items()},
+    )

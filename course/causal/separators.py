@@ -37,8 +37,13 @@ import networkx as nx
 
 from course.causal.graphs import node_key
 
-__all__ = ["SeparationProblem", "separation_problem", "iter_minimal_separators", "iter_minimum_separators",
-           "minimum_separator_size"]
+__all__ = [
+    "SeparationProblem",
+    "separation_problem",
+    "iter_minimal_separators",
+    "iter_minimum_separators",
+    "minimum_separator_size",
+]
 
 
 class _Terminal:
@@ -151,7 +156,8 @@ class _CutFinder:
         R[u][w]["capacity"] = inf
 
     def closest(self, S, T, size):
-        """The minimum cut with the smallest source side such that S ⊆ C and T ∩ C = ∅, or None if it exceeds ``size``."""
+        """The minimum cut with the smallest source side such that S ⊆ C and T ∩ C = ∅,
+        or None if it exceeds ``size``."""
         p, R = self.p, self.R
         undo = []
         for v in S:
