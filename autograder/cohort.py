@@ -26,7 +26,7 @@ cells of the *released* notebook, and the autograder does the rest.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import nbformat
@@ -36,7 +36,7 @@ from course.errors import CourseError
 
 __all__ = ["Attempt", "student_ids", "simulate_quiz", "simulate_exercise", "write_submission", "EXERCISE_MISTAKES"]
 
-START = datetime(2026, 11, 16, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 #: questions of the quiz that most students found hard (T3) and how hard, as a drop in the chance to be right
 DIFFICULTY = {"t3_mdl": 0.6, "t3_backdoor_smallest": 0.6, "t3_backdoor_smallest_sets": 0.65, "variant_backdoor": 0.25}
 #: the T3 common mistakes: question -> [(answer, weight)]

@@ -29,8 +29,8 @@ import numpy as np
 
 from autograder.cohort import simulate_exercise, simulate_quiz, student_ids, write_submission
 from autograder.feedback import generate_feedback, run_nbgrader
-from autograder.pipeline import autograde, close_warm_kernels
 from autograder.owned import check_replaceable, mark
+from autograder.pipeline import autograde, close_warm_kernels
 from autograder.sandbox import Limits, sandbox_available
 from course.errors import CourseError
 
@@ -200,7 +200,8 @@ def run(out: str | Path = "demo_course", *, students: int = 220, exercise: str =
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser("demo", help="the instructor's whole job: build, release, simulate a cohort, "
-                                          "autograde, feedback, report (make demo)", description=__doc__.split("\n\n")[0])
+                                          "autograde, feedback, report (make demo)",
+                              description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default="demo_course", help="course directory to create (default: demo_course)")
     p.add_argument("--students", type=int, default=220)
     p.add_argument("--exercise", default="lrp_rules", help="the exercise released with the quiz")

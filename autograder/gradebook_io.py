@@ -15,8 +15,16 @@ import sys
 from datetime import datetime
 
 from nbgrader import utils as nbutils
-from nbgrader.api import (Assignment, Comment, Gradebook, MissingEntry, Student, SubmittedAssignment,
-                          SubmittedNotebook, Grade)
+from nbgrader.api import (
+    Assignment,
+    Comment,
+    Grade,
+    Gradebook,
+    MissingEntry,
+    Student,
+    SubmittedAssignment,
+    SubmittedNotebook,
+)
 
 from course.errors import CourseError
 

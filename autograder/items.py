@@ -20,8 +20,9 @@ Question texts come from the quiz bank through a small protocol: a mapping
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -189,7 +190,8 @@ def _numeric_bins(raw: list[str], key: float | None, tolerance: float) -> list[d
     """Typed numbers grouped: right (within tolerance), each common wrong value, other values, not numbers, none."""
     from course.quiz.normalize import AnswerError, parse_number, within_tolerance
 
-    right, wrong, bad, empty = 0, Counter(), 0, 0
+    wrong: Counter[float] = Counter()
+    right, bad, empty = 0, 0, 0
     for text in raw:
         if not str(text).strip():
             empty += 1

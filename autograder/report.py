@@ -26,9 +26,9 @@ import shutil
 import tempfile
 import tomllib
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 
@@ -53,7 +53,7 @@ def _finite(x):
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def build_summary(attempts: Attempts, *, bands=stats.DEFAULT_BANDS, policy: str = "best", due=None,
@@ -220,10 +220,10 @@ def _dag_chart_name(number: int) -> str:
     return f"mistake{number}_dag.png"
 
 
-def render_markdown(summary: dict, charts: set[str] = set(CHARTS)) -> str:
-    """The report as Markdown (charts referenced as the PNG files beside it)."""
+def render_markdown(summary: dict, charts: set[str] | None = None) -> str:
+    """The report as Markdown (charts referenced as the PNG files beside it; default: the three charts)."""
     md = []
-    for kind, *a in _blocks(summary, charts):
+    for kind, *a in _blocks(summary, set(CHARTS) if charts is None else charts):
         if kind == "h1":
             md += [f"# {a[0]}", ""]
         elif kind == "h2":
@@ -546,7 +546,8 @@ def add_parser(subparsers) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--gradebook", metavar="PATH", help="nbgrader gradebook.db (or a database URL); read only")
     src.add_argument("--csv", metavar="FILE",
-                     help="grade CSV/TSV: Moodle's quiz Grades download, nbgrader's export or the README's plain format")
+                     help="grade CSV/TSV: Moodle's quiz Grades download, nbgrader's export or the README's "
+                          "plain format")
     p.add_argument("--assignment", metavar="NAME", help="assignment name (required with --gradebook)")
     p.add_argument("--out", metavar="DIR", required=True, help="report directory to create")
     p.add_argument("--bands", metavar="SPEC", help='grade bands, e.g. "5:80,4:60,3:40,failed:0" (the default)')

@@ -33,10 +33,10 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -95,7 +95,7 @@ class Attempts:
 
     @classmethod
     def from_rows(cls, student, timestamp, score, max_score, *, questions=(), item_scores=None,
-                  item_max=None, assignment=None, due=None, source="", where="attempts") -> "Attempts":
+                  item_max=None, assignment=None, due=None, source="", where="attempts") -> Attempts:
         """Build a validated table from plain sequences (timestamps: datetime, ISO text or None).
 
         Raises CourseError for columns of different lengths, non-numbers, bad
@@ -135,7 +135,7 @@ class Attempts:
         """Score of each attempt in percent of its maximum, float64."""
         return 100.0 * self.score / self.max_score
 
-    def take(self, index) -> "Attempts":
+    def take(self, index) -> Attempts:
         """The sub-table of the rows ``index`` (an index array or a boolean mask)."""
         return Attempts(self.student[index], self.timestamp[index], self.score[index], self.max_score[index],
                         self.questions, self.item_scores[index], self.item_max, self.assignment, self.due,
@@ -293,7 +293,7 @@ def parse_timestamp(text: str | None) -> datetime | None:
     except ValueError:
         raise ValueError(f"not a date: {text!r} (use ISO 8601, e.g. 2024-03-01 12:00, or 01.03.2024 12:00)") from None
     if ts.tzinfo is not None:
-        ts = ts.astimezone(timezone.utc).replace(tzinfo=None)
+        ts = ts.astimezone(UTC).replace(tzinfo=None)
     return ts
 
 
@@ -307,7 +307,7 @@ def _to_datetime64(value) -> np.datetime64:
         if value is None:
             return np.datetime64("NaT", "s")
     if isinstance(value, datetime) and value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(UTC).replace(tzinfo=None)
     return np.datetime64(value, "s")
 
 
@@ -520,8 +520,7 @@ def read_gradebook(gradebook: str | os.PathLike, assignment: str, *, course_id: 
     CourseError : missing file, not a gradebook, unknown assignment, no graded submissions.
     """
     _alembic_on_path()
-    from nbgrader.api import (BaseCell, Gradebook, Grade, MissingEntry, Notebook, SubmittedAssignment,
-                              SubmittedNotebook)
+    from nbgrader.api import BaseCell, Grade, Gradebook, MissingEntry, Notebook, SubmittedAssignment, SubmittedNotebook
     from sqlalchemy.exc import SQLAlchemyError
 
     text = str(gradebook)

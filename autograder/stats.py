@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -311,9 +311,9 @@ def dynamics(attempts: Attempts, bands=DEFAULT_BANDS, policy: str = "best", *, e
     due = np.datetime64(due, "s") if due is not None else None
     if every != "day" and (not isinstance(every, (int, np.integer)) or isinstance(every, bool)):
         raise CourseError(f"every={every!r}: the dynamics step must be 'day' or a positive number of attempts")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if now.tzinfo is not None:
-        now = now.astimezone(timezone.utc).replace(tzinfo=None)
+        now = now.astimezone(UTC).replace(tzinfo=None)
     preliminary = due is None or np.datetime64(now, "s") < due
     timed = attempts.take(~np.isnat(attempts.timestamp))
     rows = []

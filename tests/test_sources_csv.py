@@ -52,7 +52,8 @@ def test_timestamp_column_is_optional(tmp_path):
 
 @pytest.mark.parametrize("text, message", [
     ("student_id,timestamp,points_total\na,2024-03-01,1\n", "missing column(s) score, max_score"),
-    ("student_id,score,max_score\na,1,2\nb,3,2\n", "row 3 (student b): score is above max_score (score 3, max_score 2)"),
+    ("student_id,score,max_score\na,1,2\nb,3,2\n",
+     "row 3 (student b): score is above max_score (score 3, max_score 2)"),
     ("student_id,score,max_score\na,-1,2\n", "row 2 (student a): score is negative"),
     ("student_id,score,max_score\na,1,0\n", "row 2 (student a): max_score must be a positive number"),
     ("student_id,score,max_score\na,one,2\n", "row 2: column 'score' is not a number: one"),
