@@ -133,7 +133,7 @@ def fresh_keyrings():
     nr = KEYCTL.get(os.uname().machine)
     if nr is None:  # pragma: no cover - other architectures: keyrings are not cleared
         return
-    libc = ctypes.CDLL(None, use_errno=True)
+    libc = _libc()
 
     def keyctl(*args):
         return libc.syscall(ctypes.c_long(nr), *(ctypes.c_long(a) for a in args))
