@@ -29,15 +29,19 @@ def _stream(text: str, name: str = "stdout"):
     return nbformat.v4.new_output("stream", name=name, text=text)
 
 
-def feedback_notebook(restored, run, outcomes: dict, limits: list[str]) -> nbformat.NotebookNode:
+def feedback_notebook(restored, run, outcomes: dict, limits: list[str], release=None) -> nbformat.NotebookNode:
     """The notebook a student may see: outputs, per-test result lines and the limits hit.
 
-    ``outcomes`` maps grade id -> (points, max_points, message).
+    ``outcomes`` maps grade id -> (points, max_points, message). Markdown and
+    raw cells are the student's text, cleaned (:mod:`autograder.sanitise`),
+    unless they are locked cells or, given the ``release`` notebook, a text of
+    it left unchanged.
     """
+    released = {c.get("source") for c in release.cells if c.get("cell_type") != "code"} if release else set()
     nb = copy.deepcopy(restored)
     for position, cell in enumerate(nb.cells):
         if cell.get("cell_type") != "code":
-            nb.cells[position] = _student_text(cell)
+            nb.cells[position] = cell if cell.get("source") in released else _student_text(cell)
             continue
         result = run.cells.get(position) if run is not None else None
         if is_test(cell):

@@ -256,7 +256,7 @@ def _grade_notebooks(job: GradingJob, result: SubmissionResult, sandbox: Sandbox
             result.scores[(notebook, gid)] = points
             result.messages[(notebook, gid)] = message
         result.limits += [f"{notebook}: {line}" for line in run.limits]
-        result.feedback[notebook] = nbformat.writes(feedback_notebook(restored, run, outcomes, run.limits))
+        result.feedback[notebook] = nbformat.writes(feedback_notebook(restored, run, outcomes, run.limits, release))
     result.seconds = time.monotonic() - started
     return result
 
@@ -281,7 +281,7 @@ def _not_graded(job: GradingJob, result: SubmissionResult, notebook: str, releas
     if reason.removesuffix(" (not graded)") not in result.notes:
         result.notes.append(reason)
     empty = restore(release, nbformat.v4.new_notebook())
-    result.feedback[notebook] = nbformat.writes(feedback_notebook(empty, None, outcomes, []))
+    result.feedback[notebook] = nbformat.writes(feedback_notebook(empty, None, outcomes, [], release))
 
 
 def compute_keys(spec: AssignmentSpec, sources: dict, releases: dict, probes: dict, sandbox: Sandbox,

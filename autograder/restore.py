@@ -100,8 +100,10 @@ def parse_submission(data: bytes, name: str = "notebook") -> NotebookNode:
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
         raise CourseError(f"notebook {name} cannot be read (no cell list)")
     cells = [c for c in map(_plain_cell, raw["cells"]) if c is not None]
-    nb = nbformat.v4.new_notebook(cells=cells)
-    nbformat.validate(nb)  # holds by construction; a failure here is the grader's bug, not the student's
+    for k, cell in enumerate(cells):
+        cell["id"] = f"cell-{k}"
+    nb = nbformat.from_dict({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells})
+    nbformat.validate(nb)  # holds by construction (checked once); a failure is the grader's bug, not the student's
     return nb
 
 
@@ -119,13 +121,15 @@ def _text(source) -> str:
     return ""
 
 
-def _plain_cell(cell) -> NotebookNode | None:
+def _plain_cell(cell) -> dict | None:
     if not isinstance(cell, dict) or cell.get("cell_type") not in _CELL_TYPES:
         return None
-    make = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell,
-            "raw": nbformat.v4.new_raw_cell}[cell["cell_type"]]
     gid = grade_id(cell) if isinstance(cell.get("metadata"), dict) else None
-    return make(_text(cell.get("source")), metadata={"nbgrader": {"grade_id": gid}} if gid else {})
+    plain = {"cell_type": cell["cell_type"], "metadata": {"nbgrader": {"grade_id": gid}} if gid else {},
+             "source": _text(cell.get("source"))}
+    if cell["cell_type"] == "code":
+        plain.update(outputs=[], execution_count=None)
+    return plain
 
 
 def restore(release: NotebookNode, submitted: NotebookNode) -> NotebookNode:

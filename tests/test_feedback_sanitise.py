@@ -93,20 +93,23 @@ def test_feedback_notebook_shows_the_text_and_nothing_live(submitted):
     paths, release = submitted
     path = paths["feedback_markdown_html"]
     restored = restore(release, parse_submission(path.read_bytes()))
-    page = _render(feedback_notebook(restored, None, {}, ["a limit line with <b onclick=alert('XSS-L')>"]))
+    page = _render(feedback_notebook(restored, None, {}, ["a limit line with <b onclick=alert('XSS-L')>"], release))
     assert live_content(page) == []
     for words in ("My notes", "hover", "click", "a limit line"):
         assert words in page, words
 
 
-def test_locked_instructor_cells_are_kept_as_released(submitted):
+def test_instructor_text_is_kept_as_released_and_an_edited_copy_is_cleaned(submitted):
+    """Locked cells and unchanged release text are the instructor's (and cost nothing); an edit is the student's."""
     paths, release = submitted
-    path = paths["feedback_markdown_html"]
-    restored = restore(release, parse_submission(path.read_bytes()))
-    locked = [c for c in restored.cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade_id")
-              and not c.metadata["nbgrader"].get("solution")]
-    shown = feedback_notebook(restored, None, {}, [])
-    assert all(cell in shown.cells for cell in locked)
+    restored = restore(release, parse_submission(paths["feedback_markdown_html"].read_bytes()))
+    texts = [c for c in restored.cells if c.cell_type == "markdown" and c.source in
+             {r.source for r in release.cells if r.cell_type == "markdown"}]
+    assert texts
+    shown = feedback_notebook(restored, None, {}, [], release)
+    assert all(cell in shown.cells for cell in texts)
+    texts[0].source += "\n<img src=x onerror=alert('XSS-edit')>"
+    assert live_content(_render(feedback_notebook(restored, None, {}, [], release))) == []
 
 
 def test_a_source_that_is_not_text_is_normalised_on_the_way_in(submitted):
