@@ -5,7 +5,9 @@
 The job is a list of small steps, each a function that can be tested alone
 (nbgrader's preprocessor pipeline is the model):
 
-1. :func:`collect` — the submissions under ``submitted/<student>/<assignment>/``.
+1. :func:`collect` — the submissions under ``submitted/<student>/<assignment>/``,
+   read as regular files of the student's own folder only (:mod:`autograder.submitted`)
+   and validated and normalised once (:func:`autograder.restore.parse_submission`).
 2. :func:`autograder.restore.restore` — the instructor's cells restored from
    the released notebook (nbgrader's OverwriteCells / add_missing_cells).
 3. :func:`autograder.kernel.execute` — the notebook runs in the sandbox
@@ -17,13 +19,15 @@ The job is a list of small steps, each a function that can be tested alone
 6. :func:`record_attempt` — one row per graded attempt in
    ``grades/<assignment>_attempts.csv`` (the gradebook keeps only the latest).
 7. :func:`autograder.feedback.feedback_notebook` + nbgrader's
-   ``generate_feedback`` — HTML feedback without hidden tests or keys.
+   ``generate_feedback`` — HTML feedback without hidden tests or keys, the
+   student's text cleaned (:mod:`autograder.sanitise`).
 
 Steps 2–4 (:func:`grade_submission`) run in parallel on a pluggable executor:
 a local ``concurrent.futures`` pool or a Dask ``distributed`` cluster. A
 killed job re-run without ``--force`` grades only what is not in the
 gradebook yet. Submissions that cannot be graded at all (an unreadable
-notebook) are listed with the reason.
+notebook) are listed with the reason, and one line names each submission not
+graded fully (a file not collected, a limit hit, no feedback page).
 """
 from __future__ import annotations
 
