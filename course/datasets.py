@@ -12,6 +12,7 @@
 
 Everything is seeded: the same call returns the same arrays.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -85,8 +86,13 @@ class SignalDistractor:
 
 
 def signal_distractor(
-    n: int = 1000, a_s=(1.0, 0.0), a_d=(1.0, 1.0), sigma_y: float = 1.0, sigma_eps: float = 1.0,
-    y_mean: float = 0.0, seed: int = 0,
+    n: int = 1000,
+    a_s=(1.0, 0.0),
+    a_d=(1.0, 1.0),
+    sigma_y: float = 1.0,
+    sigma_eps: float = 1.0,
+    y_mean: float = 0.0,
+    seed: int = 0,
 ) -> SignalDistractor:
     """The linear toy of L17–L18: ``x = y a_s + eps a_d`` with independent Gaussian y and eps.
 
@@ -129,8 +135,10 @@ def _digits_file() -> dict[str, np.ndarray]:
         with np.load(DIGITS_FILE) as data:
             return {key: data[key] for key in ("images", "target", "train", "test")}
     except (OSError, KeyError, ValueError) as exc:
-        raise CourseError(f"cannot read the digits file {DIGITS_FILE} ({exc}); reinstall xai-course "
-                          "or rewrite it with python tools/make_digits.py") from exc
+        raise CourseError(
+            f"cannot read the digits file {DIGITS_FILE} ({exc}); reinstall xai-course "
+            "or rewrite it with python tools/make_digits.py"
+        ) from exc
 
 
 def digits(split: str = "train", layout: str = "flat") -> tuple[np.ndarray, np.ndarray]:

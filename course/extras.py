@@ -6,6 +6,7 @@ need ``[lab]``, the nbformat/nbgrader side ``[grader]`` (extras in pyproject.tom
 >>> require("math", "lab").sqrt(4.0)
 2.0
 """
+
 from __future__ import annotations
 
 import importlib

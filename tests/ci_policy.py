@@ -5,6 +5,7 @@ says why: bwrap missing, or unable to create its namespaces). Locally that is a 
 package is installed by ``.ci/run``, so a skip there would hide a broken CI image behind a green run.
 Registered by ``tests/conftest.py``; ``tests/test_ci_policy.py`` runs it on a throwaway test file.
 """
+
 import os
 
 import pytest
@@ -26,5 +27,7 @@ def pytest_runtest_makereport(item, call):
     reason = report.longrepr[2].removeprefix("Skipped: ")
     if reason.startswith(SANDBOX_SKIP):
         report.outcome = "failed"
-        report.longrepr = (f"{reason}\nCI=true: the sandbox tests must run in CI, not be skipped; "
-                           ".ci/run installs bubblewrap (apt-get install bubblewrap)")
+        report.longrepr = (
+            f"{reason}\nCI=true: the sandbox tests must run in CI, not be skipped; "
+            ".ci/run installs bubblewrap (apt-get install bubblewrap)"
+        )

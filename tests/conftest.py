@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from tests.notebook_kernel import kernel_processes
 from tests.ci_policy import pytest_runtest_makereport  # noqa: F401 - a hook: in CI a sandbox skip fails
+from tests.notebook_kernel import kernel_processes
 
 # Modules that start many processes at once (sandboxed graders, warm kernels, a JupyterLab server with
 # Chromium). `make test` runs pytest with `--dist loadgroup`: these share one worker and so run one after

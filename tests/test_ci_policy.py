@@ -1,4 +1,5 @@
 """tests/ci_policy.py: a sandbox skip fails in CI and stays a skip elsewhere; other skips are left alone."""
+
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import pytest
 from tests.ci_policy import in_ci
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = '''
+SAMPLE = """
 import pytest
 
 @pytest.mark.skipif(True, reason="no sandbox: bwrap, prlimit not found")
@@ -25,7 +26,7 @@ def test_needs_root():
 
 def test_plain():
     pass
-'''
+"""
 
 
 def _pytest(tmp_path, ci):
@@ -33,9 +34,25 @@ def _pytest(tmp_path, ci):
     env = {k: v for k, v in os.environ.items() if k != "CI"} | {"PYTHONPATH": str(ROOT)}
     if ci is not None:
         env["CI"] = ci
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "tests.ci_policy", "-p", "no:cacheprovider",
-                           "-rA", "-q", "test_sample.py"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "tests.ci_policy",
+            "-p",
+            "no:cacheprovider",
+            "-rA",
+            "-q",
+            "test_sample.py",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_in_ci_a_sandbox_skip_is_a_failure(tmp_path):
@@ -55,8 +72,9 @@ def test_outside_ci_the_sandbox_tests_are_skipped(tmp_path):
     assert "1 passed, 3 skipped" in done.stdout, done.stdout
 
 
-@pytest.mark.parametrize("value, ci", [("true", True), ("1", True), ("yes", True), ("", False), ("false", False),
-                                       ("0", False)])
+@pytest.mark.parametrize(
+    "value, ci", [("true", True), ("1", True), ("yes", True), ("", False), ("false", False), ("0", False)]
+)
 def test_what_counts_as_ci(monkeypatch, value, ci):
     monkeypatch.setenv("CI", value)
     assert in_ci() is ci

@@ -1,8 +1,9 @@
-"""What `pip install xai-course` gives: the engine, the solver, the figures and the digits, nothing of the lab or grader.
+"""What `pip install xai-course` gives: engine, solver, figures and digits, nothing of the lab or grader.
 
 The slow test builds the wheel, installs it into a fresh venv with its own dependencies only (numpy, networkx,
 matplotlib from PyPI) and runs the core there; the fast tests check how a missing extra is reported.
 """
+
 import json
 import os
 import subprocess
@@ -26,7 +27,7 @@ ABSENT = ["jupyterlab", "ipywidgets", "nbgrader", "nbformat", "sklearn", "scipy"
 #: modules of course that still import nbformat at the top (the grading cells): known debt, may only shrink
 NEED_GRADER = {"course.grading.cells", "course.grading.quiz7", "course.quiz.notebook"}
 
-CORE_SCRIPT = textwrap.dedent('''
+CORE_SCRIPT = textwrap.dedent("""
     import importlib, importlib.util, json, pkgutil, sys
     from pathlib import Path
     import numpy as np
@@ -65,7 +66,7 @@ CORE_SCRIPT = textwrap.dedent('''
             failed[info.name] = f"{type(exc).__name__}: {exc}"
     out["failed_imports"] = failed
     print(json.dumps(out))
-''')
+""")
 
 
 def _run(*args, **kw):
@@ -81,7 +82,7 @@ def test_core_dependencies_are_the_engine_solver_and_figures_only():
     extras = project["optional-dependencies"]
     assert {"lab", "grader", "dask", "test"} <= set(extras)
     pulled = next(req for req in extras["test"] if req.startswith("xai-course["))
-    assert set(pulled[len("xai-course["):-1].split(",")) == set(extras) - {"test"}, "the test extra pulls every extra"
+    assert set(pulled[len("xai-course[") : -1].split(",")) == set(extras) - {"test"}, "the test extra pulls every extra"
 
 
 @pytest.mark.slow
@@ -91,8 +92,7 @@ def test_the_wheel_installed_alone_runs_the_core(tmp_path):
 
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
     env["MPLBACKEND"] = "Agg"
-    _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp_path / "dist", ROOT, env=env,
-         timeout=600)
+    _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp_path / "dist", ROOT, env=env, timeout=600)
     (wheel,) = (tmp_path / "dist").glob("xai_course-*.whl")
     venv = tmp_path / "venv"
     _run(sys.executable, "-m", "venv", venv, timeout=300)
@@ -102,8 +102,20 @@ def test_the_wheel_installed_alone_runs_the_core(tmp_path):
     np.savez(tmp_path / "reference.npz", X=data.data / 16.0, y=data.target)
     (tmp_path / "core.py").write_text(CORE_SCRIPT)
     png = tmp_path / "heatmap.png"
-    out = json.loads(_run(python, tmp_path / "core.py", tmp_path / "reference.npz", png, json.dumps(ABSENT),
-                          cwd=tmp_path, env=env, timeout=300).strip().splitlines()[-1])
+    out = json.loads(
+        _run(
+            python,
+            tmp_path / "core.py",
+            tmp_path / "reference.npz",
+            png,
+            json.dumps(ABSENT),
+            cwd=tmp_path,
+            env=env,
+            timeout=300,
+        )
+        .strip()
+        .splitlines()[-1]
+    )
     assert Path(out["course"]).is_relative_to(venv), out["course"]  # the installed package, not the source tree
     assert out["lrp"] == [[0.0, 6.0]]
     assert out["backdoor"] == [["B"]]

@@ -1,4 +1,5 @@
 """One version source: pyproject.toml reads it from course.__version__, so the installed metadata agrees."""
+
 import importlib.metadata
 import re
 import tomllib

@@ -9,6 +9,7 @@ row indices ``train`` / ``test`` of the stratified split that ``course.datasets.
 with NumPy. ``tests/test_datasets_models.py`` checks the file against scikit-learn when it is installed.
 Source and licence: course/data/README.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,12 @@ def build() -> dict[str, np.ndarray]:
         raise SystemExit("load_digits no longer returns pixel counts 0..16; check the new scikit-learn")
     rows = np.arange(len(images))
     train, test = train_test_split(rows, test_size=0.25, stratify=data.target, random_state=DIGITS_SPLIT_SEED)
-    return {"images": images.astype(np.uint8), "target": data.target.astype(np.uint8),
-            "train": train.astype(np.int16), "test": test.astype(np.int16)}
+    return {
+        "images": images.astype(np.uint8),
+        "target": data.target.astype(np.uint8),
+        "train": train.astype(np.int16),
+        "test": test.astype(np.int16),
+    }
 
 
 def main(argv=None) -> None:
@@ -42,8 +47,10 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     arrays = build()
     np.savez_compressed(args.out, **arrays)
-    print(f"wrote {args.out} ({args.out.stat().st_size} bytes): "
-          + ", ".join(f"{k} {v.shape} {v.dtype}" for k, v in arrays.items()))
+    print(
+        f"wrote {args.out} ({args.out.stat().st_size} bytes): "
+        + ", ".join(f"{k} {v.shape} {v.dtype}" for k, v in arrays.items())
+    )
 
 
 if __name__ == "__main__":
