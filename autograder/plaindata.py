@@ -106,7 +106,7 @@ def _hashable(value):
 
 def _array(payload: dict) -> np.ndarray:
     dtype, shape, data = payload.get("dtype"), payload.get("shape"), payload.get("data")
-    if dtype not in _DTYPES:
+    if type(dtype) is not str or dtype not in _DTYPES:
         raise PlainDataError(f"array dtype {dtype!r} is not a plain numeric type")
     if (type(shape) is not list or len(shape) > 32
             or not all(type(n) is int and 0 <= n <= MAX_VALUE_BYTES for n in shape)):  # (0, 10**400): no

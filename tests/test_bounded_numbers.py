@@ -157,3 +157,31 @@ graded = graded_fixture(HONEST + NUMBER_CASES, "numbers")
 def test_numbers_cost_only_their_own_tests(graded):
     """numbers_*.toml next to honest submissions: exact points, the honest parts kept, nobody else affected."""
     assert_graded_as_written(graded, HONEST + NUMBER_CASES)
+
+
+# ------------------------------------------------------------------ the decoder: plain data or PlainDataError, nothing else
+
+def _json_values():
+    from hypothesis import strategies as st
+
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8),
+                        st.sampled_from(["<f8", "|u1", "__set__", "__dict__", "__ndarray__", "AAAA", "dtype"]))
+    return st.recursive(scalars, lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.sampled_from(["__set__", "__dict__", "__ndarray__", "dtype", "shape", "data", "x"]),
+                        inner, max_size=3)), max_leaves=20)
+
+
+def test_decode_returns_plain_data_or_refuses_whatever_the_message():
+    """Random JSON, tag shapes included: decode() never raises anything but PlainDataError."""
+    from hypothesis import given, settings
+
+    @settings(max_examples=500, deadline=None)
+    @given(_json_values())
+    def run(value):
+        try:
+            decode(json.dumps(value))
+        except PlainDataError:
+            pass
+
+    run()
