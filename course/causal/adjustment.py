@@ -19,12 +19,18 @@ a path — DAGitty lists adjustment sets, so its answers can differ from backdoo
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
 import networkx as nx
 
-from course.causal.graphs import CausalQuery, check_limit, prepare_query, sort_sets
-from course.causal.separators import iter_minimal_separators, iter_minimum_separators, separation_problem
+from course.causal.graphs import DAG, CausalQuery, Node, NodeSet, NodeSpec, check_limit, prepare_query, sort_sets
+from course.causal.separators import (
+    SeparationProblem,
+    iter_minimal_separators,
+    iter_minimum_separators,
+    separation_problem,
+)
 
 __all__ = [
     "proper_causal_nodes",
@@ -37,9 +43,10 @@ __all__ = [
 ]
 
 
-def _reach(G, start, step, blocked):
+def _reach(G: DAG, start: Iterable[Node], step: Callable[[Node], Iterator[Node]], blocked: NodeSet) -> set[Node]:
     """Nodes reachable from ``start`` by ``step`` (successors/predecessors) without passing through ``blocked``."""
-    seen, stack = set(), list(start)
+    seen: set[Node] = set()
+    stack = list(start)
     while stack:
         v = stack.pop()
         for w in step(v):
@@ -49,22 +56,22 @@ def _reach(G, start, step, blocked):
     return seen
 
 
-def proper_causal_nodes(q: CausalQuery) -> frozenset:
+def proper_causal_nodes(q: CausalQuery) -> NodeSet:
     """PCP(X, Y): nodes other than X on a directed path from X to Y that meets X only at its start."""
     below = _reach(q.G, q.X, q.G.successors, q.X)  # De in G_X̄, without X
     above = _reach(q.G, q.Y, q.G.predecessors, q.X) | q.Y  # An in G_X̲
     return frozenset(below & above)
 
 
-def proper_backdoor_graph(q: CausalQuery) -> nx.DiGraph:
+def proper_backdoor_graph(q: CausalQuery) -> DAG:
     """G without the first edge x → w of every proper causal path."""
     pcp = proper_causal_nodes(q)
-    D = q.G.copy()
+    D: DAG = q.G.copy()
     D.remove_edges_from([(x, w) for x in q.X for w in q.G.successors(x) if w in pcp])
     return D
 
 
-def _forbidden(q: CausalQuery) -> frozenset:
+def _forbidden(q: CausalQuery) -> NodeSet:
     pcp = proper_causal_nodes(q)
     out = set(pcp) | set(q.X)
     for v in pcp:
@@ -72,13 +79,13 @@ def _forbidden(q: CausalQuery) -> frozenset:
     return frozenset(out)
 
 
-def _adjustment_problem(G, X, Y, latent):
+def _adjustment_problem(G: DAG, X: NodeSpec, Y: NodeSpec, latent: NodeSpec) -> SeparationProblem:
     q = prepare_query(G, X, Y, latent)
     allowed = q.observed - q.Y - _forbidden(q)
     return separation_problem(proper_backdoor_graph(q), q.X, q.Y, allowed)
 
 
-def is_adjustment_set(G, X, Y, Z, *, latent=None) -> bool:
+def is_adjustment_set(G: DAG, X: NodeSpec, Y: NodeSpec, Z: NodeSpec, *, latent: NodeSpec = None) -> bool:
     """True when Z satisfies the generalised adjustment criterion relative to (X, Y).
 
     Examples
@@ -95,13 +102,17 @@ def is_adjustment_set(G, X, Y, Z, *, latent=None) -> bool:
     return nx.is_d_separator(proper_backdoor_graph(q), set(q.X), set(q.Y), set(Z))
 
 
-def iter_minimal_adjustment_sets(G, X, Y, *, latent=None, limit=None):
+def iter_minimal_adjustment_sets(
+    G: DAG, X: NodeSpec, Y: NodeSpec, *, latent: NodeSpec = None, limit: int | None = None
+) -> Iterator[NodeSet]:
     """Yield every minimal adjustment set (polynomial delay, discovery order)."""
     limit = check_limit(limit)
     return islice(iter_minimal_separators(_adjustment_problem(G, X, Y, latent)), limit)
 
 
-def minimal_adjustment_sets(G, X, Y, *, latent=None, limit=None) -> list[frozenset]:
+def minimal_adjustment_sets(
+    G: DAG, X: NodeSpec, Y: NodeSpec, *, latent: NodeSpec = None, limit: int | None = None
+) -> list[NodeSet]:
     """Every minimal adjustment set, sorted by size then names (``[]``: none exists).
 
     Examples
@@ -114,13 +125,17 @@ def minimal_adjustment_sets(G, X, Y, *, latent=None, limit=None) -> list[frozens
     return sort_sets(iter_minimal_adjustment_sets(G, X, Y, latent=latent, limit=limit))
 
 
-def iter_minimum_adjustment_sets(G, X, Y, *, latent=None, limit=None):
+def iter_minimum_adjustment_sets(
+    G: DAG, X: NodeSpec, Y: NodeSpec, *, latent: NodeSpec = None, limit: int | None = None
+) -> Iterator[NodeSet]:
     """Yield every adjustment set of the smallest size, lazily (discovery order)."""
     limit = check_limit(limit)
     return islice(iter_minimum_separators(_adjustment_problem(G, X, Y, latent)), limit)
 
 
-def minimum_adjustment_sets(G, X, Y, *, latent=None, limit=None) -> list[frozenset]:
+def minimum_adjustment_sets(
+    G: DAG, X: NodeSpec, Y: NodeSpec, *, latent: NodeSpec = None, limit: int | None = None
+) -> list[NodeSet]:
     """Every adjustment set of the smallest size, sorted by names.
 
     Examples

@@ -13,17 +13,18 @@ Latent nodes can never be members of Z.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import networkx as nx
 
-from course.causal.graphs import CausalQuery, format_set, node_key, prepare_query
+from course.causal.graphs import DAG, CausalQuery, Node, NodeSet, NodeSpec, format_set, node_key, prepare_query
 from course.causal.paths import BackdoorPath, describe_path, shortest_open_path
 
 __all__ = ["backdoor_graph", "is_backdoor_set", "explain_backdoor_set", "BackdoorExplanation", "backdoor_candidates"]
 
 
-def backdoor_graph(G: nx.DiGraph, X) -> nx.DiGraph:
+def backdoor_graph(G: DAG, X: Iterable[Node]) -> DAG:
     """``G_X̲``: a copy of G without the edges that leave a member of X.
 
     Examples
@@ -32,26 +33,26 @@ def backdoor_graph(G: nx.DiGraph, X) -> nx.DiGraph:
     >>> sorted(backdoor_graph(G, {"X"}).edges)
     [('Z', 'X'), ('Z', 'Y')]
     """
-    D = G.copy()
+    D: DAG = G.copy()
     D.remove_edges_from([(x, w) for x in X for w in G.successors(x)])
     return D
 
 
-def backdoor_candidates(q: CausalQuery) -> frozenset:
+def backdoor_candidates(q: CausalQuery) -> NodeSet:
     """The nodes a backdoor set may contain: observed, not in Y, not a descendant of X (nor X itself)."""
     return q.observed - q.descendants_of_x() - q.Y
 
 
-def _descendant_offenders(q: CausalQuery, Z) -> dict:
+def _descendant_offenders(q: CausalQuery, Z: NodeSet) -> dict[Node, Node]:
     """{z: an exposure x with z a descendant of x} for the members of Z that break condition 1."""
-    found = {}
+    found: dict[Node, Node] = {}
     for x in sorted(q.X, key=node_key):
         for z in nx.descendants(q.G, x) & Z:
             found.setdefault(z, x)
     return found
 
 
-def is_backdoor_set(G, X, Y, Z, *, latent=None) -> bool:
+def is_backdoor_set(G: DAG, X: NodeSpec, Y: NodeSpec, Z: NodeSpec, *, latent: NodeSpec = None) -> bool:
     """True when ``Z`` satisfies the backdoor criterion relative to (X, Y).
 
     Uses :func:`networkx.is_d_separator` in the backdoor graph ``G_X̲``.
@@ -87,9 +88,9 @@ class BackdoorExplanation:
     """
 
     valid: bool
-    Z: frozenset
-    latent_members: frozenset = frozenset()
-    descendants: dict = field(default_factory=dict)
+    Z: NodeSet
+    latent_members: NodeSet = frozenset()
+    descendants: dict[Node, Node] = field(default_factory=dict)
     open_path: BackdoorPath | None = None
 
     def __bool__(self) -> bool:
@@ -121,7 +122,9 @@ class BackdoorExplanation:
         return text
 
 
-def explain_backdoor_set(G, X, Y, Z, *, latent=None) -> BackdoorExplanation:
+def explain_backdoor_set(
+    G: DAG, X: NodeSpec, Y: NodeSpec, Z: NodeSpec, *, latent: NodeSpec = None
+) -> BackdoorExplanation:
     """Check ``Z`` like :func:`is_backdoor_set` and say why it fails.
 
     The verdict comes from d-separation; an open path is searched for only when

@@ -8,7 +8,9 @@ hand in ``tests/test_causal_textbook.py``.
 
 from __future__ import annotations
 
-from course.causal.graphs import parse_dag
+from collections.abc import Callable
+
+from course.causal.graphs import DAG, parse_dag
 
 __all__ = [
     "confounder",
@@ -27,7 +29,7 @@ __all__ = [
 ]
 
 
-def confounder():
+def confounder() -> DAG:
     """X ← C → Y, X → Y: adjust for {C}.
 
     >>> from course.causal import minimal_backdoor_sets
@@ -37,7 +39,7 @@ def confounder():
     return parse_dag('dag { X [exposure,pos="0,1"] Y [outcome,pos="2,1"] C [pos="1,0"] C -> X; C -> Y; X -> Y }')
 
 
-def mediator():
+def mediator() -> DAG:
     """X → M → Y: no backdoor path, the empty set is valid and M is a forbidden descendant.
 
     >>> from course.causal import is_backdoor_set
@@ -47,7 +49,7 @@ def mediator():
     return parse_dag('dag { X [exposure,pos="0,0"] M [pos="1,0"] Y [outcome,pos="2,0"] X -> M -> Y }')
 
 
-def m_bias():
+def m_bias() -> DAG:
     """M-bias: X ← A → M ← B → Y. The empty set is valid; adjusting for the collider M alone opens the path.
 
     >>> from course.causal import is_backdoor_set
@@ -60,7 +62,7 @@ def m_bias():
     }""")
 
 
-def butterfly():
+def butterfly() -> DAG:
     """Butterfly bias: M is a confounder and a collider of A and B. Minimal sets {A, M} and {B, M}.
 
     >>> from course.causal import minimal_backdoor_sets
@@ -73,7 +75,7 @@ def butterfly():
     }""")
 
 
-def front_door():
+def front_door() -> DAG:
     """Front door: a latent U confounds X and Y, X → M → Y. No backdoor set exists (U cannot be adjusted for).
 
     >>> from course.causal import minimal_backdoor_sets
@@ -86,7 +88,7 @@ def front_door():
     }""")
 
 
-def primer_fig_3_8():
+def primer_fig_3_8() -> DAG:
     """The graph of Pearl, Glymour & Jewell, *Causal Inference in Statistics: A Primer* (2016), Fig. 3.8.
 
     Study question 3.3.1: the minimal backdoor sets for X → Y are {Z, A}, {Z, B},
@@ -107,7 +109,7 @@ def primer_fig_3_8():
     }""")
 
 
-def pearl_causality_fig_3_4():
+def pearl_causality_fig_3_4() -> DAG:
     """Pearl, *Causality* (2nd ed., 2009), Fig. 3.4: effect of Xi on Xj.
 
     Pearl: {X3, X4} and {X4, X5} meet the backdoor criterion, {X4} does not.
@@ -125,7 +127,7 @@ def pearl_causality_fig_3_4():
     }""")
 
 
-def descendant_adjustment():
+def descendant_adjustment() -> DAG:
     """A → X → Y, A → Y, X → D: {A, D} is an adjustment set (D is off every causal path) but not a backdoor set.
 
     >>> from course.causal import is_adjustment_set, is_backdoor_set
@@ -139,7 +141,7 @@ def descendant_adjustment():
     }""")
 
 
-def t3_question2_graph():
+def t3_question2_graph() -> DAG:
     """Quiz T3, question 2 ("the smallest set"): the only smallest backdoor set is {B} (answer А).
 
     Backdoor paths X ← A → B → Y and X ← C → B → Y meet at the chain node B; D is a
@@ -158,7 +160,7 @@ def t3_question2_graph():
     }""")
 
 
-def t3_question3_graph():
+def t3_question3_graph() -> DAG:
     """Quiz T3, question 3 ("the smallest sets"): the smallest backdoor sets are {B, D} and {C, D} (answers В, Г).
 
     X ← D → Y can only be blocked by D; X ← B ← C → Y by B or C. A is a collider
@@ -195,7 +197,7 @@ T3_QUESTION3_OPTIONS = {
     "Ж": frozenset("AE"),
 }
 
-EXAMPLES = {
+EXAMPLES: dict[str, Callable[[], DAG]] = {
     "confounder": confounder,
     "mediator": mediator,
     "m_bias": m_bias,

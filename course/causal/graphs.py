@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import numbers
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 import networkx as nx
 
@@ -32,7 +33,17 @@ __all__ = [
     "sort_sets",
     "check_dag",
     "check_limit",
+    "Node",
+    "NodeSet",
+    "NodeSpec",
+    "DAG",
 ]
+
+# the types the package's signatures use (networkx's convention: a node is any hashable value)
+Node: TypeAlias = Hashable
+NodeSet: TypeAlias = frozenset[Hashable]
+NodeSpec: TypeAlias = "Hashable | Iterable[Hashable] | None"  # one node, a collection of nodes, or None
+DAG: TypeAlias = "nx.DiGraph[Any]"  # Any, not Hashable: a caller's DiGraph[str] is accepted as it is
 
 NODE_FLAGS = ("latent", "exposure", "outcome", "adjusted")
 _FLAG_ALIASES = {
@@ -62,20 +73,20 @@ _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 # ----------------------------------------------------------------------------- ordering
 
 
-def node_key(node):
+def node_key(node: Node) -> tuple[int, Any, str]:
     """Sort key for nodes of any hashable type: numbers first, then by text."""
     if isinstance(node, (int, float)) and not isinstance(node, bool):
         return (0, node, "")
     return (1, 0, str(node))
 
 
-def sort_sets(sets: Iterable[Iterable]) -> list[frozenset]:
+def sort_sets(sets: Iterable[Iterable[Node]]) -> list[NodeSet]:
     """Sort sets by size, then by their sorted node names (the order of every list this package returns)."""
     unique = {frozenset(s) for s in sets}
     return sorted(unique, key=lambda s: (len(s), [node_key(v) for v in sorted(s, key=node_key)]))
 
 
-def format_set(nodes) -> str:
+def format_set(nodes: Iterable[Node]) -> str:
     """``{A, B}`` with sorted names; ``{}`` for the empty set."""
     return "{" + ", ".join(str(v) for v in sorted(nodes, key=node_key)) + "}"
 
@@ -83,7 +94,7 @@ def format_set(nodes) -> str:
 # ----------------------------------------------------------------------------- parsing
 
 
-def _tokens(text: str):
+def _tokens(text: str) -> Iterator[tuple[str, str]]:
     pos = 0
     while pos < len(text):
         match = _TOKEN.match(text, pos)
@@ -92,7 +103,7 @@ def _tokens(text: str):
             raise CourseError(f"DAGitty syntax: cannot read {text[pos : pos + 12]!r} on line {line}")
         pos = match.end()
         kind = match.lastgroup
-        if kind == "space":
+        if kind is None or kind == "space":
             continue
         value = match.group()
         if kind == "quoted":
@@ -102,26 +113,29 @@ def _tokens(text: str):
             yield kind, value
 
 
+_Token: TypeAlias = tuple[str, str] | tuple[None, None]  # (None, None): the end of the text
+
+
 class _Reader:
-    def __init__(self, text):
-        self.items = list(_tokens(text))
+    def __init__(self, text: str) -> None:
+        self.items: list[tuple[str, str]] = list(_tokens(text))
         self.i = 0
 
-    def peek(self, offset=0):
+    def peek(self, offset: int = 0) -> _Token:
         j = self.i + offset
         return self.items[j] if j < len(self.items) else (None, None)
 
-    def take(self, kind=None, value=None):
-        tok = self.peek()
-        if tok[0] is None or (kind and tok[0] != kind) or (value and tok[1] != value):
+    def take(self, kind: str | None = None, value: str | None = None) -> str:
+        tok_kind, text = self.peek()
+        if text is None or (kind and tok_kind != kind) or (value and text != value):
             want = value or kind or "more input"
-            got = "the end of the text" if tok[0] is None else repr(tok[1])
+            got = "the end of the text" if text is None else repr(text)
             raise CourseError(f"DAGitty syntax: expected {want!r} but found {got}")
         self.i += 1
-        return tok[1]
+        return text
 
 
-def _read_group(reader) -> list[str]:
+def _read_group(reader: _Reader) -> list[str]:
     if reader.peek() == ("punct", "{"):
         reader.take()
         names = []
@@ -134,14 +148,14 @@ def _read_group(reader) -> list[str]:
     return [reader.take("name")]
 
 
-def _read_attributes(reader) -> dict:
-    attrs = {}
+def _read_attributes(reader: _Reader) -> dict[str, str | bool]:
+    attrs: dict[str, str | bool] = {}
     if reader.peek() != ("punct", "["):
         return attrs
     reader.take()
     while reader.peek() != ("punct", "]"):
         key = reader.take("name")
-        value = True
+        value: str | bool = True
         if reader.peek() == ("punct", "="):
             reader.take()
             value = reader.take("name")
@@ -152,7 +166,7 @@ def _read_attributes(reader) -> dict:
     return attrs
 
 
-def _apply_node_attributes(G, node, attrs):
+def _apply_node_attributes(G: DAG, node: Node, attrs: Mapping[str, str | bool]) -> None:
     for key, value in attrs.items():
         if key in _FLAG_ALIASES:
             G.nodes[node][_FLAG_ALIASES[key]] = True
@@ -169,14 +183,14 @@ def _apply_node_attributes(G, node, attrs):
             )
 
 
-def _bidirected_name(G, a, b) -> str:
+def _bidirected_name(G: DAG, a: Node, b: Node) -> str:
     name = f"U({a},{b})"
     while name in G:
         name += "'"
     return name
 
 
-def _add_edge(G, a, arrow, b):
+def _add_edge(G: DAG, a: Node, arrow: str, b: Node) -> None:
     if arrow == "->":
         G.add_edge(a, b)
     elif arrow == "<-":
@@ -195,7 +209,7 @@ def _add_edge(G, a, arrow, b):
         )
 
 
-def parse_dag(text: str) -> nx.DiGraph:
+def parse_dag(text: str) -> DAG:
     """Read a graph written in DAGitty's syntax (paste it from dagitty.net).
 
     Parameters
@@ -225,7 +239,7 @@ def parse_dag(text: str) -> nx.DiGraph:
     if not isinstance(text, str):
         raise CourseError(f"parse_dag expects the DAGitty text as a str, got {type(text).__name__}")
     reader = _Reader(text)
-    G = nx.DiGraph()
+    G: DAG = nx.DiGraph()
     if reader.peek()[0] == "name" and reader.peek(1) == ("punct", "{"):
         kind = reader.take().lower()
         if kind != "dag":
@@ -268,12 +282,12 @@ def parse_dag(text: str) -> nx.DiGraph:
 # ----------------------------------------------------------------------------- writing
 
 
-def _quote(node) -> str:
+def _quote(node: Node) -> str:
     text = str(node)
     return text if _SIMPLE_NAME.match(text) else '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def to_dagitty(G: nx.DiGraph) -> str:
+def to_dagitty(G: DAG) -> str:
     """Write ``G`` in DAGitty's syntax (inverse of :func:`parse_dag`).
 
     Examples
@@ -314,7 +328,7 @@ def to_dagitty(G: nx.DiGraph) -> str:
 # ----------------------------------------------------------------------------- validation
 
 
-def check_dag(G) -> None:
+def check_dag(G: object) -> None:
     """Raise :class:`CourseError` unless ``G`` is a directed acyclic ``networkx.DiGraph`` (names a cycle)."""
     if not isinstance(G, nx.DiGraph) or G.is_multigraph():
         raise CourseError(
@@ -328,14 +342,14 @@ def check_dag(G) -> None:
     raise CourseError("the graph has a directed cycle " + " -> ".join(names) + "; a causal DAG must be acyclic")
 
 
-def _is_node(G, value) -> bool:
+def _is_node(G: DAG, value: object) -> bool:
     try:
         return value in G
     except TypeError:
         return False
 
 
-def _as_node_set(G, value, role: str, allow_empty: bool) -> frozenset:
+def _as_node_set(G: DAG, value: object, role: str, allow_empty: bool) -> NodeSet:
     if _is_node(G, value) and not isinstance(value, (set, list)):
         nodes = [value]  # a tuple or frozenset that is itself a node, as in networkx
     elif value is None:
@@ -365,36 +379,36 @@ def _as_node_set(G, value, role: str, allow_empty: bool) -> frozenset:
 class CausalQuery:
     """A validated question about the effect of ``X`` on ``Y`` in ``G``."""
 
-    G: nx.DiGraph
-    X: frozenset
-    Y: frozenset
-    latent: frozenset
+    G: DAG
+    X: NodeSet
+    Y: NodeSet
+    latent: NodeSet
 
     @property
-    def observed(self) -> frozenset:
+    def observed(self) -> NodeSet:
         """Nodes that may be adjusted for (everything not latent)."""
         return frozenset(self.G.nodes) - self.latent
 
-    def descendants_of_x(self) -> frozenset:
+    def descendants_of_x(self) -> NodeSet:
         """De(X) in G, X included."""
         result = set(self.X)
         for x in self.X:
             result |= nx.descendants(self.G, x)
         return frozenset(result)
 
-    def adjustment_set(self, Z, role="Z") -> frozenset:
+    def adjustment_set(self, Z: NodeSpec, role: str = "Z") -> NodeSet:
         """Validate a candidate set: known nodes, disjoint from X and Y."""
-        Z = _as_node_set(self.G, Z, role, allow_empty=True)
-        clash = Z & (self.X | self.Y)
+        nodes = _as_node_set(self.G, Z, role, allow_empty=True)
+        clash = nodes & (self.X | self.Y)
         if clash:
             raise CourseError(
                 f"{role} contains {format_set(clash)}, which is the exposure or the outcome; "
                 "an adjustment set is chosen among the other nodes"
             )
-        return Z
+        return nodes
 
 
-def prepare_query(G, X, Y, latent=None) -> CausalQuery:
+def prepare_query(G: DAG, X: NodeSpec, Y: NodeSpec, latent: NodeSpec = None) -> CausalQuery:
     """Validate the graph, the exposures ``X``, the outcomes ``Y`` and the latent nodes.
 
     ``X``/``Y`` may be a node or a set/list/tuple of nodes; ``None`` takes the
@@ -405,25 +419,25 @@ def prepare_query(G, X, Y, latent=None) -> CausalQuery:
         X = [v for v, d in G.nodes(data=True) if d.get("exposure")]
     if Y is None:
         Y = [v for v, d in G.nodes(data=True) if d.get("outcome")]
-    X = _as_node_set(G, X, "X (the exposure)", allow_empty=False)
-    Y = _as_node_set(G, Y, "Y (the outcome)", allow_empty=False)
-    both = X & Y
+    xs = _as_node_set(G, X, "X (the exposure)", allow_empty=False)
+    ys = _as_node_set(G, Y, "Y (the outcome)", allow_empty=False)
+    both = xs & ys
     if both:
         raise CourseError(
             f"X and Y overlap in {format_set(both)}; the exposure and the outcome must be different nodes"
         )
     hidden = {v for v, d in G.nodes(data=True) if d.get("latent")}
     hidden |= _as_node_set(G, latent, "latent", allow_empty=True)
-    for role, nodes in (("X (the exposure)", X), ("Y (the outcome)", Y)):
+    for role, nodes in (("X (the exposure)", xs), ("Y (the outcome)", ys)):
         if nodes & hidden:
             raise CourseError(
                 f"{role} contains the latent node(s) {format_set(nodes & hidden)}; "
                 "an unobserved variable cannot be an exposure or an outcome"
             )
-    return CausalQuery(G, X, Y, frozenset(hidden))
+    return CausalQuery(G, xs, ys, frozenset(hidden))
 
 
-def check_limit(limit, name: str = "limit"):
+def check_limit(limit: object, name: str = "limit") -> int | None:
     """Return ``limit`` as an int (or None); raise :class:`CourseError` unless it is None or a non-negative integer.
 
     >>> check_limit(None), check_limit(3)
@@ -431,6 +445,6 @@ def check_limit(limit, name: str = "limit"):
     """
     if limit is None:
         return None
-    if not isinstance(limit, numbers.Integral) or isinstance(limit, bool) or limit < 0:
+    if isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 0:
         raise CourseError(f"{name} must be a non-negative int or None, got {limit!r}")
     return int(limit)

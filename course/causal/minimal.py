@@ -11,24 +11,27 @@ still give their first answers at once.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import islice
 
 import networkx as nx
 
 from course.causal.backdoor import backdoor_candidates, backdoor_graph
-from course.causal.graphs import check_limit, prepare_query, sort_sets
-from course.causal.separators import iter_minimal_separators, separation_problem
+from course.causal.graphs import DAG, NodeSet, NodeSpec, check_limit, prepare_query, sort_sets
+from course.causal.separators import SeparationProblem, iter_minimal_separators, separation_problem
 
 __all__ = ["iter_minimal_backdoor_sets", "minimal_backdoor_sets", "find_minimal_backdoor_set", "backdoor_problem"]
 
 
-def backdoor_problem(G, X, Y, latent=None):
+def backdoor_problem(G: DAG, X: NodeSpec, Y: NodeSpec, latent: NodeSpec = None) -> SeparationProblem:
     """The separation problem whose separators are the valid backdoor sets in An(X ∪ Y)."""
     q = prepare_query(G, X, Y, latent)
     return separation_problem(backdoor_graph(q.G, q.X), q.X, q.Y, backdoor_candidates(q))
 
 
-def iter_minimal_backdoor_sets(G, X, Y, *, latent=None, limit=None):
+def iter_minimal_backdoor_sets(
+    G: DAG, X: NodeSpec, Y: NodeSpec, *, latent: NodeSpec = None, limit: int | None = None
+) -> Iterator[NodeSet]:
     """Yield the minimal valid backdoor sets one by one (polynomial delay; order: discovery order).
 
     Parameters
@@ -51,7 +54,9 @@ def iter_minimal_backdoor_sets(G, X, Y, *, latent=None, limit=None):
     return islice(iter_minimal_separators(backdoor_problem(G, X, Y, latent)), limit)
 
 
-def minimal_backdoor_sets(G, X, Y, *, latent=None, limit=None) -> list[frozenset]:
+def minimal_backdoor_sets(
+    G: DAG, X: NodeSpec, Y: NodeSpec, *, latent: NodeSpec = None, limit: int | None = None
+) -> list[NodeSet]:
     """Every minimal valid backdoor set, sorted by size then names.
 
     ``[]`` means no valid set exists; ``[frozenset()]`` means adjusting for
@@ -69,7 +74,7 @@ def minimal_backdoor_sets(G, X, Y, *, latent=None, limit=None) -> list[frozenset
     return sort_sets(iter_minimal_backdoor_sets(G, X, Y, latent=latent, limit=limit))
 
 
-def find_minimal_backdoor_set(G, X, Y, *, latent=None):
+def find_minimal_backdoor_set(G: DAG, X: NodeSpec, Y: NodeSpec, *, latent: NodeSpec = None) -> NodeSet | None:
     """One minimal valid backdoor set in linear time (networkx's ``find_minimal_d_separator``), or None.
 
     Examples

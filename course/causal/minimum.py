@@ -9,16 +9,17 @@ sizes 1, 2, … upward over all subsets.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import islice
 
-from course.causal.graphs import check_limit, sort_sets
+from course.causal.graphs import DAG, NodeSet, NodeSpec, check_limit, sort_sets
 from course.causal.minimal import backdoor_problem
 from course.causal.separators import iter_minimum_separators, minimum_separator_size
 
 __all__ = ["iter_minimum_backdoor_sets", "minimum_backdoor_sets", "minimum_backdoor_size"]
 
 
-def minimum_backdoor_size(G, X, Y, *, latent=None):
+def minimum_backdoor_size(G: DAG, X: NodeSpec, Y: NodeSpec, *, latent: NodeSpec = None) -> int | None:
     """Size of the smallest valid backdoor set, or None when no valid set exists.
 
     Examples
@@ -30,13 +31,17 @@ def minimum_backdoor_size(G, X, Y, *, latent=None):
     return minimum_separator_size(backdoor_problem(G, X, Y, latent))
 
 
-def iter_minimum_backdoor_sets(G, X, Y, *, latent=None, limit=None):
+def iter_minimum_backdoor_sets(
+    G: DAG, X: NodeSpec, Y: NodeSpec, *, latent: NodeSpec = None, limit: int | None = None
+) -> Iterator[NodeSet]:
     """Yield every valid backdoor set of the smallest size, lazily (discovery order)."""
     limit = check_limit(limit)
     return islice(iter_minimum_separators(backdoor_problem(G, X, Y, latent)), limit)
 
 
-def minimum_backdoor_sets(G, X, Y, *, latent=None, limit=None) -> list[frozenset]:
+def minimum_backdoor_sets(
+    G: DAG, X: NodeSpec, Y: NodeSpec, *, latent: NodeSpec = None, limit: int | None = None
+) -> list[NodeSet]:
     """Every valid backdoor set of the smallest size, sorted by names.
 
     ``[]``: no valid set exists; ``[frozenset()]``: the empty set is valid (and

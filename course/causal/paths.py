@@ -16,12 +16,23 @@ teaching-sized graphs; the set-finding functions never enumerate paths.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
 import networkx as nx
 
-from course.causal.graphs import CausalQuery, check_limit, format_set, node_key, prepare_query
+from course.causal.graphs import (
+    DAG,
+    CausalQuery,
+    Node,
+    NodeSet,
+    NodeSpec,
+    check_limit,
+    format_set,
+    node_key,
+    prepare_query,
+)
 
 __all__ = ["NodeOnPath", "BackdoorPath", "backdoor_paths", "iter_backdoor_paths"]
 
@@ -30,7 +41,7 @@ __all__ = ["NodeOnPath", "BackdoorPath", "backdoor_paths", "iter_backdoor_paths"
 class NodeOnPath:
     """One inner node of a path: its role there and whether it lets the path through given Z."""
 
-    node: object
+    node: Node
     role: str  # "chain", "fork" or "collider"
     open: bool
     reason: str
@@ -40,9 +51,9 @@ class NodeOnPath:
 class BackdoorPath:
     """A path X … Y; ``forward[i]`` is True when the i-th edge points from ``nodes[i]`` to ``nodes[i+1]``."""
 
-    nodes: tuple
-    forward: tuple
-    inner: tuple  # NodeOnPath for nodes[1:-1]
+    nodes: tuple[Node, ...]
+    forward: tuple[bool, ...]
+    inner: tuple[NodeOnPath, ...]  # for nodes[1:-1]
 
     @property
     def is_open(self) -> bool:
@@ -50,7 +61,7 @@ class BackdoorPath:
         return all(step.open for step in self.inner)
 
     @property
-    def blocking(self) -> tuple:
+    def blocking(self) -> tuple[Node, ...]:
         """The inner nodes that block the path."""
         return tuple(step.node for step in self.inner if not step.open)
 
@@ -62,7 +73,7 @@ class BackdoorPath:
         return " ".join(parts)
 
 
-def _describe(node, role, in_z, witness) -> NodeOnPath:
+def _describe(node: Node, role: str, in_z: bool, witness: Node | None) -> NodeOnPath:
     if role == "collider":
         if in_z:
             return NodeOnPath(node, role, True, f"collider {node} is adjusted for, which opens the path")
@@ -83,19 +94,19 @@ def _describe(node, role, in_z, witness) -> NodeOnPath:
 class _PathJudge:
     """Classifies inner nodes of paths given a fixed adjustment set Z."""
 
-    def __init__(self, G, Z):
+    def __init__(self, G: DAG, Z: Iterable[Node]) -> None:
         self.G = G
         self.Z = frozenset(Z)
-        self._witness = {}
+        self._witness: dict[Node, Node | None] = {}
 
-    def witness(self, node):
+    def witness(self, node: Node) -> Node | None:
         """A member of Z that is a descendant of ``node`` (None if there is none)."""
         if node not in self._witness:
             found = sorted(nx.descendants(self.G, node) & self.Z, key=node_key)
             self._witness[node] = found[0] if found else None
         return self._witness[node]
 
-    def step(self, node, into_from_left: bool, out_to_right: bool) -> NodeOnPath:
+    def step(self, node: Node, into_from_left: bool, out_to_right: bool) -> NodeOnPath:
         """``into_from_left``: the edge from the previous node points into ``node``;
         ``out_to_right``: the next edge leaves it."""
         if into_from_left and not out_to_right:
@@ -109,7 +120,7 @@ class _PathJudge:
         return _describe(node, role, in_z, witness)
 
 
-def _search(q: CausalQuery, judge: _PathJudge, only_open: bool):
+def _search(q: CausalQuery, judge: _PathJudge, only_open: bool) -> Iterator[BackdoorPath]:
     """Depth-first search over backdoor paths; with ``only_open`` it prunes prefixes that are already blocked
     and stays inside An(X ∪ Y ∪ Z), which holds every node of an open path."""
     G = q.G
@@ -122,6 +133,7 @@ def _search(q: CausalQuery, judge: _PathJudge, only_open: bool):
     for x in sorted(q.X, key=node_key):
         for first in sorted(G.predecessors(x), key=node_key):
             # state: nodes, forward flags, judged inner nodes
+            stack: list[tuple[tuple[Node, ...], tuple[bool, ...], tuple[NodeOnPath, ...]]]
             stack = [((x, first), (False,), ())]
             while stack:
                 nodes, forward, inner = stack.pop()
@@ -146,7 +158,16 @@ def _search(q: CausalQuery, judge: _PathJudge, only_open: bool):
                 stack.extend(children)
 
 
-def iter_backdoor_paths(G, X, Y, Z=(), *, latent=None, only_open=False, limit=None):
+def iter_backdoor_paths(
+    G: DAG,
+    X: NodeSpec,
+    Y: NodeSpec,
+    Z: NodeSpec = (),
+    *,
+    latent: NodeSpec = None,
+    only_open: bool = False,
+    limit: int | None = None,
+) -> Iterator[BackdoorPath]:
     """Yield every backdoor path from X to Y as a :class:`BackdoorPath`, judged given ``Z``.
 
     Parameters
@@ -175,7 +196,16 @@ def iter_backdoor_paths(G, X, Y, Z=(), *, latent=None, only_open=False, limit=No
     return islice(_search(q, _PathJudge(q.G, Z), only_open), limit)
 
 
-def backdoor_paths(G, X, Y, Z=(), *, latent=None, only_open=False, limit=None) -> list[BackdoorPath]:
+def backdoor_paths(
+    G: DAG,
+    X: NodeSpec,
+    Y: NodeSpec,
+    Z: NodeSpec = (),
+    *,
+    latent: NodeSpec = None,
+    only_open: bool = False,
+    limit: int | None = None,
+) -> list[BackdoorPath]:
     """Every backdoor path from X to Y with its open/blocked status given ``Z`` (see :func:`iter_backdoor_paths`).
 
     Examples
@@ -188,7 +218,7 @@ def backdoor_paths(G, X, Y, Z=(), *, latent=None, only_open=False, limit=None) -
     return list(iter_backdoor_paths(G, X, Y, Z, latent=latent, only_open=only_open, limit=limit))
 
 
-def shortest_open_path(q: CausalQuery, Z, scan=100) -> BackdoorPath | None:
+def shortest_open_path(q: CausalQuery, Z: NodeSet, scan: int = 100) -> BackdoorPath | None:
     """The shortest of the first ``scan`` open backdoor paths given Z, or None (used by the explanation)."""
     found = list(islice(_search(q, _PathJudge(q.G, Z), only_open=True), scan))
     return min(found, key=lambda path: len(path.nodes)) if found else None

@@ -20,17 +20,32 @@ from __future__ import annotations
 import numbers
 import random
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import networkx as nx
 
 from course.causal.backdoor import explain_backdoor_set
-from course.causal.graphs import check_dag, format_set, node_key, prepare_query, sort_sets, to_dagitty
+from course.causal.graphs import (
+    DAG,
+    CausalQuery,
+    NodeSet,
+    NodeSpec,
+    check_dag,
+    format_set,
+    node_key,
+    prepare_query,
+    sort_sets,
+    to_dagitty,
+)
 from course.causal.minimal import minimal_backdoor_sets
 from course.causal.minimum import minimum_backdoor_sets
 from course.causal.paths import iter_backdoor_paths
 from course.errors import CourseError
 
 __all__ = ["BackdoorQuestion", "backdoor_question", "classify_option", "LETTERS"]
+
+# an int or a NumPy integer (NumPy registers its integer types as numbers.Integral)
+_Integer: TypeAlias = int | numbers.Integral
 
 LETTERS = "АБВГДЕЖ"
 KINDS = {"smallest": 6, "smallest_sets": 7}
@@ -72,15 +87,15 @@ class BackdoorQuestion:
     kind: str
     text_ru: str
     text_en: str
-    options: dict
-    correct: list
-    graph: nx.DiGraph = field(repr=False)
+    options: dict[str, NodeSet]
+    correct: list[str]
+    graph: DAG = field(repr=False)
     dagitty: str = field(repr=False)
-    exposure: object = "X"
-    outcome: object = "Y"
-    why_en: dict = field(default_factory=dict, repr=False)
-    why_ru: dict = field(default_factory=dict, repr=False)
-    mistakes: dict = field(default_factory=dict, repr=False)
+    exposure: NodeSpec = "X"
+    outcome: NodeSpec = "Y"
+    why_en: dict[str, str] = field(default_factory=dict, repr=False)
+    why_ru: dict[str, str] = field(default_factory=dict, repr=False)
+    mistakes: dict[str, str] = field(default_factory=dict, repr=False)
 
     def render(self, lang: str = "ru") -> str:
         """The stem followed by one line per option, ``А) {B}``."""
@@ -88,7 +103,7 @@ class BackdoorQuestion:
         return stem + "\n" + "\n".join(f"{k}) {format_set(z)}" for k, z in self.options.items())
 
 
-def classify_option(G, X, Y, Z, *, latent=None):
+def classify_option(G: DAG, X: NodeSpec, Y: NodeSpec, Z: NodeSpec, *, latent: NodeSpec = None) -> tuple[str, str, str]:
     """Which mistake a candidate set makes: ``(kind, why_en, why_ru)``.
 
     ``kind`` is one of ``correct``, ``larger``, ``descendant``, ``latent``, ``collider``, ``open_path``.
@@ -104,9 +119,10 @@ def classify_option(G, X, Y, Z, *, latent=None):
     return _classify(q, len(smallest[0]) if smallest else None, Z)
 
 
-def _classify(q, k, Z):
+def _classify(q: CausalQuery, k: int | None, Z: NodeSpec) -> tuple[str, str, str]:
     why = explain_backdoor_set(q.G, q.X, q.Y, Z, latent=q.latent)
-    Z = frozenset(Z)
+    Z = why.Z  # the validated set
+    fill: dict[str, object]
     x_text = format_set(q.X) if len(q.X) > 1 else str(next(iter(q.X)))
     if why.valid:
         kind, fill = ("correct" if len(Z) == k else "larger"), {"k": k, "n": len(Z)}
@@ -118,6 +134,7 @@ def _classify(q, k, Z):
         # a path opened by adjusting for a collider is the more telling mistake, so look for one first
         paths = iter_backdoor_paths(q.G, q.X, q.Y, Z, latent=q.latent, only_open=True, limit=100)
         path = next((p for p in paths if any(s.role == "collider" for s in p.inner)), why.open_path)
+        assert path is not None  # an invalid set with no latent member and no descendant of X leaves a path open
         opened = [s.node for s in path.inner if s.role == "collider"]
         kind = "collider" if opened else "open_path"
         fill = {"path": str(path), "c": ", ".join(map(str, opened))}
@@ -125,14 +142,14 @@ def _classify(q, k, Z):
     return kind, en.format(**fill), ru.format(**fill)
 
 
-def _random_graph(rng: random.Random) -> nx.DiGraph:
+def _random_graph(rng: random.Random) -> DAG:
     """A small DAG on X, Y and 4–5 lettered vertices, with X → Y."""
     letters = list("ABCDE"[: rng.randint(4, 5)])
     order = letters[:]
     rng.shuffle(order)
     cut = rng.randint(2, len(order) - 1)
     order = order[:cut] + ["X"] + order[cut:] + ["Y"]
-    G = nx.DiGraph()
+    G: DAG = nx.DiGraph()
     G.add_nodes_from(order)
     G.add_edge("X", "Y")
     for j, b in enumerate(order):
@@ -144,10 +161,10 @@ def _random_graph(rng: random.Random) -> nx.DiGraph:
     return G
 
 
-def _candidates(G, q, smallest, rng):
+def _candidates(G: DAG, q: CausalQuery, smallest: list[NodeSet], rng: random.Random) -> dict[str, list[NodeSet]]:
     """Candidate wrong options grouped by mistake kind."""
     observed = sorted(q.observed - q.X - q.Y, key=node_key)
-    pool = set()
+    pool: set[NodeSet] = set()
     for base in smallest + minimal_backdoor_sets(G, q.X, q.Y, latent=q.latent, limit=20):
         pool.add(base)
         pool.update(base | {v} for v in observed)
@@ -155,14 +172,16 @@ def _candidates(G, q, smallest, rng):
     pool.update(frozenset([v]) for v in observed)
     pool.update(frozenset(rng.sample(observed, min(2, len(observed)))) for _ in range(6))
     pool = {z for z in pool if z and len(z) <= max(3, len(smallest[0]) + 1)}
-    groups = {}
+    groups: dict[str, list[NodeSet]] = {}
     for z in sort_sets(pool):
         kind = _classify(q, len(smallest[0]), z)[0]
         groups.setdefault(kind, []).append(z)
     return groups
 
 
-def _pick_options(G, q, kind, smallest, rng, n_options):
+def _pick_options(
+    G: DAG, q: CausalQuery, kind: str, smallest: list[NodeSet], rng: random.Random, n_options: int
+) -> list[NodeSet]:
     correct = list(smallest) if kind == "smallest_sets" else smallest[:1]
     if kind == "smallest_sets" and len(correct) > 3:
         correct = rng.sample(correct, 3)
@@ -180,7 +199,7 @@ def _pick_options(G, q, kind, smallest, rng, n_options):
     return chosen
 
 
-def _draw_graph(rng, kind, attempts=3000):
+def _draw_graph(rng: random.Random, kind: str, attempts: int = 3000) -> DAG:
     """A random DAG whose smallest backdoor sets suit ``kind`` and that offers every classic mistake."""
     for _ in range(attempts):
         H = _random_graph(rng)
@@ -198,7 +217,14 @@ def _draw_graph(rng, kind, attempts=3000):
 
 
 def backdoor_question(
-    G=None, X=None, Y=None, *, seed=0, kind="smallest", n_options=None, latent=None
+    G: DAG | None = None,
+    X: NodeSpec = None,
+    Y: NodeSpec = None,
+    *,
+    seed: _Integer | str | bytes = 0,
+    kind: str = "smallest",
+    n_options: _Integer | None = None,
+    latent: NodeSpec = None,
 ) -> BackdoorQuestion:
     """Build a backdoor question from a DAG, or from ``seed`` alone (deterministic per seed).
 
@@ -229,7 +255,7 @@ def backdoor_question(
     if kind not in KINDS:
         raise CourseError(f"kind must be 'smallest' or 'smallest_sets', got {kind!r}")
     n_options = KINDS[kind] if n_options is None else n_options
-    if not isinstance(n_options, numbers.Integral) or not 3 <= n_options <= len(LETTERS):
+    if not isinstance(n_options, numbers.Integral) or not 3 <= int(n_options) <= len(LETTERS):
         raise CourseError(f"n_options must be an int from 3 to {len(LETTERS)}, got {n_options!r}")
     n_options = int(n_options)
     if isinstance(seed, numbers.Integral):
@@ -262,7 +288,7 @@ def backdoor_question(
     x_name = ", ".join(map(str, sorted(q.X, key=node_key)))
     y_name = ", ".join(map(str, sorted(q.Y, key=node_key)))
     edges = ", ".join(f"{a} → {b}" for a, b in sorted(G.edges, key=lambda e: (node_key(e[0]), node_key(e[1]))))
-    texts = {}
+    texts: dict[str, str] = {}
     for lang in ("ru", "en"):
         texts[lang] = _STEM[(lang, kind)].format(x=x_name, y=y_name) + f"\n{_GRAPH[lang]}: {edges}."
         hidden = sorted(q.latent, key=node_key)

@@ -31,11 +31,13 @@ uncuttable); the same branching lists all of them.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import networkx as nx
 
-from course.causal.graphs import node_key
+from course.causal.graphs import DAG, Node, NodeSet, node_key
 
 __all__ = [
     "SeparationProblem",
@@ -49,24 +51,29 @@ __all__ = [
 class _Terminal:
     """The source/sink added to the moral graph (never equal to a user node)."""
 
-    def __init__(self, name):
+    def __init__(self, name: str) -> None:
         self.name = name
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return self.name
+
+
+Adjacency: TypeAlias = Mapping[Node, Set[Node]]
+# a separator Z and the component C of the source it cuts off (None: no separator in the branch)
+_Found: TypeAlias = tuple[NodeSet, NodeSet] | None
 
 
 @dataclass(frozen=True)
 class SeparationProblem:
     """Undirected vertex-separation problem: separate ``s`` from ``t`` in ``adj`` with vertices of ``cuttable``."""
 
-    adj: dict
-    s: object
-    t: object
-    cuttable: frozenset
+    adj: Adjacency
+    s: Node
+    t: Node
+    cuttable: NodeSet
 
 
-def separation_problem(D: nx.DiGraph, X, Y, allowed) -> SeparationProblem:
+def separation_problem(D: DAG, X: Iterable[Node], Y: Iterable[Node], allowed: Iterable[Node]) -> SeparationProblem:
     """Moralise the ancestral graph of X ∪ Y in ``D`` and add the terminals.
 
     ``allowed`` is cut down to An(X ∪ Y), where every minimal separator lies.
@@ -87,7 +94,7 @@ def separation_problem(D: nx.DiGraph, X, Y, allowed) -> SeparationProblem:
     return SeparationProblem(adj, s, t, frozenset(allowed) & frozenset(keep))
 
 
-def _component(adj, start, removed) -> set:
+def _component(adj: Adjacency, start: Iterable[Node], removed: Set[Node]) -> set[Node]:
     """Vertices reachable from ``start`` (a set) without entering ``removed``."""
     seen = set(start)
     queue = deque(start)
@@ -100,13 +107,13 @@ def _component(adj, start, removed) -> set:
     return seen
 
 
-def _closest_minimal(p: SeparationProblem, S):
+def _closest_minimal(p: SeparationProblem, S: NodeSet) -> _Found:
     """The minimal separator closest to S and its source component, or None when S cannot be separated from t."""
     adj, cut = p.adj, p.cuttable
     # grow S through vertices that cannot be cut: they must lie in the source component
     inside = set(S)
     queue = deque(S)
-    boundary = set()
+    boundary: set[Node] = set()
     while queue:
         v = queue.popleft()
         for w in adj[v]:
@@ -124,16 +131,20 @@ def _closest_minimal(p: SeparationProblem, S):
     return Z, frozenset(_component(adj, [p.s], Z))
 
 
-def _split(v, side):
+def _split(v: Node, side: int) -> tuple[int, Node]:
     return (side, v)
+
+
+# an arc of the residual network and the capacity to restore (None: the arc was added, remove it)
+_Undo: TypeAlias = tuple[tuple[int, Node], tuple[int, Node], float | None]
 
 
 class _CutFinder:
     """Minimum vertex cuts on the split graph of a problem; the residual network is built once and reused."""
 
-    def __init__(self, p: SeparationProblem):
+    def __init__(self, p: SeparationProblem) -> None:
         self.p = p
-        F = nx.DiGraph()
+        F: nx.DiGraph[tuple[int, Node]] = nx.DiGraph()
         for v, nbrs in p.adj.items():
             if v in p.cuttable:
                 F.add_edge(_split(v, 0), _split(v, 1), capacity=1)
@@ -141,10 +152,10 @@ class _CutFinder:
                 F.add_edge(_split(v, 0), _split(v, 1))
             F.add_edges_from((_split(v, 1), _split(w, 0)) for w in nbrs)
         self.F = F
-        self.R = nx.algorithms.flow.build_residual_network(F, "capacity")
+        self.R: nx.DiGraph[tuple[int, Node]] = nx.algorithms.flow.build_residual_network(F, "capacity")
         self.source, self.sink = _split(p.s, 0), _split(p.t, 1)
 
-    def _open_arc(self, u, w, undo):
+    def _open_arc(self, u: tuple[int, Node], w: tuple[int, Node], undo: list[_Undo]) -> None:
         """Make u → w uncuttable in the residual network, remembering how to undo it."""
         R, inf = self.R, self.R.graph["inf"]
         if R.has_edge(u, w):
@@ -155,11 +166,11 @@ class _CutFinder:
             undo.append((u, w, None))
         R[u][w]["capacity"] = inf
 
-    def closest(self, S, T, size):
+    def closest(self, S: NodeSet, T: NodeSet, size: int | None) -> _Found:
         """The minimum cut with the smallest source side such that S ⊆ C and T ∩ C = ∅,
         or None if it exceeds ``size``."""
         p, R = self.p, self.R
-        undo = []
+        undo: list[_Undo] = []
         for v in S:
             if v is not p.s:
                 self._open_arc(_split(v, 0), _split(v, 1), undo)
@@ -185,7 +196,7 @@ class _CutFinder:
         Z = frozenset(v for v in p.cuttable if _split(v, 0) in reach and _split(v, 1) not in reach)
         return Z, frozenset(_component(p.adj, [p.s], Z))
 
-    def _reachable(self):
+    def _reachable(self) -> set[tuple[int, Node]]:
         # networkx's minimum_cut returns the largest source side; the closest cut is what the source reaches
         R = self.R
         reach = {self.source}
@@ -199,7 +210,7 @@ class _CutFinder:
         return reach
 
 
-def _branch(p: SeparationProblem, closest):
+def _branch(p: SeparationProblem, closest: Callable[[NodeSet, NodeSet], _Found]) -> Iterator[NodeSet]:
     """Yield every separator found by ``closest(S, T)`` branching (see the module docstring)."""
     first = closest(frozenset([p.s]), frozenset([p.t]))
     if first is None:
@@ -207,7 +218,7 @@ def _branch(p: SeparationProblem, closest):
     stack = [(frozenset([p.t]), first)]
     while stack:
         T, (Z, C) = stack.pop()
-        children = []
+        children: list[tuple[NodeSet, tuple[NodeSet, NodeSet]]] = []
         for v in sorted(Z - T, key=node_key):
             found = closest(C | {v}, T)
             if found is not None and not (found[1] & T):
@@ -217,7 +228,7 @@ def _branch(p: SeparationProblem, closest):
         yield Z
 
 
-def iter_minimal_separators(p: SeparationProblem):
+def iter_minimal_separators(p: SeparationProblem) -> Iterator[NodeSet]:
     """Every inclusion-minimal s–t separator made of cuttable vertices, with polynomial delay.
 
     >>> D = nx.DiGraph([("A", "X"), ("A", "B"), ("B", "Y"), ("C", "X"), ("C", "Y")])
@@ -228,7 +239,7 @@ def iter_minimal_separators(p: SeparationProblem):
     return _branch(p, lambda S, T: _closest_minimal(p, S))
 
 
-def minimum_separator_size(p: SeparationProblem):
+def minimum_separator_size(p: SeparationProblem) -> int | None:
     """Size of the smallest s–t separator made of cuttable vertices, or None if there is none.
 
     >>> D = nx.DiGraph([("A", "X"), ("A", "Y"), ("U", "X"), ("U", "Y")])
@@ -241,7 +252,7 @@ def minimum_separator_size(p: SeparationProblem):
     return None if found is None else len(found[0])
 
 
-def iter_minimum_separators(p: SeparationProblem):
+def iter_minimum_separators(p: SeparationProblem) -> Iterator[NodeSet]:
     """Every s–t separator of the smallest size made of cuttable vertices.
 
     >>> D = nx.DiGraph([("A", "X"), ("A", "B"), ("B", "Y"), ("C", "X"), ("C", "B")])
