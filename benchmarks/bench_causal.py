@@ -97,7 +97,7 @@ def brute_minimal(G, x, y):
 
 def pgmpy_all_sets():
     try:
-        from pgmpy.base import DAG  # noqa: F401
+        from pgmpy.base import DAG
         from pgmpy.inference.CausalInference import CausalInference
     except ImportError:
         return None

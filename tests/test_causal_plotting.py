@@ -1,18 +1,17 @@
 """DAG drawings: stable layout, path colours taken from the path statuses, node styles."""
 
 import matplotlib
+import matplotlib.colors as mcolors
+import matplotlib.pyplot as plt
+import networkx as nx
+import pytest
 
-matplotlib.use("Agg")
+from course.causal import examples as ex
+from course.errors import CourseError
+from course.plotting import dag_layout, draw_dag
+from course.plotting.dags import COLORS
 
-import matplotlib.colors as mcolors  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import networkx as nx  # noqa: E402
-import pytest  # noqa: E402
-
-from course.causal import examples as ex  # noqa: E402
-from course.errors import CourseError  # noqa: E402
-from course.plotting import dag_layout, draw_dag  # noqa: E402
-from course.plotting.dags import COLORS  # noqa: E402
+matplotlib.use("Agg")  # pyplot picks its backend at the first figure, so this may follow the imports
 
 
 def edge_colours(ax):
