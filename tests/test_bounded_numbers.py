@@ -185,3 +185,52 @@ def test_decode_returns_plain_data_or_refuses_whatever_the_message():
             pass
 
     run()
+
+
+def test_every_checker_scores_any_decoded_value_without_raising():
+    """Whatever plain value a student sends, each checker returns a fraction in [0, 1] (no exception)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    bank = load_bank(keys=True)
+    cases = [("close", [0.0, 1.0], {}), ("close", [[0.0], [1.0, 2.0]], {"partial": True}), ("exact", 3, {}),
+             ("exact", {"a": [1, 2]}, {}), ("set", {"A", "B"}, {}), ("sets", [{"A"}, {"B", "C"}], {})]
+    cases += [("quiz", None, {"question": q.id}) for q in bank if q.kind in ("numeric", "multiple", "truefalse")][:6]
+    values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(min_value=-10 ** 500, max_value=10 ** 500),
+                                    st.floats(), st.text(max_size=12), st.sampled_from(["1e999999999", "А, Б", "1/0"])),
+                          lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                  st.dictionaries(st.text(max_size=3), inner, max_size=3),
+                                                  st.frozensets(st.one_of(st.integers(), st.text(max_size=3)),
+                                                                max_size=3)), max_leaves=12)
+
+    @settings(max_examples=300, deadline=None)
+    @given(values, st.sampled_from(cases))
+    def run(value, case):
+        name, key, options = case
+        result = check(name, value, key, **options)
+        assert 0.0 <= result.fraction <= 1.0
+
+    run()
+
+
+def test_every_course_part_grades_any_plain_value_without_raising():
+    """Each part of every course.grading spec: any plain value earns between 0 and its points, never an exception."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from course.grading import load_spec
+
+    parts = [part for name in ("backdoor", "lrp_rules", "deep_taylor", "pattern_attribution", "quiz7")
+             for part in load_spec(name)]
+    values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(min_value=-10 ** 500, max_value=10 ** 500),
+                                    st.floats(), st.text(max_size=8), st.just("1e999999999")),
+                          lambda inner: st.lists(inner, max_size=4), max_leaves=10)
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.sampled_from(parts), st.data())
+    def run(part, data):
+        plain = [data.draw(values) for _ in part.probes]
+        result = part.grade(plain, student_id="s1")
+        assert 0.0 <= result.points <= part.points
+
+    run()
