@@ -308,9 +308,11 @@ class Conv2d(Linear):
         dtype = np.result_type(x.dtype, stacked.dtype)
         xp, stacked = _pad(x.astype(dtype, copy=False), self.padding), stacked.astype(dtype, copy=False)
         z = np.empty((x.shape[0], g, stacked.shape[1], oh * ow), dtype=dtype)
+        # one group: plain (M, K) @ (n, K, L) products (NumPy's broadcast (1, M, K) @ (n, 1, K, L) is slower)
+        weights_g, z_g = (stacked[0], z[:, 0]) if g == 1 else (stacked, z)
         for part in _batch_chunks(x.shape[0], stacked.shape[2] * g * oh * ow * dtype.itemsize):
             cols = _im2col(xp[part], self.kernel, self.stride, (oh, ow), self.dilation)
-            np.matmul(stacked, cols.reshape(len(cols), g, -1, oh * ow), out=z[part])
+            np.matmul(weights_g, cols if g == 1 else cols.reshape(len(cols), g, -1, oh * ow), out=z_g[part])
         if g > 1:  # (N, G, T, og, L) -> (N, T, G, og, L): the outputs of each parameter set together
             z = z.reshape(x.shape[0], g, n_w, -1, oh * ow).transpose(0, 2, 1, 3, 4)
         z = z.reshape(x.shape[0], -1, oh, ow)
