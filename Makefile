@@ -30,7 +30,7 @@ bench: $(STAMP)
 # and ruff's format check on the files already formatted (the rest of the tree joins after one `ruff format`).
 # .pre-commit-config.yaml runs the same three; tests/test_lint_config.py keeps their file lists equal.
 FORMATTED := course/causal course/errors.py course/validate.py course/mdl.py benchmarks/bench_causal.py \
-	tests/causal_oracle.py $(sort $(wildcard tests/test_causal_*.py))
+	tests/causal_oracle.py tests/test_lint_config.py $(sort $(wildcard tests/test_causal_*.py))
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
