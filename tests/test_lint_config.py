@@ -23,9 +23,21 @@ NOQA = re.compile(r"#\s*noqa\b(?P<rest>.*)", re.IGNORECASE)
 WITH_REASON = re.compile(r"^:\s*[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*\s*(?:--?|—|\(|;)\s*\w+\W+\w+")
 
 
+# what git ignores (.gitignore), for a copy of the tree that is not a git checkout
+UNTRACKED = {".git", ".venv", "build", "lab", "demo_output", "demo_course", "__pycache__", ".ipynb_checkpoints"}
+
+
 def tracked(*patterns):
-    out = subprocess.run(["git", "ls-files", "-z", *patterns], cwd=ROOT, capture_output=True, check=True)
-    return [ROOT / name for name in out.stdout.decode().split("\0") if name]
+    """The files of the project matching the glob patterns (git's list; the tree itself outside a checkout)."""
+    if (ROOT / ".git").exists():
+        out = subprocess.run(["git", "ls-files", "-z", *patterns], cwd=ROOT, capture_output=True, check=True)
+        return [ROOT / name for name in out.stdout.decode().split("\0") if name]
+    return sorted(
+        path
+        for pattern in patterns
+        for path in ROOT.rglob(pattern)
+        if not UNTRACKED & set(path.relative_to(ROOT).parts) and ".egg-info" not in str(path)
+    )
 
 
 def python_sources(path):
