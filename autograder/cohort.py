@@ -133,13 +133,15 @@ def _wrong_text(rng, q) -> str:
 
 def _variants(students: list[str], make) -> dict:
     """Each student's backdoor variant; solving a variant takes a fraction of a second, so many go to all cores."""
+    import multiprocessing
     import os
     from concurrent.futures import ProcessPoolExecutor
 
     cores = os.cpu_count() or 1
     if len(students) < 20 or cores < 2:
         return {s: make(s) for s in students}
-    with ProcessPoolExecutor(max_workers=cores) as pool:
+    # spawn, not fork: the demo solves them in a thread while its main thread runs nbgrader
+    with ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context("spawn")) as pool:
         return dict(zip(students, pool.map(make, students, chunksize=max(1, len(students) // (4 * cores)))))
 
 

@@ -134,6 +134,29 @@ def _check_grading_worked(graded: int, limited: list[str]) -> None:
                           "the sandbox cannot run this installation's Python, so the report would be meaningless")
 
 
+def _engine_demo() -> None:
+    from course import demo_relevance
+
+    demo_relevance.run("demo_output", log=lambda message: _log(f"  engine demo: {message}"))
+
+
+def _start_engine_demo():
+    """The engine demo (digits explained with every method) in its own process, beside the course build."""
+    import multiprocessing
+
+    _log("engine demo: digits explained with every method -> demo_output/ (in the background)")
+    # a daemon: if the course build fails, the engine demo stops with the demo
+    job = multiprocessing.get_context("spawn").Process(target=_engine_demo, name="engine-demo", daemon=True)
+    job.start()
+    return job
+
+
+def _finish_engine_demo(job) -> None:
+    job.join()
+    if job.exitcode != 0:
+        raise CourseError(f"the engine demo failed (exit code {job.exitcode}); its error is printed above")
+
+
 def attempts_path_for(out: Path, assignment: str) -> Path:
     return out / "grades" / f"{assignment}_attempts.csv"
 
@@ -146,24 +169,26 @@ def run(out: str | Path = "demo_course", *, students: int = 220, exercise: str =
         _log(f"note: {students} students (the course's cohort is 200+)")
     started = time.monotonic()
     out = Path(out).resolve()
-    if engine:
-        from course import demo_relevance
-
-        _log("engine demo: digits explained with every method -> demo_output/")
-        demo_relevance.run("demo_output", log=lambda message: _log(f"  {message}"))
+    engine_job = _start_engine_demo() if engine else None  # one core for the engine, the rest builds the course
     ok, reason = sandbox_available()
     if not ok:  # the simulated cohort is this package's own code; real submissions are refused without it
         _log(f"WARNING: no sandbox here ({reason}). The simulated submissions are our own code, so the demo "
              "grades them without isolation; `xai-course autograde` refuses real submissions in this state "
              "(apt-get install bubblewrap)")
     _log(f"building the course in {out} (quiz {QUIZ}, exercise {exercise}): generate + release")
-    build_course(out, exercise, progress=progress)
     ids = student_ids(students)
-    quiz = simulate_quiz(ids, seed=seed, days=days)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the students' variants are solved while nbgrader builds
+        quiz_job = pool.submit(simulate_quiz, ids, seed=seed, days=days)
+        build_course(out, exercise, progress=progress)
+        quiz = quiz_job.result()
     work = simulate_exercise(ids, out / "exercises" / exercise / f"{exercise}.ipynb", exercise, seed=seed + 1,
                              days=days)
     _log(f"cohort: {students} students, {len(quiz)} quiz attempts and {len(work)} exercise attempts "
          f"over {days} days (seed {seed})")
+    if engine_job is not None:
+        _finish_engine_demo(engine_job)
     release = {name: out / "release" / name / f"{name}.ipynb" for name in (QUIZ, exercise)}
     limits = limits or Limits(cell_seconds=30, notebook_seconds=120)
     graded, limited = 0, []

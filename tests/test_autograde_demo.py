@@ -126,3 +126,19 @@ def test_variants_computed_on_all_cores_keep_each_student_with_their_own():
     ids = student_ids(45)
     assert _variants(ids, str.upper) == {s: s.upper() for s in ids}  # the pool path (45 >= 20 students)
     assert _variants(ids[:3], str.upper) == {s: s.upper() for s in ids[:3]}
+
+
+def test_a_failed_engine_demo_stops_the_demo_with_one_line():
+    from autograder.demo import _finish_engine_demo
+    from course.errors import CourseError
+
+    class Finished:  # what multiprocessing.Process looks like once the engine demo has exited
+        def __init__(self, code):
+            self.exitcode = code
+
+        def join(self):
+            pass
+
+    _finish_engine_demo(Finished(0))
+    with pytest.raises(CourseError, match="the engine demo failed \\(exit code 1\\)"):
+        _finish_engine_demo(Finished(1))
