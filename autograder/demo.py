@@ -9,14 +9,17 @@
    released notebook and lands in ``submitted/`` as ``nbgrader collect`` would.
 3. Autograde after every day of the quiz (:func:`autograder.pipeline.autograde`:
    sandboxed, in parallel, resumable) and the exercise at the end.
-4. Generate the students' feedback (nbgrader ``generate_feedback``).
+4. Generate the students' feedback (nbgrader ``generate_feedback``, students
+   split over parallel runs).
 5. Write the instructor's report (:func:`autograder.report.write_report`) for
    the quiz (every attempt, from the attempts CSV) and the exercise (from the
    gradebook) into ``demo_course/reports/``, and print where it is.
 
 The engine demo (:mod:`course.demo_relevance`, digits explained with every
-method) runs first into ``demo_output/``; ``xai-course demo --engine-only``
-runs only that.
+method) runs into ``demo_output/`` in its own process beside steps 1–2;
+``xai-course demo --engine-only`` runs only that. Every step longer than a few
+seconds shows a progress bar (nbgrader's feedback counts its pages as they
+are written); the quiz's and the exercise's feedback runs go at once.
 """
 from __future__ import annotations
 
