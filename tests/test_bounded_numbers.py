@@ -27,7 +27,7 @@ from course.grading.checks import array_close, as_array, number_close
 from course.grading.spec import Part, Probe
 from course.quiz.bank import load_bank
 from tests.autograde_support import corpus
-from tests.test_collect_files import HONEST, assert_graded_as_written, e2e, graded_fixture
+from tests.test_collect_files import HONEST, assert_graded_as_written, e2e, graded_cohort
 
 HUGE = 10 ** 400  # beyond float64 (max ~1.8e308)
 #: strings whose exact rational value is astronomically large or small: float() reads them at once
@@ -150,7 +150,11 @@ def test_course_part_with_a_huge_value_is_a_wrong_answer_for_that_probe_only():
 # ------------------------------------------------------------------ graded end to end, warm and cold
 
 NUMBER_CASES = [n for n in corpus() if n.startswith("numbers_")]
-graded = graded_fixture(HONEST + NUMBER_CASES, "numbers")
+
+
+@pytest.fixture(scope="module", params=["warm", "cold"])
+def graded(request, tmp_path_factory):
+    return graded_cohort(request.param, tmp_path_factory)
 
 
 @e2e
@@ -159,7 +163,7 @@ def test_numbers_cost_only_their_own_tests(graded):
     assert_graded_as_written(graded, HONEST + NUMBER_CASES)
 
 
-# ------------------------------------------------------------------ the decoder: plain data or PlainDataError, nothing else
+# ------------------------------------------------------------------ the decoder: plain data or PlainDataError
 
 def _json_values():
     from hypothesis import strategies as st
@@ -195,7 +199,8 @@ def test_every_checker_scores_any_decoded_value_without_raising():
     bank = load_bank(keys=True)
     cases = [("close", [0.0, 1.0], {}), ("close", [[0.0], [1.0, 2.0]], {"partial": True}), ("exact", 3, {}),
              ("exact", {"a": [1, 2]}, {}), ("set", {"A", "B"}, {}), ("sets", [{"A"}, {"B", "C"}], {})]
-    cases += [("quiz", None, {"question": q.id}) for q in bank if q.kind in ("numeric", "multiple", "truefalse")][:6]
+    kinds = ("numeric", "multiple", "truefalse")
+    cases += [("quiz", None, {"question": q.id}) for q in bank if q.kind in kinds][:6]
     values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(min_value=-10 ** 500, max_value=10 ** 500),
                                     st.floats(), st.text(max_size=12), st.sampled_from(["1e999999999", "А, Б", "1/0"])),
                           lambda inner: st.one_of(st.lists(inner, max_size=4),

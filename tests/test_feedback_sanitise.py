@@ -22,7 +22,7 @@ from autograder.feedback import feedback_notebook
 from autograder.restore import parse_submission, restore
 from course.errors import CourseError
 from tests.autograde_support import ASSIGNMENT, build_course, corpus, load_case, submit_case
-from tests.test_collect_files import HONEST, assert_graded_as_written, e2e, grade_cases, graded_fixture
+from tests.test_collect_files import HONEST, assert_graded_as_written, e2e, grade_cases, graded_cohort
 
 FEEDBACK_CASES = [n for n in corpus() if n.startswith("feedback_")]
 _URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "xlink:href", "background", "poster", "srcset",
@@ -139,15 +139,16 @@ def test_unreadable_notebooks_are_one_clear_error(data, reason):
 
 # ------------------------------------------------------------------ graded end to end, warm and cold
 
-graded = graded_fixture(HONEST + FEEDBACK_CASES, "feedback")
+@pytest.fixture(scope="module", params=["warm", "cold"])
+def graded(request, tmp_path_factory):
+    return graded_cohort(request.param, tmp_path_factory)
 
 
 @e2e
 def test_feedback_pages_have_nothing_live(graded):
     course, *_ = graded
-    pages = sorted((course / "feedback").rglob("*.html"))
-    assert len(pages) == len(HONEST + FEEDBACK_CASES)
-    for page in pages:
+    pages = [course / "feedback" / name / ASSIGNMENT / f"{ASSIGNMENT}.html" for name in HONEST + FEEDBACK_CASES]
+    for page in pages + sorted((course / "feedback").rglob("*.html")):
         assert live_content(page.read_text()) == [], page
     text = (course / "feedback" / "feedback_markdown_html" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     for words in load_case("feedback_markdown_html")["visible"]:
