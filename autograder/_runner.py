@@ -287,19 +287,19 @@ def _no_capabilities():
         raise OSError(ctypes.get_errno(), "capset")
 
 
-def _new_ipc_namespace(memory_bytes):
-    """SysV shared memory, semaphores, message queues and POSIX queues of earlier runs are out of reach.
+def ipc_limits(memory_bytes):
+    """Cap the SysV IPC of this (new) IPC namespace; needs CAP_SYS_ADMIN, so before any drop to the uid.
 
-    The new namespace's SysV limits are set from a proc mounted for a moment in a
-    private mount namespace (the sandbox's /proc/sys is read-only): shared memory
-    may hold at most ``memory_bytes`` in all (a segment keeps its memory after it
-    is detached, where RLIMIT_AS no longer sees it), and there are few message queues.
+    The limits are written through a proc mounted for a moment in a private
+    mount namespace (the sandbox's /proc/sys is read-only): shared memory may
+    hold at most ``memory_bytes`` in all (a segment keeps its memory after it is
+    detached, where RLIMIT_AS no longer sees it), and there are few message queues.
     """
     import ctypes
 
     libc = _libc()
-    if libc.unshare(CLONE_NEWIPC | CLONE_NEWNS) != 0:
-        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWIPC | CLONE_NEWNS)")
+    if libc.unshare(CLONE_NEWNS) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
     libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
     if libc.mount(b"proc", b"/tmp", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None) != 0:
         raise OSError(ctypes.get_errno(), "mount proc")
@@ -310,6 +310,15 @@ def _new_ipc_namespace(memory_bytes):
                 fh.write(f"{value}\n")
     finally:
         libc.umount2(b"/tmp", MNT_DETACH)
+
+
+def _new_ipc_namespace(memory_bytes):
+    """SysV shared memory, semaphores, message queues and POSIX queues of earlier runs are out of reach."""
+    import ctypes
+
+    if _libc().unshare(CLONE_NEWIPC) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWIPC)")
+    ipc_limits(memory_bytes)
 
 
 def _child(inbox_fd, channel, control, stdin_fd, uid, limits):
@@ -520,5 +529,8 @@ def _finish(child, status, control):
 if __name__ == "__main__":
     if sys.argv[1] == "--zygote":
         serve(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    elif sys.argv[1] == "--ipc-limits":  # a cold sandbox's prelude, as its root: then setpriv runs the runner
+        ipc_limits(int(sys.argv[2]))
+        os.execvp(sys.argv[3], sys.argv[3:])
     else:
         main()

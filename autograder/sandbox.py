@@ -23,7 +23,8 @@ What is used
   no connection can be opened; the PID namespace hides the grader's processes
   and is killed as a whole when the run ends (``--die-with-parent``).
 - **An unprivileged user**: when the grader runs as root, bwrap keeps only
-  ``CAP_SETUID``/``CAP_SETGID`` and ``setpriv`` (util-linux) drops to a uid
+  ``CAP_SETUID``/``CAP_SETGID`` (and ``CAP_SYS_ADMIN``, with which the runner,
+  still root, caps the SysV memory of the run's IPC namespace) and ``setpriv`` (util-linux) drops to a uid
   leased for this one run (61000 + n, no home, no groups), with an empty
   capability bounding set and ``no_new_privs``. Running unprivileged, bwrap
   puts the process in a user namespace instead. File permissions are thus a
@@ -41,7 +42,9 @@ What is used
 - **Warm kernels** (a zygote per worker, see ``WarmKernel``): the zygote keeps
   CAP_SETUID/CAP_SETGID and CAP_SYS_ADMIN, the last only so that each run's
   child can enter a new IPC namespace (and set its SysV limits) before it
-  drops to the leased uid and loses every capability. Each run (warm or cold) joins a new session keyring
+  drops to the leased uid and loses every capability. A cold sandbox uses
+  CAP_SYS_ADMIN the same way, once, before ``setpriv`` drops it: SysV shared
+  memory of a run holds at most ``memory_bytes``. Each run (warm or cold) joins a new session keyring
   and empties the uid's user, user-session and persistent keyrings, which the
   kernel keeps per uid across sandboxes.
 
@@ -52,9 +55,7 @@ What is NOT covered
 - The kernel itself: bubblewrap does not add a seccomp filter here, so a
   kernel exploit reachable through ordinary syscalls is out of scope.
 - RLIMIT_AS limits address space, not resident memory; tmpfs mounts count
-  against RAM up to their ``--size`` each; a SysV segment that a cold run created
-  and no longer maps is not counted (it goes with the run's IPC namespace; a
-  warm run's namespace caps SysV shared memory at ``memory_bytes``).
+  against RAM up to their ``--size`` each.
 - The runner shares its process with the student's code, which can write any
   event: a well-formed one in its turn is taken as a claim for the student's
   own submission (no better than typing the value); anything else ends the
@@ -356,7 +357,7 @@ class Sandbox:
                 "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
         if _running_as_root():
             args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-        if zygote:  # each run's child enters a new IPC namespace before it drops to the uid (and every capability)
+        if _running_as_root():  # SysV limits of the run's IPC namespace, set before the drop to the uid
             args += ["--cap-add", "CAP_SYS_ADMIN"]
         args += _system_binds()
         # the empty /tmp comes before the read-only binds: a checkout (and its venv) under /tmp must stay visible
@@ -378,8 +379,9 @@ class Sandbox:
         args += ["--chdir", SCRATCH, "--clearenv"]
         for key, value in {**self._environment(), **_checked_env(env)}.items():
             args += ["--setenv", key, value]
-        if uid is not None:
-            args += ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+        if uid is not None:  # the runner, still root, caps the namespace's SysV memory, then execs setpriv
+            args += ["--", sys.executable, "-u", RUNNER_PATH, "--ipc-limits", str(int(lim.memory_bytes)),
+                     "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                      "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
         return args
 

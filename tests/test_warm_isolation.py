@@ -185,10 +185,11 @@ def test_a_warm_run_has_no_capability_left(warm):
                              "uid > 60000": True}
 
 
-def test_sysv_shared_memory_counts_against_the_memory_limit():
+@pytest.mark.parametrize("mode", ["warm", "cold"])
+def test_sysv_shared_memory_counts_against_the_memory_limit(mode):
     """Detached segments keep their memory where RLIMIT_AS no longer sees it: the run's namespace caps them."""
     box = Sandbox(FAST.with_(memory_bytes=512 << 20))
-    kernel = WarmKernel(box, None, ())
+    kernel = WarmKernel(box, None, ()) if mode == "warm" else None
     try:
         hog = (SHM + "made = 0\nfor i in range(24):\n    sid = libc.shmget(0x7000 + i, 64 << 20, 0o1600)\n"
                "    if sid < 0:\n        break\n    addr = libc.shmat(sid, None, 0)\n"
@@ -196,4 +197,5 @@ def test_sysv_shared_memory_counts_against_the_memory_limit():
         result = execute(_steps(hog, "made"), box, warm=kernel)
         assert result.values == {"made": 8}  # 8 x 64 MB = the 512 MB limit, not 24 x 64 MB
     finally:
-        kernel.close()
+        if kernel is not None:
+            kernel.close()
