@@ -7,7 +7,12 @@ import pytest
 from course.errors import CourseError
 from course.relevance import AvgPool2d, Conv2d, Dense, Flatten, MaxPool2d, ReLU, Sequential
 from course.relevance.gradients import (
-    deconvnet, gradient, gradient_x_input, guided_backprop, integrated_gradients, smoothgrad,
+    deconvnet,
+    gradient,
+    gradient_x_input,
+    guided_backprop,
+    integrated_gradients,
+    smoothgrad,
 )
 
 

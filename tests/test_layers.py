@@ -4,8 +4,21 @@ import pytest
 
 from course.errors import CourseError
 from course.relevance import (
-    AvgPool2d, BatchNorm, Conv2d, Dense, Flatten, LeakyReLU, MaxPool2d, ReLU, Sequential, Sigmoid, Tanh, lrp,
-    lrp_layers, merge_batchnorm, rules,
+    AvgPool2d,
+    BatchNorm,
+    Conv2d,
+    Dense,
+    Flatten,
+    LeakyReLU,
+    MaxPool2d,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
+    lrp,
+    lrp_layers,
+    merge_batchnorm,
+    rules,
 )
 
 

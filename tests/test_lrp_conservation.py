@@ -4,7 +4,8 @@ The expected values are computed in the tests from the forward activations with 
 layers: explicit per-neuron message matrices R_{i←k}), not by the engine's code.
 """
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from course.relevance import Conv2d, Dense, Flatten, ReLU, Sequential, lrp, lrp_layers, rules
@@ -126,7 +127,8 @@ def test_flat_conserves_on_padded_strided_convolutions(x, w, stride, padding):
 
 
 def per_neuron_gamma(a, w, b, r_out, gamma, eps):
-    """Zennit's generalised γ-rule for one Dense layer, neuron by neuron with explicit sums (a second implementation)."""
+    """Zennit's generalised γ-rule for one Dense layer, neuron by neuron with explicit sums (a second
+    implementation)."""
     r_in = np.zeros_like(a)
     for n in range(a.shape[0]):
         for k in range(w.shape[1]):

@@ -3,7 +3,18 @@ import numpy as np
 import pytest
 
 from course.relevance import (
-    AvgPool2d, BatchNorm, Conv2d, Dense, Flatten, MaxPool2d, ReLU, Sequential, composites, lrp, lrp_layers, rules,
+    AvgPool2d,
+    BatchNorm,
+    Conv2d,
+    Dense,
+    Flatten,
+    MaxPool2d,
+    ReLU,
+    Sequential,
+    composites,
+    lrp,
+    lrp_layers,
+    rules,
 )
 
 TINY = 1e-12  # a stabiliser small enough that hand values hold to ~1e-11

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course.relevance import (
-    AvgPool2d, BatchNorm, Concat, Conv2d, Dense, Flatten, LeakyReLU, MaxPool2d, ReLU, Residual, Sequential, Sigmoid,
-    Tanh, composites, lrp, rules,
-)
+from course.relevance import composites, lrp, rules
+from course.relevance import layers as L
+from course.relevance.network import Sequential
+from course.relevance.residual import Concat, Residual
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FILES = sorted(FIXTURES.glob("zennit_*.npz"))
@@ -31,25 +31,25 @@ POOL_OPTIONS = ("padding", "count_include_pad")
 def build_model(data, arch, prefix="p"):
     layers = []
     for i, entry in enumerate(arch):
-        kind, p = entry["type"], (lambda k: data[f"{prefix}{i}_{k}"])
+        kind, p = entry["type"], (lambda k, i=i: data[f"{prefix}{i}_{k}"])
         if kind in ("residual", "concat"):
             branches = [None if b is None else build_model(data, b, f"{prefix}{i}.{k}.")
                         for k, b in enumerate(entry["branches"])]
             layers.append(Residual(*branches) if kind == "residual" else Concat(*branches))
         elif kind == "dense":
-            layers.append(Dense(p("weight"), p("bias")))
+            layers.append(L.Dense(p("weight"), p("bias")))
         elif kind == "conv":
             options = {k: entry[k] for k in ("stride", "padding", "dilation", "groups") if k in entry}
-            layers.append(Conv2d(p("weight"), p("bias"), **options))
+            layers.append(L.Conv2d(p("weight"), p("bias"), **options))
         elif kind == "bn":
-            layers.append(BatchNorm(p("mean"), p("var"), p("weight"), p("bias"), eps=entry["eps"]))
+            layers.append(L.BatchNorm(p("mean"), p("var"), p("weight"), p("bias"), eps=entry["eps"]))
         elif kind in ("maxpool", "avgpool"):
-            cls = MaxPool2d if kind == "maxpool" else AvgPool2d
+            cls = L.MaxPool2d if kind == "maxpool" else L.AvgPool2d
             layers.append(cls(entry["kernel"], entry["stride"], **{k: entry[k] for k in POOL_OPTIONS if k in entry}))
         elif kind == "leakyrelu":
-            layers.append(LeakyReLU(entry["negative_slope"]))
+            layers.append(L.LeakyReLU(entry["negative_slope"]))
         else:
-            layers.append({"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "flatten": Flatten}[kind]())
+            layers.append({"relu": L.ReLU, "tanh": L.Tanh, "sigmoid": L.Sigmoid, "flatten": L.Flatten}[kind]())
     return Sequential(layers)
 
 

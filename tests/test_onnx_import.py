@@ -6,8 +6,8 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402 - after the importorskip above
 
-from course.errors import CourseError  # noqa: E402
-from course.relevance import Dense, from_onnx, lrp, rules  # noqa: E402
+from course.errors import CourseError  # noqa: E402 -- after the importorskip above
+from course.relevance import Dense, from_onnx, lrp, rules  # noqa: E402 -- after the importorskip above
 
 RNG = np.random.default_rng(0)
 
@@ -110,7 +110,8 @@ def test_a_file_path_and_bad_files(tmp_path):
     model = model_of([helper.make_node("Gemm", ["x", "w"], ["y"], transB=1, name="fc")], [2], {"w": w(2, 2)})
     onnx.save(model, tmp_path / "m.onnx")
     x = np.array([[1.0, 2.0]])
-    np.testing.assert_allclose(from_onnx(tmp_path / "m.onnx")(x), x @ numpy_helper.to_array(model.graph.initializer[0]).T,
+    weight = numpy_helper.to_array(model.graph.initializer[0])
+    np.testing.assert_allclose(from_onnx(tmp_path / "m.onnx")(x), x @ weight.T,
                                rtol=1e-6)
     (tmp_path / "bad.onnx").write_bytes(b"not a model")
     with pytest.raises(CourseError, match="not a readable ONNX model"):

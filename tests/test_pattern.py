@@ -7,8 +7,16 @@ from course.errors import CourseError
 from course.relevance import Conv2d, Dense, Flatten, MaxPool2d, ReLU, Sequential
 from course.relevance.gradients import gradient
 from course.relevance.pattern import (
-    S_filter, S_identity, S_linear, S_relu, fit_patterns, linear_pattern, patternattribution, patternnet,
-    relu_patterns, signal_quality,
+    S_filter,
+    S_identity,
+    S_linear,
+    S_relu,
+    fit_patterns,
+    linear_pattern,
+    patternattribution,
+    patternnet,
+    relu_patterns,
+    signal_quality,
 )
 from course.relevance.taylor import taylor_terms
 

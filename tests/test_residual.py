@@ -8,8 +8,26 @@ import pytest
 
 from course.errors import CourseError
 from course.relevance import (
-    AvgPool2d, BatchNorm, Concat, Conv2d, Dense, Flatten, MaxPool2d, ReLU, Residual, Sequential, composites,
-    deconvnet, deep_taylor, fit_patterns, gradient, guided_backprop, integrated_gradients, lrp, lrp_layers, rules,
+    AvgPool2d,
+    BatchNorm,
+    Concat,
+    Conv2d,
+    Dense,
+    Flatten,
+    MaxPool2d,
+    ReLU,
+    Residual,
+    Sequential,
+    composites,
+    deconvnet,
+    deep_taylor,
+    fit_patterns,
+    gradient,
+    guided_backprop,
+    integrated_gradients,
+    lrp,
+    lrp_layers,
+    rules,
     smoothgrad,
 )
 

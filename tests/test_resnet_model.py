@@ -6,8 +6,8 @@ pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
 from course.datasets import digits  # noqa: E402 - after the importorskip above
-from course.relevance import Residual, composites, lrp, lrp_layers, rules  # noqa: E402
-from course.relevance.models import HERE, info, load  # noqa: E402
+from course.relevance import Residual, composites, lrp, lrp_layers, rules  # noqa: E402 -- after the importorskip above
+from course.relevance.models import HERE, info, load  # noqa: E402 -- after the importorskip above
 
 PATH = HERE / "digits_resnet.onnx"
 

@@ -106,7 +106,8 @@ def test_search_direction_per_column_matches_per_neuron():
 
 @pytest.mark.parametrize("call,match", [
     (lambda: root_point(A, W, B, "sideways"), "unknown direction"),
-    # a neuron that is already off (wᵀa + b = 0.5 − 2 − 2.5 = −4 here) is its own root, but a bad direction is still refused
+    # a neuron that is already off (wᵀa + b = 0.5 − 2 − 2.5 = −4 here) is its own root, but a bad direction is
+    # still refused
     (lambda: root_point([1.0, 2.0], [0.5, -1.0], -2.5, "sideways"), "unknown direction"),
     (lambda: root_point([1.0, 2.0], [0.5, -1.0], -2.5, "zbox"), "low and high"),
     (lambda: root_point(A, W, B, "zbox"), "low and high"),

@@ -3,7 +3,8 @@
 A composite is an ordered list of ``(matcher, rule)`` pairs; for each layer the
 first matching pair wins (as Zennit's ``LayerMapComposite``). A matcher is a
 layer type (``Conv2d``), an index among the Dense/Conv2d layers in forward order,
-those inside residual blocks included (``0``, ``-1``, ``slice(1, -1)``), or ``first(types)``. Layers no pair matches get the base map
+those inside residual blocks included (``0``, ``-1``, ``slice(1, -1)``), or ``first(types)``.
+Layers no pair matches get the base map
 (ReLU: pass, AvgPool2d: Norm, MaxPool2d/Flatten: gradient); a Dense/Conv2d
 that no pair matches is an error, so no layer silently falls back to the gradient.
 

@@ -140,7 +140,8 @@ def _baseline(baseline, x, rng):
             flat = x.reshape(len(x), -1)
             low, high = flat.min(axis=1), flat.max(axis=1)
             noise = rng.uniform(size=x.shape)
-            return (low.reshape((-1,) + (1,) * (x.ndim - 1)) + noise * (high - low).reshape((-1,) + (1,) * (x.ndim - 1)))
+            shape = (-1,) + (1,) * (x.ndim - 1)
+            return low.reshape(shape) + noise * (high - low).reshape(shape)
         raise CourseError(f"baseline must be a number, an array, 'mean' or 'uniform'; got {baseline!r}")
     arr = np.asarray(baseline, dtype=x.dtype)
     if not np.all(np.isfinite(arr)):

@@ -157,7 +157,7 @@ class Dense(Linear):
         self.weight, self.bias = _parameters("Dense", weight, bias, "(in, out)", out_axis=1)
 
     @classmethod
-    def from_torch(cls, weight, bias=None) -> "Dense":
+    def from_torch(cls, weight, bias=None) -> Dense:
         """A Dense layer from torch's ``nn.Linear`` parameters: ``weight`` of shape (out, in)."""
         return cls(weight, bias, layout="out_in")
 
@@ -557,7 +557,9 @@ class BatchNorm(Layer):
 
     def output_shape(self, input_shape):
         if len(input_shape) < 2 or input_shape[1] != self.mean.shape[0]:
-            raise CourseError(f"{self!r} expects {self.mean.shape[0]} features on axis 1, got shape {tuple(input_shape)}")
+            raise CourseError(
+                f"{self!r} expects {self.mean.shape[0]} features on axis 1, got shape {tuple(input_shape)}"
+            )
         return tuple(input_shape)
 
     def forward(self, x):

@@ -23,7 +23,14 @@ from course.relevance import rules as R_
 from course.relevance.composites import layer_name
 from course.relevance.layers import BatchNorm, Branches, Layer, Linear
 from course.relevance.network import (
-    Sequential, check_input, check_start, merge_batchnorm, output_relevance as _output_relevance, target_indices,
+    Sequential,
+    check_input,
+    check_start,
+    merge_batchnorm,
+    target_indices,
+)
+from course.relevance.network import (
+    output_relevance as _output_relevance,
 )
 
 __all__ = ["lrp", "lrp_layers", "RelevanceTrace", "assign_rules", "stabilize"]
@@ -59,8 +66,8 @@ class RelevanceTrace:
     """The relevance at every layer of one LRP pass.
 
     ``relevances[i]`` is the relevance at the input of ``layers[i]``; ``relevances[-1]``
-    is the output relevance (by default the target logit); ``logits`` the network's output. ``bias[i]`` and ``stabilizer[i]``
-    (shape (batch,)) are what layer ``i``'s biases and stabiliser absorbed, so that
+    is the output relevance (by default the target logit); ``logits`` the network's output.
+    ``bias[i]`` and ``stabilizer[i]`` (shape (batch,)) are what layer ``i``'s biases and stabiliser absorbed, so that
     ``Σ relevances[i+1] = Σ relevances[i] + bias[i] + stabilizer[i] + rest[i]``.
     """
 
@@ -98,7 +105,8 @@ def _as_rule(rule) -> R_.Rule:
 def assign_rules(model: Sequential, rule) -> list[R_.Rule]:
     """One rule per layer of ``model.flat_layers()``: ``rule`` may be a rule, a rule name, a list (one per
     Dense/Conv2d in forward order, inside blocks too) or a composite."""
-    from course.relevance.composites import Composite, LayerMapComposite, from_name as composite_from_name
+    from course.relevance.composites import Composite, LayerMapComposite
+    from course.relevance.composites import from_name as composite_from_name
 
     if isinstance(rule, str):
         composite = composite_from_name(rule, missing_ok=True)
@@ -300,7 +308,7 @@ def _backward(model, rules_at, run, relevance, prefix=(), on_layer=None):
             runs = run.inner[i]
             shares = _split(rules_at[path], layer, [r.acts[-1] for r in runs], run.acts[i + 1], relevance, audit)
             collect = None if audit is None else (
-                lambda j, rel, inner: audit.update({key: audit.get(key, 0) + v for key, v in inner.items()}))
+                lambda j, rel, inner, into=audit: into.update({key: into.get(key, 0) + v for key, v in inner.items()}))
             parts = [_backward(branch, rules_at, branch_run, share, path + (k,), collect)
                      for k, (branch, branch_run, share) in enumerate(zip(layer.branches, runs, shares))]
             relevance = sum(parts[1:], parts[0])

@@ -8,7 +8,7 @@ vector-Jacobian product of each layer.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -47,7 +47,8 @@ def target_indices(target, batch: int, n_classes: int) -> np.ndarray:
     if t.shape != (batch,):
         raise CourseError(f"target must be an int or {batch} ints (one per sample), got shape {t.shape}")
     if np.any((t < 0) | (t >= n_classes)):
-        raise CourseError(f"target {t[(t < 0) | (t >= n_classes)][0]} is outside the {n_classes} classes 0..{n_classes - 1}")
+        bad = t[(t < 0) | (t >= n_classes)][0]
+        raise CourseError(f"target {bad} is outside the {n_classes} classes 0..{n_classes - 1}")
     return t
 
 

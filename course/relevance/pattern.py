@@ -25,8 +25,8 @@ a linear model PatternNet returns the estimated signal ``ŝ = a y`` itself.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -302,7 +302,9 @@ def signal_quality(estimator: Estimator, w, x) -> float:
     (True, 1.0)
     """
     if not callable(estimator):
-        raise CourseError(f"estimator must be a function x -> S(x), e.g. S_linear(w, a), got {type(estimator).__name__}")
+        raise CourseError(
+            f"estimator must be a function x -> S(x), e.g. S_linear(w, a), got {type(estimator).__name__}"
+        )
     x, w = _neuron_data(x, w)
     residual = np.asarray(estimator(x), dtype=np.float64)
     if residual.shape != x.shape:

@@ -22,9 +22,9 @@ Epsilon(epsilon=0.25)
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Real
-from typing import Callable
 
 import numpy as np
 

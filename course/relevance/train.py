@@ -101,7 +101,8 @@ def train(model: Sequential, x, labels, epochs: int = 50, batch_size: int = 32, 
     if optimizer not in ("adam", "sgd"):
         raise CourseError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (1 if name == "batch_size" else 0):
+        least = 1 if name == "batch_size" else 0
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
             raise CourseError(f"{name} must be a {'positive' if name == 'batch_size' else 'non-negative'} integer, "
                               f"got {value!r}")
     for name, value in (("lr", lr), ("weight_decay", weight_decay)):

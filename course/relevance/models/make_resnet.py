@@ -56,7 +56,7 @@ def train(torch, model, x, y):
     opt = torch.optim.Adam(model.parameters(), lr=LR, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, EPOCHS)
     x, y = torch.from_numpy(x).float(), torch.from_numpy(y)
-    for epoch in range(EPOCHS):
+    for _ in range(EPOCHS):
         model.train()
         for idx in torch.randperm(len(x), generator=gen).split(BATCH):
             opt.zero_grad()
