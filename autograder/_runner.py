@@ -287,13 +287,12 @@ def _no_capabilities():
         raise OSError(ctypes.get_errno(), "capset")
 
 
-def ipc_limits(memory_bytes):
-    """Cap the SysV IPC of this (new) IPC namespace; needs CAP_SYS_ADMIN, so before any drop to the uid.
+def ipc_limits(sysctls):
+    """Set the SysV limits of this (new) IPC namespace; needs CAP_SYS_ADMIN, so before the drop to the uid.
 
-    The limits are written through a proc mounted for a moment in a private
-    mount namespace (the sandbox's /proc/sys is read-only): shared memory may
-    hold at most ``memory_bytes`` in all (a segment keeps its memory after it is
-    detached, where RLIMIT_AS no longer sees it), and there are few message queues.
+    ``sysctls``: name under /proc/sys/kernel -> number (``autograder.sandbox.ipc_sysctls``). They are
+    written through a proc mounted for a moment in a private mount namespace (the sandbox's /proc/sys
+    is read-only).
     """
     import ctypes
 
@@ -304,31 +303,30 @@ def ipc_limits(memory_bytes):
     if libc.mount(b"proc", b"/tmp", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None) != 0:
         raise OSError(ctypes.get_errno(), "mount proc")
     try:
-        page = os.sysconf("SC_PAGE_SIZE")
-        for name, value in (("shmall", max(1, memory_bytes // page)), ("shmmax", memory_bytes), ("msgmni", 8)):
-            with open(f"/tmp/sys/kernel/{name}", "w") as fh:
-                fh.write(f"{value}\n")
+        for name, value in sysctls.items():
+            with open(f"/tmp/sys/kernel/{os.path.basename(name)}", "w") as fh:
+                fh.write(f"{int(value)}\n")
     finally:
         libc.umount2(b"/tmp", MNT_DETACH)
 
 
-def _new_ipc_namespace(memory_bytes):
+def _new_ipc_namespace(sysctls):
     """SysV shared memory, semaphores, message queues and POSIX queues of earlier runs are out of reach."""
     import ctypes
 
     if _libc().unshare(CLONE_NEWIPC) != 0:
         raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWIPC)")
-    ipc_limits(memory_bytes)
+    ipc_limits(sysctls)
 
 
-def _child(inbox_fd, channel, control, stdin_fd, uid, limits):
+def _child(inbox_fd, channel, control, stdin_fd, uid, limits, sysctls):
     global _PID
     import resource
 
     _PID = os.getpid()
     os.close(control)
     os.close(stdin_fd)
-    _new_ipc_namespace(int(limits.get("memory_bytes", 1 << 30)))
+    _new_ipc_namespace(sysctls)
     os.setsid()
     for key, name in RLIMITS.items():
         if key in limits:
@@ -513,7 +511,7 @@ def _start(command, channel, control, inbox_fd, stdin_fd):
     pid = os.fork()
     if pid == 0:
         try:
-            _child(inbox_fd, channel, control, stdin_fd, uid, command["limits"])
+            _child(inbox_fd, channel, control, stdin_fd, uid, command["limits"], command["ipc"])
         finally:
             os._exit(70)
     return {"pid": pid, "uid": uid}
@@ -529,8 +527,5 @@ def _finish(child, status, control):
 if __name__ == "__main__":
     if sys.argv[1] == "--zygote":
         serve(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
-    elif sys.argv[1] == "--ipc-limits":  # a cold sandbox's prelude, as its root: then setpriv runs the runner
-        ipc_limits(int(sys.argv[2]))
-        os.execvp(sys.argv[3], sys.argv[3:])
     else:
         main()

@@ -46,7 +46,7 @@ import time
 from dataclasses import dataclass, field
 
 from autograder.plaindata import MAX_VALUE_BYTES, PlainDataError, decode
-from autograder.sandbox import Sandbox
+from autograder.sandbox import Sandbox, ipc_sysctls
 
 __all__ = ["Step", "ProbeError", "ProtocolError", "CellResult", "Execution", "execute", "parse_event"]
 
@@ -690,7 +690,8 @@ class WarmKernel:
             return False
 
         try:
-            self._send({"cmd": "run", "uid": self.uid, "limits": limits})  # no student data passes the zygote
+            self._send({"cmd": "run", "uid": self.uid, "limits": limits,  # no student data passes the zygote
+                        "ipc": ipc_sysctls(int(lim.memory_bytes))})
             monitor.begin((json.dumps({"env": dict(env)}) + "\n").encode())
             fds = {self.box.proc.stdout.fileno(): monitor.on_output, self.box.proc.stderr.fileno(): monitor.on_output,
                    self.channel_r: monitor.on_channel}

@@ -23,7 +23,7 @@ What is used
   no connection can be opened; the PID namespace hides the grader's processes
   and is killed as a whole when the run ends (``--die-with-parent``).
 - **An unprivileged user**: when the grader runs as root, bwrap keeps only
-  ``CAP_SETUID``/``CAP_SETGID`` (and ``CAP_SYS_ADMIN``, with which the runner,
+  ``CAP_SETUID``/``CAP_SETGID`` (and ``CAP_SYS_ADMIN``, with which a prelude,
   still root, caps the SysV memory of the run's IPC namespace) and ``setpriv`` (util-linux) drops to a uid
   leased for this one run (61000 + n, no home, no groups), with an empty
   capability bounding set and ``no_new_privs``. Running unprivileged, bwrap
@@ -43,8 +43,9 @@ What is used
   CAP_SETUID/CAP_SETGID and CAP_SYS_ADMIN, the last only so that each run's
   child can enter a new IPC namespace (and set its SysV limits) before it
   drops to the leased uid and loses every capability. A cold sandbox uses
-  CAP_SYS_ADMIN the same way, once, before ``setpriv`` drops it: SysV shared
-  memory of a run holds at most ``memory_bytes``. Each run (warm or cold) joins a new session keyring
+  CAP_SYS_ADMIN the same way, once, in a shell prelude before ``setpriv``
+  drops it: SysV shared memory of a run holds at most ``memory_bytes``
+  (:func:`ipc_sysctls`). Each run (warm or cold) joins a new session keyring
   and empties the uid's user, user-session and persistent keyrings, which the
   kernel keeps per uid across sandboxes.
 
@@ -282,6 +283,24 @@ def _parent_dirs(paths: list[str]) -> list[str]:
     return args
 
 
+def ipc_sysctls(memory_bytes: int) -> dict[str, int]:
+    """SysV limits of a run's IPC namespace (/proc/sys/kernel names): shared memory, which keeps its
+    pages after it is unmapped (where RLIMIT_AS no longer sees them), at most ``memory_bytes`` in all;
+    few message queues.
+
+    >>> ipc_sysctls(1 << 30)["shmmax"]
+    1073741824
+    """
+    page = os.sysconf("SC_PAGE_SIZE")
+    return {"shmall": max(1, memory_bytes // page), "shmmax": int(memory_bytes), "msgmni": 8}
+
+
+def _ipc_prelude(sysctls: dict[str, int]) -> str:
+    """A shell script, run as the cold sandbox's root, that writes ``sysctls`` and then execs its arguments."""
+    writes = "; ".join(f"echo {int(v)} > /tmp/sys/kernel/{k}" for k, v in sysctls.items())
+    return f'set -e; mount -t proc -o nosuid,nodev,noexec proc /tmp; {writes}; umount -l /tmp; exec "$@"'
+
+
 @functools.lru_cache(maxsize=None)
 def sandbox_available() -> tuple[bool, str]:
     """Whether bwrap exists and can create its namespaces here: ``(ok, reason)``."""
@@ -379,8 +398,8 @@ class Sandbox:
         args += ["--chdir", SCRATCH, "--clearenv"]
         for key, value in {**self._environment(), **_checked_env(env)}.items():
             args += ["--setenv", key, value]
-        if uid is not None:  # the runner, still root, caps the namespace's SysV memory, then execs setpriv
-            args += ["--", sys.executable, "-u", RUNNER_PATH, "--ipc-limits", str(int(lim.memory_bytes)),
+        if uid is not None:  # still root: cap the namespace's SysV memory, then setpriv drops everything
+            args += ["--", "/bin/sh", "-c", _ipc_prelude(ipc_sysctls(int(lim.memory_bytes))), "sh",
                      "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                      "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
         return args

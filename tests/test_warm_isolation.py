@@ -13,7 +13,7 @@ import secrets
 import pytest
 
 from autograder.kernel import Step, WarmKernel, execute
-from autograder.sandbox import Limits, Sandbox, sandbox_available
+from autograder.sandbox import Limits, Sandbox, ipc_sysctls, sandbox_available
 
 pytestmark = [pytest.mark.skipif(not sandbox_available()[0], reason=f"no sandbox: {sandbox_available()[1]}"),
               pytest.mark.skipif(os.geteuid() != 0, reason="warm kernels and leased uids need root")]
@@ -167,9 +167,10 @@ def test_memfd_memory_counts_against_the_memory_limit(mode):
 def test_a_zygote_never_starts_a_run_beside_a_live_one(warm):
     """Asked for a second run while the first one's child lives, the zygote kills the uid and retires."""
     _, kernel = warm
-    limits = {"memory_bytes": FAST.memory_bytes, "processes": FAST.processes}
-    kernel._send({"cmd": "run", "uid": kernel.uid, "limits": limits})  # its child waits for its first step
-    kernel._send({"cmd": "run", "uid": kernel.uid, "limits": limits})
+    run = {"cmd": "run", "uid": kernel.uid, "limits": {"memory_bytes": FAST.memory_bytes, "processes": FAST.processes},
+           "ipc": ipc_sysctls(FAST.memory_bytes)}
+    kernel._send(run)  # its child waits for its first step
+    kernel._send(run)
     assert kernel.box.proc.wait(timeout=20) == 3
     assert not kernel.usable()
 
