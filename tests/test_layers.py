@@ -9,6 +9,7 @@ from course.relevance import (
     Conv2d,
     Dense,
     Flatten,
+    GlobalAvgPool2d,
     LeakyReLU,
     MaxPool2d,
     ReLU,
@@ -115,6 +116,14 @@ def test_padded_pools_match_naive_loops(kernel, stride, padding, include):
 def test_pool_padding_over_half_the_kernel_is_refused():
     with pytest.raises(CourseError, match="half the kernel"):
         MaxPool2d(2, padding=2)
+
+
+def test_global_average_pool_is_the_mean_and_its_gradient_a_share():
+    x = np.random.default_rng(9).normal(size=(2, 3, 4, 5))
+    pool = GlobalAvgPool2d()
+    np.testing.assert_allclose(pool(x)[:, :, 0, 0], [[x[n, c].sum() / 20 for c in range(3)] for n in range(2)])
+    grad = np.arange(6.0).reshape(2, 3, 1, 1)
+    np.testing.assert_allclose(pool.backward(x, grad), np.broadcast_to(grad / 20, x.shape))
 
 
 def test_activations_by_formula():

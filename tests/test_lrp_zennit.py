@@ -49,7 +49,8 @@ def build_model(data, arch, prefix="p"):
         elif kind == "leakyrelu":
             layers.append(L.LeakyReLU(entry["negative_slope"]))
         else:
-            layers.append({"relu": L.ReLU, "tanh": L.Tanh, "sigmoid": L.Sigmoid, "flatten": L.Flatten}[kind]())
+            layers.append({"relu": L.ReLU, "tanh": L.Tanh, "sigmoid": L.Sigmoid, "flatten": L.Flatten,
+                           "globalavgpool": L.GlobalAvgPool2d}[kind]())
     return Sequential(layers)
 
 
@@ -86,7 +87,7 @@ def relative_error(got, ref):
 
 
 def test_fixtures_exist_and_cover_every_rule_and_composite():
-    assert len(FILES) >= 6
+    assert len(FILES) >= 7
     seen = set()
     for path in FILES:
         for spec in load(path)[1]["configs"].values():

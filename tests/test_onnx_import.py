@@ -146,14 +146,15 @@ def test_residual_blocks_and_a_concatenation():
         helper.make_node("Add", ["e", "d1"], ["s2"], name="block2_add"),
         helper.make_node("MaxPool", ["s2"], ["p"], kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1], name="mp"),
         helper.make_node("Concat", ["s2", "p"], ["cat"], axis=1, name="cat"),
-        helper.make_node("Flatten", ["cat"], ["f"], name="flat"),
+        helper.make_node("GlobalAveragePool", ["cat"], ["gap"], name="gap"),
+        helper.make_node("Flatten", ["gap"], ["f"], name="flat"),
         helper.make_node("Gemm", ["f", "wd"], ["y"], transB=1, name="fc"),
     ]
     weights = {"c0": w(3, 1, 3, 3), "c1": w(3, 3, 3, 3), "c2": w(3, 3, 3, 3), "c3": w(5, 3, 3, 3), "cb3": w(5),
-               "c4": w(5, 3, 1, 1), "wd": w(4, 10 * 4 * 4)}
+               "c4": w(5, 3, 1, 1), "wd": w(4, 10)}
     net = assert_same_as_onnxruntime(model_of(nodes, [1, 8, 8], weights), RNG.normal(size=(3, 1, 8, 8)))
     kinds = [type(layer).__name__ for layer in net]
-    assert kinds == ["Conv2d", "ReLU", "Residual", "ReLU", "Residual", "Concat", "Flatten", "Dense"]
+    assert kinds == ["Conv2d", "ReLU", "Residual", "ReLU", "Residual", "Concat", "GlobalAvgPool2d", "Flatten", "Dense"]
     assert repr(net[2]).startswith("Residual([Conv2d(3→3") and "shortcut" not in repr(net[2])
     assert "shortcut=Conv2d(3→5, 1×1" in repr(net[4])  # the shorter path, although it is the Add's first input
     assert np.all(np.isfinite(lrp(net, RNG.uniform(0, 1, size=(2, 1, 8, 8)), "epsilon_plus_flat", 1)))

@@ -4,8 +4,10 @@ A composite is an ordered list of ``(matcher, rule)`` pairs; for each layer the
 first matching pair wins (as Zennit's ``LayerMapComposite``). A matcher is a
 layer type (``Conv2d``), an index among the Dense/Conv2d layers in forward order,
 those inside residual blocks included (``0``, ``-1``, ``slice(1, -1)``), or ``first(types)``.
-Layers no pair matches get the base map
-(ReLU: pass, AvgPool2d: Norm, MaxPool2d/Flatten: gradient); a Dense/Conv2d
+Layers no pair matches get the base map, as Zennit's: activations (ReLU, LeakyReLU,
+Tanh, Sigmoid) and a BatchNorm that could not be merged pass relevance through;
+AvgPool2d, GlobalAvgPool2d and the sum of a residual block take the Norm rule
+(proportional shares); MaxPool2d, Flatten and Concat the gradient. A Dense/Conv2d
 that no pair matches is an error, so no layer silently falls back to the gradient.
 
 The named composites assign rules on CNNs as Zennit 0.5.1's do (L9, L10):
@@ -36,7 +38,17 @@ from dataclasses import dataclass
 
 from course.errors import CourseError
 from course.relevance import rules as R_
-from course.relevance.layers import Activation, AvgPool2d, BatchNorm, Conv2d, Dense, Identity, Layer, Linear
+from course.relevance.layers import (
+    Activation,
+    AvgPool2d,
+    BatchNorm,
+    Conv2d,
+    Dense,
+    GlobalAvgPool2d,
+    Identity,
+    Layer,
+    Linear,
+)
 from course.relevance.residual import Residual
 
 __all__ = [
@@ -105,8 +117,9 @@ class LayerMapComposite(Composite):
             if isinstance(exc, CourseError):
                 raise
             raise CourseError("a layer map is a list of (matcher, rule) pairs") from None
-        self.base_map = [(Activation, R_.Pass()), (Identity, R_.Pass()), (BatchNorm, R_.Pass()),
-                         (AvgPool2d, R_.Norm(stabilizer)), (Residual, R_.Norm(stabilizer)), (Layer, R_.Gradient())]
+        norm = R_.Norm(stabilizer)
+        self.base_map = [(Activation, R_.Pass()), (Identity, R_.Pass()), (BatchNorm, R_.Pass()), (AvgPool2d, norm),
+                         (GlobalAvgPool2d, norm), (Residual, norm), (Layer, R_.Gradient())]
 
     def __repr__(self):
         def show(m):

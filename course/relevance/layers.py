@@ -28,7 +28,8 @@ from course.errors import CourseError
 
 __all__ = [
     "Layer", "Linear", "Dense", "Conv2d", "Activation", "ReLU", "LeakyReLU", "Tanh", "Sigmoid",
-    "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm", "Identity", "Branches",
+    "MaxPool2d",
+    "GlobalAvgPool2d", "AvgPool2d", "Flatten", "BatchNorm", "Identity", "Branches",
 ]
 
 
@@ -509,6 +510,28 @@ class AvgPool2d(_Pool2d):
     def __repr__(self):
         text = super().__repr__()
         return text[:-1] + ", count_include_pad=False)" if not self.count_include_pad else text
+
+
+class GlobalAvgPool2d(Layer):
+    """The mean over height and width, as torch's ``AdaptiveAvgPool2d(1)`` (ONNX ``GlobalAveragePool``).
+
+    Output (N, C, 1, 1). LRP shares its relevance in proportion to the inputs (the ``Norm`` rule, as an
+    average pooling; Zennit's composites do the same).
+
+    >>> GlobalAvgPool2d()(np.arange(4.0).reshape(1, 1, 2, 2))
+    array([[[[1.5]]]])
+    """
+
+    def forward(self, x):
+        return x.mean(axis=(2, 3), keepdims=True)
+
+    def backward(self, x, grad):
+        return np.broadcast_to(grad / (x.shape[2] * x.shape[3]), x.shape).copy()
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 4:
+            raise CourseError(f"{self!r} expects NCHW input, got shape {tuple(input_shape)}")
+        return (input_shape[0], input_shape[1], 1, 1)
 
 
 class Flatten(Layer):

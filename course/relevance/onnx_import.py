@@ -12,6 +12,7 @@ Gemm; MatMul (+ Add of a constant)             :class:`Dense` (layout handled: `
 Conv (2-D, symmetric pads)                     :class:`Conv2d` (strides, pads, dilations, group)
 Relu, LeakyRelu, Tanh, Sigmoid                 the activations
 MaxPool, AveragePool (``ceil_mode = 0``)       :class:`MaxPool2d`, :class:`AvgPool2d`
+GlobalAveragePool                              :class:`GlobalAvgPool2d` (torch's AdaptiveAvgPool2d(1))
 Flatten (axis 1), Reshape to (batch, −1)       :class:`Flatten`
 BatchNormalization                             :class:`BatchNorm`
 Add of two branches, Concat on channels        :class:`Residual`, :class:`Concat`
@@ -44,7 +45,7 @@ from course.relevance.network import Sequential
 __all__ = ["from_onnx", "SUPPORTED"]
 
 SUPPORTED = ("Gemm", "MatMul", "Add", "Conv", "Relu", "LeakyRelu", "Tanh", "Sigmoid", "MaxPool", "AveragePool",
-             "Flatten", "Reshape", "BatchNormalization", "Concat", "Identity", "Dropout")
+             "GlobalAveragePool", "Flatten", "Reshape", "BatchNormalization", "Concat", "Identity", "Dropout")
 
 
 def _onnx():
@@ -167,6 +168,7 @@ CONVERTERS = {
     "Gemm": _gemm, "MatMul": lambda g, n: L.Dense(g.const(n, 1, "weight B")), "Conv": _conv,
     "Relu": lambda g, n: L.ReLU(), "LeakyRelu": lambda g, n: L.LeakyReLU(g.attrs(n).get("alpha", 0.01)),
     "Tanh": lambda g, n: L.Tanh(), "Sigmoid": lambda g, n: L.Sigmoid(), "MaxPool": _pool, "AveragePool": _pool,
+    "GlobalAveragePool": lambda g, n: L.GlobalAvgPool2d(),
     "Flatten": _flatten, "Reshape": _reshape, "BatchNormalization": _batchnorm,
     "Identity": lambda g, n: None, "Dropout": lambda g, n: None,
 }
