@@ -36,13 +36,13 @@ from __future__ import annotations
 import json
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 import select
 import selectors
 import shutil
 import signal
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from autograder.plaindata import MAX_VALUE_BYTES, PlainDataError, decode
@@ -542,7 +542,7 @@ def _drain(monitor, fds: dict) -> None:
 
 
 def execute(plan: list[Step], sandbox: Sandbox, *, files_dir: str | None = None,
-            env: dict | None = None, warm: "WarmKernel | None" = None) -> Execution:
+            env: dict | None = None, warm: WarmKernel | None = None) -> Execution:
     """Run ``plan`` in a fresh sandboxed process; never raises for what the student's code does.
 
     ``env``: extra environment variables of the run (e.g. ``XAI_STUDENT_ID``);

@@ -157,7 +157,7 @@ class Limits:
         """RLIMIT_CPU: a backstop above the wall-time limit."""
         return int(self.notebook_seconds) + 10
 
-    def with_(self, **changes) -> "Limits":
+    def with_(self, **changes) -> Limits:
         """A copy with some limits changed."""
         return replace(self, **changes)
 
@@ -301,7 +301,7 @@ def _ipc_prelude(sysctls: dict[str, int]) -> str:
     return f'set -e; mount -t proc -o nosuid,nodev,noexec proc /tmp; {writes}; umount -l /tmp; exec "$@"'
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def sandbox_available() -> tuple[bool, str]:
     """Whether bwrap exists and can create its namespaces here: ``(ok, reason)``."""
     missing = [tool for tool in ("bwrap", "prlimit", "setpriv") if shutil.which(tool) is None]
@@ -433,7 +433,7 @@ class Sandbox:
         return [sys.executable, "-u", script]
 
     def spawn(self, argv: list[str], *, files_dir: str | None = None, pass_fds: tuple[int, ...] = (),
-              scratch: str | None = None, env: dict | None = None, zygote: bool = False) -> "SandboxedProcess":
+              scratch: str | None = None, env: dict | None = None, zygote: bool = False) -> SandboxedProcess:
         """Start ``argv`` in the sandbox with pipes on stdin/stdout/stderr."""
         self.check()
         if zygote and (self.unsafe or not _running_as_root()):

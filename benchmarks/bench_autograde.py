@@ -25,8 +25,8 @@ SUBMISSIONS = 40
 
 
 def _course(root: Path) -> Path:
-    from course.nbgrader_setup import copy_course
     from autograder.feedback import run_nbgrader
+    from course.nbgrader_setup import copy_course
 
     copy_course(root, assignments=(ASSIGNMENT,))
     run_nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")

@@ -17,8 +17,8 @@ PatternNet and PatternAttribution, and writes to ``out_dir``:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -28,7 +28,12 @@ from course.relevance import composites, models
 from course.relevance import rules as R
 from course.relevance.evaluate import conservation_report, pixel_flipping
 from course.relevance.gradients import (
-    deconvnet, gradient, gradient_x_input, guided_backprop, integrated_gradients, smoothgrad,
+    deconvnet,
+    gradient,
+    gradient_x_input,
+    guided_backprop,
+    integrated_gradients,
+    smoothgrad,
 )
 from course.relevance.lrp import lrp
 from course.relevance.pattern import fit_patterns, patternattribution, patternnet

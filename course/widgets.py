@@ -16,7 +16,7 @@ import inspect
 import io
 import threading
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 from course.errors import CourseError
 from course.extras import require
@@ -90,7 +90,7 @@ class LiveFigure:
         png, caption = render_png(self.draw, self.figsize, self.dpi, **self.values())
         return Image(data=png, format="png"), caption or ""
 
-    def show(self) -> "LiveFigure":
+    def show(self) -> LiveFigure:
         """Display controls, the first (static) render and its caption; a failing first render raises."""
         display = require("IPython.display", "lab").display
 

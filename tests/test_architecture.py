@@ -7,8 +7,8 @@ import ast
 import re
 from pathlib import Path
 
-import networkx as nx
 import nbformat
+import networkx as nx
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent

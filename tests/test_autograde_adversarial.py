@@ -15,8 +15,18 @@ import pytest
 
 from autograder.pipeline import autograde
 from autograder.sandbox import Limits, sandbox_available
-from tests.autograde_support import (ASSIGNMENT, POINTS, QUIZ, QUIZ_CORPUS, build_course, build_quiz_course, corpus,
-                                     digest, load_case, submit_case)
+from tests.autograde_support import (
+    ASSIGNMENT,
+    POINTS,
+    QUIZ,
+    QUIZ_CORPUS,
+    build_course,
+    build_quiz_course,
+    corpus,
+    digest,
+    load_case,
+    submit_case,
+)
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not sandbox_available()[0], reason=f"no sandbox: {sandbox_available()[1]}")]

@@ -15,7 +15,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder import gradebook_io
 from autograder.checkers import check
-from autograder.pipeline import Course, SubmissionResult, Submission, autograde, collect, record_attempt
+from autograder.pipeline import Course, Submission, SubmissionResult, autograde, collect, record_attempt
 from autograder.restore import build_plan, restore
 from autograder.sandbox import Limits, sandbox_available
 from autograder.spec import load_spec

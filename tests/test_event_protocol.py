@@ -13,7 +13,8 @@ import os
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from autograder.kernel import Step, _Monitor, execute
 from autograder.sandbox import Limits, Sandbox, sandbox_available

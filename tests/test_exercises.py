@@ -4,13 +4,10 @@ the released stubs sit inside their functions.
 Everything nbgrader writes (gradebook.db, release/) goes to a temporary copy of the course.
 """
 import ast
-import copy
 import inspect
 import os
-import shutil
 import textwrap
 import traceback
-from pathlib import Path
 
 import nbformat
 import pytest

@@ -4,7 +4,6 @@ Every test works on a temporary lectures folder built here (plus one on the real
 files on disk: what the student finds in lab/ and that the lectures' bytes never change.
 """
 import hashlib
-import json
 import shutil
 from pathlib import Path
 

@@ -11,8 +11,12 @@ from scipy.stats import norm
 import course.mdl as mdl
 from course.errors import CourseError
 from course.mdl import (
-    fit_polynomial, model_code_length, parameter_code_length, residual_code_length,
-    sample_polynomial_data, two_part_code_lengths,
+    fit_polynomial,
+    model_code_length,
+    parameter_code_length,
+    residual_code_length,
+    sample_polynomial_data,
+    two_part_code_lengths,
 )
 
 

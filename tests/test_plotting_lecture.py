@@ -138,8 +138,9 @@ def test_every_course_method_has_a_family_of_at_most_six():
 
 
 def test_charts_colour_by_sign_and_mark_the_reference():
-    from course.plotting.charts import NEGATIVE, POSITIVE, curve_panels, score_panels, signed_bars
     from matplotlib.colors import to_hex
+
+    from course.plotting.charts import NEGATIVE, POSITIVE, curve_panels, score_panels, signed_bars
 
     ax = Figure().subplots()
     bars = signed_bars(ax, ["x₁", "x₂", "x₃"], {"a": [1.0, -2.0, 0.0], "b": [-1.0, 1.0, 1.0]})

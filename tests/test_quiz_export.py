@@ -218,8 +218,8 @@ MOODLE_GRADES = {100, 90, 83.33333, 80, 75, 70, 66.66667, 60, 50, 40, 33.33333, 
 
 
 def test_every_exported_fraction_is_a_grade_moodle_accepts(moodle):
-    from course.quiz.variants import backdoor_variant
     from course.quiz.export import option_fractions
+    from course.quiz.variants import backdoor_variant
     for q in BANK:
         for a in _questions(moodle)[q.id].findall("answer"):
             assert abs(float(a.get("fraction"))) in MOODLE_GRADES, (q.id, a.get("fraction"))

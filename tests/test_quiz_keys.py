@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from course.errors import CourseError
-from course.quiz.bank import (KEYS_ENV, NO_KEYS, default_bank_path, default_keys_path, load_bank, merge_keys,
-                              parse_bank)
+from course.quiz.bank import KEYS_ENV, NO_KEYS, default_bank_path, default_keys_path, load_bank, merge_keys, parse_bank
 from course.quiz.export import to_gift, to_moodle_xml, write_export
 from course.quiz.notebook import build_quiz_notebook, check_readable
 from course.quiz.scoring import score_answer

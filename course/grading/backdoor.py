@@ -13,7 +13,7 @@ minimal backdoor set each); ``SMALLEST_G2`` (list of all smallest sets).
 from __future__ import annotations
 
 from course.causal import backdoor_paths, explain_backdoor_set, minimal_backdoor_sets, minimum_backdoor_sets, parse_dag
-from course.grading.spec import AssignmentSpec, Part, Probe, call, literal
+from course.grading.spec import AssignmentSpec, Part, Probe, literal
 
 NAME = "backdoor"
 

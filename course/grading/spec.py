@@ -53,8 +53,9 @@ by :func:`course.quiz.scoring.score_answer`); the message is shown only when
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

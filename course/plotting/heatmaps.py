@@ -23,7 +23,7 @@ outline of the input's ink -- a contour at half of its maximum -- drawn over it 
 from __future__ import annotations
 
 import textwrap
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm

@@ -5,7 +5,7 @@ choice marked; :func:`polynomial_fits` draws the data with least-squares polynom
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -5,7 +5,7 @@ the message sent down it; red is positive, blue negative, a dotted grey edge car
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from course.plotting.heatmaps import RELEVANCE_CMAP
 

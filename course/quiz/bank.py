@@ -84,10 +84,11 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Iterator, Union
+from typing import Union
 
 from course.errors import CourseError
 from course.quiz.normalize import LETTERS, LOOKALIKES
@@ -202,7 +203,7 @@ class Bank:
     def total_points(self) -> float:
         return float(sum(q.points for q in self.questions))
 
-    def require_keys(self, purpose: str = "scoring") -> "Bank":
+    def require_keys(self, purpose: str = "scoring") -> Bank:
         """This bank, or a CourseError saying that its answer keys were not loaded (``purpose`` names the need)."""
         if not self.has_keys:
             raise CourseError(f"{NO_KEYS}: {purpose} quiz {self.id!r} needs its answer keys, and "

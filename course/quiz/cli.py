@@ -6,11 +6,9 @@
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from course.errors import CourseError
-
 from course.quiz.bank import load_bank
 from course.quiz.export import write_export
 

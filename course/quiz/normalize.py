@@ -51,9 +51,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from itertools import islice
-from typing import Iterable, Mapping
 
 from course.errors import CourseError
 

@@ -12,8 +12,8 @@ True
 """
 from __future__ import annotations
 
-from course.grading.cells import hidden_check, locked_code, markdown, notebook, solution, tests_cell
 from course.errors import CourseError
+from course.grading.cells import hidden_check, locked_code, markdown, notebook, solution, tests_cell
 from course.quiz.bank import NO_KEYS, Bank, Question, load_bank
 from course.quiz.normalize import AnswerError
 from course.quiz.scoring import read_answer

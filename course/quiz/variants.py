@@ -44,7 +44,7 @@ def student_seed(student_id: str, quiz_id: str = "quiz7") -> int:
     """
     if not isinstance(student_id, str) or not student_id.strip():
         raise CourseError(f"a student id must be a non-empty string, got {student_id!r}")
-    digest = hashlib.sha256(f"{quiz_id}\x00{student_id.strip().casefold()}".encode("utf-8")).digest()
+    digest = hashlib.sha256(f"{quiz_id}\x00{student_id.strip().casefold()}".encode()).digest()
     return int.from_bytes(digest[:8], "big") >> 1
 
 

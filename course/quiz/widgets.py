@@ -14,7 +14,7 @@ shows the questions with radio buttons, check boxes or a text field and a
 from __future__ import annotations
 
 import html
-from typing import Iterable
+from collections.abc import Iterable
 
 from course.errors import CourseError
 from course.extras import require
