@@ -145,3 +145,31 @@ def test_write_question_image_refuses_a_file_it_would_overwrite(tmp_path):
     with pytest.raises(CourseError, match="already exists; pass force=True"):   # Python's name in Python
         write_question_image(q, path)
     assert path.read_bytes() == b"mine"
+
+
+def test_a_drawing_is_drawn_once_per_graph_and_format(monkeypatch):
+    from course.quiz import figures
+    from course.quiz.variants import backdoor_variant
+
+    drawn = []
+    real = figures._render
+    monkeypatch.setattr(figures, "_render", lambda q, fmt, dpi: drawn.append((q.id, fmt)) or real(q, fmt, dpi))
+    monkeypatch.setattr(figures, "_IMAGES", {})
+    q = backdoor_variant("cache-check")
+    first = figures.question_image(q, "png")
+    assert figures.question_image(q, "png") == first and drawn == [(q.id, "png")]
+    figures.question_image(q, "svg")
+    assert drawn == [(q.id, "png"), (q.id, "svg")]
+    other = backdoor_variant("cache-check-2")
+    if other.dag != q.dag:  # another graph is another drawing
+        assert figures.question_image(other, "png") != first and len(drawn) == 3
+
+
+def test_the_zygote_warm_up_draws_the_fixed_questions_without_keys(monkeypatch):
+    from course.quiz import figures, notebook
+    from course.quiz.bank import load_bank
+
+    monkeypatch.setattr(figures, "_IMAGES", {})
+    notebook.zygote_warm_up()
+    fixed = {q.dag for q in load_bank(keys=False).questions if q.dag is not None}
+    assert fixed and {key[0] for key in figures._IMAGES} == fixed

@@ -79,7 +79,8 @@ def _question_markdown(n: int, q: Question) -> str:
 
 
 def check_readable(qid: str, answer, student_id: str | None = None) -> None:
-    """Visible check: raise AssertionError (in Russian and English) when ``answer`` cannot be read; never says if it is right.
+    """Visible check: raise AssertionError (in Russian and English) when ``answer`` cannot be read; never says if it
+    is right.
 
     Loads the bank without its keys (it needs only the options), so it works in
     the autograder's sandbox, where the keys file is hidden.
@@ -169,3 +170,11 @@ print("STUDENT_ID =", STUDENT_ID)
                             f"from course.quiz.notebook import check_readable\n"
                             f"check_readable({VARIANT_ID!r}, {var}, STUDENT_ID)", hidden_check(ASSIGNMENT, VARIANT_ID)))
     return notebook(cells)
+
+
+def zygote_warm_up() -> None:
+    """The grader's warm-started kernels call this before any student's run: the quiz notebook's fixed DAG
+    drawings are drawn once there instead of in every submission (see :func:`course.quiz.figures.zygote_warm_up`)."""
+    from course.quiz.figures import zygote_warm_up as draw_fixed_questions
+
+    draw_fixed_questions()
