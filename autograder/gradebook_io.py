@@ -14,7 +14,6 @@ import os
 import sys
 from datetime import datetime
 
-from nbgrader import utils as nbutils
 from nbgrader.api import (
     Assignment,
     Comment,
@@ -28,25 +27,24 @@ from nbgrader.api import (
 
 from course.errors import CourseError
 
-__all__ = ["open_gradebook", "is_graded", "save_submission", "parse_timestamp"]
+# the one timestamp parser; the pipeline reads a submission's timestamp.txt as gradebook_io.parse_timestamp
+from .readers.timestamps import submission_timestamp as parse_timestamp
+
+__all__ = ["alembic_on_path", "open_gradebook", "is_graded", "save_submission", "parse_timestamp"]
 
 
-def open_gradebook(db_url: str) -> Gradebook:
-    """nbgrader's Gradebook; its migration check calls ``alembic``, so our bin dir goes on PATH."""
+def alembic_on_path() -> None:
+    """nbgrader's Gradebook runs ``alembic`` (its migrations): put this interpreter's scripts first on PATH."""
     bindir = os.path.dirname(sys.executable)
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-    return Gradebook(db_url)
+    path = os.environ.get("PATH", "")
+    if bindir not in path.split(os.pathsep):
+        os.environ["PATH"] = bindir + (os.pathsep + path if path else "")
 
 
-def parse_timestamp(text: str | None) -> datetime | None:
-    """nbgrader's timestamp.txt format -> naive UTC datetime (None when absent or unreadable)."""
-    if not text or not text.strip():
-        return None
-    try:
-        return nbutils.parse_utc(text.strip())
-    except (ValueError, OverflowError):
-        return None
+def open_gradebook(db_url: str, *, course_id: str = "default_course") -> Gradebook:
+    """nbgrader's Gradebook (``course_id``: nbgrader's default), with ``alembic`` findable (:func:`alembic_on_path`)."""
+    alembic_on_path()
+    return Gradebook(db_url, course_id=course_id)
 
 
 def _find_submission(gb: Gradebook, assignment: str, student: str):

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .sources import Attempts, Responses, natural_key
+from .readers import Attempts, Responses, natural_key
 from .stats import share_percent
 
 __all__ = [
@@ -91,7 +91,7 @@ def item_statistics(attempts: Attempts) -> list[ItemStats]:
 
     Examples
     --------
-    >>> from autograder.sources import Attempts
+    >>> from autograder.readers import Attempts
     >>> a = Attempts.from_rows(["a", "b", "c", "d"], [None] * 4, [2, 1, 1, 0], 2,
     ...                        questions=["q1", "q2"], item_scores=[[1, 1], [1, 0], [0, 1], [0, 0]], item_max=[1, 1])
     >>> [s.facility for s in item_statistics(a)]
@@ -256,7 +256,7 @@ def response_analysis(responses: Responses | None, bank: Mapping | None = None) 
     common wrong value, the other values, answers that are not numbers and no answer. The correct set
     comes from the bank, else from the source (Moodle's "Right answer n").
 
-    >>> from autograder.sources import Responses, normalise_choice
+    >>> from autograder.readers import Responses, normalise_choice
     >>> r = Responses(np.array(["a", "b", "c"], dtype=object), np.array(["q1"] * 3, dtype=object),
     ...               tuple(normalise_choice(t) for t in ("в, г", "b", "Б")), np.full(3, np.datetime64("NaT", "s")))
     >>> bank = {"q1": {"options": {"А": "{B}", "Б": "{D}", "В": "{B, D}", "Г": "{C, D}"}, "correct": ["В", "Г"]}}
@@ -332,7 +332,7 @@ def common_mistakes(items: list[ItemStats], responses: Responses | None = None, 
     answers given most often with their shares, the bank's explanation and,
     for a backdoor question, its DAG (``dag``, ``exposure``, ``outcome``, ``adjust``).
 
-    >>> from autograder.sources import Responses, normalise_choice
+    >>> from autograder.readers import Responses, normalise_choice
     >>> r = Responses(np.array(["a", "b", "c"], dtype=object), np.array(["q1"] * 3, dtype=object),
     ...               tuple(normalise_choice(t) for t in ("в, г", "b", "Б")), np.full(3, np.datetime64("NaT", "s")))
     >>> (m,) = common_mistakes([], r, {"q1": {"correct": ["В", "Г"]}})   # only "в, г" is exactly right: 1 of 3

@@ -37,7 +37,7 @@ from course.errors import CourseError
 from . import items as itemstats
 from . import stats
 from .owned import check_replaceable, mark
-from .sources import Attempts, Responses, natural_key
+from .readers import Attempts, Responses, natural_key
 
 __all__ = ["build_summary", "write_report", "render_markdown", "render_html", "load_bank", "add_parser"]
 
@@ -438,7 +438,7 @@ def write_report(attempts: Attempts, out_dir: str | os.PathLike, *, bands=stats.
     Examples
     --------
     >>> import tempfile, json, pathlib
-    >>> from autograder.sources import Attempts
+    >>> from autograder.readers import Attempts
     >>> a = Attempts.from_rows(["s1", "s2"], ["2024-03-01 10:00", "2024-03-02 11:00"], [9, 5], 10)
     >>> out = write_report(a, pathlib.Path(tempfile.mkdtemp()) / "rep")
     >>> json.loads((out / "summary.json").read_text())["average_percent"]
@@ -454,7 +454,7 @@ def write_report(attempts: Attempts, out_dir: str | os.PathLike, *, bands=stats.
                                        or mistakes_limit < 0):
         raise CourseError(f"mistakes_limit={mistakes_limit!r}: must be a non-negative number of questions")
     if due is not None and not isinstance(due, (datetime, np.datetime64)):
-        from .sources import parse_timestamp
+        from .readers import parse_timestamp
         try:
             due = parse_timestamp(str(due))
         except ValueError as exc:
@@ -569,7 +569,7 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     """Run ``xai-course report`` from parsed arguments."""
-    from . import sources
+    from . import readers as sources
 
     out = Path(args.out)
     _check_target(out, args.force)  # refuse before the (possibly long) reading

@@ -32,7 +32,7 @@ import numpy as np
 
 from course.errors import CourseError
 
-from .sources import Attempts, parse_timestamp
+from .readers import Attempts, parse_timestamp
 
 __all__ = [
     "Band", "BandCount", "DEFAULT_BANDS", "POLICIES", "parse_bands", "assign_bands", "band_counts",
@@ -236,7 +236,7 @@ def select_attempts(attempts: Attempts, policy: str = "best") -> np.ndarray:
     ``best`` takes the highest percentage (the earliest such attempt on ties);
     ``first``/``last`` go by timestamp (unknown times count as earliest), then by row order.
 
-    >>> from autograder.sources import Attempts
+    >>> from autograder.readers import Attempts
     >>> a = Attempts.from_rows(["x", "x", "y"], ["2024-01-01", "2024-01-02", None], [3, 9, 5], 10)
     >>> select_attempts(a, "best").tolist(), select_attempts(a, "first").tolist()
     ([1, 2], [0, 2])
@@ -249,7 +249,7 @@ def select_attempts(attempts: Attempts, policy: str = "best") -> np.ndarray:
 def average_percent(attempts: Attempts) -> float:
     """Mean percentage over all attempts (T1 "Average score"), unrounded.
 
-    >>> from autograder.sources import Attempts
+    >>> from autograder.readers import Attempts
     >>> average_percent(Attempts.from_rows(["a", "a", "b"], [None] * 3, [5, 10, 6], 10))
     70.0
     """
@@ -295,7 +295,7 @@ def dynamics(attempts: Attempts, bands=DEFAULT_BANDS, policy: str = "best", *, e
     policy as the report. Attempts without a timestamp cannot be placed in time
     and are left out of the dynamics (not of the other statistics).
 
-    >>> from autograder.sources import Attempts
+    >>> from autograder.readers import Attempts
     >>> a = Attempts.from_rows(["a", "b", "a"], ["2024-03-01 10:00", "2024-03-01 12:00", "2024-03-02 09:00"],
     ...                        [3, 7, 9], 10)
     >>> [(r["until"], r["counts"]) for r in dynamics(a, due="2024-03-05").rows]   # a: 30 % on day 1, 90 % on day 2

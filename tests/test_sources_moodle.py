@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from autograder import cli, report
-from autograder.moodle import parse_moodle_date
+from autograder.readers.moodle import parse_moodle_date
 from autograder.sources import read_grades_csv, read_responses_csv
 from course.errors import CourseError
 

@@ -1,7 +1,7 @@
 """Moodle's own quiz downloads, as Moodle writes them: the "Grades" and the "Responses" report.
 
 Both reports are downloaded from *Quiz → Results* as CSV (UTF-8 with BOM,
-comma), TSV or similar; :func:`autograder.sources._read_table` finds the
+comma), TSV or similar; :func:`autograder.readers.text.read_table` finds the
 encoding and the separator. The column headers are Moodle's language strings
 (mod/quiz/lang/en/quiz.php, quiz_overview, quiz_responses and the Russian
 language pack), so both languages are recognised:
@@ -36,6 +36,9 @@ from pathlib import Path
 import numpy as np
 
 from course.errors import CourseError
+
+from .attempts import Attempts, Responses
+from .timestamps import TIME_UNIT, parse_timestamp, to_datetime64
 
 __all__ = ["is_moodle_grades", "is_moodle_responses", "read_moodle_grades", "read_moodle_responses",
            "parse_moodle_date"]
@@ -83,8 +86,6 @@ def parse_moodle_date(text: str) -> datetime | None:
     m = _DATE.match(text)
     month = _MONTHS.get(m.group("mon").lower()) if m else None
     if month is None:
-        from .sources import parse_timestamp
-
         return parse_timestamp(text)  # ISO or dd.mm.yyyy, as some sites are configured
     hour = int(m.group("h"))
     if m.group("ampm"):
@@ -168,8 +169,6 @@ def read_moodle_grades(header: list[str], rows: list[list[str]], *, where: str, 
 
     Finished attempts whose grade is still missing ("Not yet graded") are left out too.
     """
-    from .sources import Attempts
-
     table = _Rows(header, rows, where)
     grade_col = next(j for j, h in enumerate(table.header) if _GRADE.match(h))
     max_score = _number(_GRADE.match(table.header[grade_col]).group("max"))
@@ -200,8 +199,6 @@ def read_moodle_responses(header: list[str], rows: list[list[str]], *, where: st
     Moodle writes it; the question id is ``Q. n`` or ``В. n`` (as in the grades download)
     and ``Right answer n`` gives the correct set when the bank does not.
     """
-    from .sources import TIME_UNIT, Responses, _to_datetime64
-
     table = _Rows(header, rows, where)
     slots = {int(m.group("slot")): j for j, h in enumerate(table.header) if (m := _RESPONSE.match(h))}
     # the same question ids as the grades download of the same language: "Q. 1" or "В. 1"
@@ -220,7 +217,7 @@ def read_moodle_responses(header: list[str], rows: list[list[str]], *, where: st
             raw.append("" if text in _NOT_ANSWERED else text)
             choice.append(frozenset() if text in _NOT_ANSWERED else
                           (normalise(text) if normalise is not None else _options(text)))
-            stamps.append(_to_datetime64(table.time[k]))
+            stamps.append(to_datetime64(table.time[k]))
     if not student:
         raise CourseError(f"{where}: no finished attempts with responses in this Moodle download"
                           + (f" ({table.skipped_text()})" if table.skipped else ""))
