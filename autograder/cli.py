@@ -15,7 +15,7 @@ import sys
 from course.errors import CourseError
 
 SUBCOMMANDS: dict[str, str] = {
-    "report": "autograder.report:add_parser",
+    "report": "autograder.report_cli:add_parser",
     "autograde": "autograder.pipeline:add_parser",
     # the instructor's whole job; it runs the engine demo (course.demo_relevance) too: --engine-only
     "demo": "autograder.demo:add_parser",

@@ -57,7 +57,7 @@ def test_a_failure_while_writing_leaves_nothing_behind(attempts, tmp_path, monke
     def broken(summary, charts):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(report, "render_html", broken)
+    monkeypatch.setattr(report.writer, "render_html", broken)
     with pytest.raises(RuntimeError):
         report.write_report(attempts, tmp_path / "r")
     assert list(tmp_path.iterdir()) == []
@@ -65,7 +65,7 @@ def test_a_failure_while_writing_leaves_nothing_behind(attempts, tmp_path, monke
     monkeypatch.undo()
     out = report.write_report(attempts, tmp_path / "r")
     before = (out / "report.md").read_text(encoding="utf-8")
-    monkeypatch.setattr(report, "render_html", broken)
+    monkeypatch.setattr(report.writer, "render_html", broken)
     with pytest.raises(RuntimeError):
         report.write_report(attempts, out, force=True, policy="first")
     assert (out / "report.md").read_text(encoding="utf-8") == before

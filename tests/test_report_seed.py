@@ -62,8 +62,8 @@ def test_by_default_the_three_hardest_questions_are_listed(cohort, tmp_path):
 
 def test_count_charts_have_whole_number_ticks(cohort, monkeypatch):
     figures = []
-    real = report._png
-    monkeypatch.setattr(report, "_png", lambda fig: (figures.append(fig), real(fig))[1])
+    real = report.charts._png
+    monkeypatch.setattr(report.charts, "_png", lambda fig: (figures.append(fig), real(fig))[1])
     summary = report.build_summary(cohort)
     report.make_charts(summary)
     assert len(figures) == 3
