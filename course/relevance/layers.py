@@ -22,9 +22,16 @@ which is what multi-term LRP rules need.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Self, SupportsInt, TypeAlias
+
 import numpy as np
 
 from course.errors import CourseError
+from course.relevance._types import ArrayLike, FloatArray, Shape
+
+if TYPE_CHECKING:
+    from course.relevance.network import BackwardStep, Sequential
 
 __all__ = [
     "Layer", "Linear", "Dense", "Conv2d", "Activation", "ReLU", "LeakyReLU", "Tanh", "Sigmoid",
@@ -33,7 +40,14 @@ __all__ = [
 ]
 
 
-def _pair(value, name: str) -> tuple[int, int]:
+Pair: TypeAlias = tuple[int, int]
+# an int, or a pair of ints (a tuple, a list, ...): torch's convention for stride, padding, kernel_size
+IntOrPair: TypeAlias = int | np.integer[Any] | Iterable[SupportsInt]
+# (i, j, window): a kernel offset and the slices of the padded NCHW input it reads
+Offset: TypeAlias = tuple[int, int, tuple[slice, slice, slice, slice]]
+
+
+def _pair(value: IntOrPair, name: str) -> Pair:
     if isinstance(value, (int, np.integer)):
         value = (int(value), int(value))
     try:
@@ -43,7 +57,7 @@ def _pair(value, name: str) -> tuple[int, int]:
     return a, b
 
 
-def _as_float_array(value, name: str) -> np.ndarray:
+def _as_float_array(value: ArrayLike, name: str) -> FloatArray:
     arr = np.asarray(value)
     if arr.dtype.kind not in "fiu":
         raise CourseError(f"{name} must be numeric, got dtype {arr.dtype}")
@@ -54,17 +68,19 @@ def _as_float_array(value, name: str) -> np.ndarray:
     return arr
 
 
-def _parameters(layer: str, weight, bias, shape_text: str, out_axis: int):
+def _parameters(
+    layer: str, weight: ArrayLike, bias: ArrayLike | None, shape_text: str, out_axis: int
+) -> tuple[FloatArray, FloatArray]:
     """Validated (weight, bias) of a Dense/Conv2d; a missing bias is zeros in the weight's dtype."""
-    weight = _as_float_array(weight, f"{layer} weight")
-    if weight.ndim != shape_text.count(",") + 1:
-        raise CourseError(f"{layer} weight must have shape {shape_text}, got shape {weight.shape}")
-    n_out = weight.shape[out_axis]
-    bias = np.zeros(n_out, dtype=weight.dtype) if bias is None else bias
-    bias = _as_float_array(bias, f"{layer} bias").astype(weight.dtype, copy=False)
-    if bias.shape != (n_out,):
-        raise CourseError(f"{layer} bias must have shape ({n_out},), got {bias.shape}")
-    return weight, bias
+    w = _as_float_array(weight, f"{layer} weight")
+    if w.ndim != shape_text.count(",") + 1:
+        raise CourseError(f"{layer} weight must have shape {shape_text}, got shape {w.shape}")
+    n_out = w.shape[out_axis]
+    bias = np.zeros(n_out, dtype=w.dtype) if bias is None else bias
+    b = _as_float_array(bias, f"{layer} bias").astype(w.dtype, copy=False)
+    if b.shape != (n_out,):
+        raise CourseError(f"{layer} bias must have shape ({n_out},), got {b.shape}")
+    return w, b
 
 
 class Layer:
@@ -72,18 +88,18 @@ class Layer:
 
     has_params = False
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    def forward(self, x: FloatArray) -> FloatArray:
         raise NotImplementedError
 
-    def backward(self, x: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    def backward(self, x: FloatArray, grad: FloatArray) -> FloatArray:
         """Vector-Jacobian product: ``grad`` (shaped like the output) times d forward / dx at ``x``."""
         raise NotImplementedError
 
-    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+    def output_shape(self, input_shape: Shape) -> Shape:
         """Shape of the output for an input of ``input_shape`` (batch axis included); validates it."""
         return tuple(input_shape)
 
-    def __call__(self, x):
+    def __call__(self, x: FloatArray) -> FloatArray:
         return self.forward(x)
 
     def __repr__(self) -> str:
@@ -94,34 +110,42 @@ class Linear(Layer):
     """An affine layer ``z = A(x; weight) + bias``: the layers LRP rules apply to."""
 
     has_params = True
-    weight: np.ndarray
-    bias: np.ndarray
+    weight: FloatArray
+    bias: FloatArray
 
-    def forward(self, x):
+    def forward(self, x: FloatArray) -> FloatArray:
         return self.linear(x, self.weight, self.bias)
 
-    def backward(self, x, grad):
+    def backward(self, x: FloatArray, grad: FloatArray) -> FloatArray:
         return self.linear_backward(grad, self.weight, x.shape)
 
-    def linear(self, x, weight, bias=None):  # pragma: no cover - abstract
+    def linear(
+        self, x: FloatArray, weight: FloatArray, bias: FloatArray | None = None
+    ) -> FloatArray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def linear_backward(self, grad, weight, input_shape):  # pragma: no cover - abstract
+    def linear_backward(
+        self, grad: FloatArray, weight: FloatArray, input_shape: Shape
+    ) -> FloatArray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def linear_many(self, x, weights, biases):
+    def linear_many(
+        self, x: FloatArray, weights: Sequence[FloatArray], biases: Sequence[FloatArray | None]
+    ) -> list[FloatArray]:
         """The affine map of one input with several parameter sets (subclasses share the work)."""
         return [self.linear(x, w, b) for w, b in zip(weights, biases)]
 
-    def linear_backward_many(self, grads, weights, input_shape):
+    def linear_backward_many(
+        self, grads: Sequence[FloatArray], weights: Sequence[FloatArray], input_shape: Shape
+    ) -> FloatArray:
         """``Σ_t linear_backward(grads[t], weights[t], input_shape)`` (subclasses share the work)."""
-        return sum(self.linear_backward(g, w, input_shape) for g, w in zip(grads, weights))
+        return _total(self.linear_backward(g, w, input_shape) for g, w in zip(grads, weights))
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype[Any]:
         return self.weight.dtype
 
-    def with_params(self, weight, bias):
+    def with_params(self, weight: FloatArray, bias: FloatArray) -> Self:
         """A copy of this layer with other parameters (same stride, padding, ...)."""
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
@@ -147,53 +171,65 @@ class Dense(Linear):
     array([[3. , 0.5]])
     """
 
-    def __init__(self, weight, bias=None, layout: str = "in_out"):
+    def __init__(self, weight: ArrayLike, bias: ArrayLike | None = None, layout: str = "in_out") -> None:
         if layout not in LAYOUTS:
             raise CourseError(f"Dense layout must be 'in_out' (this package) or 'out_in' (torch), got {layout!r}")
         if layout == "out_in":
-            weight = _as_float_array(weight, "Dense weight")
-            if weight.ndim != 2:
-                raise CourseError(f"Dense weight must have shape (out, in), got shape {weight.shape}")
-            weight = weight.T.copy()
+            w = _as_float_array(weight, "Dense weight")
+            if w.ndim != 2:
+                raise CourseError(f"Dense weight must have shape (out, in), got shape {w.shape}")
+            weight = w.T.copy()
         self.weight, self.bias = _parameters("Dense", weight, bias, "(in, out)", out_axis=1)
 
     @classmethod
-    def from_torch(cls, weight, bias=None) -> Dense:
+    def from_torch(cls, weight: ArrayLike, bias: ArrayLike | None = None) -> Dense:
         """A Dense layer from torch's ``nn.Linear`` parameters: ``weight`` of shape (out, in)."""
         return cls(weight, bias, layout="out_in")
 
-    def output_shape(self, input_shape):
+    def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 2 or input_shape[1] != self.weight.shape[0]:
             raise CourseError(
                 f"{self!r} expects input of shape (batch, {self.weight.shape[0]}), got {tuple(input_shape)}"
             )
         return (input_shape[0], self.weight.shape[1])
 
-    def linear(self, x, weight, bias=None):
+    def linear(self, x: FloatArray, weight: FloatArray, bias: FloatArray | None = None) -> FloatArray:
         z = x @ weight
         return z if bias is None else z + bias
 
-    def linear_backward(self, grad, weight, input_shape):
+    def linear_backward(self, grad: FloatArray, weight: FloatArray, input_shape: Shape) -> FloatArray:
         return grad @ weight.T
 
-    def linear_many(self, x, weights, biases):
+    def linear_many(
+        self, x: FloatArray, weights: Sequence[FloatArray], biases: Sequence[FloatArray | None]
+    ) -> list[FloatArray]:
         """``[linear(x, w, b) for w, b in zip(weights, biases)]`` with one GEMM."""
         if len(weights) == 1:
             return [self.linear(x, weights[0], biases[0])]
         z = np.split(x @ np.concatenate(weights, axis=1), len(weights), axis=1)
         return [zt if b is None else zt + b for zt, b in zip(z, biases)]
 
-    def linear_backward_many(self, grads, weights, input_shape):
+    def linear_backward_many(
+        self, grads: Sequence[FloatArray], weights: Sequence[FloatArray], input_shape: Shape
+    ) -> FloatArray:
         """``Σ_t linear_backward(grads[t], weights[t])`` with one GEMM."""
         if len(grads) == 1:
             return grads[0] @ weights[0].T
         return np.concatenate(grads, axis=1) @ np.concatenate(weights, axis=1).T
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Dense({self.weight.shape[0]}→{self.weight.shape[1]})"
 
 
-def _offsets(kernel, stride, out_hw, dilation=(1, 1)):
+def _total(arrays: Iterable[FloatArray]) -> FloatArray:
+    """``Σ arrays`` as Python's ``sum`` adds them (from 0, so the result is a new array, never an input)."""
+    total = sum(arrays)
+    if not isinstance(total, np.ndarray):
+        raise CourseError("nothing to add: a sum of relevance terms needs at least one term")
+    return total
+
+
+def _offsets(kernel: Shape, stride: Pair, out_hw: Shape, dilation: Pair = (1, 1)) -> Iterator[Offset]:
     """For every kernel offset (i, j): the slice of the (padded) input that offset reads for all outputs."""
     (sh, sw), (oh, ow), (dh, dw) = stride, out_hw, dilation
     for i in range(kernel[0]):
@@ -202,7 +238,7 @@ def _offsets(kernel, stride, out_hw, dilation=(1, 1)):
                          slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
 
 
-def _im2col(x, kernel, stride, out_hw, dilation=(1, 1)):
+def _im2col(x: FloatArray, kernel: Shape, stride: Pair, out_hw: Shape, dilation: Pair = (1, 1)) -> FloatArray:
     """(N, C·kh·kw, OH·OW) patch matrix of an NCHW array (rows ordered c, i, j as the weight's)."""
     n, c = x.shape[:2]
     cols = np.empty((n, c, kernel[0], kernel[1]) + tuple(out_hw), dtype=x.dtype)
@@ -211,7 +247,9 @@ def _im2col(x, kernel, stride, out_hw, dilation=(1, 1)):
     return cols.reshape(n, -1, out_hw[0] * out_hw[1])
 
 
-def _scatter_cols(out, cols, kernel, stride, out_hw, dilation=(1, 1)):
+def _scatter_cols(
+    out: FloatArray, cols: FloatArray, kernel: Shape, stride: Pair, out_hw: Shape, dilation: Pair = (1, 1)
+) -> None:
     """Adjoint of :func:`_im2col`: add cols (N, C, kh, kw, OH, OW) into the (padded) NCHW array ``out``."""
     for i, j, window in _offsets(kernel, stride, out_hw, dilation):
         out[window] += cols[:, :, i, j]
@@ -222,18 +260,20 @@ def _scatter_cols(out, cols, kernel, stride, out_hw, dilation=(1, 1)):
 _CHUNK_BYTES = 1 << 21
 
 
-def _batch_chunks(n: int, bytes_per_sample: int):
+def _batch_chunks(n: int, bytes_per_sample: int) -> list[slice]:
     step = max(1, _CHUNK_BYTES // max(int(bytes_per_sample), 1))
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 
-def _stack(weights, groups=1):
+def _stack(weights: Sequence[FloatArray], groups: int = 1) -> FloatArray:
     """The weights as one (groups, Σ out_c / groups, in_c / groups · kh · kw) array, per group."""
     parts = [w.reshape(groups, w.shape[0] // groups, -1) for w in weights]
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
-def _conv_output_hw(h, w, kernel, stride, padding, layer, dilation=(1, 1)):
+def _conv_output_hw(
+    h: int, w: int, kernel: Shape, stride: Pair, padding: Pair, layer: Layer, dilation: Pair = (1, 1)
+) -> Pair:
     span = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
     oh = (h + 2 * padding[0] - span[0]) // stride[0] + 1
     ow = (w + 2 * padding[1] - span[1]) // stride[1] + 1
@@ -242,7 +282,7 @@ def _conv_output_hw(h, w, kernel, stride, padding, layer, dilation=(1, 1)):
     return oh, ow
 
 
-def _pad(x, padding, value=0.0):
+def _pad(x: FloatArray, padding: Pair, value: float = 0.0) -> FloatArray:
     ph, pw = padding
     if ph == 0 and pw == 0:
         return x
@@ -263,7 +303,15 @@ class Conv2d(Linear):
     array([[16.]])
     """
 
-    def __init__(self, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    def __init__(
+        self,
+        weight: ArrayLike,
+        bias: ArrayLike | None = None,
+        stride: IntOrPair = 1,
+        padding: IntOrPair = 0,
+        dilation: IntOrPair = 1,
+        groups: int = 1,
+    ) -> None:
         self.weight, self.bias = _parameters("Conv2d", weight, bias, "(out_c, in_c, kh, kw)", out_axis=0)
         self.stride = _pair(stride, "Conv2d stride")
         self.padding = _pair(padding, "Conv2d padding")
@@ -271,21 +319,23 @@ class Conv2d(Linear):
         if min(self.stride) < 1 or min(self.padding) < 0 or min(self.dilation) < 1:
             raise CourseError(f"Conv2d needs stride ≥ 1, padding ≥ 0 and dilation ≥ 1, got {self.stride}, "
                               f"{self.padding}, {self.dilation}")
-        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1 \
-                or self.weight.shape[0] % groups:
+        given: object = groups  # checked as any value: a caller without a type checker may pass anything
+        if isinstance(given, bool) or not isinstance(given, (int, np.integer)) or given < 1 \
+                or self.weight.shape[0] % given:
             raise CourseError(f"Conv2d groups must be a positive int dividing out_c = {self.weight.shape[0]}, "
                               f"got {groups!r}")
-        self.groups = int(groups)
+        self.groups = int(given)
 
     @property
-    def kernel(self):
+    def kernel(self) -> Shape:
         return self.weight.shape[2:]
 
     @property
-    def in_channels(self):
-        return self.weight.shape[1] * self.groups
+    def in_channels(self) -> int:
+        channels: int = self.weight.shape[1] * self.groups
+        return channels
 
-    def output_shape(self, input_shape):
+    def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 4 or input_shape[1] != self.in_channels:
             raise CourseError(
                 f"{self!r} expects input of shape (batch, {self.in_channels}, H, W), got {tuple(input_shape)}"
@@ -293,16 +343,19 @@ class Conv2d(Linear):
         oh, ow = self._out_hw(input_shape)
         return (input_shape[0], self.weight.shape[0], oh, ow)
 
-    def _out_hw(self, input_shape):
-        return _conv_output_hw(*input_shape[2:], self.kernel, self.stride, self.padding, self, self.dilation)
+    def _out_hw(self, input_shape: Shape) -> Pair:
+        h, w = input_shape[2:]
+        return _conv_output_hw(h, w, self.kernel, self.stride, self.padding, self, self.dilation)
 
-    def linear(self, x, weight, bias=None):
+    def linear(self, x: FloatArray, weight: FloatArray, bias: FloatArray | None = None) -> FloatArray:
         return self.linear_many(x, [weight], [bias])[0]
 
-    def linear_backward(self, grad, weight, input_shape):
+    def linear_backward(self, grad: FloatArray, weight: FloatArray, input_shape: Shape) -> FloatArray:
         return self.linear_backward_many([grad], [weight], input_shape)
 
-    def linear_many(self, x, weights, biases):
+    def linear_many(
+        self, x: FloatArray, weights: Sequence[FloatArray], biases: Sequence[FloatArray | None]
+    ) -> list[FloatArray]:
         """``[linear(x, w, b) for w, b in zip(weights, biases)]`` with one patch matrix and one GEMM per group."""
         (oh, ow), g, n_w = self._out_hw(x.shape), self.groups, len(weights)
         stacked = _stack(weights, g)  # (G, T·og, K)
@@ -322,7 +375,9 @@ class Conv2d(Linear):
                 None, :, None, None]
         return np.split(z, n_w, axis=1) if n_w > 1 else [z]
 
-    def linear_backward_many(self, grads, weights, input_shape):
+    def linear_backward_many(
+        self, grads: Sequence[FloatArray], weights: Sequence[FloatArray], input_shape: Shape
+    ) -> FloatArray:
         """``Σ_t linear_backward(grads[t], weights[t])`` with one GEMM per group and one scatter."""
         n, (oh, ow), g = grads[0].shape[0], grads[0].shape[2:], self.groups
         grad = np.concatenate(grads, axis=1) if len(grads) > 1 else grads[0]
@@ -340,7 +395,7 @@ class Conv2d(Linear):
             _scatter_cols(out[part], cols, self.kernel, self.stride, (oh, ow), self.dilation)
         return out[:, :, ph : ph + h, pw : pw + w]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         o, i, kh, kw = self.weight.shape
         extra = (f", dilation={self.dilation}" if self.dilation != (1, 1) else "") + (
             f", groups={self.groups}" if self.groups != 1 else "")
@@ -350,20 +405,20 @@ class Conv2d(Linear):
 class Activation(Layer):
     """An elementwise activation; LRP passes relevance through it unchanged (Zennit's ``Pass``)."""
 
-    def derivative(self, x):  # pragma: no cover - abstract
+    def derivative(self, x: FloatArray) -> FloatArray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def backward(self, x, grad):
+    def backward(self, x: FloatArray, grad: FloatArray) -> FloatArray:
         return grad * self.derivative(x)
 
 
 class ReLU(Activation):
     """Rectifier ``max(0, x)``; its gradient at 0 is 0, as in PyTorch."""
 
-    def forward(self, x):
+    def forward(self, x: FloatArray) -> FloatArray:
         return np.maximum(x, 0)
 
-    def backward(self, x, grad):
+    def backward(self, x: FloatArray, grad: FloatArray) -> FloatArray:
         return grad * (x > 0)
 
 
@@ -374,37 +429,37 @@ class LeakyReLU(Activation):
     array([[-0.2,  3. ]])
     """
 
-    def __init__(self, negative_slope: float = 0.01):
+    def __init__(self, negative_slope: float = 0.01) -> None:
         self.negative_slope = float(_as_float_array(negative_slope, "LeakyReLU negative_slope"))
 
-    def forward(self, x):
+    def forward(self, x: FloatArray) -> FloatArray:
         return np.where(x > 0, x, x * np.asarray(self.negative_slope, x.dtype))
 
-    def derivative(self, x):
+    def derivative(self, x: FloatArray) -> FloatArray:
         return np.where(x > 0, 1, self.negative_slope).astype(x.dtype)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"LeakyReLU(negative_slope={self.negative_slope})"
 
 
 class Tanh(Activation):
     """``tanh(x)``, derivative ``1 − tanh²(x)``."""
 
-    def forward(self, x):
+    def forward(self, x: FloatArray) -> FloatArray:
         return np.tanh(x)
 
-    def derivative(self, x):
+    def derivative(self, x: FloatArray) -> FloatArray:
         return 1 - np.tanh(x) ** 2
 
 
 class Sigmoid(Activation):
     """``σ(x) = 1 / (1 + e^{−x})``, derivative ``σ(x)(1 − σ(x))``; computed without overflow."""
 
-    def forward(self, x):
+    def forward(self, x: FloatArray) -> FloatArray:
         e = np.exp(-np.abs(x))
         return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
-    def derivative(self, x):
+    def derivative(self, x: FloatArray) -> FloatArray:
         y = self.forward(x)
         return y * (1 - y)
 
@@ -412,17 +467,17 @@ class Sigmoid(Activation):
 class Identity(Layer):
     """``y = x`` (the shortcut of a residual block; ONNX's Identity and inference-mode Dropout)."""
 
-    def forward(self, x):
+    def forward(self, x: FloatArray) -> FloatArray:
         return x
 
-    def backward(self, x, grad):
+    def backward(self, x: FloatArray, grad: FloatArray) -> FloatArray:
         return grad
 
 
 class _Pool2d(Layer):
     pad_value = 0.0
 
-    def __init__(self, kernel_size, stride=None, padding=0):
+    def __init__(self, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0) -> None:
         name = type(self).__name__
         self.kernel = _pair(kernel_size, f"{name} kernel_size")
         self.stride = self.kernel if stride is None else _pair(stride, f"{name} stride")
@@ -433,20 +488,22 @@ class _Pool2d(Layer):
             raise CourseError(f"{name} padding must be between 0 and half the kernel size (as torch), "
                               f"got padding {self.padding} for kernel {self.kernel}")
 
-    def output_shape(self, input_shape):
+    def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 4:
             raise CourseError(f"{self!r} expects NCHW input, got shape {tuple(input_shape)}")
-        oh, ow = _conv_output_hw(*input_shape[2:], self.kernel, self.stride, self.padding, self)
+        h, w = input_shape[2:]
+        oh, ow = _conv_output_hw(h, w, self.kernel, self.stride, self.padding, self)
         return (input_shape[0], input_shape[1], oh, ow)
 
-    def _windows(self, out_hw):
-        return _offsets(self.kernel, self.stride, out_hw)
+    def _windows(self, out_hw: Shape) -> list[tuple[slice, slice, slice, slice]]:
+        """The input window of every kernel offset, in row-major (argmax) order."""
+        return [window for _, _, window in _offsets(self.kernel, self.stride, out_hw)]
 
-    def _crop(self, padded):
+    def _crop(self, padded: FloatArray) -> FloatArray:
         (ph, pw), (h, w) = self.padding, padded.shape[2:]
         return padded[:, :, ph : h - ph, pw : w - pw]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         pad = f", padding={self.padding}" if self.padding != (0, 0) else ""
         return f"{type(self).__name__}(kernel_size={self.kernel}, stride={self.stride}{pad})"
 
@@ -454,17 +511,19 @@ class _Pool2d(Layer):
 class MaxPool2d(_Pool2d):
     """Max pooling, padded with −∞ (torch); the gradient goes to the first maximum of each window (torch on CPU)."""
 
-    def forward(self, x):
-        out, xp = None, _pad(x, self.padding, -np.inf)
-        for _, _, window in self._windows(self.output_shape(x.shape)[2:]):
-            out = xp[window].copy() if out is None else np.maximum(out, xp[window], out=out)
+    def forward(self, x: FloatArray) -> FloatArray:
+        xp = _pad(x, self.padding, -np.inf)
+        first, *rest = self._windows(self.output_shape(x.shape)[2:])
+        out = xp[first].copy()
+        for window in rest:
+            np.maximum(out, xp[window], out=out)
         return out
 
-    def backward(self, x, grad):
+    def backward(self, x: FloatArray, grad: FloatArray) -> FloatArray:
         xp, peak = _pad(x, self.padding, -np.inf), self.forward(x)
         result = np.zeros(xp.shape, dtype=grad.dtype)
         open_ = np.ones(grad.shape, dtype=bool)  # windows whose first maximum is not found yet
-        for _, _, window in self._windows(grad.shape[2:]):  # row-major = argmax order
+        for window in self._windows(grad.shape[2:]):  # row-major = argmax order
             first = open_ & (xp[window] == peak)
             result[window] += grad * first
             open_ &= ~first
@@ -480,34 +539,42 @@ class AvgPool2d(_Pool2d):
            [0.25, 0.25]])
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, count_include_pad=True):
+    def __init__(
+        self,
+        kernel_size: IntOrPair,
+        stride: IntOrPair | None = None,
+        padding: IntOrPair = 0,
+        count_include_pad: bool = True,
+    ) -> None:
         super().__init__(kernel_size, stride, padding)
         self.count_include_pad = bool(count_include_pad)
 
-    def _divisor(self, input_shape, dtype):
+    def _divisor(self, input_shape: Shape, dtype: np.dtype[Any]) -> FloatArray | np.floating[Any]:
         if self.count_include_pad or self.padding == (0, 0):
-            return dtype.type(self.kernel[0] * self.kernel[1])
+            divisor: np.floating[Any] = dtype.type(self.kernel[0] * self.kernel[1])
+            return divisor
         ones = np.ones((1, 1) + tuple(input_shape[2:]), dtype=dtype)
         return self._sum(_pad(ones, self.padding), self.output_shape(ones.shape)[2:])
 
-    def _sum(self, xp, out_hw):
-        out = None
-        for _, _, window in self._windows(out_hw):
-            out = xp[window].copy() if out is None else np.add(out, xp[window], out=out)
+    def _sum(self, xp: FloatArray, out_hw: Shape) -> FloatArray:
+        first, *rest = self._windows(out_hw)
+        out = xp[first].copy()
+        for window in rest:
+            np.add(out, xp[window], out=out)
         return out
 
-    def forward(self, x):
+    def forward(self, x: FloatArray) -> FloatArray:
         return self._sum(_pad(x, self.padding), self.output_shape(x.shape)[2:]) / self._divisor(x.shape, x.dtype)
 
-    def backward(self, x, grad):
+    def backward(self, x: FloatArray, grad: FloatArray) -> FloatArray:
         share = grad / self._divisor(x.shape, grad.dtype)
         pads = self.padding
         result = np.zeros(x.shape[:2] + (x.shape[2] + 2 * pads[0], x.shape[3] + 2 * pads[1]), dtype=grad.dtype)
-        for _, _, window in self._windows(grad.shape[2:]):
+        for window in self._windows(grad.shape[2:]):
             result[window] += share
         return self._crop(result)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         text = super().__repr__()
         return text[:-1] + ", count_include_pad=False)" if not self.count_include_pad else text
 
@@ -522,13 +589,14 @@ class GlobalAvgPool2d(Layer):
     array([[[[1.5]]]])
     """
 
-    def forward(self, x):
-        return x.mean(axis=(2, 3), keepdims=True)
+    def forward(self, x: FloatArray) -> FloatArray:
+        mean: FloatArray = x.mean(axis=(2, 3), keepdims=True)  # keepdims: an array, never a scalar
+        return mean
 
-    def backward(self, x, grad):
+    def backward(self, x: FloatArray, grad: FloatArray) -> FloatArray:
         return np.broadcast_to(grad / (x.shape[2] * x.shape[3]), x.shape).copy()
 
-    def output_shape(self, input_shape):
+    def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 4:
             raise CourseError(f"{self!r} expects NCHW input, got shape {tuple(input_shape)}")
         return (input_shape[0], input_shape[1], 1, 1)
@@ -537,13 +605,13 @@ class GlobalAvgPool2d(Layer):
 class Flatten(Layer):
     """Flatten all but the batch axis in C order (as ``torch.nn.Flatten``)."""
 
-    def forward(self, x):
+    def forward(self, x: FloatArray) -> FloatArray:
         return x.reshape(x.shape[0], -1)
 
-    def backward(self, x, grad):
+    def backward(self, x: FloatArray, grad: FloatArray) -> FloatArray:
         return grad.reshape(x.shape)
 
-    def output_shape(self, input_shape):
+    def output_shape(self, input_shape: Shape) -> Shape:
         return (input_shape[0], int(np.prod(input_shape[1:], dtype=np.int64)))
 
 
@@ -556,7 +624,14 @@ class BatchNorm(Layer):
     ``SequentialMergeBatchNorm``).
     """
 
-    def __init__(self, mean, var, weight=None, bias=None, eps=1e-5):
+    def __init__(
+        self,
+        mean: ArrayLike,
+        var: ArrayLike,
+        weight: ArrayLike | None = None,
+        bias: ArrayLike | None = None,
+        eps: float = 1e-5,
+    ) -> None:
         self.mean = _as_float_array(mean, "BatchNorm mean")
         self.var = _as_float_array(var, "BatchNorm var")
         if self.mean.ndim != 1 or self.var.shape != self.mean.shape:
@@ -564,36 +639,36 @@ class BatchNorm(Layer):
         if np.any(self.var < 0):
             raise CourseError("BatchNorm var must be non-negative")
         size = self.mean.shape
-        self.weight = np.ones(size) if weight is None else _as_float_array(weight, "BatchNorm weight")
-        self.bias = np.zeros(size) if bias is None else _as_float_array(bias, "BatchNorm bias")
+        self.weight: FloatArray = np.ones(size) if weight is None else _as_float_array(weight, "BatchNorm weight")
+        self.bias: FloatArray = np.zeros(size) if bias is None else _as_float_array(bias, "BatchNorm bias")
         if self.weight.shape != size or self.bias.shape != size:
             raise CourseError("BatchNorm weight and bias must have the length of mean")
         self.eps = float(eps)
 
-    def scale_shift(self):
+    def scale_shift(self) -> tuple[FloatArray, FloatArray]:
         """The affine form ``y = x * scale + shift`` of this layer, per feature."""
         scale = self.weight / np.sqrt(self.var + self.eps)
         return scale, self.bias - self.mean * scale
 
-    def _broadcast(self, v, ndim):
+    def _broadcast(self, v: FloatArray, ndim: int) -> FloatArray:
         return v.reshape((1, -1) + (1,) * (ndim - 2))
 
-    def output_shape(self, input_shape):
+    def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) < 2 or input_shape[1] != self.mean.shape[0]:
             raise CourseError(
                 f"{self!r} expects {self.mean.shape[0]} features on axis 1, got shape {tuple(input_shape)}"
             )
         return tuple(input_shape)
 
-    def forward(self, x):
+    def forward(self, x: FloatArray) -> FloatArray:
         scale, shift = self.scale_shift()
         return x * self._broadcast(scale.astype(x.dtype), x.ndim) + self._broadcast(shift.astype(x.dtype), x.ndim)
 
-    def backward(self, x, grad):
+    def backward(self, x: FloatArray, grad: FloatArray) -> FloatArray:
         scale, _ = self.scale_shift()
         return grad * self._broadcast(scale.astype(grad.dtype), grad.ndim)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"BatchNorm({self.mean.shape[0]})"
 
 
@@ -605,28 +680,26 @@ class Branches(Layer):
     branches (``split``); the gradient is then the sum of the branches' gradients.
     """
 
-    branches: list
+    branches: list[Sequential]
 
-    def combine(self, outputs: list) -> np.ndarray:  # pragma: no cover - abstract
+    def combine(self, outputs: list[FloatArray]) -> FloatArray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def split(self, outputs: list, grad: np.ndarray) -> list:  # pragma: no cover - abstract
+    def split(self, outputs: list[FloatArray], grad: FloatArray) -> list[FloatArray]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def forward(self, x):
+    def forward(self, x: FloatArray) -> FloatArray:
         return self.combine([branch.forward_unchecked(x) for branch in self.branches])
 
-    def backward(self, x, grad, step=None):
+    def backward(self, x: FloatArray, grad: FloatArray, step: BackwardStep | None = None) -> FloatArray:
         """The vector-Jacobian product; ``step`` (see :meth:`Sequential.backward`) runs inside every branch."""
         runs = [branch.activations_unchecked(x) for branch in self.branches]
         parts = self.split([acts[-1] for acts in runs], grad)
-        total = None
-        for branch, acts, part in zip(self.branches, runs, parts):
-            g = branch.backward(acts, part, step)
-            total = g if total is None else total + g
+        grads = [branch.backward(acts, part, step) for branch, acts, part in zip(self.branches, runs, parts)]
+        total: FloatArray = sum(grads[1:], grads[0])  # g₀ + g₁ + …, in branch order
         return total
 
-    def output_shape(self, input_shape):
+    def output_shape(self, input_shape: Shape) -> Shape:
         shapes = []
         for k, branch in enumerate(self.branches):
             try:
@@ -635,10 +708,10 @@ class Branches(Layer):
                 raise CourseError(f"{type(self).__name__} branch {k}: {exc}") from None
         return self.combined_shape(shapes)
 
-    def combined_shape(self, shapes):  # pragma: no cover - abstract
+    def combined_shape(self, shapes: list[Shape]) -> Shape:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def with_branches(self, branches):
+    def with_branches(self, branches: Iterable[Sequential]) -> Self:
         """A copy of this block with other branches (e.g. after merging their BatchNorms)."""
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
