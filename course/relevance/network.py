@@ -8,20 +8,27 @@ vector-Jacobian product of each layer.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeAlias
 
 import numpy as np
 
 from course.errors import CourseError
+from course.relevance._types import ArrayLike, FloatArray, IndexArray, Shape
 from course.relevance.layers import BatchNorm, Branches, Layer, Linear
 
 __all__ = ["Sequential", "merge_batchnorm", "check_input", "target_indices", "output_relevance", "STARTS"]
 
 # step(index, layer, layer_input, layer_output, grad_at_output) -> grad_at_input
-BackwardStep = Callable[[int, Layer, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+BackwardStep: TypeAlias = Callable[[int, Layer, FloatArray, FloatArray, FloatArray], FloatArray]
+# where LRP starts: a name of STARTS, an array shaped like the logits, or a function (logits, target) -> such
+# an array (its result is checked, so any return value is accepted here)
+Start: TypeAlias = str | FloatArray | Callable[[FloatArray, IndexArray], object]
+# (i,) for layers[i]; (i, k, j) for layer j of branch k of the block at i
+LayerPath: TypeAlias = tuple[int, ...]
 
 
-def check_input(x, name: str = "x") -> np.ndarray:
+def check_input(x: ArrayLike, name: str = "x") -> FloatArray:
     """Return ``x`` as a float array (dtype kept if floating), refusing NaN/inf and empty batches."""
     arr = np.asarray(x)
     if arr.dtype.kind not in "fiub":
@@ -36,7 +43,7 @@ def check_input(x, name: str = "x") -> np.ndarray:
     return arr
 
 
-def target_indices(target, batch: int, n_classes: int) -> np.ndarray:
+def target_indices(target: ArrayLike, batch: int, n_classes: int) -> IndexArray:
     """Validate ``target`` (an int, or one int per sample) and return one class index per sample."""
     t = np.asarray(target)
     if t.dtype.kind not in "iu" and not (t.dtype.kind == "f" and np.all(np.mod(t, 1) == 0)):
@@ -55,7 +62,7 @@ def target_indices(target, batch: int, n_classes: int) -> np.ndarray:
 STARTS = ("logit", "one-hot", "contrastive", "softmax")
 
 
-def check_start(start):
+def check_start(start: object) -> Start:
     """Validate the ``output_relevance`` argument of :func:`course.relevance.lrp` before any computation."""
     if callable(start) or isinstance(start, np.ndarray):
         return start
@@ -67,7 +74,7 @@ def check_start(start):
     )
 
 
-def output_relevance(logits: np.ndarray, target, start="logit") -> np.ndarray:
+def output_relevance(logits: FloatArray, target: ArrayLike, start: Start = "logit") -> FloatArray:
     """The relevance put on the output, shaped like ``logits`` (Zennit's ``attr_output``).
 
     ``start`` is
@@ -120,25 +127,26 @@ class Sequential:
     array([[1., 0.]])
     """
 
-    def __init__(self, layers: Sequence[Layer]):
+    def __init__(self, layers: Sequence[Layer]) -> None:
         layers = list(layers)
         if not layers:
             raise CourseError("Sequential needs at least one layer")
         for i, layer in enumerate(layers):
-            if not isinstance(layer, Layer):
+            given: object = layer  # checked as any value: a caller without a type checker may pass anything
+            if not isinstance(given, Layer):
                 raise CourseError(f"layer {i} is not a course.relevance layer: {layer!r}")
         self.layers = layers
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.layers)
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: int) -> Layer:
         return self.layers[i]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Layer]:
         return iter(self.layers)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         inner = ",\n  ".join(repr(layer) for layer in self.layers)
         return f"Sequential([\n  {inner}\n])"
 
@@ -147,7 +155,7 @@ class Sequential:
         """Indices of the parametrised layers (Dense, Conv2d) in forward order (not inside blocks)."""
         return [i for i, layer in enumerate(self.layers) if isinstance(layer, Linear)]
 
-    def flat_layers(self, prefix: tuple = ()) -> list[tuple[tuple, Layer]]:
+    def flat_layers(self, prefix: LayerPath = ()) -> list[tuple[LayerPath, Layer]]:
         """``(path, layer)`` for every layer in forward order, the layers of a block's branches after it.
 
         A path is ``(i,)`` for ``layers[i]`` and ``(i, k, j)`` for layer j of branch k of the block at i.
@@ -156,7 +164,7 @@ class Sequential:
         >>> [p for p, _ in Sequential([Residual([Dense([[1.0]]), ReLU()]), Dense([[1.0]])]).flat_layers()]
         [(0,), (0, 0, 0), (0, 0, 1), (0, 1, 0), (1,)]
         """
-        flat = []
+        flat: list[tuple[LayerPath, Layer]] = []
         for i, layer in enumerate(self.layers):
             flat.append((prefix + (i,), layer))
             if isinstance(layer, Branches):
@@ -165,11 +173,11 @@ class Sequential:
         return flat
 
     @property
-    def dtype(self):
-        linear = [self.layers[i] for i in self.linear_layers]
+    def dtype(self) -> np.dtype[Any]:
+        linear = [layer for layer in self.layers if isinstance(layer, Linear)]
         return linear[0].dtype if linear else np.dtype(np.float64)
 
-    def check_shapes(self, input_shape) -> tuple[int, ...]:
+    def check_shapes(self, input_shape: Shape) -> Shape:
         """Propagate ``input_shape`` through every layer; a mismatch names the layer and both shapes."""
         shape = tuple(input_shape)
         for i, layer in enumerate(self.layers):
@@ -179,34 +187,36 @@ class Sequential:
                 raise CourseError(f"layer {i} {exc}") from None
         return shape
 
-    def _prepare(self, x):
-        x = check_input(x)
-        self.check_shapes(x.shape)
-        return x.astype(np.result_type(x.dtype, self.dtype), copy=False)
+    def _prepare(self, x: ArrayLike) -> FloatArray:
+        arr = check_input(x)
+        self.check_shapes(arr.shape)
+        return arr.astype(np.result_type(arr.dtype, self.dtype), copy=False)
 
-    def forward(self, x) -> np.ndarray:
+    def forward(self, x: ArrayLike) -> FloatArray:
         """The network's output for the batch ``x``."""
         return self.activations(x)[-1]
 
     __call__ = forward
 
-    def activations(self, x) -> list[np.ndarray]:
+    def activations(self, x: ArrayLike) -> list[FloatArray]:
         """``[x, a1, ..., aL]``: the input of every layer and, last, the network's output."""
         return self.activations_unchecked(self._prepare(x))
 
-    def activations_unchecked(self, x) -> list[np.ndarray]:
+    def activations_unchecked(self, x: FloatArray) -> list[FloatArray]:
         """:meth:`activations` of an input already validated (the branches of a block)."""
         acts = [x]
         for layer in self.layers:
             acts.append(layer.forward(acts[-1]))
         return acts
 
-    def forward_unchecked(self, x) -> np.ndarray:
+    def forward_unchecked(self, x: FloatArray) -> FloatArray:
         for layer in self.layers:
             x = layer.forward(x)
         return x
 
-    def backward(self, activations: list[np.ndarray], grad_output: np.ndarray, step: BackwardStep | None = None):
+    def backward(
+        self, activations: Sequence[FloatArray], grad_output: FloatArray, step: BackwardStep | None = None
+    ) -> FloatArray:
         """Walk from the output back to the input, applying ``step`` at every layer (default: the gradient).
 
         A block's branches are walked with the same ``step`` (their indices are those inside the branch).
@@ -222,7 +232,7 @@ class Sequential:
                 grad = step(i, layer, activations[i], activations[i + 1], grad)
         return grad
 
-    def gradient(self, x, target) -> np.ndarray:
+    def gradient(self, x: ArrayLike, target: ArrayLike) -> FloatArray:
         """d logit_target / d x for every sample (the saliency of L1).
 
         >>> from course.relevance import Dense
@@ -254,8 +264,8 @@ def merge_batchnorm(model: Sequential) -> Sequential:
     for layer in model.layers:
         if isinstance(layer, Branches):
             layer = layer.with_branches([merge_batchnorm(branch) for branch in layer.branches])
-        if isinstance(layer, BatchNorm) and layers and isinstance(layers[-1], Linear):
-            prev = layers[-1]
+        prev = layers[-1] if layers else None
+        if isinstance(layer, BatchNorm) and isinstance(prev, Linear):
             scale, shift = layer.scale_shift()
             if prev.weight.ndim == 2:  # Dense: outputs on axis 1
                 weight = prev.weight * scale[None, :]
