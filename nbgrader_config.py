@@ -16,7 +16,8 @@ c.CourseDirectory.root = HERE
 c.CourseDirectory.course_id = "xai-course"
 # The instructor's versions of the assignments (solutions + hidden tests).
 c.CourseDirectory.source_directory = "exercises"
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
+# keys_*.toml: the quiz's answer keys live beside its source (exercises/quiz7/) and are never released
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*", "keys_*.toml"]
 
 # Released notebooks: the solution region becomes a stub that fails loudly.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -13,7 +13,8 @@ The job is a list of small steps, each a function that can be tested alone
 3. :func:`autograder.kernel.execute` — the notebook runs in the sandbox
    (:mod:`autograder.sandbox`) with limits per cell, per notebook, on memory,
    output and processes; the graded values leave it as plain data.
-4. :func:`check_values` — values compared with the keys in the grader's process.
+4. :func:`check_values` — values compared with the keys in the grader's process
+   (the grading core, :mod:`autograder.grading`).
 5. :func:`autograder.gradebook_io.save_submission` — scores into nbgrader's
    gradebook, by this process alone, one transaction per submission.
 6. :func:`record_attempt` — one row per graded attempt in
@@ -47,18 +48,19 @@ from pathlib import Path
 import nbformat
 
 from autograder import gradebook_io
-from autograder.checkers import Check, check
 from autograder.feedback import feedback_notebook, generate_feedback
+from autograder.grading import AssignmentSpec, Part, PartResult, load_spec, to_plain
+from autograder.grading.keys import course_keys
 from autograder.kernel import ProbeError, WarmKernel, execute
 from autograder.restore import build_plan, grade_id, is_test, parse_submission, read_notebook, restore
 from autograder.restore import is_solution as is_solution_cell
 from autograder.sandbox import Limits, Sandbox
-from autograder.spec import AssignmentSpec, load_spec
 from autograder.submitted import MAX_NOTEBOOK_BYTES, MAX_TIMESTAMP_BYTES, Folder, RefusedFile, open_folder, read_file
 from course.errors import CourseError
 
 __all__ = ["Course", "Submission", "GradingJob", "SubmissionResult", "AutogradeSummary", "collect",
-           "compute_keys", "grade_submission", "check_values", "record_attempt", "autograde", "add_parser"]
+           "compute_keys", "grade_submission", "grade_part", "check_values", "record_attempt", "autograde",
+           "add_parser"]
 
 
 # ---------------------------------------------------------------- the course
@@ -188,29 +190,25 @@ class SubmissionResult:
         return float(sum(self.scores.values()))
 
 
-def _course_part(g, values: list, student: str) -> Check:
-    """Grade a course.grading part: its own keys (computed here) and checkers, on plain values."""
-    from course.grading import load_spec as course_load_spec, to_plain
+def grade_part(part: Part, value, student: str = "", **context) -> PartResult:
+    """Grade one part on what the sandbox sent for it: the value of its one expression, or one value per probe
+    (a :class:`~autograder.kernel.ProbeError` where a probe gave none); keys are computed here."""
+    if part.one_expression:
+        values = [value]
+    else:
+        values = [{"error": v.message} if isinstance(v, ProbeError) else to_plain(v) for v in value]
+    return part.grade(values, student_id=student, **context)
 
-    plain = [{"error": v.message} if isinstance(v, ProbeError) else to_plain(v) for v in values]
-    result = course_load_spec(g.options["assignment"])[g.grade_id].grade(plain, student_id=student)
-    fraction = result.points / result.max_points if result.max_points else 0.0
-    return Check(fraction, "" if fraction >= 1.0 else result.feedback)
 
-
-def check_values(run, spec_grades: dict, keys: dict, points: dict, notebook: str, student: str = "") -> dict:
+def check_values(run, parts: dict, keys: dict, points: dict, notebook: str, student: str = "") -> dict:
     """Step 4: grade id -> (points, max_points, message), from plain values and keys only."""
     outcomes = {}
-    for gid, g in spec_grades.items():
+    for gid, part in parts.items():
         max_points = points[(notebook, gid)]
         if gid in run.values:
-            if g.checker == "course":
-                result = _course_part(g, run.values[gid], student)
-            else:
-                result = check(g.checker, run.values[gid], keys.get((notebook, gid)), **g.options)
-            message = result.message
-            if result.fraction < 1.0 and g.feedback:
-                message = f"{message}. {g.feedback}" if message else g.feedback
+            context = {"source_key": keys[(notebook, gid)]} if (notebook, gid) in keys else {}
+            result = grade_part(part, run.values[gid], student, **context)
+            message = "" if result.fraction >= 1.0 else result.feedback
             outcomes[gid] = (round(result.fraction * max_points, 6), max_points, message)
         else:
             outcomes[gid] = (0.0, max_points, run.problems.get(gid, "no value"))
@@ -290,10 +288,10 @@ def _not_graded(job: GradingJob, result: SubmissionResult, notebook: str, releas
 
 def compute_keys(spec: AssignmentSpec, sources: dict, releases: dict, probes: dict, sandbox: Sandbox,
                  files_dir: str | None) -> dict:
-    """Keys from the spec, else from running the probes on the instructor's source notebooks (sandboxed)."""
-    keys = {(g.notebook, gid): g.expected for gid, g in spec.grades.items() if g.has_key}
+    """Keys the spec does not compute itself: the probes run on the instructor's source notebooks (sandboxed)."""
+    keys = {}
     for notebook, source in sources.items():
-        wanted = [gid for gid, g in spec.for_notebook(notebook).items() if not g.has_key]
+        wanted = [gid for gid, part in spec.for_notebook(notebook).items() if part.needs_source_key]
         if not wanted:
             continue
         restored = restore(releases[notebook], source)
@@ -430,7 +428,8 @@ def attempts_path(course: Course, assignment: str) -> Path:
 def record_attempt(path: Path, result: SubmissionResult, max_points: dict) -> None:
     """Step 6: upsert the row of (student, timestamp) in the attempts CSV, atomically."""
     several = len({n for n, _ in max_points}) > 1
-    columns = [f"{nb}/{gid} /{points:g}" if several else f"{gid} /{points:g}" for (nb, gid), points in max_points.items()]
+    columns = [f"{nb}/{gid} /{points:g}" if several else f"{gid} /{points:g}"
+               for (nb, gid), points in max_points.items()]
     header = list(ATTEMPT_FIELDS) + columns
     rows = {}
     if path.is_file():
@@ -499,7 +498,7 @@ def _release_checks(course: Course, assignment: str, spec: AssignmentSpec, noteb
         releases[notebook] = release
         sources[notebook] = read_notebook(source_dir / f"{notebook}.ipynb")
         grades = spec.for_notebook(notebook)
-        probes[notebook] = {gid: g.probe for gid, g in grades.items()}
+        probes[notebook] = {gid: part.sandbox_probe for gid, part in grades.items()}
         for cell in release.cells:
             gid = grade_id(cell)
             if is_test(cell) and gid not in grades:
@@ -544,45 +543,46 @@ def autograde(course_dir: str | Path, assignment: str, *, workers: int | None = 
 
     started = time.monotonic()
     course = Course(course_dir)
-    limits = limits or Limits()
-    spec = load_spec(course.folder("source", assignment), assignment)
-    notebooks = course.notebooks(assignment)
-    releases, sources, probes, points = _release_checks(course, assignment, spec, notebooks)
-    sandbox = Sandbox(limits, hide=course.secrets(), unsafe=unsafe)
-    sandbox.check()
-    summary = AutogradeSummary(assignment, sandbox=sandbox.describe())
-    with tempfile.TemporaryDirectory(prefix="xai-autograde-") as tmp:
-        os.chmod(tmp, 0o755)
-        files_dir = _support_files(course, assignment, Path(tmp))
-        keys = compute_keys(spec, sources, releases, probes, sandbox, files_dir)
-        gb = gradebook_io.open_gradebook(course.db_url)
-        try:
-            wanted = set(points)
-            todo = []
-            for sub in collect(course, assignment):
-                stamp = gradebook_io.parse_timestamp(sub.timestamp)
-                if not force and gradebook_io.is_graded(gb, assignment, sub.student, stamp, wanted):
-                    summary.skipped.append(sub.student)
-                else:
-                    todo.append(sub)
-            release_json = {nb: nbformat.writes(r) for nb, r in releases.items()}
-            preload = preload_modules(releases)
-            jobs = [GradingJob(sub, release_json, probes, spec, keys, points, limits, course.secrets(), unsafe,
-                               files_dir, preload, warm) for sub in todo]
-            results = run_jobs(grade_submission, jobs, executor=executor, workers=workers, address=dask_address)
-            if progress:
-                from tqdm import tqdm
+    with course_keys(course.folder("source", ".")):  # the quiz's keys: this course's, unless a file is named
+        limits = limits or Limits()
+        spec = load_spec(course.folder("source", assignment), assignment)
+        notebooks = course.notebooks(assignment)
+        releases, sources, probes, points = _release_checks(course, assignment, spec, notebooks)
+        sandbox = Sandbox(limits, hide=course.secrets(), unsafe=unsafe)
+        sandbox.check()
+        summary = AutogradeSummary(assignment, sandbox=sandbox.describe())
+        with tempfile.TemporaryDirectory(prefix="xai-autograde-") as tmp:
+            os.chmod(tmp, 0o755)
+            files_dir = _support_files(course, assignment, Path(tmp))
+            keys = compute_keys(spec, sources, releases, probes, sandbox, files_dir)
+            gb = gradebook_io.open_gradebook(course.db_url)
+            try:
+                wanted = set(points)
+                todo = []
+                for sub in collect(course, assignment):
+                    stamp = gradebook_io.parse_timestamp(sub.timestamp)
+                    if not force and gradebook_io.is_graded(gb, assignment, sub.student, stamp, wanted):
+                        summary.skipped.append(sub.student)
+                    else:
+                        todo.append(sub)
+                release_json = {nb: nbformat.writes(r) for nb, r in releases.items()}
+                preload = preload_modules(releases)
+                jobs = [GradingJob(sub, release_json, probes, spec, keys, points, limits, course.secrets(), unsafe,
+                                   files_dir, preload, warm) for sub in todo]
+                results = run_jobs(grade_submission, jobs, executor=executor, workers=workers, address=dask_address)
+                if progress:
+                    from tqdm import tqdm
 
-                results = tqdm(results, total=len(jobs), desc=f"autograde {assignment}", unit="sub",
-                               file=sys.stderr)
-            for result in results:
-                _record(course, gb, result, points, summary)
-        finally:
-            gb.close()
-            if not keep_warm:  # keep_warm: a caller grading again soon (the demo) reuses them
-                close_warm_kernels()
-    if feedback and summary.graded:
-        _feedback(course, assignment, summary, workers)
+                    results = tqdm(results, total=len(jobs), desc=f"autograde {assignment}", unit="sub",
+                                   file=sys.stderr)
+                for result in results:
+                    _record(course, gb, result, points, summary)
+            finally:
+                gb.close()
+                if not keep_warm:  # keep_warm: a caller grading again soon (the demo) reuses them
+                    close_warm_kernels()
+        if feedback and summary.graded:
+            _feedback(course, assignment, summary, workers)
     summary.seconds = time.monotonic() - started
     return summary
 

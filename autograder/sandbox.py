@@ -9,12 +9,13 @@ What is used
   teaching library and the grader's runner script. Nothing of the course
   directory is mounted: the gradebook, the source notebooks (solutions and
   hidden tests), the keys and every other student's files simply do not exist
-  inside. The quiz's answer keys ship inside the ``course`` package
-  (``course/quiz/keys_*.toml``, see :mod:`course.quiz.bank`): every keys file
-  of the mounted ``course.quiz`` package, and the file ``XAI_COURSE_QUIZ_KEYS``
-  names when it lies under a mounted tree, is overlaid with an empty read-only
-  file (:func:`quiz_keys_paths`), so ``load_bank()``, ``importlib.resources``
-  or ``open()`` inside the sandbox read nothing, and the bank loads without keys
+  inside. The quiz's answer keys are not part of the ``course`` package: they
+  live with the instructor's course files (``exercises/quiz7/keys_quiz7.toml``
+  or the file ``XAI_COURSE_QUIZ_KEYS`` names, see :mod:`course.quiz.bank`).
+  Should one of them, or a keys file left in the ``course.quiz`` package, lie
+  under a mounted tree, it is overlaid with an empty read-only file
+  (:func:`quiz_keys_paths`), so ``load_bank()``, ``importlib.resources`` or
+  ``open()`` inside the sandbox read nothing, and the bank loads without keys
   (the visible checks need only the options). ``/scratch`` (the working directory) and ``/tmp`` are fresh tmpfs
   mounts of a fixed size, discarded when the process ends; they are the only
   writable places.
@@ -68,12 +69,9 @@ What is NOT covered
   separate process and the memory/CPU/file rlimits but no process limit, and
   gives it the grader's file access.
 - Timing side channels and reading the public course library are allowed.
-- The quiz keys are hidden only here. In a student's own JupyterLab, where the
-  ``course`` package is installed, ``keys_quiz7.toml`` is readable: an
-  instructor running a real course keeps the keys file private (outside the
-  installed package, which should then ship without it) and points
-  ``XAI_COURSE_QUIZ_KEYS`` at it on the grading machine. Unsafe mode
-  (``--unsafe-no-sandbox``) hides nothing, the keys included.
+- The quiz keys are not in what students install; an instructor keeps the
+  course directory (or the file ``XAI_COURSE_QUIZ_KEYS`` names) private. Unsafe
+  mode (``--unsafe-no-sandbox``) hides nothing, the keys included.
 - The library's own engines (the backdoor solver, LRP, ...) can compute the
   answers of the exercises and of the per-student quiz variant: those are
   graded by value, and computing them is the exercise. Docstrings of the quiz
@@ -226,15 +224,16 @@ def _python_paths() -> list[str]:
 def quiz_keys_paths() -> list[str]:
     """The quiz answer-key files a sandboxed run must not read (real paths).
 
-    Every ``keys_*.toml`` / ``*.keys.toml`` of the installed ``course.quiz``
-    package, plus the file named by ``XAI_COURSE_QUIZ_KEYS`` (see
-    :mod:`course.quiz.bank`). The sandbox overlays those under a mounted tree
-    with an empty file.
+    Where the course's bank finds its keys (``XAI_COURSE_QUIZ_KEYS``, else
+    ``exercises/quiz7/keys_quiz7.toml`` of the nbgrader course, see
+    :func:`course.quiz.bank.default_keys_path`) and any ``keys_*.toml`` /
+    ``*.keys.toml`` in the installed ``course.quiz`` package (none ships
+    there). The sandbox overlays those under a mounted tree with an empty file.
 
-    >>> any(p.endswith("/course/quiz/keys_quiz7.toml") for p in quiz_keys_paths())
+    >>> any(p.endswith("/exercises/quiz7/keys_quiz7.toml") for p in quiz_keys_paths())
     True
     """
-    from course.quiz.bank import KEYS_ENV
+    from course.quiz.bank import KEYS_ENV, default_keys_path
 
     found = set()
     spec = importlib.util.find_spec("course.quiz")
@@ -244,6 +243,9 @@ def quiz_keys_paths() -> list[str]:
     env = os.environ.get(KEYS_ENV, "").strip()
     if env:
         found.add(os.path.realpath(os.path.expanduser(env)))
+    course_keys = default_keys_path()
+    if course_keys is not None:
+        found.add(os.path.realpath(course_keys))
     return sorted(found)
 
 

@@ -5,8 +5,11 @@
 
 The notebooks are data; this script is their source of truth, and
 tests/test_exercises.py checks that the committed files equal its output.
-Hidden tests call the grading specs in course/grading/ (see course.grading.spec),
-so the nbgrader route and the sandboxed grader use the same checkers.
+Hidden tests call the grading specs in autograder/grading/assignments/ (see
+autograder.grading.hidden), so the nbgrader route and the sandboxed grader use
+the same checkers. The quiz's answer keys live beside its source, in
+quiz7/keys_quiz7.toml (instructors only; nbgrader_config.py keeps them out of
+the release).
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from course.grading.cells import hidden_check, locked_code, markdown, notebook, solution, tests_cell
+from autograder.grading.cells import hidden_check, locked_code, markdown, notebook, solution, tests_cell
 
 HERE = Path(__file__).resolve().parent
 
@@ -353,7 +356,7 @@ assert np.isclose(r.sum(), x[0] @ w), "with w.a = 1 the relevances add up to y"
 # ===================================================================== backdoor
 
 def backdoor():
-    from course.grading.backdoor import G1_DAG, G2_DAG
+    from autograder.grading.assignments.backdoor import G1_DAG, G2_DAG
     A = "backdoor"
     return notebook([
         markdown(r"""
@@ -450,7 +453,7 @@ assert len({len(z) for z in SMALLEST_G2}) == 1, "the smallest sets all have the 
 # ===================================================================== quiz7
 
 def quiz7():
-    from course.quiz.notebook import build_quiz_notebook
+    from autograder.grading.quiz_notebook import build_quiz_notebook
     return build_quiz_notebook()
 
 

@@ -14,8 +14,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 ARCHITECTURE = ROOT / "ARCHITECTURE.md"
 OWN = ("course", "autograder", "tests", "exercises", "benchmarks")
-#: the one package cycle ARCHITECTURE.md lists as debt; a new cycle fails the test
-KNOWN_CYCLES = {frozenset({"course.quiz", "course.grading"})}
+#: package cycles ARCHITECTURE.md lists as debt (none: course.quiz ⇄ course.grading went with the grading core's
+#: move to autograder.grading); a new cycle fails the test
+KNOWN_CYCLES: set[frozenset[str]] = set()
 
 
 def _module_name(path: Path) -> str:

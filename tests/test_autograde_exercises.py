@@ -1,5 +1,5 @@
 """The course's own assignments through the autograder: the instructor's solution earns every point,
-the released stubs earn none (course.grading specs adapted by autograder.spec)."""
+the released stubs earn none (the Python specs of autograder.grading.assignments)."""
 from __future__ import annotations
 
 import shutil

@@ -14,11 +14,11 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder import gradebook_io
-from autograder.checkers import check
+from autograder.grading.checkers import check
+from autograder.grading.loaders import load_spec
 from autograder.pipeline import Course, Submission, SubmissionResult, autograde, collect, record_attempt
 from autograder.restore import build_plan, restore
 from autograder.sandbox import Limits, sandbox_available
-from autograder.spec import load_spec
 from course.errors import CourseError
 from tests.autograde_support import ASSIGNMENT, FIXTURE, POINTS, STAMP, build_course, load_case, submit_case
 
@@ -122,8 +122,8 @@ def test_messages_never_contain_the_key():
 
 def test_fixture_spec(tmp_path):
     spec = load_spec(FIXTURE / "source" / ASSIGNMENT)
-    assert sorted(spec.grades) == sorted(POINTS)
-    assert spec.grades["test_relu"].options == {"partial": True}
+    assert sorted(part.grade_id for part in spec) == sorted(POINTS)
+    assert spec["test_relu"].probes[0].check.options == {"partial": True}
 
 
 @pytest.mark.parametrize("entry, message", [

@@ -1,8 +1,8 @@
 """Numbers from student data: every conversion is bounded in time and memory, out of range is a wrong answer.
 
-A value that left the sandbox (decoded by :mod:`autograder.plaindata`) reaches
+A value that left the sandbox (decoded by :mod:`autograder.grading.plaindata`) reaches
 three kinds of conversion in the grader: the pipeline's checkers
-(:mod:`autograder.checkers`), the course's checkers (:mod:`course.grading.checks`)
+(the named ones of :mod:`autograder.grading.checkers`), the course specs' ``array_close``/``number_close``
 and the quiz's number reader (:func:`course.quiz.normalize.parse_number`). An
 answer such as ``10**400`` or ``"1e999999999"`` must score 0 for that one test —
 never raise (which would lose the whole submission) and never build a giant
@@ -20,11 +20,10 @@ import textwrap
 import numpy as np
 import pytest
 
-from autograder.checkers import check
-from autograder.plaindata import PlainDataError, decode
+from autograder.grading.checkers import array_close, as_array, check, number_close
+from autograder.grading.model import Part, Probe
+from autograder.grading.plaindata import PlainDataError, decode
 from course.errors import CourseError
-from course.grading.checks import array_close, as_array, number_close
-from course.grading.spec import Part, Probe
 from course.quiz.bank import load_bank
 from tests.autograde_support import corpus
 from tests.test_collect_files import HONEST, assert_graded_as_written, e2e, graded_cohort
@@ -63,9 +62,9 @@ def test_quiz_reads_any_exponent_in_bounded_time(text):
 @pytest.mark.parametrize("answer", [HUGE, -HUGE, 10 ** 4000, [HUGE]], ids=["1e400", "-1e400", "1e4000", "list"])
 def test_quiz_part_scores_a_number_out_of_range_zero(answer):
     """quiz7's parts grade with score_answer: an int beyond float64 is a wrong answer, not an OverflowError."""
-    from course.grading import load_spec
+    from autograder.grading import load_assignment
 
-    part = next(p for p in load_spec("quiz7") if p.grade_id in NUMERIC)
+    part = next(p for p in load_assignment("quiz7") if p.grade_id in NUMERIC)
     result = part.grade([answer], student_id="s1")
     assert result.points == 0.0 and result.feedback
 
@@ -82,7 +81,7 @@ def test_decode_refuses_an_int_with_too_many_digits_whatever_the_interpreter_lim
     out = _in_child("""
         import sys
         sys.set_int_max_str_digits(0)  # no limit: int() of a long digit string is quadratic
-        from autograder.plaindata import PlainDataError, decode
+        from autograder.grading.plaindata import PlainDataError, decode
         try:
             decode("[" + "7" * 5_000_000 + "]")
             print("decoded")
@@ -126,7 +125,7 @@ def test_exact_and_set_checkers_do_not_raise(value):
     assert check("set", value, {"A"}).fraction == 0.0
 
 
-# ------------------------------------------------------------------ course.grading checkers
+# ------------------------------------------------------------------ the course specs' checkers
 
 @pytest.mark.parametrize("value", [HUGE, [1.0, HUGE], [[HUGE, 0.0]]], ids=["int", "list", "nested"])
 def test_as_array_says_out_of_range(value):
@@ -219,14 +218,15 @@ def test_every_checker_scores_any_decoded_value_without_raising():
 
 
 def test_every_course_part_grades_any_plain_value_without_raising():
-    """Each part of every course.grading spec: any plain value earns between 0 and its points, never an exception."""
+    """Each part of every course spec (autograder.grading.assignments): any plain value earns between 0 and its
+    points, never an exception."""
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    from course.grading import load_spec
+    from autograder.grading import load_assignment
 
     parts = [part for name in ("backdoor", "lrp_rules", "deep_taylor", "pattern_attribution", "quiz7")
-             for part in load_spec(name)]
+             for part in load_assignment(name)]
     values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(min_value=-10 ** 500, max_value=10 ** 500),
                                     st.floats(), st.text(max_size=8), st.just("1e999999999")),
                           lambda inner: st.lists(inner, max_size=4), max_leaves=10)

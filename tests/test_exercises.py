@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbgrader.utils import determine_grade
 
-from course.grading import load_spec
+from autograder.grading import load_assignment as load_spec
 from course.nbgrader_setup import ASSIGNMENTS, copy_course, course_root, run_nbgrader
 from tests.notebook_kernel import execute_notebook
 
@@ -90,6 +90,14 @@ def test_generate_assignment_strips_solutions_and_hidden_tests(released, name):
     text = "\n".join(c.source for c in nb.cells)
     assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text and "check_in_kernel" not in text
     assert "raise NotImplementedError()" in text
+
+
+@pytest.mark.slow
+def test_the_quiz_keys_stay_in_the_source_folder_and_never_reach_the_release(released):
+    """exercises/quiz7/keys_quiz7.toml is the instructors' (nbgrader_config.py ignores keys_*.toml)."""
+    assert (released / "exercises" / "quiz7" / "keys_quiz7.toml").is_file()
+    shipped = sorted(p.name for p in (released / "release").rglob("*") if p.is_file())
+    assert shipped and not [n for n in shipped if n.startswith("keys_") or n.endswith(".toml")], shipped
 
 
 @pytest.mark.slow
@@ -265,8 +273,9 @@ def _grades(course, name, student):
 
 @pytest.mark.slow
 def test_nbgrader_autograde_quiz_partial_credit_variant_and_restored_cell(released):
+    from autograder.grading.quiz_notebook import typed_key
     from course.quiz.bank import load_bank
-    from course.quiz.notebook import answer_variable, typed_key
+    from course.quiz.notebook import answer_variable
     from course.quiz.variants import backdoor_variant
     bank = load_bank()
     answers = {q.id: typed_key(q) for q in bank}

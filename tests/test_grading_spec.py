@@ -1,11 +1,15 @@
-"""Grading specs (course.grading): the grader-side route on plain values, feedback, and plain-data conversion."""
+"""Grading specs (autograder.grading): the grader-side route on plain values, feedback, and plain-data conversion."""
+import sys
+import types
+
 import numpy as np
 import pytest
 
+from autograder.grading import evaluate_in_namespace, raised, to_plain
+from autograder.grading import load_assignment as load_spec
+from autograder.grading.assignments.backdoor import G1_DAG, G2_DAG
 from course.causal import is_backdoor_set, parse_dag
 from course.errors import CourseError
-from course.grading import evaluate_in_namespace, load_spec, raised, to_plain
-from course.grading.backdoor import G1_DAG, G2_DAG
 from course.nbgrader_setup import ASSIGNMENTS
 
 
@@ -36,22 +40,24 @@ def test_plain_values_round_trip():
     assert out is not arr and np.array_equal(out, arr)
 
 
-def test_every_assignment_spec_loads_and_unknown_ones_are_refused():
+def test_every_assignment_spec_loads_and_unknown_ones_are_refused(monkeypatch):
     for name in ASSIGNMENTS:
         assert load_spec(name).total_points > 0
     with pytest.raises(CourseError, match="no grading spec"):
         load_spec("nope")
     with pytest.raises(CourseError, match="no graded part"):
         load_spec("lrp_rules")["nope"]
-    for helper in ("cells", "checks", "spec"):  # modules of course.grading that are not assignments
+    helper = types.ModuleType("autograder.grading.assignments.helper")  # a module of the package, no SPEC
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, helper.__name__, helper)
         with pytest.raises(CourseError, match="is not an assignment"):
-            load_spec(helper)
+            load_spec("helper")
     with pytest.raises(CourseError, match="not an assignment name"):
         load_spec(7)
 
 
 def test_grade_values_wants_a_list_of_values():
-    from course.grading import grade_values
+    from autograder.grading import grade_values
     with pytest.raises(CourseError, match="one plain value per probe"):
         grade_values("backdoor", "set_g1", None)
     with pytest.raises(CourseError, match="has 1 probes, got 2 values"):
@@ -165,7 +171,7 @@ def test_variant_key_is_recomputed_from_the_student_id():
 
 
 def test_external_grader_route_agrees_with_the_in_kernel_route():
-    from course.grading import grade_values
+    from autograder.grading import grade_values
     part = load_spec("lrp_rules")["lrp0_step"]
     namespace = {"lrp0_step": lrp0_no_bias}
     values = to_plain(eval(part.list_expression, namespace))  # one expression for the whole part

@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CORE = {"numpy", "networkx", "matplotlib", "threadpoolctl"}
 #: what the core install must not contain (each comes with an extra, or only with the test extra)
 ABSENT = ["jupyterlab", "ipywidgets", "nbgrader", "nbformat", "sklearn", "scipy", "tqdm"]
-#: modules of course that still import nbformat at the top (the grading cells): known debt, may only shrink
-NEED_GRADER = {"course.grading.cells", "course.grading.quiz7", "course.quiz.notebook"}
+#: modules of course that still import nbformat at the top: none since the grading core moved to autograder.grading
+NEED_GRADER: set[str] = set()
 
 CORE_SCRIPT = textwrap.dedent("""
     import importlib, importlib.util, json, pkgutil, sys

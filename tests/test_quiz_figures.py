@@ -8,13 +8,14 @@ import matplotlib.image
 import pytest
 from matplotlib.patches import FancyArrowPatch
 
+from autograder.grading.quiz_notebook import build_quiz_notebook
 from course.causal.graphs import parse_dag
 from course.errors import CourseError
 from course.plotting.dags import COLORS
 from course.quiz.bank import load_bank
 from course.quiz.export import to_moodle_xml
 from course.quiz.figures import DagDrawing, question_figure, question_image, write_question_image
-from course.quiz.notebook import build_quiz_notebook, one_line_dag
+from course.quiz.notebook import one_line_dag
 from course.quiz.variants import backdoor_variant
 
 BANK = load_bank(keys=True)

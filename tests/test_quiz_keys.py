@@ -6,14 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from autograder.grading.quiz_notebook import build_quiz_notebook
 from course.errors import CourseError
 from course.quiz.bank import KEYS_ENV, NO_KEYS, default_bank_path, default_keys_path, load_bank, merge_keys, parse_bank
 from course.quiz.export import to_gift, to_moodle_xml, write_export
-from course.quiz.notebook import build_quiz_notebook, check_readable
+from course.quiz.notebook import check_readable
 from course.quiz.scoring import score_answer
 
 QUIZ_CORPUS = Path(__file__).parent / "fixtures" / "adversarial" / "quiz7"
-KEYS_FILE = default_bank_path().with_name("keys_quiz7.toml")
+KEYS_FILE = Path(__file__).resolve().parent.parent / "exercises" / "quiz7" / "keys_quiz7.toml"
 
 
 @pytest.fixture
@@ -130,7 +131,8 @@ def test_exports_solutions_and_grading_ask_for_the_keys(no_keys):
     with pytest.raises(CourseError, match=NO_KEYS):
         write_export(no_keys, "/nonexistent-never-written")
 
-    from autograder import checkers, report
+    from autograder import report
+    from autograder.grading import checkers
 
     checkers._quiz_bank.cache_clear()
     try:
@@ -252,15 +254,24 @@ def _masked(args: list[str]) -> set[str]:
     return {args[i + 2] for i in range(len(args) - 2) if args[i:i + 2] == ["--ro-bind", "/dev/null"]}
 
 
-def test_the_sandbox_overlays_every_keys_file_of_the_mounted_package(monkeypatch, tmp_path):
+def test_the_keys_are_not_in_the_package_and_the_sandbox_shows_none(monkeypatch, tmp_path):
     import os
 
-    from autograder.sandbox import Limits, Sandbox, quiz_keys_paths
+    import course.quiz
+    from autograder.sandbox import Limits, Sandbox, _python_paths, quiz_keys_paths
 
+    assert not [p.name for p in Path(course.quiz.__file__).parent.glob("*.toml") if not p.name.startswith("bank_")]
     monkeypatch.delenv(KEYS_ENV, raising=False)
     real = os.path.realpath(KEYS_FILE)
     assert real in quiz_keys_paths()
-    assert real in _masked(Sandbox(Limits())._bwrap_args(uid=None, files_dir=None))
+    mounted = _python_paths()
+    masked = _masked(Sandbox(Limits())._bwrap_args(uid=None, files_dir=None))
+    assert real in masked or not any(real.startswith(m.rstrip("/") + "/") for m in mounted)
+    # a keys file left inside the mounted package (here: named by the variable) is overlaid with an empty file
+    inside = os.path.join(os.path.dirname(os.path.realpath(course.quiz.__file__)), "keys_private.toml")
+    monkeypatch.setenv(KEYS_ENV, inside)
+    assert inside in quiz_keys_paths()
+    assert inside in _masked(Sandbox(Limits())._bwrap_args(uid=None, files_dir=None))
     # a private keys file named by the variable is listed too (masked when it lies under a mounted tree)
     monkeypatch.setenv(KEYS_ENV, str(tmp_path / "private.toml"))
     assert os.path.realpath(tmp_path / "private.toml") in quiz_keys_paths()

@@ -25,9 +25,9 @@ File format (``bank_quiz7.toml`` next to this module is the course's bank)::
       en = "{B}"
       nodes = ["B"]              # optional: the vertex set an option stands for
 
-Answer keys (``keys_quiz7.toml`` beside the bank) hold what gives an answer
-away, question by question, and are merged into the bank by id (and option
-letter)::
+Answer keys (``keys_quiz7.toml``, kept with the instructor's course files, not
+in this package) hold what gives an answer away, question by question, and are
+merged into the bank by id (and option letter)::
 
     [meta]
     id = "quiz7"                 # must be the bank's id
@@ -42,16 +42,20 @@ letter)::
       why_ru = "..."             # optional: why picking this (wrong) option is a mistake
       why_en = "..."
 
-The keys live apart so that student code can be kept from them: the
-autograder's sandbox overlays the keys file with an empty one
-(:mod:`autograder.sandbox`), and the quiz notebook's visible checks load the
-bank with ``keys=False``. Where the keys file is found: the ``keys_path``
-argument of :func:`load_bank`; for the course's own bank, the file named by the
-environment variable ``XAI_COURSE_QUIZ_KEYS`` (an instructor's private copy,
-outside the installed package); otherwise ``keys_<name>.toml`` beside
-``bank_<name>.toml`` (``<stem>.keys.toml`` beside any other bank file). A bank
-file may also carry its keys inline (fields of its own questions); giving a
-field in both places is an error.
+The keys live apart so that student code never has them: what students install
+(``course``) ships the questions only, and the quiz notebook's visible checks
+load the bank with ``keys=False``. Where the keys file is found: the
+``keys_path`` argument of :func:`load_bank`; for the course's own bank, the
+file named by the environment variable ``XAI_COURSE_QUIZ_KEYS`` (an
+instructor's private copy), else ``exercises/quiz7/keys_quiz7.toml`` of the
+nbgrader course directory -- beside the quiz's source notebook -- found as
+:func:`course.nbgrader_setup.course_root` finds it (the repository this package
+runs from, else the working directory and its parents; the grader passes its
+``--course``). For any other bank file: ``keys_<name>.toml`` beside
+``bank_<name>.toml`` (``<stem>.keys.toml`` beside any other name). A bank file
+may also carry its keys inline (fields of its own questions); giving a field in
+both places is an error. The autograder's sandbox shows neither the course
+directory nor the file ``XAI_COURSE_QUIZ_KEYS`` names (:mod:`autograder.sandbox`).
 
 Whatever scores, exports or writes solutions asks for the keys explicitly
 (``load_bank(keys=True)``, :meth:`Bank.require_keys`, or
@@ -88,21 +92,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Union
 
 from course.errors import CourseError
 from course.quiz.normalize import LETTERS, LOOKALIKES
 
-__all__ = ["KINDS", "POLICIES", "KEYS_ENV", "NO_KEYS", "Option", "Question", "Bank", "load_bank", "parse_bank",
-           "default_bank_path", "default_keys_path", "merge_keys", "example_bank"]
+__all__ = ["KINDS", "POLICIES", "KEYS_ENV", "COURSE_KEYS", "NO_KEYS", "Option", "Question", "Bank", "load_bank",
+           "parse_bank", "default_bank_path", "default_keys_path", "merge_keys", "example_bank"]
 
 KINDS = ("truefalse", "single", "multiple", "numeric")
 POLICIES = ("all_or_nothing", "proportional")
 
-Answer = Union[bool, float, frozenset]
+Answer = bool | float | frozenset
 
 #: environment variable naming the keys file of the course's own bank (an instructor's private copy)
 KEYS_ENV = "XAI_COURSE_QUIZ_KEYS"
+#: the course bank's keys file inside the nbgrader course directory (beside the quiz's source notebook)
+COURSE_KEYS = Path("exercises") / "quiz7" / "keys_quiz7.toml"
 #: start of every "no keys" error message
 NO_KEYS = "answer keys are not available here"
 #: fields of a question (and of an option) that give the answer away: kept in the keys file
@@ -235,20 +240,28 @@ def example_bank() -> Bank:
          "mistake_ru": "Нужны обе вершины.", "mistake_en": "Both vertices are needed."}]}, source="example")
 
 
-def default_keys_path(bank_path: str | Path | None = None) -> Path:
-    """Where the keys of a bank file are looked for (see the module docstring).
+def default_keys_path(bank_path: str | Path | None = None) -> Path | None:
+    """Where the keys of a bank file are looked for (see the module docstring); None when nowhere.
 
-    ``$XAI_COURSE_QUIZ_KEYS`` for the course's own bank when it is set, else
-    ``keys_<name>.toml`` beside ``bank_<name>.toml`` (``<stem>.keys.toml``
-    beside any other file).
+    For the course's own bank: ``$XAI_COURSE_QUIZ_KEYS`` when it is set, else
+    :data:`COURSE_KEYS` in the nbgrader course directory (None when there is no
+    course directory). For any other bank: ``keys_<name>.toml`` beside
+    ``bank_<name>.toml`` (``<stem>.keys.toml`` beside any other file).
 
     >>> default_keys_path().name if not os.environ.get(KEYS_ENV) else "keys_quiz7.toml"
     'keys_quiz7.toml'
     """
     bank_path = Path(bank_path) if bank_path is not None else default_bank_path()
-    env = os.environ.get(KEYS_ENV, "").strip()
-    if env and os.path.realpath(bank_path) == os.path.realpath(default_bank_path()):
-        return Path(env).expanduser()
+    if os.path.realpath(bank_path) == os.path.realpath(default_bank_path()):
+        env = os.environ.get(KEYS_ENV, "").strip()
+        if env:
+            return Path(env).expanduser()
+        from course.nbgrader_setup import course_root
+
+        try:
+            return course_root() / COURSE_KEYS
+        except CourseError:
+            return None
     name = bank_path.name
     if name.startswith("bank_"):
         return bank_path.with_name("keys_" + name[len("bank_"):])
@@ -303,15 +316,16 @@ def load_bank(path: str | Path | None = None, *, keys: bool | None = None,
         return parse_bank(_without_keys(data), source=str(path), require_keys=False,
                           keys_note="the bank was loaded with keys=False")
     kpath = Path(keys_path) if keys_path is not None else default_keys_path(path)
-    note = _keys_unavailable(kpath)
+    note = _keys_unavailable(kpath) if kpath is not None else (
+        f"{KEYS_ENV} is not set and there is no nbgrader course directory here (no {COURSE_KEYS})")
     if note is None:
         data = merge_keys(data, _read_toml(kpath, "answer keys file"), source=str(kpath))
         return parse_bank(data, source=str(path))
     if inline:  # a bank with its keys written in (e.g. a small test bank)
         return parse_bank(data, source=str(path))
     if keys:
-        raise CourseError(f"{NO_KEYS}: {note}; point {KEYS_ENV} at the instructor's keys file "
-                          f"(or pass keys_path=) to score, export or write solutions")
+        raise CourseError(f"{NO_KEYS}: {note}; point {KEYS_ENV} at the instructor's keys file, or work in the "
+                          f"nbgrader course directory (its {COURSE_KEYS}), to score, export or write solutions")
     return parse_bank(data, source=str(path), require_keys=False, keys_note=note)
 
 

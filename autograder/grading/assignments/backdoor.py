@@ -12,8 +12,8 @@ minimal backdoor set each); ``SMALLEST_G2`` (list of all smallest sets).
 """
 from __future__ import annotations
 
+from autograder.grading.model import AssignmentSpec, Part, Probe, literal
 from course.causal import backdoor_paths, explain_backdoor_set, minimal_backdoor_sets, minimum_backdoor_sets, parse_dag
-from course.grading.spec import AssignmentSpec, Part, Probe, literal
 
 NAME = "backdoor"
 
@@ -59,7 +59,8 @@ OPEN = Part("path_is_open", 2.0, tuple(
 
 
 def _as_paths(value):
-    if not isinstance(value, list) or not all(isinstance(p, list) and all(isinstance(v, str) for v in p) for p in value):
+    if not isinstance(value, list) or not all(isinstance(p, list) and all(isinstance(v, str) for v in p)
+                                              for p in value):
         return None
     return {tuple(p) for p in value}
 
@@ -147,4 +148,4 @@ SMALLEST = Part("smallest_g2", 2.0, (
           check=_check_smallest, label="SMALLEST_G2"),
 ), "every smallest backdoor set of G2")
 
-SPEC = AssignmentSpec(NAME, (OPEN, PATHS, SET_G1, SET_G2, SMALLEST), notebook="backdoor.ipynb")
+SPEC = AssignmentSpec(NAME, (OPEN, PATHS, SET_G1, SET_G2, SMALLEST), notebook="backdoor.ipynb", module=__name__)

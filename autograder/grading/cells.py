@@ -1,6 +1,6 @@
 """Build nbgrader notebooks from Python: cells with the metadata nbgrader's `generate_assignment` expects.
 
-Used by ``exercises/build_notebooks.py`` and :mod:`course.quiz.notebook` so that
+Used by ``exercises/build_notebooks.py`` and :mod:`autograder.grading.quiz_notebook` so that
 the committed source notebooks are reproducible (a test rebuilds and compares).
 
 >>> cell = tests_cell("t1", 2, "assert True", hidden="check()")
@@ -79,8 +79,8 @@ def tests_cell(grade_id: str, points: float, visible: str, hidden: str):
 
 
 def hidden_check(assignment: str, grade_id: str) -> str:
-    """The hidden-test body that grades a part with its spec (see course.grading.spec)."""
-    return f"from course.grading import check_in_kernel\ncheck_in_kernel({assignment!r}, {grade_id!r}, globals())"
+    """The hidden-test body that grades a part with its spec (see autograder.grading.hidden)."""
+    return f"from autograder.grading import check_in_kernel\ncheck_in_kernel({assignment!r}, {grade_id!r}, globals())"
 
 
 def notebook(cells) -> nbformat.NotebookNode:

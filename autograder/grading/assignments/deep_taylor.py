@@ -2,7 +2,7 @@
 
 Keys come from :mod:`course.relevance.taylor` (``search_direction``, ``root_point``,
 ``taylor_terms``, ``dtd_layer``); which LRP rule each direction reproduces is
-decided numerically against the LRP engine (:func:`course.grading.lrp_rules.layer_step`).
+decided numerically against the LRP engine (:func:`autograder.grading.assignments.lrp_rules.layer_step`).
 
 Student functions: ``direction(a, w, kind)`` → v; ``root_along(a, w, b, v)`` → ã;
 ``taylor_terms_at(a, w, b, root)`` → w ⊙ (a − root); ``dtd_step(a, W, b, R, kind)`` → (d,);
@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from course.grading.checks import array_close
-from course.grading.lrp_rules import layer_step
-from course.grading.spec import AssignmentSpec, Part, Probe, call
+from autograder.grading.assignments.lrp_rules import layer_step
+from autograder.grading.checkers import STUDENT_CODE, array_close
+from autograder.grading.model import AssignmentSpec, Part, Probe, call
 from course.relevance import dtd_layer, root_point, rules, search_direction, taylor_terms
 
 NAME = "deep_taylor"
@@ -48,15 +48,16 @@ _V_MISTAKE = "for 'zplus' keep a_i only where w_i > 0 (v = a ⊙ 1[w > 0])"
 DIRECTION = Part("direction", 2.0, tuple(
     Probe(call("direction", *_neuron(31)[:2], kind),
           key=lambda ctx, kind=kind: search_direction(*_neuron(31)[:2], kind),
-          check=array_close(mistakes=[(lambda: _neuron(31)[0], _V_MISTAKE)] if kind == "zplus" else []),
+          check=array_close(**STUDENT_CODE, mistakes=[(lambda: _neuron(31)[0], _V_MISTAKE)] if kind == "zplus" else []),
           label=f"direction(kind={kind!r})")
     for kind in KINDS), "the three search directions of L14")
 
 ROOT = Part("root_along", 2.0, tuple(
     Probe(call("root_along", *_neuron(32 + i), search_direction(*_neuron(32 + i)[:2], kind)),
           key=lambda ctx, i=i, kind=kind: root_point(*_neuron(32 + i), direction=kind),
-          check=array_close(mistakes=[(lambda i=i, kind=kind: 2 * _neuron(32 + i)[0] - root_point(*_neuron(32 + i), direction=kind),
-                                       "you moved along +v: the root is a − t·v")]),
+          check=array_close(**STUDENT_CODE, mistakes=[
+              (lambda i=i, kind=kind: 2 * _neuron(32 + i)[0] - root_point(*_neuron(32 + i), direction=kind),
+               "you moved along +v: the root is a − t·v")]),
           label=f"root_along with the {kind!r} direction")
     for i, kind in enumerate(KINDS)), "the root point ã = a − t v, t = (wᵀa + b)/(wᵀv)")
 
@@ -69,13 +70,13 @@ def _taylor_case(i):
 TAYLOR = Part("taylor_terms_at", 2.0, tuple(
     Probe(call("taylor_terms_at", *_taylor_case(i)),
           key=lambda ctx, i=i: taylor_terms(*_taylor_case(i)).terms,
-          check=array_close(), label="taylor_terms_at")
+          check=array_close(**STUDENT_CODE), label="taylor_terms_at")
     for i in range(2)), "first-order Taylor terms at a root")
 
 DTD = Part("dtd_step", 3.0, tuple(
     Probe(call("dtd_step", *_layer(50), kind),
           key=lambda ctx, kind=kind: dtd_layer(*_layer(50), direction=kind),
-          check=array_close(), label=f"dtd_step(kind={kind!r})")
+          check=array_close(**STUDENT_CODE), label=f"dtd_step(kind={kind!r})")
     for kind in KINDS), "a dense layer explained by DTD")
 
 
@@ -109,4 +110,4 @@ RULE_NAMES = Part("rule_of_direction", 1.0, (
     Probe("RULE_OF_DIRECTION", key=lambda ctx: rule_of_direction(), check=_check_rules, label="RULE_OF_DIRECTION"),
 ), "which rule each direction reproduces")
 
-SPEC = AssignmentSpec(NAME, (DIRECTION, ROOT, TAYLOR, DTD, RULE_NAMES), notebook="deep_taylor.ipynb")
+SPEC = AssignmentSpec(NAME, (DIRECTION, ROOT, TAYLOR, DTD, RULE_NAMES), notebook="deep_taylor.ipynb", module=__name__)

@@ -7,7 +7,7 @@ the kernel's ``STUDENT_ID``). Feedback is the scorer's, in Russian.
 """
 from __future__ import annotations
 
-from course.grading.spec import AssignmentSpec, Part, Probe
+from autograder.grading.model import AssignmentSpec, Part, Probe
 from course.quiz.bank import load_bank
 from course.quiz.notebook import answer_variable
 from course.quiz.scoring import score_answer
@@ -34,4 +34,4 @@ def _parts():
     return tuple(parts)
 
 
-SPEC = AssignmentSpec(NAME, _parts(), notebook="quiz7.ipynb")
+SPEC = AssignmentSpec(NAME, _parts(), notebook="quiz7.ipynb", module=__name__)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograder.grading.checkers import STUDENT_CODE, array_close, number_close
+from autograder.grading.model import AssignmentSpec, Part, Probe, call
 from course.datasets import signal_distractor
-from course.grading.checks import array_close, number_close
-from course.grading.spec import AssignmentSpec, Part, Probe, call
 from course.relevance import Dense, Sequential
 from course.relevance.pattern import Patterns, S_linear, linear_pattern, patternattribution, signal_quality
 
@@ -23,7 +23,7 @@ FILTER_CASES = (((1.0, 0.0), (1.0, 1.0)), ((2.0, 1.0, 0.0), (0.0, 1.0, 1.0)))
 FILTER = Part("filter_for", 2.0, tuple(
     Probe(call("filter_for", np.array(a_s), np.array(a_d)),
           key=lambda ctx, a_s=a_s, a_d=a_d: signal_distractor(2, a_s=a_s, a_d=a_d).w,
-          check=array_close(mistakes=[(lambda a_s=a_s: np.array(a_s) / np.dot(a_s, a_s),
+          check=array_close(**STUDENT_CODE, mistakes=[(lambda a_s=a_s: np.array(a_s) / np.dot(a_s, a_s),
                                        "that is along the signal a_s; the filter must also cancel the distractor")]),
           label=f"filter_for in {len(a_s)}-D")
     for a_s, a_d in FILTER_CASES), "the filter w: wᵀa_s = 1, wᵀa_d = 0, w in span(a_s, a_d)")
@@ -42,7 +42,7 @@ def _uncentred(x, w):
 PATTERN = Part("pattern_of", 3.0, tuple(
     Probe(call("pattern_of", *_toy(seed, y_mean=mean)),
           key=lambda ctx, seed=seed, mean=mean: linear_pattern(*_toy(seed, y_mean=mean)),
-          check=array_close(rtol=1e-6, mistakes=[
+          check=array_close(rtol=1e-6, atol=STUDENT_CODE["atol"], mistakes=[
               (lambda seed=seed, mean=mean: _uncentred(*_toy(seed, y_mean=mean)),
                "covariances are taken around the means: cov[x, y] = E[xy] − E[x]E[y]"),
               (lambda seed=seed, mean=mean: _toy(seed, y_mean=mean)[1], "that is the filter w, not the pattern")]),
@@ -77,8 +77,9 @@ def _attr_case():
 ATTRIBUTION = Part("pattern_attribution", 2.0, (
     Probe(call("pattern_attribution", *_attr_case()),
           key=lambda ctx: _attribution_key(*_attr_case()),
-          check=array_close(mistakes=[(lambda: _attr_case()[1] * _attr_case()[0], "that is gradient × input, w ⊙ x")]),
+          check=array_close(**STUDENT_CODE, mistakes=[(lambda: _attr_case()[1] * _attr_case()[0],
+                                                       "that is gradient × input, w ⊙ x")]),
           label="pattern_attribution"),
 ), "PatternAttribution of a linear neuron: r = w ⊙ a · y (L25)")
 
-SPEC = AssignmentSpec(NAME, (FILTER, PATTERN, RHO, ATTRIBUTION), notebook="pattern_attribution.ipynb")
+SPEC = AssignmentSpec(NAME, (FILTER, PATTERN, RHO, ATTRIBUTION), notebook="pattern_attribution.ipynb", module=__name__)

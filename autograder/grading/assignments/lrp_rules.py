@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from course.grading.checks import array_close
-from course.grading.spec import AssignmentSpec, Part, Probe, call
+from autograder.grading.checkers import STUDENT_CODE, array_close
+from autograder.grading.model import AssignmentSpec, Part, Probe, call
 from course.relevance import Dense, ReLU, Sequential, lrp, lrp_layers, rules
 
 NAME = "lrp_rules"
@@ -73,7 +73,7 @@ def _step_probes(function, rule, extra=(), mistakes=lambda args: (), negative_z=
         probes.append(Probe(
             expression=call(function, *args),
             key=lambda ctx, args=(a, W, b, R): layer_step(*args, rule),
-            check=array_close(mistakes=mistakes((a, W, b, R, *extra))),
+            check=array_close(**STUDENT_CODE, mistakes=mistakes((a, W, b, R, *extra))),
             label=f"{function} on a {d}×{k} layer",
         ))
     return tuple(probes)
@@ -137,7 +137,7 @@ def _other_output(x, params, target, eps):
 NETWORK = Part("lrp_mlp", 3.0, tuple(
     Probe(expression=call("lrp_mlp", x, [list(p) for p in params], target, eps),
           key=lambda ctx, c=(x, params, target, eps): _mlp_key(*c),
-          check=array_close(mistakes=[(lambda c=(x, params, target, eps): _other_output(*c),
+          check=array_close(**STUDENT_CODE, mistakes=[(lambda c=(x, params, target, eps): _other_output(*c),
                                        "this explains another output: start from R = one-hot(target) × logits")]),
           label=f"lrp_mlp on a {len(params)}-layer network")
     for x, params, target, eps in _network_cases()), "LRP-ε through a small ReLU network")
@@ -145,7 +145,7 @@ NETWORK = Part("lrp_mlp", 3.0, tuple(
 CONSERVATION = Part("layer_sums", 1.0, tuple(
     Probe(expression=call("layer_sums", x, [list(p) for p in params], target, eps),
           key=lambda ctx, c=(x, params, target, eps): _sums_key(*c),
-          check=array_close(), label="layer_sums")
+          check=array_close(**STUDENT_CODE), label="layer_sums")
     for x, params, target, eps in _network_cases()), "relevance per layer (conservation)")
 
-SPEC = AssignmentSpec(NAME, (LRP0, LRP_EPS, ZPLUS, NETWORK, CONSERVATION), notebook="lrp_rules.ipynb")
+SPEC = AssignmentSpec(NAME, (LRP0, LRP_EPS, ZPLUS, NETWORK, CONSERVATION), notebook="lrp_rules.ipynb", module=__name__)
