@@ -34,10 +34,13 @@ LayerMapComposite([(0, Gamma(gamma=0.25)), (-1, Zero()), (Linear, Epsilon(epsilo
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeAlias, cast
 
 from course.errors import CourseError
 from course.relevance import rules as R_
+from course.relevance._types import ArrayLike
 from course.relevance.layers import (
     Activation,
     AvgPool2d,
@@ -49,6 +52,7 @@ from course.relevance.layers import (
     Layer,
     Linear,
 )
+from course.relevance.network import LayerPath, Sequential
 from course.relevance.residual import Residual
 
 __all__ = [
@@ -62,30 +66,38 @@ __all__ = [
 class first:  # noqa: N801 - reads as a function in a layer map: (first(Conv2d), rule)
     """Matcher for the first layer (in forward order) of the given type(s)."""
 
-    types: type | tuple = Linear
+    types: LayerTypes = Linear
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"first({_type_names(self.types)})"
 
 
-def _type_names(types):
+# a layer type, or several (isinstance's second argument)
+LayerTypes: TypeAlias = type[Layer] | tuple[type[Layer], ...]
+# what a (matcher, rule) pair matches: a layer type, an index or slice of the Dense/Conv2d layers, first(types)
+Matcher: TypeAlias = LayerTypes | int | slice | first
+# a rule or a rule's name
+RuleLike: TypeAlias = R_.Rule | str
+
+
+def _type_names(types: LayerTypes) -> str:
     types = types if isinstance(types, tuple) else (types,)
     return " | ".join(t.__name__ for t in types)
 
 
-def _check_matcher(matcher):
+def _check_matcher(matcher: object) -> Matcher:
     if isinstance(matcher, (int, slice, first)) and not isinstance(matcher, bool):
         return matcher
     types = matcher if isinstance(matcher, tuple) else (matcher,)
     if types and all(isinstance(t, type) and issubclass(t, Layer) for t in types):
-        return matcher
+        return cast(LayerTypes, matcher)  # checked just above: a layer type or a tuple of layer types
     raise CourseError(
         f"a composite matcher must be a layer type (e.g. Conv2d), an index or slice of the Dense/Conv2d "
         f"layers, or first(type); got {matcher!r}"
     )
 
 
-def _check_rule(rule):
+def _check_rule(rule: object) -> R_.Rule:
     if isinstance(rule, str):
         return R_.from_name(rule)
     if not isinstance(rule, R_.Rule):
@@ -96,7 +108,7 @@ def _check_rule(rule):
 class Composite:
     """Base class: ``assign(model)`` returns one rule per layer of ``model``."""
 
-    def assign(self, model) -> list[R_.Rule]:  # pragma: no cover - abstract
+    def assign(self, model: Sequential) -> list[R_.Rule]:  # pragma: no cover - abstract
         raise NotImplementedError
 
 
@@ -109,7 +121,7 @@ class LayerMapComposite(Composite):
     [ZPlus(), Pass(), ZPlus()]
     """
 
-    def __init__(self, layer_map, stabilizer: float = 1e-6):
+    def __init__(self, layer_map: Iterable[tuple[Matcher, RuleLike]], stabilizer: float = 1e-6) -> None:
         try:
             pairs = list(layer_map)
             self.layer_map = [(_check_matcher(m), _check_rule(r)) for m, r in pairs]
@@ -118,16 +130,24 @@ class LayerMapComposite(Composite):
                 raise
             raise CourseError("a layer map is a list of (matcher, rule) pairs") from None
         norm = R_.Norm(stabilizer)
-        self.base_map = [(Activation, R_.Pass()), (Identity, R_.Pass()), (BatchNorm, R_.Pass()), (AvgPool2d, norm),
-                         (GlobalAvgPool2d, norm), (Residual, norm), (Layer, R_.Gradient())]
+        self.base_map: list[tuple[type[Layer], R_.Rule]] = [
+            (Activation, R_.Pass()), (Identity, R_.Pass()), (BatchNorm, R_.Pass()), (AvgPool2d, norm),
+            (GlobalAvgPool2d, norm), (Residual, norm), (Layer, R_.Gradient())]
 
-    def __repr__(self):
-        def show(m):
+    def __repr__(self) -> str:
+        def show(m: Matcher) -> str:
             return _type_names(m) if not isinstance(m, (int, slice, first)) else repr(m)
         inner = ", ".join(f"({show(m)}, {r!r})" for m, r in self.layer_map)
         return f"{type(self).__name__}([{inner}])"
 
-    def _matches(self, matcher, path, layer, flat, linear) -> bool:
+    def _matches(
+        self,
+        matcher: Matcher,
+        path: LayerPath,
+        layer: Layer,
+        flat: list[tuple[LayerPath, Layer]],
+        linear: list[LayerPath],
+    ) -> bool:
         if isinstance(matcher, first):
             return path == next((p for p, ly in flat if isinstance(ly, matcher.types)), None)
         if isinstance(matcher, (int, slice)):
@@ -139,12 +159,13 @@ class LayerMapComposite(Composite):
             return position == (matcher if matcher >= 0 else len(linear) + matcher)
         return isinstance(layer, matcher)
 
-    def assign(self, model) -> list[R_.Rule]:
+    def assign(self, model: Sequential) -> list[R_.Rule]:
         """One rule per layer of ``model.flat_layers()`` (the layers inside blocks too, in forward order);
         CourseError if the map matches no Dense/Conv2d layer or leaves one without a rule."""
         flat = model.flat_layers()
         linear = [p for p, ly in flat if isinstance(ly, Linear)]
-        assigned, unmatched = [], []
+        assigned: list[R_.Rule] = []
+        unmatched: list[str] = []
         for path, layer in flat:
             rule = next((r for m, r in self.layer_map if self._matches(m, path, layer, flat, linear)), None)
             if rule is None and isinstance(layer, Linear):
@@ -164,12 +185,16 @@ class LayerMapComposite(Composite):
         return assigned
 
 
-def layer_name(path: tuple) -> str:
+def layer_name(path: LayerPath) -> str:
     """``3`` for the top-level layer 3, ``3.0.1`` for layer 1 of branch 0 of the block at 3."""
     return ".".join(str(i) for i in path)
 
 
-def by_index(index_map, default: R_.Rule | None = None, stabilizer: float = 1e-6) -> LayerMapComposite:
+def by_index(
+    index_map: dict[int, RuleLike] | Iterable[tuple[int | slice, RuleLike]],
+    default: R_.Rule | None = None,
+    stabilizer: float = 1e-6,
+) -> LayerMapComposite:
     """Rules by position among the Dense/Conv2d layers (0 = bottom, -1 = top); ``default`` for the rest.
 
     ``index_map`` is a dict ``{index: rule}`` or a list of ``(index or slice, rule)`` pairs. The
@@ -177,16 +202,18 @@ def by_index(index_map, default: R_.Rule | None = None, stabilizer: float = 1e-6
 
         by_index([(0, rules.Gamma(0.25)), (-1, rules.Zero())], default=rules.Epsilon(0.25))
     """
-    pairs = list(index_map.items()) if isinstance(index_map, dict) else list(index_map)
+    pairs: list[tuple[Matcher, RuleLike]] = list(index_map.items()) if isinstance(index_map, dict) else list(index_map)
     for key, _ in pairs:
         if isinstance(key, bool) or not isinstance(key, (int, slice)):
             raise CourseError(f"by_index keys are ints or slices of the Dense/Conv2d layers, got {key!r}")
     return LayerMapComposite(pairs + ([(Linear, default)] if default is not None else []), stabilizer)
 
 
-def by_type(type_map, stabilizer: float = 1e-6) -> LayerMapComposite:
+def by_type(
+    type_map: dict[LayerTypes, RuleLike] | Iterable[tuple[LayerTypes | first, RuleLike]], stabilizer: float = 1e-6
+) -> LayerMapComposite:
     """Rules by layer type, e.g. ``by_type({Conv2d: rules.Gamma(), Dense: rules.Epsilon()})`` (first match wins)."""
-    pairs = list(type_map.items()) if isinstance(type_map, dict) else list(type_map)
+    pairs: list[tuple[Matcher, RuleLike]] = list(type_map.items()) if isinstance(type_map, dict) else list(type_map)
     for key, _ in pairs:
         if isinstance(key, (int, slice)):
             raise CourseError(f"by_type keys are layer types such as Conv2d or Dense, got {key!r}; see by_index")
@@ -200,7 +227,16 @@ class EpsilonGammaBox(LayerMapComposite):
     input too; ``box_dense=False`` gives it only to the first Conv2d, exactly as Zennit 0.5.1.
     """
 
-    def __init__(self, low, high, epsilon=1e-6, gamma=0.25, stabilizer=1e-6, zero_bias=False, box_dense=True):
+    def __init__(
+        self,
+        low: ArrayLike,
+        high: ArrayLike,
+        epsilon: float = 1e-6,
+        gamma: float = 0.25,
+        stabilizer: float = 1e-6,
+        zero_bias: bool = False,
+        box_dense: bool = True,
+    ) -> None:
         box = R_.ZBox(low, high, stabilizer=stabilizer, zero_bias=zero_bias)
         super().__init__([
             (first(Linear) if box_dense else first(Conv2d), box),
@@ -209,16 +245,18 @@ class EpsilonGammaBox(LayerMapComposite):
         ], stabilizer)
 
 
-def _conv_dense(conv_rule, epsilon, stabilizer, zero_bias, flat_first):
+def _conv_dense(
+    conv_rule: R_.Rule, epsilon: float, stabilizer: float, zero_bias: bool, flat_first: bool
+) -> list[tuple[Matcher, RuleLike]]:
     """The shared policy: [Flat on the first layer,] ``conv_rule`` on convolutions, Epsilon on dense layers."""
-    pairs = [(first(Linear), R_.Flat(stabilizer))] if flat_first else []
+    pairs: list[tuple[Matcher, RuleLike]] = [(first(Linear), R_.Flat(stabilizer))] if flat_first else []
     return pairs + [(Conv2d, conv_rule), (Dense, R_.Epsilon(epsilon, zero_bias=zero_bias))]
 
 
 class EpsilonPlusFlat(LayerMapComposite):
     """Flat on the first Dense/Conv2d layer, ZPlus on the other convolutions, Epsilon on dense layers."""
 
-    def __init__(self, epsilon=1e-6, stabilizer=1e-6, zero_bias=False):
+    def __init__(self, epsilon: float = 1e-6, stabilizer: float = 1e-6, zero_bias: bool = False) -> None:
         plus = R_.ZPlus(stabilizer=stabilizer, zero_bias=zero_bias)
         super().__init__(_conv_dense(plus, epsilon, stabilizer, zero_bias, flat_first=True), stabilizer)
 
@@ -226,7 +264,7 @@ class EpsilonPlusFlat(LayerMapComposite):
 class EpsilonPlus(LayerMapComposite):
     """ZPlus on every convolution, Epsilon on dense layers."""
 
-    def __init__(self, epsilon=1e-6, stabilizer=1e-6, zero_bias=False):
+    def __init__(self, epsilon: float = 1e-6, stabilizer: float = 1e-6, zero_bias: bool = False) -> None:
         plus = R_.ZPlus(stabilizer=stabilizer, zero_bias=zero_bias)
         super().__init__(_conv_dense(plus, epsilon, stabilizer, zero_bias, flat_first=False), stabilizer)
 
@@ -234,7 +272,7 @@ class EpsilonPlus(LayerMapComposite):
 class EpsilonAlpha2Beta1(LayerMapComposite):
     """AlphaBeta(2, 1) on every convolution, Epsilon on dense layers."""
 
-    def __init__(self, epsilon=1e-6, stabilizer=1e-6, zero_bias=False):
+    def __init__(self, epsilon: float = 1e-6, stabilizer: float = 1e-6, zero_bias: bool = False) -> None:
         ab = R_.AlphaBeta(2, 1, stabilizer=stabilizer, zero_bias=zero_bias)
         super().__init__(_conv_dense(ab, epsilon, stabilizer, zero_bias, flat_first=False), stabilizer)
 
@@ -242,12 +280,12 @@ class EpsilonAlpha2Beta1(LayerMapComposite):
 class EpsilonAlpha2Beta1Flat(LayerMapComposite):
     """Flat on the first Dense/Conv2d layer, AlphaBeta(2, 1) on the other convolutions, Epsilon on dense layers."""
 
-    def __init__(self, epsilon=1e-6, stabilizer=1e-6, zero_bias=False):
+    def __init__(self, epsilon: float = 1e-6, stabilizer: float = 1e-6, zero_bias: bool = False) -> None:
         ab = R_.AlphaBeta(2, 1, stabilizer=stabilizer, zero_bias=zero_bias)
         super().__init__(_conv_dense(ab, epsilon, stabilizer, zero_bias, flat_first=True), stabilizer)
 
 
-_NAMED = {
+_NAMED: dict[str, Callable[[], Composite]] = {
     "epsilonplusflat": EpsilonPlusFlat, "epsilonplus": EpsilonPlus,
     "epsilonalpha2beta1": EpsilonAlpha2Beta1, "epsilonalpha2beta1flat": EpsilonAlpha2Beta1Flat,
 }

@@ -25,10 +25,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Real
+from typing import TypeAlias
 
 import numpy as np
 
 from course.errors import CourseError
+from course.relevance._types import ArrayLike, FloatArray
 
 __all__ = [
     "Rule", "LinearRule", "Term", "Group",
@@ -37,23 +39,27 @@ __all__ = [
 ]
 
 
-def _positive(p):
+# a parameter modifier: weight (or bias) -> the modified weight of one term
+Modifier: TypeAlias = Callable[[FloatArray], FloatArray]
+
+
+def _positive(p: FloatArray) -> FloatArray:
     return np.maximum(p, 0)
 
 
-def _negative(p):
+def _negative(p: FloatArray) -> FloatArray:
     return np.minimum(p, 0)
 
 
-def _square(p):
+def _square(p: FloatArray) -> FloatArray:
     return p * p
 
 
-def _ones(p):
+def _ones(p: FloatArray) -> FloatArray:
     return np.ones_like(p)
 
 
-def _plus_gamma(sign_part, gamma):
+def _plus_gamma(sign_part: Modifier, gamma: float) -> Modifier:
     """``p + γ·p⁺`` or ``p + γ·p⁻`` (Zennit's ``GammaMod``)."""
     return lambda p: p + gamma * sign_part(p)
 
@@ -66,7 +72,7 @@ class Term:
     """
 
     input: str = "a"
-    param: Callable | None = None
+    param: Modifier | None = None
     bias: bool = True
     sign: float = 1.0
 
@@ -86,8 +92,8 @@ class Group:
     complement: tuple[int, float] | None = None
 
 
-def _number(value, name: str, minimum: float = 0.0, strict: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not np.isfinite(value):
+def _number(value: object, name: str, minimum: float = 0.0, strict: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not np.isfinite(float(value)):
         raise CourseError(f"{name} must be a finite real number, got {value!r}")
     value = float(value)
     if value < minimum or (strict and value == minimum):
@@ -99,11 +105,11 @@ def _number(value, name: str, minimum: float = 0.0, strict: bool = False) -> flo
 class Rule:
     """Base class of everything that can be put on a layer."""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
         return f"{type(self).__name__}({args})"
 
-    def _params(self) -> dict:
+    def _params(self) -> dict[str, object]:
         return {}
 
 
@@ -121,15 +127,16 @@ class LinearRule(Rule):
     groups: tuple[Group, ...] = ()
     default_stabilizer = 1e-6
 
-    def __init__(self, stabilizer: float | None = None, zero_bias: bool = False):
+    def __init__(self, stabilizer: float | None = None, zero_bias: bool = False) -> None:
         stabilizer = self.default_stabilizer if stabilizer is None else stabilizer
         # 0 is exact division; an output whose denominator is 0 then passes no relevance
         self.stabilizer = _number(stabilizer, f"{type(self).__name__} stabilizer")
-        if not isinstance(zero_bias, (bool, np.bool_)):
+        given: object = zero_bias  # checked as any value: a caller without a type checker may pass anything
+        if not isinstance(given, (bool, np.bool_)):
             raise CourseError(f"zero_bias must be True or False, got {zero_bias!r}")
-        self.zero_bias = bool(zero_bias)
+        self.zero_bias = bool(given)
 
-    def _params(self):
+    def _params(self) -> dict[str, object]:
         params = {"stabilizer": self.stabilizer} if self.stabilizer != self.default_stabilizer else {}
         return {**params, **({"zero_bias": True} if self.zero_bias else {})}
 
@@ -139,7 +146,7 @@ class Norm(LinearRule):
 
     groups = (Group((Term("a", None, bias=False),)),)
 
-    def __init__(self, stabilizer: float = 1e-6):
+    def __init__(self, stabilizer: float = 1e-6) -> None:
         super().__init__(stabilizer)
 
 
@@ -175,14 +182,14 @@ class Epsilon(Zero):
 
     default_stabilizer = 1e-6
 
-    def __init__(self, epsilon: float = 1e-6, zero_bias: bool = False):
+    def __init__(self, epsilon: float = 1e-6, zero_bias: bool = False) -> None:
         super().__init__(_number(epsilon, "Epsilon epsilon"), zero_bias)
 
     @property
-    def epsilon(self):
+    def epsilon(self) -> float:
         return self.stabilizer
 
-    def _params(self):
+    def _params(self) -> dict[str, object]:
         return {"epsilon": self.epsilon, **({"zero_bias": True} if self.zero_bias else {})}
 
 
@@ -198,7 +205,7 @@ class Gamma(LinearRule):
     it is used (z < 0) both parts are ≤ 0 up to a factor 3, so nothing cancels.
     """
 
-    def __init__(self, gamma: float = 0.25, stabilizer: float = 1e-6, zero_bias: bool = False):
+    def __init__(self, gamma: float = 0.25, stabilizer: float = 1e-6, zero_bias: bool = False) -> None:
         super().__init__(stabilizer, zero_bias)
         self.gamma = _number(gamma, "Gamma gamma")
         up, down = _plus_gamma(_positive, self.gamma), _plus_gamma(_negative, self.gamma)
@@ -207,7 +214,7 @@ class Gamma(LinearRule):
             Group((Term("a+", down), Term("a-", up, bias=False)), mask="z<0", complement=(0, 2.0 + self.gamma)),
         )
 
-    def _params(self):
+    def _params(self) -> dict[str, object]:
         return {"gamma": self.gamma, **super()._params()}
 
 
@@ -218,7 +225,9 @@ class AlphaBeta(LinearRule):
     As Zennit 0.5.1, it requires ``α, β ≥ 0`` and ``α − β = 1`` (conservation).
     """
 
-    def __init__(self, alpha: float = 2.0, beta: float = 1.0, stabilizer: float = 1e-6, zero_bias: bool = False):
+    def __init__(
+        self, alpha: float = 2.0, beta: float = 1.0, stabilizer: float = 1e-6, zero_bias: bool = False
+    ) -> None:
         super().__init__(stabilizer, zero_bias)
         self.alpha, self.beta = _number(alpha, "AlphaBeta alpha"), _number(beta, "AlphaBeta beta")
         if abs(self.alpha - self.beta - 1.0) > 1e-9:
@@ -233,7 +242,7 @@ class AlphaBeta(LinearRule):
         if self.beta == 0:  # the β group contributes exactly nothing
             self.groups = self.groups[:1]
 
-    def _params(self):
+    def _params(self) -> dict[str, object]:
         return {"alpha": self.alpha, "beta": self.beta, **super()._params()}
 
 
@@ -258,10 +267,10 @@ class Flat(LinearRule):
 
     groups = (Group((Term("1", _ones, bias=False),)),)
 
-    def __init__(self, stabilizer: float = 1e-6, zero_bias: bool = False):
+    def __init__(self, stabilizer: float = 1e-6, zero_bias: bool = False) -> None:
         super().__init__(stabilizer, zero_bias)
 
-    def _params(self):
+    def _params(self) -> dict[str, object]:
         return {"stabilizer": self.stabilizer} if self.stabilizer != 1e-6 else {}
 
 
@@ -278,7 +287,7 @@ class ZBox(LinearRule):
 
     groups = (Group((Term("a", None), Term("low", _positive, sign=-1.0), Term("high", _negative, sign=-1.0))),)
 
-    def __init__(self, low, high, stabilizer: float = 1e-6, zero_bias: bool = False):
+    def __init__(self, low: ArrayLike, high: ArrayLike, stabilizer: float = 1e-6, zero_bias: bool = False) -> None:
         super().__init__(stabilizer, zero_bias)
         self.low, self.high = self._bound(low, "low"), self._bound(high, "high")
         try:
@@ -289,13 +298,13 @@ class ZBox(LinearRule):
             raise CourseError("ZBox needs low ≤ high everywhere")
 
     @staticmethod
-    def _bound(value, name):
+    def _bound(value: ArrayLike, name: str) -> FloatArray:
         arr = np.asarray(value, dtype=np.float64) if not isinstance(value, np.ndarray) else value
         if arr.dtype.kind not in "fiu" or not np.all(np.isfinite(arr)):
             raise CourseError(f"ZBox {name} must be finite numbers, got {value!r}")
         return arr.astype(np.float64) if arr.dtype.kind != "f" else arr
 
-    def bounds(self, like: np.ndarray):
+    def bounds(self, like: FloatArray) -> tuple[FloatArray, FloatArray]:
         """``low`` and ``high`` as arrays of one sample's shape (or per sample), in ``like``'s dtype."""
         try:
             shape = np.broadcast_shapes(self.low.shape, self.high.shape, (1,) + like.shape[1:])
@@ -306,15 +315,16 @@ class ZBox(LinearRule):
                 f"ZBox bounds of shape {self.low.shape}/{self.high.shape} do not broadcast to the layer input "
                 f"{like.shape[1:]} (give a number, or an array shaped like one sample)"
             ) from None
-        return tuple(np.broadcast_to(b, shape).astype(like.dtype) for b in (self.low, self.high))
+        low, high = (np.broadcast_to(b, shape).astype(like.dtype) for b in (self.low, self.high))
+        return low, high
 
-    def _params(self):
-        def show(b):
+    def _params(self) -> dict[str, object]:
+        def show(b: FloatArray) -> float | str:
             return float(b) if b.ndim == 0 else f"array{b.shape}"
         return {"low": show(self.low), "high": show(self.high), **super()._params()}
 
 
-NAMES = {
+NAMES: dict[str, Callable[[], Rule]] = {
     "zero": Zero, "0": Zero, "epsilon": Epsilon, "gamma": Gamma, "alphabeta": AlphaBeta,
     "alpha2beta1": lambda: AlphaBeta(2, 1), "alpha1beta0": lambda: AlphaBeta(1, 0), "zplus": ZPlus,
     "flat": Flat, "wsquare": WSquare, "w2": WSquare,
