@@ -65,11 +65,11 @@ def test_course_directory_is_invisible(tmp_path):
 
 
 def test_writes_only_in_scratch():
+    beside_package = os.path.join(os.path.dirname(sandbox_mod.__file__), "evil")
     code = ("import os\nresult = {}\n"
-            "for path in ['/usr/evil', '/opt/xai-grader/evil', '/evil', %r, '/scratch/ok', '/tmp/ok']:\n"
+            f"for path in ['/usr/evil', '/opt/xai-grader/evil', '/evil', {beside_package!r}, '/scratch/ok', '/tmp/ok']:\n"
             "    try:\n        open(path, 'w').write('x'); result[path] = 'written'\n"
-            "    except OSError as e:\n        result[path] = type(e).__name__\n") % (os.path.join(
-                os.path.dirname(sandbox_mod.__file__), "evil"),)
+            "    except OSError as e:\n        result[path] = type(e).__name__\n")
     r = run(code, ("probe", "w", "result"))
     written = sorted(p for p, v in r.values["w"].items() if v == "written")
     assert written == ["/scratch/ok", "/tmp/ok"]

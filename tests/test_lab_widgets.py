@@ -140,12 +140,12 @@ def _run_all_cells(page, lab: Lab, notebook: str) -> None:
         try:
             page.wait_for_function(_PROMPT_COUNTED, timeout=FIRST_COUNT_MS)
             return
-        except Exception:
+        except Exception as exc:
             sessions = lab.api("/api/sessions")
             if attempt == 2:
                 raise AssertionError(
                     f"Run All Cells sent twice to {notebook}, no execution count appeared within "
-                    f"{FIRST_COUNT_MS // 1000} s either time; sessions: {sessions}\nserver log:\n{lab.log_tail()}")
+                    f"{FIRST_COUNT_MS // 1000} s either time; sessions: {sessions}\nserver log:\n{lab.log_tail()}") from exc
             print(f"no execution count {FIRST_COUNT_MS // 1000} s after Run All; sessions {sessions}; sending it again")
 
 

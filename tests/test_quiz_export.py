@@ -108,7 +108,7 @@ def _split_unescaped(s, chars):
 def _read_gift(text):
     out = {}
     for block in text.split("\n\n"):
-        lines = [l for l in block.splitlines() if l and not l.startswith("//") and not l.startswith("$CATEGORY")]
+        lines = [ln for ln in block.splitlines() if ln and not ln.startswith("//") and not ln.startswith("$CATEGORY")]
         if not lines:
             continue
         body = "\n".join(lines)

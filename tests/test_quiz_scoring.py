@@ -11,7 +11,7 @@ MDL = BANK["t3_mdl"]
 
 
 def _multiple(partial, correct=("А", "Б")):
-    opts = [{"letter": l, "ru": l, "en": l} for l in "АБВГ"]
+    opts = [{"letter": x, "ru": x, "en": x} for x in "АБВГ"]
     return parse_bank({"question": [{"id": "m", "kind": "multiple", "text_ru": "т", "text_en": "t", "points": 2,
                                      "partial": partial, "correct": list(correct), "options": opts}]})["m"]
 
