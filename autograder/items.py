@@ -12,17 +12,16 @@ Per question, as Moodle's quiz statistics report defines them
   largest the covariance could be with these score distributions);
 - a question is *dubious* when DE < 15 % (the threshold of Moodle's report).
 
-Question texts come from the quiz bank through a small protocol: a mapping
-``question_id -> object or dict`` with ``text_ru``, ``text_en``, ``options``
-(ordered mapping letter → option text), ``correct`` (list of letters) and
-``explanation``. Without a bank only ids and numbers are shown.
+Question texts, options and correct answers come from the quiz bank as
+:class:`ItemQuestion` values (``question_id -> ItemQuestion``), each built from
+the bank's one question model, ``course.quiz.bank.Question``
+(:func:`item_questions`). Without a bank only ids and numbers are shown.
 """
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -31,10 +30,9 @@ from .stats import share_percent
 
 __all__ = [
     "ItemStats", "item_statistics", "response_analysis", "facility_from_responses", "common_mistakes",
-    "format_mistake", "question_info", "natural_key", "answer_label", "LETTERS", "DEFAULT_MISTAKES",
+    "format_mistake", "ItemQuestion", "item_questions", "natural_key", "answer_label", "DEFAULT_MISTAKES",
 ]
 
-LETTERS = "АБВГДЕЖЗИК"
 DUBIOUS_EFFICIENCY = 15.0
 #: how many of the hardest questions the report lists as common mistakes by default
 DEFAULT_MISTAKES = 3
@@ -115,60 +113,73 @@ def item_statistics(attempts: Attempts) -> list[ItemStats]:
     return out
 
 
-# ----------------------------------------------------------------- the quiz bank protocol
+# ----------------------------------------------------------------- what the analysis knows of a question
 
-def _field(obj: Any, name: str, default=None):
-    if obj is None:
-        return default
-    if isinstance(obj, Mapping):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
+@dataclass(frozen=True)
+class ItemQuestion:
+    """What the response analysis and the common-mistakes blocks show of one question.
 
+    Built from the quiz bank's question model (:meth:`from_question`, a
+    ``course.quiz.bank.Question``: the course's TOML bank, or a report's JSON
+    bank file read by :mod:`autograder.report.questions`); :func:`item_questions`
+    does it for a whole bank. ``correct`` holds option letters, ``"true"`` or
+    ``"false"``, or the number of a numeric question as text (``value`` is that number).
 
-def _correct_list(correct) -> list[str]:
-    if correct is None:
-        return []
-    if isinstance(correct, bool):
-        return ["true" if correct else "false"]
-    if isinstance(correct, (int, float)):
-        return [f"{correct:g}"]
-    if isinstance(correct, str):
-        correct = [correct]
-    return sorted(("true" if c else "false") if isinstance(c, bool) else str(c) for c in correct)
-
-
-def question_info(bank: Mapping | None, qid: str) -> dict:
-    """Text, options (list of (letter, text)), correct letters and explanation of a question; {} if unknown.
-
-    Accepts dicts or objects: ``options`` as a mapping letter → text, a list of
-    texts, of (letter, text) pairs or of objects with ``letter`` and ``ru``
-    (course.quiz's ``Option``); ``correct`` as letters or a bool; the
-    explanation as ``explanation`` or ``mistake_ru``.
+    >>> from course.quiz.bank import example_bank
+    >>> q = ItemQuestion.from_question(example_bank()["ex_sets"])
+    >>> q.kind, q.correct, q.options[:2]
+    ('multiple', ('В', 'Г'), (('А', '{A}'), ('Б', '{D}')))
     """
-    if bank is None or qid not in bank:
+
+    id: str
+    kind: str = ""
+    text_ru: str = ""
+    text_en: str = ""
+    #: (letter, text) in the bank's order
+    options: tuple[tuple[str, str], ...] = ()
+    #: letter -> the vertex set the option stands for (backdoor questions)
+    option_nodes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    correct: tuple[str, ...] = ()
+    value: float | None = None
+    tolerance: float = 0.0
+    explanation: str = ""
+    dag: str | None = None
+    exposure: str | None = None
+    outcome: str | None = None
+
+    @classmethod
+    def from_question(cls, q) -> ItemQuestion:
+        """The analysis' view of a ``course.quiz.bank.Question`` (its Russian option texts, its usual mistake)."""
+        correct = q.correct
+        number = isinstance(correct, (int, float)) and not isinstance(correct, bool)
+        return cls(
+            id=q.id, kind=q.kind, text_ru=q.text_ru or "", text_en=q.text_en or "",
+            options=tuple((o.letter, o.ru) for o in q.options),
+            option_nodes={o.letter: tuple(sorted(o.nodes)) for o in q.options if o.nodes is not None},
+            correct=_correct_texts(correct), value=float(correct) if number else None,
+            tolerance=float(q.tolerance or 0.0), explanation=q.mistake_ru or "",
+            dag=q.dag, exposure=q.exposure, outcome=q.outcome)
+
+
+def item_questions(bank) -> dict[str, ItemQuestion]:
+    """question id -> :class:`ItemQuestion` of a bank: a ``course.quiz.bank.Bank`` or a mapping of its questions.
+
+    Questions already converted pass through; None gives an empty mapping (no bank: ids and numbers only).
+    """
+    if bank is None:
         return {}
-    q = bank[qid]
-    options = _field(q, "options") or {}
-    if isinstance(options, Mapping):
-        pairs = [(str(k), str(v)) for k, v in options.items()]
-    else:
-        pairs = []
-        for i, o in enumerate(options):
-            if isinstance(o, (tuple, list)):
-                pairs.append((str(o[0]), str(o[1])))
-            elif _field(o, "letter") is not None:
-                pairs.append((str(_field(o, "letter")), str(_field(o, "ru", _field(o, "text", "")))))
-            else:
-                pairs.append((LETTERS[i], str(o)))
-    nodes = {str(_field(o, "letter")): sorted(map(str, _field(o, "nodes")))
-             for o in (options if not isinstance(options, Mapping) else ())
-             if _field(o, "letter") is not None and _field(o, "nodes") is not None}
-    return {"text_ru": _field(q, "text_ru") or "", "text_en": _field(q, "text_en") or "", "options": pairs,
-            "kind": str(_field(q, "kind") or ""), "value": _field(q, "correct"),
-            "tolerance": _field(q, "tolerance") or 0.0, "option_nodes": nodes,
-            "dag": _field(q, "dag"), "exposure": _field(q, "exposure"), "outcome": _field(q, "outcome"),
-            "correct": _correct_list(_field(q, "correct")),
-            "explanation": _field(q, "explanation") or _field(q, "mistake_ru") or ""}
+    questions = bank.values() if isinstance(bank, Mapping) else bank
+    return {q.id: q if isinstance(q, ItemQuestion) else ItemQuestion.from_question(q) for q in questions}
+
+
+def _correct_texts(correct) -> tuple[str, ...]:
+    if correct is None:
+        return ()
+    if isinstance(correct, bool):
+        return ("true" if correct else "false",)
+    if isinstance(correct, (int, float)):
+        return (f"{correct:g}",)
+    return tuple(sorted(map(str, correct)))
 
 
 def _norm_letters_in_order(options) -> list[str]:
@@ -218,15 +229,12 @@ def _numeric_bins(raw: list[str], key: float | None, tolerance: float) -> list[d
     return [{"option": label, "text": "", "count": c, "correct": ok} for label, c, ok in rows]
 
 
-def _numeric_key(info: dict, responses: Responses, q: str) -> tuple[float | None, float]:
+def _numeric_key(info: ItemQuestion | None, responses: Responses, q: str) -> tuple[float | None, float]:
     """The key and tolerance of a numeric question: the bank's, else the source's "right answer"."""
     from course.quiz.normalize import AnswerError, parse_number
 
-    value = info.get("value")
-    if isinstance(value, (list, tuple)) and len(value) == 1:
-        value = value[0]
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value), float(info.get("tolerance") or 0.0)
+    if info is not None and info.value is not None:
+        return info.value, info.tolerance
     right = sorted(responses.right.get(q, ()))
     try:
         return (parse_number(right[0]) if right else None), 0.0
@@ -245,7 +253,7 @@ def _looks_numeric(raw: list[str]) -> bool:
         return False
 
 
-def response_analysis(responses: Responses | None, bank: Mapping | None = None) -> dict[str, dict]:
+def response_analysis(responses: Responses | None, bank: Mapping[str, ItemQuestion] | None = None) -> dict[str, dict]:
     """How often each option was chosen, per question (questions in natural order).
 
     Returns ``{question: {"responses": n, "kind": "choice"|"numeric", "options": [{"option", "text",
@@ -259,7 +267,8 @@ def response_analysis(responses: Responses | None, bank: Mapping | None = None) 
     >>> from autograder.readers import Responses, normalise_choice
     >>> r = Responses(np.array(["a", "b", "c"], dtype=object), np.array(["q1"] * 3, dtype=object),
     ...               tuple(normalise_choice(t) for t in ("в, г", "b", "Б")), np.full(3, np.datetime64("NaT", "s")))
-    >>> bank = {"q1": {"options": {"А": "{B}", "Б": "{D}", "В": "{B, D}", "Г": "{C, D}"}, "correct": ["В", "Г"]}}
+    >>> bank = {"q1": ItemQuestion("q1", "multiple", options=(("А", "{B}"), ("Б", "{D}"), ("В", "{B, D}"),
+    ...                                                       ("Г", "{C, D}")), correct=("В", "Г"))}
     >>> [(o["option"], o["text"], o["count"], o["percent"]) for o in response_analysis(r, bank)["q1"]["options"]]
     [('А', '{B}', 0, 0), ('Б', '{D}', 1, 33), ('В', '{B, D}', 2, 67), ('Г', '{C, D}', 1, 33)]
     """
@@ -273,8 +282,8 @@ def response_analysis(responses: Responses | None, bank: Mapping | None = None) 
         choices = [responses.choice[i] for i in idx]
         raw = [raw_all[i] for i in idx]
         n = len(choices)
-        info = question_info(bank, q)
-        if info.get("kind") == "numeric" or (not info and _looks_numeric(raw)):
+        info = (bank or {}).get(q)
+        if (info is not None and info.kind == "numeric") or (info is None and _looks_numeric(raw)):
             options = _numeric_bins(raw, *_numeric_key(info, responses, q))
             out[q] = {"responses": n, "kind": "numeric",
                       "options": [dict(o, percent=share_percent(o["count"], n)) for o in options],
@@ -282,9 +291,10 @@ def response_analysis(responses: Responses | None, bank: Mapping | None = None) 
                                    for o in sorted(options, key=lambda o: -o["count"])
                                    if not o["correct"] and o["count"]]}
             continue
-        correct = _norm_letters(info.get("correct", [])) if info else frozenset(responses.right.get(q, ()))
+        correct = _norm_letters(info.correct) if info is not None else frozenset(responses.right.get(q, ()))
         letters = Counter(letter for c in choices for letter in c)
-        texts = dict(zip(_norm_letters_in_order(info.get("options", [])), (t for _, t in info.get("options", []))))
+        options = info.options if info is not None else ()
+        texts = dict(zip(_norm_letters_in_order(options), (t for _, t in options)))
         order = list(texts)
         rest = (set(letters) | correct) - set(order)
         order += ["true", "false"] if rest and rest <= {"true", "false"} else sorted(rest, key=natural_key)
@@ -300,7 +310,7 @@ def response_analysis(responses: Responses | None, bank: Mapping | None = None) 
     return out
 
 
-def facility_from_responses(responses: Responses | None, bank: Mapping | None) -> dict[str, float]:
+def facility_from_responses(responses: Responses | None, bank: Mapping[str, ItemQuestion] | None) -> dict[str, float]:
     """Percent of answers that are exactly the correct set, per question (for sources without item scores).
 
     The correct set comes from the bank, else from the source itself (Moodle's "Right answer n").
@@ -309,9 +319,9 @@ def facility_from_responses(responses: Responses | None, bank: Mapping | None) -
         return {}
     out = {}
     for q in sorted(set(responses.question.tolist()), key=natural_key):
-        info = question_info(bank, q)
-        correct = _norm_letters(info.get("correct", [])) if info else frozenset(responses.right.get(q, ()))
-        if not correct or info.get("kind") == "numeric":  # a typed number is not a set of letters
+        info = (bank or {}).get(q)
+        correct = _norm_letters(info.correct) if info is not None else frozenset(responses.right.get(q, ()))
+        if not correct or (info is not None and info.kind == "numeric"):  # a typed number is not a set of letters
             continue
         idx = np.flatnonzero(responses.question == q)
         out[q] = 100.0 * sum(responses.choice[i] == correct for i in idx) / len(idx)
@@ -320,7 +330,8 @@ def facility_from_responses(responses: Responses | None, bank: Mapping | None) -
 
 # ----------------------------------------------------------------- common mistakes (T3)
 
-def common_mistakes(items: list[ItemStats], responses: Responses | None = None, bank: Mapping | None = None, *,
+def common_mistakes(items: list[ItemStats], responses: Responses | None = None,
+                    bank: Mapping[str, ItemQuestion] | None = None, *,
                     threshold: float | None = None, limit: int | None = DEFAULT_MISTAKES) -> list[dict]:
     """The hardest questions, worst first: the ``limit`` lowest facilities (default 3, as the course's T3).
 
@@ -335,7 +346,7 @@ def common_mistakes(items: list[ItemStats], responses: Responses | None = None, 
     >>> from autograder.readers import Responses, normalise_choice
     >>> r = Responses(np.array(["a", "b", "c"], dtype=object), np.array(["q1"] * 3, dtype=object),
     ...               tuple(normalise_choice(t) for t in ("в, г", "b", "Б")), np.full(3, np.datetime64("NaT", "s")))
-    >>> (m,) = common_mistakes([], r, {"q1": {"correct": ["В", "Г"]}})   # only "в, г" is exactly right: 1 of 3
+    >>> (m,) = common_mistakes([], r, {"q1": ItemQuestion("q1", correct=("В", "Г"))})   # only "в, г" is right: 1 of 3
     >>> round(m["facility"], 2), [(a["answer"], a["count"]) for a in m["wrong_answers"]]
     (33.33, [('В', 1), ('Б', 1)])
     """
@@ -349,20 +360,19 @@ def common_mistakes(items: list[ItemStats], responses: Responses | None = None, 
         worst = worst[:limit]
     out = []
     for f, _, q in worst:
-        info = question_info(bank, q)
+        info = (bank or {}).get(q) or ItemQuestion(q)
         resp = analysis.get(q, {})
-        correct = info.get("correct") or (sorted(responses.right.get(q, ())) if responses is not None else [])
-        nodes = info.get("option_nodes", {})
-        adjust = next((nodes[c] for c in info.get("correct", []) if c in nodes), None)
+        correct = info.correct or (sorted(responses.right.get(q, ())) if responses is not None else [])
+        adjust = next((list(info.option_nodes[c]) for c in info.correct if c in info.option_nodes), None)
         out.append({
             "question": q, "facility": f, "responses": resp.get("responses", 0),
-            "text_ru": info.get("text_ru", ""), "text_en": info.get("text_en", ""),
-            "options": [{"letter": k, "text": t} for k, t in info.get("options", [])],
+            "text_ru": info.text_ru, "text_en": info.text_en,
+            "options": [{"letter": k, "text": t} for k, t in info.options],
             "correct": list(correct),
             "wrong_answers": [{k: p[k] for k in ("answer", "count", "percent")}
                               for p in resp.get("patterns", []) if not p.get("correct")],
-            "explanation": info.get("explanation", ""),
-            "dag": info.get("dag"), "exposure": info.get("exposure"), "outcome": info.get("outcome"),
+            "explanation": info.explanation,
+            "dag": info.dag, "exposure": info.exposure, "outcome": info.outcome,
             "adjust": adjust,
         })
     return out

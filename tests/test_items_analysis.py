@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
@@ -11,10 +10,11 @@ import scipy.stats
 
 from autograder import items as itemstats
 from autograder.report import write_report
+from autograder.report.questions import questions_from_data
 from autograder.sources import Attempts, Responses, normalise_choice
 
-# T3 question 3 of the course material: "choose the smallest sets", answers В, Г
-BANK = {
+# T3 question 3 of the course material: "choose the smallest sets", answers В, Г (a report's JSON bank file)
+RAW_BANK = {
     "backdoor_2": {
         "text_ru": "Примените backdoor критерий для оценки влияния X на Y. Выберите наименьшие по размеру "
                    "множества вершин, необходимых для блокирования всех backdoor-путей",
@@ -30,6 +30,7 @@ BANK = {
         "text_en": "", "options": {}, "correct": ["false"], "explanation": "L(H) is that term.",
     },
 }
+BANK = itemstats.item_questions(questions_from_data(RAW_BANK))
 
 
 def scored(matrix, item_max):
@@ -127,18 +128,13 @@ def test_true_false_question_prints_words():
     assert {itemstats.answer_label(o["option"]) for o in analysis["options"]} == {"верно", "неверно"}
 
 
-@dataclass
-class Question:  # the bank protocol with attributes instead of keys
-    text_ru: str
-    options: dict
-    correct: list
-    text_en: str = ""
-    explanation: str = ""
-    extra: dict = field(default_factory=dict)
+def test_the_quiz_banks_question_model_works_too():
+    from course.quiz.bank import Option, Question
 
-
-def test_bank_objects_with_attributes_work_too():
-    bank = {"backdoor_2": Question(BANK["backdoor_2"]["text_ru"], BANK["backdoor_2"]["options"], ["В", "Г"])}
+    raw = RAW_BANK["backdoor_2"]
+    q = Question("backdoor_2", "multiple", raw["text_ru"], "", frozenset("ВГ"),
+                 options=tuple(Option(letter, text, text) for letter, text in raw["options"].items()))
+    bank = itemstats.item_questions({"backdoor_2": q})
     (m,) = itemstats.common_mistakes([], responses(ANSWERS), bank, threshold=50)
     assert m["correct"] == ["В", "Г"] and len(m["options"]) == 7
 
@@ -196,8 +192,9 @@ def test_the_course_quiz_bank_drives_the_t3_blocks(tmp_path, capsys):
 
 def test_numeric_questions_are_binned_by_typed_value():
     # a typed number has no option letters: its answers are grouped by value, the key (within tolerance) first
-    bank = {**BANK, "weight": {"text_ru": "w₂ = ?", "kind": "numeric", "options": [], "correct": [-1.0],
-                               "tolerance": 0.01}}
+    bank = itemstats.item_questions(questions_from_data(
+        {**RAW_BANK, "weight": {"text_ru": "w₂ = ?", "kind": "numeric", "options": [], "correct": [-1.0],
+                                "tolerance": 0.01}}))
     typed = ["-1", "-1.0", "−1,005", "2", "2.0", "0.5", "1", "3", "4", "5", "6", "abc", ""]
     rows = [(f"s{i}", "weight", a) for i, a in enumerate(typed)] + [("s1", "backdoor_2", "В")]
     r = Responses(np.array([s for s, _, _ in rows], dtype=object), np.array([q for _, q, _ in rows], dtype=object),

@@ -84,9 +84,9 @@ def test_html_embeds_every_chart_and_escapes_text(tmp_path):
 def test_bank_from_json_and_from_the_course_toml(tmp_path):
     q = {"id": "q1", "text_ru": "Вопрос", "options": {"А": "да", "Б": "нет"}, "correct": ["А"]}
     (tmp_path / "bank.json").write_text(json.dumps({"questions": [q]}), encoding="utf-8")
-    assert report.load_bank(tmp_path / "bank.json")["q1"]["correct"] == ["А"]
+    assert sorted(report.load_bank(tmp_path / "bank.json")["q1"].correct) == ["А"]
     (tmp_path / "keyed.json").write_text(json.dumps({"q2": {"correct": ["Б"]}}), encoding="utf-8")
-    assert report.load_bank(tmp_path / "keyed.json")["q2"]["correct"] == ["Б"]
+    assert sorted(report.load_bank(tmp_path / "keyed.json")["q2"].correct) == ["Б"]
     from course.quiz.bank import default_bank_path
 
     bank = report.load_bank(default_bank_path())  # the quiz package's own loader and format
@@ -219,3 +219,30 @@ def test_a_sub_subcommand_error_names_its_flag_once(tmp_path, capsys):
     assert cli.main(["quiz", "export", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--force" in err and "force=True" not in err and "(--force)" not in err
+
+
+def test_a_json_bank_becomes_the_quiz_question_model(tmp_path):
+    from course.quiz.bank import Question
+
+    data = {"questions": [
+        {"id": "tf", "correct": ["неверно"], "explanation": "L(H) is that term."},
+        {"id": "num", "correct": [2.5], "tolerance": 0.1},
+        {"id": "sets", "options": [{"letter": "А", "ru": "{B}", "nodes": ["B"]}, ["Б", "{D}"]], "correct": ["А", "Б"]},
+        {"id": "plain", "options": ["да", "нет"], "correct": "Б"},
+    ]}
+    (tmp_path / "bank.json").write_text(json.dumps(data), encoding="utf-8")
+    bank = report.load_bank(tmp_path / "bank.json")
+    assert all(isinstance(q, Question) for q in bank.values())
+    assert (bank["tf"].kind, bank["tf"].correct, bank["tf"].mistake_ru) == ("truefalse", False, "L(H) is that term.")
+    assert (bank["num"].kind, bank["num"].correct, bank["num"].tolerance) == ("numeric", 2.5, 0.1)
+    assert bank["sets"].kind == "multiple" and bank["sets"].options[0].nodes == frozenset("B")
+    assert [(o.letter, o.ru) for o in bank["plain"].options] == [("А", "да"), ("Б", "нет")]
+    assert bank["plain"].kind == "single" and bank["plain"].correct == frozenset("Б")
+    for entry, message in [({"id": "q", "options": 5}, "options must be a list"),
+                           ({"id": "q", "correct": {"А": 1}}, "correct must be letters"),
+                           ({"id": "q", "text_ru": 7}, "text_ru must be text"),
+                           ({"id": "q", "tolerance": "wide"}, "tolerance must be a number"),
+                           ({"id": "q", "options": [5]}, "option 1 is neither")]:
+        (tmp_path / "bad.json").write_text(json.dumps([entry]), encoding="utf-8")
+        with pytest.raises(CourseError, match=f"question 'q': {message}"):
+            report.load_bank(tmp_path / "bad.json")

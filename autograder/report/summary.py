@@ -10,7 +10,7 @@ item statistics, and the questions most students got wrong. The renderers
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 import numpy as np
@@ -35,7 +35,8 @@ def _utc_now() -> datetime:
 
 
 def build_summary(attempts: Attempts, *, bands=stats.DEFAULT_BANDS, policy: str = "best", due=None,
-                  now: datetime | None = None, bank: Mapping | None = None, responses: Responses | None = None,
+                  now: datetime | None = None, bank: Mapping | Iterable | None = None,
+                  responses: Responses | None = None,
                   every="day", mistakes_threshold: float | None = None,
                   mistakes_limit: int | None = itemstats.DEFAULT_MISTAKES) -> dict:
     """Every number of the report, as the JSON-ready dict written to ``summary.json``.
@@ -58,7 +59,8 @@ def build_summary(attempts: Attempts, *, bands=stats.DEFAULT_BANDS, policy: str 
     dyn = stats.dynamics(attempts, bands, policy, every=every, due=due, now=now)
     items = itemstats.item_statistics(chosen)
     qstats = stats.quiz_statistics(pct, chosen.item_scores if chosen.questions else None)
-    mistakes = itemstats.common_mistakes(items, responses, bank, threshold=mistakes_threshold,
+    questions = itemstats.item_questions(bank)
+    mistakes = itemstats.common_mistakes(items, responses, questions, threshold=mistakes_threshold,
                                          limit=mistakes_limit)
     average = stats.average_percent(attempts)
     return {
@@ -83,7 +85,7 @@ def build_summary(attempts: Attempts, *, bands=stats.DEFAULT_BANDS, policy: str 
         "dynamics": {"step": dyn.step, "preliminary": dyn.preliminary, "rows": dyn.rows},
         "test_statistics": {k: _finite(v) for k, v in qstats.items()},
         "items": [s.to_dict() for s in sorted(items, key=lambda s: natural_key(s.question))],
-        "responses": itemstats.response_analysis(responses, bank),
+        "responses": itemstats.response_analysis(responses, questions),
         "common_mistakes": [{k: _finite(v) for k, v in m.items()} for m in mistakes],
         "mistakes_threshold": mistakes_threshold,
         "mistakes_limit": mistakes_limit,

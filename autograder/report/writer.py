@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -40,7 +40,8 @@ def check_target(out: Path, force: bool) -> bool:
 
 
 def write_report(attempts: Attempts, out_dir: str | os.PathLike, *, bands=stats.DEFAULT_BANDS,
-                 policy: str = "best", due=None, bank: Mapping | None = None, responses: Responses | None = None,
+                 policy: str = "best", due=None, bank: Mapping | Iterable | None = None,
+                 responses: Responses | None = None,
                  every="day", mistakes_threshold: float | None = None,
                  mistakes_limit: int | None = itemstats.DEFAULT_MISTAKES,
                  force: bool = False, now: datetime | None = None) -> Path:
@@ -59,7 +60,8 @@ def write_report(attempts: Attempts, out_dir: str | os.PathLike, *, bands=stats.
         "first", "last" or "all"
     due : due date (datetime or ISO text, UTC); defaults to the source's; the
         report is marked preliminary until it has passed
-    bank : question_id → dict/object with ``text_ru, text_en, options, correct, explanation``
+    bank : the quiz's questions: a ``course.quiz.bank.Bank``, a mapping question id → ``Question``
+        (:func:`autograder.report.load_bank`) or → :class:`autograder.items.ItemQuestion`
     responses : the options students chose, for the response analysis
     every : dynamics step, "day" or a number of attempts
     mistakes_threshold, mistakes_limit : common mistakes are the ``mistakes_limit``
