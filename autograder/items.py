@@ -16,6 +16,11 @@ Question texts, options and correct answers come from the quiz bank as
 :class:`ItemQuestion` values (``question_id -> ItemQuestion``), each built from
 the bank's one question model, ``course.quiz.bank.Question``
 (:func:`item_questions`). Without a bank only ids and numbers are shown.
+
+The module is a little over 400 lines on purpose: it is the whole T3 section
+in one place — the common mistakes rank questions by the item statistics (or,
+without item scores, by the response analysis) and show the response analysis'
+wrong answers, all through one question view (:class:`ItemQuestion`).
 """
 from __future__ import annotations
 

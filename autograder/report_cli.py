@@ -13,6 +13,7 @@ from course.errors import CourseError
 
 from . import items as itemstats
 from . import readers, stats
+from .cli import SUMMARIES
 from .report.questions import load_bank
 from .report.writer import check_target, write_report
 
@@ -22,7 +23,7 @@ __all__ = ["add_parser", "run"]
 def add_parser(subparsers) -> None:
     """Register ``xai-course report``."""
     p = subparsers.add_parser(
-        "report", help="write the instructor's quiz report (Markdown, HTML, JSON, charts)",
+        "report", help=SUMMARIES["report"],
         description="Totals, average, grade bands over each student's best attempt, dynamics, Moodle test and "
                     "item statistics and common mistakes of one quiz.")
     src = p.add_mutually_exclusive_group(required=True)

@@ -20,6 +20,11 @@ calculations", docs.moodle.org/dev/Quiz_statistics_calculations): sample
 skewness k3/k2^(3/2) and excess kurtosis k4/k2² from the unbiased
 k-statistics, Cronbach's α as the coefficient of internal consistency (CIC,
 in percent), error ratio ER = 100·√(1 − CIC/100) and standard error SE = ER·SD/100.
+
+The module is a little over 400 lines on purpose: bands, attempt policies,
+dynamics and test statistics are one chain (the policy picks the attempts the
+bands and statistics count, the dynamics replay both over time), and each
+step is short.
 """
 from __future__ import annotations
 
