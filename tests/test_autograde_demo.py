@@ -108,6 +108,7 @@ def test_demo_rebuilds_its_own_folder(tmp_path, monkeypatch):
     assert sorted(p.name for p in out.iterdir()) == sorted([demo.DEMO_MARKER, "new"])
 
 
+@pytest.mark.slow  # builds the demo course
 def test_demo_refusal_names_the_flag_on_the_command_line(tmp_path, capsys):
     from autograder import cli
 

@@ -77,6 +77,7 @@ def test_refuses_a_symlinked_folder(folder, link):
         open_folder(folder, student, "ps1")
 
 
+@pytest.mark.slow  # a whole autograding run
 def test_collect_reads_timestamps_without_following_links(tmp_path):
     course = build_course(tmp_path / "course")
     for name in ("honest_full", "files_symlink_timestamp", "files_fifo_timestamp", "files_symlink_folder"):

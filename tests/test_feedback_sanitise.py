@@ -81,6 +81,7 @@ def submitted(tmp_path_factory):
 
 # ------------------------------------------------------------------ fast: the checker, the sanitiser, the reader
 
+@pytest.mark.slow  # nbgrader generate_feedback on a submitted course
 def test_the_checker_finds_the_attacks_in_an_unsanitised_page(submitted):
     paths, release = submitted
     nb = nbformat.read(paths["feedback_markdown_html"], as_version=4)
@@ -89,6 +90,7 @@ def test_the_checker_finds_the_attacks_in_an_unsanitised_page(submitted):
     assert len(found) >= 10, found
 
 
+@pytest.mark.slow  # nbgrader generate_feedback on a submitted course
 def test_feedback_notebook_shows_the_text_and_nothing_live(submitted):
     paths, release = submitted
     path = paths["feedback_markdown_html"]
@@ -99,6 +101,7 @@ def test_feedback_notebook_shows_the_text_and_nothing_live(submitted):
         assert words in page, words
 
 
+@pytest.mark.slow  # nbgrader generate_feedback on a submitted course
 def test_instructor_text_is_kept_as_released_and_an_edited_copy_is_cleaned(submitted):
     """Locked cells and unchanged release text are the instructor's (and cost nothing); an edit is the student's."""
     paths, release = submitted
@@ -112,6 +115,7 @@ def test_instructor_text_is_kept_as_released_and_an_edited_copy_is_cleaned(submi
     assert live_content(_render(feedback_notebook(restored, None, {}, [], release))) == []
 
 
+@pytest.mark.slow  # nbgrader generate_feedback on a submitted course
 def test_a_source_that_is_not_text_is_normalised_on_the_way_in(submitted):
     paths, release = submitted
     path = paths["feedback_source_not_text"]

@@ -45,6 +45,7 @@ def test_kernel_processes_finds_a_kernel_left_running(tmp_path):
     assert kernel_processes() == []
 
 
+@pytest.mark.slow  # a pytest run in a subprocess
 def test_the_guard_fails_a_test_that_leaks_a_kernel(tmp_path):
     root = Path(__file__).resolve().parent.parent
     (tmp_path / "conftest.py").write_text("from tests.conftest import no_kernel_outlives_its_test  # noqa: F401"

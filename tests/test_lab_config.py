@@ -146,6 +146,7 @@ def test_make_lab_hands_lab_args_to_jupyter():
 
 # ---------------------------------------------------------------- the running server
 
+@pytest.mark.slow  # a JupyterLab server
 def test_student_lab_page_disables_nbgrader_extensions(student_lab):
     config = student_lab.page_config()
     served = [ext["name"] for ext in config["federated_extensions"]]
@@ -154,12 +155,14 @@ def test_student_lab_page_disables_nbgrader_extensions(student_lab):
     assert set(installed) <= _disabled(config), config["disabledExtensions"]
 
 
+@pytest.mark.slow  # a JupyterLab server
 def test_student_lab_serves_no_nbgrader_handlers(student_lab):
     assert {url: student_lab.status(url) for url in NBGRADER_URLS} == {url: 404 for url in NBGRADER_URLS}
     assert student_lab.status("/api/status") == 200
     assert not NBGRADER_LOADED.search(student_lab.log.read_text())
 
 
+@pytest.mark.slow  # a JupyterLab server
 def test_an_autosave_in_the_lab_changes_the_working_copy_never_lectures(student_lab):
     committed = LECTURES / NOTEBOOK
     before = hashlib.sha256(committed.read_bytes()).hexdigest()
@@ -215,6 +218,7 @@ def test_a_student_sees_no_nbgrader_menu_or_panel_and_a_plain_lab_shows_both(stu
     assert "Nbgrader" in menus and any("nbgrader" in t.lower() for t in panels), (menus, panels)
 
 
+@pytest.mark.slow  # a JupyterLab server
 def test_without_the_student_settings_the_same_checks_see_nbgrader(tmp_path):
     """The control: plain `jupyter lab` in this environment loads nbgrader, and the checks above notice."""
     with _plain_lab(tmp_path) as server:

@@ -27,7 +27,8 @@ from pathlib import Path
 import pytest
 
 # nbgrader's own add_submission triggers SQLAlchemy autoflush warnings; they are not ours to fix
-pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning"),
+              pytest.mark.slow]  # nbgrader builds and autogrades a course (~20-40 s)
 
 SCORES = {  # band -> [(points out of 100, number of students)]
     "5": [(100, 1), (80, 1), (95, 130), (94, 27)],

@@ -12,7 +12,8 @@ import pytest
 from autograder.sources import read_gradebook, read_responses_notebooks
 from course.errors import CourseError
 
-pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning"),
+              pytest.mark.slow]  # each test creates an nbgrader gradebook (alembic migrations, ~5-10 s)
 
 
 @pytest.fixture(autouse=True)
