@@ -139,7 +139,7 @@ class Linear(Layer):
         self, grads: Sequence[FloatArray], weights: Sequence[FloatArray], input_shape: Shape
     ) -> FloatArray:
         """``Σ_t linear_backward(grads[t], weights[t], input_shape)`` (subclasses share the work)."""
-        return _total(self.linear_backward(g, w, input_shape) for g, w in zip(grads, weights))
+        return sum_arrays(self.linear_backward(g, w, input_shape) for g, w in zip(grads, weights))
 
     @property
     def dtype(self) -> np.dtype[Any]:
@@ -221,7 +221,7 @@ class Dense(Linear):
         return f"Dense({self.weight.shape[0]}→{self.weight.shape[1]})"
 
 
-def _total(arrays: Iterable[FloatArray]) -> FloatArray:
+def sum_arrays(arrays: Iterable[FloatArray]) -> FloatArray:
     """``Σ arrays`` as Python's ``sum`` adds them (from 0, so the result is a new array, never an input)."""
     total = sum(arrays)
     if not isinstance(total, np.ndarray):

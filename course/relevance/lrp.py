@@ -13,17 +13,22 @@ what the biases and stabilisers absorbed there (for the conservation report, L4,
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias, overload, runtime_checkable
 
 import numpy as np
 
 from course.errors import CourseError
 from course.relevance import rules as R_
+from course.relevance._types import ArrayLike, FloatArray, IndexArray
 from course.relevance.composites import layer_name
-from course.relevance.layers import BatchNorm, Branches, Layer, Linear
+from course.relevance.layers import BatchNorm, Branches, Layer, Linear, sum_arrays
 from course.relevance.network import (
+    LayerPath,
     Sequential,
+    Start,
     check_input,
     check_start,
     merge_batchnorm,
@@ -33,21 +38,31 @@ from course.relevance.network import (
     output_relevance as _output_relevance,
 )
 
+if TYPE_CHECKING:
+    from course.relevance.composites import Composite
+
 __all__ = ["lrp", "lrp_layers", "RelevanceTrace", "assign_rules", "stabilize"]
 
+# what `rule` may be: a rule, a rule or composite name, one rule per Dense/Conv2d, or a composite
+RuleSpec: TypeAlias = "R_.Rule | str | Sequence[R_.Rule | str] | Composite"
+# what a layer's biases and stabiliser absorbed, per sample: {"bias": …, "stabilizer": …}
+Audit: TypeAlias = dict[str, FloatArray]
+# on_layer(i, relevance at the input of layer i, what layer i absorbed)
+OnLayer: TypeAlias = Callable[[int, FloatArray, Audit], None]
 
-def stabilize(z: np.ndarray, epsilon: float) -> np.ndarray:
+
+def stabilize(z: FloatArray, epsilon: float) -> FloatArray:
     """``z + ε·sign(z)`` with ``sign(0) = +1`` (Zennit's stabiliser): never zero for ε > 0."""
     if epsilon == 0:
         return z.copy()
-    stable = np.sign(z)
+    stable: FloatArray = np.sign(z)
     stable[stable == 0] = 1
     stable *= epsilon
     stable += z
     return stable
 
 
-def _normalised(relevance, z, epsilon):
+def _normalised(relevance: FloatArray, z: FloatArray, epsilon: float) -> FloatArray:
     """``R / stabilize(z)`` in a single new buffer; with ε = 0, exactly R / z and 0 where z = 0."""
     stable = stabilize(z, epsilon)
     if epsilon == 0:
@@ -73,18 +88,19 @@ class RelevanceTrace:
 
     layers: list[Layer]
     rules: list[R_.Rule]
-    relevances: list[np.ndarray] = field(default_factory=list)
-    bias: list[np.ndarray] = field(default_factory=list)
-    stabilizer: list[np.ndarray] = field(default_factory=list)
-    logits: np.ndarray | None = None
+    relevances: list[FloatArray] = field(default_factory=list)
+    bias: list[FloatArray] = field(default_factory=list)
+    stabilizer: list[FloatArray] = field(default_factory=list)
+    logits: FloatArray | None = None
 
     @property
-    def totals(self) -> np.ndarray:
+    def totals(self) -> FloatArray:
         """Σ relevance per layer boundary and sample, shape (n_layers + 1, batch)."""
-        return np.stack([r.reshape(r.shape[0], -1).sum(axis=1) for r in self.relevances])
+        totals: FloatArray = np.stack([r.reshape(r.shape[0], -1).sum(axis=1) for r in self.relevances])
+        return totals
 
     @property
-    def rest(self) -> np.ndarray:
+    def rest(self) -> FloatArray:
         """Relevance lost neither to bias nor stabiliser (e.g. Gamma's outputs with z = 0), per layer and sample."""
         t = self.totals
         return t[1:] - t[:-1] - np.stack(self.bias) - np.stack(self.stabilizer)
@@ -92,7 +108,7 @@ class RelevanceTrace:
 
 # ---------------------------------------------------------------------------------------------- rule assignment
 
-def _as_rule(rule) -> R_.Rule:
+def _as_rule(rule: object) -> R_.Rule:
     if isinstance(rule, str):
         return R_.from_name(rule)
     if isinstance(rule, type) and issubclass(rule, R_.Rule):
@@ -102,7 +118,7 @@ def _as_rule(rule) -> R_.Rule:
     return rule
 
 
-def assign_rules(model: Sequential, rule) -> list[R_.Rule]:
+def assign_rules(model: Sequential, rule: RuleSpec) -> list[R_.Rule]:
     """One rule per layer of ``model.flat_layers()``: ``rule`` may be a rule, a rule name, a list (one per
     Dense/Conv2d in forward order, inside blocks too) or a composite."""
     from course.relevance.composites import Composite, LayerMapComposite
@@ -126,19 +142,31 @@ def assign_rules(model: Sequential, rule) -> list[R_.Rule]:
 
 # ---------------------------------------------------------------------------------------------- the engine step
 
-def _modified_input(kind: str, a: np.ndarray, rule: R_.Rule, cache: dict):
+@runtime_checkable
+class _Bounded(Protocol):
+    """A rule with input bounds (ZBox): its terms may read the inputs "low" and "high"."""
+
+    def bounds(self, like: FloatArray) -> tuple[FloatArray, FloatArray]: ...
+
+
+def _modified_input(
+    kind: str, a: FloatArray, rule: R_.LinearRule, cache: dict[str, FloatArray | None], nonneg: bool
+) -> FloatArray | None:
     """The input a term reads: a, a⁺, a⁻ (None if all zero), ones or ZBox's bounds (the last three as one sample)."""
     if kind not in cache:
         if kind == "a":
             cache[kind] = a
         elif kind == "a+":
-            cache[kind] = a if cache["nonneg"] else np.maximum(a, 0)
+            cache[kind] = a if nonneg else np.maximum(a, 0)
         elif kind == "a-":
-            cache[kind] = None if cache["nonneg"] else np.minimum(a, 0)
+            cache[kind] = None if nonneg else np.minimum(a, 0)
         elif kind == "1":
             cache[kind] = np.ones((1,) + a.shape[1:], dtype=a.dtype)
-        else:  # "low" / "high" of ZBox
+        elif kind in ("low", "high") and isinstance(rule, _Bounded):  # ZBox
             cache["low"], cache["high"] = rule.bounds(a)
+        else:
+            raise CourseError(f"{rule!r}: a term reads the input {kind!r}; terms read 'a', 'a+', 'a-', '1', or "
+                              "'low'/'high' of a rule with bounds (ZBox)")
     return cache[kind]
 
 
@@ -148,27 +176,43 @@ class _Pass:
 
     group: int
     key: str
-    input: np.ndarray
-    weight: np.ndarray | None
-    bias: np.ndarray | None
+    input: FloatArray
+    weight: FloatArray | None
+    bias: FloatArray | None
     sign: float
     is_forward: bool  # (a; W, b) unmodified: the forward output is already known
     needs_forward: bool  # its output enters a denominator that is not known otherwise
 
 
-def _passes(rule, layer, a):
-    params, cache, passes = isinstance(layer, Linear), {"nonneg": bool(a.min() >= 0)}, []
+# the passes of a rule on one layer, by the input they read
+Passes: TypeAlias = dict[str, list[_Pass]]
+# the passes computed with the forward pass, and their outputs by id(pass)
+Fused: TypeAlias = tuple[Passes, dict[int, FloatArray]]
+
+
+def _weights(passes: Sequence[_Pass]) -> list[FloatArray]:
+    """The weights of passes on a Dense/Conv2d layer (:func:`_passes` gives every such pass its weight)."""
+    weights = [p.weight for p in passes if p.weight is not None]
+    if len(weights) != len(passes):
+        raise CourseError("a pass on a Dense/Conv2d layer has no weight")
+    return weights
+
+
+def _passes(rule: R_.LinearRule, layer: Layer, a: FloatArray) -> Passes:
+    params = layer if isinstance(layer, Linear) else None
+    cache: dict[str, FloatArray | None] = {}
+    nonneg, passes = bool(a.min() >= 0), []
     for g, group in enumerate(rule.groups):
         for term in group.terms:
-            inp = _modified_input(term.input, a, rule, cache)
+            inp = _modified_input(term.input, a, rule, cache, nonneg)
             if inp is None:  # an all-zero input (these terms carry no bias) adds nothing
                 continue
             w = b = None
-            if params:
-                w = layer.weight if term.param is None else term.param(layer.weight)
+            if params is not None:
+                w = params.weight if term.param is None else term.param(params.weight)
                 if term.bias and not rule.zero_bias:
-                    b = layer.bias if term.param is None else term.param(layer.bias)
-            unmodified = term.input == "a" and term.param is None and (b is not None or not params)
+                    b = params.bias if term.param is None else term.param(params.bias)
+            unmodified = term.input == "a" and term.param is None and (b is not None or params is None)
             needed = not unmodified and (group.complement is None or rule.zero_bias)
             passes.append(_Pass(g, term.input, inp, w, b, term.sign, unmodified, needed))
     by_input: dict[str, list[_Pass]] = {}
@@ -177,20 +221,37 @@ def _passes(rule, layer, a):
     return by_input
 
 
-def _rule_step(rule: R_.LinearRule, layer: Layer, a, out, relevance, audit=None, fused=None):
+def _group_z(z: list[FloatArray | None], g: int, rule: R_.LinearRule) -> FloatArray:
+    """The denominator of group ``g``; a group none of whose terms reads a nonzero input has none."""
+    zg = z[g]
+    if zg is None:
+        raise CourseError(f"{rule!r}: group {g} has no term with a nonzero input, so no denominator "
+                          "(give every group a term reading 'a', 'a+', '1' or a bound)")
+    return zg
+
+
+def _rule_step(
+    rule: R_.LinearRule,
+    layer: Layer,
+    a: FloatArray,
+    out: FloatArray,
+    relevance: FloatArray,
+    audit: Audit | None = None,
+    fused: Fused | None = None,
+) -> FloatArray:
     """R at the input of ``layer`` from R at its output, for a rule made of groups of terms.
 
     Per group: z = Σ sign·layer(input; params), s = coefficient·mask·R / stabilize(z); then
     R_a = Σ sign·input ⊙ layerᵀ(s; params). Passes that read the same input share one GEMM; ``fused``
     holds the passes and outputs already computed together with the forward pass (:func:`_forward`).
     """
-    params = isinstance(layer, Linear)
+    params = layer if isinstance(layer, Linear) else None
     by_input, known = fused if fused is not None else (_passes(rule, layer, a), {})
-    z: list = [None] * len(rule.groups)
+    z: list[FloatArray | None] = [None] * len(rule.groups)
     for ps in by_input.values():
         todo = [p for p in ps if p.needs_forward and id(p) not in known]
-        if params and todo:
-            fresh = iter(layer.linear_many(ps[0].input, [p.weight for p in todo], [p.bias for p in todo]))
+        if params is not None and todo:
+            fresh = iter(params.linear_many(ps[0].input, _weights(todo), [p.bias for p in todo]))
         else:
             fresh = iter([layer.forward(ps[0].input) for _ in todo])
         for p in ps:
@@ -202,35 +263,40 @@ def _rule_step(rule: R_.LinearRule, layer: Layer, a, out, relevance, audit=None,
             z[p.group] = (zt if p.sign == 1 else -zt) if prev is None else (prev + zt if p.sign == 1 else prev - zt)
     for g, group in enumerate(rule.groups):
         if group.complement is not None and not rule.zero_bias:  # (zero_bias: z is not the output)
-            other, c = group.complement
-            z[g] = c * out - z[other]
+            other, coefficient = group.complement
+            z[g] = coefficient * out - _group_z(z, other, rule)
+    zs = [_group_z(z, g, rule) for g in range(len(z))]
     # s = coefficient·mask·R / stabilize(z), built in one buffer per group (large temporaries cost page faults)
     s = []
-    for group, zg in zip(rule.groups, z):
+    for group, zg in zip(rule.groups, zs):
         sg = _normalised(relevance, zg, rule.stabilizer)
         if group.coefficient != 1:
             sg *= group.coefficient
         if group.mask is not None:
             sg *= (out > 0) if group.mask == "z>0" else (out < 0)
         s.append(sg)
-    result = None
+    result: FloatArray | None = None
     for key, ps in by_input.items():
         grads = [s[p.group] if p.sign == 1 else p.sign * s[p.group] for p in ps]
-        if params:
-            c = layer.linear_backward_many(grads, [p.weight for p in ps], a.shape)
+        if params is not None:
+            c = params.linear_backward_many(grads, _weights(ps), a.shape)
         else:
-            c = sum(layer.backward(a, g) for g in grads)
+            c = sum_arrays(layer.backward(a, g) for g in grads)
         if key != "1":  # c is a fresh array of a's shape: multiply by the input in place
             c = np.multiply(ps[0].input, c, out=c)
         result = c if result is None else np.add(result, c, out=result)
+    if result is None:
+        raise CourseError(f"{rule!r} has no term with a nonzero input on layer {layer!r}")
     if audit is not None:
-        for g, (zg, sg) in enumerate(zip(z, s)):
+        for g, (zg, sg) in enumerate(zip(zs, s)):
             biases = [(p.sign, p.bias) for ps in by_input.values() for p in ps if p.group == g and p.bias is not None]
             _audit_group(audit, biases, sg, zg, rule.stabilizer)
     return result
 
 
-def _audit_group(audit, biases, s, z, epsilon):
+def _audit_group(
+    audit: Audit, biases: Sequence[tuple[float, FloatArray]], s: FloatArray, z: FloatArray, epsilon: float
+) -> None:
     """Add what this group's bias terms and stabiliser absorbed: Σ s·(Σ sign·b) and Σ s·(stab(z) − z)."""
     axes = tuple(range(1, z.ndim))
     audit["stabilizer"] = audit.get("stabilizer", 0) + (s * (stabilize(z, epsilon) - z)).sum(axis=axes)
@@ -240,11 +306,21 @@ def _audit_group(audit, biases, s, z, epsilon):
         audit["bias"] = audit.get("bias", 0) + (s * bias).sum(axis=axes)
 
 
-def _step(rule, layer, a, out, relevance, audit=None, fused=None):
+def _step(
+    rule: R_.Rule,
+    layer: Layer,
+    a: FloatArray,
+    out: FloatArray,
+    relevance: FloatArray,
+    audit: Audit | None = None,
+    fused: Fused | None = None,
+) -> FloatArray:
     if isinstance(rule, R_.Pass):
         return relevance
     if isinstance(rule, R_.Gradient):
         return layer.backward(a, relevance)
+    if not isinstance(rule, R_.LinearRule):
+        raise CourseError(f"{rule!r} is neither Pass, Gradient nor a rule of groups of terms (rules.LinearRule)")
     return _rule_step(rule, layer, a, out, relevance, audit, fused)
 
 
@@ -252,12 +328,12 @@ def _step(rule, layer, a, out, relevance, audit=None, fused=None):
 class _Run:
     """The forward pass of one chain: activations, the passes computed with it, and the runs of block branches."""
 
-    acts: list
-    fused: dict
-    inner: dict
+    acts: list[FloatArray]
+    fused: dict[int, Fused]
+    inner: dict[int, list[_Run]]
 
 
-def _forward(model, rules_at, x, prefix=()):
+def _forward(model: Sequential, rules_at: dict[LayerPath, R_.Rule], x: FloatArray, prefix: LayerPath = ()) -> _Run:
     """The activations ``[x, a1, ..., aL]``, per Dense/Conv2d layer the rule's passes on the layer input,
     and the same for every branch of every block.
 
@@ -276,7 +352,7 @@ def _forward(model, rules_at, x, prefix=()):
         elif isinstance(layer, Linear) and isinstance(rule, R_.LinearRule):
             by_input = _passes(rule, layer, a)
             extra = [p for ps in by_input.values() for p in ps if p.input is a and p.needs_forward]
-            outs = layer.linear_many(a, [layer.weight] + [p.weight for p in extra],
+            outs = layer.linear_many(a, [layer.weight] + _weights(extra),
                                      [layer.bias] + [p.bias for p in extra])
             run.acts.append(outs[0])
             run.fused[i] = (by_input, {id(p): z for p, z in zip(extra, outs[1:])})
@@ -285,7 +361,14 @@ def _forward(model, rules_at, x, prefix=()):
     return run
 
 
-def _split(rule, layer, outputs, out, relevance, audit):
+def _split(
+    rule: R_.Rule,
+    layer: Branches,
+    outputs: list[FloatArray],
+    out: FloatArray,
+    relevance: FloatArray,
+    audit: Audit | None,
+) -> list[FloatArray]:
     """The relevance at a block's output shared among its branches: Norm (proportional) or the gradient's split."""
     if isinstance(rule, R_.Norm):  # R_k = y_k · R / stabilize(Σ_k y_k), Zennit's Sum + Norm
         s = _normalised(relevance, out, rule.stabilizer)
@@ -295,7 +378,23 @@ def _split(rule, layer, outputs, out, relevance, audit):
     return layer.split(outputs, relevance)
 
 
-def _backward(model, rules_at, run, relevance, prefix=(), on_layer=None):
+def _adder(into: Audit) -> OnLayer:
+    """An ``on_layer`` that adds what a block's inner layers absorbed into the block's own ``into``."""
+
+    def add(j: int, rel: FloatArray, inner: Audit) -> None:
+        into.update({key: into.get(key, 0) + v for key, v in inner.items()})
+
+    return add
+
+
+def _backward(
+    model: Sequential,
+    rules_at: dict[LayerPath, R_.Rule],
+    run: _Run,
+    relevance: FloatArray,
+    prefix: LayerPath = (),
+    on_layer: OnLayer | None = None,
+) -> FloatArray:
     """From the relevance at ``model``'s output to its input, one step per layer, recursing into blocks.
 
     ``on_layer(i, relevance, audit)`` sees the relevance at the input of every top-level layer and what its
@@ -303,45 +402,47 @@ def _backward(model, rules_at, run, relevance, prefix=(), on_layer=None):
     """
     for i in range(len(model.layers) - 1, -1, -1):
         layer, path = model.layers[i], prefix + (i,)
-        audit = {} if on_layer is not None else None
+        audit: Audit | None = {} if on_layer is not None else None
         if isinstance(layer, Branches):
             runs = run.inner[i]
             shares = _split(rules_at[path], layer, [r.acts[-1] for r in runs], run.acts[i + 1], relevance, audit)
-            collect = None if audit is None else (
-                lambda j, rel, inner, into=audit: into.update({key: into.get(key, 0) + v for key, v in inner.items()}))
+            collect = None if audit is None else _adder(audit)
             parts = [_backward(branch, rules_at, branch_run, share, path + (k,), collect)
                      for k, (branch, branch_run, share) in enumerate(zip(layer.branches, runs, shares))]
             relevance = sum(parts[1:], parts[0])
         else:
             relevance = _step(rules_at[path], layer, run.acts[i], run.acts[i + 1], relevance, audit, run.fused.get(i))
-        if on_layer is not None:
+        if on_layer is not None and audit is not None:  # (audit is a dict exactly when on_layer is given)
             on_layer(i, relevance, audit)
     return relevance
 
 
 # ---------------------------------------------------------------------------------------------- public functions
 
-def _prepare(model, x, rule, target):
+def _prepare(
+    model: object, x: ArrayLike, rule: RuleSpec, target: ArrayLike
+) -> tuple[Sequential, dict[LayerPath, R_.Rule], FloatArray, IndexArray]:
     """Validate everything before any computation; return (model, rules by layer path, x, target indices)."""
     if not isinstance(model, Sequential):
         raise CourseError(f"model must be a course.relevance.Sequential, got {type(model).__name__}")
     if any(isinstance(layer, BatchNorm) for _, layer in model.flat_layers()):
         model = merge_batchnorm(model)  # a BatchNorm that cannot be merged passes relevance (base map)
     assigned = assign_rules(model, rule)
-    x = check_input(x)
-    out_shape = model.check_shapes(x.shape)
+    arr = check_input(x)
+    out_shape = model.check_shapes(arr.shape)
     if len(out_shape) != 2:
         raise CourseError(f"the model's output must be (batch, classes) logits, got shape {out_shape}")
-    t = target_indices(target, x.shape[0], out_shape[1])
+    t = target_indices(target, arr.shape[0], out_shape[1])
     flat = model.flat_layers()
     rules_at = {path: r for (path, _), r in zip(flat, assigned)}
     first = next((p for p, layer in flat if isinstance(layer, Linear)), None)
-    if first is not None and len(first) == 1 and isinstance(rules_at[first], R_.ZBox):
-        _check_box(rules_at[first], x, first, model.layers[first[0]])  # the pixel bounds, before any work
-    return model, rules_at, x, t
+    box = rules_at[first] if first is not None and len(first) == 1 else None
+    if first is not None and isinstance(box, R_.ZBox):
+        _check_box(box, arr, first, model.layers[first[0]])  # the pixel bounds, before any work
+    return model, rules_at, arr, t
 
 
-def _check_box(rule: R_.ZBox, a, path, layer):
+def _check_box(rule: R_.ZBox, a: FloatArray, path: LayerPath, layer: Layer) -> None:
     low, high = rule.bounds(a)
     if np.any(a < low) or np.any(a > high):
         raise CourseError(
@@ -350,20 +451,30 @@ def _check_box(rule: R_.ZBox, a, path, layer):
         )
 
 
-def _walk(model, rules_at, x, t, start="logit", trace=None):
+def _walk(
+    model: Sequential,
+    rules_at: dict[LayerPath, R_.Rule],
+    x: FloatArray,
+    t: IndexArray,
+    start: Start = "logit",
+    trace: RelevanceTrace | None = None,
+) -> tuple[FloatArray, FloatArray]:
     """Forward pass, then one step per layer from the output relevance down to the input; (relevance, logits)."""
     run = _forward(model, rules_at, x.astype(np.result_type(x.dtype, model.dtype), copy=False))
     relevance = _output_relevance(run.acts[-1], t, start)
-    on_layer = None
+    on_layer: OnLayer | None = None
     if trace is not None:
         trace.layers, trace.relevances, trace.logits = list(model.layers), [relevance], run.acts[-1]
         trace.rules = [rules_at[(i,)] for i in range(len(model.layers))]
         zero = np.zeros(x.shape[0], dtype=relevance.dtype)
+        into = trace
 
-        def on_layer(i, rel, audit):
-            trace.relevances.insert(0, rel)
-            trace.bias.insert(0, np.asarray(audit.get("bias", zero)) + zero)
-            trace.stabilizer.insert(0, np.asarray(audit.get("stabilizer", zero)) + zero)
+        def record(i: int, rel: FloatArray, audit: Audit) -> None:
+            into.relevances.insert(0, rel)
+            into.bias.insert(0, np.asarray(audit.get("bias", zero)) + zero)
+            into.stabilizer.insert(0, np.asarray(audit.get("stabilizer", zero)) + zero)
+
+        on_layer = record
 
     return _backward(model, rules_at, run, relevance, on_layer=on_layer), run.acts[-1]
 
@@ -374,7 +485,7 @@ def _walk(model, rules_at, x, t, start="logit", trace=None):
 _CHUNK_BYTES = 1 << 19
 
 
-def _chunks(model, x):
+def _chunks(model: Sequential, x: FloatArray) -> list[slice]:
     shape, largest = x.shape, int(np.prod(x.shape[1:]))
     for layer in model.layers:
         shape = layer.output_shape(shape)
@@ -383,7 +494,7 @@ def _chunks(model, x):
     return [slice(i, min(i + step, len(x))) for i in range(0, len(x), step)]
 
 
-def _threads(threads):
+def _threads(threads: object) -> int | None:
     if threads is None:
         return None
     if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
@@ -391,7 +502,12 @@ def _threads(threads):
     return int(threads)
 
 
-def _map_pieces(explain, pieces, threads):
+Explained: TypeAlias = tuple[FloatArray, FloatArray]  # (relevance, logits) of a piece of the batch
+
+
+def _map_pieces(
+    explain: Callable[[slice], Explained], pieces: list[slice], threads: int | None
+) -> list[Explained]:
     """``[explain(p) for p in pieces]``; with ``threads`` = k, on k worker threads with single-threaded BLAS.
 
     The samples of a batch are independent, so k pieces are explained at once: NumPy releases the GIL in its
@@ -408,8 +524,20 @@ def _map_pieces(explain, pieces, threads):
             return list(pool.map(explain, pieces))
 
 
-def lrp(model: Sequential, x, rule, target, output_relevance="logit", return_logits: bool = False,
-        threads: int | None = None):
+@overload
+def lrp(model: Sequential, x: ArrayLike, rule: RuleSpec, target: ArrayLike, output_relevance: Start = ...,
+        return_logits: Literal[False] = ..., threads: int | None = ...) -> FloatArray: ...
+@overload
+def lrp(model: Sequential, x: ArrayLike, rule: RuleSpec, target: ArrayLike, output_relevance: Start,
+        return_logits: Literal[True], threads: int | None = ...) -> Explained: ...
+@overload
+def lrp(model: Sequential, x: ArrayLike, rule: RuleSpec, target: ArrayLike, output_relevance: Start = ..., *,
+        return_logits: Literal[True], threads: int | None = ...) -> Explained: ...
+@overload
+def lrp(model: Sequential, x: ArrayLike, rule: RuleSpec, target: ArrayLike, output_relevance: Start = ...,
+        return_logits: bool = ..., threads: int | None = ...) -> FloatArray | Explained: ...
+def lrp(model: Sequential, x: ArrayLike, rule: RuleSpec, target: ArrayLike, output_relevance: Start = "logit",
+        return_logits: bool = False, threads: int | None = None) -> FloatArray | Explained:
     """Layer-wise relevance propagation of the target logit back to the input (L7–L10, L15).
 
     Parameters
@@ -456,20 +584,22 @@ def lrp(model: Sequential, x, rule, target, output_relevance="logit", return_log
     >>> relevance, logits
     (array([[0.2, 0.8]]), array([[ 5., -3.]]))
     """
-    start, threads = check_start(output_relevance), _threads(threads)
-    model, assigned, x, t = _prepare(model, x, rule, target)
-    if isinstance(start, np.ndarray) and start.shape[0] != x.shape[0]:
-        raise CourseError(f"output_relevance has {start.shape[0]} rows for a batch of {x.shape[0]} samples")
+    start, workers = check_start(output_relevance), _threads(threads)
+    net, assigned, arr, t = _prepare(model, x, rule, target)
+    if isinstance(start, np.ndarray) and start.shape[0] != arr.shape[0]:
+        raise CourseError(f"output_relevance has {start.shape[0]} rows for a batch of {arr.shape[0]} samples")
 
-    def explain(part):
-        return _walk(model, assigned, x[part], t[part], start[part] if isinstance(start, np.ndarray) else start)
+    def explain(part: slice) -> Explained:
+        return _walk(net, assigned, arr[part], t[part], start[part] if isinstance(start, np.ndarray) else start)
 
-    parts = _map_pieces(explain, _chunks(model, x), threads)
+    parts = _map_pieces(explain, _chunks(net, arr), workers)
     relevance, logits = (np.concatenate(p) if len(parts) > 1 else p[0] for p in zip(*parts))
     return (relevance, logits) if return_logits else relevance
 
 
-def lrp_layers(model: Sequential, x, rule, target, output_relevance="logit") -> RelevanceTrace:
+def lrp_layers(
+    model: Sequential, x: ArrayLike, rule: RuleSpec, target: ArrayLike, output_relevance: Start = "logit"
+) -> RelevanceTrace:
     """The same pass as :func:`lrp`, keeping the relevance at every layer and what bias and stabiliser absorbed.
 
     >>> from course.relevance import Sequential, Dense, rules
