@@ -230,8 +230,8 @@ def _group_z(z: list[FloatArray | None], g: int, rule: R_.LinearRule) -> FloatAr
     return zg
 
 
-def _rule_step(
-    rule: R_.LinearRule,
+def _step(
+    rule: R_.Rule,
     layer: Layer,
     a: FloatArray,
     out: FloatArray,
@@ -239,12 +239,19 @@ def _rule_step(
     audit: Audit | None = None,
     fused: Fused | None = None,
 ) -> FloatArray:
-    """R at the input of ``layer`` from R at its output, for a rule made of groups of terms.
+    """R at the input of ``layer`` from R at its output: Pass and Gradient as they say, else a rule made of
+    groups of terms.
 
     Per group: z = Σ sign·layer(input; params), s = coefficient·mask·R / stabilize(z); then
     R_a = Σ sign·input ⊙ layerᵀ(s; params). Passes that read the same input share one GEMM; ``fused``
     holds the passes and outputs already computed together with the forward pass (:func:`_forward`).
     """
+    if isinstance(rule, R_.Pass):
+        return relevance
+    if isinstance(rule, R_.Gradient):
+        return layer.backward(a, relevance)
+    if not isinstance(rule, R_.LinearRule):
+        raise CourseError(f"{rule!r} is neither Pass, Gradient nor a rule of groups of terms (rules.LinearRule)")
     params = layer if isinstance(layer, Linear) else None
     by_input, known = fused if fused is not None else (_passes(rule, layer, a), {})
     z: list[FloatArray | None] = [None] * len(rule.groups)
@@ -304,24 +311,6 @@ def _audit_group(
     if biases:
         bias = sum(sign * b.reshape(shape) for sign, b in biases)
         audit["bias"] = audit.get("bias", 0) + (s * bias).sum(axis=axes)
-
-
-def _step(
-    rule: R_.Rule,
-    layer: Layer,
-    a: FloatArray,
-    out: FloatArray,
-    relevance: FloatArray,
-    audit: Audit | None = None,
-    fused: Fused | None = None,
-) -> FloatArray:
-    if isinstance(rule, R_.Pass):
-        return relevance
-    if isinstance(rule, R_.Gradient):
-        return layer.backward(a, relevance)
-    if not isinstance(rule, R_.LinearRule):
-        raise CourseError(f"{rule!r} is neither Pass, Gradient nor a rule of groups of terms (rules.LinearRule)")
-    return _rule_step(rule, layer, a, out, relevance, audit, fused)
 
 
 @dataclass
