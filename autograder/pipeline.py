@@ -2,156 +2,69 @@
 
 ``xai-course autograde ASSIGNMENT [--course DIR] [--workers N] [--executor local|dask] [--force]``
 
-The job is a list of small steps, each a function that can be tested alone
-(nbgrader's preprocessor pipeline is the model):
+The job is a list of small steps, each a function in a module of its own that can
+be tested alone (nbgrader's preprocessor pipeline is the model):
 
-1. :func:`collect` — the submissions under ``submitted/<student>/<assignment>/``,
-   read as regular files of the student's own folder only (:mod:`autograder.submitted`)
-   and validated and normalised once (:func:`autograder.restore.parse_submission`).
-2. :func:`autograder.restore.restore` — the instructor's cells restored from
-   the released notebook (nbgrader's OverwriteCells / add_missing_cells).
-3. :func:`autograder.kernel.execute` — the notebook runs in the sandbox
-   (:mod:`autograder.sandbox`) with limits per cell, per notebook, on memory,
-   output and processes; the graded values leave it as plain data.
-4. :func:`check_values` — values compared with the keys in the grader's process
-   (the grading core, :mod:`autograder.grading`).
-5. :func:`autograder.gradebook_io.save_submission` — scores into nbgrader's
-   gradebook, by this process alone, one transaction per submission.
-6. :func:`record_attempt` — one row per graded attempt in
-   ``grades/<assignment>_attempts.csv`` (the gradebook keeps only the latest).
-7. :func:`autograder.feedback.feedback_notebook` + nbgrader's
-   ``generate_feedback`` — HTML feedback without hidden tests or keys, the
+1. **collect** (:func:`autograder.collect.collect`) — the submissions under
+   ``submitted/<student>/<assignment>/``, read as regular files of the student's
+   own folder only (:mod:`autograder.submitted`) and validated and normalised
+   once (:func:`autograder.restore.parse_submission`).
+2. **restore** (:func:`autograder.restore.restore`) — the instructor's cells
+   restored from the released notebook (nbgrader's OverwriteCells /
+   add_missing_cells), and the plan of cells and probes
+   (:func:`autograder.restore.build_plan`).
+3. **execute** (:func:`autograder.kernel.execute`) — the notebook runs in the
+   sandbox (:mod:`autograder.sandbox`) with limits per cell, per notebook, on
+   memory, output and processes, forked from a warm kernel
+   (:mod:`autograder.warm_pool`) where it can; the graded values leave it as plain data.
+4. **check** (:func:`check_values`, here) — values graded part by part with the
+   grading core (:mod:`autograder.grading`), keys computed in the grader's process.
+5. **record** — scores into nbgrader's gradebook by this process alone, one
+   transaction per submission (:func:`autograder.gradebook_io.save_submission`),
+   and one row per graded attempt in ``grades/<assignment>_attempts.csv``
+   (:func:`autograder.record.record_attempt`; the gradebook keeps only the latest).
+6. **feedback** (:func:`autograder.feedback.feedback_notebook` + nbgrader's
+   ``generate_feedback``) — HTML feedback without hidden tests or keys, the
    student's text cleaned (:mod:`autograder.sanitise`).
 
-Steps 2–4 (:func:`grade_submission`) run in parallel on a pluggable executor:
-a local ``concurrent.futures`` pool or a Dask ``distributed`` cluster. A
-killed job re-run without ``--force`` grades only what is not in the
+Steps 2–4 (:func:`grade_submission`) run in parallel on a pluggable executor
+(:mod:`autograder.executors`): a local thread pool or a Dask ``distributed``
+cluster. A killed job re-run without ``--force`` grades only what is not in the
 gradebook yet. Submissions that cannot be graded at all (an unreadable
 notebook) are listed with the reason, and one line names each submission not
-graded fully (a file not collected, a limit hit, no feedback page).
+graded fully (a file not collected, a limit hit, no feedback page). The command
+line is :mod:`autograder.autograde_cli`.
 """
 from __future__ import annotations
 
 import argparse
-import ast
-import atexit
-import concurrent.futures as cf
-import csv
-import io
 import os
 import sys
-import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from autograder import gradebook_io
+from autograder import gradebook_io, warm_pool
+from autograder.collect import Course, Submission, collect, read_submitted
+from autograder.executors import run_jobs
 from autograder.feedback import feedback_notebook, generate_feedback
 from autograder.grading import AssignmentSpec, Part, PartResult, load_spec, to_plain
 from autograder.grading.keys import course_keys
-from autograder.kernel import ProbeError, WarmKernel, execute
-from autograder.restore import build_plan, grade_id, is_test, parse_submission, read_notebook, restore
-from autograder.restore import is_solution as is_solution_cell
+from autograder.kernel import ProbeError, execute
+from autograder.record import attempts_path, record_attempt, write_autograded
+from autograder.restore import build_plan, grade_id, is_test, read_notebook, restore
 from autograder.sandbox import Limits, Sandbox
-from autograder.submitted import MAX_NOTEBOOK_BYTES, MAX_TIMESTAMP_BYTES, Folder, RefusedFile, open_folder, read_file
+from autograder.submitted import RefusedFile
+from autograder.warm_pool import BASE_PRELOAD, close_warm_kernels, preload_modules
 from course.errors import CourseError
 
+# Course, Submission, collect, record_attempt, run_jobs, BASE_PRELOAD, preload_modules and close_warm_kernels
+# live in the step modules named above; they stay importable from here for the pipeline's callers.
 __all__ = ["Course", "Submission", "GradingJob", "SubmissionResult", "AutogradeSummary", "collect",
            "compute_keys", "grade_submission", "grade_part", "check_values", "record_attempt", "autograde",
-           "add_parser"]
-
-
-# ---------------------------------------------------------------- the course
-
-class Course:
-    """Paths of an nbgrader course, read from its ``nbgrader_config.py``."""
-
-    def __init__(self, root: str | Path):
-        from nbgrader.coursedir import CourseDirectory
-        from traitlets.config import Config
-        from traitlets.config.loader import PyFileConfigLoader
-
-        self.root = Path(root).resolve()
-        config_file = self.root / "nbgrader_config.py"
-        if not config_file.is_file():
-            raise CourseError(f"{self.root} is not an nbgrader course (no nbgrader_config.py)")
-        cfg = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
-        cfg.merge(Config({"CourseDirectory": {"root": str(self.root)}}))
-        self.coursedir = CourseDirectory(config=cfg)
-        self.db_url = self.coursedir.db_url
-
-    def folder(self, kind: str, assignment: str, student: str = ".") -> Path:
-        name = getattr(self.coursedir, f"{kind}_directory")
-        return Path(self.coursedir.format_path(name, student, assignment))
-
-    def secrets(self) -> tuple[str, ...]:
-        """What the sandbox must never show: the whole course directory and the gradebook."""
-        paths = [str(self.root)]
-        if self.db_url.startswith("sqlite:///"):
-            paths.append(self.db_url[len("sqlite:///"):])
-        return tuple(paths)
-
-    def notebooks(self, assignment: str) -> list[str]:
-        release = self.folder("release", assignment)
-        names = sorted(p.stem for p in release.glob("*.ipynb"))
-        if not names:
-            raise CourseError(f"no released notebooks in {release}; run nbgrader generate_assignment {assignment}")
-        return names
-
-
-@dataclass(frozen=True)
-class Submission:
-    student: str
-    assignment: str
-    folder: str
-    timestamp: str | None
-    notes: tuple = ()  # files not collected, one line each (e.g. "timestamp.txt is a symbolic link")
-    refused: str | None = None  # the folder itself is not the student's own: nothing in it is graded
-
-    def open(self) -> Folder:
-        """The submission folder, opened without following symbolic links (RefusedFile otherwise)."""
-        if self.refused:
-            raise RefusedFile(self.refused)
-        folder = Path(self.folder)
-        return open_folder(folder.parent.parent, folder.parent.name, folder.name)
-
-
-def collect(course: Course, assignment: str) -> list[Submission]:
-    """Step 1: every ``submitted/<student>/<assignment>`` folder, sorted by student id.
-
-    Files are read as :mod:`autograder.submitted` allows (regular files of the
-    student's own folder): a folder that is a symbolic link is ``refused`` and a
-    ``timestamp.txt`` that is not a small regular file is a note (no timestamp).
-    """
-    base = Path(course.coursedir.format_path(course.coursedir.submitted_directory, ".", "."))
-    found = []
-    if not base.is_dir():
-        return found
-    for student_dir in sorted(base.iterdir()):
-        folder = student_dir / assignment
-        if not (student_dir.is_dir() and (folder.is_dir() or folder.is_symlink())):
-            continue
-        sub = Submission(student_dir.name, assignment, str(folder), None)
-        try:
-            opened = sub.open()
-        except RefusedFile as exc:
-            found.append(replace(sub, notes=(str(exc),), refused=str(exc)))
-            continue
-        with opened:
-            found.append(_with_timestamp(sub, opened))
-    return found
-
-
-def _with_timestamp(sub: Submission, folder: Folder) -> Submission:
-    try:
-        data = read_file(folder, "timestamp.txt", MAX_TIMESTAMP_BYTES)
-    except FileNotFoundError:
-        return sub
-    except RefusedFile as exc:
-        return replace(sub, notes=(str(exc),))
-    return replace(sub, timestamp=data.decode("utf-8", "replace").strip())
+           "run_jobs", "preload_modules", "BASE_PRELOAD", "close_warm_kernels", "add_parser"]
 
 
 # ---------------------------------------------------------------- grading one submission
@@ -222,14 +135,14 @@ def grade_submission(job: GradingJob) -> SubmissionResult:
     sandbox = Sandbox(job.limits, hide=job.hide, unsafe=job.unsafe)
     warm = None
     try:
-        warm = _acquire_warm(sandbox, job) if job.warm else None
+        warm = warm_pool.acquire(sandbox, job.files_dir, job.preload) if job.warm else None
         return _grade_notebooks(job, result, sandbox, warm, started)
     except Exception as exc:  # the grader's own failure (e.g. the sandbox would not start): listed, not scored
         result.error = f"could not be graded: {type(exc).__name__}: {exc}"
         result.scores.clear()
         return result
     finally:
-        _release_warm(job, warm)
+        warm_pool.release(sandbox, job.files_dir, job.preload, warm)
 
 
 def _grade_notebooks(job: GradingJob, result: SubmissionResult, sandbox: Sandbox, warm, started: float):
@@ -263,17 +176,6 @@ def _grade_notebooks(job: GradingJob, result: SubmissionResult, sandbox: Sandbox
     return result
 
 
-def read_submitted(sub: Submission, notebook: str) -> nbformat.NotebookNode:
-    """The student's ``<notebook>.ipynb``: a regular file of their own folder, validated and normalised.
-
-    FileNotFoundError when absent, RefusedFile when not a small regular file,
-    CourseError when it is not a notebook.
-    """
-    with sub.open() as folder:
-        data = read_file(folder, f"{notebook}.ipynb", MAX_NOTEBOOK_BYTES)
-    return parse_submission(data, f"{notebook}.ipynb")
-
-
 def _not_graded(job: GradingJob, result: SubmissionResult, notebook: str, release, reason: str) -> None:
     """0 points for every test of a notebook that was not collected; the reason in its feedback and the summary."""
     outcomes = {gid: (0.0, job.points[(notebook, gid)], reason) for gid in job.spec.for_notebook(notebook)}
@@ -303,167 +205,6 @@ def compute_keys(spec: AssignmentSpec, sources: dict, releases: dict, probes: di
                                   f"{run.problems.get(gid, 'no value')}; limits: {'; '.join(run.limits) or 'none'}")
             keys[(notebook, gid)] = run.values[gid]
     return keys
-
-
-# ---------------------------------------------------------------- warm kernels
-
-_WARM: dict = {}  # sandbox settings -> idle WarmKernels (a kernel serves one submission at a time)
-_WARM_LOCK = threading.Lock()
-BASE_PRELOAD = ("numpy", "IPython.core.interactiveshell", "traitlets.config")
-
-
-def preload_modules(releases: dict) -> tuple[str, ...]:
-    """Modules the released notebooks import (besides the students' answers): warm-start candidates."""
-    names = set(BASE_PRELOAD)
-    for nb in releases.values():
-        for cell in nb.cells:
-            if cell.get("cell_type") != "code" or is_solution_cell(cell):
-                continue
-            try:
-                tree = ast.parse(cell.source)
-            except SyntaxError:
-                continue
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Import):
-                    names.update(alias.name for alias in node.names)
-                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                    names.add(node.module)
-    return tuple(sorted(names))
-
-
-def _warm_key(job: GradingJob):
-    return (job.limits, job.hide, job.files_dir, job.preload)
-
-
-def _acquire_warm(sandbox: Sandbox, job: GradingJob):
-    """An idle warm kernel for the job's settings, or a new one (None when impossible here)."""
-    if sandbox.unsafe or os.geteuid() != 0:
-        return None
-    with _WARM_LOCK:
-        idle = _WARM.setdefault(_warm_key(job), [])
-        while idle:
-            kernel = idle.pop()
-            if kernel.usable():
-                return kernel
-            kernel.close()
-    kernel = WarmKernel(sandbox, job.files_dir, job.preload)
-    return kernel if kernel.usable() else None
-
-
-def _release_warm(job: GradingJob, kernel) -> None:
-    if kernel is None:
-        return
-    if not kernel.usable():
-        kernel.close()
-        return
-    with _WARM_LOCK:
-        _WARM.setdefault(_warm_key(job), []).append(kernel)
-
-
-def close_warm_kernels() -> None:
-    """Stop every warm kernel of this process."""
-    with _WARM_LOCK:
-        kernels = [k for idle in _WARM.values() for k in idle]
-        _WARM.clear()
-    for kernel in kernels:
-        kernel.close()
-
-
-atexit.register(close_warm_kernels)
-
-
-# ---------------------------------------------------------------- executors
-
-def _local_map(fn, jobs, workers):
-    # threads are enough: the work happens in the sandboxed child processes
-    with cf.ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(fn, job) for job in jobs]
-        try:
-            for future in cf.as_completed(futures):
-                yield future.result()
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
-
-
-def _dask_map(fn, jobs, workers, address=None):
-    try:
-        from distributed import Client, LocalCluster, as_completed
-    except ImportError:
-        raise CourseError("the dask executor needs dask.distributed: pip install 'xai-course[dask]'") from None
-    cluster = None
-    if address is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-    client = Client(address or cluster)
-    try:
-        futures = client.map(fn, jobs, pure=False)
-        for future in as_completed(futures):
-            yield future.result()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-def run_jobs(fn, jobs, *, executor: str = "local", workers: int | None = None, address: str | None = None):
-    """Yield ``fn(job)`` for each job as they finish, on the chosen executor."""
-    workers = workers or os.cpu_count() or 1
-    if executor == "local":
-        return _local_map(fn, jobs, workers)
-    if executor == "dask":
-        return _dask_map(fn, jobs, workers, address)
-    raise CourseError(f"unknown executor {executor!r}; use local or dask")
-
-
-# ---------------------------------------------------------------- recording
-
-ATTEMPT_FIELDS = ("student_id", "timestamp", "score", "max_score")
-
-
-def attempts_path(course: Course, assignment: str) -> Path:
-    return course.root / "grades" / f"{assignment}_attempts.csv"
-
-
-def record_attempt(path: Path, result: SubmissionResult, max_points: dict) -> None:
-    """Step 6: upsert the row of (student, timestamp) in the attempts CSV, atomically."""
-    several = len({n for n, _ in max_points}) > 1
-    columns = [f"{nb}/{gid} /{points:g}" if several else f"{gid} /{points:g}"
-               for (nb, gid), points in max_points.items()]
-    header = list(ATTEMPT_FIELDS) + columns
-    rows = {}
-    if path.is_file():
-        with open(path, newline="", encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                rows[(row["student_id"], row["timestamp"])] = row
-    sub = result.submission
-    stamp = gradebook_io.parse_timestamp(sub.timestamp)  # naive UTC, written as ISO 8601
-    row = {"student_id": sub.student, "timestamp": stamp.isoformat(sep=" ") if stamp else "",
-           "score": f"{result.score:g}",
-           "max_score": f"{sum(max_points.values()):g}"}
-    for column, key in zip(columns, max_points):
-        row[column] = f"{result.scores.get(key, 0.0):g}"
-    rows[(sub.student, row["timestamp"])] = row
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore")
-    writer.writeheader()
-    for key in sorted(rows):
-        writer.writerow(rows[key])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".csv.tmp")
-    tmp.write_text(buffer.getvalue(), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _write_autograded(course: Course, result: SubmissionResult) -> None:
-    sub = result.submission
-    folder = course.folder("autograded", sub.assignment, sub.student)
-    folder.mkdir(parents=True, exist_ok=True)
-    for notebook, text in result.feedback.items():
-        (folder / f"{notebook}.ipynb").write_text(text, encoding="utf-8")
-    if sub.timestamp:
-        (folder / "timestamp.txt").write_text(sub.timestamp, encoding="utf-8")
-
 
 # ---------------------------------------------------------------- the job
 
@@ -614,40 +355,17 @@ def _record(course: Course, gb, result: SubmissionResult, points: dict, summary:
     if result.error is not None:
         summary.ungradable.append((sub.student, result.error))
         return
-    _write_autograded(course, result)
+    write_autograded(course, result)
     record_attempt(attempts_path(course, sub.assignment), result, points)
     gradebook_io.save_submission(gb, sub.assignment, sub.student, gradebook_io.parse_timestamp(sub.timestamp),
                                  result.scores)
     summary.graded.append(result)
 
 
-# ---------------------------------------------------------------- command line
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("autograde", help="grade all submissions of an assignment in a sandbox, in parallel",
-                              description=__doc__.split("\n\n")[0])
-    p.add_argument("assignment")
-    p.add_argument("--course", default=".", help="the nbgrader course directory (default: .)")
-    p.add_argument("--workers", type=int, default=None, help="parallel submissions (default: all cores)")
-    p.add_argument("--executor", choices=("local", "dask"), default="local")
-    p.add_argument("--dask-address", default=None, help="scheduler of a running Dask cluster (default: local)")
-    p.add_argument("--force", action="store_true", help="regrade submissions already in the gradebook")
-    p.add_argument("--cell-timeout", type=float, default=Limits.cell_seconds)
-    p.add_argument("--notebook-timeout", type=float, default=Limits.notebook_seconds)
-    p.add_argument("--memory-mb", type=int, default=Limits.memory_bytes >> 20)
-    p.add_argument("--no-feedback", action="store_true", help="skip nbgrader generate_feedback")
-    p.add_argument("--cold", action="store_true", help="a new sandbox per submission (no warm-started kernels)")
-    p.add_argument("--unsafe-no-sandbox", action="store_true",
-                   help="grade without isolation when bubblewrap is unavailable (trusted submissions only)")
-    p.set_defaults(func=_main)
-    return p
+    """``xai-course autograde`` (:mod:`autograder.autograde_cli`)."""
+    from autograder.autograde_cli import add_parser as add
 
-
-def _main(args) -> int:
-    limits = Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
-                    memory_bytes=args.memory_mb << 20)
-    summary = autograde(args.course, args.assignment, workers=args.workers, executor=args.executor,
-                        force=args.force, limits=limits, unsafe=args.unsafe_no_sandbox,
-                        feedback=not args.no_feedback, dask_address=args.dask_address, warm=not args.cold)
-    print("\n".join(summary.lines()))
-    return 0
+    return add(subparsers)

@@ -1,0 +1,61 @@
+"""The pipeline's steps alone, without a sandbox: warm-kernel preloads, executors, the check step on plain values."""
+from types import SimpleNamespace
+
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from autograder.executors import run_jobs
+from autograder.grading import Part, Probe, check
+from autograder.grading.checkers import named
+from autograder.grading.model import Expected, SourceKey
+from autograder.kernel import ProbeError
+from autograder.pipeline import check_values, grade_part
+from autograder.warm_pool import BASE_PRELOAD, preload_modules
+from course.errors import CourseError
+
+
+def test_preload_reads_the_instructors_cells_only():
+    answer = new_code_cell("import secret_student_module\nx = 1")
+    answer.metadata["nbgrader"] = {"solution": True, "grade_id": "a"}
+    nb = new_notebook(cells=[new_code_cell("import networkx as nx\nfrom course.causal import parse_dag"),
+                             new_code_cell("%matplotlib inline"), answer,
+                             new_code_cell("from . import relative")])
+    names = preload_modules({"nb": nb})
+    assert set(names) == set(BASE_PRELOAD) | {"networkx", "course.causal"}
+    assert list(names) == sorted(names)
+
+
+def test_run_jobs_yields_every_result_and_refuses_an_unknown_executor():
+    assert sorted(run_jobs(lambda n: n * n, range(5), workers=2)) == [0, 1, 4, 9, 16]
+    with pytest.raises(CourseError, match="unknown executor 'spark'"):
+        run_jobs(abs, [1], executor="spark")
+
+
+def _one(checker="close", key=None, **options):
+    probe = Probe("f()", Expected(key) if key is not None else SourceKey(), named(checker, **options))
+    return Part("t", 1.0, (probe,), hint="f returns squares.", notebook="nb", one_expression=True)
+
+
+def test_check_step_grades_spec_file_parts_with_written_or_computed_keys():
+    run = SimpleNamespace(values={"a": [0.0, 1.0], "b": [0.0, 2.0]}, problems={"c": "evaluating it raised KeyError"})
+    parts = {"a": _one(key=[0.0, 1.0]), "b": _one(), "c": _one(key=1.0)}
+    keys = {("nb", "b"): [0.0, 1.0]}  # computed from the instructor's notebook
+    out = check_values(run, parts, keys, {("nb", g): 2.0 for g in parts}, "nb")
+    assert out["a"] == (2.0, 2.0, "")
+    assert out["b"][0] == 0.0 and out["b"][2].endswith(". f returns squares.") and "1.0" not in out["b"][2]
+    assert out["c"] == (0.0, 2.0, "evaluating it raised KeyError")
+
+
+def test_check_step_passes_each_probe_of_a_python_part_and_a_failed_one_as_raised():
+    part = Part("p", 2.0, (Probe("a", key=lambda ctx: 1.0, check=named("close")),
+                           Probe("b", key=lambda ctx: {"B"}, check=named("set"))))
+    result = grade_part(part, [1.0, ProbeError("evaluating it raised NameError: b")])
+    assert result.points == 1.0 and "NameError" in result.feedback
+    assert grade_part(part, [1.0, frozenset({"B"})]).points == 2.0  # a decoded set reaches the checker as plain data
+
+
+def test_a_spec_without_a_computed_key_is_the_instructors_error():
+    with pytest.raises(CourseError, match="instructor's solution notebook"):
+        _one().grade([[1.0]])
+    assert check("close", [1.0], [1.0 + 1e-7]).fraction == 1.0  # within the one default rtol of 1e-6
+    assert check("close", [1.0], [1.0 + 1e-5]).fraction == 0.0
