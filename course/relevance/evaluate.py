@@ -9,17 +9,22 @@
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 
 from course.errors import CourseError
-from course.relevance.lrp import lrp_layers
+from course.relevance._types import ArrayLike, FloatArray, IndexArray, Shape
+from course.relevance.lrp import RelevanceTrace, RuleSpec, lrp_layers
 from course.relevance.network import Sequential, check_input, target_indices
 
 __all__ = ["ConservationReport", "conservation_report", "FlippingCurve", "pixel_flipping", "aopc"]
 
 _COLUMNS = ("layer", "rule", "Σ R out", "Σ R in", "bias", "stabiliser", "rest")
+# (index, layer, rule, Σ R out, Σ R in, bias, stabiliser, rest) of one layer
+Row: TypeAlias = tuple[int, str, str, float, float, float, float, float]
 
 
 @dataclass
@@ -31,18 +36,18 @@ class ConservationReport:
     rounding). ``trace`` keeps the per-sample relevances (:class:`course.relevance.lrp.RelevanceTrace`).
     """
 
-    rows: list[tuple]
+    rows: list[Row]
     output: float
     input: float
     samples: int
-    trace: object = None
+    trace: RelevanceTrace | None = None
 
-    def _cells(self):
+    def _cells(self) -> Iterator[list[str]]:
         for index, layer, rule, *numbers in self.rows:
             tiny = 1e-12 * max(1.0, abs(numbers[0]))  # rounding noise is shown as 0
             yield [f"{index} {layer}", rule] + [f"{v if abs(v) > tiny else 0.0:.6g}" for v in numbers]
 
-    def _summary(self):
+    def _summary(self) -> str:
         share = self.input / self.output if self.output != 0 else float("nan")
         batch = f" (summed over {self.samples} samples)" if self.samples > 1 else ""
         return f"f(x) = {self.output:.6g}{batch}; Σ input relevance = {self.input:.6g} ({share:.2%} of f(x))"
@@ -53,7 +58,7 @@ class ConservationReport:
         lines += ["| " + " | ".join(cells) + " |" for cells in self._cells()]
         return "\n".join(lines) + "\n\n" + self._summary() + "\n"
 
-    def __str__(self):
+    def __str__(self) -> str:
         table = [list(_COLUMNS)] + list(self._cells())
         widths = [max(len(row[c]) for row in table) for c in range(len(_COLUMNS))]
         lines = ["  ".join(cell.ljust(w) if c < 2 else cell.rjust(w) for c, (cell, w) in enumerate(zip(row, widths)))
@@ -62,7 +67,7 @@ class ConservationReport:
         return "\n".join(lines) + "\n" + self._summary()
 
 
-def conservation_report(model: Sequential, x, rule, target) -> ConservationReport:
+def conservation_report(model: Sequential, x: ArrayLike, rule: RuleSpec, target: ArrayLike) -> ConservationReport:
     """Where the relevance goes, layer by layer (L4, L6, L8).
 
     Runs :func:`course.relevance.lrp.lrp_layers` once; for every layer it reports Σ R at its output and
@@ -77,7 +82,7 @@ def conservation_report(model: Sequential, x, rule, target) -> ConservationRepor
     trace = lrp_layers(model, x, rule, target)
     totals = trace.totals.sum(axis=1)
     rest = trace.rest.sum(axis=1)
-    rows = []
+    rows: list[Row] = []
     for i in range(len(trace.layers) - 1, -1, -1):
         rows.append((i, repr(trace.layers[i]), repr(trace.rules[i]), float(totals[i + 1]), float(totals[i]),
                      float(trace.bias[i].sum()), float(trace.stabilizer[i].sum()), float(rest[i])))
@@ -88,9 +93,9 @@ def conservation_report(model: Sequential, x, rule, target) -> ConservationRepor
 class FlippingCurve:
     """A perturbation curve: ``values[n, k]`` is sample n's target score after ``removed[k]`` patches were replaced."""
 
-    removed: np.ndarray
-    fraction: np.ndarray
-    values: np.ndarray
+    removed: IndexArray
+    fraction: FloatArray
+    values: FloatArray
     order: str
 
     def aopc(self) -> float:
@@ -98,7 +103,7 @@ class FlippingCurve:
         return aopc(self)
 
 
-def aopc(curve) -> float:
+def aopc(curve: FlippingCurve | ArrayLike) -> float:
     """AOPC = 1/(L+1) · Σ_{k=0..L} ⟨f(x⁽⁰⁾) − f(x⁽ᵏ⁾)⟩ over samples (Samek et al. 2017, eq. 12).
 
     ``curve`` is a :class:`FlippingCurve` or an array (samples, L+1) / (L+1,) of scores, step 0 first.
@@ -116,7 +121,7 @@ _ORDERS = {"most_relevant_first": "morf", "morf": "morf", "least_relevant_first"
            "random": "random"}
 
 
-def _patch_ids(shape, patch):
+def _patch_ids(shape: Shape, patch: int) -> tuple[IndexArray, int]:
     """Patch index of every position of one sample: features for (batch, d), k×k tiles (all channels) for NCHW."""
     if len(shape) == 2:
         if patch != 1:
@@ -131,7 +136,7 @@ def _patch_ids(shape, patch):
     return ids, int(-(-h // patch) * cols)
 
 
-def _baseline(baseline, x, rng):
+def _baseline(baseline: ArrayLike, x: FloatArray, rng: np.random.Generator) -> FloatArray:
     if isinstance(baseline, str):
         axes = tuple(range(2, x.ndim)) if x.ndim == 4 else (1,)
         if baseline == "mean":  # per sample (and channel) mean
@@ -141,7 +146,8 @@ def _baseline(baseline, x, rng):
             low, high = flat.min(axis=1), flat.max(axis=1)
             noise = rng.uniform(size=x.shape)
             shape = (-1,) + (1,) * (x.ndim - 1)
-            return low.reshape(shape) + noise * (high - low).reshape(shape)
+            noisy: FloatArray = low.reshape(shape) + noise * (high - low).reshape(shape)
+            return noisy
         raise CourseError(f"baseline must be a number, an array, 'mean' or 'uniform'; got {baseline!r}")
     arr = np.asarray(baseline, dtype=x.dtype)
     if not np.all(np.isfinite(arr)):
@@ -152,9 +158,9 @@ def _baseline(baseline, x, rng):
         raise CourseError(f"baseline of shape {arr.shape} does not broadcast to x's shape {x.shape}") from None
 
 
-def pixel_flipping(model: Sequential, x, relevance, target, steps: int | None = None, patch: int = 1,
-                   per_step: int = 1, baseline=0.0, order: str = "most_relevant_first", output: str = "logit",
-                   seed: int = 0) -> FlippingCurve:
+def pixel_flipping(model: Sequential, x: ArrayLike, relevance: ArrayLike, target: ArrayLike, steps: int | None = None,
+                   patch: int = 1, per_step: int = 1, baseline: ArrayLike = 0.0, order: str = "most_relevant_first",
+                   output: str = "logit", seed: int = 0) -> FlippingCurve:
     """Region perturbation: replace the patches in order of relevance and record the target score.
 
     Parameters
@@ -197,16 +203,18 @@ def pixel_flipping(model: Sequential, x, relevance, target, steps: int | None = 
         raise CourseError(f"order must be one of {', '.join(sorted(_ORDERS))}; got {order!r}")
     if output not in ("logit", "probability"):
         raise CourseError(f"output must be 'logit' or 'probability', got {output!r}")
-    for name, value in (("patch", patch), ("per_step", per_step)):
+    counts: tuple[tuple[str, object], ...] = (("patch", patch), ("per_step", per_step))  # checked as any value
+    for name, value in counts:
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise CourseError(f"{name} must be a positive int, got {value!r}")
     out_shape = model.check_shapes(x.shape)
     t = target_indices(target, x.shape[0], out_shape[1])
     ids, n_patches = _patch_ids(x.shape, int(patch))
     total_steps = -(-n_patches // per_step)
-    steps = total_steps if steps is None else steps
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= total_steps:
+    given: object = total_steps if steps is None else steps  # checked as any value
+    if isinstance(given, bool) or not isinstance(given, (int, np.integer)) or not 1 <= given <= total_steps:
         raise CourseError(f"steps must be an int in 1..{total_steps} ({n_patches} patches, {per_step} per step)")
+    steps = int(given)
     rng = np.random.default_rng(seed)
     fill = _baseline(baseline, x, rng)
 
