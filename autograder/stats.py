@@ -37,6 +37,7 @@ import numpy as np
 
 from course.errors import CourseError
 
+from .progress import progress
 from .readers import Attempts, parse_timestamp
 
 __all__ = [
@@ -339,11 +340,7 @@ def dynamics(attempts: Attempts, bands=DEFAULT_BANDS, policy: str = "best", *, e
             ends = np.unique(np.append(np.arange(n, len(ts), n), len(ts)))
             labels = [str(ts[e - 1]).replace("T", " ") for e in ends]
             step = f"{n} attempts"
-        from tqdm.auto import tqdm
-
-        steps = tqdm(list(zip(ends, labels)), desc="dynamics", leave=False,
-                     disable=True if len(timed) < 20000 else None)  # None: only on a terminal
-        for end, label in steps:
+        for end, label in progress(zip(ends, labels), total=len(ends), desc="dynamics", size=len(timed)):
             chosen = _select(codes[:end], ts_int[:end], pct[:end], policy)
             bc = band_counts(pct[:end][chosen], bands)
             rows.append({"until": label, "attempts": int(end), "students": int(len(np.unique(codes[:end]))),

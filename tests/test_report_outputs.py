@@ -246,3 +246,21 @@ def test_a_json_bank_becomes_the_quiz_question_model(tmp_path):
         (tmp_path / "bad.json").write_text(json.dumps([entry]), encoding="utf-8")
         with pytest.raises(CourseError, match=f"question 'q': {message}"):
             report.load_bank(tmp_path / "bad.json")
+
+
+def test_the_report_command_keeps_heavy_imports_lazy(tmp_path):
+    """Start-up is most of a small report's time: nbgrader, tqdm, scipy are never loaded for a CSV report,
+    matplotlib only when the charts are drawn."""
+    import subprocess
+    import sys
+
+    csv = tmp_path / "g.csv"
+    csv.write_text("student_id,timestamp,score,max_score\ns1,2024-03-01 10:00,9,10\ns2,2024-03-02 10:00,5,10\n")
+    code = ("import sys; import autograder.report_cli; from autograder.cli import main\n"
+            "assert 'matplotlib' not in sys.modules, 'matplotlib imported before a chart is drawn'\n"
+            f"assert main(['report', '--csv', {str(csv)!r}, '--out', {str(tmp_path / 'r')!r}]) == 0\n"
+            "print(sorted(m for m in ('nbgrader', 'sqlalchemy', 'tqdm', 'scipy', 'nbformat') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "r" / "report.html").is_file()

@@ -15,6 +15,7 @@ import numpy as np
 
 from course.errors import CourseError
 
+from ..progress import progress as progress_bar
 from .attempts import Attempts, natural_key
 
 __all__ = ["read_gradebook"]
@@ -86,7 +87,7 @@ def read_gradebook(gradebook: str | os.PathLike, assignment: str, *, course_id: 
                      .join(BaseCell, Grade.cell_id == BaseCell.id)
                      .filter(SubmittedAssignment.assignment_id == record.id))
             total = query.count()
-            rows = list(_progress(query.yield_per(2000), total=total, desc="reading gradebook", show=progress))
+            rows = list(progress_bar(query.yield_per(2000), total=total, desc="reading gradebook", show=progress))
         except SQLAlchemyError as exc:
             raise CourseError(f"{where}: cannot read the gradebook ({type(exc).__name__}: {exc.args[0][:200]})") \
                 from None
@@ -119,10 +120,3 @@ def _gradebook_rows_to_attempts(rows, n_notebooks, assignment, due, where) -> At
         [s["student"] for s in graded], [s["timestamp"] for s in graded],
         np.nansum(item_scores, axis=1), item_max.sum(), questions=questions, item_scores=item_scores,
         item_max=item_max, assignment=assignment, due=due, source="nbgrader gradebook", where=where)
-
-
-def _progress(iterable, *, total: int, desc: str, show: bool | None):
-    from tqdm.auto import tqdm
-
-    disable = (not show) if show is not None else (total < 20000 or None)
-    return tqdm(iterable, total=total, desc=desc, disable=disable, leave=False)
