@@ -2,7 +2,8 @@
 
 A small report's time is almost all start-up: the interpreter, the imports and
 the three charts. Each command runs in a fresh process; printed side by side
-with a bare ``python -c pass`` and with importing the CLI, the wall time and
+with a bare ``python -c pass``, with importing the CLI and with importing the report's
+modules (readers, statistics, renderers; matplotlib stays lazy), the wall time and
 the CPU time (user + system) of the children, best of five. On a shared
 machine the wall time also holds the wait for a core; the CPU time is what the
 command costs and what it takes on an idle machine.
@@ -59,6 +60,7 @@ def main() -> None:
 
         rows = [("python -c pass", _best([python, "-c", "pass"])),
                 ("import the CLI (autograder.cli)", _best([python, "-c", "import autograder.cli"])),
+                ("import the report (report_cli)", _best([python, "-c", "import autograder.report_cli"])),
                 ("xai-course report --csv (7 rows)", _best([cli, "report", "--csv", str(csv), "--out", str(out)],
                                                            before=clean))]
     base_wall, base_cpu = rows[0][1]
