@@ -27,11 +27,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
 from course.errors import CourseError
+from course.relevance._types import ArrayLike, FloatArray
 from course.relevance.layers import Branches, Conv2d, Dense, Layer, Linear, ReLU
 from course.relevance.network import Sequential, output_relevance
 
@@ -41,19 +44,21 @@ __all__ = [
     "patternnet", "patternattribution",
 ]
 
-Estimator = Callable[[np.ndarray], np.ndarray]
+# S(x): the signal estimated in samples x (an array shaped like x; its result is checked)
+Estimator: TypeAlias = Callable[[FloatArray], ArrayLike]
+Float64Array: TypeAlias = npt.NDArray[np.float64]
 
 
 # ---------------------------------------------------------------- statistics ---------
 
-def receptive_fields(layer: Conv2d, x: np.ndarray) -> np.ndarray:
+def receptive_fields(layer: Conv2d, x: FloatArray) -> FloatArray:
     """(N, C, OH, OW, kh, kw) view of the input window behind every output position of a Conv2d."""
     ph, pw = layer.padding
     padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     return sliding_window_view(padded, layer.kernel, axis=(2, 3))[:, :, :: layer.stride[0], :: layer.stride[1]]
 
 
-def _layer_samples(layer: Linear, x_in: np.ndarray, z_out: np.ndarray):
+def _layer_samples(layer: Linear, x_in: FloatArray, z_out: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Rows of (input, wᵀinput without bias, pre-activation) for every output neuron of the layer.
 
     Dense: one row per sample. Conv2d: one row per sample and output position,
@@ -78,15 +83,22 @@ class _Moments:
 
     relu: bool
     n: int = 0
-    sx: np.ndarray | None = None
-    sy: np.ndarray | None = None
-    sxy: np.ndarray | None = None
-    syy: np.ndarray | None = None
-    n_pos: np.ndarray | None = None
-    sx_pos: np.ndarray | None = None
-    sxy_pos: np.ndarray | None = None
+    sx: FloatArray | None = None
+    sy: FloatArray | None = None
+    sxy: FloatArray | None = None
+    syy: FloatArray | None = None
+    n_pos: FloatArray | None = None
+    sx_pos: FloatArray | None = None
+    sxy_pos: FloatArray | None = None
 
-    def update(self, X: np.ndarray, Y: np.ndarray, Z: np.ndarray) -> None:
+    @staticmethod
+    def _seen(value: FloatArray | None) -> FloatArray:
+        """A running sum, which exists once :meth:`update` has seen a batch."""
+        if value is None:
+            raise CourseError("no samples seen yet: patterns are estimated after at least one batch of data")
+        return value
+
+    def update(self, X: FloatArray, Y: FloatArray, Z: FloatArray) -> None:
         X, Y = X.astype(np.float64, copy=False), Y.astype(np.float64, copy=False)
         parts = {"sx": X.sum(axis=0), "sy": Y.sum(axis=0), "sxy": X.T @ Y, "syy": (Y * Y).sum(axis=0)}
         if self.relu:
@@ -97,19 +109,21 @@ class _Moments:
             setattr(self, name, value if old is None else old + value)
         self.n += X.shape[0]
 
-    def linear(self) -> np.ndarray:
+    def linear(self) -> FloatArray:
         """a = cov[x, y] / σ_y², one column per neuron (L22)."""
-        mx, my = self.sx / self.n, self.sy / self.n
-        cov = self.sxy / self.n - np.outer(mx, my)
-        var = self.syy / self.n - my * my
+        mx, my = self._seen(self.sx) / self.n, self._seen(self.sy) / self.n
+        cov = self._seen(self.sxy) / self.n - np.outer(mx, my)
+        var = self._seen(self.syy) / self.n - my * my
         return np.divide(cov, var, out=np.zeros_like(cov), where=var > 0)
 
-    def two_component(self, weight_cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def two_component(self, weight_cols: FloatArray) -> tuple[FloatArray, FloatArray]:
         """a₊ and a₋ (L23), normalised so that wᵀa = 1; zero for a regime with no samples."""
-        mean_y = self.sy / self.n
+        mean_y = self._seen(self.sy) / self.n
+        n_pos, sx_pos, sxy_pos = self._seen(self.n_pos), self._seen(self.sx_pos), self._seen(self.sxy_pos)
+        sx_all, sxy_all = self._seen(self.sx), self._seen(self.sxy)
         out = []
-        for count, sx, sxy in ((self.n_pos, self.sx_pos, self.sxy_pos),
-                               (self.n - self.n_pos, self.sx[:, None] - self.sx_pos, self.sxy - self.sxy_pos)):
+        for count, sx, sxy in ((n_pos, sx_pos, sxy_pos),
+                               (self.n - n_pos, sx_all[:, None] - sx_pos, sxy_all - sxy_pos)):
             safe = np.maximum(count, 1)
             num = sxy / safe - sx / safe * mean_y
             den = (weight_cols * num).sum(axis=0)
@@ -118,12 +132,12 @@ class _Moments:
         return out[0], out[1]
 
 
-def _weight_columns(layer: Linear) -> np.ndarray:
+def _weight_columns(layer: Linear) -> FloatArray:
     """The weight as (fan_in, neurons): Dense as is, Conv2d flattened per output channel."""
     return layer.weight if layer.weight.ndim == 2 else layer.weight.reshape(layer.weight.shape[0], -1).T
 
 
-def _as_weight_shape(cols: np.ndarray, layer: Linear) -> np.ndarray:
+def _as_weight_shape(cols: FloatArray, layer: Linear) -> FloatArray:
     return cols if layer.weight.ndim == 2 else cols.T.reshape(layer.weight.shape)
 
 
@@ -138,15 +152,15 @@ class Patterns:
     """
 
     kind: str
-    positive: dict[int, np.ndarray]
-    negative: dict[int, np.ndarray] = field(default_factory=dict)
+    positive: dict[int, FloatArray]
+    negative: dict[int, FloatArray] = field(default_factory=dict)
     n_samples: int = 0
 
-    def __getitem__(self, index: int) -> np.ndarray:
+    def __getitem__(self, index: int) -> FloatArray:
         return self.positive[index]
 
 
-def _check_chain(model):
+def _check_chain(model: object) -> None:
     """Patterns are fitted per layer of a plain chain (Kindermans et al. 2018): no residual blocks."""
     if not isinstance(model, Sequential):
         raise CourseError(f"model must be a course.relevance.Sequential, got {type(model).__name__}")
@@ -159,7 +173,7 @@ def _followed_by_relu(model: Sequential, index: int) -> bool:
     return index + 1 < len(model.layers) and isinstance(model.layers[index + 1], ReLU)
 
 
-def fit_patterns(model: Sequential, batches: Iterable[np.ndarray] | np.ndarray, kind: str = "relu") -> Patterns:
+def fit_patterns(model: Sequential, batches: Iterable[ArrayLike] | FloatArray, kind: str = "relu") -> Patterns:
     """Fit the pattern of every Dense/Conv2d layer from data, streaming over batches.
 
     Parameters
@@ -190,7 +204,8 @@ def fit_patterns(model: Sequential, batches: Iterable[np.ndarray] | np.ndarray, 
         raise CourseError(f"kind must be 'linear' or 'relu', got {kind!r}")
     if isinstance(batches, np.ndarray):
         batches = [batches]
-    indices = model.linear_layers
+    linear = {i: layer for i, layer in enumerate(model.layers) if isinstance(layer, Linear)}  # as linear_layers
+    indices = list(linear)
     if not indices:
         raise CourseError("the model has no Dense or Conv2d layer to fit patterns for")
     moments = {i: _Moments(relu=kind == "relu" and _followed_by_relu(model, i)) for i in indices}
@@ -198,13 +213,14 @@ def fit_patterns(model: Sequential, batches: Iterable[np.ndarray] | np.ndarray, 
     for batch in batches:
         acts = model.activations(batch)
         for i in indices:
-            moments[i].update(*_layer_samples(model.layers[i], acts[i], acts[i + 1]))
+            moments[i].update(*_layer_samples(linear[i], acts[i], acts[i + 1]))
         seen += acts[0].shape[0]
     if seen < 2:
         raise CourseError(f"fitting patterns needs at least 2 samples, got {seen}")
-    positive, negative = {}, {}
+    positive: dict[int, FloatArray] = {}
+    negative: dict[int, FloatArray] = {}
     for i in indices:
-        layer, m = model.layers[i], moments[i]
+        layer, m = linear[i], moments[i]
         if m.relu:
             a_pos, a_neg = m.two_component(_weight_columns(layer).astype(np.float64))
             positive[i], negative[i] = _as_weight_shape(a_pos, layer), _as_weight_shape(a_neg, layer)
@@ -213,7 +229,7 @@ def fit_patterns(model: Sequential, batches: Iterable[np.ndarray] | np.ndarray, 
     return Patterns(kind=kind, positive=positive, negative=negative, n_samples=seen)
 
 
-def _neuron_data(x, w):
+def _neuron_data(x: ArrayLike, w: ArrayLike) -> tuple[Float64Array, Float64Array]:
     x = np.asarray(x, dtype=np.float64)
     w = np.asarray(w, dtype=np.float64)
     if x.ndim != 2 or w.ndim != 1 or x.shape[1] != w.shape[0]:
@@ -225,66 +241,66 @@ def _neuron_data(x, w):
     return x, w
 
 
-def linear_pattern(x, w) -> np.ndarray:
+def linear_pattern(x: ArrayLike, w: ArrayLike) -> FloatArray:
     """a = cov[x, y] / σ_y² of the neuron y = wᵀx on samples ``x`` (L22).
 
     >>> linear_pattern(np.array([[1.0, 1.0], [-1.0, -1.0], [2.0, 0.0]]), np.array([1.0, 0.0]))
     array([1.        , 0.42857143])
     """
-    x, w = _neuron_data(x, w)
+    xs, ws = _neuron_data(x, w)
     m = _Moments(relu=False)
-    y = x @ w
-    m.update(x, y[:, None], y[:, None])
+    y = xs @ ws
+    m.update(xs, y[:, None], y[:, None])
     return m.linear()[:, 0]
 
 
-def relu_patterns(x, w, b: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def relu_patterns(x: ArrayLike, w: ArrayLike, b: float = 0.0) -> tuple[FloatArray, FloatArray]:
     """(a₊, a₋) of the ReLU neuron max(0, wᵀx + b) on samples ``x`` (L23).
 
     >>> a_pos, a_neg = relu_patterns(np.array([[1.0, 1.0], [-1.0, 1.0], [2.0, 0.0]]), np.array([1.0, 0.0]))
     >>> float(np.array([1.0, 0.0]) @ a_pos)
     1.0
     """
-    x, w = _neuron_data(x, w)
+    xs, ws = _neuron_data(x, w)
     m = _Moments(relu=True)
-    y = x @ w
-    m.update(x, y[:, None], (y + b)[:, None])
-    a_pos, a_neg = m.two_component(w[:, None])
+    y = xs @ ws
+    m.update(xs, y[:, None], (y + b)[:, None])
+    a_pos, a_neg = m.two_component(ws[:, None])
     return a_pos[:, 0], a_neg[:, 0]
 
 
 # ---------------------------------------------------------------- estimators ---------
 
-def S_identity(x: np.ndarray) -> np.ndarray:
+def S_identity(x: ArrayLike) -> FloatArray:
     """The identity estimator: all of x is signal, no distractor (implied by gradient × input)."""
     return np.asarray(x, dtype=np.float64)
 
 
-def S_filter(w) -> Estimator:
+def S_filter(w: ArrayLike) -> Estimator:
     """``S_w(x) = w wᵀx / wᵀw``: the signal assumed along the filter (implied by the gradient, DeconvNet)."""
-    w = np.asarray(w, dtype=np.float64)
-    return lambda x: np.outer(np.asarray(x) @ w, w / (w @ w))
+    wf = np.asarray(w, dtype=np.float64)
+    return lambda x: np.outer(np.asarray(x) @ wf, wf / (wf @ wf))
 
 
-def S_linear(w, a) -> Estimator:
+def S_linear(w: ArrayLike, a: ArrayLike) -> Estimator:
     """``S_a(x) = a wᵀx`` (L22); with ``a = u / wᵀu`` any direction u gives wᵀS(x) = y (L20)."""
-    w, a = np.asarray(w, dtype=np.float64), np.asarray(a, dtype=np.float64)
-    return lambda x: np.outer(np.asarray(x) @ w, a)
+    wf, af = np.asarray(w, dtype=np.float64), np.asarray(a, dtype=np.float64)
+    return lambda x: np.outer(np.asarray(x) @ wf, af)
 
 
-def S_relu(w, a_pos, a_neg, b: float = 0.0) -> Estimator:
+def S_relu(w: ArrayLike, a_pos: ArrayLike, a_neg: ArrayLike, b: float = 0.0) -> Estimator:
     """``S_a+-(x) = a₊ wᵀx`` where ``wᵀx + b > 0``, else ``a₋ wᵀx`` (L23)."""
-    w = np.asarray(w, dtype=np.float64)
-    a_pos, a_neg = np.asarray(a_pos, dtype=np.float64), np.asarray(a_neg, dtype=np.float64)
+    wf = np.asarray(w, dtype=np.float64)
+    pos, neg = np.asarray(a_pos, dtype=np.float64), np.asarray(a_neg, dtype=np.float64)
 
-    def estimate(x):
-        y = np.asarray(x) @ w
-        return np.where((y + b > 0)[:, None], np.outer(y, a_pos), np.outer(y, a_neg))
+    def estimate(x: FloatArray) -> FloatArray:
+        y = np.asarray(x) @ wf
+        return np.where((y + b > 0)[:, None], np.outer(y, pos), np.outer(y, neg))
 
     return estimate
 
 
-def signal_quality(estimator: Estimator, w, x) -> float:
+def signal_quality(estimator: Estimator, w: ArrayLike, x: ArrayLike) -> float:
     """ρ(S) = 1 − max_v corr(wᵀx, vᵀ(x − S(x))) (L21), the max over v in closed form.
 
     The best v is the least-squares regression of y on the residual
@@ -301,45 +317,55 @@ def signal_quality(estimator: Estimator, w, x) -> float:
     >>> bool(abs(rho - 0.553) < 0.02), round(signal_quality(S_linear(toy.w, a), toy.w, toy.x), 9)
     (True, 1.0)
     """
-    if not callable(estimator):
+    given: object = estimator  # checked as any value: a caller without a type checker may pass anything
+    if not callable(given):
         raise CourseError(
             f"estimator must be a function x -> S(x), e.g. S_linear(w, a), got {type(estimator).__name__}"
         )
-    x, w = _neuron_data(x, w)
-    residual = np.asarray(estimator(x), dtype=np.float64)
-    if residual.shape != x.shape:
-        raise CourseError(f"the estimator must return an array shaped like x {x.shape}, got {residual.shape}")
-    residual = x - residual
-    y = x @ w
+    xs, ws = _neuron_data(x, w)
+    residual = np.asarray(estimator(xs), dtype=np.float64)
+    if residual.shape != xs.shape:
+        raise CourseError(f"the estimator must return an array shaped like x {xs.shape}, got {residual.shape}")
+    residual = xs - residual
+    y = xs @ ws
     yc = y - y.mean()
     dc = residual - residual.mean(axis=0)
     y_norm = np.linalg.norm(yc)
     if y_norm == 0:
         raise CourseError("wᵀx is constant on these samples: its correlation with anything is undefined")
     scale = np.abs(dc).max()
-    if scale <= 1e-12 * max(1.0, np.abs(x).max()):
+    if scale <= 1e-12 * max(1.0, np.abs(xs).max()):
         return 1.0
     coef, *_ = np.linalg.lstsq(dc / scale, yc, rcond=None)
     fitted = (dc / scale) @ coef
-    return float(1.0 - min(1.0, np.linalg.norm(fitted) / y_norm))
+    return float(1.0 - min(1.0, float(np.linalg.norm(fitted) / y_norm)))
 
 
 # ---------------------------------------------------------------- backward passes ----
 
-def _pattern_backward(model: Sequential, x, target, patterns: Patterns, weights_for: Callable) -> np.ndarray:
+def _pattern_backward(
+    model: Sequential,
+    x: ArrayLike,
+    target: ArrayLike,
+    patterns: Patterns,
+    weights_for: Callable[[int, Linear], FloatArray],
+) -> FloatArray:
     _check_chain(model)
-    if not isinstance(patterns, Patterns):
+    given: object = patterns  # checked as any value: a caller without a type checker may pass anything
+    if not isinstance(given, Patterns):
         raise CourseError("patterns must be the result of fit_patterns(model, data)")
-    for i in model.linear_layers:
+    for i, layer in enumerate(model.layers):
+        if not isinstance(layer, Linear):  # the layers of model.linear_layers
+            continue
         if i not in patterns.positive:
-            raise CourseError(f"no pattern for layer {i} {model.layers[i]!r}: fit the patterns on this model")
-        if patterns.positive[i].shape != model.layers[i].weight.shape:
+            raise CourseError(f"no pattern for layer {i} {layer!r}: fit the patterns on this model")
+        if patterns.positive[i].shape != layer.weight.shape:
             raise CourseError(f"the pattern of layer {i} has shape {patterns.positive[i].shape}, "
-                              f"its weight {model.layers[i].weight.shape}: fit the patterns on this model")
+                              f"its weight {layer.weight.shape}: fit the patterns on this model")
     acts = model.activations(x)
     seed = output_relevance(acts[-1], target)
 
-    def step(i: int, layer: Layer, layer_in, layer_out, grad):
+    def step(i: int, layer: Layer, layer_in: FloatArray, layer_out: FloatArray, grad: FloatArray) -> FloatArray:
         if isinstance(layer, Linear):
             return layer.linear_backward(grad, weights_for(i, layer).astype(grad.dtype, copy=False), layer_in.shape)
         return layer.backward(layer_in, grad)  # ReLU: where the forward input was > 0; pools: the gradient
@@ -347,7 +373,7 @@ def _pattern_backward(model: Sequential, x, target, patterns: Patterns, weights_
     return model.backward(acts, seed, step)
 
 
-def patternnet(model: Sequential, x, target, patterns: Patterns) -> np.ndarray:
+def patternnet(model: Sequential, x: ArrayLike, target: ArrayLike, patterns: Patterns) -> FloatArray:
     """PatternNet (L24): the estimated signal, back-projected with the patterns in place of the weights.
 
     ReLU passes the signal where its forward input was positive, max pooling
@@ -364,7 +390,7 @@ def patternnet(model: Sequential, x, target, patterns: Patterns) -> np.ndarray:
     return _pattern_backward(model, x, target, patterns, lambda i, layer: patterns.positive[i])
 
 
-def patternattribution(model: Sequential, x, target, patterns: Patterns) -> np.ndarray:
+def patternattribution(model: Sequential, x: ArrayLike, target: ArrayLike, patterns: Patterns) -> FloatArray:
     """PatternAttribution (L25): relevance propagated with ``w ⊙ a₊`` in place of the weights.
 
     This is DTD with the root point ``x₀ = x − a₊ wᵀx``; since ``wᵀa₊ = 1``
