@@ -18,11 +18,10 @@ from pathlib import Path
 from course.errors import CourseError
 from course.quiz.bank import Option, Question
 from course.quiz.bank import load_bank as load_quiz_bank
+from course.quiz.normalize import LETTERS  # the quiz's option letters, given to a plain list of option texts
 
 __all__ = ["load_bank", "questions_from_data"]
 
-#: option letters given to a JSON bank's options written as a plain list of texts
-_LETTERS = "АБВГДЕЖЗИК"
 _TRUE_FALSE = {"true": True, "false": False, "верно": True, "неверно": False}
 
 
@@ -104,11 +103,11 @@ def _options(raw, where: str) -> tuple[Option, ...]:
                               frozenset(map(str, nodes)) if nodes is not None else None))
         elif isinstance(o, (list, tuple)) and len(o) == 2:
             out.append(Option(str(o[0]), str(o[1]), str(o[1])))
-        elif isinstance(o, str) and i < len(_LETTERS):
-            out.append(Option(_LETTERS[i], o, o))
+        elif isinstance(o, str) and i < len(LETTERS):
+            out.append(Option(LETTERS[i], o, o))
         else:
-            raise CourseError(f"{where}: option {i + 1} is neither a text, a [letter, text] pair nor an object "
-                              "with a letter")
+            raise CourseError(f"{where}: option {i + 1} is neither a text (at most {len(LETTERS)}), a [letter, "
+                              "text] pair nor an object with a letter")
     return tuple(out)
 
 
