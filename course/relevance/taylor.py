@@ -29,11 +29,17 @@ Dense layer; :func:`deep_taylor` explains a network with the LRP engine.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from course.errors import CourseError
+from course.relevance._types import ArrayLike, FloatArray
 from course.validate import as_vector
+
+if TYPE_CHECKING:
+    from course.relevance.network import Sequential
+    from course.relevance.rules import Rule
 
 __all__ = ["DIRECTIONS", "search_direction", "root_point", "TaylorTerms", "taylor_terms", "dtd_layer", "deep_taylor",
            "deep_taylor_rules"]
@@ -41,7 +47,7 @@ __all__ = ["DIRECTIONS", "search_direction", "root_point", "TaylorTerms", "taylo
 DIRECTIONS = ("nearest", "origin", "zplus", "zbox")
 
 
-def _neuron(a, w, b):
+def _neuron(a: ArrayLike, w: ArrayLike, b: float) -> tuple[FloatArray, FloatArray, float]:
     a, w = as_vector(a, "a"), as_vector(w, "w")
     if a.shape != w.shape:
         raise CourseError(f"a and w must have the same length, got {a.shape[0]} and {w.shape[0]}")
@@ -51,7 +57,7 @@ def _neuron(a, w, b):
     return a, w, b
 
 
-def _box(bound, like: np.ndarray, name: str) -> np.ndarray:
+def _box(bound: ArrayLike | None, like: FloatArray, name: str) -> FloatArray:
     if bound is None:
         raise CourseError(f'direction "zbox" needs the input bounds low and high ({name} is missing)')
     arr = np.asarray(bound, dtype=np.float64)
@@ -61,7 +67,8 @@ def _box(bound, like: np.ndarray, name: str) -> np.ndarray:
         raise CourseError(f"{name} of shape {arr.shape} does not fit an input of shape {like.shape}") from None
 
 
-def search_direction(a, w, direction: str = "nearest", low=None, high=None) -> np.ndarray:
+def search_direction(a: ArrayLike, w: ArrayLike, direction: str = "nearest", low: ArrayLike | None = None,
+                     high: ArrayLike | None = None) -> FloatArray:
     """The search direction ``v`` of L14 for one neuron (or per column of a weight matrix).
 
     ``w`` may be a vector like ``a`` or a matrix (len(a), k) with one neuron per
@@ -87,7 +94,8 @@ def search_direction(a, w, direction: str = "nearest", low=None, high=None) -> n
     raise CourseError(f"unknown direction {direction!r}; choose one of {', '.join(DIRECTIONS)}")
 
 
-def root_point(a, w, b=0.0, direction: str = "nearest", low=None, high=None) -> np.ndarray:
+def root_point(a: ArrayLike, w: ArrayLike, b: float = 0.0, direction: str = "nearest", low: ArrayLike | None = None,
+               high: ArrayLike | None = None) -> FloatArray:
     """The root ``ã = a − t v`` of the neuron ``max(0, wᵀa + b)`` along the direction ``v`` (L14).
 
     ``t = (wᵀa + b) / (wᵀv)`` in closed form. A neuron that is already off
@@ -105,15 +113,15 @@ def root_point(a, w, b=0.0, direction: str = "nearest", low=None, high=None) -> 
     >>> root_point([1.0, 1.0], [1.0, 2.0], b=0.0, direction="origin")
     array([0., 0.])
     """
-    a, w, b = _neuron(a, w, b)
-    v = search_direction(a, w, direction, low, high)   # checks the direction and the box even for an idle neuron
-    z = w @ a + b
+    av, wv, b = _neuron(a, w, b)
+    v = search_direction(av, wv, direction, low, high)   # checks the direction and the box even for an idle neuron
+    z = wv @ av + b
     if z <= 0:
-        return a.copy()
-    denom = w @ v
+        return av.copy()
+    denom = wv @ v
     if denom == 0:
         raise CourseError(f"no root along direction {direction!r}: wᵀv = 0 (the line is parallel to the boundary)")
-    return a - (z / denom) * v
+    return av - (z / denom) * v
 
 
 @dataclass(frozen=True)
@@ -125,13 +133,13 @@ class TaylorTerms:
     ``a`` stays on the active side the residual is 0 (the function is linear there).
     """
 
-    terms: np.ndarray
+    terms: FloatArray
     value: float
     value_at_root: float
     residual: float
 
 
-def taylor_terms(a, w, b, root) -> TaylorTerms:
+def taylor_terms(a: ArrayLike, w: ArrayLike, b: float, root: ArrayLike) -> TaylorTerms:
     """First-order Taylor terms ``w_i (a_i − ã_i)`` of one ReLU neuron at ``root``, and the residual (L13).
 
     The gradient at the root is taken from the active side (it is ``w``), as DTD
@@ -141,16 +149,17 @@ def taylor_terms(a, w, b, root) -> TaylorTerms:
     >>> t.terms, t.value, t.residual
     (array([1., 2.]), 3.0, 0.0)
     """
-    a, w, b = _neuron(a, w, b)
-    root = as_vector(root, "root")
-    if root.shape != a.shape:
-        raise CourseError(f"root must have the length of a ({a.shape[0]}), got {root.shape[0]}")
-    value, at_root = max(0.0, float(w @ a + b)), max(0.0, float(w @ root + b))
-    terms = w * (a - root)
+    av, wv, b = _neuron(a, w, b)
+    rv = as_vector(root, "root")
+    if rv.shape != av.shape:
+        raise CourseError(f"root must have the length of a ({av.shape[0]}), got {rv.shape[0]}")
+    value, at_root = max(0.0, float(wv @ av + b)), max(0.0, float(wv @ rv + b))
+    terms = wv * (av - rv)
     return TaylorTerms(terms=terms, value=value, value_at_root=at_root, residual=value - at_root - float(terms.sum()))
 
 
-def dtd_layer(a, weight, bias, relevance, direction: str = "zplus", low=None, high=None) -> np.ndarray:
+def dtd_layer(a: ArrayLike, weight: ArrayLike, bias: ArrayLike, relevance: ArrayLike, direction: str = "zplus",
+              low: ArrayLike | None = None, high: ArrayLike | None = None) -> FloatArray:
     """Input relevance of a Dense layer by DTD: ``R_i = Σ_j v_ij w_ij / Σ_i v_ij w_ij · R_j`` (L14).
 
     ``a`` (d,), ``weight`` (d, k), ``bias`` (k,), ``relevance`` (k,). The
@@ -162,20 +171,22 @@ def dtd_layer(a, weight, bias, relevance, direction: str = "zplus", low=None, hi
     >>> dtd_layer([1.0, 2.0], [[1.0], [1.0]], [0.0], [3.0], "origin")
     array([1., 2.])
     """
-    a = as_vector(a, "a")
-    weight = np.asarray(weight, dtype=np.float64)
-    relevance = as_vector(relevance, "relevance")
-    if weight.ndim != 2 or weight.shape != (a.shape[0], relevance.shape[0]):
-        raise CourseError(f"weight must have shape ({a.shape[0]}, {relevance.shape[0]}), got {weight.shape}")
-    if np.shape(bias) not in ((), relevance.shape):  # the bias moves the root, it does not split relevance
-        raise CourseError(f"bias must be a scalar or have shape {relevance.shape}, got {np.shape(bias)}")
-    vw = search_direction(a, weight, direction, low, high) * weight
+    av = as_vector(a, "a")
+    wm = np.asarray(weight, dtype=np.float64)
+    rv = as_vector(relevance, "relevance")
+    if wm.ndim != 2 or wm.shape != (av.shape[0], rv.shape[0]):
+        raise CourseError(f"weight must have shape ({av.shape[0]}, {rv.shape[0]}), got {wm.shape}")
+    if np.shape(bias) not in ((), rv.shape):  # the bias moves the root, it does not split relevance
+        raise CourseError(f"bias must be a scalar or have shape {rv.shape}, got {np.shape(bias)}")
+    vw = search_direction(av, wm, direction, low, high) * wm
     denom = vw.sum(axis=0)
-    share = np.divide(relevance, denom, out=np.zeros_like(relevance), where=denom != 0)
-    return vw @ share
+    share = np.divide(rv, denom, out=np.zeros_like(rv), where=denom != 0)
+    result: FloatArray = vw @ share
+    return result
 
 
-def deep_taylor(model, x, target, input_rule: str = "zbox", low=0.0, high=1.0, stabilizer: float = 1e-6):
+def deep_taylor(model: Sequential, x: ArrayLike, target: ArrayLike, input_rule: str = "zbox", low: ArrayLike = 0.0,
+                high: ArrayLike = 1.0, stabilizer: float = 1e-6) -> FloatArray:
     """Deep Taylor explanation of a ReLU network: z^B (or w²) at the input layer, z⁺ above (L12–L14).
 
     Implemented with the LRP engine and one rule per Dense/Conv2d layer:
@@ -194,7 +205,8 @@ def deep_taylor(model, x, target, input_rule: str = "zbox", low=0.0, high=1.0, s
     return lrp(model, x, deep_taylor_rules(model, input_rule, low, high, stabilizer), target)
 
 
-def deep_taylor_rules(model, input_rule: str = "zbox", low=0.0, high=1.0, stabilizer: float = 1e-6) -> list:
+def deep_taylor_rules(model: Sequential, input_rule: str = "zbox", low: ArrayLike = 0.0, high: ArrayLike = 1.0,
+                      stabilizer: float = 1e-6) -> list[Rule]:
     """The rule list of :func:`deep_taylor`: one rule per Dense/Conv2d layer, input layer first.
 
     >>> from course.relevance import Sequential, Dense, ReLU
@@ -205,8 +217,10 @@ def deep_taylor_rules(model, input_rule: str = "zbox", low=0.0, high=1.0, stabil
     from course.relevance.layers import Linear
     from course.relevance.network import Sequential
 
-    if not isinstance(model, Sequential):
+    given: object = model  # checked as any value: a caller without a type checker may pass anything
+    if not isinstance(given, Sequential):
         raise CourseError(f"model must be a course.relevance.Sequential, got {type(model).__name__}")
+    first: rules.LinearRule
     if input_rule == "zbox":
         first = rules.ZBox(low, high, stabilizer=stabilizer)
     elif input_rule == "wsquare":
