@@ -13,9 +13,10 @@ from typing import Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ArrayLike", "FloatArray", "IndexArray", "Shape"]
+__all__ = ["ArrayLike", "FloatArray", "IndexArray", "IntArray", "Shape"]
 
 ArrayLike: TypeAlias = npt.ArrayLike
 FloatArray: TypeAlias = npt.NDArray[np.floating[Any]]
 IndexArray: TypeAlias = npt.NDArray[np.int64]
 Shape: TypeAlias = tuple[int, ...]
+IntArray: TypeAlias = npt.NDArray[np.integer[Any]]

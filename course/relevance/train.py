@@ -11,17 +11,20 @@ Adam follows Kingma & Ba (ICLR 2015) with the usual defaults
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from course.errors import CourseError
-from course.relevance.layers import Conv2d, Dense, Linear
+from course.relevance._types import ArrayLike, FloatArray, IntArray
+from course.relevance.layers import Conv2d, Dense, IntOrPair, Layer, Linear
 from course.relevance.network import Sequential, check_input
 from course.relevance.pattern import receptive_fields
 
 __all__ = ["softmax_cross_entropy", "loss_and_gradients", "train", "accuracy", "he_dense", "he_conv"]
 
 
-def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+def softmax_cross_entropy(logits: FloatArray, labels: IntArray) -> tuple[float, FloatArray]:
     """Mean cross-entropy of softmax(logits) and its gradient ``(softmax − onehot) / N``.
 
     >>> loss, grad = softmax_cross_entropy(np.zeros((1, 2)), np.array([0]))
@@ -36,7 +39,7 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     return float(-log_p[rows, labels].mean()), grad / len(labels)
 
 
-def _param_grads(layer: Linear, a: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _param_grads(layer: Linear, a: FloatArray, g: FloatArray) -> tuple[FloatArray, FloatArray]:
     if isinstance(layer, Dense):
         return a.T @ g, g.sum(axis=0)
     if isinstance(layer, Conv2d):
@@ -44,13 +47,15 @@ def _param_grads(layer: Linear, a: np.ndarray, g: np.ndarray) -> tuple[np.ndarra
     raise CourseError(f"cannot train {layer!r}")
 
 
-def loss_and_gradients(model: Sequential, x, labels) -> tuple[float, dict[int, tuple[np.ndarray, np.ndarray]]]:
+def loss_and_gradients(
+    model: Sequential, x: ArrayLike, labels: IntArray
+) -> tuple[float, dict[int, tuple[FloatArray, FloatArray]]]:
     """Cross-entropy of the batch and ``{layer index: (dW, db)}`` for every Dense/Conv2d layer."""
     acts = model.activations(x)
     loss, grad = softmax_cross_entropy(acts[-1], labels)
-    grads: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    grads: dict[int, tuple[FloatArray, FloatArray]] = {}
 
-    def step(i, layer, layer_in, layer_out, g):
+    def step(i: int, layer: Layer, layer_in: FloatArray, layer_out: FloatArray, g: FloatArray) -> FloatArray:
         if isinstance(layer, Linear):
             grads[i] = _param_grads(layer, layer_in, g)
         return layer.backward(layer_in, g)
@@ -59,7 +64,7 @@ def loss_and_gradients(model: Sequential, x, labels) -> tuple[float, dict[int, t
     return loss, grads
 
 
-def accuracy(model: Sequential, x, labels) -> float:
+def accuracy(model: Sequential, x: ArrayLike, labels: ArrayLike) -> float:
     """Share of samples whose largest logit is the label."""
     return float(np.mean(model(x).argmax(axis=1) == np.asarray(labels)))
 
@@ -69,14 +74,16 @@ def he_dense(n_in: int, n_out: int, rng: np.random.Generator) -> Dense:
     return Dense(rng.normal(scale=np.sqrt(2.0 / n_in), size=(n_in, n_out)), np.zeros(n_out))
 
 
-def he_conv(c_in: int, c_out: int, k: int, rng: np.random.Generator, stride=1, padding=0) -> Conv2d:
+def he_conv(c_in: int, c_out: int, k: int, rng: np.random.Generator, stride: IntOrPair = 1,
+            padding: IntOrPair = 0) -> Conv2d:
     """A Conv2d layer with He-normal weights (std √(2/(c_in k²))) and zero bias."""
     std = np.sqrt(2.0 / (c_in * k * k))
     return Conv2d(rng.normal(scale=std, size=(c_out, c_in, k, k)), np.zeros(c_out), stride=stride, padding=padding)
 
 
-def train(model: Sequential, x, labels, epochs: int = 50, batch_size: int = 32, lr: float = 1e-3,
-          optimizer: str = "adam", weight_decay: float = 0.0, seed: int = 0, log=None) -> list[float]:
+def train(model: Sequential, x: ArrayLike, labels: ArrayLike, epochs: int = 50, batch_size: int = 32,
+          lr: float = 1e-3, optimizer: str = "adam", weight_decay: float = 0.0, seed: int = 0,
+          log: Callable[[int, float], object] | None = None) -> list[float]:
     """Train ``model`` in place on (x, labels) and return the mean loss of every epoch.
 
     ``optimizer`` is "adam" or "sgd" (plain, no momentum); ``weight_decay`` adds
@@ -100,20 +107,23 @@ def train(model: Sequential, x, labels, epochs: int = 50, batch_size: int = 32, 
         raise CourseError(f"labels must lie in 0..{n_classes - 1}")
     if optimizer not in ("adam", "sgd"):
         raise CourseError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+    # checked as any values: a caller without a type checker may pass anything
+    counts: tuple[tuple[str, object], ...] = (("epochs", epochs), ("batch_size", batch_size))
+    rates: tuple[tuple[str, object], ...] = (("lr", lr), ("weight_decay", weight_decay))
+    for name, value in counts:
         least = 1 if name == "batch_size" else 0
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
             raise CourseError(f"{name} must be a {'positive' if name == 'batch_size' else 'non-negative'} integer, "
                               f"got {value!r}")
-    for name, value in (("lr", lr), ("weight_decay", weight_decay)):
+    for name, value in rates:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf") \
                 or (name == "lr" and value == 0):
             raise CourseError(f"{name} must be a finite number {'> 0' if name == 'lr' else '>= 0'}, got {value!r}")
     rng = np.random.default_rng(seed)
-    linear = model.linear_layers
-    moments = {i: [np.zeros_like(p) for p in (model.layers[i].weight, model.layers[i].bias) * 2] for i in linear}
+    linear = {i: layer for i, layer in enumerate(model.layers) if isinstance(layer, Linear)}  # as linear_layers
+    moments = {i: [np.zeros_like(p) for p in (layer.weight, layer.bias) * 2] for i, layer in linear.items()}
     t = 0
-    history = []
+    history: list[float] = []
     for epoch in range(epochs):
         order = rng.permutation(len(x))
         total = 0.0
@@ -122,8 +132,7 @@ def train(model: Sequential, x, labels, epochs: int = 50, batch_size: int = 32, 
             loss, grads = loss_and_gradients(model, x[idx], labels[idx])
             total += loss * len(idx)
             t += 1
-            for i in linear:
-                layer = model.layers[i]
+            for i, layer in linear.items():
                 dw, db = grads[i]
                 if weight_decay:
                     dw = dw + weight_decay * layer.weight
