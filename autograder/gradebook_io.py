@@ -28,7 +28,7 @@ from nbgrader.api import (
 from course.errors import CourseError
 
 # the one timestamp parser; the pipeline reads a submission's timestamp.txt as gradebook_io.parse_timestamp
-from .readers.timestamps import submission_timestamp as parse_timestamp
+from .timestamps import submission_timestamp as parse_timestamp
 
 __all__ = ["alembic_on_path", "open_gradebook", "is_graded", "save_submission", "parse_timestamp"]
 

@@ -10,7 +10,7 @@ from nbgrader.utils import parse_utc
 
 from autograder import gradebook_io, sources
 from autograder.readers import read_responses_notebooks
-from autograder.readers.timestamps import parse_timestamp, submission_timestamp
+from autograder.timestamps import parse_timestamp, submission_timestamp
 
 #: what nbgrader writes into timestamp.txt (its timestamp_format "%Y-%m-%d %H:%M:%S.%f %Z") and close variants
 NBGRADER_STAMPS = ["2026-11-20 10:00:00.000000 UTC", "2026-11-21 10:00:00 UTC", "2024-03-01 12:00:00.250000 UTC",

@@ -4,13 +4,13 @@ Every source becomes one :class:`Attempts` table — one row per graded attempt
 (student, timestamp, total score, maximum score and, when known, the score of
 each question) — or, for answers, one :class:`Responses` table, so the
 statistics in :mod:`autograder.stats` and :mod:`autograder.items` never care
-where the numbers came from. One module per job:
+where the numbers came from. Every timestamp goes through the grader's one
+parser, :mod:`autograder.timestamps`. One module per job:
 
 =========================  ==========================================================================
 module                     reads
 =========================  ==========================================================================
 ``attempts``               the two tables, their validation, natural sort order of question names
-``timestamps``             the one timestamp parser (ISO 8601, ``dd.mm.yyyy``, nbgrader's timestamp.txt)
 ``text``                   spreadsheet text: encoding, separator, decimal commas
 ``grades_csv``             nbgrader's ``export`` CSV and the README's plain grade CSV
 ``gradebook``              an nbgrader gradebook, through ``nbgrader.api.Gradebook`` (read only)
@@ -23,12 +23,12 @@ row …) raise :class:`course.errors.CourseError` naming the file and the row.
 """
 from __future__ import annotations
 
+from ..timestamps import TIME_UNIT, parse_timestamp
 from .attempts import Attempts, Responses, natural_key
 from .gradebook import read_gradebook
 from .grades_csv import read_grades_csv
 from .responses import normalise_choice, read_responses_csv, read_responses_notebooks
 from .text import decode_text
-from .timestamps import TIME_UNIT, parse_timestamp
 
 __all__ = [
     "Attempts",

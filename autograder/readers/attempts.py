@@ -14,7 +14,7 @@ import numpy as np
 
 from course.errors import CourseError
 
-from .timestamps import TIME_UNIT, to_datetime64
+from ..timestamps import TIME_UNIT, to_datetime64
 
 __all__ = ["Attempts", "Responses", "natural_key", "observed_item_max", "check_duplicates"]
 

@@ -13,10 +13,10 @@ import numpy as np
 
 from course.errors import CourseError
 
+from ..timestamps import TIME_UNIT, parse_timestamp, timestamp_column, to_datetime64
 from .attempts import Attempts, check_duplicates, observed_item_max
 from .moodle import is_moodle_grades, read_moodle_grades
 from .text import parse_numbers, read_table
-from .timestamps import TIME_UNIT, parse_timestamp, timestamp_column, to_datetime64
 
 __all__ = ["read_grades_csv"]
 

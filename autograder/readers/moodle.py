@@ -37,8 +37,8 @@ import numpy as np
 
 from course.errors import CourseError
 
+from ..timestamps import TIME_UNIT, parse_timestamp, to_datetime64
 from .attempts import Attempts, Responses
-from .timestamps import TIME_UNIT, parse_timestamp, to_datetime64
 
 __all__ = ["is_moodle_grades", "is_moodle_responses", "read_moodle_grades", "read_moodle_responses",
            "parse_moodle_date"]

@@ -17,10 +17,10 @@ import numpy as np
 
 from course.errors import CourseError
 
+from ..timestamps import TIME_UNIT, timestamp_column, timestamp_file
 from .attempts import Responses
 from .moodle import is_moodle_responses, read_moodle_responses
 from .text import read_table
-from .timestamps import TIME_UNIT, timestamp_column, timestamp_file
 
 __all__ = ["normalise_choice", "read_responses_csv", "read_responses_notebooks"]
 
