@@ -34,13 +34,21 @@ definitions: https://onnx.ai/onnx/operators/.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from course.errors import CourseError
 from course.relevance import layers as L
+from course.relevance._types import FloatArray
 from course.relevance.network import Sequential
+
+if TYPE_CHECKING:  # onnx is optional (the [onnx] extra): only the annotations name its classes
+    from onnx import GraphProto, ModelProto, NodeProto
 
 __all__ = ["from_onnx", "SUPPORTED"]
 
@@ -48,7 +56,7 @@ SUPPORTED = ("Gemm", "MatMul", "Add", "Conv", "Relu", "LeakyRelu", "Tanh", "Sigm
              "GlobalAveragePool", "Flatten", "Reshape", "BatchNormalization", "Concat", "Identity", "Dropout")
 
 
-def _onnx():
+def _onnx() -> ModuleType:
     try:
         import onnx
     except ImportError:
@@ -56,15 +64,22 @@ def _onnx():
     return onnx
 
 
+class _Model(Protocol):
+    """What the import reads of an ``onnx.ModelProto``: its graph."""
+
+    @property
+    def graph(self) -> GraphProto: ...
+
+
 class _Graph:
     """The parts of an ONNX graph the import needs: constants, consumers, attributes."""
 
-    def __init__(self, model, dtype):
+    def __init__(self, model: _Model, dtype: npt.DTypeLike) -> None:
         onnx = _onnx()
         self.numpy_helper, self.helper, self.dtype = onnx.numpy_helper, onnx.helper, np.dtype(dtype)
         graph = model.graph
-        self.consts = {t.name: onnx.numpy_helper.to_array(t) for t in graph.initializer}
-        self.nodes = []
+        self.consts: dict[str, npt.NDArray[Any]] = {t.name: onnx.numpy_helper.to_array(t) for t in graph.initializer}
+        self.nodes: list[NodeProto] = []
         for node in graph.node:
             if node.op_type == "Constant":
                 self.consts[node.output[0]] = onnx.numpy_helper.to_array(self.attrs(node)["value"])
@@ -75,16 +90,24 @@ class _Graph:
             raise CourseError(f"from_onnx reads graphs with one input and one output, got inputs {inputs} and "
                               f"outputs {[o.name for o in graph.output]}")
         self.input, self.output = inputs[0], graph.output[0].name
-        self.consumers: dict[str, list] = {}
+        self.consumers: dict[str, list[NodeProto]] = {}
         for node in self.nodes:
             for name in dict.fromkeys(node.input):  # a node reading a tensor twice is one consumer
                 if name and name not in self.consts:
                     self.consumers.setdefault(name, []).append(node)
 
-    def attrs(self, node) -> dict:
+    def attrs(self, node: NodeProto) -> dict[str, Any]:
+        """The node's attributes by name (ints, floats, lists, bytes, tensors: ONNX's attribute kinds)."""
         return {a.name: self.helper.get_attribute_value(a) for a in node.attribute}
 
-    def const(self, node, index, what):
+    def required(self, node: NodeProto, index: int, what: str) -> FloatArray:
+        """The constant input ``index`` of ``node``, which the operator needs (its weight, a BatchNorm's statistics)."""
+        value = self.const(node, index, what)
+        if value is None:
+            _refuse(node, f"its {what} (input {index}) is missing")
+        return value
+
+    def const(self, node: NodeProto, index: int, what: str) -> FloatArray | None:
         if index >= len(node.input) or not node.input[index]:
             return None
         name = node.input[index]
@@ -93,15 +116,15 @@ class _Graph:
                               "(an initializer), not computed in the graph")
         return self.consts[name].astype(self.dtype)
 
-    def data_inputs(self, node):
+    def data_inputs(self, node: NodeProto) -> list[str]:
         return [n for n in node.input if n and n not in self.consts]
 
 
-def _refuse(node, why):
+def _refuse(node: NodeProto, why: str) -> NoReturn:
     raise CourseError(f"ONNX node {node.name!r} ({node.op_type}): {why}")
 
 
-def _pads2d(node, attrs, kernel):
+def _pads2d(node: NodeProto, attrs: dict[str, Any], kernel: Sequence[int]) -> tuple[int, ...]:
     if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET", b"VALID", "VALID"):
         _refuse(node, f"auto_pad={attrs['auto_pad']!r} is not supported; export with explicit pads")
     if len(kernel) != 2:
@@ -112,18 +135,18 @@ def _pads2d(node, attrs, kernel):
     return tuple(pads[:2])
 
 
-def _gemm(g, node):
+def _gemm(g: _Graph, node: NodeProto) -> L.Dense:
     a = g.attrs(node)
     if a.get("transA", 0):
         _refuse(node, "transA=1 is not supported")
-    w, c = g.const(node, 1, "weight B"), g.const(node, 2, "bias C")
+    w, c = g.required(node, 1, "weight B"), g.const(node, 2, "bias C")
     w = w.T if a.get("transB", 0) else w  # transB=1 is torch's (out, in) layout
     bias = None if c is None else np.broadcast_to(c.reshape(-1), (w.shape[1],)) * a.get("beta", 1.0)
     return L.Dense(w * a.get("alpha", 1.0), bias)
 
 
-def _conv(g, node):
-    a, w = g.attrs(node), g.const(node, 1, "weight W")
+def _conv(g: _Graph, node: NodeProto) -> L.Conv2d:
+    a, w = g.attrs(node), g.required(node, 1, "weight W")
     if w.ndim != 4:
         _refuse(node, f"only 2-D convolutions are supported, got a weight of shape {w.shape}")
     return L.Conv2d(w, g.const(node, 2, "bias B"), stride=tuple(a.get("strides", [1, 1])),
@@ -131,7 +154,7 @@ def _conv(g, node):
                     groups=a.get("group", 1))
 
 
-def _pool(g, node):
+def _pool(g: _Graph, node: NodeProto) -> L.MaxPool2d | L.AvgPool2d:
     a = g.attrs(node)
     kernel = tuple(a["kernel_shape"])
     if a.get("ceil_mode", 0):
@@ -140,32 +163,33 @@ def _pool(g, node):
         _refuse(node, "dilated pooling is not supported")
     if len(node.output) > 1 and node.output[1]:
         _refuse(node, "the Indices output of MaxPool is not supported")
-    options = dict(stride=tuple(a.get("strides", [1, 1])), padding=_pads2d(node, a, kernel))
+    stride, padding = tuple(a.get("strides", [1, 1])), _pads2d(node, a, kernel)
     if node.op_type == "MaxPool":
-        return L.MaxPool2d(kernel, **options)
-    return L.AvgPool2d(kernel, count_include_pad=bool(a.get("count_include_pad", 0)), **options)
+        return L.MaxPool2d(kernel, stride=stride, padding=padding)
+    return L.AvgPool2d(kernel, count_include_pad=bool(a.get("count_include_pad", 0)), stride=stride, padding=padding)
 
 
-def _reshape(g, node):
+def _reshape(g: _Graph, node: NodeProto) -> L.Flatten:
     shape = g.consts.get(node.input[1])
     if shape is None or shape.ndim != 1 or len(shape) != 2 or not (shape[0] in (0, -1) or shape[1] == -1):
         _refuse(node, "only a Reshape to (batch, -1) (a flatten) with a constant shape is supported")
     return L.Flatten()
 
 
-def _flatten(g, node):
+def _flatten(g: _Graph, node: NodeProto) -> L.Flatten:
     if g.attrs(node).get("axis", 1) != 1:
         _refuse(node, "only Flatten with axis=1 is supported")
     return L.Flatten()
 
 
-def _batchnorm(g, node):
-    scale, bias, mean, var = (g.const(node, i, what) for i, what in ((1, "scale"), (2, "B"), (3, "mean"), (4, "var")))
+def _batchnorm(g: _Graph, node: NodeProto) -> L.BatchNorm:
+    scale, bias = g.const(node, 1, "scale"), g.const(node, 2, "B")
+    mean, var = g.required(node, 3, "mean"), g.required(node, 4, "var")
     return L.BatchNorm(mean, var, scale, bias, eps=g.attrs(node).get("epsilon", 1e-5))
 
 
-CONVERTERS = {
-    "Gemm": _gemm, "MatMul": lambda g, n: L.Dense(g.const(n, 1, "weight B")), "Conv": _conv,
+CONVERTERS: dict[str, Callable[[_Graph, NodeProto], L.Layer | None]] = {
+    "Gemm": _gemm, "MatMul": lambda g, n: L.Dense(g.required(n, 1, "weight B")), "Conv": _conv,
     "Relu": lambda g, n: L.ReLU(), "LeakyRelu": lambda g, n: L.LeakyReLU(g.attrs(n).get("alpha", 0.01)),
     "Tanh": lambda g, n: L.Tanh(), "Sigmoid": lambda g, n: L.Sigmoid(), "MaxPool": _pool, "AveragePool": _pool,
     "GlobalAveragePool": lambda g, n: L.GlobalAvgPool2d(),
@@ -174,7 +198,7 @@ CONVERTERS = {
 }
 
 
-def _add_constant(g, node, layers):
+def _add_constant(g: _Graph, node: NodeProto, layers: list[L.Layer]) -> None:
     """``Add(x, constant)`` right after MatMul/Gemm/Conv: the constant is that layer's bias."""
     (c,) = [g.consts[n] for n in node.input if n in g.consts]
     prev = layers[-1] if layers else None
@@ -188,9 +212,10 @@ def _add_constant(g, node, layers):
     layers[-1] = prev.with_params(prev.weight, prev.bias + np.broadcast_to(c.reshape(-1), (n_out,)).astype(prev.dtype))
 
 
-def _chain(g, start: str, end: str, allowed=None) -> list:
+def _chain(g: _Graph, start: str, end: str, allowed: Collection[int] | None = None) -> list[L.Layer]:
     """The layers from tensor ``start`` to tensor ``end`` (through ``allowed`` nodes); forks become blocks."""
-    layers, tensor = [], start
+    layers: list[L.Layer] = []
+    tensor = start
     while tensor != end:
         users = [u for u in g.consumers.get(tensor, []) if allowed is None or id(u) in allowed]
         if not users:
@@ -217,9 +242,12 @@ def _chain(g, start: str, end: str, allowed=None) -> list:
     return layers
 
 
-def _reachable(start_nodes, step):
+def _reachable(
+    start_nodes: Iterable[NodeProto], step: Callable[[NodeProto], Iterable[NodeProto]]
+) -> dict[int, NodeProto]:
     """ids of the nodes reachable from ``start_nodes`` (included) by ``step(node) -> nodes``."""
-    seen, todo = {}, list(start_nodes)
+    seen: dict[int, NodeProto] = {}
+    todo = list(start_nodes)
     while todo:
         node = todo.pop()
         if id(node) not in seen:
@@ -228,7 +256,9 @@ def _reachable(start_nodes, step):
     return seen
 
 
-def _branches(g, tensor, users, allowed):
+def _branches(
+    g: _Graph, tensor: str, users: list[NodeProto], allowed: Collection[int] | None
+) -> tuple[L.Branches, str]:
     """The block that starts where ``tensor`` forks: branches up to the first node all of them reach."""
     from course.relevance.residual import Concat, Residual
 
@@ -239,9 +269,9 @@ def _branches(g, tensor, users, allowed):
         where = "nowhere" if join is None else f"at node {join.name!r} ({join.op_type})"
         raise CourseError(f"ONNX graph: the branches from tensor {tensor!r} join {where}; only Add (a residual "
                           "block) and Concat on channels can join branches")
-    forked = set().union(*after)
+    forked: set[int] = set().union(*after)
 
-    def branch(inp):  # the nodes between the fork and this input of the join
+    def branch(inp: str) -> Sequential | None:  # the nodes between the fork and this input of the join
         if inp == tensor:
             return None
         below = _reachable([producer[inp]], lambda n: [producer[i] for i in n.input if i in producer])
@@ -263,7 +293,7 @@ def _branches(g, tensor, users, allowed):
     return Residual(*branches), join.output[0]
 
 
-def from_onnx(source, dtype=np.float64) -> Sequential:
+def from_onnx(source: str | Path | bytes | ModelProto, dtype: npt.DTypeLike = np.float64) -> Sequential:
     """A :class:`Sequential` from an ONNX model (a path, bytes or an ``onnx.ModelProto``).
 
     Parameters
@@ -279,18 +309,19 @@ def from_onnx(source, dtype=np.float64) -> Sequential:
         outputs, or a node is not supported (the message names the operator and the node).
     """
     onnx = _onnx()
+    model: object = source  # checked as any value: a caller without a type checker may pass anything
     if isinstance(source, (str, Path)):
         if not Path(source).is_file():
             raise CourseError(f"no ONNX file at {source}")
         try:
-            source = onnx.load(str(source))
+            model = onnx.load(str(source))
         except Exception as exc:  # noqa: BLE001 - any parse failure becomes one line for the user
             raise CourseError(f"{source}: not a readable ONNX model ({type(exc).__name__}: {exc})") from None
     elif isinstance(source, bytes):
-        source = onnx.load_model_from_string(source)
-    if not hasattr(source, "graph"):
-        raise CourseError(f"from_onnx needs a path, bytes or an onnx.ModelProto, got {type(source).__name__}")
-    g = _Graph(source, dtype)
+        model = onnx.load_model_from_string(source)
+    if not hasattr(model, "graph"):
+        raise CourseError(f"from_onnx needs a path, bytes or an onnx.ModelProto, got {type(model).__name__}")
+    g = _Graph(model, dtype)
     layers = _chain(g, g.input, g.output)
     if not layers:
         raise CourseError("the ONNX graph has no layers between its input and its output")
