@@ -26,12 +26,16 @@ Dense(64→64)
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from course.errors import CourseError
-from course.relevance.layers import AvgPool2d, Conv2d, Dense, Flatten, MaxPool2d, ReLU
+from course.relevance._types import FloatArray
+from course.relevance.layers import AvgPool2d, Conv2d, Dense, Flatten, Layer, Linear, MaxPool2d, ReLU
 from course.relevance.network import Sequential
 
 __all__ = ["NAMES", "ONNX_NAMES", "load", "info", "save", "describe"]
@@ -41,9 +45,9 @@ NAMES = ("digits_mlp", "digits_cnn", "toy2d", "signal_distractor")  # .npz, made
 ONNX_NAMES = ("digits_resnet",)  # .onnx, made by make_resnet.py (torch)
 
 
-def describe(model: Sequential) -> list[dict]:
+def describe(model: Sequential) -> list[dict[str, object]]:
     """The architecture of ``model`` as a JSON-able list of layer specifications."""
-    spec = []
+    spec: list[dict[str, object]] = []
     for layer in model.layers:
         if isinstance(layer, Dense):
             spec.append({"type": "Dense"})
@@ -58,19 +62,22 @@ def describe(model: Sequential) -> list[dict]:
     return spec
 
 
-def save(model: Sequential, path, **meta) -> Path:
+def save(model: Sequential, path: str | Path, **meta: object) -> Path:
     """Write ``model`` (architecture + parameters) and ``meta`` to a compressed ``.npz``."""
-    arrays = {}
-    for i in model.linear_layers:
-        arrays[f"layer{i}_weight"] = model.layers[i].weight
-        arrays[f"layer{i}_bias"] = model.layers[i].bias
+    # Any: savez_compressed types its **arrays like its allow_pickle flag; the layer{i}_... keys never meet it
+    arrays: dict[str, Any] = {}
+    for i, layer in enumerate(model.layers):
+        if isinstance(layer, Linear):  # the layers of model.linear_layers
+            arrays[f"layer{i}_weight"] = layer.weight
+            arrays[f"layer{i}_bias"] = layer.bias
     path = Path(path)
     np.savez_compressed(path, architecture=json.dumps(describe(model)), meta=json.dumps(meta), **arrays)
     return path
 
 
-def _build(spec: list[dict], arrays) -> Sequential:
-    layers = []
+def _build(spec: list[dict[str, Any]], arrays: Mapping[str, FloatArray]) -> Sequential:
+    """The model of a JSON layer specification (:func:`describe`) and its parameters."""
+    layers: list[Layer] = []
     for i, item in enumerate(spec):
         kind = item["type"]
         if kind in ("Dense", "Conv2d"):
@@ -93,7 +100,7 @@ def _path(name: str) -> Path:
     return path
 
 
-def load(name: str, dtype=np.float64) -> Sequential:
+def load(name: str, dtype: npt.DTypeLike = np.float64) -> Sequential:
     """A fresh copy of the bundled model ``name`` (in :data:`NAMES` or :data:`ONNX_NAMES`), parameters in ``dtype``."""
     path = _path(name)
     if name in ONNX_NAMES:
@@ -105,12 +112,15 @@ def load(name: str, dtype=np.float64) -> Sequential:
     return _build(spec, arrays)
 
 
-def info(name: str) -> dict:
+def info(name: str) -> dict[str, Any]:
     """The metadata stored with the model: test accuracy, seed, training settings."""
     path = _path(name)
+    meta: dict[str, Any]  # JSON, as make_models.py and make_resnet.py wrote it
     if name in ONNX_NAMES:
         from course.relevance.onnx_import import _onnx
         props = {p.key: p.value for p in _onnx().load(str(path)).metadata_props}
-        return json.loads(props["xai_course"])
+        meta = json.loads(props["xai_course"])
+        return meta
     with np.load(path) as data:
-        return json.loads(str(data["meta"]))
+        meta = json.loads(str(data["meta"]))
+        return meta

@@ -22,50 +22,53 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from course.datasets import digits
+from course.relevance._types import FloatArray, IntArray
 
 SEED, EPOCHS, BATCH, LR = 0, 40, 32, 3e-3
 OUT = Path(__file__).resolve().parent / "digits_resnet.onnx"
 
 
-def build(torch):
+# torch is not installed where mypy runs (see the module docstring): the torch module and its objects are Any here
+def build(torch: Any) -> Any:
     nn = torch.nn
 
-    def conv_bn(c_in, c_out, k, stride=1):
+    def conv_bn(c_in: int, c_out: int, k: int, stride: int = 1) -> list[Any]:
         return [nn.Conv2d(c_in, c_out, k, stride=stride, padding=k // 2), nn.BatchNorm2d(c_out)]
 
-    class Block(nn.Module):
-        def __init__(self, c_in, c_out, stride):
+    class Block(torch.nn.Module):  # type: ignore[misc]  # torch.nn.Module is Any here (torch is not installed)
+        def __init__(self, c_in: int, c_out: int, stride: int) -> None:
             super().__init__()
             self.block = nn.Sequential(*conv_bn(c_in, c_out, 3, stride), nn.ReLU(), *conv_bn(c_out, c_out, 3))
             self.shortcut = nn.Sequential(*conv_bn(c_in, c_out, 1, stride)) if stride != 1 else nn.Identity()
             self.relu = nn.ReLU()
 
-        def forward(self, x):
+        def forward(self, x: Any) -> Any:
             return self.relu(self.block(x) + self.shortcut(x))
 
     return nn.Sequential(*conv_bn(1, 16, 3), nn.ReLU(), Block(16, 16, 1), Block(16, 32, 2), nn.AvgPool2d(4),
                          nn.Flatten(), nn.Linear(32, 10))
 
 
-def train(torch, model, x, y):
+def train(torch: Any, model: Any, x: FloatArray, y: IntArray) -> None:
     gen = torch.Generator().manual_seed(SEED)
     opt = torch.optim.Adam(model.parameters(), lr=LR, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, EPOCHS)
-    x, y = torch.from_numpy(x).float(), torch.from_numpy(y)
+    inputs, labels = torch.from_numpy(x).float(), torch.from_numpy(y)
     for _ in range(EPOCHS):
         model.train()
-        for idx in torch.randperm(len(x), generator=gen).split(BATCH):
+        for idx in torch.randperm(len(inputs), generator=gen).split(BATCH):
             opt.zero_grad()
-            torch.nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
+            torch.nn.functional.cross_entropy(model(inputs[idx]), labels[idx]).backward()
             opt.step()
         sched.step()
 
 
-def main():
+def main() -> None:
     import onnx
     import torch
 
