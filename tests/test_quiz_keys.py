@@ -1,5 +1,6 @@
 """The quiz's answer keys live apart from its questions: loading with and without them, the private keys file
 (XAI_COURSE_QUIZ_KEYS), validation of the merged bank, and a clear error wherever keys are needed but absent."""
+import os
 import shutil
 import tomllib
 from pathlib import Path
@@ -170,6 +171,44 @@ def test_the_environment_variable_points_at_a_private_keys_file(monkeypatch, tmp
     assert score_answer(bank["t3_mdl"], "верно").points == 1.0
     # an explicit bank path of the course's bank follows the variable too (the report passes the path)
     assert load_bank(default_bank_path())["t3_mdl"].correct is True
+
+
+def test_without_the_variable_or_a_course_directory_the_error_names_both(monkeypatch):
+    import course.nbgrader_setup
+
+    def nowhere(start=None):
+        raise CourseError("no nbgrader course found")
+
+    monkeypatch.delenv(KEYS_ENV, raising=False)
+    monkeypatch.setattr(course.nbgrader_setup, "course_root", nowhere)
+    assert default_keys_path() is None
+    assert not load_bank().has_keys  # students' side: the questions load, without keys
+    with pytest.raises(CourseError, match=NO_KEYS) as caught:
+        load_bank(keys=True)
+    assert KEYS_ENV in str(caught.value) and "nbgrader course directory" in str(caught.value)
+    assert "exercises/quiz7/keys_quiz7.toml" in str(caught.value)
+
+
+def test_the_grader_uses_the_keys_of_the_course_it_grades(monkeypatch, tmp_path):
+    """``xai-course autograde --course DIR``: DIR's exercises/quiz7/keys_quiz7.toml, unless the variable names
+    a file."""
+    from autograder.grading.keys import course_keys
+
+    monkeypatch.delenv(KEYS_ENV, raising=False)
+    source = tmp_path / "course" / "exercises"
+    (source / "quiz7").mkdir(parents=True)
+    theirs = source / "quiz7" / "keys_quiz7.toml"
+    theirs.write_text(KEYS_FILE.read_text(encoding="utf-8").replace("correct = false", "correct = true", 1),
+                      encoding="utf-8")
+    with course_keys(source) as used:
+        assert used == theirs and default_keys_path() == theirs
+        assert load_bank()["t3_mdl"].correct is True
+    assert os.environ.get(KEYS_ENV) is None and load_bank()["t3_mdl"].correct is False
+    monkeypatch.setenv(KEYS_ENV, str(KEYS_FILE))
+    with course_keys(source) as used:  # an instructor's private file wins
+        assert used is None and load_bank()["t3_mdl"].correct is False
+    with course_keys(tmp_path / "elsewhere") as used:
+        assert used is None
 
 
 def test_the_variable_does_not_apply_to_another_bank(monkeypatch, tmp_path):
