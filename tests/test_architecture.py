@@ -98,6 +98,16 @@ def test_nothing_in_course_imports_the_autograder():
     assert not offenders, f"students install course; these import autograder: {offenders}"
 
 
+def test_the_grading_core_imports_nothing_else_of_the_autograder():
+    """autograder.grading is what nbgrader's hidden tests import in a kernel: no sandbox, pipeline or report."""
+    outside = sorted(f"{module} -> {target}" for module, names in SOURCES.items()
+                     if module.startswith("autograder.grading")
+                     for target in filter(None, map(_resolved, names))
+                     if target.startswith("autograder") and not target.startswith("autograder.grading"))
+    assert not outside, outside
+    assert "autograder.grading.checkers" in MODULES  # the core is where this test looks
+
+
 def test_no_new_package_cycles():
     graph = nx.DiGraph(_edges())
     cycles = {frozenset(c) for c in nx.strongly_connected_components(graph) if len(c) > 1}
