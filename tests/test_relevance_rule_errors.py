@@ -51,3 +51,15 @@ def test_zbox_still_reads_its_bounds():
     out = NET(X)[0, 0]
     assert got.shape == X.shape and np.isfinite(got).all()
     assert abs(got.sum() - out) < 0.5 * abs(out)  # most of f(x) reaches the input (biases absorb the rest)
+
+
+def test_rule_parameters_take_any_real_number_and_refuse_what_no_float_holds():
+    from fractions import Fraction
+
+    # np.isfinite once refused a Fraction (a TypeError from inside NumPy); every Real converts to float
+    assert rules.Epsilon(Fraction(1, 10)).epsilon == 0.1
+    assert rules.Gamma(np.float32(0.5)).gamma == 0.5
+    with pytest.raises(CourseError, match="finite real number"):
+        rules.Epsilon(10**400)  # too large for a float: infinite, not an OverflowError
+    with pytest.raises(CourseError, match="finite real number"):
+        rules.AlphaBeta(float("nan"), 1.0)

@@ -92,8 +92,17 @@ class Group:
     complement: tuple[int, float] | None = None
 
 
+def _as_float(value: Real) -> float:
+    """``float(value)``; a number too large for a float (an int of 400 digits) is infinite."""
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf")
+
+
 def _number(value: object, name: str, minimum: float = 0.0, strict: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not np.isfinite(float(value)):
+    # any Real (int, float, NumPy scalars, Fraction) is converted first: np.isfinite refuses a Fraction
+    if isinstance(value, bool) or not isinstance(value, Real) or not np.isfinite(_as_float(value)):
         raise CourseError(f"{name} must be a finite real number, got {value!r}")
     value = float(value)
     if value < minimum or (strict and value == minimum):
