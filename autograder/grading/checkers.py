@@ -50,21 +50,30 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 import numpy as np
 
 from course.errors import CourseError
 
-__all__ = ["Check", "Checker", "SpecError", "TOLERANCE", "STUDENT_CODE", "OUT_OF_RANGE", "as_array", "array_close",
-           "number_close", "named", "check", "CHECKERS"]
+__all__ = ["Check", "Checker", "SpecError", "Tolerance", "TOLERANCE", "STUDENT_CODE", "OUT_OF_RANGE", "as_array",
+           "array_close", "number_close", "named", "check", "CHECKERS"]
 
 #: the message for a number float64 cannot hold (e.g. the int 10**400): a wrong answer for its probe, never a crash
 OUT_OF_RANGE = "a number in the value is out of range (beyond ±1.8e308)"
+
+
+class Tolerance(TypedDict):
+    """Keyword arguments of ``np.allclose``: ``|value - key| <= atol + rtol * |key|`` entrywise."""
+
+    rtol: float
+    atol: float
+
+
 #: the one default tolerance of every numeric checker (see the module docstring)
-TOLERANCE = {"rtol": 1e-6, "atol": 1e-9}
+TOLERANCE: Tolerance = {"rtol": 1e-6, "atol": 1e-9}
 #: what the course's own specs pass explicitly: students' code, not a second run of the same formula
-STUDENT_CODE = {"rtol": 1e-4, "atol": 1e-6}
+STUDENT_CODE: Tolerance = {"rtol": 1e-4, "atol": 1e-6}
 
 Mistake = tuple[Callable[[], Any], str]
 

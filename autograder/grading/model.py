@@ -192,7 +192,7 @@ class Part:
         earned, messages = 0.0, []
         for probe, value in zip(self.probes, values):
             message = _raised_message(value)
-            ok = False
+            ok: float | bool = False
             if message is None:
                 try:
                     ok, message = probe.check(value, probe.key(ctx), ctx)
