@@ -6,10 +6,12 @@ matplotlib from PyPI) and runs the core there; the fast tests check how a missin
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 import tomllib
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +60,11 @@ CORE_SCRIPT = textwrap.dedent("""
         live_figure(lambda fig, a: None, {})
     except CourseError as exc:
         out["widgets"] = str(exc)
+    from course.quiz.bank import load_bank
+    try:
+        out["quiz_keys"] = f"loaded {len(load_bank(keys=True))} keyed questions"
+    except CourseError as exc:
+        out["quiz_keys"] = str(exc)
     failed = {}
     for info in pkgutil.walk_packages(course.__path__, "course."):
         try:
@@ -92,8 +99,17 @@ def test_the_wheel_installed_alone_runs_the_core(tmp_path):
 
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
     env["MPLBACKEND"] = "Agg"
-    _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp_path / "dist", ROOT, env=env, timeout=600)
+    # from a clean copy of the sources: a stale build/lib of this tree (e.g. modules or keys files since moved)
+    # would otherwise end up in the wheel
+    source = tmp_path / "source"
+    skip = shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "demo_course", "demo_output", "lab",
+                                  "__pycache__", ".ipynb_checkpoints")
+    shutil.copytree(ROOT, source, ignore=skip)
+    _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp_path / "dist", source, env=env, timeout=600)
     (wheel,) = (tmp_path / "dist").glob("xai_course-*.whl")
+    shipped = zipfile.ZipFile(wheel).namelist()
+    assert "course/quiz/bank_quiz7.toml" in shipped  # the questions ship; their answer keys stay with the course
+    assert not [n for n in shipped if n.rpartition("/")[2].startswith("keys_") or "course/grading/" in n], shipped
     venv = tmp_path / "venv"
     _run(sys.executable, "-m", "venv", venv, timeout=300)
     python = venv / "bin" / "python"
@@ -124,6 +140,7 @@ def test_the_wheel_installed_alone_runs_the_core(tmp_path):
     assert all(out["absent"].values()), f"installed with the core: {[n for n, a in out['absent'].items() if not a]}"
     assert out["widgets"] == "ipywidgets is not installed; pip install 'xai-course[lab]'"
     assert set(out["failed_imports"]) <= NEED_GRADER, out["failed_imports"]
+    assert "XAI_COURSE_QUIZ_KEYS" in out["quiz_keys"] and "nbgrader course directory" in out["quiz_keys"]
     site = next((venv / "lib").glob("python3*/site-packages"))
     size = _run("du", "-sm", site).split()[0]
     print(f"core install: {size} MB in {site}")
