@@ -59,3 +59,17 @@ def test_a_spec_without_a_computed_key_is_the_instructors_error():
         _one().grade([[1.0]])
     assert check("close", [1.0], [1.0 + 1e-7]).fraction == 1.0  # within the one default rtol of 1e-6
     assert check("close", [1.0], [1.0 + 1e-5]).fraction == 0.0
+
+
+def test_a_grading_job_spec_pickles_for_dask_workers():
+    """Spec files pickle as data; the course's Python specs (keys and checkers are code) by their module's name."""
+    import pickle
+    from pathlib import Path
+
+    from autograder.grading import load_assignment, load_spec
+
+    root = Path(__file__).resolve().parent.parent
+    toml = load_spec(root / "tests" / "fixtures" / "autograde_course" / "source" / "ps1")
+    assert pickle.loads(pickle.dumps(toml)) == toml
+    python = load_spec(root / "exercises" / "backdoor", "backdoor")
+    assert pickle.loads(pickle.dumps(python)) is load_assignment("backdoor")

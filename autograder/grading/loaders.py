@@ -45,7 +45,7 @@ from autograder.grading.checkers import named
 from autograder.grading.model import AssignmentSpec, Expected, Part, Probe, SourceKey
 from course.errors import CourseError
 
-__all__ = ["SPEC_FILES", "ASSIGNMENTS_PACKAGE", "load_spec", "load_spec_file", "load_assignment"]
+__all__ = ["SPEC_FILES", "ASSIGNMENTS_PACKAGE", "load_spec", "load_spec_file", "load_assignment", "reload_assignment"]
 
 SPEC_FILES = ("autograde.toml", "grading.toml", "grading.json")
 ASSIGNMENTS_PACKAGE = "autograder.grading.assignments"
@@ -67,6 +67,12 @@ def load_assignment(name: str) -> AssignmentSpec:
     if not isinstance(spec, AssignmentSpec):
         raise CourseError(f"{name!r} is not an assignment: {where} defines no SPEC")
     return spec
+
+
+def reload_assignment(name: str, notebook: str) -> AssignmentSpec:
+    """The Python spec ``name`` as :func:`load_spec` gave it (its notebook set): how such a spec unpickles."""
+    spec = load_assignment(name)
+    return spec if spec.notebook == notebook else AssignmentSpec(spec.name, spec.parts, notebook, spec.module)
 
 
 def _parse_entry(gid: str, entry: dict, notebooks: list[str], where: str) -> Part:
@@ -130,4 +136,4 @@ def load_spec(source_dir: str | Path, assignment: str | None = None) -> Assignme
     notebook = Path(spec.notebook).stem if spec.notebook else (notebooks[0] if len(notebooks) == 1 else None)
     if notebook is None or notebook not in notebooks:
         raise CourseError(f"{ASSIGNMENTS_PACKAGE}.{assignment}: notebook {spec.notebook!r} is not in the assignment")
-    return spec if spec.notebook else AssignmentSpec(spec.name, spec.parts, notebook=notebook, module=spec.module)
+    return reload_assignment(assignment, spec.notebook or notebook)

@@ -241,9 +241,9 @@ class AssignmentSpec:
 
     def __reduce_ex__(self, protocol):
         if self.module:  # keys and checkers are code: a worker imports the same module
-            from autograder.grading.loaders import load_assignment
+            from autograder.grading.loaders import reload_assignment
 
-            return load_assignment, (self.name,)
+            return reload_assignment, (self.name, self.notebook)
         return super().__reduce_ex__(protocol)
 
     @property
