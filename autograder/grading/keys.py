@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from course.quiz.bank import COURSE_KEYS, KEYS_ENV
+from course.quiz.keys import COURSE_KEYS, KEYS_ENV
 
 __all__ = ["course_keys", "keys_file"]
 

@@ -25,37 +25,8 @@ File format (``bank_quiz7.toml`` next to this module is the course's bank)::
       en = "{B}"
       nodes = ["B"]              # optional: the vertex set an option stands for
 
-Answer keys (``keys_quiz7.toml``, kept with the instructor's course files, not
-in this package) hold what gives an answer away, question by question, and are
-merged into the bank by id (and option letter)::
-
-    [meta]
-    id = "quiz7"                 # must be the bank's id
-
-    [[question]]
-    id = "t3_backdoor_smallest"
-    correct = ["А"]              # letters (single/multiple), true/false, or a number
-    mistake_ru = "..."           # the usual mistake, shown after a wrong answer
-    mistake_en = "..."
-      [[question.options]]
-      letter = "Б"
-      why_ru = "..."             # optional: why picking this (wrong) option is a mistake
-      why_en = "..."
-
-The keys live apart so that student code never has them: what students install
-(``course``) ships the questions only, and the quiz notebook's visible checks
-load the bank with ``keys=False``. Where the keys file is found: the
-``keys_path`` argument of :func:`load_bank`; for the course's own bank, the
-file named by the environment variable ``XAI_COURSE_QUIZ_KEYS`` (an
-instructor's private copy), else ``exercises/quiz7/keys_quiz7.toml`` of the
-nbgrader course directory -- beside the quiz's source notebook -- found as
-:func:`course.nbgrader_setup.course_root` finds it (the repository this package
-runs from, else the working directory and its parents; the grader passes its
-``--course``). For any other bank file: ``keys_<name>.toml`` beside
-``bank_<name>.toml`` (``<stem>.keys.toml`` beside any other name). A bank file
-may also carry its keys inline (fields of its own questions); giving a field in
-both places is an error. The autograder's sandbox shows neither the course
-directory nor the file ``XAI_COURSE_QUIZ_KEYS`` names (:mod:`autograder.sandbox`).
+Answer keys (what gives an answer away) live apart from the questions, in a
+keys file merged by id; its format and where it is found: :mod:`course.quiz.keys`.
 
 Whatever scores, exports or writes solutions asks for the keys explicitly
 (``load_bank(keys=True)``, :meth:`Bank.require_keys`, or
@@ -94,6 +65,15 @@ from importlib import resources
 from pathlib import Path
 
 from course.errors import CourseError
+from course.quiz.keys import (
+    COURSE_KEYS,
+    KEYS_ENV,
+    NO_KEYS,
+    keys_path,
+    keys_unavailable,
+    merge_keys,
+    without_keys,
+)
 from course.quiz.normalize import LETTERS, LOOKALIKES
 
 __all__ = ["KINDS", "POLICIES", "KEYS_ENV", "COURSE_KEYS", "NO_KEYS", "Option", "Question", "Bank", "load_bank",
@@ -104,15 +84,6 @@ POLICIES = ("all_or_nothing", "proportional")
 
 Answer = bool | float | frozenset
 
-#: environment variable naming the keys file of the course's own bank (an instructor's private copy)
-KEYS_ENV = "XAI_COURSE_QUIZ_KEYS"
-#: the course bank's keys file inside the nbgrader course directory (beside the quiz's source notebook)
-COURSE_KEYS = Path("exercises") / "quiz7" / "keys_quiz7.toml"
-#: start of every "no keys" error message
-NO_KEYS = "answer keys are not available here"
-#: fields of a question (and of an option) that give the answer away: kept in the keys file
-KEY_FIELDS = ("correct", "mistake_ru", "mistake_en")
-OPTION_KEY_FIELDS = ("why_ru", "why_en")
 
 
 @dataclass(frozen=True)
@@ -240,34 +211,6 @@ def example_bank() -> Bank:
          "mistake_ru": "Нужны обе вершины.", "mistake_en": "Both vertices are needed."}]}, source="example")
 
 
-def default_keys_path(bank_path: str | Path | None = None) -> Path | None:
-    """Where the keys of a bank file are looked for (see the module docstring); None when nowhere.
-
-    For the course's own bank: ``$XAI_COURSE_QUIZ_KEYS`` when it is set, else
-    :data:`COURSE_KEYS` in the nbgrader course directory (None when there is no
-    course directory). For any other bank: ``keys_<name>.toml`` beside
-    ``bank_<name>.toml`` (``<stem>.keys.toml`` beside any other file).
-
-    >>> default_keys_path().name if not os.environ.get(KEYS_ENV) else "keys_quiz7.toml"
-    'keys_quiz7.toml'
-    """
-    bank_path = Path(bank_path) if bank_path is not None else default_bank_path()
-    if os.path.realpath(bank_path) == os.path.realpath(default_bank_path()):
-        env = os.environ.get(KEYS_ENV, "").strip()
-        if env:
-            return Path(env).expanduser()
-        from course.nbgrader_setup import course_root
-
-        try:
-            return course_root() / COURSE_KEYS
-        except CourseError:
-            return None
-    name = bank_path.name
-    if name.startswith("bank_"):
-        return bank_path.with_name("keys_" + name[len("bank_"):])
-    return bank_path.with_name(f"{bank_path.stem}.keys.toml")
-
-
 def _read_toml(path: Path, what: str) -> dict:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
@@ -279,6 +222,16 @@ def _read_toml(path: Path, what: str) -> dict:
         raise CourseError(f"{what} {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise CourseError(f"{what} {path} is not valid TOML: {exc}") from None
+
+
+def default_keys_path(bank_path: str | Path | None = None) -> Path | None:
+    """Where the keys of a bank file are looked for (:func:`course.quiz.keys.keys_path`); None when nowhere.
+
+    >>> default_keys_path().name if not os.environ.get(KEYS_ENV) else "keys_quiz7.toml"
+    'keys_quiz7.toml'
+    """
+    bank_path = Path(bank_path) if bank_path is not None else default_bank_path()
+    return keys_path(bank_path, course_bank=os.path.realpath(bank_path) == os.path.realpath(default_bank_path()))
 
 
 def load_bank(path: str | Path | None = None, *, keys: bool | None = None,
@@ -313,10 +266,10 @@ def load_bank(path: str | Path | None = None, *, keys: bool | None = None,
         return parse_bank(data, source=str(path))  # reports the shape problem
     inline = any(isinstance(q, dict) and "correct" in q for q in data["question"])
     if keys is False:
-        return parse_bank(_without_keys(data), source=str(path), require_keys=False,
+        return parse_bank(without_keys(data), source=str(path), require_keys=False,
                           keys_note="the bank was loaded with keys=False")
     kpath = Path(keys_path) if keys_path is not None else default_keys_path(path)
-    note = _keys_unavailable(kpath) if kpath is not None else (
+    note = keys_unavailable(kpath) if kpath is not None else (
         f"{KEYS_ENV} is not set and there is no nbgrader course directory here (no {COURSE_KEYS})")
     if note is None:
         data = merge_keys(data, _read_toml(kpath, "answer keys file"), source=str(kpath))
@@ -327,94 +280,6 @@ def load_bank(path: str | Path | None = None, *, keys: bool | None = None,
         raise CourseError(f"{NO_KEYS}: {note}; point {KEYS_ENV} at the instructor's keys file, or work in the "
                           f"nbgrader course directory (its {COURSE_KEYS}), to score, export or write solutions")
     return parse_bank(data, source=str(path), require_keys=False, keys_note=note)
-
-
-def _keys_unavailable(kpath: Path) -> str | None:
-    """Why the keys file cannot be used (None when it can): missing, unreadable or empty (hidden)."""
-    try:
-        with open(kpath, "rb") as fh:
-            empty = not fh.read(4096).strip()
-    except FileNotFoundError:
-        return f"there is no keys file {kpath}"
-    except IsADirectoryError:
-        return f"the keys file {kpath} is a directory"
-    except OSError as exc:
-        return f"the keys file {kpath} cannot be read ({exc.strerror})"
-    return f"the keys file {kpath} is empty (hidden)" if empty else None
-
-
-def _without_keys(data: dict) -> dict:
-    questions = []
-    for q in data["question"]:
-        if isinstance(q, dict):
-            q = {k: v for k, v in q.items() if k not in KEY_FIELDS}
-            if isinstance(q.get("options"), list):
-                q["options"] = [{k: v for k, v in o.items() if k not in OPTION_KEY_FIELDS} if isinstance(o, dict)
-                                else o for o in q["options"]]
-        questions.append(q)
-    return {**data, "question": questions}
-
-
-def merge_keys(data: dict, keys: dict, source: str = "<keys>") -> dict:
-    """The bank ``data`` (parsed TOML) with the answer keys ``keys`` (parsed keys TOML) written into its questions.
-
-    Checks that the keys belong to this bank (same ``[meta] id``), name only
-    its questions and options, hold only key fields, and do not repeat a field
-    the bank already gives.
-
-    >>> bank = {"question": [{"id": "q", "kind": "truefalse", "text_ru": "т", "text_en": "t"}]}
-    >>> merge_keys(bank, {"question": [{"id": "q", "correct": True}]})["question"][0]["correct"]
-    True
-    """
-    if not isinstance(keys, dict) or not isinstance(keys.get("question", []), list):
-        raise CourseError(f"{source}: an answer keys file is a table with [[question]] entries")
-    bank_id = data.get("meta", {}).get("id") if isinstance(data.get("meta"), dict) else None
-    keys_id = keys.get("meta", {}).get("id") if isinstance(keys.get("meta"), dict) else None
-    if bank_id is not None and keys_id is not None and bank_id != keys_id:
-        raise CourseError(f"{source}: these are the keys of bank {keys_id!r}, not of {bank_id!r}")
-    questions = [dict(q) if isinstance(q, dict) else q for q in data["question"]]
-    by_id = {q.get("id"): q for q in questions if isinstance(q, dict)}
-    for i, entry in enumerate(keys.get("question", [])):
-        qid = entry.get("id") if isinstance(entry, dict) else None
-        if qid not in by_id:
-            raise CourseError(f"{source}: key #{i + 1} is for question {qid!r}, which is not in the bank")
-        where = f"{source}: question {qid!r}"
-        unknown = set(entry) - {"id", "options", *KEY_FIELDS}
-        if unknown:
-            raise CourseError(f"{where}: not a key field: {sorted(unknown)} (keys hold {', '.join(KEY_FIELDS)}, "
-                              "and options' why_ru/why_en)")
-        target = by_id[qid]
-        for k in KEY_FIELDS:
-            if k in entry:
-                if k in target:
-                    raise CourseError(f"{where}: {k!r} is given both in the bank and in the keys file")
-                target[k] = entry[k]
-        opts = entry.get("options", [])
-        if not isinstance(opts, list) or not all(isinstance(o, dict) for o in opts):
-            raise CourseError(f"{where}: options of a key are [[question.options]] tables with letter, why_ru, why_en")
-        if opts:
-            target["options"] = _merge_option_keys(target.get("options"), opts, where)
-    return {**data, "question": questions}
-
-
-def _merge_option_keys(options, keyed: list, where: str) -> list:
-    if not isinstance(options, list):
-        raise CourseError(f"{where}: the keys explain options, but the question has none")
-    options = [dict(o) if isinstance(o, dict) else o for o in options]
-    by_letter = {o.get("letter"): o for o in options if isinstance(o, dict)}
-    for entry in keyed:
-        letter = entry.get("letter")
-        if letter not in by_letter:
-            raise CourseError(f"{where}: the keys explain option {letter!r}, which the question does not have")
-        unknown = set(entry) - {"letter", *OPTION_KEY_FIELDS}
-        if unknown:
-            raise CourseError(f"{where}: option {letter}: not a key field: {sorted(unknown)}")
-        for k in OPTION_KEY_FIELDS:
-            if k in entry:
-                if k in by_letter[letter]:
-                    raise CourseError(f"{where}: option {letter} {k!r} is given both in the bank and in the keys file")
-                by_letter[letter][k] = entry[k]
-    return options
 
 
 def parse_bank(data: dict, source: str = "<bank>", *, require_keys: bool = True, keys_note: str = "") -> Bank:
