@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from course.errors import CourseError
 
@@ -31,7 +32,7 @@ DIGITS_SPLIT_SEED = 0
 DIGITS_FILE = Path(__file__).with_name("data") / "digits.npz"
 
 
-def _check_count(n, name="n"):
+def _check_count(n: object, name: str = "n") -> int:
     if not isinstance(n, (int, np.integer)) or n < 2:
         raise CourseError(f"{name} must be an integer ≥ 2, got {n!r}")
     return int(n)
@@ -50,7 +51,8 @@ def two_class_2d(n: int = 200, noise: float = 0.12, seed: int = 0) -> tuple[np.n
     ((10, 2), [0, 1])
     """
     n = _check_count(n)
-    if not (isinstance(noise, (int, float, np.floating)) and 0 <= noise < np.inf):
+    given: object = noise  # checked as any value: a caller without a type checker may pass anything
+    if not (isinstance(given, (int, float, np.floating)) and 0 <= given < np.inf):
         raise CourseError(f"noise must be a finite number ≥ 0, got {noise!r}")
     rng = np.random.default_rng(seed)
     y = np.arange(n) % 2
@@ -78,17 +80,19 @@ class SignalDistractor:
 
     @property
     def signal(self) -> np.ndarray:
-        return self.y[:, None] * self.a_s
+        signal: np.ndarray = self.y[:, None] * self.a_s
+        return signal
 
     @property
     def distractor(self) -> np.ndarray:
-        return self.eps[:, None] * self.a_d
+        distractor: np.ndarray = self.eps[:, None] * self.a_d
+        return distractor
 
 
 def signal_distractor(
     n: int = 1000,
-    a_s=(1.0, 0.0),
-    a_d=(1.0, 1.0),
+    a_s: npt.ArrayLike = (1.0, 0.0),
+    a_d: npt.ArrayLike = (1.0, 1.0),
     sigma_y: float = 1.0,
     sigma_eps: float = 1.0,
     y_mean: float = 0.0,

@@ -9,7 +9,7 @@ from course.errors import CourseError
 __all__ = ["as_vector"]
 
 
-def as_vector(values, name: str) -> np.ndarray:
+def as_vector(values: object, name: str) -> np.ndarray:
     """``values`` as a non-empty, finite 1-D float64 array, or a CourseError naming ``name``.
 
     >>> as_vector([1, 2.5], "x")
