@@ -5,7 +5,9 @@ looks for them in ``$XAI_COURSE_QUIZ_KEYS``, else in the nbgrader course
 directory it finds from the working directory. The grader knows its course
 (``xai-course autograde ... --course DIR``): while it grades,
 :func:`course_keys` points the bank at ``<source>/quiz7/keys_quiz7.toml`` of
-that course unless ``XAI_COURSE_QUIZ_KEYS`` already names a file.
+that course unless ``XAI_COURSE_QUIZ_KEYS`` already names a file. The quiz's
+Python spec (:mod:`autograder.grading.assignments.quiz7`) reads the keys when
+it is first imported in a process: one grader process grades one course's quiz.
 """
 from __future__ import annotations
 
