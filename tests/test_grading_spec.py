@@ -148,7 +148,8 @@ def test_paths_graded_as_a_set_in_any_order():
     key = [["X", "Z", "Y"], ["X", "A", "B", "Z", "Y"], ["X", "Z", "C", "D", "Y"], ["X", "A", "B", "Z", "C", "D", "Y"]]
     assert part.grade([key[::-1]]).points == 2.0
     r = part.grade([key[:3] + [["X", "W", "Y"]]])
-    assert r.points == pytest.approx(2.0 * (3 - 1) / 4) and "X - W - Y" in r.feedback and "1 backdoor path" in r.feedback
+    assert r.points == pytest.approx(2.0 * (3 - 1) / 4)
+    assert "X - W - Y" in r.feedback and "1 backdoor path" in r.feedback
 
 
 # ---------------------------------------------------------------- quiz7
