@@ -108,6 +108,29 @@ def test_the_grading_core_imports_nothing_else_of_the_autograder():
     assert "autograder.grading.checkers" in MODULES  # the core is where this test looks
 
 
+def _reaches(module_prefix: str) -> set[str]:
+    """Every own module that the modules under ``module_prefix`` import directly."""
+    return {target for module, names in SOURCES.items() if module == module_prefix or module.startswith(module_prefix + ".")
+            for target in filter(None, map(_resolved, names))}
+
+
+@pytest.mark.parametrize("source, forbidden", [
+    # the readers turn files into tables; what is computed or drawn from them is downstream
+    ("autograder.readers", ("autograder.report", "autograder.stats", "autograder.items", "autograder.report_cli")),
+    # one timestamp parser for readers, gradebook writing and the report: it depends on no other part
+    ("autograder.timestamps", ("autograder.",)),
+    # renderers lay out a summary; they never read sources or write folders
+    ("autograder.report.markdown", ("autograder.readers", "autograder.report.writer")),
+    ("autograder.report.html_page", ("autograder.readers", "autograder.report.writer")),
+    ("autograder.report.charts", ("autograder.readers", "autograder.report.writer")),
+    ("autograder.report.blocks", ("autograder.readers", "autograder.report.writer")),
+])
+def test_report_path_directions(source, forbidden):
+    assert source in MODULES, f"{source} is not a module any more: update ARCHITECTURE.md and this test"
+    bad = sorted(t for t in _reaches(source) if t.startswith(forbidden) and not t.startswith(source))
+    assert not bad, f"{source} imports {bad}"
+
+
 def test_no_new_package_cycles():
     graph = nx.DiGraph(_edges())
     cycles = {frozenset(c) for c in nx.strongly_connected_components(graph) if len(c) > 1}
