@@ -10,13 +10,17 @@ the preceding Dense/Conv2d (canonizer); one with none before it passes relevance
 
 ``lrp_layers`` runs the same pass and keeps the relevance at every layer and
 what the biases and stabilisers absorbed there (for the conservation report, L4, L6, L8).
+
+This module is the walk: rules assigned to layers, the forward pass (fused with the rules'
+first modified passes), the backward recursion into blocks, the batch in pieces on threads;
+the step at one layer -- a rule's groups of terms turned into GEMMs -- is :mod:`course.relevance.lrp_step`.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias, overload, runtime_checkable
+from typing import TYPE_CHECKING, Literal, TypeAlias, overload
 
 import numpy as np
 
@@ -24,7 +28,8 @@ from course.errors import CourseError
 from course.relevance import rules as R_
 from course.relevance._types import ArrayLike, FloatArray, IndexArray
 from course.relevance.composites import layer_name
-from course.relevance.layers import BatchNorm, Branches, Layer, Linear, sum_arrays
+from course.relevance.layers import BatchNorm, Branches, Layer, Linear
+from course.relevance.lrp_step import Audit, Fused, audit_group, normalised, pass_weights, rule_passes, stabilize, step
 from course.relevance.network import (
     LayerPath,
     Sequential,
@@ -45,35 +50,8 @@ __all__ = ["lrp", "lrp_layers", "RelevanceTrace", "assign_rules", "stabilize"]
 
 # what `rule` may be: a rule, a rule or composite name, one rule per Dense/Conv2d, or a composite
 RuleSpec: TypeAlias = "R_.Rule | str | Sequence[R_.Rule | str] | Composite"
-# what a layer's biases and stabiliser absorbed, per sample: {"bias": …, "stabilizer": …}
-Audit: TypeAlias = dict[str, FloatArray]
 # on_layer(i, relevance at the input of layer i, what layer i absorbed)
 OnLayer: TypeAlias = Callable[[int, FloatArray, Audit], None]
-
-
-def stabilize(z: FloatArray, epsilon: float) -> FloatArray:
-    """``z + ε·sign(z)`` with ``sign(0) = +1`` (Zennit's stabiliser): never zero for ε > 0."""
-    if epsilon == 0:
-        return z.copy()
-    stable: FloatArray = np.sign(z)
-    stable[stable == 0] = 1
-    stable *= epsilon
-    stable += z
-    return stable
-
-
-def _normalised(relevance: FloatArray, z: FloatArray, epsilon: float) -> FloatArray:
-    """``R / stabilize(z)`` in a single new buffer; with ε = 0, exactly R / z and 0 where z = 0."""
-    stable = stabilize(z, epsilon)
-    if epsilon == 0:
-        zero = stable == 0
-        stable[zero] = 1  # divide by one, then drop: an output with z = 0 passes no relevance
-        out = relevance / stable
-        out[np.broadcast_to(zero, out.shape)] = 0
-        return out
-    if stable.shape != relevance.shape:  # z of a single sample (ones or bounds as input)
-        return relevance / stable
-    return np.divide(relevance, stable, out=stable)
 
 
 @dataclass
@@ -140,178 +118,6 @@ def assign_rules(model: Sequential, rule: RuleSpec) -> list[R_.Rule]:
     return LayerMapComposite([(Linear, _as_rule(rule))]).assign(model)
 
 
-# ---------------------------------------------------------------------------------------------- the engine step
-
-@runtime_checkable
-class _Bounded(Protocol):
-    """A rule with input bounds (ZBox): its terms may read the inputs "low" and "high"."""
-
-    def bounds(self, like: FloatArray) -> tuple[FloatArray, FloatArray]: ...
-
-
-def _modified_input(
-    kind: str, a: FloatArray, rule: R_.LinearRule, cache: dict[str, FloatArray | None], nonneg: bool
-) -> FloatArray | None:
-    """The input a term reads: a, a⁺, a⁻ (None if all zero), ones or ZBox's bounds (the last three as one sample)."""
-    if kind not in cache:
-        if kind == "a":
-            cache[kind] = a
-        elif kind == "a+":
-            cache[kind] = a if nonneg else np.maximum(a, 0)
-        elif kind == "a-":
-            cache[kind] = None if nonneg else np.minimum(a, 0)
-        elif kind == "1":
-            cache[kind] = np.ones((1,) + a.shape[1:], dtype=a.dtype)
-        elif kind in ("low", "high") and isinstance(rule, _Bounded):  # ZBox
-            cache["low"], cache["high"] = rule.bounds(a)
-        else:
-            raise CourseError(f"{rule!r}: a term reads the input {kind!r}; terms read 'a', 'a+', 'a-', '1', or "
-                              "'low'/'high' of a rule with bounds (ZBox)")
-    return cache[kind]
-
-
-@dataclass
-class _Pass:
-    """One modified forward pass of a rule: group index, input kind and array, parameters, sign."""
-
-    group: int
-    key: str
-    input: FloatArray
-    weight: FloatArray | None
-    bias: FloatArray | None
-    sign: float
-    is_forward: bool  # (a; W, b) unmodified: the forward output is already known
-    needs_forward: bool  # its output enters a denominator that is not known otherwise
-
-
-# the passes of a rule on one layer, by the input they read
-Passes: TypeAlias = dict[str, list[_Pass]]
-# the passes computed with the forward pass, and their outputs by id(pass)
-Fused: TypeAlias = tuple[Passes, dict[int, FloatArray]]
-
-
-def _weights(passes: Sequence[_Pass]) -> list[FloatArray]:
-    """The weights of passes on a Dense/Conv2d layer (:func:`_passes` gives every such pass its weight)."""
-    weights = [p.weight for p in passes if p.weight is not None]
-    if len(weights) != len(passes):
-        raise CourseError("a pass on a Dense/Conv2d layer has no weight")
-    return weights
-
-
-def _passes(rule: R_.LinearRule, layer: Layer, a: FloatArray) -> Passes:
-    params = layer if isinstance(layer, Linear) else None
-    cache: dict[str, FloatArray | None] = {}
-    nonneg, passes = bool(a.min() >= 0), []
-    for g, group in enumerate(rule.groups):
-        for term in group.terms:
-            inp = _modified_input(term.input, a, rule, cache, nonneg)
-            if inp is None:  # an all-zero input (these terms carry no bias) adds nothing
-                continue
-            w = b = None
-            if params is not None:
-                w = params.weight if term.param is None else term.param(params.weight)
-                if term.bias and not rule.zero_bias:
-                    b = params.bias if term.param is None else term.param(params.bias)
-            unmodified = term.input == "a" and term.param is None and (b is not None or params is None)
-            needed = not unmodified and (group.complement is None or rule.zero_bias)
-            passes.append(_Pass(g, term.input, inp, w, b, term.sign, unmodified, needed))
-    by_input: dict[str, list[_Pass]] = {}
-    for p in passes:
-        by_input.setdefault(p.key, []).append(p)
-    return by_input
-
-
-def _group_z(z: list[FloatArray | None], g: int, rule: R_.LinearRule) -> FloatArray:
-    """The denominator of group ``g``; a group none of whose terms reads a nonzero input has none."""
-    zg = z[g]
-    if zg is None:
-        raise CourseError(f"{rule!r}: group {g} has no term with a nonzero input, so no denominator "
-                          "(give every group a term reading 'a', 'a+', '1' or a bound)")
-    return zg
-
-
-def _step(
-    rule: R_.Rule,
-    layer: Layer,
-    a: FloatArray,
-    out: FloatArray,
-    relevance: FloatArray,
-    audit: Audit | None = None,
-    fused: Fused | None = None,
-) -> FloatArray:
-    """R at the input of ``layer`` from R at its output: Pass and Gradient as they say, else a rule made of
-    groups of terms.
-
-    Per group: z = Σ sign·layer(input; params), s = coefficient·mask·R / stabilize(z); then
-    R_a = Σ sign·input ⊙ layerᵀ(s; params). Passes that read the same input share one GEMM; ``fused``
-    holds the passes and outputs already computed together with the forward pass (:func:`_forward`).
-    """
-    if isinstance(rule, R_.Pass):
-        return relevance
-    if isinstance(rule, R_.Gradient):
-        return layer.backward(a, relevance)
-    if not isinstance(rule, R_.LinearRule):
-        raise CourseError(f"{rule!r} is neither Pass, Gradient nor a rule of groups of terms (rules.LinearRule)")
-    params = layer if isinstance(layer, Linear) else None
-    by_input, known = fused if fused is not None else (_passes(rule, layer, a), {})
-    z: list[FloatArray | None] = [None] * len(rule.groups)
-    for ps in by_input.values():
-        todo = [p for p in ps if p.needs_forward and id(p) not in known]
-        if params is not None and todo:
-            fresh = iter(params.linear_many(ps[0].input, _weights(todo), [p.bias for p in todo]))
-        else:
-            fresh = iter([layer.forward(ps[0].input) for _ in todo])
-        for p in ps:
-            if not (p.is_forward or p.needs_forward):
-                continue
-            zt = out if p.is_forward else known[id(p)] if id(p) in known else next(fresh)
-            zt = zt if p.sign in (1, -1) else p.sign * zt
-            prev = z[p.group]
-            z[p.group] = (zt if p.sign == 1 else -zt) if prev is None else (prev + zt if p.sign == 1 else prev - zt)
-    for g, group in enumerate(rule.groups):
-        if group.complement is not None and not rule.zero_bias:  # (zero_bias: z is not the output)
-            other, coefficient = group.complement
-            z[g] = coefficient * out - _group_z(z, other, rule)
-    zs = [_group_z(z, g, rule) for g in range(len(z))]
-    # s = coefficient·mask·R / stabilize(z), built in one buffer per group (large temporaries cost page faults)
-    s = []
-    for group, zg in zip(rule.groups, zs):
-        sg = _normalised(relevance, zg, rule.stabilizer)
-        if group.coefficient != 1:
-            sg *= group.coefficient
-        if group.mask is not None:
-            sg *= (out > 0) if group.mask == "z>0" else (out < 0)
-        s.append(sg)
-    result: FloatArray | None = None
-    for key, ps in by_input.items():
-        grads = [s[p.group] if p.sign == 1 else p.sign * s[p.group] for p in ps]
-        if params is not None:
-            c = params.linear_backward_many(grads, _weights(ps), a.shape)
-        else:
-            c = sum_arrays(layer.backward(a, g) for g in grads)
-        if key != "1":  # c is a fresh array of a's shape: multiply by the input in place
-            c = np.multiply(ps[0].input, c, out=c)
-        result = c if result is None else np.add(result, c, out=result)
-    if result is None:
-        raise CourseError(f"{rule!r} has no term with a nonzero input on layer {layer!r}")
-    if audit is not None:
-        for g, (zg, sg) in enumerate(zip(zs, s)):
-            biases = [(p.sign, p.bias) for ps in by_input.values() for p in ps if p.group == g and p.bias is not None]
-            _audit_group(audit, biases, sg, zg, rule.stabilizer)
-    return result
-
-
-def _audit_group(
-    audit: Audit, biases: Sequence[tuple[float, FloatArray]], s: FloatArray, z: FloatArray, epsilon: float
-) -> None:
-    """Add what this group's bias terms and stabiliser absorbed: Σ s·(Σ sign·b) and Σ s·(stab(z) − z)."""
-    axes = tuple(range(1, z.ndim))
-    audit["stabilizer"] = audit.get("stabilizer", 0) + (s * (stabilize(z, epsilon) - z)).sum(axis=axes)
-    shape = (1, -1) + (1,) * (z.ndim - 2)
-    if biases:
-        bias = sum(sign * b.reshape(shape) for sign, b in biases)
-        audit["bias"] = audit.get("bias", 0) + (s * bias).sum(axis=axes)
-
 
 @dataclass
 class _Run:
@@ -339,9 +145,9 @@ def _forward(model: Sequential, rules_at: dict[LayerPath, R_.Rule], x: FloatArra
             run.inner[i] = runs
             run.acts.append(layer.combine([r.acts[-1] for r in runs]))
         elif isinstance(layer, Linear) and isinstance(rule, R_.LinearRule):
-            by_input = _passes(rule, layer, a)
+            by_input = rule_passes(rule, layer, a)
             extra = [p for ps in by_input.values() for p in ps if p.input is a and p.needs_forward]
-            outs = layer.linear_many(a, [layer.weight] + _weights(extra),
+            outs = layer.linear_many(a, [layer.weight] + pass_weights(extra),
                                      [layer.bias] + [p.bias for p in extra])
             run.acts.append(outs[0])
             run.fused[i] = (by_input, {id(p): z for p, z in zip(extra, outs[1:])})
@@ -360,9 +166,9 @@ def _split(
 ) -> list[FloatArray]:
     """The relevance at a block's output shared among its branches: Norm (proportional) or the gradient's split."""
     if isinstance(rule, R_.Norm):  # R_k = y_k · R / stabilize(Σ_k y_k), Zennit's Sum + Norm
-        s = _normalised(relevance, out, rule.stabilizer)
+        s = normalised(relevance, out, rule.stabilizer)
         if audit is not None:
-            _audit_group(audit, [], s, out, rule.stabilizer)
+            audit_group(audit, [], s, out, rule.stabilizer)
         return [y * s for y in outputs]
     return layer.split(outputs, relevance)
 
@@ -400,7 +206,7 @@ def _backward(
                      for k, (branch, branch_run, share) in enumerate(zip(layer.branches, runs, shares))]
             relevance = sum(parts[1:], parts[0])
         else:
-            relevance = _step(rules_at[path], layer, run.acts[i], run.acts[i + 1], relevance, audit, run.fused.get(i))
+            relevance = step(rules_at[path], layer, run.acts[i], run.acts[i + 1], relevance, audit, run.fused.get(i))
         if on_layer is not None and audit is not None:  # (audit is a dict exactly when on_layer is given)
             on_layer(i, relevance, audit)
     return relevance
