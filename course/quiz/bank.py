@@ -262,18 +262,21 @@ def load_bank(path: str | Path | None = None, *, keys: bool | None = None,
     """
     path = Path(path) if path is not None else default_bank_path()
     data = _read_toml(path, "question bank")
-    if not isinstance(data, dict) or not isinstance(data.get("question"), list):
+    if not isinstance(data.get("question"), list):  # tomllib gives a dict
         return parse_bank(data, source=str(path))  # reports the shape problem
     inline = any(isinstance(q, dict) and "correct" in q for q in data["question"])
     if keys is False:
         return parse_bank(without_keys(data), source=str(path), require_keys=False,
                           keys_note="the bank was loaded with keys=False")
     kpath = Path(keys_path) if keys_path is not None else default_keys_path(path)
-    note = keys_unavailable(kpath) if kpath is not None else (
-        f"{KEYS_ENV} is not set and there is no nbgrader course directory here (no {COURSE_KEYS})")
-    if note is None:
-        data = merge_keys(data, _read_toml(kpath, "answer keys file"), source=str(kpath))
-        return parse_bank(data, source=str(path))
+    if kpath is None:
+        note = f"{KEYS_ENV} is not set and there is no nbgrader course directory here (no {COURSE_KEYS})"
+    else:
+        unavailable = keys_unavailable(kpath)
+        if unavailable is None:
+            data = merge_keys(data, _read_toml(kpath, "answer keys file"), source=str(kpath))
+            return parse_bank(data, source=str(path))
+        note = unavailable
     if inline:  # a bank with its keys written in (e.g. a small test bank)
         return parse_bank(data, source=str(path))
     if keys:
@@ -388,7 +391,7 @@ def _check_dag(entry: dict, where: str) -> None:
             raise CourseError(f"{where}: {key} {entry[key]!r} is not a vertex of the 'dag'")
 
 
-def _parse_options(raw: list, kind: str, where: str) -> tuple[Option, ...]:
+def _parse_options(raw: object, kind: str, where: str) -> tuple[Option, ...]:
     if kind in ("truefalse", "numeric"):
         if raw:
             raise CourseError(f"{where}: a {kind} question has no options")

@@ -107,7 +107,7 @@ def without_keys(data: dict) -> dict:
     return {**data, "question": questions}
 
 
-def merge_keys(data: dict, keys: dict, source: str = "<keys>") -> dict:
+def merge_keys(data: dict, keys: object, source: str = "<keys>") -> dict:
     """The bank ``data`` (parsed TOML) with the answer keys ``keys`` (parsed keys TOML) written into its questions.
 
     Checks that the keys belong to this bank (same ``[meta] id``), name only

@@ -425,7 +425,7 @@ def parse_number(answer: object) -> float:
         value = _parse_number_text(answer)
     else:
         try:
-            value = float(answer)  # numpy scalars
+            value = float(answer)  # type: ignore[arg-type]  # numpy scalars; anything else: TypeError, below
         except (TypeError, ValueError):
             raise AnswerError(
                 f"expected a number, got {type(answer).__name__}",
@@ -435,7 +435,8 @@ def parse_number(answer: object) -> float:
         if math.isnan(value):
             raise AnswerError(f"{answer!r:.60} is not a number", f"{answer!r:.60} — не число")
         digits = int(answer.bit_length() * math.log10(2)) + 1 if isinstance(answer, int) else 0
-        en, ru = (f"an integer of {digits} digits", f"целое число из {digits} цифр") if digits else (repr(answer)[:60],) * 2
+        en, ru = ((f"an integer of {digits} digits", f"целое число из {digits} цифр") if digits
+                  else (repr(answer)[:60],) * 2)
         raise AnswerError(f"{en} is out of range: not a finite number (beyond ±1.8e308)",
                           f"{ru} — вне диапазона (out of range): не конечное число (больше ±1.8e308)")
     return value

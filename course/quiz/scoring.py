@@ -32,7 +32,9 @@ True
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from course.errors import CourseError
 from course.quiz.bank import NO_KEYS, Question
@@ -72,9 +74,10 @@ def read_answer(question: Question, answer: object):
 
 def vertex_sets(question: Question) -> dict[str, frozenset] | None:
     """Option letter → vertex set, for a backdoor question whose options all stand for sets (else None)."""
-    if question.dag is None or not question.options or any(o.nodes is None for o in question.options):
+    if question.dag is None or not question.options:
         return None
-    return {o.letter: o.nodes for o in question.options}
+    sets = {o.letter: o.nodes for o in question.options if o.nodes is not None}
+    return sets if len(sets) == len(question.options) else None
 
 
 def _read(question: Question, answer: object):
@@ -143,6 +146,8 @@ def _truefalse(q: Question, value: bool, lang: str):
 
 
 def _numeric(q: Question, value: float, lang: str):
+    if not isinstance(q.correct, float):
+        raise CourseError(f"question {q.id!r}: a numeric question needs a number as its key")
     if within_tolerance(value, q.correct, q.tolerance):
         return 1.0, []
     return 0.0, [f"{value:g} — неверно." if lang == "ru" else f"{value:g} is not correct."]
@@ -150,6 +155,8 @@ def _numeric(q: Question, value: float, lang: str):
 
 def _choice(q: Question, value: frozenset, lang: str):
     key = q.correct
+    if not isinstance(key, frozenset):
+        raise CourseError(f"question {q.id!r}: a choice question needs a set of letters as its key")
     wrong = sorted(value - key)
     missing = len(key - value)
     hits = len(value & key)
@@ -159,7 +166,8 @@ def _choice(q: Question, value: frozenset, lang: str):
         fraction = proportional_fraction(hits, len(wrong), len(key), len(q.options) - len(key))
     notes = []
     if wrong:
-        notes.append(("Неверные варианты: " if lang == "ru" else "Options that are not correct: ") + ", ".join(wrong) + ".")
+        notes.append(("Неверные варианты: " if lang == "ru" else "Options that are not correct: ")
+                     + ", ".join(wrong) + ".")
         notes.extend(f"{letter}: {q.option(letter).why(lang)}." for letter in wrong if q.option(letter).why(lang))
     if missing and q.kind == "multiple":
         notes.append(f"Выбраны не все верные варианты (не хватает: {missing})." if lang == "ru"
@@ -179,4 +187,6 @@ def proportional_fraction(hits: int, wrong: int, n_correct: int, n_wrong: int) -
     return max(0.0, fraction)
 
 
-_FRACTION = {"truefalse": _truefalse, "numeric": _numeric, "single": _choice, "multiple": _choice}
+#: kind -> (question, the answer as _read normalised it for that kind, language) -> (fraction, notes)
+_FRACTION: dict[str, Callable[[Question, Any, str], tuple[float, list[str]]]] = {
+    "truefalse": _truefalse, "numeric": _numeric, "single": _choice, "multiple": _choice}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,13 +32,14 @@ __all__ = ["student_seed", "backdoor_variant", "current_student_id", "VARIANT_ID
 
 VARIANT_ID = "variant_backdoor"
 
-_MISTAKE_RU = ("Выписывайте все backdoor-пути (начинаются со стрелки в X) и проверяйте каждый: потомков X брать нельзя, "
-               "коллайдер открывает путь, а допустимое множество большего размера — не наименьшее.")
+_MISTAKE_RU = ("Выписывайте все backdoor-пути (начинаются со стрелки в X) и проверяйте каждый: "
+               "потомков X брать нельзя, коллайдер открывает путь, "
+               "а допустимое множество большего размера — не наименьшее.")
 _MISTAKE_EN = ("List every backdoor path (starting with an arrow into X) and check each one: descendants of X are not "
                "allowed, adjusting for a collider opens a path, and a larger valid set is not the smallest.")
 
 
-def student_seed(student_id: str, quiz_id: str = "quiz7") -> int:
+def student_seed(student_id: object, quiz_id: str = "quiz7") -> int:
     """A stable 63-bit seed from the quiz id and the student id (same on every machine and Python version).
 
     Leading/trailing spaces are ignored and case is folded, so "Ivanov " and "ivanov" are one student.
@@ -49,7 +51,7 @@ def student_seed(student_id: str, quiz_id: str = "quiz7") -> int:
 
 
 @lru_cache(maxsize=1024)
-def backdoor_variant(student_id: str, quiz_id: str = "quiz7", points: float = 1.0) -> Question:
+def backdoor_variant(student_id: str, quiz_id: str = "quiz7", points: object = 1.0) -> Question:
     """The student's backdoor question ("choose the smallest sets") as a bank :class:`Question`.
 
     Scored like any bank question (multiple choice, proportional partial credit);
@@ -69,7 +71,7 @@ def backdoor_variant(student_id: str, quiz_id: str = "quiz7", points: float = 1.
                     exposure=str(q.exposure), outcome=str(q.outcome))
 
 
-def current_student_id(cwd: str | Path | None = None, env: dict | None = None) -> str:
+def current_student_id(cwd: str | Path | None = None, env: Mapping[str, str] | None = None) -> str:
     """Who is taking the quiz, as seen from inside the notebook's kernel.
 
     In this order: ``XAI_STUDENT_ID`` (set by the course's grader when it runs
@@ -83,10 +85,10 @@ def current_student_id(cwd: str | Path | None = None, env: dict | None = None) -
     >>> current_student_id("/home/jovyan/quiz7", env={"JUPYTERHUB_USER": "ivanov"})
     'ivanov'
     """
-    env = os.environ if env is None else env
-    if env.get("XAI_STUDENT_ID"):
-        return env["XAI_STUDENT_ID"]
+    environ = os.environ if env is None else env
+    if environ.get("XAI_STUDENT_ID"):
+        return environ["XAI_STUDENT_ID"]
     here = Path(os.getcwd() if cwd is None else cwd)
     if len(here.parts) >= 3 and here.parent.parent.name in ("submitted", "autograded"):
         return here.parent.name
-    return env.get("JUPYTERHUB_USER") or "student"
+    return environ.get("JUPYTERHUB_USER") or "student"
