@@ -24,36 +24,13 @@ from typing import TypeAlias
 
 import networkx as nx
 
-from course.causal.query import (
-    DAG,
-    CausalQuery,
-    Node,
-    NodeSet,
-    NodeSpec,
-    check_dag,
-    check_limit,
-    format_set,
-    node_key,
-    prepare_query,
-    sort_sets,
-)
+from course.causal import query
+from course.causal.query import *  # noqa: F403 -- the moved names keep their import path course.causal.graphs
+from course.causal.query import DAG, Node, check_dag, node_key
 from course.errors import CourseError
 
-__all__ = [
-    "parse_dag",
-    "to_dagitty",
-    "CausalQuery",
-    "prepare_query",
-    "node_key",
-    "sort_sets",
-    "format_set",
-    "check_dag",
-    "check_limit",
-    "Node",
-    "NodeSet",
-    "NodeSpec",
-    "DAG",
-]
+__all__ = ["parse_dag", "to_dagitty"]
+__all__ += query.__all__
 
 NODE_FLAGS = ("latent", "exposure", "outcome", "adjusted")
 _FLAG_ALIASES = {
