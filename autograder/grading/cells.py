@@ -9,42 +9,52 @@ the committed source notebooks are reproducible (a test rebuilds and compares).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat import v4
+
+#: nbformat's constructors carry no annotations; each returns a NotebookNode (nbformat/v4/nbbase.py)
+_new_code_cell: Callable[[str], nbformat.NotebookNode] = v4.new_code_cell
+_new_markdown_cell: Callable[[str], nbformat.NotebookNode] = v4.new_markdown_cell
+_new_notebook: Callable[..., nbformat.NotebookNode] = v4.new_notebook
 
 __all__ = ["markdown", "code", "locked_code", "solution", "tests_cell", "notebook"]
 
 _SCHEMA = 3
 
 
-def _meta(grade_id: str, *, grade=False, solution=False, locked=False, points=None) -> dict:
-    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": _SCHEMA, "solution": solution}
+def _meta(grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = False,
+          points: float | None = None) -> dict[str, dict[str, Any]]:
+    meta: dict[str, Any] = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": _SCHEMA,
+                            "solution": solution}
     if points is not None:
         meta["points"] = float(points)
     return {"nbgrader": meta}
 
 
-def markdown(text: str, grade_id: str | None = None):
+def markdown(text: str, grade_id: str | None = None) -> nbformat.NotebookNode:
     """A markdown cell; with ``grade_id`` it is locked (read-only) for students."""
-    cell = new_markdown_cell(text.strip("\n"))
+    cell = _new_markdown_cell(text.strip("\n"))
     if grade_id:
         cell.metadata.update(_meta(grade_id, locked=True))
     return cell
 
 
-def code(source: str):
+def code(source: str) -> nbformat.NotebookNode:
     """A free code cell (students may edit it)."""
-    return new_code_cell(source.strip("\n"))
+    return _new_code_cell(source.strip("\n"))
 
 
-def locked_code(grade_id: str, source: str):
+def locked_code(grade_id: str, source: str) -> nbformat.NotebookNode:
     """A read-only code cell (setup, data)."""
-    cell = new_code_cell(source.strip("\n"))
+    cell = _new_code_cell(source.strip("\n"))
     cell.metadata.update(_meta(grade_id, locked=True))
     return cell
 
 
-def solution(grade_id: str, before: str, answer: str, after: str = ""):
+def solution(grade_id: str, before: str, answer: str, after: str = "") -> nbformat.NotebookNode:
     """A solution cell: ``before``, then ``answer`` between the BEGIN/END SOLUTION markers, then ``after``.
 
     The markers take the indentation of the answer's first line: nbgrader's released stub
@@ -61,19 +71,19 @@ def solution(grade_id: str, before: str, answer: str, after: str = ""):
     indent = answer[:len(answer) - len(answer.lstrip(" \t"))]
     body = "\n".join(p for p in (before.strip("\n"), indent + "### BEGIN SOLUTION", answer,
                                  indent + "### END SOLUTION", after.strip("\n")) if p)
-    cell = new_code_cell(body)
+    cell = _new_code_cell(body)
     cell.metadata.update(_meta(grade_id, solution=True))
     return cell
 
 
-def tests_cell(grade_id: str, points: float, visible: str, hidden: str):
+def tests_cell(grade_id: str, points: float, visible: str, hidden: str) -> nbformat.NotebookNode:
     """An autograded test cell: visible checks, then the hidden tests (removed from the released notebook).
 
     Put the grading call last in ``hidden``: its value is nbgrader's partial credit.
     """
     body = "\n".join(p for p in (visible.strip("\n"), "### BEGIN HIDDEN TESTS", hidden.strip("\n"),
                                  "### END HIDDEN TESTS") if p)
-    cell = new_code_cell(body)
+    cell = _new_code_cell(body)
     cell.metadata.update(_meta(grade_id, grade=True, locked=True, points=points))
     return cell
 
@@ -83,14 +93,14 @@ def hidden_check(assignment: str, grade_id: str) -> str:
     return f"from autograder.grading import check_in_kernel\ncheck_in_kernel({assignment!r}, {grade_id!r}, globals())"
 
 
-def notebook(cells) -> nbformat.NotebookNode:
+def notebook(cells: Iterable[nbformat.NotebookNode]) -> nbformat.NotebookNode:
     """A v4 notebook with the Python 3 kernel, no outputs.
 
     >>> nb = notebook([markdown("# Task"), code("x = 1")])
     >>> [c["id"] for c in nb.cells], nb.metadata["kernelspec"]["name"]
     (['cell-00', 'cell-01'], 'python3')
     """
-    nb = new_notebook(cells=list(cells))
+    nb = _new_notebook(cells=list(cells))
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     nb.metadata["language_info"] = {"name": "python"}
     for i, cell in enumerate(nb.cells):  # stable ids, so rebuilding gives the same file

@@ -48,16 +48,19 @@ such sets) and ``quiz`` (a question of the course's bank scored by
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TypedDict
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 import numpy as np
 
 from course.errors import CourseError
 
-__all__ = ["Check", "Checker", "SpecError", "Tolerance", "TOLERANCE", "STUDENT_CODE", "OUT_OF_RANGE", "as_array",
-           "array_close", "number_close", "named", "check", "CHECKERS"]
+if TYPE_CHECKING:
+    from course.quiz.bank import Bank
+
+__all__ = ["Check", "Checker", "Context", "SpecError", "Tolerance", "TOLERANCE", "STUDENT_CODE", "OUT_OF_RANGE",
+           "as_array", "array_close", "number_close", "named", "check", "CHECKERS"]
 
 #: the message for a number float64 cannot hold (e.g. the int 10**400): a wrong answer for its probe, never a crash
 OUT_OF_RANGE = "a number in the value is out of range (beyond ±1.8e308)"
@@ -85,7 +88,9 @@ class Check(NamedTuple):
     message: str = ""
 
 
-Checker = Callable[[Any, Any, dict], "tuple[float | bool, str]"]
+#: the grading context handed to every checker (``student_id``, ...)
+Context = dict[str, Any]
+Checker = Callable[[Any, Any, Context], "tuple[float | bool, str]"]
 
 
 class SpecError(CourseError):
@@ -122,7 +127,7 @@ def _key_array(key: Any) -> np.ndarray:
         raise SpecError("a numeric checker needs a numeric key") from None
 
 
-def _compare(arr: np.ndarray, key: np.ndarray, rtol: float, atol: float, mistakes: tuple) -> Check:
+def _compare(arr: np.ndarray, key: np.ndarray, rtol: float, atol: float, mistakes: tuple[Mistake, ...]) -> Check:
     if arr.shape != key.shape:
         return Check(0.0, f"expected shape {key.shape}, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -141,22 +146,24 @@ def _compare(arr: np.ndarray, key: np.ndarray, rtol: float, atol: float, mistake
                       f"(first look at index {tuple(int(i) for i in worst)})")
 
 
-def array_close(rtol: float = TOLERANCE["rtol"], atol: float = TOLERANCE["atol"], mistakes: Iterable[Mistake] = ()):
+def array_close(rtol: float = TOLERANCE["rtol"], atol: float = TOLERANCE["atol"],
+                mistakes: Iterable[Mistake] = ()) -> Checker:
     """Checker: the value has the key's shape and is close to it (``np.allclose(value, key, rtol, atol)``).
 
     ``mistakes``: pairs ``(alternative(), message)``; when the value matches an
     alternative -- the result of a known wrong formula, computed by the grader
     -- that message explains the mistake.
     """
-    mistakes = tuple(mistakes)
+    known = tuple(mistakes)
 
-    def check(value, key, ctx):
-        return _compare(as_array(value), _key_array(key), rtol, atol, mistakes)
+    def check(value: Any, key: Any, ctx: Context) -> Check:
+        return _compare(as_array(value), _key_array(key), rtol, atol, known)
 
     return check
 
 
-def number_close(rtol: float = TOLERANCE["rtol"], atol: float = TOLERANCE["atol"], mistakes: Iterable[Mistake] = ()):
+def number_close(rtol: float = TOLERANCE["rtol"], atol: float = TOLERANCE["atol"],
+                 mistakes: Iterable[Mistake] = ()) -> Checker:
     """Checker for a single number (a 0-d array or a length-1 list is accepted too).
 
     >>> check = number_close(mistakes=[(lambda: 2.0, "you forgot the bias")])
@@ -164,20 +171,20 @@ def number_close(rtol: float = TOLERANCE["rtol"], atol: float = TOLERANCE["atol"
     (Check(fraction=1.0, message=''), Check(fraction=0.0, message='you forgot the bias'), \
 'expected one number, got an array of shape (2,)')
     """
-    mistakes = tuple(mistakes)
+    known = tuple(mistakes)
 
-    def check(value, key, ctx):
+    def check(value: Any, key: Any, ctx: Context) -> Check:
         arr = as_array(value)
         if arr.size != 1:
             return Check(0.0, f"expected one number, got an array of shape {arr.shape}")
-        return _compare(arr.reshape(()), _key_array(key).reshape(()), rtol, atol, mistakes)
+        return _compare(arr.reshape(()), _key_array(key).reshape(()), rtol, atol, known)
 
     return check
 
 
 # ------------------------------------------------------------------ the named checkers of spec files
 
-def _close(value, key, ctx, *, rtol: float = TOLERANCE["rtol"], atol: float = TOLERANCE["atol"],
+def _close(value: Any, key: Any, ctx: Context, *, rtol: float = TOLERANCE["rtol"], atol: float = TOLERANCE["atol"],
            partial: bool = False) -> Check:
     if partial and type(key) is list and key and any(isinstance(k, (list, np.ndarray)) for k in key):
         if type(value) is not list or len(value) != len(key):
@@ -192,7 +199,7 @@ def _close(value, key, ctx, *, rtol: float = TOLERANCE["rtol"], atol: float = TO
     return _compare(as_array(value), want, rtol, atol, ())
 
 
-def _canonical(x):
+def _canonical(x: Any) -> tuple[Any, ...]:
     """Comparable form: bools stay bools, numbers compare numerically, tuples are lists."""
     if type(x) is bool:
         return ("bool", x)
@@ -209,11 +216,11 @@ def _canonical(x):
     return ("scalar", x)
 
 
-def _exact(value, key, ctx) -> Check:
+def _exact(value: Any, key: Any, ctx: Context) -> Check:
     return Check(1.0) if _canonical(value) == _canonical(key) else Check(0.0, "not the expected value")
 
 
-def _as_set(x):
+def _as_set(x: Any) -> frozenset[Any] | None:
     if type(x) not in (set, frozenset, list, tuple):
         return None
     items = list(x)
@@ -222,7 +229,7 @@ def _as_set(x):
     return frozenset(v.strip() if type(v) is str else v for v in items)
 
 
-def _set(value, key, ctx) -> Check:
+def _set(value: Any, key: Any, ctx: Context) -> Check:
     got, want = _as_set(value), _as_set(key)
     if want is None:
         raise SpecError("checker 'set' needs a set of names as key")
@@ -231,13 +238,14 @@ def _set(value, key, ctx) -> Check:
     return Check(1.0) if got == want else Check(0.0, "not the expected set")
 
 
-def _sets(value, key, ctx) -> Check:
+def _sets(value: Any, key: Any, ctx: Context) -> Check:
     """A collection of sets, order-free (e.g. all minimal backdoor sets)."""
-    def sets(x):
+    def sets(x: Any) -> frozenset[frozenset[Any]] | None:
         if type(x) not in (set, frozenset, list, tuple):
             return None
         inner = [_as_set(v) for v in x]
-        return None if any(s is None for s in inner) else frozenset(inner)
+        known = [s for s in inner if s is not None]
+        return None if len(known) < len(inner) else frozenset(known)
     got, want = sets(value), sets(key)
     if want is None:
         raise SpecError("checker 'sets' needs a collection of sets as key")
@@ -249,7 +257,7 @@ def _sets(value, key, ctx) -> Check:
                       "sets are missing")
 
 
-def _quiz(value, key, ctx, *, question: str | None = None) -> Check:
+def _quiz(value: Any, key: Any, ctx: Context, *, question: str | None = None) -> Check:
     """A quiz question of course.quiz: scored by ``score_answer`` (its feedback never states the key)."""
     from course.quiz.scoring import score_answer
 
@@ -272,16 +280,18 @@ def _quiz(value, key, ctx, *, question: str | None = None) -> Check:
 
 
 @functools.lru_cache(maxsize=1)
-def _quiz_bank():
+def _quiz_bank() -> Bank:
     from course.quiz.bank import load_bank
 
     return load_bank(keys=True)  # a clear CourseError where the keys are not readable, never a 0
 
 
-CHECKERS = {"close": _close, "exact": _exact, "set": _set, "sets": _sets, "quiz": _quiz}
+CHECKERS: dict[str, Callable[..., Check]] = {"close": _close, "exact": _exact, "set": _set, "sets": _sets,
+                                             "quiz": _quiz}
 
 
-def _safe(fn, value, key, ctx, options) -> Check:
+def _safe(fn: Callable[..., tuple[float | bool, str]], value: Any, key: Any, ctx: Context,
+          options: Mapping[str, Any]) -> Check:
     """``fn`` on a student's value: what it cannot read scores 0 with a message; a SpecError propagates."""
     try:
         result = fn(value, key, ctx, **options)
@@ -302,13 +312,13 @@ class Named:
     """A named checker with its options, as a spec file gives it (plain data, so a spec pickles)."""
 
     name: str
-    options: dict = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
 
-    def __call__(self, value, key, ctx) -> Check:
+    def __call__(self, value: Any, key: Any, ctx: Context) -> Check:
         return _safe(CHECKERS[self.name], value, key, ctx, self.options)
 
 
-def named(name: str, **options) -> Named:
+def named(name: str, **options: Any) -> Named:
     """The checker ``name`` of :data:`CHECKERS` with its options; SpecError for an unknown name.
 
     >>> named("set")(["A"], {"A"}, {})
@@ -319,6 +329,6 @@ def named(name: str, **options) -> Named:
     return Named(name, dict(options))
 
 
-def check(name: str, value, key, ctx: dict | None = None, **options) -> Check:
+def check(name: str, value: Any, key: Any, ctx: Context | None = None, **options: Any) -> Check:
     """Run checker ``name`` once: a value it cannot read scores 0, never crashes the job; SpecError propagates."""
     return named(name, **options)(value, key, ctx or {})

@@ -14,6 +14,8 @@ sandbox and grades the decoded values in the grader's process instead.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from autograder.grading.loaders import load_assignment
 from autograder.grading.model import Part, PartResult
 from autograder.grading.plaindata import raised, to_plain
@@ -22,9 +24,9 @@ from course.errors import CourseError
 __all__ = ["evaluate_in_namespace", "check_in_kernel", "grade_values"]
 
 
-def evaluate_in_namespace(part: Part, namespace: dict) -> list:
+def evaluate_in_namespace(part: Part, namespace: dict[str, Any]) -> list[Any]:
     """Evaluate a part's expressions in ``namespace`` and return plain values (errors as :func:`raised`)."""
-    values = []
+    values: list[Any] = []
     for expr in part.expressions:
         try:
             values.append(to_plain(eval(expr, namespace)))  # noqa: S307 - the student's own kernel
@@ -33,7 +35,7 @@ def evaluate_in_namespace(part: Part, namespace: dict) -> list:
     return values
 
 
-def check_in_kernel(assignment: str, grade_id: str, namespace: dict, student_id: str | None = None) -> float:
+def check_in_kernel(assignment: str, grade_id: str, namespace: dict[str, Any], student_id: str | None = None) -> float:
     """nbgrader hidden test: grade one part inside the kernel; return the points or raise AssertionError.
 
     Prints the feedback when the part earns partial credit.
@@ -49,7 +51,7 @@ def check_in_kernel(assignment: str, grade_id: str, namespace: dict, student_id:
     return result.points
 
 
-def grade_values(assignment: str, grade_id: str, values: list, student_id: str | None = None) -> PartResult:
+def grade_values(assignment: str, grade_id: str, values: list[Any], student_id: str | None = None) -> PartResult:
     """Grader side in one call: the plain ``values`` of a part's probes → points and feedback.
 
     >>> grade_values("backdoor", "set_g1", [["A", "Z"]]).points   # {A, Z} is minimal in G1

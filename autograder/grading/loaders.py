@@ -52,7 +52,7 @@ ASSIGNMENTS_PACKAGE = "autograder.grading.assignments"
 _RESERVED = {"notebook", "expression", "checker", "feedback", "expected", "points"}
 
 
-def load_assignment(name: str) -> AssignmentSpec:
+def load_assignment(name: object) -> AssignmentSpec:
     """The Python grading spec of assignment ``name`` (module ``autograder.grading.assignments.<name>``, SPEC)."""
     if not isinstance(name, str) or not name.isidentifier():
         raise CourseError(f"not an assignment name: {name!r}")
@@ -75,7 +75,7 @@ def reload_assignment(name: str, notebook: str) -> AssignmentSpec:
     return spec if spec.notebook == notebook else AssignmentSpec(spec.name, spec.parts, notebook, spec.module)
 
 
-def _parse_entry(gid: str, entry: dict, notebooks: list[str], where: str) -> Part:
+def _parse_entry(gid: str, entry: object, notebooks: list[str], where: str) -> Part:
     if not isinstance(entry, dict):
         raise CourseError(f"{where}: grade {gid!r} must be a table")
     expression = entry.get("expression")

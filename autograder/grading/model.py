@@ -39,14 +39,14 @@ with that message.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsIndex
 
 import numpy as np
 
-from autograder.grading.checkers import OUT_OF_RANGE, Checker, SpecError
+from autograder.grading.checkers import OUT_OF_RANGE, Checker, Context, SpecError
 from course.errors import CourseError
 
 __all__ = ["Probe", "Part", "PartResult", "AssignmentSpec", "Expected", "SourceKey", "literal", "call"]
@@ -90,7 +90,7 @@ class Expected:
 
     value: Any
 
-    def __call__(self, ctx: dict) -> Any:
+    def __call__(self, ctx: Context) -> Any:
         return self.value
 
 
@@ -98,7 +98,7 @@ class Expected:
 class SourceKey:
     """A key obtained by evaluating the probe on the instructor's solution notebook (``ctx["source_key"]``)."""
 
-    def __call__(self, ctx: dict) -> Any:
+    def __call__(self, ctx: Context) -> Any:
         if "source_key" not in ctx:
             raise SpecError("this part's key comes from the instructor's solution notebook, and none was computed")
         return ctx["source_key"]
@@ -111,7 +111,7 @@ class Probe:
     """One value to fetch from the kernel and compare with a key computed in the grader."""
 
     expression: str
-    key: Callable[[dict], Any]
+    key: Callable[[Context], Any]
     check: Checker
     weight: float = 1.0
     label: str = ""
@@ -129,7 +129,7 @@ class PartResult:
         return self.points / self.max_points if self.max_points else 0.0
 
 
-def _raised_message(value) -> str | None:
+def _raised_message(value: Any) -> str | None:
     if isinstance(value, dict) and set(value) == {"error"}:
         return f"your code raised {value['error']}"
     return None
@@ -178,7 +178,7 @@ class Part:
         """True when a key comes from running the probe on the instructor's solution notebook."""
         return any(isinstance(p.key, SourceKey) for p in self.probes)
 
-    def grade(self, values: list, student_id: str | None = None, **context: Any) -> PartResult:
+    def grade(self, values: list[Any], student_id: str | None = None, **context: Any) -> PartResult:
         """Grade the plain ``values`` (one per probe, in order) against keys computed here.
 
         ``context`` goes into ``ctx`` beside ``student_id`` (``source_key``: the
@@ -187,7 +187,7 @@ class Part:
         """
         if len(values) != len(self.probes):
             raise CourseError(f"part {self.grade_id!r} has {len(self.probes)} probes, got {len(values)} values")
-        ctx = {"student_id": student_id, **context}
+        ctx: Context = {"student_id": student_id, **context}
         total = sum(p.weight for p in self.probes)
         earned, messages = 0.0, []
         for probe, value in zip(self.probes, values):
@@ -223,9 +223,9 @@ class AssignmentSpec:
     parts: tuple[Part, ...]
     notebook: str = ""
     module: str = ""
-    _index: dict = field(default_factory=dict, repr=False, compare=False)
+    _index: dict[str, Part] = field(default_factory=dict, repr=False, compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self._index.update({p.grade_id: p for p in self.parts})
         if len(self._index) != len(self.parts):
             raise CourseError(f"assignment {self.name!r}: duplicate grade ids")
@@ -236,10 +236,10 @@ class AssignmentSpec:
         except KeyError:
             raise CourseError(f"assignment {self.name!r} has no graded part {grade_id!r}") from None
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Part]:
         return iter(self.parts)
 
-    def __reduce_ex__(self, protocol):
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
         if self.module:  # keys and checkers are code: a worker imports the same module
             from autograder.grading.loaders import reload_assignment
 

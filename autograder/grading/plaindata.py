@@ -43,7 +43,7 @@ import base64
 import binascii
 import json
 import math
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -57,14 +57,15 @@ MAX_DEPTH = 20
 MAX_INT_DIGITS = 4300
 #: characters of a float literal (the runner writes repr(float), at most 24)
 MAX_FLOAT_CHARS = 400
-_DTYPES = {np.dtype(c).newbyteorder(order).str for c in "?bhilqBHILQefd" for order in "<>"} | {"|b1", "|i1", "|u1"}
+_ORDERS: tuple[Literal["<"], Literal[">"]] = ("<", ">")
+_DTYPES = {np.dtype(c).newbyteorder(order).str for c in "?bhilqBHILQefd" for order in _ORDERS} | {"|b1", "|i1", "|u1"}
 
 
 class PlainDataError(CourseError):
     """A graded value that is not plain data (or a malformed message)."""
 
 
-def decode(text: str | bytes):
+def decode(text: str | bytes) -> Any:
     """Parse one value sent by the runner; raise PlainDataError for anything else."""
     if len(text) > MAX_VALUE_BYTES:
         raise PlainDataError(f"value larger than {MAX_VALUE_BYTES >> 20} MB")
@@ -91,7 +92,7 @@ def _float(literal: str) -> float:
     return float(literal)
 
 
-def _decode(obj, depth):
+def _decode(obj: Any, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise PlainDataError("value nested too deeply")
     if obj is None or type(obj) in (bool, int, float, str):
@@ -106,7 +107,7 @@ def _decode(obj, depth):
             except TypeError:
                 raise PlainDataError("set of unhashable values") from None
         if tag == "__dict__" and type(payload) is list:
-            out = {}
+            out: dict[str, Any] = {}
             for pair in payload:
                 if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
                     raise PlainDataError("malformed dict")
@@ -117,7 +118,7 @@ def _decode(obj, depth):
     raise PlainDataError("unknown value shape")
 
 
-def _hashable(value):
+def _hashable(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(_hashable(v) for v in value)
     if isinstance(value, np.ndarray):
@@ -127,13 +128,15 @@ def _hashable(value):
     return value
 
 
-def _array(payload: dict) -> np.ndarray:
+def _array(payload: dict[str, Any]) -> np.ndarray:
     dtype, shape, data = payload.get("dtype"), payload.get("shape"), payload.get("data")
     if type(dtype) is not str or dtype not in _DTYPES:
         raise PlainDataError(f"array dtype {dtype!r} is not a plain numeric type")
     if (type(shape) is not list or len(shape) > 32
             or not all(type(n) is int and 0 <= n <= MAX_VALUE_BYTES for n in shape)):  # (0, 10**400): no
         raise PlainDataError("malformed array shape")
+    if type(data) is not str:
+        raise PlainDataError("malformed array data")
     try:
         buffer = base64.b64decode(data, validate=True)
     except (binascii.Error, TypeError, ValueError):
@@ -181,7 +184,7 @@ def to_plain(value: Any, _depth: int = 0) -> Any:
     raise CourseError(f"a {type(value).__name__} is not plain data (return numbers, strings, lists or arrays)")
 
 
-def raised(exc: BaseException) -> dict:
+def raised(exc: BaseException) -> dict[str, str]:
     """The plain value standing for an expression that raised ``exc``.
 
     >>> raised(ValueError("boom"))

@@ -16,11 +16,16 @@ True
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from autograder.grading.cells import hidden_check, locked_code, markdown, notebook, solution, tests_cell
 from course.errors import CourseError
 from course.quiz.bank import NO_KEYS, Bank, Question, load_bank
 from course.quiz.notebook import answer_variable
 from course.quiz.variants import VARIANT_ID, backdoor_variant
+
+if TYPE_CHECKING:
+    import nbformat
 
 __all__ = ["build_quiz_notebook", "typed_key", "ASSIGNMENT"]
 
@@ -54,13 +59,14 @@ _HOWTO = """
 
 def typed_key(q: Question) -> str:
     """The key written the way a student would type it (for the instructor's solution cells)."""
-    if not q.has_key:
+    key = q.correct
+    if key is None:  # q.has_key is False
         raise CourseError(f"{NO_KEYS}: question {q.id!r} has no key to write into the solution cell")
     if q.kind == "truefalse":
-        return repr("верно" if q.correct else "неверно")
-    if q.kind == "numeric":
-        return repr(float(q.correct))
-    return repr(", ".join(sorted(q.correct, key=q.letters.index)))
+        return repr("верно" if key else "неверно")
+    if isinstance(key, frozenset):  # a choice question: its option letters
+        return repr(", ".join(sorted(key, key=q.letters.index)))
+    return repr(float(key))  # numeric
 
 
 def _question_markdown(n: int, q: Question) -> str:
@@ -75,7 +81,7 @@ def _question_markdown(n: int, q: Question) -> str:
     return "\n".join(lines)
 
 
-def build_quiz_notebook(bank: Bank | None = None):
+def build_quiz_notebook(bank: Bank | None = None) -> nbformat.NotebookNode:
     """The nbgrader source notebook of the quiz: instructions, then per question text, answer cell, test cell."""
     bank = load_bank(keys=True) if bank is None else bank.require_keys("writing the solution notebook of")
     cells = [markdown(_HOWTO.format(title_ru=bank.title_ru or bank.id, title_en=bank.title_en or bank.id), "howto"),
