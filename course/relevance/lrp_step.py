@@ -24,7 +24,7 @@ import numpy as np
 from course.errors import CourseError
 from course.relevance import rules as R_
 from course.relevance._types import FloatArray
-from course.relevance.layers import Layer, Linear, sum_arrays
+from course.relevance.base import Layer, Linear, sum_arrays
 
 __all__ = ["stabilize", "normalised", "rule_passes", "pass_weights", "step", "audit_group", "Audit", "Fused"]
 
