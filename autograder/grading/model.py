@@ -42,14 +42,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, SupportsIndex
+from typing import Any, ParamSpec, SupportsIndex, TypeVar
 
 import numpy as np
 
 from autograder.grading.checkers import OUT_OF_RANGE, Checker, Context, SpecError
 from course.errors import CourseError
 
-__all__ = ["Probe", "Part", "PartResult", "AssignmentSpec", "Expected", "SourceKey", "literal", "call"]
+__all__ = ["Probe", "Part", "PartResult", "AssignmentSpec", "Expected", "SourceKey", "literal", "call", "fixed_key"]
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 # ------------------------------------------------------------------ expressions
@@ -80,6 +83,18 @@ def call(function: str, *args: Any, **kwargs: Any) -> str:
     """
     parts = [literal(a) for a in args] + [f"{k}={literal(v)}" for k, v in kwargs.items()]
     return f"{function}({', '.join(parts)})"
+
+
+def fixed_key(function: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> Callable[[Context], _T]:
+    """A probe's key computed in the grader, the same for every student: ``function(*args, **kwargs)`` at grading.
+
+    >>> fixed_key(pow, 2, 5)({"student_id": "s001"})
+    32
+    """
+    def key(ctx: Context) -> _T:
+        return function(*args, **kwargs)
+
+    return key
 
 
 # ------------------------------------------------------------------ keys of spec files (plain data: they pickle)

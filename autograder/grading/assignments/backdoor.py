@@ -12,8 +12,13 @@ minimal backdoor set each); ``SMALLEST_G2`` (list of all smallest sets).
 """
 from __future__ import annotations
 
-from autograder.grading.model import AssignmentSpec, Part, Probe, literal
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from autograder.grading.checkers import Checker, Context
+from autograder.grading.model import AssignmentSpec, Part, Probe, fixed_key, literal
 from course.causal import backdoor_paths, explain_backdoor_set, minimal_backdoor_sets, minimum_backdoor_sets, parse_dag
+from course.causal.query import DAG, Node, NodeSet
 
 NAME = "backdoor"
 
@@ -24,24 +29,37 @@ G2_DAG = ("dag { X [exposure]; Y [outcome]; A -> X; A -> M; B -> M; B -> Y; C ->
           "K -> X; K -> L; L -> Y; X -> F; F -> Y }")
 
 
-def _graph(dag: str):
+def _graph(dag: str) -> DAG:
     return parse_dag(dag)
 
 
-def _path_key(path, Z):
+def _backdoor_paths(dag: str) -> list[list[Node]]:
+    return [list(p.nodes) for p in backdoor_paths(_graph(dag), "X", "Y")]
+
+
+def _minimal_sets(dag: str) -> list[NodeSet]:
+    return minimal_backdoor_sets(_graph(dag), "X", "Y")
+
+
+def _smallest_sets(dag: str) -> list[NodeSet]:
+    return minimum_backdoor_sets(_graph(dag), "X", "Y")
+
+
+def _path_key(path: Sequence[str], Z: Iterable[str]) -> bool:
     for p in backdoor_paths(_graph(G1_DAG), "X", "Y", Z):
         if list(p.nodes) == list(path):
             return p.is_open
     raise AssertionError(f"{path} is not a backdoor path of G1")
 
 
-def _check_bool(value, key, ctx):
+def _check_bool(value: Any, key: Any, ctx: Context) -> tuple[bool, str]:
     if type(value) is not bool:
         return False, f"return True or False, got {value!r:.40}"
     return value == key, "wrong verdict for this path and adjustment set"
 
 
-OPEN_CASES = (  # (path, Z): a fork, a chain, a collider alone, a collider opened by adjusting for it
+#: (path, Z): a fork, a chain, a collider alone, a collider opened by adjusting for it
+OPEN_CASES: tuple[tuple[list[str], list[str]], ...] = (
     (["X", "Z", "Y"], []),
     (["X", "Z", "Y"], ["Z"]),
     (["X", "A", "B", "Z", "Y"], ["A"]),
@@ -50,48 +68,49 @@ OPEN_CASES = (  # (path, Z): a fork, a chain, a collider alone, a collider opene
     (["X", "A", "B", "Z", "C", "D", "Y"], ["Z", "A"]),
 )
 
+
 OPEN = Part("path_is_open", 2.0, tuple(
     Probe(f"path_is_open(__import__('course.causal', fromlist=['parse_dag']).parse_dag({G1_DAG!r}), "
           f"{literal(path)}, {literal(set(Z))})",
-          key=lambda ctx, path=path, Z=Z: _path_key(path, Z), check=_check_bool,
+          key=fixed_key(_path_key, path, Z), check=_check_bool,
           label=f"path {' - '.join(path)} given {{{', '.join(Z)}}}")
     for path, Z in OPEN_CASES), "is a path open given Z")
 
 
-def _as_paths(value):
+def _as_paths(value: Any) -> set[tuple[str, ...]] | None:
     if not isinstance(value, list) or not all(isinstance(p, list) and all(isinstance(v, str) for v in p)
                                               for p in value):
         return None
     return {tuple(p) for p in value}
 
 
-def _check_paths(value, key, ctx):
+def _check_paths(value: Any, key: Any, ctx: Context) -> tuple[float, str]:
     paths = _as_paths(value)
     if paths is None:
         return False, "give a list of paths, each a list of vertex names such as ['X', 'Z', 'Y']"
-    key = {tuple(p) for p in key}
-    wrong, missing = sorted(paths - key), len(key - paths)
+    expected = {tuple(p) for p in key}
+    wrong, missing = sorted(paths - expected), len(expected - paths)
     notes = []
     if wrong:
         notes.append("not backdoor paths from X to Y: " + "; ".join(" - ".join(p) for p in wrong))
     if missing:
         notes.append(f"{missing} backdoor path(s) missing")
-    return max(0.0, (len(paths & key) - len(wrong)) / len(key)), "; ".join(notes)
+    return max(0.0, (len(paths & expected) - len(wrong)) / len(expected)), "; ".join(notes)
 
 
 PATHS = Part("paths_g1", 2.0, (
-    Probe("PATHS_G1", key=lambda ctx: [list(p.nodes) for p in backdoor_paths(_graph(G1_DAG), "X", "Y")],
+    Probe("PATHS_G1", key=fixed_key(_backdoor_paths, G1_DAG),
           check=_check_paths, label="PATHS_G1"),
 ), "all backdoor paths of G1")
 
 
-def _as_set(value):
+def _as_set(value: Any) -> frozenset[str] | None:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return frozenset(value)
     return None
 
 
-def check_minimal_set(dag: str):
+def check_minimal_set(dag: str) -> Checker:
     """Checker: the value is one of the minimal backdoor sets of ``dag`` (X → Y); half credit if valid, not minimal.
 
     >>> dag = "dag { X <- A -> B -> Y; X -> Y }"
@@ -100,7 +119,7 @@ def check_minimal_set(dag: str):
     ((True, ''), 0.5, 'the backdoor path X ← A → B → Y stays open')
     """
 
-    def check(value, key, ctx):
+    def check(value: Any, key: Any, ctx: Context) -> tuple[float, str]:
         Z = _as_set(value)
         if Z is None:
             return False, "give a set of vertex names, e.g. {'A', 'B'}"
@@ -119,32 +138,33 @@ def check_minimal_set(dag: str):
 
 
 SET_G1 = Part("set_g1", 2.0, (
-    Probe("SET_G1", key=lambda ctx: minimal_backdoor_sets(_graph(G1_DAG), "X", "Y"),
+    Probe("SET_G1", key=fixed_key(_minimal_sets, G1_DAG),
           check=check_minimal_set(G1_DAG), label="SET_G1"),
 ), "a minimal backdoor set of G1")
 
 SET_G2 = Part("set_g2", 2.0, (
-    Probe("SET_G2", key=lambda ctx: minimal_backdoor_sets(_graph(G2_DAG), "X", "Y"),
+    Probe("SET_G2", key=fixed_key(_minimal_sets, G2_DAG),
           check=check_minimal_set(G2_DAG), label="SET_G2"),
 ), "a minimal backdoor set of G2")
 
 
-def _check_smallest(value, key, ctx):
+def _check_smallest(value: Any, key: Any, ctx: Context) -> tuple[float, str]:
     if not isinstance(value, list) or any(_as_set(v) is None for v in value):
         return False, "give a list of sets of vertex names"
-    given, key = {_as_set(v) for v in value}, set(key)
-    wrong, missing = given - key, len(key - given)
+    given = {z for z in map(_as_set, value) if z is not None}  # all of them, checked above
+    expected: set[NodeSet] = set(key)
+    wrong, missing = given - expected, len(expected - given)
     notes = []
     if wrong:
         sizes = sorted({len(z) for z in wrong})
         notes.append(f"{len(wrong)} of your sets are not smallest valid sets (sizes {sizes})")
     if missing:
         notes.append(f"{missing} smallest set(s) missing")
-    return max(0.0, (len(given & key) - len(wrong)) / len(key)), "; ".join(notes)
+    return max(0.0, (len(given & expected) - len(wrong)) / len(expected)), "; ".join(notes)
 
 
 SMALLEST = Part("smallest_g2", 2.0, (
-    Probe("SMALLEST_G2", key=lambda ctx: minimum_backdoor_sets(_graph(G2_DAG), "X", "Y"),
+    Probe("SMALLEST_G2", key=fixed_key(_smallest_sets, G2_DAG),
           check=_check_smallest, label="SMALLEST_G2"),
 ), "every smallest backdoor set of G2")
 

@@ -11,19 +11,24 @@ variable ``RULE_OF_DIRECTION`` = {"nearest": ..., "origin": ..., "zplus": ...} w
 """
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 import numpy as np
 
-from autograder.grading.assignments.lrp_rules import layer_step
-from autograder.grading.checkers import STUDENT_CODE, array_close
-from autograder.grading.model import AssignmentSpec, Part, Probe, call
-from course.relevance import dtd_layer, root_point, rules, search_direction, taylor_terms
+from autograder.grading.assignments.lrp_rules import LayerArgs, layer_step
+from autograder.grading.checkers import STUDENT_CODE, Context, array_close
+from autograder.grading.model import AssignmentSpec, Part, Probe, call, fixed_key
+from course.relevance import rules
+from course.relevance._types import FloatArray
+from course.relevance.taylor import dtd_layer, root_point, search_direction, taylor_terms
 
 NAME = "deep_taylor"
 KINDS = ("nearest", "origin", "zplus")
 RULES = {"lrp0": rules.Zero(zero_bias=True), "zplus": rules.ZPlus(zero_bias=True), "w2": rules.WSquare(zero_bias=True)}
 
 
-def _neuron(seed: int, d: int = 4):
+def _neuron(seed: int, d: int = 4) -> tuple[FloatArray, FloatArray, float]:
     rng = np.random.default_rng(seed)
     a = np.round(rng.uniform(0.1, 2.0, d), 2)
     w = np.round(rng.uniform(-1.0, 1.0, d), 2)
@@ -32,7 +37,7 @@ def _neuron(seed: int, d: int = 4):
     return a, w, b
 
 
-def _layer(seed: int, d: int = 4, k: int = 3):
+def _layer(seed: int, d: int = 4, k: int = 3) -> LayerArgs:
     rng = np.random.default_rng(seed)
     a = np.round(rng.uniform(0.1, 2.0, d), 2)
     W = np.round(rng.uniform(-1.0, 1.0, (d, k)), 2)
@@ -45,42 +50,69 @@ def _layer(seed: int, d: int = 4, k: int = 3):
 
 _V_MISTAKE = "for 'zplus' keep a_i only where w_i > 0 (v = a ⊙ 1[w > 0])"
 
+
+def _direction(seed: int, kind: str) -> FloatArray:
+    a, w, _ = _neuron(seed)
+    return search_direction(a, w, kind)
+
+
+def _activations(seed: int) -> FloatArray:
+    return _neuron(seed)[0]
+
+
 DIRECTION = Part("direction", 2.0, tuple(
     Probe(call("direction", *_neuron(31)[:2], kind),
-          key=lambda ctx, kind=kind: search_direction(*_neuron(31)[:2], kind),
-          check=array_close(**STUDENT_CODE, mistakes=[(lambda: _neuron(31)[0], _V_MISTAKE)] if kind == "zplus" else []),
+          key=fixed_key(_direction, 31, kind),
+          check=array_close(**STUDENT_CODE,
+                            mistakes=[(partial(_activations, 31), _V_MISTAKE)] if kind == "zplus" else []),
           label=f"direction(kind={kind!r})")
     for kind in KINDS), "the three search directions of L14")
 
+
+def _root(seed: int, kind: str) -> FloatArray:
+    return root_point(*_neuron(seed), direction=kind)
+
+
+def _root_along_plus_v(seed: int, kind: str) -> FloatArray:
+    return 2 * _neuron(seed)[0] - _root(seed, kind)
+
+
 ROOT = Part("root_along", 2.0, tuple(
-    Probe(call("root_along", *_neuron(32 + i), search_direction(*_neuron(32 + i)[:2], kind)),
-          key=lambda ctx, i=i, kind=kind: root_point(*_neuron(32 + i), direction=kind),
+    Probe(call("root_along", *_neuron(32 + i), _direction(32 + i, kind)),
+          key=fixed_key(_root, 32 + i, kind),
           check=array_close(**STUDENT_CODE, mistakes=[
-              (lambda i=i, kind=kind: 2 * _neuron(32 + i)[0] - root_point(*_neuron(32 + i), direction=kind),
-               "you moved along +v: the root is a − t·v")]),
+              (partial(_root_along_plus_v, 32 + i, kind), "you moved along +v: the root is a − t·v")]),
           label=f"root_along with the {kind!r} direction")
     for i, kind in enumerate(KINDS)), "the root point ã = a − t v, t = (wᵀa + b)/(wᵀv)")
 
 
-def _taylor_case(i):
+def _taylor_case(i: int) -> tuple[FloatArray, FloatArray, float, FloatArray]:
     a, w, b = _neuron(40 + i)
     return a, w, b, root_point(a, w, b, direction=KINDS[i])
 
 
+def _taylor_key(i: int) -> FloatArray:
+    return taylor_terms(*_taylor_case(i)).terms
+
+
+def _dtd(seed: int, kind: str) -> FloatArray:
+    return dtd_layer(*_layer(seed), direction=kind)
+
+
 TAYLOR = Part("taylor_terms_at", 2.0, tuple(
     Probe(call("taylor_terms_at", *_taylor_case(i)),
-          key=lambda ctx, i=i: taylor_terms(*_taylor_case(i)).terms,
+          key=fixed_key(_taylor_key, i),
           check=array_close(**STUDENT_CODE), label="taylor_terms_at")
     for i in range(2)), "first-order Taylor terms at a root")
 
 DTD = Part("dtd_step", 3.0, tuple(
     Probe(call("dtd_step", *_layer(50), kind),
-          key=lambda ctx, kind=kind: dtd_layer(*_layer(50), direction=kind),
+          key=fixed_key(_dtd, 50, kind),
           check=array_close(**STUDENT_CODE), label=f"dtd_step(kind={kind!r})")
     for kind in KINDS), "a dense layer explained by DTD")
 
 
-def rule_of_direction() -> dict:
+def rule_of_direction() -> dict[str, str | None]:
     """For each direction, the LRP rule (bias ignored) whose step equals the DTD step, found numerically.
 
     The table of L14: the nearest root gives w², the origin LRP-0, the z⁺ direction z⁺.
@@ -89,7 +121,7 @@ def rule_of_direction() -> dict:
     {'nearest': 'w2', 'origin': 'lrp0', 'zplus': 'zplus'}
     """
     a, W, b, R = _layer(60)
-    found = {}
+    found: dict[str, str | None] = {}
     for kind in KINDS:
         dtd = dtd_layer(a, W, b, R, direction=kind)
         matches = [name for name, rule in RULES.items() if np.allclose(layer_step(a, W, b, R, rule), dtd)]
@@ -97,7 +129,7 @@ def rule_of_direction() -> dict:
     return found
 
 
-def _check_rules(value, key, ctx):
+def _check_rules(value: Any, key: Any, ctx: Context) -> tuple[float, str]:
     if not isinstance(value, dict):
         return False, "RULE_OF_DIRECTION must be a dict {direction: rule name}"
     wrong = [k for k in KINDS if value.get(k) != key[k]]
@@ -107,7 +139,7 @@ def _check_rules(value, key, ctx):
 
 
 RULE_NAMES = Part("rule_of_direction", 1.0, (
-    Probe("RULE_OF_DIRECTION", key=lambda ctx: rule_of_direction(), check=_check_rules, label="RULE_OF_DIRECTION"),
+    Probe("RULE_OF_DIRECTION", key=fixed_key(rule_of_direction), check=_check_rules, label="RULE_OF_DIRECTION"),
 ), "which rule each direction reproduces")
 
 SPEC = AssignmentSpec(NAME, (DIRECTION, ROOT, TAYLOR, DTD, RULE_NAMES), notebook="deep_taylor.ipynb", module=__name__)

@@ -12,27 +12,39 @@ target, eps)`` → [Σ R at the input of every dense layer..., f_target(x)].
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from functools import partial
+
 import numpy as np
 
-from autograder.grading.checkers import STUDENT_CODE, array_close
-from autograder.grading.model import AssignmentSpec, Part, Probe, call
-from course.relevance import Dense, ReLU, Sequential, lrp, lrp_layers, rules
+from autograder.grading.checkers import STUDENT_CODE, Mistake, array_close
+from autograder.grading.model import AssignmentSpec, Part, Probe, call, fixed_key
+from course.relevance import Dense, ReLU, rules
+from course.relevance._types import FloatArray
+from course.relevance.layers import Layer
+from course.relevance.lrp import lrp, lrp_layers
+from course.relevance.network import Sequential
+
+#: one dense layer's inputs: activations a (d,), weights W (d, k), bias b (k,), upper relevance R (k,)
+LayerArgs = tuple[FloatArray, FloatArray, FloatArray, FloatArray]
+#: a network's parameters [(W, b), ...]
+Params = list[tuple[FloatArray, FloatArray]]
 
 NAME = "lrp_rules"
 
 
-def _rng_inputs(seed: int, d: int, k: int, negative_z: bool = False):
+def _rng_inputs(seed: int, d: int, k: int, negative_z: bool = False) -> LayerArgs:
     rng = np.random.default_rng(seed)
     a = np.round(rng.uniform(0.0, 2.0, d), 2)          # ReLU activations: a ≥ 0
     W = np.round(rng.uniform(-1.0, 1.0, (d, k)), 2)
     b = np.round(rng.uniform(-0.5, 0.5, k), 2)
     R = np.round(rng.uniform(-1.0, 2.0, k), 2)
     if negative_z:  # make the first output negative, where ε·sign(z) matters
-        b[0] = round(-abs(a @ W[:, 0]) - 0.7, 2)
+        b[0] = np.round(-np.abs(a @ W[:, 0]) - 0.7, 2)
     return a, W, b, R
 
 
-def layer_step(a, W, b, R, rule) -> np.ndarray:
+def layer_step(a: FloatArray, W: FloatArray, b: FloatArray, R: FloatArray, rule: rules.Rule) -> FloatArray:
     """One dense layer's LRP step for an arbitrary upper relevance R, via the engine and linearity.
 
     LRP-0 by hand: z = a @ W = [2, 1], so R_i = Σ_k a_i W_ik R_k / z_k = [1·1·4/2 + 1·0·1/1, 1·1·4/2 + 1·1·1/1].
@@ -43,16 +55,17 @@ def layer_step(a, W, b, R, rule) -> np.ndarray:
     """
     model = Sequential([Dense(W, b)])
     z = model(a[None])[0]
-    return sum(R[k] / z[k] * lrp(model, a[None], rule, k)[0] for k in range(len(R)) if R[k] != 0)
+    terms = (R[k] / z[k] * lrp(model, a[None], rule, k)[0] for k in range(len(R)) if R[k] != 0)
+    return sum(terms, np.zeros(len(a)))
 
 
-def mlp(params) -> Sequential:
+def mlp(params: Sequence[tuple[FloatArray, FloatArray]]) -> Sequential:
     """The network Dense → ReLU → … → Dense of ``params`` = [(W, b), ...] (no ReLU after the last layer).
 
     >>> [type(layer).__name__ for layer in mlp([(np.eye(2), np.zeros(2)), (np.ones((2, 1)), np.zeros(1))]).layers]
     ['Dense', 'ReLU', 'Dense']
     """
-    layers = []
+    layers: list[Layer] = []
     for i, (W, b) in enumerate(params):
         layers.append(Dense(np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64)))
         if i < len(params) - 1:
@@ -60,20 +73,26 @@ def mlp(params) -> Sequential:
     return Sequential(layers)
 
 
-def _eps_without_sign(a, W, b, R, eps):
+def _eps_without_sign(a: FloatArray, W: FloatArray, b: FloatArray, R: FloatArray, eps: float) -> FloatArray:
     z = a @ W + b
     return a * (W @ (R / (z + eps)))
 
 
-def _step_probes(function, rule, extra=(), mistakes=lambda args: (), negative_z=False):
+def _no_mistakes(args: LayerArgs) -> list[Mistake]:
+    return []
+
+
+def _step_probes(function: str, rule: rules.Rule, extra: tuple[float, ...] = (),
+                 mistakes: Callable[[LayerArgs], list[Mistake]] = _no_mistakes,
+                 negative_z: bool = False) -> tuple[Probe, ...]:
     probes = []
     for seed, (d, k) in ((11, (3, 2)), (12, (5, 4))):
         a, W, b, R = _rng_inputs(seed, d, k, negative_z)
         args = (a, W, b, R, *extra)
         probes.append(Probe(
             expression=call(function, *args),
-            key=lambda ctx, args=(a, W, b, R): layer_step(*args, rule),
-            check=array_close(**STUDENT_CODE, mistakes=mistakes((a, W, b, R, *extra))),
+            key=fixed_key(layer_step, a, W, b, R, rule),
+            check=array_close(**STUDENT_CODE, mistakes=mistakes((a, W, b, R))),
             label=f"{function} on a {d}×{k} layer",
         ))
     return tuple(probes)
@@ -81,37 +100,51 @@ def _step_probes(function, rule, extra=(), mistakes=lambda args: (), negative_z=
 
 _NO_BIAS = "the bias b_k belongs in the denominator z_k = Σ_j a_j w_jk + b_k"
 
-LRP0 = Part("lrp0_step", 2.0, _step_probes(
-    "lrp0_step", rules.Zero(),
-    mistakes=lambda args: [(lambda: layer_step(*args[:4], rules.Zero(zero_bias=True)), _NO_BIAS)]),
-    "LRP-0 for one dense layer")
+
+
+def _lrp0_mistakes(args: LayerArgs) -> list[Mistake]:
+    return [(partial(layer_step, *args, rules.Zero(zero_bias=True)), _NO_BIAS)]
+
+
+LRP0 = Part("lrp0_step", 2.0, _step_probes("lrp0_step", rules.Zero(), mistakes=_lrp0_mistakes),
+            "LRP-0 for one dense layer")
 
 EPS = 0.5
-LRP_EPS = Part("lrp_eps_step", 2.0, _step_probes(
-    "lrp_eps_step", rules.Epsilon(EPS), extra=(EPS,), negative_z=True,
-    mistakes=lambda args: [
-        (lambda: _eps_without_sign(*args), "where z_k < 0 the stabiliser must push z_k away from 0: z_k + ε·sign(z_k)"),
-        (lambda: layer_step(*args[:4], rules.Zero()), "ε does not appear: this is LRP-0"),
-        (lambda: layer_step(*args[:4], rules.Epsilon(EPS, zero_bias=True)), _NO_BIAS),
-    ]), "LRP-ε for one dense layer")
 
-ZPLUS = Part("zplus_step", 2.0, _step_probes(
-    "zplus_step", rules.ZPlus(),
-    mistakes=lambda args: [
-        (lambda: layer_step(*args[:4], rules.Zero()), "z⁺ keeps only the positive weights w⁺ = max(0, w)"),
-        (lambda: layer_step(*args[:4], rules.ZPlus(zero_bias=True)),
+
+def _eps_mistakes(args: LayerArgs) -> list[Mistake]:
+    return [
+        (partial(_eps_without_sign, *args, EPS),
+         "where z_k < 0 the stabiliser must push z_k away from 0: z_k + ε·sign(z_k)"),
+        (partial(layer_step, *args, rules.Zero()), "ε does not appear: this is LRP-0"),
+        (partial(layer_step, *args, rules.Epsilon(EPS, zero_bias=True)), _NO_BIAS),
+    ]
+
+
+LRP_EPS = Part("lrp_eps_step", 2.0, _step_probes("lrp_eps_step", rules.Epsilon(EPS), extra=(EPS,), negative_z=True,
+                                                 mistakes=_eps_mistakes), "LRP-ε for one dense layer")
+
+
+def _zplus_mistakes(args: LayerArgs) -> list[Mistake]:
+    return [
+        (partial(layer_step, *args, rules.Zero()), "z⁺ keeps only the positive weights w⁺ = max(0, w)"),
+        (partial(layer_step, *args, rules.ZPlus(zero_bias=True)),
          "the positive part of the bias, b⁺, belongs in the denominator"),
-    ]), "z⁺ for one dense layer")
+    ]
 
 
-def _mlp_params(seed: int, sizes):
+ZPLUS = Part("zplus_step", 2.0, _step_probes("zplus_step", rules.ZPlus(), mistakes=_zplus_mistakes),
+             "z⁺ for one dense layer")
+
+
+def _mlp_params(seed: int, sizes: tuple[int, ...]) -> Params:
     rng = np.random.default_rng(seed)
     return [(np.round(rng.uniform(-1, 1, (m, n)), 2), np.round(rng.uniform(-0.3, 0.3, n), 2))
             for m, n in zip(sizes[:-1], sizes[1:])]
 
 
-def _network_cases():
-    cases = []
+def _network_cases() -> list[tuple[FloatArray, Params, int, float]]:
+    cases: list[tuple[FloatArray, Params, int, float]] = []
     for seed, sizes, target, eps in ((21, (4, 3, 2), 1, 0.25), (22, (5, 6, 4, 3), 0, 0.01)):
         params = _mlp_params(seed, sizes)
         x = np.round(np.random.default_rng(seed + 100).uniform(0, 1, sizes[0]), 2)
@@ -119,32 +152,33 @@ def _network_cases():
     return cases
 
 
-def _mlp_key(x, params, target, eps):
-    return lrp(mlp(params), x[None], rules.Epsilon(eps), target)[0]
+def _mlp_key(x: FloatArray, params: Params, target: int, eps: float) -> FloatArray:
+    relevance: FloatArray = lrp(mlp(params), x[None], rules.Epsilon(eps), target)[0]  # one input's row
+    return relevance
 
 
-def _sums_key(x, params, target, eps):
+def _sums_key(x: FloatArray, params: Params, target: int, eps: float) -> FloatArray:
     model = mlp(params)
     totals = lrp_layers(model, x[None], rules.Epsilon(eps), target).totals[:, 0]
     return np.array([totals[i] for i in model.linear_layers] + [totals[-1]])
 
 
-def _other_output(x, params, target, eps):
+def _other_output(x: FloatArray, params: Params, target: int, eps: float) -> FloatArray:
     n_out = len(params[-1][1])
     return _mlp_key(x, params, (target + 1) % n_out, eps)
 
 
 NETWORK = Part("lrp_mlp", 3.0, tuple(
     Probe(expression=call("lrp_mlp", x, [list(p) for p in params], target, eps),
-          key=lambda ctx, c=(x, params, target, eps): _mlp_key(*c),
-          check=array_close(**STUDENT_CODE, mistakes=[(lambda c=(x, params, target, eps): _other_output(*c),
+          key=fixed_key(_mlp_key, x, params, target, eps),
+          check=array_close(**STUDENT_CODE, mistakes=[(partial(_other_output, x, params, target, eps),
                                        "this explains another output: start from R = one-hot(target) × logits")]),
           label=f"lrp_mlp on a {len(params)}-layer network")
     for x, params, target, eps in _network_cases()), "LRP-ε through a small ReLU network")
 
 CONSERVATION = Part("layer_sums", 1.0, tuple(
     Probe(expression=call("layer_sums", x, [list(p) for p in params], target, eps),
-          key=lambda ctx, c=(x, params, target, eps): _sums_key(*c),
+          key=fixed_key(_sums_key, x, params, target, eps),
           check=array_close(**STUDENT_CODE), label="layer_sums")
     for x, params, target, eps in _network_cases()), "relevance per layer (conservation)")
 

@@ -7,8 +7,12 @@ the kernel's ``STUDENT_ID``). Feedback is the scorer's, in Russian.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from autograder.grading.checkers import Context
 from autograder.grading.model import AssignmentSpec, Part, Probe
-from course.quiz.bank import load_bank
+from course.quiz.bank import Question, load_bank
 from course.quiz.notebook import answer_variable
 from course.quiz.scoring import score_answer
 from course.quiz.variants import VARIANT_ID, backdoor_variant
@@ -16,17 +20,25 @@ from course.quiz.variants import VARIANT_ID, backdoor_variant
 NAME = "quiz7"
 
 
-def _score(value, question, ctx):
+def _score(value: Any, question: Question, ctx: Context) -> tuple[float, str]:
     s = score_answer(question, value, lang="ru")
     return s.fraction, s.feedback
 
 
-def _variant_key(ctx):
+def _question_key(question: Question) -> Callable[[Context], Question]:
+    """The key of a bank question's probe: the question itself (with its key), whoever the student is."""
+    def key(ctx: Context) -> Question:
+        return question
+
+    return key
+
+
+def _variant_key(ctx: Context) -> Question:
     return backdoor_variant(ctx["student_id"])  # CourseError (→ feedback) when there is no student id
 
 
-def _parts():
-    parts = [Part(q.id, q.points, (Probe(answer_variable(q.id), key=lambda ctx, q=q: q, check=_score),), q.text_en)
+def _parts() -> tuple[Part, ...]:
+    parts = [Part(q.id, q.points, (Probe(answer_variable(q.id), key=_question_key(q), check=_score),), q.text_en)
              for q in load_bank(keys=True)]  # CourseError when the keys file is not readable
     parts.append(Part(VARIANT_ID, backdoor_variant("student").points,
                       (Probe(answer_variable(VARIANT_ID), key=_variant_key, check=_score),),
