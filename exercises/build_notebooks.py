@@ -66,7 +66,8 @@ $$R_j = \sum_k \frac{a_j w_{jk}}{z_k + \varepsilon\,\mathrm{sign}(z_k)} R_k, \qq
 
 The stabiliser always pushes $z_k$ *away* from zero, also where $z_k < 0$.
 """, "eps_text"),
-        solution("lrp_eps_step_solution", "def lrp_eps_step(a, W, b, R, eps):\n    \"\"\"LRP-ε for one dense layer.\"\"\"", """
+        solution("lrp_eps_step_solution", "def lrp_eps_step(a, W, b, R, eps):\n"
+                                          "    \"\"\"LRP-ε for one dense layer.\"\"\"", """
     z = a @ W + b
     z = z + eps * np.where(z >= 0, 1.0, -1.0)
     return a * (W @ (R / z))
@@ -85,7 +86,8 @@ assert np.allclose(R_in, [-0.75, -1.5]), "for z < 0 the denominator is z - eps"
 For non-negative activations $a \ge 0$ (L12):
 $$R_j = \sum_k \frac{a_j w_{jk}^+}{\sum_j a_j w_{jk}^+ + b_k^+} R_k, \qquad w^+ = \max(0, w),\ b^+ = \max(0, b).$$
 """, "zplus_text"),
-        solution("zplus_step_solution", "def zplus_step(a, W, b, R):\n    \"\"\"z+ for one dense layer with a >= 0.\"\"\"", """
+        solution("zplus_step_solution", "def zplus_step(a, W, b, R):\n"
+                                        "    \"\"\"z+ for one dense layer with a >= 0.\"\"\"", """
     Wp = np.maximum(W, 0)
     z = a @ Wp + np.maximum(b, 0)
     z = z + 1e-12 * np.where(z >= 0, 1.0, -1.0)
@@ -116,7 +118,8 @@ def forward(x, params):
         activations.append(np.maximum(z, 0) if i < len(params) - 1 else z)
     return activations
 """),
-        solution("lrp_mlp_solution", "def lrp_mlp(x, params, target, eps):\n    \"\"\"LRP-ε through a ReLU network.\"\"\"", """
+        solution("lrp_mlp_solution", "def lrp_mlp(x, params, target, eps):\n"
+                                     "    \"\"\"LRP-ε through a ReLU network.\"\"\"", """
     activations = forward(x, params)
     R = np.zeros_like(activations[-1])
     R[target] = activations[-1][target]
@@ -140,7 +143,9 @@ by the target logit $f_\text{target}(x)$: `[ΣR at layer 1 input, ΣR at layer 2
 Without biases and with $\varepsilon \to 0$ all entries are equal (L4); the differences are what
 the biases and $\varepsilon$ absorbed (L8).
 """, "sums_text"),
-        solution("layer_sums_solution", "def layer_sums(x, params, target, eps):\n    \"\"\"Total relevance per layer, bottom-up, then the target logit.\"\"\"", """
+        solution("layer_sums_solution",
+                 "def layer_sums(x, params, target, eps):\n"
+                 "    \"\"\"Total relevance per layer, bottom-up, then the target logit.\"\"\"", """
     activations = forward(x, params)
     R = np.zeros_like(activations[-1])
     R[target] = activations[-1][target]
@@ -204,7 +209,8 @@ assert np.shape(direction(a, w, "zplus")) == (2,), "one component per input"
 Return $\tilde a = a - t\,v$ with $t = (w^\top a + b)/(w^\top v)$: the point on the line where the
 neuron's pre-activation is exactly zero.
 """, "root_text"),
-        solution("root_along_solution", "def root_along(a, w, b, v):\n    \"\"\"The root of max(0, w.a + b) on the line a - t v.\"\"\"", """
+        solution("root_along_solution", "def root_along(a, w, b, v):\n"
+                                        "    \"\"\"The root of max(0, w.a + b) on the line a - t v.\"\"\"", """
     t = (w @ a + b) / (w @ v)
     return a - t * v
 """.rstrip()),
@@ -221,7 +227,8 @@ assert np.allclose(root_along(a, w, 0.0, a), [0.0, 0.0]), "along v = a the root 
 At a root $\tilde a$ the first-order terms are $w_i (a_i - \tilde a_i)$; they sum to $f(a)$ when the
 segment from $\tilde a$ to $a$ stays on the active side of the ReLU (L13).
 """, "taylor_text"),
-        solution("taylor_solution", "def taylor_terms_at(a, w, b, root):\n    \"\"\"First-order Taylor terms of max(0, w.a + b) at root.\"\"\"", """
+        solution("taylor_solution", "def taylor_terms_at(a, w, b, root):\n"
+                                    "    \"\"\"First-order Taylor terms of max(0, w.a + b) at root.\"\"\"", """
     return w * (a - root)
 """.rstrip()),
         tests_cell("taylor_terms_at", 2, """
@@ -238,7 +245,8 @@ ReLU outputs. For every neuron $j$ search its own root along `direction(a, W[:, 
 input $i$ the share $\frac{v_{ij} w_{ij}}{\sum_i v_{ij} w_{ij}} R_j$; sum over $j$. (A neuron whose
 $\sum_i v_{ij} w_{ij} = 0$ has no root along $v$: skip it.)
 """, "dtd_text"),
-        solution("dtd_step_solution", "def dtd_step(a, W, b, R, kind):\n    \"\"\"DTD relevance of the inputs of a dense ReLU layer.\"\"\"", """
+        solution("dtd_step_solution", "def dtd_step(a, W, b, R, kind):\n"
+                                      "    \"\"\"DTD relevance of the inputs of a dense ReLU layer.\"\"\"", """
     out = np.zeros(len(a))
     for j in range(W.shape[1]):
         vw = direction(a, W[:, j], kind) * W[:, j]
@@ -286,7 +294,9 @@ shape `(n, d)`, vectors shape `(d,)`. Use NumPy only.
 Return the filter $w$ with $w^\top a_s = 1$, $w^\top a_d = 0$ that lies in the span of $a_s$ and
 $a_d$ (write $w = c_1 a_s + c_2 a_d$ and solve a 2×2 system).
 """, "filter_text"),
-        solution("filter_for_solution", "def filter_for(a_s, a_d):\n    \"\"\"The filter in span(a_s, a_d) with w.a_s = 1 and w.a_d = 0.\"\"\"", """
+        solution("filter_for_solution",
+                 "def filter_for(a_s, a_d):\n"
+                 "    \"\"\"The filter in span(a_s, a_d) with w.a_s = 1 and w.a_d = 0.\"\"\"", """
     B = np.stack([a_s, a_d])                 # 2 x d
     c = np.linalg.solve(B @ B.T, np.array([1.0, 0.0]))
     return B.T @ c
@@ -302,7 +312,8 @@ For the linear estimator $S_a(x) = a\,w^\top x$ the best $a$ is (L22)
 $$a = \frac{\operatorname{cov}[x, y]}{\sigma_y^2}, \qquad y = w^\top x,$$
 with covariances over the samples (divide by $n$ or by $n-1$, but the same in both).
 """, "pattern_text"),
-        solution("pattern_of_solution", "def pattern_of(x, w):\n    \"\"\"The linear pattern a = cov[x, y] / var(y).\"\"\"", """
+        solution("pattern_of_solution", "def pattern_of(x, w):\n"
+                                        "    \"\"\"The linear pattern a = cov[x, y] / var(y).\"\"\"", """
     y = x @ w
     xc, yc = x - x.mean(axis=0), y - y.mean()
     return (xc * yc[:, None]).mean(axis=0) / (yc * yc).mean()
@@ -320,7 +331,8 @@ $$\rho(S) = 1 - \max_v \operatorname{corr}\big(w^\top x,\ v^\top (x - S(x))\big)
 the centred residual $\hat d = x - S(x)$, and the maximal correlation is $\lVert \hat y\rVert / \lVert y \rVert$
 of that regression (`np.linalg.lstsq`).
 """, "rho_text"),
-        solution("rho_linear_solution", "def rho_linear(x, w, a):\n    \"\"\"rho(S_a) of the linear estimator S_a(x) = a w.x.\"\"\"", """
+        solution("rho_linear_solution", "def rho_linear(x, w, a):\n"
+                                        "    \"\"\"rho(S_a) of the linear estimator S_a(x) = a w.x.\"\"\"", """
     y = x @ w
     d = x - np.outer(y, a)
     yc, dc = y - y.mean(), d - d.mean(axis=0)
@@ -341,7 +353,8 @@ assert rho_linear(x, w, w / (w @ w)) < rho_linear(x, w, pattern_of(x, w)), "the 
 For the linear neuron, PatternAttribution uses the root point $x_0 = x - a\,w^\top x$ and gives
 $r = w \odot a \cdot y$ (L25). Return one row per sample, shape `(n, d)`.
 """, "attr_text"),
-        solution("pattern_attribution_solution", "def pattern_attribution(x, w, a):\n    \"\"\"PatternAttribution of y = w.x for every sample.\"\"\"", """
+        solution("pattern_attribution_solution", "def pattern_attribution(x, w, a):\n"
+                                                 "    \"\"\"PatternAttribution of y = w.x for every sample.\"\"\"", """
     return np.outer(x @ w, w * a)
 """.rstrip()),
         tests_cell("pattern_attribution", 2, """
@@ -384,7 +397,8 @@ G2 = parse_dag({G2_DAG!r})
 `True` when the path is open given `Z`, else `False`. (`nx.descendants(G, v)` gives the
 descendants of `v`.)
 """, "open_text"),
-        solution("path_is_open_solution", "def path_is_open(G, path, Z):\n    \"\"\"True when no inner vertex of path blocks it given Z.\"\"\"", """
+        solution("path_is_open_solution", "def path_is_open(G, path, Z):\n"
+                                          "    \"\"\"True when no inner vertex of path blocks it given Z.\"\"\"", """
     Z = set(Z)
     for prev, node, nxt in zip(path, path[1:], path[2:]):
         if G.has_edge(prev, node) and G.has_edge(nxt, node):          # collider
@@ -396,7 +410,8 @@ descendants of `v`.)
 """.rstrip()),
         tests_cell("path_is_open", 2, """
 H = parse_dag("dag { X <- A -> B <- C -> Y }")
-assert path_is_open(H, ["X", "A", "B", "C", "Y"], set()) is False, "B is a collider: it blocks when nobody adjusts for it"
+assert path_is_open(H, ["X", "A", "B", "C", "Y"], set()) is False, (
+    "B is a collider: it blocks when nobody adjusts for it")
 assert path_is_open(H, ["X", "A", "B", "C", "Y"], {"B"}) is True, "adjusting for a collider opens the path"
 """, hidden_check(A, "path_is_open")),
         markdown(r"""
@@ -457,7 +472,8 @@ def quiz7():
     return build_quiz_notebook()
 
 
-BUILDERS = {"backdoor": backdoor, "quiz7": quiz7, "lrp_rules": lrp_rules, "deep_taylor": deep_taylor, "pattern_attribution": pattern_attribution}
+BUILDERS = {"backdoor": backdoor, "quiz7": quiz7, "lrp_rules": lrp_rules, "deep_taylor": deep_taylor,
+            "pattern_attribution": pattern_attribution}
 
 
 def build(name: str) -> nbformat.NotebookNode:
