@@ -33,6 +33,10 @@ The pipeline (one for every kind of answer)
    message names it (it never silently vanishes). Numbers have a grammar
    (:func:`parse_number`), true/false a vocabulary (:func:`parse_truefalse`).
 
+Where each step lives: steps 0–2 (and :class:`AnswerError`) in :mod:`course.quiz.folding`; the
+number grammar and :func:`within_tolerance` in :mod:`course.quiz.numeric`; option letters, vertex
+sets and true/false here. Every name is importable from this module, as before.
+
 Backdoor questions (options that stand for vertex sets, ``vertex_sets``): a
 set in braces whose members are all vertex names, ``{B}`` or ``{A, C}``, is a
 set of vertices (Latin letters; case is ignored), read as the option whose set
@@ -48,14 +52,13 @@ False
 """
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from fractions import Fraction
 from itertools import islice
 
-from course.errors import CourseError
+from course.quiz.folding import MAX_ANSWER_CHARS, AnswerError, check_length, fold
+from course.quiz.numeric import MAX_EXPONENT, MAX_NUMBER_CHARS, REL_SLACK, parse_number, within_tolerance
 
 __all__ = [
     "LETTERS",
@@ -86,15 +89,6 @@ LOOKALIKES = {
 #: Upper-case Latin letters that look like Cyrillic ones, for words in Russian ("нeт" typed with a Latin e).
 _WORD_LOOKALIKES = str.maketrans("ABCEHKMOPTXY", "АВСЕНКМОРТХУ")
 
-#: Longest answer read at all (characters, before normalisation); longer text is refused unread.
-MAX_ANSWER_CHARS = 1000
-#: Longest numeric answer (characters, after normalisation).
-MAX_NUMBER_CHARS = 100
-#: Largest decimal exponent a number may carry ("1e1000"); beyond it the answer is refused, not computed.
-MAX_EXPONENT = 1000
-#: Relative slack of tolerance comparisons (see :func:`within_tolerance`).
-REL_SLACK = 1e-9
-
 _SEPARATOR_WORDS = {"И", "AND"}
 
 _TRUE = {"TRUE", "T", "YES", "Y", "1", "+", "ВЕРНО", "ПРАВДА", "ДА", "ИСТИНА", "ИСТИННО", "ПРАВИЛЬНО"}
@@ -102,41 +96,9 @@ _FALSE = {"FALSE", "F", "NO", "N", "0", "-", "НЕВЕРНО", "ЛОЖЬ", "НЕ
 #: "не верно", "не правильно", "not true": a negation word, a space, then a word for "true"
 _NEGATIONS = ("НЕ ", "NOT ")
 
-# Invisible format characters (Unicode category Cf); tests check the list against unicodedata.
-_INVISIBLE_RANGES = ((0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x06DD), (0x070F, 0x070F),
-                     (0x0890, 0x0891), (0x08E2, 0x08E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x202A, 0x202E),
-                     (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD),
-                     (0x110CD, 0x110CD), (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
-                     (0xE0001, 0xE0001), (0xE0020, 0xE007F))
-_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d\u058a\u05be\u1806\u2e17\u301c\u30a0"
-_SLASHES = "\u2044\u2215\u29f8"
-#: one translation table for step 1's deletion and step 2's dash and slash folding
-_FOLD_TABLE = {chr(c): "" for a, b in _INVISIBLE_RANGES for c in range(a, b + 1)}
-_FOLD_TABLE.update({c: "-" for c in _DASHES})
-_FOLD_TABLE.update({c: "/" for c in _SLASHES})
-_FOLD_TABLE["Ё"] = "Е"
-_FOLD_RE = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _INVISIBLE_RANGES) + _DASHES + _SLASHES + "Ё]")
-# Vulgar fractions (½, ⅓, ...) become " 1/2 " before NFKC, so "2½" is 2 1/2 and not 21/2.
-_VULGAR = re.compile("[\u00bc-\u00be\u2150-\u215f\u2189]")
 # letter tokens: runs of letters, runs of digits, or one other non-space character
 _TOKENS = re.compile(r"[^\W\d_]+|\d+|\S")
 _BRACES = re.compile(r"\{([^{}]*)\}")
-
-
-class AnswerError(CourseError):
-    """An answer that cannot be read; carries the reason in Russian and English.
-
-    ``str(exc)`` is the English message; :meth:`text` picks a language.
-    """
-
-    def __init__(self, en: str, ru: str):
-        super().__init__(en)
-        self.en = en
-        self.ru = ru
-
-    def text(self, lang: str = "ru") -> str:
-        """The message in ``lang`` ("ru" or "en")."""
-        return self.ru if lang == "ru" else self.en
 
 
 def canonical_letter(char: str) -> str:
@@ -149,46 +111,15 @@ def canonical_letter(char: str) -> str:
     return LOOKALIKES.get(up, up)
 
 
-def _vulgar(match: re.Match) -> str:
-    return " " + unicodedata.normalize("NFKC", match.group()).replace("\u2044", "/") + " "
-
-
-def fold(text: str) -> str:
-    """Steps 1 and 2 of the pipeline, shared by every kind of answer (no per-kind letter folding).
-
-    Unicode NFKC (vulgar fractions spaced out first), invisible characters
-    deleted, upper case, Ё → Е, dashes → "-", fraction slashes → "/", white
-    space collapsed to single spaces and stripped.
-
-    >>> fold(" Ｆａｌｓｅ "), fold("не\\u200bверно"), fold("–1½")
-    ('FALSE', 'НЕВЕРНО', '-1 1/2')
-    """
-    if _VULGAR.search(text):
-        text = _VULGAR.sub(_vulgar, text)
-    text = unicodedata.normalize("NFKC", text).upper()
-    for char in set(_FOLD_RE.findall(text)):           # str.replace per character present: faster than translate
-        text = text.replace(char, _FOLD_TABLE[char])
-    return " ".join(text.split())
-
-
-def _check_length(text: str) -> str:
-    if len(text) > MAX_ANSWER_CHARS:
-        raise AnswerError(
-            f"the answer is too long ({len(text)} characters; at most {MAX_ANSWER_CHARS} are read)",
-            f"ответ слишком длинный ({len(text)} символов; читается не более {MAX_ANSWER_CHARS})",
-        )
-    return text
-
-
 def _as_text(answer: object) -> str:
     if answer is None:
         raise AnswerError("no answer given", "ответ не дан")
     if isinstance(answer, str):
-        return _check_length(answer)
+        return check_length(answer)
     if isinstance(answer, Iterable) and not isinstance(answer, (bytes, Mapping)):
         parts = list(islice(answer, MAX_ANSWER_CHARS + 1))
         if all(isinstance(p, str) for p in parts):
-            return _check_length(",".join(parts))
+            return check_length(",".join(parts))
     raise AnswerError(
         f"expected option letters as text (e.g. \"В, Г\"), got {type(answer).__name__}",
         f"ожидаются буквы вариантов текстом (например, \"В, Г\"), получено {type(answer).__name__}",
@@ -356,7 +287,7 @@ def parse_truefalse(answer: object) -> bool:
             f"expected true/false, got {type(answer).__name__}",
             f"ожидается «верно» или «неверно», получено {type(answer).__name__}",
         )
-    word = fold(_check_length(answer))
+    word = fold(check_length(answer))
     word = _EDGES.sub("", word) if len(word) <= _LONGEST_WORD else ""   # no word of the vocabulary is longer
     if re.search("[А-Я]", word):
         word = word.translate(_WORD_LOOKALIKES)
@@ -373,115 +304,3 @@ def parse_truefalse(answer: object) -> bool:
     )
 
 
-_DEC = r"(?:(?:[0-9]{1,3}(?: [0-9]{3})+|[0-9]+)(?:[.,][0-9]*)?|[.,][0-9]+)(?:E[+-]?[0-9]+)?"
-_MIXED = re.compile(r"(?P<sign>[+-])? ?(?P<whole>[0-9]+) (?P<num>[1-9][0-9]*) ?/ ?(?P<den>[1-9][0-9]*)")
-_PLAIN = re.compile(rf"(?P<sign>[+-])? ?(?P<p>{_DEC})(?: ?/ ?(?P<q>{_DEC}))?")
-_UNICODE_DIGIT = re.compile(r"[^\x00-\x7f]")
-
-
-def _not_a_number(answer, why_en: str = "", why_ru: str = "") -> AnswerError:
-    return AnswerError(
-        f"{answer!r:.60} is not a number{why_en} (write e.g. 0.75, 0,75, 3/4 or 2 1/4)",
-        f"{answer!r:.60} — не число{why_ru} (пишите, например, 0.75, 0,75, 3/4 или 2 1/4)",
-    )
-
-
-def _decimal(text: str, answer) -> Fraction:
-    """An exact fraction of one decimal literal of the grammar, with its exponent bounded."""
-    text = text.replace(" ", "").replace(",", ".")
-    mantissa, _, exponent = text.partition("E")
-    exp = int(exponent) if exponent else 0   # at most MAX_NUMBER_CHARS digits: cheap
-    if abs(exp) > MAX_EXPONENT:
-        raise _not_a_number(answer, f": the exponent is beyond ±{MAX_EXPONENT}",
-                            f": показатель степени больше ±{MAX_EXPONENT}")
-    value = Fraction(mantissa if mantissa not in (".", "") else "0")
-    return value * Fraction(10) ** exp
-
-
-def parse_number(answer: object) -> float:
-    """Read a numeric answer: "0,75", "−0.5", "–1", "3/4", "2 1/4", "1e-3", "1 000", "2,25." or a number.
-
-    Grammar (after the pipeline of :func:`fold`): an optional sign, then a
-    mixed number ``W N/D`` (a whole number, a space, a proper fraction), a
-    fraction ``P/Q`` of two decimals, or one decimal. A decimal has a point
-    *or* a comma as its decimal separator, may group thousands with spaces
-    ("12 345,5"), and may carry an exponent ``e±k`` with |k| ≤
-    :data:`MAX_EXPONENT`. One full stop at the end is a sentence's and is
-    dropped. At most :data:`MAX_NUMBER_CHARS` characters. The value is
-    computed exactly (a fraction) and then rounded to a float; anything else
-    is "not a number", a value beyond the float range is "out of range: not a finite number".
-
-    >>> parse_number("3/4"), parse_number("−0,5"), parse_number(2), parse_number("12 345,5")
-    (0.75, -0.5, 2.0, 12345.5)
-    """
-    if isinstance(answer, bool) or answer is None:
-        raise AnswerError("expected a number", "ожидается число")
-    if isinstance(answer, (int, float)):
-        try:
-            value = float(answer)
-        except OverflowError:   # an int beyond the float range
-            value = math.inf
-    elif isinstance(answer, str):
-        value = _parse_number_text(answer)
-    else:
-        try:
-            value = float(answer)  # type: ignore[arg-type]  # numpy scalars; anything else: TypeError, below
-        except (TypeError, ValueError):
-            raise AnswerError(
-                f"expected a number, got {type(answer).__name__}",
-                f"ожидается число, получено {type(answer).__name__}",
-            ) from None
-    if not math.isfinite(value):
-        if math.isnan(value):
-            raise AnswerError(f"{answer!r:.60} is not a number", f"{answer!r:.60} — не число")
-        digits = int(answer.bit_length() * math.log10(2)) + 1 if isinstance(answer, int) else 0
-        en, ru = ((f"an integer of {digits} digits", f"целое число из {digits} цифр") if digits
-                  else (repr(answer)[:60],) * 2)
-        raise AnswerError(f"{en} is out of range: not a finite number (beyond ±1.8e308)",
-                          f"{ru} — вне диапазона (out of range): не конечное число (больше ±1.8e308)")
-    return value
-
-
-def _parse_number_text(answer: str) -> float:
-    text = fold(_check_length(answer)).replace("Е", "E")       # a Cyrillic Е as the exponent's E
-    if len(text) > MAX_NUMBER_CHARS:
-        raise _not_a_number(answer, f": longer than {MAX_NUMBER_CHARS} characters",
-                            f": длиннее {MAX_NUMBER_CHARS} символов")
-    if _UNICODE_DIGIT.search(text):                              # other scripts' digits → 0–9
-        text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
-    if len(text) > 1 and text.endswith(".") and text[-2].isdigit():
-        text = text[:-1]                                         # "2,25." — a sentence's full stop
-    m = _MIXED.fullmatch(text)
-    if m and int(m["num"]) < int(m["den"]):
-        value = int(m["whole"]) + Fraction(int(m["num"]), int(m["den"]))
-    else:
-        m = _PLAIN.fullmatch(text)
-        if not m:
-            raise _not_a_number(answer)
-        value = _decimal(m["p"], answer)
-        if m["q"] is not None:
-            q = _decimal(m["q"], answer)
-            if q == 0:
-                raise _not_a_number(answer, ": division by zero", ": деление на ноль")
-            value /= q
-    if m["sign"] == "-":
-        value = -value
-    try:
-        return float(value)
-    except OverflowError:   # "1e999": a number, but not a finite float
-        return math.inf
-
-
-def within_tolerance(value: float, key: float, tolerance: float) -> bool:
-    """|value − key| ≤ tolerance, with a relative slack of :data:`REL_SLACK` (one part in 10⁹ of the larger).
-
-    Decimal answers and keys are binary floats, so |0.801 − 0.8| computes to
-    0.0010000000000000009, just above a tolerance of 0.001; the slack
-    (REL_SLACK · max(|key|, |value|, tolerance)) absorbs such rounding (about
-    10⁻¹⁶ relative) and nothing a student could mean.
-
-    >>> within_tolerance(0.801, 0.8, 0.001), abs(0.801 - 0.8) <= 0.001, within_tolerance(0.802, 0.8, 0.001)
-    (True, False, False)
-    """
-    slack = REL_SLACK * max(abs(key), abs(value), tolerance)
-    return abs(value - key) <= tolerance + slack
