@@ -22,6 +22,11 @@ weights replaced by the patterns, L24); :func:`patternattribution` uses
 
 Both passes start from the target logit (one-hot(target) × logits), so that on
 a linear model PatternNet returns the estimated signal ``ŝ = a y`` itself.
+
+One module for one paper's method (~400 lines, kept whole): its four sections (statistics, fitting,
+the L21–L23 estimators, the two backward passes) each read the one before, and the one-neuron
+functions (:func:`linear_pattern`, :func:`relu_patterns`) run the very running sums that
+:func:`fit_patterns` runs on a network, so a reader checks the formulas of the lecture in one place.
 """
 from __future__ import annotations
 
