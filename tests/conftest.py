@@ -11,7 +11,8 @@ from tests.notebook_kernel import kernel_processes
 # another, never two of them side by side on the 2-core machine (the browser test then keeps its pace).
 HEAVY = {"test_lab_widgets.py", "test_autograde_adversarial.py", "test_autograde_exercises.py",
          "test_autograde_pipeline.py", "test_autograde_demo.py",
-         "test_collect_files.py", "test_feedback_sanitise.py", "test_bounded_numbers.py"}  # the last three share one graded cohort
+         # the last three share one graded cohort
+         "test_collect_files.py", "test_feedback_sanitise.py", "test_bounded_numbers.py"}
 
 #: how long a kernel may take to exit after its test asked it to (SIGTERM, then the process reaps it)
 KERNEL_EXIT_GRACE = 10.0
