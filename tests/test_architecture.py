@@ -110,7 +110,8 @@ def test_the_grading_core_imports_nothing_else_of_the_autograder():
 
 def _reaches(module_prefix: str) -> set[str]:
     """Every own module that the modules under ``module_prefix`` import directly."""
-    return {target for module, names in SOURCES.items() if module == module_prefix or module.startswith(module_prefix + ".")
+    return {target for module, names in SOURCES.items()
+            if module == module_prefix or module.startswith(module_prefix + ".")
             for target in filter(None, map(_resolved, names))}
 
 
