@@ -44,7 +44,8 @@ def test_values_come_back_as_plain_data():
     "class V:\n    def __eq__(self, other): return True\nv = V()",
     "class V(float):\n    def __eq__(self, other): return True\nv = V(1.0)",
     "import numpy as np\nclass V(np.ndarray):\n    def __eq__(self, other): return True\nv = np.zeros(3).view(V)",
-    "class M(type):\n    def __eq__(cls, other): return True\n    __hash__ = type.__hash__\nclass V(metaclass=M): pass\nv = V()",
+    "class M(type):\n    def __eq__(cls, other): return True\n    __hash__ = type.__hash__\n"
+    "class V(metaclass=M): pass\nv = V()",
     "v = [1, 2, object()]",
     "import numpy as np\nv = np.array([object()], dtype=object)",
 ])
@@ -59,7 +60,8 @@ def test_course_directory_is_invisible(tmp_path):
     secret.mkdir()
     (secret / "gradebook.db").write_text("SECRET-ROWS")
     r = run(f"import os\nseen = os.path.exists({str(secret)!r})\n"
-            f"try:\n    text = open({str(secret / 'gradebook.db')!r}).read()\nexcept OSError as e:\n    text = type(e).__name__",
+            f"try:\n    text = open({str(secret / 'gradebook.db')!r}).read()\n"
+            "except OSError as e:\n    text = type(e).__name__",
             ("probe", "seen", "seen"), ("probe", "text", "text"), hide=(str(secret),))
     assert r.values == {"seen": False, "text": "FileNotFoundError"}
 
@@ -67,7 +69,8 @@ def test_course_directory_is_invisible(tmp_path):
 def test_writes_only_in_scratch():
     beside_package = os.path.join(os.path.dirname(sandbox_mod.__file__), "evil")
     code = ("import os\nresult = {}\n"
-            f"for path in ['/usr/evil', '/opt/xai-grader/evil', '/evil', {beside_package!r}, '/scratch/ok', '/tmp/ok']:\n"
+            "for path in ['/usr/evil', '/opt/xai-grader/evil', '/evil', "
+            f"{beside_package!r}, '/scratch/ok', '/tmp/ok']:\n"
             "    try:\n        open(path, 'w').write('x'); result[path] = 'written'\n"
             "    except OSError as e:\n        result[path] = type(e).__name__\n")
     r = run(code, ("probe", "w", "result"))
@@ -204,7 +207,8 @@ def test_warm_runs_leave_nothing_for_the_next_student():
         # entries of another owner are mount points (a checkout under /tmp), not litter
         look = ("import os\nleft = sorted(p for d in ('/tmp', '/scratch', '/dev/shm') for p in os.listdir(d)\n"
                 "              if os.lstat(os.path.join(d, p)).st_uid == os.getuid())\n"
-                "mine = [p for p in os.listdir('/proc') if p.isdigit() and os.stat('/proc/' + p).st_uid == os.getuid()]")
+                "mine = [p for p in os.listdir('/proc') "
+                "if p.isdigit() and os.stat('/proc/' + p).st_uid == os.getuid()]")
         second = execute([Step(0, "code", look, label="c1"), Step(1, "probe", "left", grade_id="left"),
                           Step(2, "probe", "len(mine)", grade_id="mine")], box, warm=warm)
         assert warm.usable()
