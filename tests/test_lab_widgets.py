@@ -145,7 +145,8 @@ def _run_all_cells(page, lab: Lab, notebook: str) -> None:
             if attempt == 2:
                 raise AssertionError(
                     f"Run All Cells sent twice to {notebook}, no execution count appeared within "
-                    f"{FIRST_COUNT_MS // 1000} s either time; sessions: {sessions}\nserver log:\n{lab.log_tail()}") from exc
+                    f"{FIRST_COUNT_MS // 1000} s either time; sessions: {sessions}\n"
+                    f"server log:\n{lab.log_tail()}") from exc
             print(f"no execution count {FIRST_COUNT_MS // 1000} s after Run All; sessions {sessions}; sending it again")
 
 
@@ -278,7 +279,8 @@ def test_mdl_widgets_render_in_jupyterlab(lab_server, tmp_path):
         checked.append(f"{n_sliders} slider widget views displayed: {labels}")
         box = image.bounding_box()
         assert box and box["width"] > 300 and box["height"] > 100, box
-        checked.append(f"the explorer's figure is displayed under the sliders ({box['width']:.0f}x{box['height']:.0f} px)")
+        checked.append("the explorer's figure is displayed under the sliders "
+                       f"({box['width']:.0f}x{box['height']:.0f} px)")
         caption = cell.locator(".jp-OutputArea-output", has_text="degree 7: L(D,H)")
         caption.wait_for(timeout=RUN_TIMEOUT_MS)
         checked.append(f'its caption reads "{caption.inner_text().strip()}"')
