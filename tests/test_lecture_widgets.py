@@ -64,7 +64,8 @@ def test_explorers_draw_without_pyplot(path):
     tree = notebook_tree(path)
     called = {n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
               and isinstance(n.func.value, ast.Name) and n.func.value.id == "widgets"}
-    assert not called & PYPLOT_WIDGET_APIS, f"{path.name}: use course.widgets.live_figure, not {called & PYPLOT_WIDGET_APIS}"
+    assert not called & PYPLOT_WIDGET_APIS, \
+        f"{path.name}: use course.widgets.live_figure, not {called & PYPLOT_WIDGET_APIS}"
     draws = live_draw_functions(tree)
     for draw in draws:
         funcs = reachable(tree, draw)
