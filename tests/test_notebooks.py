@@ -3,8 +3,9 @@
 The notebooks are collected when the tests are collected, so a new ``lectures/*.ipynb`` is picked
 up without touching this file. The run's outputs are also read as a student would: no floating-point noise
 printed as a number (``-7.77e-16``, ``-0.00``; print such values with ``course.plotting.fmt``), and no figure
-wider than a notebook column can show without shrinking its text. A notebook that takes more than ~10 s on an idle 2-core machine sets
-``"xai_course": {"slow": true}`` in its notebook metadata and is then marked ``slow`` (it still runs in CI).
+wider than a notebook column can show without shrinking its text. A notebook that takes more than ~10 s on an idle
+2-core machine sets ``"xai_course": {"slow": true}`` in its notebook metadata and is then marked ``slow`` (it still
+runs in CI).
 """
 import base64
 import re
