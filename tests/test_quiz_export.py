@@ -60,7 +60,8 @@ def test_xml_single_choice_and_numeric(moodle):
     assert [a.get("fraction") for a in q2.findall("answer")] == ["100", "0", "0", "0", "0", "0"]
     num = _questions(moodle)["l8_epsilon_absorbs"]
     ans = num.find("answer")
-    assert (float(ans.find("text").text), float(ans.find("tolerance").text), ans.get("fraction")) == (2.25, 0.001, "100")
+    got = (float(ans.find("text").text), float(ans.find("tolerance").text), ans.get("fraction"))
+    assert got == (2.25, 0.001, "100")
 
 
 def test_xml_three_correct_options_get_a_third_each_two_wrong_a_half(moodle):
