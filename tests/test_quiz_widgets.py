@@ -20,7 +20,8 @@ def test_unanswered_quiz_scores_zero_and_says_why():
 
 def test_clicking_the_button_scores_like_score_answer():
     quiz = QuizWidget(["t3_mdl", "t3_backdoor_smallest", "t3_backdoor_smallest_sets", "l8_epsilon_absorbs"])
-    answers = {"t3_mdl": False, "t3_backdoor_smallest": "А", "t3_backdoor_smallest_sets": "В", "l8_epsilon_absorbs": "2,25"}
+    answers = {"t3_mdl": False, "t3_backdoor_smallest": "А", "t3_backdoor_smallest_sets": "В",
+               "l8_epsilon_absorbs": "2,25"}
     for qid, value in answers.items():
         quiz.answer(qid, value)
     quiz.button.click()
