@@ -16,7 +16,7 @@ from course.errors import CourseError
 
 SUBCOMMANDS: dict[str, str] = {
     "report": "autograder.report_cli:add_parser",
-    "autograde": "autograder.pipeline:add_parser",
+    "autograde": "autograder.autograde_cli:add_parser",
     # the instructor's whole job; it runs the engine demo (course.demo_relevance) too: --engine-only
     "demo": "autograder.demo:add_parser",
     "quiz": "course.quiz.cli:add_parser",

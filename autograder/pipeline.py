@@ -37,7 +37,6 @@ line is :mod:`autograder.autograde_cli`.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -64,7 +63,7 @@ from course.errors import CourseError
 # live in the step modules named above; they stay importable from here for the pipeline's callers.
 __all__ = ["Course", "Submission", "GradingJob", "SubmissionResult", "AutogradeSummary", "collect",
            "compute_keys", "grade_submission", "grade_part", "check_values", "record_attempt", "autograde",
-           "run_jobs", "preload_modules", "BASE_PRELOAD", "close_warm_kernels", "add_parser"]
+           "run_jobs", "preload_modules", "BASE_PRELOAD", "close_warm_kernels"]
 
 
 # ---------------------------------------------------------------- grading one submission
@@ -360,12 +359,3 @@ def _record(course: Course, gb, result: SubmissionResult, points: dict, summary:
     gradebook_io.save_submission(gb, sub.assignment, sub.student, gradebook_io.parse_timestamp(sub.timestamp),
                                  result.scores)
     summary.graded.append(result)
-
-
-
-
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    """``xai-course autograde`` (:mod:`autograder.autograde_cli`)."""
-    from autograder.autograde_cli import add_parser as add
-
-    return add(subparsers)
