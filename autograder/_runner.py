@@ -18,6 +18,7 @@ it, so forging events earns nothing.
 """
 import base64
 import builtins
+import gc
 import json
 import os
 import queue
@@ -162,6 +163,8 @@ def make_shell():
     config.HistoryManager.enabled = False
     config.InteractiveShell.colors = "NoColor"
     config.InteractiveShell.xmode = "Plain"
+    # the grader keeps what a run prints (text); a PNG or SVG repr would be drawn and thrown away
+    config.DisplayFormatter.active_types = ["text/plain"]
     return InteractiveShell.instance(config=config)
 
 
@@ -187,9 +190,12 @@ def next_step(inbox):
     return message
 
 
-def run_plan(inbox, channel):
-    """Execute the steps the grader sends, one at a time, in a fresh IPython shell; report on ``channel``."""
-    shell = run_cell = None
+def run_plan(inbox, channel, shell=None):
+    """Execute the steps the grader sends, one at a time, in a fresh IPython shell; report on ``channel``.
+
+    ``shell``: a shell no student has used (a warm run's copy of the zygote's); else one is made at the first cell.
+    """
+    run_cell = None
     while True:
         message = next_step(inbox)
         if "env" in message:
@@ -198,8 +204,8 @@ def run_plan(inbox, channel):
         if message.get("end"):
             break
         cell = message["cell"]
-        if shell is None:
-            shell = make_shell()
+        if run_cell is None:
+            shell = shell or make_shell()
             run_cell = shell.run_cell  # bound once: a cell that replaces the method does not run the next ones
         signal.signal(signal.SIGINT, signal.default_int_handler)
         if cell["kind"] == "probe" and "expressions" in cell:
@@ -255,12 +261,15 @@ def main():
 # /dev/shm whatever modes the run left there (and exits, retiring itself, when anything
 # survives). The zygote holds no student data: it never reads the inbox, so what it forks
 # is the same for every student.
+# It also makes the IPython shell the runs start from (its files under /tmp stay the
+# zygote's: read-only to the runs, never wiped) and freezes its objects for the collector.
 
 RLIMITS = {"memory_bytes": "RLIMIT_AS", "processes": "RLIMIT_NPROC", "file_bytes": "RLIMIT_FSIZE",
            "open_files": "RLIMIT_NOFILE", "cpu_seconds": "RLIMIT_CPU"}
 CLONE_NEWIPC, CLONE_NEWNS = 0x08000000, 0x00020000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_PRIVATE, MS_REC, MNT_DETACH = 2, 4, 8, 1 << 18, 1 << 14, 2
 WIPED = ("/scratch", "/tmp", "/dev/shm")
+_SHELL = None  # the zygote's IPython shell, made before any run: each child gets its own copy by the fork
 
 
 def _libc():
@@ -340,7 +349,7 @@ def _child(inbox_fd, channel, control, stdin_fd, uid, limits, sysctls):
     fresh_keyrings()
     inbox = start_inbox(inbox_fd)
     prepare_scratch()
-    run_plan(inbox, channel)
+    run_plan(inbox, channel, _SHELL)
 
 
 def _uid_processes(uid):
@@ -497,6 +506,11 @@ def serve(channel, control, inbox_fd):
                 warm()
             except BaseException:
                 pass
+    global _SHELL
+    try:  # IPython's shell costs ~40 ms to make: made once here, never used here, copied into each run
+        _SHELL = make_shell()
+    except BaseException:  # the runs make their own
+        _SHELL = None
     send(control, {"event": "ready"})
     child = None
     while True:
@@ -540,6 +554,9 @@ def serve(channel, control, inbox_fd):
 def _start(command, channel, control, inbox_fd, stdin_fd):
     uid = int(command["uid"])
     _kill_uid(uid)  # a process of an earlier run (of any grader) never sees this one
+    # the zygote's objects go to the collector's permanent generation: a run's collections never walk them,
+    # so the fork's copy-on-write pages stay shared (Python's gc.freeze documentation)
+    gc.freeze()
     pid = os.fork()
     if pid == 0:
         try:

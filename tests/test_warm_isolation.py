@@ -68,7 +68,7 @@ def test_directories_of_any_mode_are_wiped(warm):
     look = ("import os\nleft = sorted(f'{d}/{p}' for d in ('/tmp', '/scratch', '/dev/shm') for p in os.listdir(d)\n"
             "              if os.lstat(os.path.join(d, p)).st_uid == os.getuid())")
     second = run(look, "left")
-    assert second.values == {"left": ["/tmp/.ipython"]}  # IPython's own folder of this very run
+    assert second.values == {"left": []}
     assert kernel.usable()
 
 
@@ -200,3 +200,28 @@ def test_sysv_shared_memory_counts_against_the_memory_limit(mode):
     finally:
         if kernel is not None:
             kernel.close()
+
+
+def test_each_run_starts_from_a_pristine_copy_of_the_zygotes_shell(warm):
+    """The zygote makes the IPython shell once; what a run does to its copy (names, history, the shell's
+    class, its formatters) is gone for the next run, and the zygote's IPython folder is read-only to runs."""
+    run, kernel = warm
+    first = run("secret = 'student 1'\nip = get_ipython()\nip.user_ns['planted'] = 1\n"
+                "type(ip).planted_attr = 'student 1'\nip.display_formatter.active_types = ['text/plain', 'image/png']\n"
+                "import os\nwritable = os.access('/tmp/.ipython', os.W_OK)\ncount = ip.execution_count",
+                "writable", "count")
+    assert first.values == {"writable": False, "count": 2}  # one cell run since the shell was made
+    look = ("ip = get_ipython()\nseen = sorted(k for k in ('secret', 'planted') if k in ip.user_ns)\n"
+            "attr = hasattr(type(ip), 'planted_attr')\nactive = list(ip.display_formatter.active_types)\n"
+            "history = [line for line in ip.user_ns['In'] if 'planted_attr' in line and 'hasattr' not in line]")
+    second = run(look, "seen", "attr", "active", "history")
+    assert second.values == {"seen": [], "attr": False, "active": ["text/plain"], "history": []}
+    assert kernel.usable()
+
+
+def test_rich_reprs_are_not_drawn_in_a_graded_run(warm):
+    """A value shown as a cell's last expression is formatted as text only (the grader keeps text output)."""
+    run, _ = warm
+    shown = run("class Figure:\n    def _repr_png_(self):\n        print('drawn')\n        return b''\n"
+                "    def __repr__(self):\n        return '<figure>'\nFigure()")
+    assert shown.completed and shown.cells[0].output.strip() == "Out[1]: <figure>"
