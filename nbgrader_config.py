@@ -6,6 +6,7 @@ so that commands work from any directory (`python -m course.nbgrader_setup
 generate_assignment lrp_rules`). The course root is the directory holding this
 file, so a copy of the course (this file + exercises/) is a course of its own.
 """
+
 import os
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)

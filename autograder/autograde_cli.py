@@ -3,6 +3,7 @@
 The command line of :func:`autograder.pipeline.autograde`: limits from the
 options, one summary line per problem, exit status 0 once the batch ran.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,8 +16,11 @@ __all__ = ["add_parser"]
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("autograde", help="grade all submissions of an assignment in a sandbox, in parallel",
-                              description=PIPELINE_DOC.split("\n\n")[0])
+    p = subparsers.add_parser(
+        "autograde",
+        help="grade all submissions of an assignment in a sandbox, in parallel",
+        description=PIPELINE_DOC.split("\n\n")[0],
+    )
     p.add_argument("assignment")
     p.add_argument("--course", default=".", help="the nbgrader course directory (default: .)")
     p.add_argument("--workers", type=int, default=None, help="parallel submissions (default: all cores)")
@@ -28,17 +32,30 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--memory-mb", type=int, default=Limits.memory_bytes >> 20)
     p.add_argument("--no-feedback", action="store_true", help="skip nbgrader generate_feedback")
     p.add_argument("--cold", action="store_true", help="a new sandbox per submission (no warm-started kernels)")
-    p.add_argument("--unsafe-no-sandbox", action="store_true",
-                   help="grade without isolation when bubblewrap is unavailable (trusted submissions only)")
+    p.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="grade without isolation when bubblewrap is unavailable (trusted submissions only)",
+    )
     p.set_defaults(func=_main)
     return p
 
 
 def _main(args) -> int:
-    limits = Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
-                    memory_bytes=args.memory_mb << 20)
-    summary = autograde(args.course, args.assignment, workers=args.workers, executor=args.executor,
-                        force=args.force, limits=limits, unsafe=args.unsafe_no_sandbox,
-                        feedback=not args.no_feedback, dask_address=args.dask_address, warm=not args.cold)
+    limits = Limits(
+        cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout, memory_bytes=args.memory_mb << 20
+    )
+    summary = autograde(
+        args.course,
+        args.assignment,
+        workers=args.workers,
+        executor=args.executor,
+        force=args.force,
+        limits=limits,
+        unsafe=args.unsafe_no_sandbox,
+        feedback=not args.no_feedback,
+        dask_address=args.dask_address,
+        warm=not args.cold,
+    )
     print("\n".join(summary.lines()))
     return 0

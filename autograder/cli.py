@@ -5,6 +5,7 @@ Each subcommand lives in its own module and registers itself here through
 object and adds its parser, setting ``func``). Errors the user can fix are
 raised as ``CourseError`` and printed as one line with exit code 2.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -23,6 +23,7 @@ cells of the *released* notebook, and the autograder does the rest.
 >>> sorted({a.student for a in attempts})
 ['s001', 's002']
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -145,8 +146,15 @@ def _variants(students: list[str], make) -> dict:
         return dict(zip(students, pool.map(make, students, chunksize=max(1, len(students) // (4 * cores)))))
 
 
-def simulate_quiz(students: list[str], *, seed: int = 7, days: int = 5, assignment: str = "quiz7",
-                  attempts_p=(0.25, 0.35, 0.25, 0.15), skip_p: float = 0.03) -> list[Attempt]:
+def simulate_quiz(
+    students: list[str],
+    *,
+    seed: int = 7,
+    days: int = 5,
+    assignment: str = "quiz7",
+    attempts_p=(0.25, 0.35, 0.25, 0.15),
+    skip_p: float = 0.03,
+) -> list[Attempt]:
     """Attempts of the quiz (several per student over ``days`` days), sorted by time."""
     from course.quiz.bank import load_bank
     from course.quiz.notebook import answer_variable
@@ -179,16 +187,21 @@ def simulate_quiz(students: list[str], *, seed: int = 7, days: int = 5, assignme
 
 def _solution_text(source: str) -> str:
     """The instructor's solution cell without nbgrader's markers."""
-    return "\n".join(line for line in source.splitlines()
-                     if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+    return "\n".join(
+        line for line in source.splitlines() if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
+    )
 
 
-def simulate_exercise(students: list[str], source_notebook: str | Path, assignment: str, *, seed: int = 11,
-                      days: int = 5) -> list[Attempt]:
+def simulate_exercise(
+    students: list[str], source_notebook: str | Path, assignment: str, *, seed: int = 11, days: int = 5
+) -> list[Attempt]:
     """One or two attempts of an exercise per student: right, a known mistake, or unanswered, per part."""
     nb = nbformat.read(str(source_notebook), as_version=4)
-    solutions = {c.metadata["nbgrader"]["grade_id"]: _solution_text(c.source) for c in nb.cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}
+    solutions = {
+        c.metadata["nbgrader"]["grade_id"]: _solution_text(c.source)
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     mistakes = EXERCISE_MISTAKES.get(assignment, {})
     rng = np.random.default_rng(seed)
     out = []
@@ -225,4 +238,3 @@ def write_submission(release_notebook: str | Path, submitted_root: str | Path, a
     nbformat.write(nb, str(folder / release_notebook.name))
     (folder / "timestamp.txt").write_text(attempt.stamp, encoding="utf-8")
     return folder
-

@@ -6,6 +6,7 @@ folders; only regular files of the student's own folder are read
 (:mod:`autograder.submitted`), and :func:`read_submitted` validates and
 normalises one notebook (:func:`autograder.restore.parse_submission`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -45,7 +46,7 @@ class Course:
         """What the sandbox must never show: the whole course directory and the gradebook."""
         paths = [str(self.root)]
         if self.db_url.startswith("sqlite:///"):
-            paths.append(self.db_url[len("sqlite:///"):])
+            paths.append(self.db_url[len("sqlite:///") :])
         return tuple(paths)
 
     def notebooks(self, assignment: str) -> list[str]:

@@ -5,6 +5,7 @@ locally (the work happens in sandboxed child processes); Dask's
 ``distributed`` spreads jobs over processes or machines (``[dask]`` extra),
 each job being plain, picklable data.
 """
+
 from __future__ import annotations
 
 import concurrent.futures as cf

@@ -8,6 +8,7 @@ and commits once, so a job killed at any moment leaves each submission either
 fully graded or untouched. :func:`is_graded` tells a re-run what is already
 done. Manual scores and extra credit that an instructor entered are kept.
 """
+
 from __future__ import annotations
 
 import os
@@ -54,8 +55,9 @@ def _find_submission(gb: Gradebook, assignment: str, student: str):
         return None
 
 
-def is_graded(gb: Gradebook, assignment: str, student: str, timestamp: datetime | None,
-              grade_ids: set[tuple[str, str]]) -> bool:
+def is_graded(
+    gb: Gradebook, assignment: str, student: str, timestamp: datetime | None, grade_ids: set[tuple[str, str]]
+) -> bool:
     """True when the gradebook holds this very submission with an automatic score for every grade id.
 
     ``grade_ids`` are ``(notebook, grade_id)`` pairs of the autograded cells.
@@ -63,8 +65,12 @@ def is_graded(gb: Gradebook, assignment: str, student: str, timestamp: datetime 
     sub = _find_submission(gb, assignment, student)
     if sub is None or (timestamp is not None and sub.timestamp != timestamp):
         return False
-    scored = {(nb.notebook.name, grade.cell.name) for nb in sub.notebooks for grade in nb.grades
-              if grade.auto_score is not None}
+    scored = {
+        (nb.notebook.name, grade.cell.name)
+        for nb in sub.notebooks
+        for grade in nb.grades
+        if grade.auto_score is not None
+    }
     return grade_ids <= scored
 
 
@@ -84,8 +90,14 @@ def _new_submission(gb: Gradebook, assignment: Assignment, student: Student) -> 
     return sub
 
 
-def save_submission(gb: Gradebook, assignment: str, student: str, timestamp: datetime | None,
-                    scores: dict[tuple[str, str], float], comments: dict[tuple[str, str], str] | None = None) -> None:
+def save_submission(
+    gb: Gradebook,
+    assignment: str,
+    student: str,
+    timestamp: datetime | None,
+    scores: dict[tuple[str, str], float],
+    comments: dict[tuple[str, str], str] | None = None,
+) -> None:
     """Write the automatic scores of one submission in a single transaction.
 
     ``scores`` maps ``(notebook, grade_id)`` to points. Raises CourseError when the

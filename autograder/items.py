@@ -22,6 +22,7 @@ in one place — the common mistakes rank questions by the item statistics (or,
 without item scores, by the response analysis) and show the response analysis'
 wrong answers, all through one question view (:class:`ItemQuestion`).
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -34,8 +35,17 @@ from .readers import Attempts, Responses, natural_key
 from .stats import share_percent
 
 __all__ = [
-    "ItemStats", "item_statistics", "response_analysis", "facility_from_responses", "common_mistakes",
-    "format_mistake", "ItemQuestion", "item_questions", "natural_key", "answer_label", "DEFAULT_MISTAKES",
+    "ItemStats",
+    "item_statistics",
+    "response_analysis",
+    "facility_from_responses",
+    "common_mistakes",
+    "format_mistake",
+    "ItemQuestion",
+    "item_questions",
+    "natural_key",
+    "answer_label",
+    "DEFAULT_MISTAKES",
 ]
 
 DUBIOUS_EFFICIENCY = 15.0
@@ -76,7 +86,7 @@ class ItemStats:
 def _corr_and_efficiency(x: np.ndarray, rest: np.ndarray) -> tuple[float, float]:
     dx, dr = x - x.mean(), rest - rest.mean()
     cov = float((dx * dr).sum())
-    denom = float(np.sqrt((dx ** 2).sum() * (dr ** 2).sum()))
+    denom = float(np.sqrt((dx**2).sum() * (dr**2).sum()))
     corr = 100.0 * cov / denom if denom > 0 else float("nan")
     xs, rs = np.sort(x), np.sort(rest)
     cov_max = float(((xs - xs.mean()) * (rs - rs.mean())).sum())
@@ -120,6 +130,7 @@ def item_statistics(attempts: Attempts) -> list[ItemStats]:
 
 # ----------------------------------------------------------------- what the analysis knows of a question
 
+
 @dataclass(frozen=True)
 class ItemQuestion:
     """What the response analysis and the common-mistakes blocks show of one question.
@@ -158,12 +169,20 @@ class ItemQuestion:
         correct = q.correct
         number = isinstance(correct, (int, float)) and not isinstance(correct, bool)
         return cls(
-            id=q.id, kind=q.kind, text_ru=q.text_ru or "", text_en=q.text_en or "",
+            id=q.id,
+            kind=q.kind,
+            text_ru=q.text_ru or "",
+            text_en=q.text_en or "",
             options=tuple((o.letter, o.ru) for o in q.options),
             option_nodes={o.letter: tuple(sorted(o.nodes)) for o in q.options if o.nodes is not None},
-            correct=_correct_texts(correct), value=float(correct) if number else None,
-            tolerance=float(q.tolerance or 0.0), explanation=q.mistake_ru or "",
-            dag=q.dag, exposure=q.exposure, outcome=q.outcome)
+            correct=_correct_texts(correct),
+            value=float(correct) if number else None,
+            tolerance=float(q.tolerance or 0.0),
+            explanation=q.mistake_ru or "",
+            dag=q.dag,
+            exposure=q.exposure,
+            outcome=q.outcome,
+        )
 
 
 def item_questions(bank) -> dict[str, ItemQuestion]:
@@ -202,6 +221,7 @@ def _norm_letters(letters) -> frozenset:
 
 # ----------------------------------------------------------------- responses
 
+
 def _numeric_bins(raw: list[str], key: float | None, tolerance: float) -> list[dict]:
     """Typed numbers grouped: right (within tolerance), each common wrong value, other values, not numbers, none."""
     from course.quiz.normalize import AnswerError, parse_number, within_tolerance
@@ -228,7 +248,7 @@ def _numeric_bins(raw: list[str], key: float | None, tolerance: float) -> list[d
     shown = common if len(common) <= NUMERIC_SHOWN + 1 else common[:NUMERIC_SHOWN]
     rows += [(f"{v:g}", c, False) for v, c in shown]
     if len(shown) < len(common):
-        rest = common[len(shown):]
+        rest = common[len(shown) :]
         rows.append((f"other values ({len(rest)} distinct)", sum(c for _, c in rest), False))
     rows += [(label, c, False) for label, c in (("not a number", bad), ("(no answer)", empty)) if c]
     return [{"option": label, "text": "", "count": c, "correct": ok} for label, c, ok in rows]
@@ -290,11 +310,16 @@ def response_analysis(responses: Responses | None, bank: Mapping[str, ItemQuesti
         info = (bank or {}).get(q)
         if (info is not None and info.kind == "numeric") or (info is None and _looks_numeric(raw)):
             options = _numeric_bins(raw, *_numeric_key(info, responses, q))
-            out[q] = {"responses": n, "kind": "numeric",
-                      "options": [dict(o, percent=share_percent(o["count"], n)) for o in options],
-                      "patterns": [{"answer": o["option"], "count": o["count"], "percent": share_percent(o["count"], n)}
-                                   for o in sorted(options, key=lambda o: -o["count"])
-                                   if not o["correct"] and o["count"]]}
+            out[q] = {
+                "responses": n,
+                "kind": "numeric",
+                "options": [dict(o, percent=share_percent(o["count"], n)) for o in options],
+                "patterns": [
+                    {"answer": o["option"], "count": o["count"], "percent": share_percent(o["count"], n)}
+                    for o in sorted(options, key=lambda o: -o["count"])
+                    if not o["correct"] and o["count"]
+                ],
+            }
             continue
         correct = _norm_letters(info.correct) if info is not None else frozenset(responses.right.get(q, ()))
         letters = Counter(letter for c in choices for letter in c)
@@ -306,11 +331,22 @@ def response_analysis(responses: Responses | None, bank: Mapping[str, ItemQuesti
         patterns = Counter(", ".join(sorted(c)) if c else "(no answer)" for c in choices)
         right = ", ".join(sorted(correct))
         out[q] = {
-            "responses": n, "kind": "choice",
-            "options": [{"option": k, "text": texts.get(k, ""), "count": letters.get(k, 0),
-                         "percent": share_percent(letters.get(k, 0), n), "correct": k in correct} for k in order],
-            "patterns": [{"answer": a, "count": c, "percent": share_percent(c, n), "correct": a == right}
-                         for a, c in patterns.most_common()],
+            "responses": n,
+            "kind": "choice",
+            "options": [
+                {
+                    "option": k,
+                    "text": texts.get(k, ""),
+                    "count": letters.get(k, 0),
+                    "percent": share_percent(letters.get(k, 0), n),
+                    "correct": k in correct,
+                }
+                for k in order
+            ],
+            "patterns": [
+                {"answer": a, "count": c, "percent": share_percent(c, n), "correct": a == right}
+                for a, c in patterns.most_common()
+            ],
         }
     return out
 
@@ -335,9 +371,15 @@ def facility_from_responses(responses: Responses | None, bank: Mapping[str, Item
 
 # ----------------------------------------------------------------- common mistakes (T3)
 
-def common_mistakes(items: list[ItemStats], responses: Responses | None = None,
-                    bank: Mapping[str, ItemQuestion] | None = None, *,
-                    threshold: float | None = None, limit: int | None = DEFAULT_MISTAKES) -> list[dict]:
+
+def common_mistakes(
+    items: list[ItemStats],
+    responses: Responses | None = None,
+    bank: Mapping[str, ItemQuestion] | None = None,
+    *,
+    threshold: float | None = None,
+    limit: int | None = DEFAULT_MISTAKES,
+) -> list[dict]:
     """The hardest questions, worst first: the ``limit`` lowest facilities (default 3, as the course's T3).
 
     A question counts only when someone got it wrong (facility below 100 %) and,
@@ -359,8 +401,13 @@ def common_mistakes(items: list[ItemStats], responses: Responses | None = None,
     for q, f in facility_from_responses(responses, bank).items():
         facility.setdefault(q, f)
     analysis = response_analysis(responses, bank)
-    worst = sorted(((f, natural_key(q), q) for q, f in facility.items()
-                    if f < 100.0 - 1e-9 and (threshold is None or f < threshold)))
+    worst = sorted(
+        (
+            (f, natural_key(q), q)
+            for q, f in facility.items()
+            if f < 100.0 - 1e-9 and (threshold is None or f < threshold)
+        )
+    )
     if limit is not None:
         worst = worst[:limit]
     out = []
@@ -369,17 +416,27 @@ def common_mistakes(items: list[ItemStats], responses: Responses | None = None,
         resp = analysis.get(q, {})
         correct = info.correct or (sorted(responses.right.get(q, ())) if responses is not None else [])
         adjust = next((list(info.option_nodes[c]) for c in info.correct if c in info.option_nodes), None)
-        out.append({
-            "question": q, "facility": f, "responses": resp.get("responses", 0),
-            "text_ru": info.text_ru, "text_en": info.text_en,
-            "options": [{"letter": k, "text": t} for k, t in info.options],
-            "correct": list(correct),
-            "wrong_answers": [{k: p[k] for k in ("answer", "count", "percent")}
-                              for p in resp.get("patterns", []) if not p.get("correct")],
-            "explanation": info.explanation,
-            "dag": info.dag, "exposure": info.exposure, "outcome": info.outcome,
-            "adjust": adjust,
-        })
+        out.append(
+            {
+                "question": q,
+                "facility": f,
+                "responses": resp.get("responses", 0),
+                "text_ru": info.text_ru,
+                "text_en": info.text_en,
+                "options": [{"letter": k, "text": t} for k, t in info.options],
+                "correct": list(correct),
+                "wrong_answers": [
+                    {k: p[k] for k in ("answer", "count", "percent")}
+                    for p in resp.get("patterns", [])
+                    if not p.get("correct")
+                ],
+                "explanation": info.explanation,
+                "dag": info.dag,
+                "exposure": info.exposure,
+                "outcome": info.outcome,
+                "adjust": adjust,
+            }
+        )
     return out
 
 
@@ -417,8 +474,10 @@ def format_mistake(m: dict, number: int, *, image: str | None = None) -> list[st
     if m.get("correct"):
         lines += ["", f"{pad}Правильные ответы: {_letters_line(m['correct'])}"]
     if m.get("wrong_answers"):
-        shown = ", ".join(f"«{_letters_line(p['answer'].split(', '))}» — {p['count']} of {m['responses']} "
-                          f"({p['percent']}%)" for p in m["wrong_answers"][:3])
+        shown = ", ".join(
+            f"«{_letters_line(p['answer'].split(', '))}» — {p['count']} of {m['responses']} ({p['percent']}%)"
+            for p in m["wrong_answers"][:3]
+        )
         lines += ["", f"{pad}Most common wrong answers: {shown}"]
     if m.get("explanation"):
         lines += ["", f"{pad}Пояснение: {m['explanation']}"]

@@ -14,6 +14,7 @@ Traceback (most recent call last):
 ...
 course.errors.CourseError: ...thesis exists and was not written by `xai-course report` ...: choose another out=PATH
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,8 +24,9 @@ from course.errors import CourseError
 __all__ = ["check_replaceable", "mark"]
 
 
-def check_replaceable(path: Path, marker: str, *, command: str, force: bool, needs_force: bool = True,
-                      arg: str = "out") -> bool:
+def check_replaceable(
+    path: Path, marker: str, *, command: str, force: bool, needs_force: bool = True, arg: str = "out"
+) -> bool:
     """Raise CourseError unless ``path`` may be (re)built by ``command``; return whether it holds anything.
 
     A missing or empty folder is always fine. A folder holding files is fine
@@ -41,15 +43,17 @@ def check_replaceable(path: Path, marker: str, *, command: str, force: bool, nee
     if not any(path.iterdir()):
         return False
     if not (path / marker).is_file():
-        raise CourseError(f"{path} exists and was not written by `{command}` (it has no {marker} file); "
-                          f"refusing to replace it: choose another {arg}=PATH")
+        raise CourseError(
+            f"{path} exists and was not written by `{command}` (it has no {marker} file); "
+            f"refusing to replace it: choose another {arg}=PATH"
+        )
     if needs_force and not force:
-        raise CourseError(f"{path}: already exists (written by an earlier `{command}`); "
-                          "pass force=True to replace it")
+        raise CourseError(f"{path}: already exists (written by an earlier `{command}`); pass force=True to replace it")
     return True
 
 
 def mark(path: Path, marker: str, command: str) -> None:
     """Write ``marker`` into ``path``: the folder was built by ``command`` and may be rebuilt by it."""
-    (Path(path) / marker).write_text(f"written by `{command}`, which may delete and rebuild this folder\n",
-                                     encoding="utf-8")
+    (Path(path) / marker).write_text(
+        f"written by `{command}`, which may delete and rebuild this folder\n", encoding="utf-8"
+    )

@@ -35,6 +35,7 @@ notebook) are listed with the reason, and one line names each submission not
 graded fully (a file not collected, a limit hit, no feedback page). The command
 line is :mod:`autograder.autograde_cli`.
 """
+
 from __future__ import annotations
 
 import os
@@ -61,12 +62,28 @@ from course.errors import CourseError
 
 # Course, Submission, collect, record_attempt, run_jobs, BASE_PRELOAD, preload_modules and close_warm_kernels
 # live in the step modules named above; they stay importable from here for the pipeline's callers.
-__all__ = ["Course", "Submission", "GradingJob", "SubmissionResult", "AutogradeSummary", "collect",
-           "compute_keys", "grade_submission", "grade_part", "check_values", "record_attempt", "autograde",
-           "run_jobs", "preload_modules", "BASE_PRELOAD", "close_warm_kernels"]
+__all__ = [
+    "Course",
+    "Submission",
+    "GradingJob",
+    "SubmissionResult",
+    "AutogradeSummary",
+    "collect",
+    "compute_keys",
+    "grade_submission",
+    "grade_part",
+    "check_values",
+    "record_attempt",
+    "autograde",
+    "run_jobs",
+    "preload_modules",
+    "BASE_PRELOAD",
+    "close_warm_kernels",
+]
 
 
 # ---------------------------------------------------------------- grading one submission
+
 
 @dataclass(frozen=True)
 class GradingJob:
@@ -163,8 +180,7 @@ def _grade_notebooks(job: GradingJob, result: SubmissionResult, sandbox: Sandbox
             return result
         restored = restore(release, submitted)
         plan, _ = build_plan(restored, job.probes[notebook])
-        run = execute(plan, sandbox, files_dir=job.files_dir, env={"XAI_STUDENT_ID": job.submission.student},
-                      warm=warm)
+        run = execute(plan, sandbox, files_dir=job.files_dir, env={"XAI_STUDENT_ID": job.submission.student}, warm=warm)
         outcomes = check_values(run, spec_grades, job.keys, job.points, notebook, job.submission.student)
         for gid, (points, _, message) in outcomes.items():
             result.scores[(notebook, gid)] = points
@@ -187,8 +203,9 @@ def _not_graded(job: GradingJob, result: SubmissionResult, notebook: str, releas
     result.feedback[notebook] = nbformat.writes(feedback_notebook(empty, None, outcomes, [], release))
 
 
-def compute_keys(spec: AssignmentSpec, sources: dict, releases: dict, probes: dict, sandbox: Sandbox,
-                 files_dir: str | None) -> dict:
+def compute_keys(
+    spec: AssignmentSpec, sources: dict, releases: dict, probes: dict, sandbox: Sandbox, files_dir: str | None
+) -> dict:
     """Keys the spec does not compute itself: the probes run on the instructor's source notebooks (sandboxed)."""
     keys = {}
     for notebook, source in sources.items():
@@ -200,12 +217,16 @@ def compute_keys(spec: AssignmentSpec, sources: dict, releases: dict, probes: di
         run = execute(plan, sandbox, files_dir=files_dir)
         for gid in wanted:
             if gid not in run.values:
-                raise CourseError(f"the instructor's solution gives no value for {notebook}/{gid}: "
-                                  f"{run.problems.get(gid, 'no value')}; limits: {'; '.join(run.limits) or 'none'}")
+                raise CourseError(
+                    f"the instructor's solution gives no value for {notebook}/{gid}: "
+                    f"{run.problems.get(gid, 'no value')}; limits: {'; '.join(run.limits) or 'none'}"
+                )
             keys[(notebook, gid)] = run.values[gid]
     return keys
 
+
 # ---------------------------------------------------------------- the job
+
 
 @dataclass
 class AutogradeSummary:
@@ -218,16 +239,21 @@ class AutogradeSummary:
 
     def lines(self) -> list[str]:
         hit = sum(1 for r in self.graded if r.limits)
-        out = [f"{self.assignment}: graded {len(self.graded)}, already graded {len(self.skipped)}, "
-               f"ungradable {len(self.ungradable)}, hit a limit {hit}, {self.seconds:.1f} s ({self.sandbox})"]
+        out = [
+            f"{self.assignment}: graded {len(self.graded)}, already graded {len(self.skipped)}, "
+            f"ungradable {len(self.ungradable)}, hit a limit {hit}, {self.seconds:.1f} s ({self.sandbox})"
+        ]
         out += [f"  ungradable {student}: {reason}" for student, reason in self.ungradable]
-        out += [f"  not graded fully {r.submission.student}: {_shorten('; '.join(r.notes + r.limits[:1]))}"
-                for r in self.graded if r.notes or r.limits]
+        out += [
+            f"  not graded fully {r.submission.student}: {_shorten('; '.join(r.notes + r.limits[:1]))}"
+            for r in self.graded
+            if r.notes or r.limits
+        ]
         return out
 
 
 def _shorten(text: str, width: int = 300) -> str:
-    return text if len(text) <= width else text[:width - 1] + "…"
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _release_checks(course: Course, assignment: str, spec: AssignmentSpec, notebooks: list[str]):
@@ -269,10 +295,21 @@ def _support_files(course: Course, assignment: str, tmp_root: Path) -> str | Non
     return str(dest)
 
 
-def autograde(course_dir: str | Path, assignment: str, *, workers: int | None = None, executor: str = "local",
-              force: bool = False, limits: Limits | None = None, unsafe: bool = False, progress: bool = True,
-              feedback: bool = True, dask_address: str | None = None, warm: bool = True,
-              keep_warm: bool = False) -> AutogradeSummary:
+def autograde(
+    course_dir: str | Path,
+    assignment: str,
+    *,
+    workers: int | None = None,
+    executor: str = "local",
+    force: bool = False,
+    limits: Limits | None = None,
+    unsafe: bool = False,
+    progress: bool = True,
+    feedback: bool = True,
+    dask_address: str | None = None,
+    warm: bool = True,
+    keep_warm: bool = False,
+) -> AutogradeSummary:
     """Grade every collected submission of ``assignment`` (see the module docstring for the steps).
 
     ``warm``: fork each run from a warm-started kernel (root only, else a new
@@ -307,14 +344,30 @@ def autograde(course_dir: str | Path, assignment: str, *, workers: int | None = 
                         todo.append(sub)
                 release_json = {nb: nbformat.writes(r) for nb, r in releases.items()}
                 preload = preload_modules(releases)
-                jobs = [GradingJob(sub, release_json, probes, spec, keys, points, limits, course.secrets(), unsafe,
-                                   files_dir, preload, warm) for sub in todo]
+                jobs = [
+                    GradingJob(
+                        sub,
+                        release_json,
+                        probes,
+                        spec,
+                        keys,
+                        points,
+                        limits,
+                        course.secrets(),
+                        unsafe,
+                        files_dir,
+                        preload,
+                        warm,
+                    )
+                    for sub in todo
+                ]
                 results = run_jobs(grade_submission, jobs, executor=executor, workers=workers, address=dask_address)
                 if progress:
                     from tqdm import tqdm
 
-                    results = tqdm(results, total=len(jobs), desc=f"autograde {assignment}", unit="sub",
-                                   file=sys.stderr)
+                    results = tqdm(
+                        results, total=len(jobs), desc=f"autograde {assignment}", unit="sub", file=sys.stderr
+                    )
                 for result in results:
                     _record(course, gb, result, points, summary)
             finally:
@@ -356,6 +409,7 @@ def _record(course: Course, gb, result: SubmissionResult, points: dict, summary:
         return
     write_autograded(course, result)
     record_attempt(attempts_path(course, sub.assignment), result, points)
-    gradebook_io.save_submission(gb, sub.assignment, sub.student, gradebook_io.parse_timestamp(sub.timestamp),
-                                 result.scores)
+    gradebook_io.save_submission(
+        gb, sub.assignment, sub.student, gradebook_io.parse_timestamp(sub.timestamp), result.scores
+    )
     summary.graded.append(result)

@@ -2,6 +2,7 @@
 
 tqdm is imported only when a bar is shown, so a small report does not pay for it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -12,8 +13,9 @@ __all__ = ["progress"]
 LARGE = 20000
 
 
-def progress(iterable: Iterable, *, total: int, desc: str, show: bool | None = None,
-             size: int | None = None) -> Iterable:
+def progress(
+    iterable: Iterable, *, total: int, desc: str, show: bool | None = None, size: int | None = None
+) -> Iterable:
     """``iterable`` of ``total`` steps with a tqdm bar: always with ``show=True``, never with False, else on a
     terminal when the work is large (``size``, default ``total``, at least :data:`LARGE`).
 

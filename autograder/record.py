@@ -6,6 +6,7 @@ report reads (dynamics, best attempts). :func:`write_autograded` writes the
 restored notebooks with their results where nbgrader's ``generate_feedback``
 looks for them.
 """
+
 from __future__ import annotations
 
 import csv
@@ -33,8 +34,9 @@ def attempts_path(course: Course, assignment: str) -> Path:
 def record_attempt(path: Path, result: SubmissionResult, max_points: dict) -> None:
     """Step 6: upsert the row of (student, timestamp) in the attempts CSV, atomically."""
     several = len({n for n, _ in max_points}) > 1
-    columns = [f"{nb}/{gid} /{points:g}" if several else f"{gid} /{points:g}"
-               for (nb, gid), points in max_points.items()]
+    columns = [
+        f"{nb}/{gid} /{points:g}" if several else f"{gid} /{points:g}" for (nb, gid), points in max_points.items()
+    ]
     header = list(ATTEMPT_FIELDS) + columns
     rows = {}
     if path.is_file():
@@ -43,9 +45,12 @@ def record_attempt(path: Path, result: SubmissionResult, max_points: dict) -> No
                 rows[(row["student_id"], row["timestamp"])] = row
     sub = result.submission
     stamp = gradebook_io.parse_timestamp(sub.timestamp)  # naive UTC, written as ISO 8601
-    row = {"student_id": sub.student, "timestamp": stamp.isoformat(sep=" ") if stamp else "",
-           "score": f"{result.score:g}",
-           "max_score": f"{sum(max_points.values()):g}"}
+    row = {
+        "student_id": sub.student,
+        "timestamp": stamp.isoformat(sep=" ") if stamp else "",
+        "score": f"{result.score:g}",
+        "max_score": f"{sum(max_points.values()):g}",
+    }
     for column, key in zip(columns, max_points):
         row[column] = f"{result.scores.get(key, 0.0):g}"
     rows[(sub.student, row["timestamp"])] = row

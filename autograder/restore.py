@@ -23,6 +23,7 @@ Examples
 >>> [(s.kind, s.source) for s in build_plan(restore(rel, sub), {"t": "x"})[0]]
 [('code', 'x = 42'), ('probe', 'x')]
 """
+
 from __future__ import annotations
 
 import copy
@@ -125,8 +126,11 @@ def _plain_cell(cell) -> dict | None:
     if not isinstance(cell, dict) or cell.get("cell_type") not in _CELL_TYPES:
         return None
     gid = grade_id(cell) if isinstance(cell.get("metadata"), dict) else None
-    plain = {"cell_type": cell["cell_type"], "metadata": {"nbgrader": {"grade_id": gid}} if gid else {},
-             "source": _text(cell.get("source"))}
+    plain = {
+        "cell_type": cell["cell_type"],
+        "metadata": {"nbgrader": {"grade_id": gid}} if gid else {},
+        "source": _text(cell.get("source")),
+    }
     if cell["cell_type"] == "code":
         plain.update(outputs=[], execution_count=None)
     return plain
@@ -204,8 +208,9 @@ def build_plan(notebook: NotebookNode, probes: dict) -> tuple[list[Step], list[s
         else:
             label = f"answer cell {gid!r}" if is_solution(cell) and gid else f"cell {position + 1}"
             source = cell.get("source", "")
-            plan.append(Step(position, "code", "".join(source) if isinstance(source, list) else str(source),
-                             label=label))
+            plan.append(
+                Step(position, "code", "".join(source) if isinstance(source, list) else str(source), label=label)
+            )
     trailing = [gid for gid in probes if gid not in placed]
     for k, gid in enumerate(trailing):
         plan.append(_probe(len(notebook.cells) + k, gid, probes[gid]))

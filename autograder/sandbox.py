@@ -79,6 +79,7 @@ What is NOT covered
   package (``autograder``) is not mounted unless it is installed inside the
   mounted virtual environment.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -144,8 +145,17 @@ class Limits:
     interrupt_grace: float = 2.0
 
     def __post_init__(self):
-        for name in ("cell_seconds", "notebook_seconds", "memory_bytes", "output_bytes", "processes",
-                     "file_bytes", "scratch_bytes", "open_files", "interrupt_grace"):
+        for name in (
+            "cell_seconds",
+            "notebook_seconds",
+            "memory_bytes",
+            "output_bytes",
+            "processes",
+            "file_bytes",
+            "scratch_bytes",
+            "open_files",
+            "interrupt_grace",
+        ):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value <= 0:
                 raise CourseError(f"limit {name} must be a positive number, got {value!r}")
@@ -308,17 +318,21 @@ def sandbox_available() -> tuple[bool, str]:
     """Whether bwrap exists and can create its namespaces here: ``(ok, reason)``."""
     missing = [tool for tool in ("bwrap", "prlimit", "setpriv") if shutil.which(tool) is None]
     if missing:
-        return False, (f"{', '.join(missing)} not found; install the Debian packages bubblewrap and util-linux "
-                       "(apt-get install bubblewrap)")
+        return False, (
+            f"{', '.join(missing)} not found; install the Debian packages bubblewrap and util-linux "
+            "(apt-get install bubblewrap)"
+        )
     probe = Sandbox(Limits())._bwrap_args(uid=None, files_dir=None) + ["--", "/usr/bin/true"]
     try:
         done = subprocess.run(probe, capture_output=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return False, f"bwrap could not start: {exc}"
     if done.returncode != 0:
-        return False, ("bwrap is installed but cannot create its namespaces here "
-                       f"({done.stderr.decode(errors='replace').strip()}); run as root or enable "
-                       "unprivileged user namespaces")
+        return False, (
+            "bwrap is installed but cannot create its namespaces here "
+            f"({done.stderr.decode(errors='replace').strip()}); run as root or enable "
+            "unprivileged user namespaces"
+        )
     return True, "bubblewrap"
 
 
@@ -350,8 +364,10 @@ class Sandbox:
             return
         ok, reason = sandbox_available()
         if not ok:
-            raise SandboxError(f"cannot isolate student code: {reason}. Refusing to grade; "
-                               "pass --unsafe-no-sandbox to grade without isolation (trusted code only)")
+            raise SandboxError(
+                f"cannot isolate student code: {reason}. Refusing to grade; "
+                "pass --unsafe-no-sandbox to grade without isolation (trusted code only)"
+            )
 
     def describe(self) -> str:
         if self.unsafe:
@@ -367,25 +383,63 @@ class Sandbox:
         # grader's own user, so the runner sets it inside the sandbox's user namespace instead (and
         # without a sandbox there is no separate uid to count: no process limit then)
         nproc = [f"--nproc={int(lim.processes)}"] if _running_as_root() and not self.unsafe else []
-        return ["prlimit", f"--as={int(lim.memory_bytes)}", *nproc,
-                f"--cpu={lim.cpu_seconds}", f"--fsize={int(lim.file_bytes)}", f"--nofile={int(lim.open_files)}",
-                "--core=0", "--"]
+        return [
+            "prlimit",
+            f"--as={int(lim.memory_bytes)}",
+            *nproc,
+            f"--cpu={lim.cpu_seconds}",
+            f"--fsize={int(lim.file_bytes)}",
+            f"--nofile={int(lim.open_files)}",
+            "--core=0",
+            "--",
+        ]
 
-    def _bwrap_args(self, *, uid: int | None, files_dir: str | None, env: dict | None = None,
-                    zygote: bool = False) -> list[str]:
+    def _bwrap_args(
+        self, *, uid: int | None, files_dir: str | None, env: dict | None = None, zygote: bool = False
+    ) -> list[str]:
         lim = self.limits
-        args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-                "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+        args = [
+            "bwrap",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--die-with-parent",
+            "--new-session",
+            "--hostname",
+            "sandbox",
+        ]
         if _running_as_root():
             args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         if _running_as_root():  # SysV limits of the run's IPC namespace, set before the drop to the uid
             args += ["--cap-add", "CAP_SYS_ADMIN"]
         args += _system_binds()
         # the empty /tmp comes before the read-only binds: a checkout (and its venv) under /tmp must stay visible
-        args += ["--proc", "/proc", "--dev", "/dev",
-                 "--perms", "1777", "--size", str(int(lim.scratch_bytes)), "--tmpfs", "/tmp",
-                 "--perms", "1777", "--size", str(int(lim.scratch_bytes)), "--tmpfs", SCRATCH,
-                 "--perms", "1777", "--size", str(1 << 20), "--tmpfs", "/dev/shm"]
+        args += [
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--perms",
+            "1777",
+            "--size",
+            str(int(lim.scratch_bytes)),
+            "--tmpfs",
+            "/tmp",
+            "--perms",
+            "1777",
+            "--size",
+            str(int(lim.scratch_bytes)),
+            "--tmpfs",
+            SCRATCH,
+            "--perms",
+            "1777",
+            "--size",
+            str(1 << 20),
+            "--tmpfs",
+            "/dev/shm",
+        ]
         mounted = _python_paths()
         args += _parent_dirs(mounted + [RUNNER_PATH, FILES_PATH])
         for path in mounted:
@@ -401,24 +455,44 @@ class Sandbox:
         for key, value in {**self._environment(), **_checked_env(env)}.items():
             args += ["--setenv", key, value]
         if uid is not None:  # still root: cap the namespace's SysV memory, then setpriv drops everything
-            args += ["--", "/bin/sh", "-c", _ipc_prelude(ipc_sysctls(int(lim.memory_bytes))), "sh",
-                     "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                     "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+            args += [
+                "--",
+                "/bin/sh",
+                "-c",
+                _ipc_prelude(ipc_sysctls(int(lim.memory_bytes))),
+                "sh",
+                "setpriv",
+                f"--reuid={uid}",
+                f"--regid={uid}",
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+                "--no-new-privs",
+            ]
         return args
 
     def _environment(self) -> dict[str, str]:
         return {
             "PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin",
-            "HOME": SCRATCH, "TMPDIR": "/tmp", "IPYTHONDIR": "/tmp/.ipython", "MPLCONFIGDIR": "/tmp/.mpl",
-            "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "LANG": "C.UTF-8",
+            "HOME": SCRATCH,
+            "TMPDIR": "/tmp",
+            "IPYTHONDIR": "/tmp/.ipython",
+            "MPLCONFIGDIR": "/tmp/.mpl",
+            "MPLBACKEND": "Agg",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONHASHSEED": "0",
+            "LANG": "C.UTF-8",
             # one thread per run: parallelism comes from running many submissions at once
-            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
             "NBGRADER_EXECUTION": "autograde",
             "XAI_GRADER_NPROC": "" if (_running_as_root() or self.unsafe) else str(int(self.limits.processes)),
         }
 
-    def command(self, argv: list[str], *, uid: int | None, files_dir: str | None,
-                env: dict | None = None, zygote: bool = False) -> list[str]:
+    def command(
+        self, argv: list[str], *, uid: int | None, files_dir: str | None, env: dict | None = None, zygote: bool = False
+    ) -> list[str]:
         """The full command line that runs ``argv`` inside the sandbox.
 
         ``zygote``: keep the sandbox's root with CAP_SETUID/CAP_SETGID (no setpriv);
@@ -434,8 +508,16 @@ class Sandbox:
         script = str(RUNNER_SOURCE) if self.unsafe else RUNNER_PATH
         return [sys.executable, "-u", script]
 
-    def spawn(self, argv: list[str], *, files_dir: str | None = None, pass_fds: tuple[int, ...] = (),
-              scratch: str | None = None, env: dict | None = None, zygote: bool = False) -> SandboxedProcess:
+    def spawn(
+        self,
+        argv: list[str],
+        *,
+        files_dir: str | None = None,
+        pass_fds: tuple[int, ...] = (),
+        scratch: str | None = None,
+        env: dict | None = None,
+        zygote: bool = False,
+    ) -> SandboxedProcess:
         """Start ``argv`` in the sandbox with pipes on stdin/stdout/stderr."""
         self.check()
         if zygote and (self.unsafe or not _running_as_root()):
@@ -443,16 +525,29 @@ class Sandbox:
         lease = UidLease() if (_running_as_root() and not self.unsafe) else None
         cwd = None
         if self.unsafe:  # no namespaces: give it a private scratch directory at least
-            run_env = dict(os.environ, **self._environment(), **_checked_env(env), XAI_GRADER_FILES=files_dir or "",
-                           XAI_GRADER_SCRATCH=scratch or "")
+            run_env = dict(
+                os.environ,
+                **self._environment(),
+                **_checked_env(env),
+                XAI_GRADER_FILES=files_dir or "",
+                XAI_GRADER_SCRATCH=scratch or "",
+            )
             cwd = scratch
         else:
             run_env = None
         cmd = self.command(argv, uid=lease.uid if lease else None, files_dir=files_dir, env=env, zygote=zygote)
         try:
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    pass_fds=pass_fds, start_new_session=True, env=run_env, cwd=cwd,
-                                    umask=0o022)
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=pass_fds,
+                start_new_session=True,
+                env=run_env,
+                cwd=cwd,
+                umask=0o022,
+            )
         except OSError as exc:
             if lease:
                 lease.release()

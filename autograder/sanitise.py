@@ -18,6 +18,7 @@ as is — becomes its text in a ``<pre>``.
 >>> raw_cell_html("<script>x</script>")
 '<div class="xai-student-text"><pre>&lt;script&gt;x&lt;/script&gt;</pre></div>'
 """
+
 from __future__ import annotations
 
 import html
@@ -26,9 +27,48 @@ import bleach
 
 __all__ = ["markdown_cell_html", "raw_cell_html", "TAGS", "ATTRIBUTES", "PROTOCOLS"]
 
-TAGS = frozenset({"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h1", "h2",
-                  "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "span", "strong",
-                  "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul"})
+TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "code",
+        "dd",
+        "del",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "kbd",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "s",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
 ATTRIBUTES = {"a": ["href", "title"], "img": ["src", "alt", "title"], "td": ["align"], "th": ["align"]}
 #: URL schemes a link or image may have (relative links and #fragments have none and stay)
 PROTOCOLS = frozenset({"http", "https", "mailto"})
@@ -48,8 +88,9 @@ def markdown_cell_html(source: str) -> str:
         rendered = markdown2html_mistune(source)
     except Exception:  # noqa: BLE001 - whatever the renderer trips on, the text is still shown, escaped
         return raw_cell_html(source)
-    return _one_block(bleach.clean(rendered, tags=TAGS, attributes=ATTRIBUTES, protocols=PROTOCOLS,
-                                   strip=False, strip_comments=True))
+    return _one_block(
+        bleach.clean(rendered, tags=TAGS, attributes=ATTRIBUTES, protocols=PROTOCOLS, strip=False, strip_comments=True)
+    )
 
 
 def raw_cell_html(source: str) -> str:

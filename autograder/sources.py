@@ -5,6 +5,7 @@ The readers live in :mod:`autograder.readers`, one module per source
 responses, Moodle). This module keeps ``from autograder.sources import …``
 working for scripts and notebooks written against it.
 """
+
 from __future__ import annotations
 
 from .readers import *  # noqa: F403 -- a façade: exactly the public names of autograder.readers

@@ -26,6 +26,7 @@ dynamics and test statistics are one chain (the policy picks the attempts the
 bands and statistics count, the dynamics replay both over time), and each
 step is short.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,9 +42,22 @@ from .progress import progress
 from .readers import Attempts, parse_timestamp
 
 __all__ = [
-    "Band", "BandCount", "DEFAULT_BANDS", "POLICIES", "parse_bands", "assign_bands", "band_counts",
-    "format_band_line", "share_percent", "round_half_up", "select_attempts", "average_percent",
-    "histogram", "Dynamics", "dynamics", "quiz_statistics",
+    "Band",
+    "BandCount",
+    "DEFAULT_BANDS",
+    "POLICIES",
+    "parse_bands",
+    "assign_bands",
+    "band_counts",
+    "format_band_line",
+    "share_percent",
+    "round_half_up",
+    "select_attempts",
+    "average_percent",
+    "histogram",
+    "Dynamics",
+    "dynamics",
+    "quiz_statistics",
 ]
 
 POLICIES = ("best", "first", "last", "all")
@@ -88,7 +102,11 @@ class BandCount:
 
 
 DEFAULT_BANDS: tuple[Band, ...] = (
-    Band("5", 80.0, 100.0), Band("4", 60.0, 80.0), Band("3", 40.0, 60.0), Band("failed", 0.0, 40.0))
+    Band("5", 80.0, 100.0),
+    Band("4", 60.0, 80.0),
+    Band("3", 40.0, 60.0),
+    Band("failed", 0.0, 40.0),
+)
 
 
 def parse_bands(spec: str) -> tuple[Band, ...]:
@@ -100,26 +118,27 @@ def parse_bands(spec: str) -> tuple[Band, ...]:
     [('pass', 50.0, 100.0), ('fail', 0.0, 50.0)]
     """
     if not isinstance(spec, str):
-        raise CourseError(f"bands={spec!r}: expected text such as \"5:80,4:60,3:40,failed:0\", "
-                          f"got {type(spec).__name__}")
+        raise CourseError(f'bands={spec!r}: expected text such as "5:80,4:60,3:40,failed:0", got {type(spec).__name__}')
     pairs = []
     for part in re.split(r"[,;]", spec):
         if not part.strip():
             continue
         label, sep, lower = part.rpartition(":") if ":" in part else part.rpartition("=")
         if not sep or not label.strip():
-            raise CourseError(f"bands={spec!r}: {part.strip()!r} is not LABEL:LOWER (e.g. \"5:80,4:60,3:40,failed:0\")")
+            raise CourseError(f'bands={spec!r}: {part.strip()!r} is not LABEL:LOWER (e.g. "5:80,4:60,3:40,failed:0")')
         try:
             value = float(lower.strip().rstrip("%").replace(",", "."))
         except ValueError:
-            raise CourseError(f"bands={spec!r}: lower bound of {label.strip()!r} is not a number: "
-                              f"{lower.strip()!r}") from None
+            raise CourseError(
+                f"bands={spec!r}: lower bound of {label.strip()!r} is not a number: {lower.strip()!r}"
+            ) from None
         if not 0 <= value < 100:  # also refuses nan
-            raise CourseError(f"bands={spec!r}: lower bound of {label.strip()!r} must lie in [0, 100), "
-                              f"got {lower.strip()!r}")
+            raise CourseError(
+                f"bands={spec!r}: lower bound of {label.strip()!r} must lie in [0, 100), got {lower.strip()!r}"
+            )
         pairs.append((label.strip().strip("\"'"), value + 0.0))  # + 0.0 turns "-0" into 0.0
     if not pairs:
-        raise CourseError(f"bands={spec!r}: no bands given (e.g. \"5:80,4:60,3:40,failed:0\")")
+        raise CourseError(f'bands={spec!r}: no bands given (e.g. "5:80,4:60,3:40,failed:0")')
     pairs.sort(key=lambda p: -p[1])
     lowers = [p[1] for p in pairs]
     if len(set(lowers)) != len(lowers) or len({p[0] for p in pairs}) != len(pairs):
@@ -138,7 +157,7 @@ def _clean_percent(percent) -> np.ndarray:
         raise CourseError("percentages must be numbers") from None
     # 70 % computed as 100*0.7 is 70.00000000000001: compare at 1e-9 so bounds behave as written
     p = np.round(p, 9)
-    bad = ~((p >= -1e-6) & (p <= 100 + 1e-6))   # also catches NaN; the slack matches Attempts.validate
+    bad = ~((p >= -1e-6) & (p <= 100 + 1e-6))  # also catches NaN; the slack matches Attempts.validate
     if bad.any():
         raise CourseError(f"percentages must lie in 0..100, got {p[bad].reshape(-1)[0]:g}")
     return p
@@ -193,8 +212,9 @@ def band_counts(percent, bands=DEFAULT_BANDS) -> list[BandCount]:
     idx = assign_bands(percent, bands)
     counts = np.bincount(idx, minlength=len(bands)) if len(idx) else np.zeros(len(bands), int)
     total = int(counts.sum())
-    return [BandCount(b, int(c), share_percent(int(c), total), top=(i == 0)) for i, (b, c) in
-            enumerate(zip(bands, counts))]
+    return [
+        BandCount(b, int(c), share_percent(int(c), total), top=(i == 0)) for i, (b, c) in enumerate(zip(bands, counts))
+    ]
 
 
 def _num(x: float) -> str:
@@ -213,7 +233,7 @@ def format_band_line(band: Band, count: int, percent: int, *, top: bool) -> str:
         where = f"less {_num(band.upper)}%"
     else:
         where = f"between {_num(band.lower)} and {_num(band.upper)}%"
-    return f"\"{band.label}\" ({where}): {count} {percent}%"
+    return f'"{band.label}" ({where}): {count} {percent}%'
 
 
 def _student_codes(attempts: Attempts) -> np.ndarray:
@@ -293,8 +313,9 @@ class Dynamics:
     preliminary: bool
 
 
-def dynamics(attempts: Attempts, bands=DEFAULT_BANDS, policy: str = "best", *, every="day",
-             due=None, now: datetime | None = None) -> Dynamics:
+def dynamics(
+    attempts: Attempts, bands=DEFAULT_BANDS, policy: str = "best", *, every="day", due=None, now: datetime | None = None
+) -> Dynamics:
     """Band counts after each day (``every="day"``) or after every N attempts (``every=N``).
 
     Each row uses only the attempts made up to its cut-off and the same attempt
@@ -343,8 +364,15 @@ def dynamics(attempts: Attempts, bands=DEFAULT_BANDS, policy: str = "best", *, e
         for end, label in progress(zip(ends, labels), total=len(ends), desc="dynamics", size=len(timed)):
             chosen = _select(codes[:end], ts_int[:end], pct[:end], policy)
             bc = band_counts(pct[:end][chosen], bands)
-            rows.append({"until": label, "attempts": int(end), "students": int(len(np.unique(codes[:end]))),
-                         "counts": [c.count for c in bc], "percents": [c.percent for c in bc]})
+            rows.append(
+                {
+                    "until": label,
+                    "attempts": int(end),
+                    "students": int(len(np.unique(codes[:end]))),
+                    "counts": [c.count for c in bc],
+                    "percents": [c.percent for c in bc],
+                }
+            )
     else:
         step = "day" if every == "day" else f"{every} attempts"
     return Dynamics(rows, tuple(bands), policy, step, due, bool(preliminary))
@@ -354,11 +382,10 @@ def _k_statistics(x: np.ndarray) -> tuple[float, float, float]:
     """Unbiased k2, k3, k4 (Fisher's k-statistics), as Moodle's quiz statistics use them."""
     n = len(x)
     d = x - x.mean()
-    m2, m3, m4 = (d ** 2).mean(), (d ** 3).mean(), (d ** 4).mean()
+    m2, m3, m4 = (d**2).mean(), (d**3).mean(), (d**4).mean()
     k2 = n * m2 / (n - 1) if n > 1 else float("nan")
     k3 = n * n * m3 / ((n - 1) * (n - 2)) if n > 2 else float("nan")
-    k4 = (n * n * ((n + 1) * m4 - 3 * (n - 1) * m2 * m2) / ((n - 1) * (n - 2) * (n - 3))
-          if n > 3 else float("nan"))
+    k4 = n * n * ((n + 1) * m4 - 3 * (n - 1) * m2 * m2) / ((n - 1) * (n - 2) * (n - 3)) if n > 3 else float("nan")
     return k2, k3, k4
 
 
@@ -390,13 +417,14 @@ def quiz_statistics(percent, item_scores: np.ndarray | None = None) -> dict:
     n = len(x)
     nan = float("nan")
     if n == 0:
-        return dict(n=0, mean=nan, median=nan, sd=nan, skewness=nan, kurtosis=nan, cic=nan, error_ratio=nan,
-                    standard_error=nan)
+        return dict(
+            n=0, mean=nan, median=nan, sd=nan, skewness=nan, kurtosis=nan, cic=nan, error_ratio=nan, standard_error=nan
+        )
     k2, k3, k4 = _k_statistics(x)
     with np.errstate(all="ignore"):
         sd = float(np.sqrt(k2))
-        skew = float(k3 / k2 ** 1.5) if k2 > 0 else nan
-        kurt = float(k4 / k2 ** 2) if k2 > 0 else nan
+        skew = float(k3 / k2**1.5) if k2 > 0 else nan
+        kurt = float(k4 / k2**2) if k2 > 0 else nan
     cic = nan
     if item_scores is not None and item_scores.ndim == 2 and item_scores.shape[1] > 1:
         items = item_scores[~np.isnan(item_scores).any(axis=1)]
@@ -407,5 +435,14 @@ def quiz_statistics(percent, item_scores: np.ndarray | None = None) -> dict:
                 cic = float(100.0 * p / (p - 1) * (1.0 - items.var(axis=0, ddof=1).sum() / var_total))
     er = float(100.0 * np.sqrt(1.0 - cic / 100.0)) if np.isfinite(cic) else nan
     se = er * sd / 100.0 if np.isfinite(er) else nan
-    return dict(n=n, mean=float(x.mean()), median=float(np.median(x)), sd=sd, skewness=skew, kurtosis=kurt,
-                cic=cic, error_ratio=er, standard_error=se)
+    return dict(
+        n=n,
+        mean=float(x.mean()),
+        median=float(np.median(x)),
+        sd=sd,
+        skewness=skew,
+        kurtosis=kurt,
+        cic=cic,
+        error_ratio=er,
+        standard_error=se,
+    )

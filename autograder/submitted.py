@@ -27,6 +27,7 @@ autograder.submitted.RefusedFile: ps1.ipynb is a symbolic link
 >>> print(read_file(open_folder(base, "s1", "ps1"), "timestamp.txt", 100).decode())
 2026-11-20 10:00:00 UTC
 """
+
 from __future__ import annotations
 
 import errno
@@ -76,9 +77,14 @@ def _kind(mode: int) -> str | None:
     """What a non-regular file is, in words (None for a regular file)."""
     if stat.S_ISREG(mode):
         return None
-    for test, words in ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a folder, not a file"),
-                        (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a device"),
-                        (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket")):
+    for test, words in (
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISDIR, "a folder, not a file"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return words
     return "not a regular file"

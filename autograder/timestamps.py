@@ -7,6 +7,7 @@ tables, a ``datetime64[s]``). Accepted: ISO 8601 with any offset or none,
 ``timestamp_format`` ``%Y-%m-%d %H:%M:%S.%f %Z``; a zone name from the system's
 time-zone database or a numeric offset).
 """
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,14 @@ import numpy as np
 
 from course.errors import CourseError
 
-__all__ = ["TIME_UNIT", "parse_timestamp", "submission_timestamp", "to_datetime64", "timestamp_column",
-           "timestamp_file"]
+__all__ = [
+    "TIME_UNIT",
+    "parse_timestamp",
+    "submission_timestamp",
+    "to_datetime64",
+    "timestamp_column",
+    "timestamp_file",
+]
 
 #: numpy unit for every timestamp of the tables (naive UTC)
 TIME_UNIT = "datetime64[s]"
@@ -110,8 +117,9 @@ def timestamp_column(values: Sequence[str], *, where: str, rows: Sequence[int]) 
     """A column of timestamp texts → ``datetime64[s]``; CourseError names the file row of a bad one."""
     stripped = [v.strip() for v in values]
     try:  # fast path: naive ISO timestamps, as nbgrader and most tools write them
-        if all(v[:1].isdigit() for v in stripped) and not any("+" in v or v.endswith("Z") or "." in v[:10]
-                                                                for v in stripped):
+        if all(v[:1].isdigit() for v in stripped) and not any(
+            "+" in v or v.endswith("Z") or "." in v[:10] for v in stripped
+        ):
             return np.array(stripped, dtype=TIME_UNIT)
     except ValueError:
         pass

@@ -6,6 +6,7 @@ forked from it. A kernel serves one submission at a time: :func:`acquire` takes
 an idle one (or starts one), :func:`release` gives it back, and
 :func:`close_warm_kernels` (also at exit) stops them all.
 """
+
 from __future__ import annotations
 
 import ast

@@ -1,4 +1,5 @@
 """Run every benchmark module in this folder and print its table of side-by-side ratios."""
+
 import importlib
 import pkgutil
 import sys
@@ -6,8 +7,10 @@ from pathlib import Path
 
 
 def main(argv=None):
-    names = argv if argv else sorted(
-        m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_")
+    names = (
+        argv
+        if argv
+        else sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_"))
     )
     for name in names:
         module = importlib.import_module(f"benchmarks.{name}")

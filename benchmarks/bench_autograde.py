@@ -11,6 +11,7 @@ nbgrader, plus how many submissions got the same total from both graders.
 
 Target (the autograding issue): ≥ 1.8× nbgrader's throughput on 2 cores.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,9 @@ def _course(root: Path) -> Path:
 def _submit(root: Path) -> None:
     from autograder.cohort import simulate_exercise, student_ids, write_submission
 
-    attempts = simulate_exercise(student_ids(SUBMISSIONS), root / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
-                                 ASSIGNMENT, seed=3)
+    attempts = simulate_exercise(
+        student_ids(SUBMISSIONS), root / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", ASSIGNMENT, seed=3
+    )
     latest = {a.student: a for a in attempts}  # one submission per student, as nbgrader keeps
     for attempt in latest.values():
         write_submission(root / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", root / "submitted", attempt)
@@ -48,7 +50,8 @@ def _totals(root: Path) -> dict:
     rows = con.execute(
         "SELECT sa.student_id, SUM(COALESCE(g.manual_score, g.auto_score, 0)) FROM grade g "
         "JOIN submitted_notebook sn ON g.notebook_id = sn.id JOIN submitted_assignment sa "
-        "ON sn.assignment_id = sa.id GROUP BY sa.student_id").fetchall()
+        "ON sn.assignment_id = sa.id GROUP BY sa.student_id"
+    ).fetchall()
     con.close()
     return {student: round(total, 6) for student, total in rows}
 
@@ -76,8 +79,7 @@ def main() -> None:
         limits = Limits(cell_seconds=60, notebook_seconds=300)
         for name, warm in (("cold", False), ("warm", True)):
             started = time.perf_counter()
-            autograde(copies[name], ASSIGNMENT, workers=cores, limits=limits, progress=False, feedback=False,
-                      warm=warm)
+            autograde(copies[name], ASSIGNMENT, workers=cores, limits=limits, progress=False, feedback=False, warm=warm)
             label = f"xai-course autograde, {'warm kernels' if warm else 'new sandbox each'}, {cores} workers"
             rows.append((label, time.perf_counter() - started))
         reference = _totals(copies["nbgrader"])

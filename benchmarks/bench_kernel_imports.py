@@ -11,6 +11,7 @@ grading core moved out of ``course``, when ``course.quiz.notebook`` pulled in
 nbformat and jsonschema through ``course.grading.cells``), extracted with
 ``git archive`` when the checkout has that commit.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,10 @@ BEFORE = "ea51517"
 TARGET_S = 1.0
 REPEATS = 5
 _HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
-_SCRIPT = ("import sys, time; t = time.perf_counter(); import {names}; "
-           "print(time.perf_counter() - t, sys.modules['course'].__file__ if 'course' in sys.modules else '')")
+_SCRIPT = (
+    "import sys, time; t = time.perf_counter(); import {names}; "
+    "print(time.perf_counter() - t, sys.modules['course'].__file__ if 'course' in sys.modules else '')"
+)
 
 
 def kernel_modules() -> dict[str, tuple[str, ...]]:
@@ -54,8 +57,9 @@ def import_seconds(modules: tuple[str, ...], tree: Path) -> float:
     script = _SCRIPT.format(names=", ".join(modules))
     times = []
     for _ in range(REPEATS + 1):  # the first run writes the bytecode caches
-        done = subprocess.run([sys.executable, "-c", script], cwd=tree, env=env, capture_output=True, text=True,
-                              check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", script], cwd=tree, env=env, capture_output=True, text=True, check=True
+        )
         seconds, *origin = done.stdout.split()
         if origin and not Path(origin[0]).resolve().is_relative_to(tree.resolve()):
             raise RuntimeError(f"course was imported from {origin[0]}, not from {tree}")
@@ -66,8 +70,9 @@ def import_seconds(modules: tuple[str, ...], tree: Path) -> float:
 def _old_tree(dest: Path) -> Path | None:
     """The tree of :data:`BEFORE` under ``dest``, or None outside a git checkout that has it."""
     try:
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", BEFORE, "course"], capture_output=True,
-                                 check=True).stdout
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", BEFORE, "course"], capture_output=True, check=True
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
     archive_path = dest / "before.tar"
@@ -81,8 +86,10 @@ def main() -> None:
     modules = kernel_modules()
     with tempfile.TemporaryDirectory(prefix="bench-imports-") as tmp:
         old = _old_tree(Path(tmp))
-        print(f"import in a fresh interpreter of what a warm kernel preloads (median of {REPEATS}; "
-              f"target < {TARGET_S:g} s)")
+        print(
+            f"import in a fresh interpreter of what a warm kernel preloads (median of {REPEATS}; "
+            f"target < {TARGET_S:g} s)"
+        )
         print(f"{'assignment':<22}{'before ' + BEFORE:>16}{'now':>10}{'ratio':>8}  modules")
         for name, names in modules.items():
             now = import_seconds(names, ROOT)

@@ -9,6 +9,7 @@ NFKC alone on the same strings (what merely looking at every character costs)
 and of scoring 10 000 answers of up to 1 000 characters, the longest that are
 read at all (docs/answers.md), so that the whole pipeline runs on each.
 """
+
 from __future__ import annotations
 
 import time
@@ -20,8 +21,16 @@ N = 10_000
 MAX_LEN = 10_000
 TARGET_S = 1.0
 
-ALPHABET = ("АБВГДЕЖЗИабвгдеж" "ABCDEabcdexyz" "ΑΒΓΔΕαβγδε" "ＡＢＣ０１２，．" "0123456789" " ,.;:/{}[]()-+e"
-            "\u200b\u00a0\u2013\u2212½" "нетверноложьда")
+ALPHABET = (
+    "АБВГДЕЖЗИабвгдеж"
+    "ABCDEabcdexyz"
+    "ΑΒΓΔΕαβγδε"
+    "ＡＢＣ０１２，．"
+    "0123456789"
+    " ,.;:/{}[]()-+e"
+    "\u200b\u00a0\u2013\u2212½"
+    "нетверноложьда"
+)
 CRAFTED = ["1e100000000", "9" * MAX_LEN, "{" * MAX_LEN, "В, Г" + " " * 9000, "2 1/4", "не верно", "{B, D}, {C, D}"]
 
 
@@ -32,7 +41,7 @@ def random_answers(n: int = N, max_len: int = MAX_LEN, seed: int = 0) -> list[st
     lengths = rng.integers(0, max_len + 1, size=n - len(CRAFTED))
     text = codes[rng.integers(0, len(codes), size=int(lengths.sum()))].tobytes().decode("utf-32-le")
     ends = np.cumsum(lengths)
-    return CRAFTED + [text[e - k:e] for e, k in zip(ends.tolist(), lengths.tolist())]
+    return CRAFTED + [text[e - k : e] for e, k in zip(ends.tolist(), lengths.tolist())]
 
 
 def _time(fn) -> float:
@@ -53,7 +62,7 @@ def main() -> None:
         for i, text in enumerate(texts):
             score_answer(questions[i % len(questions)], text)
 
-    score(answers[:200])                      # warm-up: imports, compiled regular expressions
+    score(answers[:200])  # warm-up: imports, compiled regular expressions
     nfkc = _time(lambda: [unicodedata.normalize("NFKC", t) for t in answers])
     full = _time(lambda: score(answers))
     under_limit = _time(lambda: score(short))

@@ -27,6 +27,7 @@ never dependencies of the package), e.g.::
 
     PYTHONPATH=. /tmp/zvenv/bin/python -m benchmarks bench_relevance
 """
+
 from __future__ import annotations
 
 import os
@@ -84,16 +85,30 @@ def anchor_weights(seed: int = 0) -> dict:
     def he(*shape):
         return rng.normal(size=shape) * np.sqrt(2.0 / np.prod(shape[1:]))
 
-    return {"c1": he(16, 1, 3, 3), "b1": rng.normal(size=16) * 0.1, "c2": he(32, 16, 3, 3),
-            "b2": rng.normal(size=32) * 0.1, "d": he(10, 1568), "bd": rng.normal(size=10) * 0.1}
+    return {
+        "c1": he(16, 1, 3, 3),
+        "b1": rng.normal(size=16) * 0.1,
+        "c2": he(32, 16, 3, 3),
+        "b2": rng.normal(size=32) * 0.1,
+        "d": he(10, 1568),
+        "bd": rng.normal(size=10) * 0.1,
+    }
 
 
 def anchor_model(w: dict, dtype) -> Sequential:
     c = {k: v.astype(dtype) for k, v in w.items()}
-    return Sequential([
-        Conv2d(c["c1"], c["b1"], padding=1), ReLU(), MaxPool2d(2),
-        Conv2d(c["c2"], c["b2"], padding=1), ReLU(), AvgPool2d(2), Flatten(), Dense(c["d"].T.copy(), c["bd"]),
-    ])
+    return Sequential(
+        [
+            Conv2d(c["c1"], c["b1"], padding=1),
+            ReLU(),
+            MaxPool2d(2),
+            Conv2d(c["c2"], c["b2"], padding=1),
+            ReLU(),
+            AvgPool2d(2),
+            Flatten(),
+            Dense(c["d"].T.copy(), c["bd"]),
+        ]
+    )
 
 
 def cifar_weights(seed: int = 1) -> dict:
@@ -102,18 +117,35 @@ def cifar_weights(seed: int = 1) -> dict:
     def he(*shape):
         return rng.normal(size=shape) * np.sqrt(2.0 / np.prod(shape[1:]))
 
-    return {"c1": he(32, 3, 3, 3), "b1": rng.normal(size=32) * 0.1, "c2": he(64, 32, 3, 3),
-            "b2": rng.normal(size=64) * 0.1, "c3": he(128, 64, 3, 3), "b3": rng.normal(size=128) * 0.1,
-            "d": he(10, 2048), "bd": rng.normal(size=10) * 0.1}
+    return {
+        "c1": he(32, 3, 3, 3),
+        "b1": rng.normal(size=32) * 0.1,
+        "c2": he(64, 32, 3, 3),
+        "b2": rng.normal(size=64) * 0.1,
+        "c3": he(128, 64, 3, 3),
+        "b3": rng.normal(size=128) * 0.1,
+        "d": he(10, 2048),
+        "bd": rng.normal(size=10) * 0.1,
+    }
 
 
 def cifar_model(w: dict, dtype) -> Sequential:
     c = {k: v.astype(dtype) for k, v in w.items()}
-    return Sequential([
-        Conv2d(c["c1"], c["b1"], padding=1), ReLU(), MaxPool2d(2), Conv2d(c["c2"], c["b2"], padding=1), ReLU(),
-        MaxPool2d(2), Conv2d(c["c3"], c["b3"], padding=1), ReLU(), AvgPool2d(2), Flatten(),
-        Dense.from_torch(c["d"], c["bd"]),
-    ])
+    return Sequential(
+        [
+            Conv2d(c["c1"], c["b1"], padding=1),
+            ReLU(),
+            MaxPool2d(2),
+            Conv2d(c["c2"], c["b2"], padding=1),
+            ReLU(),
+            MaxPool2d(2),
+            Conv2d(c["c3"], c["b3"], padding=1),
+            ReLU(),
+            AvgPool2d(2),
+            Flatten(),
+            Dense.from_torch(c["d"], c["bd"]),
+        ]
+    )
 
 
 def networks():
@@ -121,17 +153,24 @@ def networks():
     rng = np.random.default_rng(0)
     anchor, cifar = anchor_weights(), cifar_weights()
     from course.relevance.models import load
+
     try:
         load("digits_resnet")
-        resnet = {"residual CNN (digits_resnet, 1×8×8)": (lambda dt: load("digits_resnet", dt),
-                                                           rng.uniform(0, 1, (BATCH, 1, 8, 8)))}
+        resnet = {
+            "residual CNN (digits_resnet, 1×8×8)": (
+                lambda dt: load("digits_resnet", dt),
+                rng.uniform(0, 1, (BATCH, 1, 8, 8)),
+            )
+        }
     except CourseError as exc:  # no onnx package
         print(f"(the residual CNN is skipped: {exc})")
         resnet = {}
     nets = {
         "anchor CNN (1×28×28)": (lambda dt: anchor_model(anchor, dt), rng.uniform(0, 1, (BATCH, 1, 28, 28))),
-        "CIFAR-sized CNN (3×32×32, conv 32-64-128)": (lambda dt: cifar_model(cifar, dt),
-                                                      rng.uniform(0, 1, (BATCH, 3, 32, 32))),
+        "CIFAR-sized CNN (3×32×32, conv 32-64-128)": (
+            lambda dt: cifar_model(cifar, dt),
+            rng.uniform(0, 1, (BATCH, 3, 32, 32)),
+        ),
         **resnet,
     }
     return {name: (build, x, rng.integers(0, 10, size=len(x))) for name, (build, x) in nets.items()}
@@ -146,8 +185,14 @@ def to_torch(torch, zennit, model: Sequential):
     layers = []
     for layer in model.layers:
         if isinstance(layer, Conv2d):
-            m = torch.nn.Conv2d(layer.weight.shape[1], layer.weight.shape[0], tuple(layer.kernel), stride=layer.stride,
-                                padding=layer.padding, dtype=dtype)
+            m = torch.nn.Conv2d(
+                layer.weight.shape[1],
+                layer.weight.shape[0],
+                tuple(layer.kernel),
+                stride=layer.stride,
+                padding=layer.padding,
+                dtype=dtype,
+            )
             m.weight.data, m.bias.data = torch.from_numpy(layer.weight.copy()), torch.from_numpy(layer.bias.copy())
         elif isinstance(layer, Dense):
             m = torch.nn.Linear(*layer.weight.shape, dtype=dtype)
@@ -155,9 +200,13 @@ def to_torch(torch, zennit, model: Sequential):
         elif isinstance(layer, Residual):
             m = Residual_(to_torch(torch, zennit, layer.block), to_torch(torch, zennit, layer.shortcut))
         else:
-            m = {ReLU: lambda: torch.nn.ReLU(), Flatten: lambda: torch.nn.Flatten(), Identity: torch.nn.Identity,
-                 MaxPool2d: lambda: torch.nn.MaxPool2d(layer.kernel, layer.stride),
-                 AvgPool2d: lambda: torch.nn.AvgPool2d(layer.kernel, layer.stride)}[type(layer)]()
+            m = {
+                ReLU: lambda: torch.nn.ReLU(),
+                Flatten: lambda: torch.nn.Flatten(),
+                Identity: torch.nn.Identity,
+                MaxPool2d: lambda: torch.nn.MaxPool2d(layer.kernel, layer.stride),
+                AvgPool2d: lambda: torch.nn.AvgPool2d(layer.kernel, layer.stride),
+            }[type(layer)]()
         layers.append(m)
     return torch.nn.Sequential(*layers).eval()
 
@@ -167,6 +216,7 @@ def import_torch_zennit():
         import torch
 
         from tests.fixtures.make_zennit_fixtures import import_zennit
+
         return torch, import_zennit()
     except ImportError as exc:
         return f"skipped: torch/zennit not importable ({exc.name}); see the module docstring"
@@ -179,6 +229,7 @@ def zennit_rows(nets) -> list:
         return [("EpsilonGammaBox vs Zennit 0.5.1 (3 networks, batch 64)", "-", "-", "-", "≤ 1.0", found)]
     torch, zennit = found
     from threadpoolctl import threadpool_limits
+
     rows = []
     for name, (build, x, target) in nets.items():
         for dtype in (np.float32, np.float64):
@@ -202,13 +253,24 @@ def zennit_rows(nets) -> list:
                 for threads in THREAD_COUNTS:
                     torch.set_num_threads(threads)
                     with threadpool_limits(threads):  # Zennit's BLAS calls too
-                        times = best_times({"zennit": explain,
-                                            "ours": lambda: lrp(model, xd, ours, target, threads=threads)},
-                                           repeats=8, budget=8.0, threads=threads)
+                        times = best_times(
+                            {"zennit": explain, "ours": lambda: lrp(model, xd, ours, target, threads=threads)},
+                            repeats=8,
+                            budget=8.0,
+                            threads=threads,
+                        )
                     tz, to = times["zennit"], times["ours"]
-                    rows.append((f"{name}, {np.dtype(dtype).name}, {threads} thread{'s' * (threads > 1)} "
-                                 f"(max rel. diff {error:.0e})", f"{to * 1e3:.1f} ms", f"{tz * 1e3:.1f} ms",
-                                 f"{to / tz:.2f}", "≤ 1.0", "met" if to <= tz else "MISSED"))
+                    rows.append(
+                        (
+                            f"{name}, {np.dtype(dtype).name}, {threads} thread{'s' * (threads > 1)} "
+                            f"(max rel. diff {error:.0e})",
+                            f"{to * 1e3:.1f} ms",
+                            f"{tz * 1e3:.1f} ms",
+                            f"{to / tz:.2f}",
+                            "≤ 1.0",
+                            "met" if to <= tz else "MISSED",
+                        )
+                    )
             finally:
                 composite.remove()
     return rows
@@ -225,9 +287,16 @@ def peak_memory_rows(nets) -> list:
             ours = pool.apply(_peak_ours, (dtype,))
         with context.Pool(1) as pool:
             theirs = pool.apply(_peak_zennit, (dtype,))
-        rows.append((f"peak memory, batch 256, CIFAR-sized CNN, {dtype} (NumPy by tracemalloc / RSS growth)",
-                     f"{ours[0]:.0f} / {ours[1]} MB", "-" if theirs is None else f"Zennit: {theirs} MB", "", "info",
-                     ""))
+        rows.append(
+            (
+                f"peak memory, batch 256, CIFAR-sized CNN, {dtype} (NumPy by tracemalloc / RSS growth)",
+                f"{ours[0]:.0f} / {ours[1]} MB",
+                "-" if theirs is None else f"Zennit: {theirs} MB",
+                "",
+                "info",
+                "",
+            )
+        )
     return rows
 
 
@@ -261,6 +330,7 @@ def _growth(before, after):
 
 def _peak_ours(dtype):
     import tracemalloc
+
     model, (x, target) = cifar_model(cifar_weights(), dtype), _cifar_batch(dtype)
     lrp(model, x[:2], composites.EpsilonGammaBox(0.0, 1.0), target[:2])  # imports and first-call allocations
     _reset_peak()
@@ -301,15 +371,32 @@ def digit_timings():
     x = np.random.default_rng(1).uniform(0, 16, size=(1, 1, 8, 8))
     try:
         from course.relevance.models import load
+
         cnn, mlp = load("digits_cnn"), load("digits_mlp")
         source = "bundled"
     except Exception:  # models not built yet: random weights with the same architecture
         rng = np.random.default_rng(2)
-        cnn = Sequential([Conv2d(rng.normal(size=(8, 1, 3, 3)), padding=1), ReLU(), MaxPool2d(2),
-                          Conv2d(rng.normal(size=(16, 8, 3, 3)), padding=1), ReLU(), AvgPool2d(2), Flatten(),
-                          Dense(rng.normal(size=(64, 10)))])
-        mlp = Sequential([Dense(rng.normal(size=(64, 64))), ReLU(), Dense(rng.normal(size=(64, 32))), ReLU(),
-                          Dense(rng.normal(size=(32, 10)))])
+        cnn = Sequential(
+            [
+                Conv2d(rng.normal(size=(8, 1, 3, 3)), padding=1),
+                ReLU(),
+                MaxPool2d(2),
+                Conv2d(rng.normal(size=(16, 8, 3, 3)), padding=1),
+                ReLU(),
+                AvgPool2d(2),
+                Flatten(),
+                Dense(rng.normal(size=(64, 10))),
+            ]
+        )
+        mlp = Sequential(
+            [
+                Dense(rng.normal(size=(64, 64))),
+                ReLU(),
+                Dense(rng.normal(size=(64, 32))),
+                ReLU(),
+                Dense(rng.normal(size=(32, 10))),
+            ]
+        )
         source = "random stand-ins"
     low, high = 0.0, 16.0
     cases = {
@@ -330,6 +417,7 @@ def keep_freed_memory() -> bool:
     """
     try:
         import ctypes
+
         libc = ctypes.CDLL("libc.so.6")
         return bool(libc.mallopt(-1, 1 << 30)) and bool(libc.mallopt(-3, 32 << 20))  # M_TRIM_, M_MMAP_THRESHOLD
     except (OSError, AttributeError):
@@ -340,28 +428,51 @@ def measure(w, x, target, nets):
     """All rows of the table: (measurement, this engine, reference, ratio, target, verdict)."""
     rows = zennit_rows(nets)
     single = {
-        "Zero": rules.Zero(), "Epsilon(0.25)": rules.Epsilon(0.25), "Gamma(0.25)": rules.Gamma(0.25),
-        "AlphaBeta(2, 1)": rules.AlphaBeta(2, 1), "ZPlus": rules.ZPlus(), "Flat": rules.Flat(),
-        "WSquare": rules.WSquare(), "ZBox(0, 1) + Epsilon": [rules.ZBox(0.0, 1.0), rules.Epsilon(), rules.Epsilon()],
+        "Zero": rules.Zero(),
+        "Epsilon(0.25)": rules.Epsilon(0.25),
+        "Gamma(0.25)": rules.Gamma(0.25),
+        "AlphaBeta(2, 1)": rules.AlphaBeta(2, 1),
+        "ZPlus": rules.ZPlus(),
+        "Flat": rules.Flat(),
+        "WSquare": rules.WSquare(),
+        "ZBox(0, 1) + Epsilon": [rules.ZBox(0.0, 1.0), rules.Epsilon(), rules.Epsilon()],
     }
     for dtype in (np.float32, np.float64):
         model, xd = anchor_model(w, dtype), x.astype(dtype)
         # the baseline is the faster of the plain gradient and the gradient over the pieces lrp uses
         parts = _chunks(model, xd)
-        fns = {"gradient": lambda: model.gradient(xd, target),
-               "gradient in pieces": lambda: [model.gradient(xd[p], target[p]) for p in parts]}
+        fns = {
+            "gradient": lambda: model.gradient(xd, target),
+            "gradient in pieces": lambda: [model.gradient(xd[p], target[p]) for p in parts],
+        }
         fns.update({name: (lambda r=r: lrp(model, xd, r, target)) for name, r in single.items()})
         with threadpool_limits(1):
             times = best_times(fns, repeats=10, budget=8.0)
         base = min(times.pop("gradient"), times.pop("gradient in pieces"))
         for name, t in times.items():
-            rows.append((f"{name} vs forward+gradient, {np.dtype(dtype).name}", f"{t * 1e3:.1f} ms",
-                         f"{base * 1e3:.1f} ms", f"{t / base:.2f}", "≤ 2.0", "met" if t <= 2 * base else "MISSED"))
+            rows.append(
+                (
+                    f"{name} vs forward+gradient, {np.dtype(dtype).name}",
+                    f"{t * 1e3:.1f} ms",
+                    f"{base * 1e3:.1f} ms",
+                    f"{t / base:.2f}",
+                    "≤ 2.0",
+                    "met" if t <= 2 * base else "MISSED",
+                )
+            )
 
     source, digit = digit_timings()
     for name, t in digit.items():
-        rows.append((f"one 8×8 digit, {name} ({source})", f"{t * 1e3:.2f} ms", "5 ms", f"{t / 5e-3:.2f}", "< 1.0",
-                     "met" if t < 5e-3 else "MISSED"))
+        rows.append(
+            (
+                f"one 8×8 digit, {name} ({source})",
+                f"{t * 1e3:.2f} ms",
+                "5 ms",
+                f"{t / 5e-3:.2f}",
+                "< 1.0",
+                "met" if t < 5e-3 else "MISSED",
+            )
+        )
     return rows
 
 
@@ -370,8 +481,12 @@ def print_table(title, rows):
     widths = [max(len(str(r[c])) for r in rows + [header]) for c in range(len(header))]
     print(title)
     for r in [header, tuple("-" * w for w in widths)] + rows:
-        print("  ".join(str(cell).ljust(wd) if c in (0, 5) else str(cell).rjust(wd)
-                        for c, (cell, wd) in enumerate(zip(r, widths))).rstrip())
+        print(
+            "  ".join(
+                str(cell).ljust(wd) if c in (0, 5) else str(cell).rjust(wd)
+                for c, (cell, wd) in enumerate(zip(r, widths))
+            ).rstrip()
+        )
 
 
 def main():
@@ -380,14 +495,20 @@ def main():
     x = rng.uniform(0.0, 1.0, size=(BATCH, 1, 28, 28))
     target = rng.integers(0, 10, size=BATCH)
     nets = networks()
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start (a shared machine: "
-          "the ratios are noisy)")
-    print_table("LRP engine, default allocator; minimum of interleaved repeats (CPU time on 1 thread, wall time on 2)",
-                measure(w, x, target, nets) + peak_memory_rows(nets))
+    print(
+        f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start (a shared machine: "
+        "the ratios are noisy)"
+    )
+    print_table(
+        "LRP engine, default allocator; minimum of interleaved repeats (CPU time on 1 thread, wall time on 2)",
+        measure(w, x, target, nets) + peak_memory_rows(nets),
+    )
     if keep_freed_memory():  # cannot be undone: measured second, for everything alike
         print()
-        print_table("The same with glibc keeping freed memory (mallopt: no page faults for reused temporaries)",
-                    measure(w, x, target, nets))
+        print_table(
+            "The same with glibc keeping freed memory (mallopt: no page faults for reused temporaries)",
+            measure(w, x, target, nets),
+        )
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 

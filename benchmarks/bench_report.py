@@ -4,6 +4,7 @@ Printed beside the time it takes merely to read the same file (raw bytes, and
 Python's csv module splitting it into rows), so the ratio shows what the
 statistics, charts and rendering cost on top of the unavoidable parsing.
 """
+
 from __future__ import annotations
 
 import csv
@@ -74,8 +75,11 @@ def main() -> None:
         size = path.stat().st_size / 1e6
     print(f"{ATTEMPTS} attempts x {QUESTIONS} questions, {size:.1f} MB CSV")
     print(f"{'step':<34}{'time, s':>9}{'× csv rows':>12}")
-    for name, t in [("read the bytes", t_bytes), ("split into rows (csv module)", t_rows),
-                    ("full report (read + stats + files)", t_report)]:
+    for name, t in [
+        ("read the bytes", t_bytes),
+        ("split into rows (csv module)", t_rows),
+        ("full report (read + stats + files)", t_report),
+    ]:
         print(f"{name:<34}{t:>9.4f}{t / t_rows:>12.2f}")
     verdict = "OK" if t_report < TARGET_S else "TOO SLOW"
     print(f"target: full report < {TARGET_S:.0f} s -> {verdict}")

@@ -10,6 +10,7 @@ command costs and what it takes on an idle machine.
 
 Run: ``python -m benchmarks bench_report_cli`` (or ``make bench``).
 """
+
 from __future__ import annotations
 
 import os
@@ -23,10 +24,12 @@ from pathlib import Path
 
 TARGET_S = 1.5
 REPEAT = 5
-ROWS = ("student_id,timestamp,score,max_score\n"
-        "s1,2024-03-01 10:00,9,10\ns2,2024-03-01 11:00,7,10\ns3,2024-03-02 10:00,5,10\n"
-        "s1,2024-03-02 12:00,10,10\ns4,2024-03-03 10:00,3,10\ns5,2024-03-03 11:00,8,10\n"
-        "s6,2024-03-03 12:00,6,10\n")
+ROWS = (
+    "student_id,timestamp,score,max_score\n"
+    "s1,2024-03-01 10:00,9,10\ns2,2024-03-01 11:00,7,10\ns3,2024-03-02 10:00,5,10\n"
+    "s1,2024-03-02 12:00,10,10\ns4,2024-03-03 10:00,3,10\ns5,2024-03-03 11:00,8,10\n"
+    "s6,2024-03-03 12:00,6,10\n"
+)
 
 
 def _children_cpu() -> float:
@@ -58,11 +61,15 @@ def main() -> None:
         def clean():
             shutil.rmtree(out, ignore_errors=True)
 
-        rows = [("python -c pass", _best([python, "-c", "pass"])),
-                ("import the CLI (autograder.cli)", _best([python, "-c", "import autograder.cli"])),
-                ("import the report (report_cli)", _best([python, "-c", "import autograder.report_cli"])),
-                ("xai-course report --csv (7 rows)", _best([cli, "report", "--csv", str(csv), "--out", str(out)],
-                                                           before=clean))]
+        rows = [
+            ("python -c pass", _best([python, "-c", "pass"])),
+            ("import the CLI (autograder.cli)", _best([python, "-c", "import autograder.cli"])),
+            ("import the report (report_cli)", _best([python, "-c", "import autograder.report_cli"])),
+            (
+                "xai-course report --csv (7 rows)",
+                _best([cli, "report", "--csv", str(csv), "--out", str(out)], before=clean),
+            ),
+        ]
     base_wall, base_cpu = rows[0][1]
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} (1 min)")
     print(f"{'command':<36}{'wall, s':>9}{'CPU, s':>9}{'× python (CPU)':>16}")

@@ -14,6 +14,7 @@ PatternNet and PatternAttribution, and writes to ``out_dir``:
 ``xai-course demo --engine-only`` runs it from the command line (into ``demo_output/``);
 ``xai-course demo`` runs it before the grading demo (:mod:`autograder.demo`).
 """
+
 from __future__ import annotations
 
 import time
@@ -47,9 +48,13 @@ EPS, GAMMA, LOW, HIGH = 0.25, 0.25, 0.0, 1.0  # L9: ε and γ of the lecture; di
 #: the families the methods are shown in (L19's functions / signals / attributions, the LRP rules split by
 #: where they apply), in the order of :func:`all_methods`; each is one figure of at most six columns
 FUNCTIONS, SIGNALS, LRP_RULES, INPUT_RULES, COMPOSITES, ROOT_POINTS = (
-    "functions: gradient and its variants", "signals: DeconvNet, Guided Backprop, PatternNet",
-    "LRP: one rule on every layer", "LRP: input-layer rules (L15), LRP-ε above",
-    "LRP composites: rules by layer type or depth (L9)", "root-point methods: Deep Taylor and PatternAttribution")
+    "functions: gradient and its variants",
+    "signals: DeconvNet, Guided Backprop, PatternNet",
+    "LRP: one rule on every layer",
+    "LRP: input-layer rules (L15), LRP-ε above",
+    "LRP composites: rules by layer type or depth (L9)",
+    "root-point methods: Deep Taylor and PatternAttribution",
+)
 
 
 class Method:
@@ -85,10 +90,14 @@ def all_methods(model, patterns) -> list[Method]:
     return [
         Method("gradient", lambda x, t: gradient(model, x, t), family=FUNCTIONS),
         Method("gradient × input", lambda x, t: gradient_x_input(model, x, t), family=FUNCTIONS),
-        Method("SmoothGrad\nn=50, σ=0.15", lambda x, t: smoothgrad(model, x, t, n=50, sigma=0.15, seed=0),
-               family=FUNCTIONS),
-        Method("Integrated Gradients\nx₀=0, 64 steps", lambda x, t: integrated_gradients(model, x, t, steps=64),
-               family=FUNCTIONS),
+        Method(
+            "SmoothGrad\nn=50, σ=0.15", lambda x, t: smoothgrad(model, x, t, n=50, sigma=0.15, seed=0), family=FUNCTIONS
+        ),
+        Method(
+            "Integrated Gradients\nx₀=0, 64 steps",
+            lambda x, t: integrated_gradients(model, x, t, steps=64),
+            family=FUNCTIONS,
+        ),
         Method("DeconvNet", lambda x, t: deconvnet(model, x, t), family=SIGNALS),
         Method("Guided Backprop", lambda x, t: guided_backprop(model, x, t), family=SIGNALS),
         lrp_method("LRP-0", R.Zero(), LRP_RULES),
@@ -99,15 +108,17 @@ def all_methods(model, patterns) -> list[Method]:
         lrp_method(f"flat in,\nε={EPS} above", at_input(R.Flat()), INPUT_RULES),
         lrp_method(f"w² in,\nε={EPS} above", at_input(R.WSquare()), INPUT_RULES),
         lrp_method(f"z^B in [0,1],\nε={EPS} above", at_input(R.ZBox(LOW, HIGH)), INPUT_RULES),
-        lrp_method("EpsilonGammaBox\nε=γ=0.25", composites.EpsilonGammaBox(LOW, HIGH, epsilon=EPS, gamma=GAMMA),
-                   COMPOSITES),
+        lrp_method(
+            "EpsilonGammaBox\nε=γ=0.25", composites.EpsilonGammaBox(LOW, HIGH, epsilon=EPS, gamma=GAMMA), COMPOSITES
+        ),
         lrp_method(f"EpsilonPlusFlat\nε={EPS}", composites.EpsilonPlusFlat(epsilon=EPS), COMPOSITES),
         lrp_method(f"EpsilonAlpha2Beta1\nε={EPS}", composites.EpsilonAlpha2Beta1(epsilon=EPS), COMPOSITES),
         lrp_method("lecture composite (L10)\n0 top, ε mid, γ bottom", lecture, COMPOSITES),
         lrp_method("Deep Taylor\nz^B in, z⁺ above", deep_taylor_rules(model, "zbox", LOW, HIGH), ROOT_POINTS),
         Method("PatternNet\n(a₊)", lambda x, t: patternnet(model, x, t, patterns), family=SIGNALS),
-        Method("PatternAttribution\n(w ⊙ a₊)", lambda x, t: patternattribution(model, x, t, patterns),
-               family=ROOT_POINTS),
+        Method(
+            "PatternAttribution\n(w ⊙ a₊)", lambda x, t: patternattribution(model, x, t, patterns), family=ROOT_POINTS
+        ),
     ]
 
 
@@ -145,11 +156,16 @@ def _budget_rows(model, x, target, methods, maps) -> list[str]:
             bias = f"{sum(r[5] for r in report.rows) / len(x):+.3f}"
             stab = f"{sum(r[6] for r in report.rows) / len(x):+.2e}"
         curve = pixel_flipping(model, x, maps[m.name], target, steps=16, per_step=2, baseline=0.0)
-        rows.append(f"| {_flat(m.name)} | {total.mean():.3f} | {logits.mean():.3f} | "
-                    f"{total.sum() / logits.sum():.1%} | {bias} | {stab} | {curve.aopc():.3f} |")
+        rows.append(
+            f"| {_flat(m.name)} | {total.mean():.3f} | {logits.mean():.3f} | "
+            f"{total.sum() / logits.sum():.1%} | {bias} | {stab} | {curve.aopc():.3f} |"
+        )
     gap = logits - model(np.zeros_like(x))[np.arange(len(x)), target]
-    rows += ["", f"Integrated Gradients sums to f(x) − f(x₀) (completeness), here {gap.mean():.3f} on average; "
-                 "PatternNet shows the estimated signal, not a relevance, so its sum is not meant to match f(x)."]
+    rows += [
+        "",
+        f"Integrated Gradients sums to f(x) − f(x₀) (completeness), here {gap.mean():.3f} on average; "
+        "PatternNet shows the estimated signal, not a relevance, so its sum is not meant to match f(x).",
+    ]
     return rows
 
 
@@ -183,17 +199,31 @@ def run(out_dir="demo_output", classes=(0, 3, 7, 8), model_names=("digits_mlp", 
         methods = all_methods(model, patterns)
         maps = {m.name: m.explain(x, y) for m in methods}
         maps_by_model[name] = maps
-        fig = family_figure(x, maps, method_families(methods), row_titles=[f"digit {c}" for c in y],
-                            title=f"{name} (test accuracy {models.info(name)['test_accuracy']:.1%}): every method")
+        fig = family_figure(
+            x,
+            maps,
+            method_families(methods),
+            row_titles=[f"digit {c}" for c in y],
+            title=f"{name} (test accuracy {models.info(name)['test_accuracy']:.1%}): every method",
+        )
         path = out / f"relevance_{name}.png"
         fig.savefig(path, dpi=110)
         written.append(path)
-        lines += [f"## {name}", "", "| method | Σ R | f(x) | Σ R / f(x) | bias | stabiliser | AOPC |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            f"## {name}",
+            "",
+            "| method | Σ R | f(x) | Σ R / f(x) | bias | stabiliser | AOPC |",
+            "|---|---|---|---|---|---|---|",
+        ]
         lines += _budget_rows(model, x, y, methods, maps)
         composite = composites.EpsilonGammaBox(LOW, HIGH, epsilon=EPS, gamma=GAMMA)
-        lines += ["", f"Per-layer budget of EpsilonGammaBox (ε = γ = 0.25) on {name}:", "",
-                  conservation_report(model, x, composite, y).to_markdown(), ""]
+        lines += [
+            "",
+            f"Per-layer budget of EpsilonGammaBox (ε = γ = 0.25) on {name}:",
+            "",
+            conservation_report(model, x, composite, y).to_markdown(),
+            "",
+        ]
         if log:
             log(f"{name}: {len(methods)} methods on {len(x)} digits in {time.perf_counter() - start:.1f} s -> {path}")
     table = out / "conservation.md"
@@ -201,4 +231,3 @@ def run(out_dir="demo_output", classes=(0, 3, 7, 8), model_names=("digits_mlp", 
     if log:
         log(f"conservation table -> {table}")
     return {"figures": written, "table": table, "maps": maps_by_model}
-

@@ -29,6 +29,7 @@ file is read instead of a personal ``jupyter_server_config``; extensions enabled
 >>> sync_working_copy(src, work).actions, (work / "a.md").read_text()
 ({'a.md': 'refreshed'}, 'v2')
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,8 +80,9 @@ def _text_fingerprint(path: Path) -> str:
     if path.suffix == ".ipynb":
         try:
             cells = json.loads(data)["cells"]
-            text = [(c["cell_type"], "".join(c["source"]) if isinstance(c["source"], list) else c["source"])
-                    for c in cells]
+            text = [
+                (c["cell_type"], "".join(c["source"]) if isinstance(c["source"], list) else c["source"]) for c in cells
+            ]
             return _sha(json.dumps(text, ensure_ascii=False).encode())
         except (ValueError, KeyError, TypeError):
             pass  # not a readable notebook: compare the bytes
@@ -89,8 +91,11 @@ def _text_fingerprint(path: Path) -> str:
 
 def _sources(source: Path) -> list[Path]:
     """The files of ``source`` to copy: everything but hidden files/folders (settings, checkpoints)."""
-    return sorted(p for p in source.rglob("*") if p.is_file()
-                  and not any(part.startswith(".") for part in p.relative_to(source).parts))
+    return sorted(
+        p
+        for p in source.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(source).parts)
+    )
 
 
 def _backup(target: Path, workdir: Path, rel: Path) -> Path:
@@ -142,8 +147,10 @@ def sync_working_copy(source: str | Path, workdir: str | Path, ask: Ask | None =
             action = "replaced"
         else:
             report.actions[key] = "kept (edited)"
-            report.notes.append(f"{key}: kept your edits; the lecture has changed since (run again to be asked, "
-                                f"or delete {workdir.name}/{key} to get the new one)")
+            report.notes.append(
+                f"{key}: kept your edits; the lecture has changed since (run again to be asked, "
+                f"or delete {workdir.name}/{key} to get the new one)"
+            )
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
@@ -162,8 +169,14 @@ def lab_command(workdir: str | Path, settings: str | Path, extra: list[str] | No
     for name in ("page_config.json", SERVER_CONFIG):
         if not (settings / name).is_file():
             raise CourseError(f"missing lab setting {settings / name}")
-    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={Path(workdir).resolve()}",
-           f"--config={settings / SERVER_CONFIG}", f"--LabApp.app_settings_dir={settings}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={Path(workdir).resolve()}",
+        f"--config={settings / SERVER_CONFIG}",
+        f"--LabApp.app_settings_dir={settings}",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     return cmd + list(extra or [])
@@ -174,8 +187,10 @@ def _always(key: str) -> bool:
 
 
 def _ask_on_terminal(key: str) -> bool:
-    answer = input(f"{key}: you edited it and the lecture has changed since. "
-                   "Replace it with the new lecture (yours is saved under lab/backup/)? [y/N] ")
+    answer = input(
+        f"{key}: you edited it and the lecture has changed since. "
+        "Replace it with the new lecture (yours is saved under lab/backup/)? [y/N] "
+    )
     return answer.strip().lower() in ("y", "yes")
 
 
@@ -184,8 +199,11 @@ def main(argv: list[str] | None = None) -> int:
 
     Any argument it does not know (``--no-browser``, ``--port=8899``) goes to ``jupyter lab``.
     """
-    parser = argparse.ArgumentParser(prog="python -m course.lab", allow_abbrev=False,
-                                     description="JupyterLab for students on a working copy of lectures/.")
+    parser = argparse.ArgumentParser(
+        prog="python -m course.lab",
+        allow_abbrev=False,
+        description="JupyterLab for students on a working copy of lectures/.",
+    )
     parser.add_argument("--lectures", default="lectures", help="the committed notebooks (default: lectures)")
     parser.add_argument("--workdir", default="lab", help="the untracked working copy (default: lab)")
     parser.add_argument("--settings", help=f"lab settings (default: LECTURES/{SETTINGS})")
@@ -201,8 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         ask = _ask_on_terminal
     try:
-        cmd = None if args.sync_only else lab_command(args.workdir, args.settings or Path(args.lectures) / SETTINGS,
-                                                      extra)
+        cmd = (
+            None
+            if args.sync_only
+            else lab_command(args.workdir, args.settings or Path(args.lectures) / SETTINGS, extra)
+        )
         report = sync_working_copy(args.lectures, args.workdir, ask=ask)
     except CourseError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -10,6 +10,7 @@ a blank figure or a dead kernel (matplotlib/ipympl#610). :func:`live_figure` the
 replaces the cell's own image through a display id. The first render is an ordinary ``image/png``
 output, so a notebook run without a widget front end (nbclient, nbconvert) still holds the figure.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -72,7 +73,7 @@ class LiveFigure:
         unknown = [name for name in controls if name not in params]
         if unknown and not takes_any:
             raise CourseError(f"draw has no parameters {unknown}; its signature is {inspect.signature(draw)}")
-        rows = rows if rows is not None else [list(controls)[i:i + 3] for i in range(0, len(controls), 3)]
+        rows = rows if rows is not None else [list(controls)[i : i + 3] for i in range(0, len(controls), 3)]
         missing = set(controls) - {name for row in rows for name in row}
         if missing:
             raise CourseError(f"rows leaves out the controls {sorted(missing)}")

@@ -1,4 +1,5 @@
 """Helpers of the autograding tests: build the fixture course, write submissions from the corpus."""
+
 from __future__ import annotations
 
 import hashlib
@@ -37,8 +38,18 @@ def build_quiz_course(dest: Path) -> Path:
     return dest
 
 
-def submit(course: Path, student: str, answers: dict | None = None, *, delete=(), extra=(), stamp: str = STAMP,
-           raw: str | None = None, metadata: dict | None = None, assignment: str = ASSIGNMENT) -> Path:
+def submit(
+    course: Path,
+    student: str,
+    answers: dict | None = None,
+    *,
+    delete=(),
+    extra=(),
+    stamp: str = STAMP,
+    raw: str | None = None,
+    metadata: dict | None = None,
+    assignment: str = ASSIGNMENT,
+) -> Path:
     """Write ``submitted/<student>/<assignment>/<assignment>.ipynb`` (default ps1) from the released notebook.
 
     ``answers``: grade id -> new source of that cell; ``delete``: grade ids of cells to drop;
@@ -112,12 +123,21 @@ def corpus(folder: Path = ADVERSARIAL) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.toml"))
 
 
-def submit_case(course: Path, name: str, student: str | None = None, *, folder: Path = ADVERSARIAL,
-                assignment: str = ASSIGNMENT) -> dict:
+def submit_case(
+    course: Path, name: str, student: str | None = None, *, folder: Path = ADVERSARIAL, assignment: str = ASSIGNMENT
+) -> dict:
     case = load_case(name, folder)
     extra = [(e["after"], e["source"], e.get("type", "code")) for e in case.get("extra", [])]
-    path = submit(course, student or name, case.get("answers", {}), delete=case.get("delete", ()), extra=extra,
-                  raw=case.get("raw"), metadata=case.get("metadata"), assignment=assignment)
+    path = submit(
+        course,
+        student or name,
+        case.get("answers", {}),
+        delete=case.get("delete", ()),
+        extra=extra,
+        raw=case.get("raw"),
+        metadata=case.get("metadata"),
+        assignment=assignment,
+    )
     plant_files(course, path.parent, case.get("file", []))
     return case
 

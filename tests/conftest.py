@@ -1,4 +1,5 @@
 """Test-suite policy shared by every test module."""
+
 import time
 
 import pytest
@@ -9,10 +10,17 @@ from tests.notebook_kernel import kernel_processes
 # Modules that start many processes at once (sandboxed graders, warm kernels, a JupyterLab server with
 # Chromium). `make test` runs pytest with `--dist loadgroup`: these share one worker and so run one after
 # another, never two of them side by side on the 2-core machine (the browser test then keeps its pace).
-HEAVY = {"test_lab_widgets.py", "test_autograde_adversarial.py", "test_autograde_exercises.py",
-         "test_autograde_pipeline.py", "test_autograde_demo.py",
-         # the last three share one graded cohort
-         "test_collect_files.py", "test_feedback_sanitise.py", "test_bounded_numbers.py"}
+HEAVY = {
+    "test_lab_widgets.py",
+    "test_autograde_adversarial.py",
+    "test_autograde_exercises.py",
+    "test_autograde_pipeline.py",
+    "test_autograde_demo.py",
+    # the last three share one graded cohort
+    "test_collect_files.py",
+    "test_feedback_sanitise.py",
+    "test_bounded_numbers.py",
+}
 
 #: how long a kernel may take to exit after its test asked it to (SIGTERM, then the process reaps it)
 KERNEL_EXIT_GRACE = 10.0
@@ -38,5 +46,4 @@ def no_kernel_outlives_its_test():
         described = [f"pid {p.pid}: {' '.join(p.cmdline())[:160]}" for p in left]
         for p in left:
             p.kill()
-        pytest.fail("this test left Jupyter kernels running (shut them down in the test):\n  "
-                    + "\n  ".join(described))
+        pytest.fail("this test left Jupyter kernels running (shut them down in the test):\n  " + "\n  ".join(described))

@@ -6,6 +6,7 @@ IPC sockets below need) owns the kernel and must stop it, or the kernel outlives
 for the two cores with the tests that follow. ``tests/conftest.py`` checks after every test that no
 ``ipykernel`` process started by it is still alive (:func:`kernel_processes`).
 """
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,14 @@ def execute_notebook(nb, cwd: Path | str, *, timeout: float = 300, allow_errors:
     """
     with tempfile.TemporaryDirectory(prefix="xai-kernel-") as sockets:
         km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "k"))
-        client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
-                                resources={"metadata": {"path": str(cwd)}})
+        client = NotebookClient(
+            nb,
+            km=km,
+            timeout=timeout,
+            kernel_name="python3",
+            allow_errors=allow_errors,
+            resources={"metadata": {"path": str(cwd)}},
+        )
         try:
             client.execute()
         finally:

@@ -3,6 +3,7 @@
 Imports are read from the source (``ast``), including imports inside functions, so a lazy import cannot
 hide a dependency. Lecture notebooks are read cell by cell.
 """
+
 import ast
 import re
 from pathlib import Path
@@ -84,10 +85,13 @@ def _edges() -> set[tuple[str, str]]:
     return edges
 
 
-@pytest.mark.parametrize("engine, allowed", [
-    ("course.relevance", {"course.errors", "course.validate"}),
-    ("course.causal", {"course.errors", "course.validate"}),
-])
+@pytest.mark.parametrize(
+    "engine, allowed",
+    [
+        ("course.relevance", {"course.errors", "course.validate"}),
+        ("course.causal", {"course.errors", "course.validate"}),
+    ],
+)
 def test_engines_import_only_the_shared_basics(engine, allowed):
     outgoing = {target for source, target in _edges() if source == engine}
     assert outgoing <= allowed, f"{engine} imports {sorted(outgoing - allowed)}"
@@ -100,32 +104,41 @@ def test_nothing_in_course_imports_the_autograder():
 
 def test_the_grading_core_imports_nothing_else_of_the_autograder():
     """autograder.grading is what nbgrader's hidden tests import in a kernel: no sandbox, pipeline or report."""
-    outside = sorted(f"{module} -> {target}" for module, names in SOURCES.items()
-                     if module.startswith("autograder.grading")
-                     for target in filter(None, map(_resolved, names))
-                     if target.startswith("autograder") and not target.startswith("autograder.grading"))
+    outside = sorted(
+        f"{module} -> {target}"
+        for module, names in SOURCES.items()
+        if module.startswith("autograder.grading")
+        for target in filter(None, map(_resolved, names))
+        if target.startswith("autograder") and not target.startswith("autograder.grading")
+    )
     assert not outside, outside
     assert "autograder.grading.checkers" in MODULES  # the core is where this test looks
 
 
 def _reaches(module_prefix: str) -> set[str]:
     """Every own module that the modules under ``module_prefix`` import directly."""
-    return {target for module, names in SOURCES.items()
-            if module == module_prefix or module.startswith(module_prefix + ".")
-            for target in filter(None, map(_resolved, names))}
+    return {
+        target
+        for module, names in SOURCES.items()
+        if module == module_prefix or module.startswith(module_prefix + ".")
+        for target in filter(None, map(_resolved, names))
+    }
 
 
-@pytest.mark.parametrize("source, forbidden", [
-    # the readers turn files into tables; what is computed or drawn from them is downstream
-    ("autograder.readers", ("autograder.report", "autograder.stats", "autograder.items", "autograder.report_cli")),
-    # one timestamp parser for readers, gradebook writing and the report: it depends on no other part
-    ("autograder.timestamps", ("autograder.",)),
-    # renderers lay out a summary; they never read sources or write folders
-    ("autograder.report.markdown", ("autograder.readers", "autograder.report.writer")),
-    ("autograder.report.html_page", ("autograder.readers", "autograder.report.writer")),
-    ("autograder.report.charts", ("autograder.readers", "autograder.report.writer")),
-    ("autograder.report.blocks", ("autograder.readers", "autograder.report.writer")),
-])
+@pytest.mark.parametrize(
+    "source, forbidden",
+    [
+        # the readers turn files into tables; what is computed or drawn from them is downstream
+        ("autograder.readers", ("autograder.report", "autograder.stats", "autograder.items", "autograder.report_cli")),
+        # one timestamp parser for readers, gradebook writing and the report: it depends on no other part
+        ("autograder.timestamps", ("autograder.",)),
+        # renderers lay out a summary; they never read sources or write folders
+        ("autograder.report.markdown", ("autograder.readers", "autograder.report.writer")),
+        ("autograder.report.html_page", ("autograder.readers", "autograder.report.writer")),
+        ("autograder.report.charts", ("autograder.readers", "autograder.report.writer")),
+        ("autograder.report.blocks", ("autograder.readers", "autograder.report.writer")),
+    ],
+)
 def test_report_path_directions(source, forbidden):
     assert source in MODULES, f"{source} is not a module any more: update ARCHITECTURE.md and this test"
     bad = sorted(t for t in _reaches(source) if t.startswith(forbidden) and not t.startswith(source))

@@ -5,6 +5,7 @@ cohort would be graded); each test then checks one submission's exact points
 per grade id — written by hand in its TOML file — or one property of the course
 directory after the run.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,11 +29,14 @@ from tests.autograde_support import (
     submit_case,
 )
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not sandbox_available()[0], reason=f"no sandbox: {sandbox_available()[1]}")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not sandbox_available()[0], reason=f"no sandbox: {sandbox_available()[1]}"),
+]
 
-LIMITS = Limits(cell_seconds=8, notebook_seconds=60, interrupt_grace=1.0, memory_bytes=768 << 20,
-                output_bytes=1 << 20, processes=32)
+LIMITS = Limits(
+    cell_seconds=8, notebook_seconds=60, interrupt_grace=1.0, memory_bytes=768 << 20, output_bytes=1 << 20, processes=32
+)
 CASES = corpus()
 
 
@@ -82,7 +86,8 @@ def test_gradebook_holds_exactly_the_grader_scores(graded):
         "grade.needs_manual_grade FROM grade JOIN base_cell grade_cell ON grade.cell_id = grade_cell.id "
         "JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id "
         "JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id "
-        "JOIN student ON submitted_assignment.student_id = student.id").fetchall()
+        "JOIN student ON submitted_assignment.student_id = student.id"
+    ).fetchall()
     students = [r[0] for r in con.execute("SELECT id FROM student")]
     con.close()
     assert sorted(students) == CASES  # no "victim", nobody created from inside a sandbox
@@ -111,10 +116,12 @@ def test_feedback_shows_no_hidden_tests(graded):
 
 def test_snooping_found_nothing(graded):
     course, *_ = graded
+
     def output(name):  # what the submission printed, as kept in its feedback notebook
         nb = json.loads((course / "autograded" / name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
         texts = [o.get("text", "") for cell in nb["cells"] for o in cell.get("outputs", [])]
         return "".join("".join(t) if isinstance(t, list) else t for t in texts)
+
     assert "FOUND []" in output("read_gradebook")
     assert "UPDATED" not in output("gradebook_extra_credit")
     assert "OVERWROTE" not in output("overwrite_other")
@@ -132,8 +139,14 @@ def graded_quiz(request, tmp_path_factory):
     course = build_quiz_course(tmp_path_factory.mktemp("adversarial_quiz") / "course")
     for name in QUIZ_CASES:
         submit_case(course, name, folder=QUIZ_CORPUS, assignment=QUIZ)
-    summary = autograde(course, QUIZ, workers=2, limits=LIMITS.with_(cell_seconds=30, notebook_seconds=120),
-                        progress=False, warm=request.param == "warm")
+    summary = autograde(
+        course,
+        QUIZ,
+        workers=2,
+        limits=LIMITS.with_(cell_seconds=30, notebook_seconds=120),
+        progress=False,
+        warm=request.param == "warm",
+    )
     return course, summary, {r.submission.student: r for r in summary.graded}
 
 
@@ -163,7 +176,7 @@ def test_quiz_exact_score(graded_quiz, name):
 
 # ------------------------------------------------------------ a hostile submission and the students graded after it
 
-HOSTILE_QUIZ_CELL = r'''
+HOSTILE_QUIZ_CELL = r"""
 import os, stat, json, time
 print("HOSTILE-MARKER")
 def forge(data):
@@ -190,13 +203,16 @@ for top in ("/tmp", "/scratch", "/dev/shm"):
     os.chmod(f"{top}/locked", 0)
 forge(b"[1, 2]\n")  # a JSON list where an object belongs: it once crashed the grader's loop
 time.sleep(2)
-'''
+"""
 
 
 def _quiz_points(course) -> float:
     nb = nbformat.read(str(course / "release" / QUIZ / f"{QUIZ}.ipynb"), as_version=4)
-    return sum(float(c.metadata["nbgrader"].get("points", 0)) for c in nb.cells
-               if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution"))
+    return sum(
+        float(c.metadata["nbgrader"].get("points", 0))
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -222,8 +238,16 @@ def test_a_hostile_submission_bends_no_grade_of_the_students_after_it(hostile_fi
     total = _quiz_points(course)
     assert total > 0
     submitted = digest([course / "submitted"])
-    summary = autograde(course, QUIZ, workers=workers, limits=LIMITS.with_(cell_seconds=30, notebook_seconds=120),
-                        progress=False, feedback=False, warm=mode == "warm", force=True)
+    summary = autograde(
+        course,
+        QUIZ,
+        workers=workers,
+        limits=LIMITS.with_(cell_seconds=30, notebook_seconds=120),
+        progress=False,
+        feedback=False,
+        warm=mode == "warm",
+        force=True,
+    )
     assert summary.ungradable == []
     scores = {r.submission.student: r.score for r in summary.graded}
     assert scores == {"a_hostile": 0.0, "b_honest": total, "c_blank": 0.0, "d_honest": total}
@@ -231,11 +255,14 @@ def test_a_hostile_submission_bends_no_grade_of_the_students_after_it(hostile_fi
     assert any("event protocol" in line for line in results["a_hostile"].limits)
     assert all(not results[s].limits for s in ("b_honest", "c_blank", "d_honest"))
     con = sqlite3.connect(course / "gradebook.db")
-    booked = dict(con.execute(
-        "SELECT student.id, SUM(grade.auto_score) FROM grade "
-        "JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id "
-        "JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id "
-        "JOIN student ON submitted_assignment.student_id = student.id GROUP BY student.id").fetchall())
+    booked = dict(
+        con.execute(
+            "SELECT student.id, SUM(grade.auto_score) FROM grade "
+            "JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id "
+            "JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id "
+            "JOIN student ON submitted_assignment.student_id = student.id GROUP BY student.id"
+        ).fetchall()
+    )
     con.close()
     assert booked == pytest.approx(scores)
     assert digest([course / "submitted"]) == submitted

@@ -1,4 +1,5 @@
 """The demo (make demo) on a small cohort, and the cohort simulator."""
+
 from __future__ import annotations
 
 import csv
@@ -61,12 +62,15 @@ def test_typed_lookalike_letters_mean_the_same_option():
     assert parse_letters("b, Γ") == frozenset({"В", "Г"})
 
 
-@pytest.mark.parametrize("graded,limited,fails", [
-    (0, [], True),  # nothing graded at all
-    (10, ["kernel died"] * 6, True),  # most submissions could not run: a broken sandbox
-    (10, ["kernel died"] * 5, False),  # half: students can hit limits on their own
-    (10, [], False),
-])
+@pytest.mark.parametrize(
+    "graded,limited,fails",
+    [
+        (0, [], True),  # nothing graded at all
+        (10, ["kernel died"] * 6, True),  # most submissions could not run: a broken sandbox
+        (10, ["kernel died"] * 5, False),  # half: students can hit limits on their own
+        (10, [], False),
+    ],
+)
 def test_demo_stops_when_most_submissions_could_not_run(graded, limited, fails):
     from autograder.demo import _check_grading_worked
     from course.errors import CourseError

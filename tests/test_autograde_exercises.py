@@ -1,5 +1,6 @@
 """The course's own assignments through the autograder: the instructor's solution earns every point,
 the released stubs earn none (the Python specs of autograder.grading.assignments)."""
+
 from __future__ import annotations
 
 import shutil
@@ -17,8 +18,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sandbox_available()[0], r
 
 def _points(notebook_path) -> float:
     nb = nbformat.read(str(notebook_path), as_version=4)
-    return sum(float(c.metadata["nbgrader"].get("points", 0)) for c in nb.cells
-               if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution"))
+    return sum(
+        float(c.metadata["nbgrader"].get("points", 0))
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +40,9 @@ def course(tmp_path_factory):
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_solution_full_marks_stub_zero(course, name):
-    summary = autograde(course, name, workers=2, limits=Limits(cell_seconds=60, notebook_seconds=300),
-                        progress=False, feedback=False)
+    summary = autograde(
+        course, name, workers=2, limits=Limits(cell_seconds=60, notebook_seconds=300), progress=False, feedback=False
+    )
     scores = {r.submission.student: r.score for r in summary.graded}
     total = _points(course / "release" / name / f"{name}.ipynb")
     assert total > 0

@@ -1,4 +1,5 @@
 """The steps of the autograding pipeline one by one, then resuming after a kill and the Dask executor."""
+
 from __future__ import annotations
 
 import csv
@@ -28,62 +29,87 @@ def cell(source, gid=None, **flags):
     return new_code_cell(source, metadata=meta)
 
 
-RELEASE = new_notebook(cells=[
-    new_markdown_cell("intro", metadata={"nbgrader": {"grade_id": "intro", "locked": True}}),
-    cell("import math", "setup", locked=True),
-    cell("# YOUR CODE HERE", "answer", solution=True),
-    cell("assert f(2) == 4", "test_f", grade=True, points=2),
-])
+RELEASE = new_notebook(
+    cells=[
+        new_markdown_cell("intro", metadata={"nbgrader": {"grade_id": "intro", "locked": True}}),
+        cell("import math", "setup", locked=True),
+        cell("# YOUR CODE HERE", "answer", solution=True),
+        cell("assert f(2) == 4", "test_f", grade=True, points=2),
+    ]
+)
 
 
 # ---------------------------------------------------------------- restore
+
 
 def sources(nb):
     return [c.source for c in nb.cells]
 
 
 def test_locked_cells_come_back_from_the_release():
-    sub = new_notebook(cells=[cell("import os; os.system('x')", "setup", locked=True),
-                              cell("def f(x): return x * x", "answer", solution=True),
-                              cell("pass  # test removed", "test_f", grade=True, points=2)])
+    sub = new_notebook(
+        cells=[
+            cell("import os; os.system('x')", "setup", locked=True),
+            cell("def f(x): return x * x", "answer", solution=True),
+            cell("pass  # test removed", "test_f", grade=True, points=2),
+        ]
+    )
     out = restore(RELEASE, sub)
     assert sources(out) == ["intro", "import math", "def f(x): return x * x", "assert f(2) == 4"]
 
 
 def test_deleted_and_moved_cells_return_in_release_order():
-    sub = new_notebook(cells=[cell("assert True", "test_f", grade=True),
-                              cell("def f(x): return x * x", "answer", solution=True)])
+    sub = new_notebook(
+        cells=[cell("assert True", "test_f", grade=True), cell("def f(x): return x * x", "answer", solution=True)]
+    )
     out = restore(RELEASE, sub)
     assert sources(out) == ["intro", "import math", "def f(x): return x * x", "assert f(2) == 4"]
 
 
 def test_student_cells_stay_after_the_cell_they_followed():
-    sub = new_notebook(cells=[cell("import math", "setup", locked=True), cell("helper = 1"),
-                              cell("def f(x): return x * x", "answer", solution=True),
-                              cell("# claims a grade id", "answer", solution=True)])
+    sub = new_notebook(
+        cells=[
+            cell("import math", "setup", locked=True),
+            cell("helper = 1"),
+            cell("def f(x): return x * x", "answer", solution=True),
+            cell("# claims a grade id", "answer", solution=True),
+        ]
+    )
     out = restore(RELEASE, sub)
-    assert sources(out) == ["intro", "import math", "helper = 1", "def f(x): return x * x", "# claims a grade id",
-                            "assert f(2) == 4"]
+    assert sources(out) == [
+        "intro",
+        "import math",
+        "helper = 1",
+        "def f(x): return x * x",
+        "# claims a grade id",
+        "assert f(2) == 4",
+    ]
     assert "nbgrader" not in out.cells[4].metadata  # the duplicate lost its claim
 
 
 def test_answer_cell_type_is_restored():
-    sub = new_notebook(cells=[new_markdown_cell("def f(x): return 4", metadata={
-        "nbgrader": {"grade_id": "answer", "solution": True}})])
+    sub = new_notebook(
+        cells=[new_markdown_cell("def f(x): return 4", metadata={"nbgrader": {"grade_id": "answer", "solution": True}})]
+    )
     out = restore(RELEASE, sub)
     assert out.cells[2].cell_type == "code" and out.cells[2].source == "def f(x): return 4"
 
 
 def test_plan_replaces_tests_by_probes_and_needs_an_expression_for_each():
     plan, trailing = build_plan(restore(RELEASE, RELEASE), {"test_f": "f(2)", "extra": "f(3)"})
-    assert [(s.kind, s.source) for s in plan] == [("code", "import math"), ("code", "# YOUR CODE HERE"),
-                                                  ("probe", "f(2)"), ("probe", "f(3)")]
+    assert [(s.kind, s.source) for s in plan] == [
+        ("code", "import math"),
+        ("code", "# YOUR CODE HERE"),
+        ("probe", "f(2)"),
+        ("probe", "f(3)"),
+    ]
     assert trailing == ["extra"]
     with pytest.raises(CourseError, match="test_f"):
         build_plan(RELEASE, {})
 
 
 # ---------------------------------------------------------------- checkers
+
 
 def test_close_checker_uses_tolerances_and_shapes():
     assert check("close", [1.0, 2.0], [1.0, 2.0 + 1e-9]).fraction == 1.0
@@ -120,17 +146,21 @@ def test_messages_never_contain_the_key():
 
 # ---------------------------------------------------------------- spec
 
+
 def test_fixture_spec(tmp_path):
     spec = load_spec(FIXTURE / "source" / ASSIGNMENT)
     assert sorted(part.grade_id for part in spec) == sorted(POINTS)
     assert spec["test_relu"].probes[0].check.options == {"partial": True}
 
 
-@pytest.mark.parametrize("entry, message", [
-    ('expression = "f("', "not a Python expression"),
-    ('expression = "f(1)"\nchecker = "fuzzy"', "unknown checker"),
-    ('checker = "close"', "needs an expression"),
-])
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ('expression = "f("', "not a Python expression"),
+        ('expression = "f(1)"\nchecker = "fuzzy"', "unknown checker"),
+        ('checker = "close"', "needs an expression"),
+    ],
+)
 def test_spec_errors_name_the_grade(tmp_path, entry, message):
     (tmp_path / "a.ipynb").write_text(nbformat.writes(RELEASE))
     (tmp_path / "autograde.toml").write_text(f"[grades.test_f]\n{entry}\n")
@@ -139,6 +169,7 @@ def test_spec_errors_name_the_grade(tmp_path, entry, message):
 
 
 # ---------------------------------------------------------------- recording
+
 
 def _result(student, stamp, score):
     r = SubmissionResult(Submission(student, ASSIGNMENT, "", stamp))
@@ -153,7 +184,9 @@ def test_attempts_csv_has_one_row_per_attempt_even_when_recorded_twice(tmp_path)
     record_attempt(path, _result("s1", "2026-11-21 09:00:00 UTC", 0.0), {(ASSIGNMENT, "q"): 2.0})
     rows = list(csv.DictReader(path.open()))
     assert [(r["timestamp"], r["score"], r["max_score"], r["q /2"]) for r in rows] == [
-        ("2026-11-20 10:00:00", "2", "2", "2"), ("2026-11-21 09:00:00", "0", "2", "0")]
+        ("2026-11-20 10:00:00", "2", "2", "2"),
+        ("2026-11-21 09:00:00", "0", "2", "0"),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -166,8 +199,9 @@ def test_gradebook_write_is_one_transaction(course):
     stamp = gradebook_io.parse_timestamp(STAMP)
     try:
         with pytest.raises(CourseError, match="no_such_test"):
-            gradebook_io.save_submission(gb, ASSIGNMENT, "tx", stamp, {(ASSIGNMENT, "test_squares"): 2.0,
-                                                                       (ASSIGNMENT, "no_such_test"): 1.0})
+            gradebook_io.save_submission(
+                gb, ASSIGNMENT, "tx", stamp, {(ASSIGNMENT, "test_squares"): 2.0, (ASSIGNMENT, "no_such_test"): 1.0}
+            )
         assert not gradebook_io.is_graded(gb, ASSIGNMENT, "tx", stamp, {(ASSIGNMENT, "test_squares")})
         gradebook_io.save_submission(gb, ASSIGNMENT, "tx", stamp, {(ASSIGNMENT, gid): 1.0 for gid in POINTS})
         gradebook_io.save_submission(gb, ASSIGNMENT, "tx", stamp, {(ASSIGNMENT, gid): 0.5 for gid in POINTS})
@@ -177,8 +211,10 @@ def test_gradebook_write_is_one_transaction(course):
     finally:
         gb.close()
     con = sqlite3.connect(course / "gradebook.db")
-    rows = con.execute("SELECT grade.auto_score FROM grade JOIN submitted_notebook sn ON grade.notebook_id = sn.id "
-                       "JOIN submitted_assignment sa ON sn.assignment_id = sa.id WHERE sa.student_id = 'tx'").fetchall()
+    rows = con.execute(
+        "SELECT grade.auto_score FROM grade JOIN submitted_notebook sn ON grade.notebook_id = sn.id "
+        "JOIN submitted_assignment sa ON sn.assignment_id = sa.id WHERE sa.student_id = 'tx'"
+    ).fetchall()
     con.close()
     assert sorted(rows) == [(0.5,)] * len(POINTS)
 
@@ -211,8 +247,18 @@ def test_killed_job_resumes_without_duplicates(tmp_path):
 
     for name in names:
         submit(course, name, slow["answers"])
-    cmd = [sys.executable, "-m", "autograder.cli", "autograde", ASSIGNMENT, "--course", str(course),
-           "--workers", "1", "--no-feedback"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "autograder.cli",
+        "autograde",
+        ASSIGNMENT,
+        "--course",
+        str(course),
+        "--workers",
+        "1",
+        "--no-feedback",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 300
     while len(_attempt_rows(course)) < 2 and time.time() < deadline and proc.poll() is None:
@@ -276,8 +322,11 @@ def test_unsafe_mode_still_runs_in_a_separate_process_with_limits():
     from autograder.kernel import Step, execute
     from autograder.sandbox import Sandbox
 
-    plan = [Step(0, "code", "import os\npid = os.getpid()\nx = 2 + 3", label="c1"),
-            Step(1, "probe", "x", grade_id="x"), Step(2, "probe", "pid", grade_id="pid")]
+    plan = [
+        Step(0, "code", "import os\npid = os.getpid()\nx = 2 + 3", label="c1"),
+        Step(1, "probe", "x", grade_id="x"),
+        Step(2, "probe", "pid", grade_id="pid"),
+    ]
     run = execute(plan, Sandbox(Limits(), unsafe=True))
     assert run.values["x"] == 5 and run.values["pid"] != os.getpid()
 
@@ -295,8 +344,9 @@ def test_a_grader_failure_is_listed_not_scored(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pipeline, "_grade_notebooks", broken)  # the worker's step, after the keys
     summary = autograde(course, ASSIGNMENT, workers=1, limits=FAST, progress=False, feedback=False, warm=False)
-    assert summary.graded == [] and summary.ungradable == [("honest_full", "could not be graded: OSError: sandbox "
-                                                                         "exploded")]
+    assert summary.graded == [] and summary.ungradable == [
+        ("honest_full", "could not be graded: OSError: sandbox exploded")
+    ]
     con = sqlite3.connect(course / "gradebook.db")
     assert con.execute("SELECT COUNT(*) FROM submitted_assignment").fetchone() == (0,)
     con.close()

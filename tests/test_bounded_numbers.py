@@ -10,6 +10,7 @@ integer (``Fraction("1e999999999")`` would hold the GIL for hours).
 Slow cases run in a child interpreter with a generous timeout: an unbounded
 conversion does not finish in minutes, a bounded one in milliseconds.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,7 +29,7 @@ from course.quiz.bank import load_bank
 from tests.autograde_support import corpus
 from tests.test_collect_files import HONEST, assert_graded_as_written, e2e, graded_cohort
 
-HUGE = 10 ** 400  # beyond float64 (max ~1.8e308)
+HUGE = 10**400  # beyond float64 (max ~1.8e308)
 #: strings whose exact rational value is astronomically large or small: float() reads them at once
 NUMERIC = {q.id for q in load_bank(keys=True) if q.kind == "numeric"}
 EXPONENTS = ["1e8000000", "1e999999999", "-1e999999999", "1e-999999999", "0.5e+99999999999999", "1/" + "1" * 4000]
@@ -37,8 +38,9 @@ EXPONENTS = ["1e8000000", "1e999999999", "-1e999999999", "1e-999999999", "0.5e+9
 def _in_child(code: str, timeout: float = 30) -> str:
     """Run ``code`` in a fresh interpreter; fail (not hang) when it does not finish within ``timeout``."""
     try:
-        proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                              timeout=timeout)
+        proc = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         pytest.fail(f"the conversion did not finish in {timeout:g} s (unbounded in the size of the number)")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -46,6 +48,7 @@ def _in_child(code: str, timeout: float = 30) -> str:
 
 
 # ------------------------------------------------------------------ the quiz's number reader
+
 
 @pytest.mark.parametrize("text", EXPONENTS)
 def test_quiz_reads_any_exponent_in_bounded_time(text):
@@ -59,7 +62,7 @@ def test_quiz_reads_any_exponent_in_bounded_time(text):
     assert out.strip() == "0.0"
 
 
-@pytest.mark.parametrize("answer", [HUGE, -HUGE, 10 ** 4000, [HUGE]], ids=["1e400", "-1e400", "1e4000", "list"])
+@pytest.mark.parametrize("answer", [HUGE, -HUGE, 10**4000, [HUGE]], ids=["1e400", "-1e400", "1e4000", "list"])
 def test_quiz_part_scores_a_number_out_of_range_zero(answer):
     """quiz7's parts grade with score_answer: an int beyond float64 is a wrong answer, not an OverflowError."""
     from autograder.grading import load_assignment
@@ -70,6 +73,7 @@ def test_quiz_part_scores_a_number_out_of_range_zero(answer):
 
 
 # ------------------------------------------------------------------ plain data from the sandbox
+
 
 def test_decode_keeps_a_big_int_and_reads_any_float_exponent():
     assert decode(json.dumps([HUGE])) == [HUGE]
@@ -96,7 +100,7 @@ def test_decode_refuses_an_overlong_float_literal():
         decode("[0." + "3" * 100_000 + "]")
 
 
-@pytest.mark.parametrize("shape", [[0, HUGE], [0, 2 ** 63], [2 ** 40, 0], [-1]], ids=["1e400", "2**63", "2**40", "-1"])
+@pytest.mark.parametrize("shape", [[0, HUGE], [0, 2**63], [2**40, 0], [-1]], ids=["1e400", "2**63", "2**40", "-1"])
 def test_decode_refuses_an_array_shape_out_of_range(shape):
     """An empty array whose shape NumPy cannot hold is a malformed value, not a ValueError from reshape."""
     message = json.dumps({"__ndarray__": {"dtype": "<f8", "shape": shape, "data": ""}})
@@ -105,6 +109,7 @@ def test_decode_refuses_an_array_shape_out_of_range(shape):
 
 
 # ------------------------------------------------------------------ the pipeline's checkers
+
 
 @pytest.mark.parametrize("value", [HUGE, [1.0, HUGE], [[HUGE]], -HUGE], ids=["int", "list", "nested", "negative"])
 def test_close_checker_scores_zero_for_a_number_out_of_range(value):
@@ -127,6 +132,7 @@ def test_exact_and_set_checkers_do_not_raise(value):
 
 # ------------------------------------------------------------------ the course specs' checkers
 
+
 @pytest.mark.parametrize("value", [HUGE, [1.0, HUGE], [[HUGE, 0.0]]], ids=["int", "list", "nested"])
 def test_as_array_says_out_of_range(value):
     with pytest.raises(CourseError, match="out of range"):
@@ -140,8 +146,11 @@ def test_course_checkers_refuse_with_the_message_part_grade_shows(checker):
 
 
 def test_course_part_with_a_huge_value_is_a_wrong_answer_for_that_probe_only():
-    part = Part("p", 2.0, (Probe("a", key=lambda ctx: 1.0, check=number_close()),
-                           Probe("b", key=lambda ctx: 2.0, check=number_close())))
+    part = Part(
+        "p",
+        2.0,
+        (Probe("a", key=lambda ctx: 1.0, check=number_close()), Probe("b", key=lambda ctx: 2.0, check=number_close())),
+    )
     result = part.grade([HUGE, 2.0])
     assert result.points == 1.0 and "out of range" in result.feedback
 
@@ -164,15 +173,30 @@ def test_numbers_cost_only_their_own_tests(graded):
 
 # ------------------------------------------------------------------ the decoder: plain data or PlainDataError
 
+
 def _json_values():
     from hypothesis import strategies as st
 
-    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8),
-                        st.sampled_from(["<f8", "|u1", "__set__", "__dict__", "__ndarray__", "AAAA", "dtype"]))
-    return st.recursive(scalars, lambda inner: st.one_of(
-        st.lists(inner, max_size=4),
-        st.dictionaries(st.sampled_from(["__set__", "__dict__", "__ndarray__", "dtype", "shape", "data", "x"]),
-                        inner, max_size=3)), max_leaves=20)
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=False),
+        st.text(max_size=8),
+        st.sampled_from(["<f8", "|u1", "__set__", "__dict__", "__ndarray__", "AAAA", "dtype"]),
+    )
+    return st.recursive(
+        scalars,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4),
+            st.dictionaries(
+                st.sampled_from(["__set__", "__dict__", "__ndarray__", "dtype", "shape", "data", "x"]),
+                inner,
+                max_size=3,
+            ),
+        ),
+        max_leaves=20,
+    )
 
 
 def test_decode_returns_plain_data_or_refuses_whatever_the_message():
@@ -196,16 +220,32 @@ def test_every_checker_scores_any_decoded_value_without_raising():
     from hypothesis import strategies as st
 
     bank = load_bank(keys=True)
-    cases = [("close", [0.0, 1.0], {}), ("close", [[0.0], [1.0, 2.0]], {"partial": True}), ("exact", 3, {}),
-             ("exact", {"a": [1, 2]}, {}), ("set", {"A", "B"}, {}), ("sets", [{"A"}, {"B", "C"}], {})]
+    cases = [
+        ("close", [0.0, 1.0], {}),
+        ("close", [[0.0], [1.0, 2.0]], {"partial": True}),
+        ("exact", 3, {}),
+        ("exact", {"a": [1, 2]}, {}),
+        ("set", {"A", "B"}, {}),
+        ("sets", [{"A"}, {"B", "C"}], {}),
+    ]
     kinds = ("numeric", "multiple", "truefalse")
     cases += [("quiz", None, {"question": q.id}) for q in bank if q.kind in kinds][:6]
-    values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(min_value=-10 ** 500, max_value=10 ** 500),
-                                    st.floats(), st.text(max_size=12), st.sampled_from(["1e999999999", "А, Б", "1/0"])),
-                          lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                  st.dictionaries(st.text(max_size=3), inner, max_size=3),
-                                                  st.frozensets(st.one_of(st.integers(), st.text(max_size=3)),
-                                                                max_size=3)), max_leaves=12)
+    values = st.recursive(
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(min_value=-(10**500), max_value=10**500),
+            st.floats(),
+            st.text(max_size=12),
+            st.sampled_from(["1e999999999", "А, Б", "1/0"]),
+        ),
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4),
+            st.dictionaries(st.text(max_size=3), inner, max_size=3),
+            st.frozensets(st.one_of(st.integers(), st.text(max_size=3)), max_size=3),
+        ),
+        max_leaves=12,
+    )
 
     @settings(max_examples=300, deadline=None)
     @given(values, st.sampled_from(cases))
@@ -225,11 +265,23 @@ def test_every_course_part_grades_any_plain_value_without_raising():
 
     from autograder.grading import load_assignment
 
-    parts = [part for name in ("backdoor", "lrp_rules", "deep_taylor", "pattern_attribution", "quiz7")
-             for part in load_assignment(name)]
-    values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(min_value=-10 ** 500, max_value=10 ** 500),
-                                    st.floats(), st.text(max_size=8), st.just("1e999999999")),
-                          lambda inner: st.lists(inner, max_size=4), max_leaves=10)
+    parts = [
+        part
+        for name in ("backdoor", "lrp_rules", "deep_taylor", "pattern_attribution", "quiz7")
+        for part in load_assignment(name)
+    ]
+    values = st.recursive(
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(min_value=-(10**500), max_value=10**500),
+            st.floats(),
+            st.text(max_size=8),
+            st.just("1e999999999"),
+        ),
+        lambda inner: st.lists(inner, max_size=4),
+        max_leaves=10,
+    )
 
     @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.sampled_from(parts), st.data())

@@ -9,6 +9,7 @@ nothing of the link targets copied to ``autograded/`` or ``feedback/``, and the
 other students' files unchanged. Fast tests check :mod:`autograder.submitted`
 and :func:`autograder.pipeline.collect` alone.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,13 +23,15 @@ from tests.autograde_support import ASSIGNMENT, POINTS, build_course, corpus, di
 
 FILE_CASES = [n for n in corpus() if n.startswith("files_")]
 HONEST = ["honest_full", "honest_partial"]
-LIMITS = Limits(cell_seconds=8, notebook_seconds=60, interrupt_grace=1.0, memory_bytes=768 << 20,
-                output_bytes=1 << 20, processes=32)
+LIMITS = Limits(
+    cell_seconds=8, notebook_seconds=60, interrupt_grace=1.0, memory_bytes=768 << 20, output_bytes=1 << 20, processes=32
+)
 #: a root-only file a symlinked timestamp.txt points at (files_symlink_timestamp.toml)
 ROOT_ONLY = "/etc/shadow"
 
 
 # ------------------------------------------------------------------ the reader alone
+
 
 @pytest.fixture
 def folder(tmp_path):
@@ -42,13 +45,17 @@ def test_reads_a_regular_file(folder):
         assert read_file(f, "a.txt", 100) == b"hello"
 
 
-@pytest.mark.parametrize("plant, phrase", [
-    (lambda p, other: p.symlink_to(other), "symbolic link"),
-    (lambda p, other: os.link(other, p), "hard link"),
-    (lambda p, other: os.mkfifo(p), "FIFO"),
-    (lambda p, other: p.mkdir(), "folder"),
-    (lambda p, other: p.write_bytes(b"x" * 102), "larger than 101 bytes"),
-], ids=["symlink", "hardlink", "fifo", "directory", "oversize"])
+@pytest.mark.parametrize(
+    "plant, phrase",
+    [
+        (lambda p, other: p.symlink_to(other), "symbolic link"),
+        (lambda p, other: os.link(other, p), "hard link"),
+        (lambda p, other: os.mkfifo(p), "FIFO"),
+        (lambda p, other: p.mkdir(), "folder"),
+        (lambda p, other: p.write_bytes(b"x" * 102), "larger than 101 bytes"),
+    ],
+    ids=["symlink", "hardlink", "fifo", "directory", "oversize"],
+)
 def test_refuses_what_is_not_a_small_regular_file(folder, plant, phrase):
     other = folder / "other.txt"
     other.write_text("someone else's")
@@ -90,6 +97,7 @@ def test_collect_reads_timestamps_without_following_links(tmp_path):
 
 
 # ------------------------------------------------------------------ graded end to end, warm and cold
+
 
 def grade_cases(tmp_path_factory, names: list[str], mode: str, label: str):
     """A fresh ps1 course with ``names`` submitted, graded warm or cold; (course, summary, results, digests)."""

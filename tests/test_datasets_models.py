@@ -1,4 +1,5 @@
 """Data sets: shapes, ranges, determinism and the ground truth of the signal+distractor toy."""
+
 import subprocess
 import sys
 
@@ -51,9 +52,11 @@ def test_digits_equal_scikit_learns_copy_and_split():
 
 
 def test_digits_are_read_without_scikit_learn():
-    code = ("import sys; from course.datasets import digits; digits('all'); digits('test', 'image'); "
-            "bad = sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy'}); "
-            "assert not bad, bad")
+    code = (
+        "import sys; from course.datasets import digits; digits('all'); digits('test', 'image'); "
+        "bad = sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy'}); "
+        "assert not bad, bad"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
 
@@ -94,12 +97,20 @@ def test_two_class_toy_is_balanced_and_seeded():
     assert np.mean(X[y == 0, 1] > 0.25) > 0.8 and np.mean(X[y == 1, 1] < 0.25) > 0.8
 
 
-@pytest.mark.parametrize("call", [
-    lambda: digits("validation"), lambda: digits(layout="nchw"), lambda: two_class_2d(1),
-    lambda: signal_distractor(10, a_s=(1.0, 1.0), a_d=(2.0, 2.0)), lambda: signal_distractor(10, sigma_y=0),
-    lambda: signal_distractor(10, sigma_y=float("nan")), lambda: signal_distractor(10, a_s=(float("nan"), 0.0)),
-    lambda: two_class_2d(10, noise=float("nan")), lambda: two_class_2d(10, noise="0.1"),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: digits("validation"),
+        lambda: digits(layout="nchw"),
+        lambda: two_class_2d(1),
+        lambda: signal_distractor(10, a_s=(1.0, 1.0), a_d=(2.0, 2.0)),
+        lambda: signal_distractor(10, sigma_y=0),
+        lambda: signal_distractor(10, sigma_y=float("nan")),
+        lambda: signal_distractor(10, a_s=(float("nan"), 0.0)),
+        lambda: two_class_2d(10, noise=float("nan")),
+        lambda: two_class_2d(10, noise="0.1"),
+    ],
+)
 def test_bad_arguments_raise(call):
     with pytest.raises(CourseError):
         call()
@@ -119,16 +130,28 @@ def test_softmax_cross_entropy_by_hand():
 
 
 def tiny_cnn(rng):
-    return Sequential([Conv2d(rng.normal(size=(2, 1, 3, 3)), rng.normal(size=2) * 0.1, stride=2, padding=1),
-                       ReLU(), MaxPool2d(2), Flatten(), Dense(rng.normal(size=(8, 3)), rng.normal(size=3) * 0.1)])
+    return Sequential(
+        [
+            Conv2d(rng.normal(size=(2, 1, 3, 3)), rng.normal(size=2) * 0.1, stride=2, padding=1),
+            ReLU(),
+            MaxPool2d(2),
+            Flatten(),
+            Dense(rng.normal(size=(8, 3)), rng.normal(size=3) * 0.1),
+        ]
+    )
 
 
 @pytest.mark.parametrize("kind", ["mlp", "cnn"])
 def test_parameter_gradients_match_finite_differences(kind):
     rng = np.random.default_rng(0)
     if kind == "mlp":
-        model = Sequential([Dense(rng.normal(size=(4, 5)), rng.normal(size=5)), ReLU(),
-                            Dense(rng.normal(size=(5, 3)), rng.normal(size=3))])
+        model = Sequential(
+            [
+                Dense(rng.normal(size=(4, 5)), rng.normal(size=5)),
+                ReLU(),
+                Dense(rng.normal(size=(5, 3)), rng.normal(size=3)),
+            ]
+        )
         x = rng.normal(size=(6, 4))
     else:
         model, x = tiny_cnn(rng), rng.normal(size=(5, 1, 8, 8))
@@ -167,14 +190,17 @@ def test_trainer_refuses_bad_labels():
         train(model, np.ones((2, 2)), np.array([0, 1]), optimizer="lbfgs")
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"batch_size": 0}, "batch_size must be a positive integer"),
-    ({"batch_size": 2.5}, "batch_size must be a positive integer"),
-    ({"epochs": -1}, "epochs must be a non-negative integer"),
-    ({"lr": -0.1}, "lr must be a finite number > 0"),
-    ({"lr": float("nan")}, "lr must be a finite number > 0"),
-    ({"weight_decay": -1.0}, "weight_decay must be a finite number >= 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"batch_size": 0}, "batch_size must be a positive integer"),
+        ({"batch_size": 2.5}, "batch_size must be a positive integer"),
+        ({"epochs": -1}, "epochs must be a non-negative integer"),
+        ({"lr": -0.1}, "lr must be a finite number > 0"),
+        ({"lr": float("nan")}, "lr must be a finite number > 0"),
+        ({"weight_decay": -1.0}, "weight_decay must be a finite number >= 0"),
+    ],
+)
 def test_trainer_refuses_bad_settings(kwargs, message):
     with pytest.raises(CourseError, match=message):
         train(Sequential([Dense(np.ones((2, 2)))]), np.ones((2, 2)), np.array([0, 1]), **kwargs)

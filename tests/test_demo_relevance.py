@@ -1,4 +1,5 @@
 """The engine demo and the heatmap helpers: files written, every method present, colours signed correctly."""
+
 import numpy as np
 import pytest
 
@@ -11,9 +12,27 @@ from course.relevance import models
 from course.relevance.pattern import fit_patterns
 
 EVERY_METHOD = [
-    "gradient", "gradient × input", "SmoothGrad", "Integrated Gradients", "DeconvNet", "Guided Backprop",
-    "LRP-0", "LRP-ε", "LRP-γ", "LRP-αβ", "LRP-z⁺", "flat in", "w² in", "z^B in", "EpsilonGammaBox",
-    "EpsilonPlusFlat", "EpsilonAlpha2Beta1", "lecture composite", "Deep Taylor", "PatternNet", "PatternAttribution",
+    "gradient",
+    "gradient × input",
+    "SmoothGrad",
+    "Integrated Gradients",
+    "DeconvNet",
+    "Guided Backprop",
+    "LRP-0",
+    "LRP-ε",
+    "LRP-γ",
+    "LRP-αβ",
+    "LRP-z⁺",
+    "flat in",
+    "w² in",
+    "z^B in",
+    "EpsilonGammaBox",
+    "EpsilonPlusFlat",
+    "EpsilonAlpha2Beta1",
+    "lecture composite",
+    "Deep Taylor",
+    "PatternNet",
+    "PatternAttribution",
 ]
 
 
@@ -43,7 +62,10 @@ def test_the_cli_engine_demo_runs_both_models(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert cli_main(["demo", "--engine-only"]) == 0
     assert {p.name for p in (tmp_path / "demo_output").iterdir()} == {
-        "relevance_digits_mlp.png", "relevance_digits_cnn.png", "conservation.md"}
+        "relevance_digits_mlp.png",
+        "relevance_digits_cnn.png",
+        "conservation.md",
+    }
     assert "conservation table" in capsys.readouterr().out
 
 
@@ -81,8 +103,12 @@ def test_an_all_zero_map_is_white_not_an_error():
 
 
 def test_grid_layout_and_titles():
-    fig = method_grid(np.zeros((3, 1, 4, 4)), {"a (p=1)": np.ones((3, 1, 4, 4)), "b": -np.ones((3, 1, 4, 4))},
-                      row_titles=["x", "y", "z"], title="demo")
+    fig = method_grid(
+        np.zeros((3, 1, 4, 4)),
+        {"a (p=1)": np.ones((3, 1, 4, 4)), "b": -np.ones((3, 1, 4, 4))},
+        row_titles=["x", "y", "z"],
+        title="demo",
+    )
     assert len(fig.axes) == 9
     assert [ax.get_title() for ax in fig.axes[:3]] == ["input", "a (p=1)", "b"]
     assert fig.axes[3].get_ylabel() == "y"

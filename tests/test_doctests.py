@@ -1,4 +1,5 @@
 """Every example in a public docstring of `course` and `autograder` runs and prints what it claims."""
+
 import doctest
 import importlib
 import pkgutil

@@ -6,6 +6,7 @@ event channel. What must hold: a malformed event ends that run as *broken*
 retired, a cell's deadline is the grader's own clock from when it sent the
 cell, and nothing a run forges reaches another run.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,7 +48,9 @@ def forge(data):
 """
 
 #: a background process that outlives its cell and forges values for any index, for 20 s
-LINGER = CHANNELS + """
+LINGER = (
+    CHANNELS
+    + """
 import json, time
 if os.fork() == 0:
     os.setsid()
@@ -61,16 +64,27 @@ if os.fork() == 0:
     os._exit(0)
 time.sleep(0.3)
 """
+)
 
 MALFORMED = {
     "list": b"[1, 2]\n",
     "deep": b"[" * 200000 + b"]" * 200000 + b"\n",
-    "deep_object": b'{"event": "value", "index": 1, "grade_id": "a", "data": "1", "x": ' + b"[" * 5000 + b"]" * 5000
-                   + b"}\n",
+    "deep_object": b'{"event": "value", "index": 1, "grade_id": "a", "data": "1", "x": '
+    + b"[" * 5000
+    + b"]" * 5000
+    + b"}\n",
     "items_shape": b'{"event": "value", "index": 1, "grade_id": "a", "items": [[1], {"data": 5}]}\n',
-    "array_shape": (json.dumps({"event": "value", "index": 1, "grade_id": "a",
-                                "data": json.dumps({"__ndarray__": {"dtype": "<f8", "shape": [0, 2 ** 62, 2 ** 62],
-                                                                    "data": ""}})}) + "\n").encode(),
+    "array_shape": (
+        json.dumps(
+            {
+                "event": "value",
+                "index": 1,
+                "grade_id": "a",
+                "data": json.dumps({"__ndarray__": {"dtype": "<f8", "shape": [0, 2**62, 2**62], "data": ""}}),
+            }
+        )
+        + "\n"
+    ).encode(),
     "not_utf8": b'{"event": "done", "index": 0, "error": "\xff\xfe"}\n',
     "wrong_index": b'{"event": "done", "index": 7, "error": null}\n',
     "forged_start": b'{"event": "start", "index": 0}\n',
@@ -79,12 +93,20 @@ MALFORMED = {
 
 
 def _plan(hostile: str) -> list[Step]:
-    return [Step(0, "code", hostile, label="cell 1"), Step(1, "probe", "x", grade_id="a", label="test a"),
-            Step(2, "code", "y = 2", label="cell 3"), Step(3, "probe", "y", grade_id="b", label="test b")]
+    return [
+        Step(0, "code", hostile, label="cell 1"),
+        Step(1, "probe", "x", grade_id="a", label="test a"),
+        Step(2, "code", "y = 2", label="cell 3"),
+        Step(3, "probe", "y", grade_id="b", label="test b"),
+    ]
 
 
-HONEST = [Step(0, "code", "x = 41 + 1", label="cell 1"), Step(1, "probe", "x", grade_id="a", label="test a"),
-          Step(2, "code", "y = 'ok'", label="cell 3"), Step(3, "probe", "y", grade_id="b", label="test b")]
+HONEST = [
+    Step(0, "code", "x = 41 + 1", label="cell 1"),
+    Step(1, "probe", "x", grade_id="a", label="test a"),
+    Step(2, "code", "y = 'ok'", label="cell 3"),
+    Step(3, "probe", "y", grade_id="b", label="test b"),
+]
 
 
 class _Target:
@@ -100,17 +122,20 @@ class _Target:
 
 # ------------------------------------------------------------------ the parser, without a sandbox
 
+
 def _fed(monitor: _Monitor, *events) -> None:
     for event in events:
         monitor.on_channel(event if isinstance(event, bytes) else (json.dumps(event) + "\n").encode())
 
 
 def _honest_events():
-    return [{"event": "done", "index": 0, "error": None},
-            {"event": "value", "index": 1, "grade_id": "a", "data": "42"},
-            {"event": "done", "index": 2, "error": None},
-            {"event": "value", "index": 3, "grade_id": "b", "data": '"ok"'},
-            {"event": "end"}]
+    return [
+        {"event": "done", "index": 0, "error": None},
+        {"event": "value", "index": 1, "grade_id": "a", "data": "42"},
+        {"event": "done", "index": 2, "error": None},
+        {"event": "value", "index": 3, "grade_id": "b", "data": '"ok"'},
+        {"event": "end"},
+    ]
 
 
 def test_an_honest_event_sequence_gives_every_value():
@@ -152,11 +177,15 @@ def test_an_endless_line_is_a_value_over_the_size_limit():
 
 
 def test_events_out_of_turn_are_protocol_errors():
-    for events in ([{"event": "value", "index": 1, "grade_id": "a", "data": "1"}],  # probe before its cell
-                   [{"event": "done", "index": 0, "error": None}] * 2,  # a cell reported twice
-                   [{"event": "end"}],  # the end before the grader sent it
-                   [{"event": "done", "index": 0, "error": None},
-                    {"event": "value", "index": 1, "grade_id": "other", "data": "1"}]):  # someone else's grade id
+    for events in (
+        [{"event": "value", "index": 1, "grade_id": "a", "data": "1"}],  # probe before its cell
+        [{"event": "done", "index": 0, "error": None}] * 2,  # a cell reported twice
+        [{"event": "end"}],  # the end before the grader sent it
+        [
+            {"event": "done", "index": 0, "error": None},
+            {"event": "value", "index": 1, "grade_id": "other", "data": "1"},
+        ],
+    ):  # someone else's grade id
         monitor = _Monitor(HONEST, FAST, _Target())
         monitor.begin()
         _fed(monitor, *events)
@@ -164,17 +193,24 @@ def test_events_out_of_turn_are_protocol_errors():
         assert "a" not in monitor.run.values
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-                    max_leaves=30)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=30,
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(junk=st.one_of(st.binary(max_size=300), JSON.map(lambda v: (json.dumps(v) + "\n").encode()),
-                      st.dictionaries(st.sampled_from(["event", "index", "grade_id", "data", "items", "error",
-                                                       "not_plain"]), JSON, max_size=5)
-                      .map(lambda v: (json.dumps(v) + "\n").encode())),
-       after=st.integers(0, 4))
+@given(
+    junk=st.one_of(
+        st.binary(max_size=300),
+        JSON.map(lambda v: (json.dumps(v) + "\n").encode()),
+        st.dictionaries(
+            st.sampled_from(["event", "index", "grade_id", "data", "items", "error", "not_plain"]), JSON, max_size=5
+        ).map(lambda v: (json.dumps(v) + "\n").encode()),
+    ),
+    after=st.integers(0, 4),
+)
 def test_fuzzed_events_break_only_their_own_run(junk, after):
     """Random bytes or JSON anywhere in the stream: this run is broken or unaffected; the next run is exact."""
     target = _Target()
@@ -196,6 +232,7 @@ def test_fuzzed_events_break_only_their_own_run(junk, after):
 
 # ------------------------------------------------------------------ in the sandbox (cold and warm)
 
+
 @pytest.fixture(params=["cold", "warm"])
 def runner(request):
     """execute(plan) in a cold sandbox, or on warm kernels (a new one whenever the last was retired)."""
@@ -213,14 +250,18 @@ def runner(request):
         if not kernels or not kernels[-1].usable():
             kernels.append(WarmKernel(box, None, ("numpy",)))
         return execute(plan, box, warm=kernels[-1])
+
     yield run, kernels
     for kernel in kernels:
         kernel.close()
 
 
 @needs_sandbox
-@pytest.mark.parametrize("name", ["list", "deep"] + [pytest.param(n, marks=pytest.mark.slow) for n in (
-    "items_shape", "array_shape", "forged_start", "not_utf8")])
+@pytest.mark.parametrize(
+    "name",
+    ["list", "deep"]
+    + [pytest.param(n, marks=pytest.mark.slow) for n in ("items_shape", "array_shape", "forged_start", "not_utf8")],
+)
 def test_malformed_event_in_the_sandbox_breaks_that_run_and_the_next_run_is_exact(runner, name):
     run, kernels = runner
     hostile = LINGER + f"forge({MALFORMED[name]!r})\nx = 5\ntime.sleep(1)"
@@ -247,9 +288,11 @@ def test_a_background_process_cannot_talk_for_the_next_run(runner):
 @needs_sandbox
 def test_forged_events_do_not_extend_the_cell_time_limit(runner):
     run, _ = runner
-    stall = CHANNELS + ("import json, time\nend = time.time() + 25\nwhile time.time() < end:\n"
-                        "    forge(b'{\"event\": \"start\", \"index\": 0}\\n')\n"
-                        "    forge(b'{\"event\": \"done\", \"index\": 0, \"error\": null}\\n')\n    time.sleep(0.5)\n")
+    stall = CHANNELS + (
+        "import json, time\nend = time.time() + 25\nwhile time.time() < end:\n"
+        '    forge(b\'{"event": "start", "index": 0}\\n\')\n'
+        '    forge(b\'{"event": "done", "index": 0, "error": null}\\n\')\n    time.sleep(0.5)\n'
+    )
     started = time.monotonic()
     result = run(_plan(stall + "x = 5"))
     took = time.monotonic() - started
@@ -261,8 +304,10 @@ def test_forged_events_do_not_extend_the_cell_time_limit(runner):
 def test_a_forged_done_gains_no_time_over_the_cells_it_claims(runner):
     """Claiming a cell finished early hands the grader's next deadline to the same process, no more."""
     run, _ = runner
-    claim = CHANNELS + ("import time\nforge(b'{\"event\": \"done\", \"index\": 0, \"error\": null}\\n')\n"
-                        "while True:\n    try:\n        time.sleep(30)\n    except KeyboardInterrupt:\n        pass\n")
+    claim = CHANNELS + (
+        'import time\nforge(b\'{"event": "done", "index": 0, "error": null}\\n\')\n'
+        "while True:\n    try:\n        time.sleep(30)\n    except KeyboardInterrupt:\n        pass\n"
+    )
     started = time.monotonic()
     result = run(_plan(claim))
     took = time.monotonic() - started
@@ -274,8 +319,7 @@ def test_a_forged_done_gains_no_time_over_the_cells_it_claims(runner):
 @needs_root
 @pytest.mark.slow
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(junk=st.one_of(st.binary(min_size=1, max_size=200),
-                      JSON.map(lambda v: (json.dumps(v) + "\n").encode())))
+@given(junk=st.one_of(st.binary(min_size=1, max_size=200), JSON.map(lambda v: (json.dumps(v) + "\n").encode())))
 def test_fuzzed_bytes_from_a_sandboxed_cell_break_only_that_run(junk):
     """Random bytes or JSON written by student code in a warm kernel: the next student's run stays exact."""
     from autograder.kernel import WarmKernel

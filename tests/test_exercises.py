@@ -3,6 +3,7 @@ the released stubs sit inside their functions.
 
 Everything nbgrader writes (gradebook.db, release/) goes to a temporary copy of the course.
 """
+
 import ast
 import inspect
 import os
@@ -60,12 +61,14 @@ def test_graded_cells_match_the_grading_spec(name):
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_committed_notebook_is_what_the_builder_writes(name):
     import importlib.util
+
     spec = importlib.util.spec_from_file_location("build_notebooks", ROOT / "exercises" / "build_notebooks.py")
     builder = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(builder)
     built, committed = builder.build(name), _source(name)
-    assert [(c.cell_type, c.source, c.metadata) for c in built.cells] == \
-           [(c.cell_type, c.source, c.metadata) for c in committed.cells]
+    assert [(c.cell_type, c.source, c.metadata) for c in built.cells] == [
+        (c.cell_type, c.source, c.metadata) for c in committed.cells
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +156,7 @@ def _answer(source):
     lines = source.splitlines()
     begin = next(i for i, line in enumerate(lines) if line.strip() == "### BEGIN SOLUTION")
     end = next(i for i, line in enumerate(lines) if line.strip() == "### END SOLUTION")
-    return lines[begin + 1:end]
+    return lines[begin + 1 : end]
 
 
 def _type_under_stub(released_source, answer):
@@ -161,15 +164,16 @@ def _type_under_stub(released_source, answer):
     lines = released_source.splitlines()
     i = next(i for i, line in enumerate(lines) if line.strip() == STUB_RAISE)
     assert lines[i - 1].strip() == STUB_COMMENT
-    column = lines[i - 1][:len(lines[i - 1]) - len(lines[i - 1].lstrip())]
+    column = lines[i - 1][: len(lines[i - 1]) - len(lines[i - 1].lstrip())]
     typed = textwrap.indent(textwrap.dedent("\n".join(answer)), column).splitlines()
-    return "\n".join(lines[:i] + typed + lines[i + 1:])
+    return "\n".join(lines[:i] + typed + lines[i + 1 :])
 
 
 @pytest.fixture(scope="module")
 def cleared(tmp_path_factory):
     """A fast stand-in for generate_assignment: nbgrader's own ClearSolutions/ClearHiddenTests, in process."""
     from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+
     course = tmp_path_factory.mktemp("cleared")
     for name in ASSIGNMENTS:
         nb = _source(name)
@@ -266,6 +270,7 @@ def _submit(course, name, student, edit):
 
 def _grades(course, name, student):
     from nbgrader.api import Gradebook
+
     with Gradebook(f"sqlite:///{course}/gradebook.db") as gb:
         sub = gb.find_submission(name, student)
         return sub.score, {g.name: g.score for nb in sub.notebooks for g in nb.grades}
@@ -277,10 +282,11 @@ def test_nbgrader_autograde_quiz_partial_credit_variant_and_restored_cell(releas
     from course.quiz.bank import load_bank
     from course.quiz.notebook import answer_variable
     from course.quiz.variants import backdoor_variant
+
     bank = load_bank()
     answers = {q.id: typed_key(q) for q in bank}
-    answers["t3_mdl"] = repr("верно")                   # wrong: 0 of 1
-    answers["t3_backdoor_smallest_sets"] = repr("в")    # one of two correct options: 0.5 of 1
+    answers["t3_mdl"] = repr("верно")  # wrong: 0 of 1
+    answers["t3_backdoor_smallest_sets"] = repr("в")  # one of two correct options: 0.5 of 1
     answers["variant_backdoor"] = repr(" ".join(backdoor_variant("s001").correct))  # s001's own variant
 
     def edit(cells):
@@ -306,8 +312,11 @@ def test_nbgrader_autograde_quiz_partial_credit_variant_and_restored_cell(releas
 
 @pytest.mark.slow
 def test_nbgrader_autograde_ignores_a_warning_on_stderr(released):
-    solutions = {c.metadata.nbgrader["grade_id"]: c.source for c in _source("lrp_rules").cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}
+    solutions = {
+        c.metadata.nbgrader["grade_id"]: c.source
+        for c in _source("lrp_rules").cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
 
     def edit(cells):
         for cell in cells:
@@ -315,8 +324,9 @@ def test_nbgrader_autograde_ignores_a_warning_on_stderr(released):
             if gid in solutions:
                 src = "\n".join(line for line in solutions[gid].splitlines() if "### " not in line)
                 if gid == "lrp0_step_solution":  # a correct answer that warns on stderr whenever it is called
-                    src = "import warnings\n" + src.replace('"""LRP-0 for one dense layer."""',
-                                                            '"""LRP-0."""\n    warnings.warn("just a warning")')
+                    src = "import warnings\n" + src.replace(
+                        '"""LRP-0 for one dense layer."""', '"""LRP-0."""\n    warnings.warn("just a warning")'
+                    )
                 cell.source = src
         return cells
 

@@ -8,6 +8,7 @@ to catch the attacks on the unsanitised notebook first, so it can fail. The
 cases ``tests/fixtures/adversarial/feedback_*.toml`` are then graded warm and
 cold next to honest submissions and their real nbgrader feedback pages checked.
 """
+
 from __future__ import annotations
 
 import html.parser
@@ -25,8 +26,19 @@ from tests.autograde_support import ASSIGNMENT, build_course, corpus, load_case,
 from tests.test_collect_files import HONEST, assert_graded_as_written, e2e, grade_cases, graded_cohort
 
 FEEDBACK_CASES = [n for n in corpus() if n.startswith("feedback_")]
-_URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "xlink:href", "background", "poster", "srcset",
-                   "cite", "longdesc"}
+_URL_ATTRIBUTES = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "data",
+    "xlink:href",
+    "background",
+    "poster",
+    "srcset",
+    "cite",
+    "longdesc",
+}
 
 
 class LiveContent(html.parser.HTMLParser):
@@ -81,6 +93,7 @@ def submitted(tmp_path_factory):
 
 # ------------------------------------------------------------------ fast: the checker, the sanitiser, the reader
 
+
 @pytest.mark.slow  # nbgrader generate_feedback on a submitted course
 def test_the_checker_finds_the_attacks_in_an_unsanitised_page(submitted):
     paths, release = submitted
@@ -106,8 +119,11 @@ def test_instructor_text_is_kept_as_released_and_an_edited_copy_is_cleaned(submi
     """Locked cells and unchanged release text are the instructor's (and cost nothing); an edit is the student's."""
     paths, release = submitted
     restored = restore(release, parse_submission(paths["feedback_markdown_html"].read_bytes()))
-    texts = [c for c in restored.cells if c.cell_type == "markdown" and c.source in
-             {r.source for r in release.cells if r.cell_type == "markdown"}]
+    texts = [
+        c
+        for c in restored.cells
+        if c.cell_type == "markdown" and c.source in {r.source for r in release.cells if r.cell_type == "markdown"}
+    ]
     assert texts
     shown = feedback_notebook(restored, None, {}, [], release)
     assert all(cell in shown.cells for cell in texts)
@@ -128,11 +144,17 @@ def test_a_source_that_is_not_text_is_normalised_on_the_way_in(submitted):
     nbformat.validate(feedback_notebook(restore(release, nb), None, {}, []))
 
 
-@pytest.mark.parametrize("data, reason", [
-    (b"[1, 2]", "no cell list"), (b"[" * 100_000 + b"]" * 100_000, "cannot be read"), (b"\xff\xfe", "cannot be read"),
-    (json.dumps({"nbformat": 4, "cells": "x"}).encode(), "no cell list"),
-    (b'{"nbformat": 4, "nbformat_minor": 5, "cells": [], "x": ' + b"9" * 1_000_000 + b"}", None),
-], ids=["list", "deep", "binary", "cells-not-list", "long-int"])
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"[1, 2]", "no cell list"),
+        (b"[" * 100_000 + b"]" * 100_000, "cannot be read"),
+        (b"\xff\xfe", "cannot be read"),
+        (json.dumps({"nbformat": 4, "cells": "x"}).encode(), "no cell list"),
+        (b'{"nbformat": 4, "nbformat_minor": 5, "cells": [], "x": ' + b"9" * 1_000_000 + b"}", None),
+    ],
+    ids=["list", "deep", "binary", "cells-not-list", "long-int"],
+)
 def test_unreadable_notebooks_are_one_clear_error(data, reason):
     if reason is None:  # a million-digit number is kept as text, in linear time
         assert parse_submission(data).cells == []
@@ -142,6 +164,7 @@ def test_unreadable_notebooks_are_one_clear_error(data, reason):
 
 
 # ------------------------------------------------------------------ graded end to end, warm and cold
+
 
 @pytest.fixture(scope="module", params=["warm", "cold"])
 def graded(request, tmp_path_factory):

@@ -1,4 +1,5 @@
 """Gradient-family methods against finite differences, closed forms and hand-written backward passes."""
+
 import math
 
 import numpy as np
@@ -18,20 +19,31 @@ from course.relevance.gradients import (
 
 def mlp(seed=0):
     rng = np.random.default_rng(seed)
-    return Sequential([
-        Dense(rng.normal(size=(5, 7)), rng.normal(size=7) * 0.1), ReLU(),
-        Dense(rng.normal(size=(7, 6)), rng.normal(size=6) * 0.1), ReLU(),
-        Dense(rng.normal(size=(6, 3)), rng.normal(size=3) * 0.1),
-    ])
+    return Sequential(
+        [
+            Dense(rng.normal(size=(5, 7)), rng.normal(size=7) * 0.1),
+            ReLU(),
+            Dense(rng.normal(size=(7, 6)), rng.normal(size=6) * 0.1),
+            ReLU(),
+            Dense(rng.normal(size=(6, 3)), rng.normal(size=3) * 0.1),
+        ]
+    )
 
 
 def cnn(seed=0):
     rng = np.random.default_rng(seed)
-    return Sequential([
-        Conv2d(rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3) * 0.1, padding=1), ReLU(), MaxPool2d(2),
-        Conv2d(rng.normal(size=(4, 3, 2, 2)), rng.normal(size=4) * 0.1), ReLU(), AvgPool2d(2, stride=1),
-        Flatten(), Dense(rng.normal(size=(4 * 2 * 2, 3)), rng.normal(size=3) * 0.1),
-    ])
+    return Sequential(
+        [
+            Conv2d(rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3) * 0.1, padding=1),
+            ReLU(),
+            MaxPool2d(2),
+            Conv2d(rng.normal(size=(4, 3, 2, 2)), rng.normal(size=4) * 0.1),
+            ReLU(),
+            AvgPool2d(2, stride=1),
+            Flatten(),
+            Dense(rng.normal(size=(4 * 2 * 2, 3)), rng.normal(size=3) * 0.1),
+        ]
+    )
 
 
 def finite_difference(model, x, target, h=1e-6):
@@ -176,30 +188,40 @@ def test_without_relu_all_signal_methods_are_the_gradient():
         np.testing.assert_array_equal(method(model, x, 0), gradient(model, x, 0))
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda m, x: gradient(m, x, 5), "outside the 3 classes"),
-    (lambda m, x: smoothgrad(m, x, 0, n=0), "n must be a positive integer"),
-    (lambda m, x: smoothgrad(m, x, 0, sigma=-1.0), "sigma"),
-    (lambda m, x: smoothgrad(m, x, 0, batch_size=0), "batch_size must be a positive integer"),
-    (lambda m, x: integrated_gradients(m, x, 0, batch_size=-1), "batch_size must be a positive integer"),
-    (lambda m, x: integrated_gradients(m, x, 0, steps=0), "steps"),
-    (lambda m, x: integrated_gradients(m, x, 0, baseline=np.zeros(4)), "baseline"),
-    (lambda m, x: integrated_gradients(m, x, [0, 1, 2]), "one per sample"),
-    (lambda m, x: guided_backprop(m, np.full((1, 5), np.nan), 0), "NaN"),
-    (lambda m, x: deconvnet(m, np.ones((1, 4)), 0), "layer 0"),
-    (lambda m, x: gradient("not a model", x, 0), "Sequential"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda m, x: gradient(m, x, 5), "outside the 3 classes"),
+        (lambda m, x: smoothgrad(m, x, 0, n=0), "n must be a positive integer"),
+        (lambda m, x: smoothgrad(m, x, 0, sigma=-1.0), "sigma"),
+        (lambda m, x: smoothgrad(m, x, 0, batch_size=0), "batch_size must be a positive integer"),
+        (lambda m, x: integrated_gradients(m, x, 0, batch_size=-1), "batch_size must be a positive integer"),
+        (lambda m, x: integrated_gradients(m, x, 0, steps=0), "steps"),
+        (lambda m, x: integrated_gradients(m, x, 0, baseline=np.zeros(4)), "baseline"),
+        (lambda m, x: integrated_gradients(m, x, [0, 1, 2]), "one per sample"),
+        (lambda m, x: guided_backprop(m, np.full((1, 5), np.nan), 0), "NaN"),
+        (lambda m, x: deconvnet(m, np.ones((1, 4)), 0), "layer 0"),
+        (lambda m, x: gradient("not a model", x, 0), "Sequential"),
+    ],
+)
 def test_bad_input_is_refused_with_a_clear_message(call, match):
     with pytest.raises(CourseError, match=match):
         call(mlp(), np.ones((2, 5)))
 
 
-@pytest.mark.parametrize("method", [gradient, gradient_x_input, smoothgrad, integrated_gradients, deconvnet,
-                                    guided_backprop])
+@pytest.mark.parametrize(
+    "method", [gradient, gradient_x_input, smoothgrad, integrated_gradients, deconvnet, guided_backprop]
+)
 def test_float32_end_to_end_agrees_with_float64(method):
     model64 = cnn()
-    model32 = Sequential([layer.with_params(layer.weight.astype(np.float32), layer.bias.astype(np.float32))
-                          if hasattr(layer, "weight") else layer for layer in model64.layers])
+    model32 = Sequential(
+        [
+            layer.with_params(layer.weight.astype(np.float32), layer.bias.astype(np.float32))
+            if hasattr(layer, "weight")
+            else layer
+            for layer in model64.layers
+        ]
+    )
     x = np.random.default_rng(10).normal(size=(2, 2, 8, 8))
     got = method(model32, x.astype(np.float32), 1)
     assert got.dtype == np.float32

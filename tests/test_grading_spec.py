@@ -1,4 +1,5 @@
 """Grading specs (autograder.grading): the grader-side route on plain values, feedback, and plain-data conversion."""
+
 import sys
 import types
 
@@ -26,8 +27,17 @@ class Always:
         return True
 
 
-@pytest.mark.parametrize("value", [Always(), np.array([Always()]), [1, Always()], {"a": Always()}, {1: 2},
-                                   type("S", (str,), {"__eq__": lambda s, o: True})("x")])
+@pytest.mark.parametrize(
+    "value",
+    [
+        Always(),
+        np.array([Always()]),
+        [1, Always()],
+        {"a": Always()},
+        {1: 2},
+        type("S", (str,), {"__eq__": lambda s, o: True})("x"),
+    ],
+)
 def test_objects_with_behaviour_never_leave_the_kernel(value):
     with pytest.raises(CourseError):
         to_plain(value)
@@ -58,6 +68,7 @@ def test_every_assignment_spec_loads_and_unknown_ones_are_refused(monkeypatch):
 
 def test_grade_values_wants_a_list_of_values():
     from autograder.grading import grade_values
+
     with pytest.raises(CourseError, match="one plain value per probe"):
         grade_values("backdoor", "set_g1", None)
     with pytest.raises(CourseError, match="has 1 probes, got 2 values"):
@@ -91,6 +102,7 @@ def test_half_right_earns_half():
     # right on the 3x2 probe only: wrong whenever the layer has more than 2 outputs
     def half(a, W, b, R):
         return lrp0_ok(a, W, b, R) if W.shape[1] == 2 else np.zeros(len(a))
+
     r = _grade("lrp_rules", "lrp0_step", {"lrp0_step": half})
     assert r.points == 1.0 and "5×4" in r.feedback
 
@@ -106,6 +118,7 @@ def test_epsilon_without_sign_is_diagnosed():
     def eps_plus(a, W, b, R, eps):
         z = a @ W + b
         return a * (W @ (R / (z + eps)))
+
     r = _grade("lrp_rules", "lrp_eps_step", {"lrp_eps_step": eps_plus})
     assert r.points == 0 and "sign" in r.feedback
 
@@ -164,6 +177,7 @@ def test_quiz_part_scores_typed_answers():
 
 def test_variant_key_is_recomputed_from_the_student_id():
     from course.quiz.variants import backdoor_variant
+
     part = load_spec("quiz7")["variant_backdoor"]
     mine = ", ".join(sorted(backdoor_variant("s001").correct))
     assert part.grade([mine], student_id="s001").points == 1.0
@@ -173,6 +187,7 @@ def test_variant_key_is_recomputed_from_the_student_id():
 
 def test_external_grader_route_agrees_with_the_in_kernel_route():
     from autograder.grading import grade_values
+
     part = load_spec("lrp_rules")["lrp0_step"]
     namespace = {"lrp0_step": lrp0_no_bias}
     values = to_plain(eval(part.list_expression, namespace))  # one expression for the whole part

@@ -102,8 +102,9 @@ def test_the_wheel_installed_alone_runs_the_core(tmp_path):
     # from a clean copy of the sources: a stale build/lib of this tree (e.g. modules or keys files since moved)
     # would otherwise end up in the wheel
     source = tmp_path / "source"
-    skip = shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "demo_course", "demo_output", "lab",
-                                  "__pycache__", ".ipynb_checkpoints")
+    skip = shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "demo_course", "demo_output", "lab", "__pycache__", ".ipynb_checkpoints"
+    )
     shutil.copytree(ROOT, source, ignore=skip)
     _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp_path / "dist", source, env=env, timeout=600)
     (wheel,) = (tmp_path / "dist").glob("xai_course-*.whl")

@@ -1,4 +1,5 @@
 """Item statistics (Moodle definitions), response analysis and the T3 common-mistakes blocks."""
+
 from __future__ import annotations
 
 import itertools
@@ -17,17 +18,19 @@ from autograder.sources import Attempts, Responses, normalise_choice
 RAW_BANK = {
     "backdoor_2": {
         "text_ru": "Примените backdoor критерий для оценки влияния X на Y. Выберите наименьшие по размеру "
-                   "множества вершин, необходимых для блокирования всех backdoor-путей",
+        "множества вершин, необходимых для блокирования всех backdoor-путей",
         "text_en": "Apply the backdoor criterion; choose the smallest sets blocking all backdoor paths",
-        "options": {"А": "{B}", "Б": "{D}", "В": "{B, D}", "Г": "{C, D}", "Д": "{A, C}", "Е": "{E}",
-                    "Ж": "{A, E}"},
+        "options": {"А": "{B}", "Б": "{D}", "В": "{B, D}", "Г": "{C, D}", "Д": "{A, C}", "Е": "{E}", "Ж": "{A, E}"},
         "correct": ["В", "Г"],
         "explanation": "{B} alone leaves the path through D open.",
     },
     "mdl_two_part": {
         "text_ru": "В двухступенчатом MDL (а именно, L(D, H) = L(D|H) + L(H)) отсутствует компонент, "
-                   "учитывающий сложность модели H",
-        "text_en": "", "options": {}, "correct": ["false"], "explanation": "L(H) is that term.",
+        "учитывающий сложность модели H",
+        "text_en": "",
+        "options": {},
+        "correct": ["false"],
+        "explanation": "L(H) is that term.",
     },
 }
 BANK = itemstats.item_questions(questions_from_data(RAW_BANK))
@@ -36,8 +39,15 @@ BANK = itemstats.item_questions(questions_from_data(RAW_BANK))
 def scored(matrix, item_max):
     m = np.asarray(matrix, dtype=float)
     n = len(m)
-    return Attempts.from_rows([f"s{i}" for i in range(n)], [None] * n, m.sum(axis=1), float(np.sum(item_max)),
-                              questions=[f"q{j + 1}" for j in range(m.shape[1])], item_scores=m, item_max=item_max)
+    return Attempts.from_rows(
+        [f"s{i}" for i in range(n)],
+        [None] * n,
+        m.sum(axis=1),
+        float(np.sum(item_max)),
+        questions=[f"q{j + 1}" for j in range(m.shape[1])],
+        item_scores=m,
+        item_max=item_max,
+    )
 
 
 def test_facility_and_sd_by_hand():
@@ -79,13 +89,21 @@ def test_an_item_that_good_students_miss_is_dubious():
 
 
 def responses(rows):
-    return Responses(np.array([r[0] for r in rows], dtype=object), np.array([r[1] for r in rows], dtype=object),
-                     tuple(normalise_choice(r[2]) for r in rows), np.full(len(rows), np.datetime64("NaT", "s")))
+    return Responses(
+        np.array([r[0] for r in rows], dtype=object),
+        np.array([r[1] for r in rows], dtype=object),
+        tuple(normalise_choice(r[2]) for r in rows),
+        np.full(len(rows), np.datetime64("NaT", "s")),
+    )
 
 
 # ten answers to backdoor_2: 3 × "В, Г" (right), 4 × "В", 2 × "Б, В", 1 × "Е"; typed the way students type
-ANSWERS = ([(f"a{i}", "backdoor_2", "в,г") for i in range(3)] + [(f"b{i}", "backdoor_2", "B") for i in range(4)]
-           + [(f"c{i}", "backdoor_2", "{Б, В}") for i in range(2)] + [("d0", "backdoor_2", "E")])
+ANSWERS = (
+    [(f"a{i}", "backdoor_2", "в,г") for i in range(3)]
+    + [(f"b{i}", "backdoor_2", "B") for i in range(4)]
+    + [(f"c{i}", "backdoor_2", "{Б, В}") for i in range(2)]
+    + [("d0", "backdoor_2", "E")]
+)
 
 
 def test_response_analysis_counts_each_option():
@@ -117,8 +135,9 @@ def test_common_mistake_block_reads_like_the_course():
 
 
 def test_true_false_question_prints_words():
-    rows = [(f"s{i}", "mdl_two_part", "верно") for i in range(7)] + [(f"t{i}", "mdl_two_part", "false") for i in
-                                                                     range(3)]
+    rows = [(f"s{i}", "mdl_two_part", "верно") for i in range(7)] + [
+        (f"t{i}", "mdl_two_part", "false") for i in range(3)
+    ]
     (m,) = itemstats.common_mistakes([], responses(rows), BANK, threshold=50)
     text = "\n".join(itemstats.format_mistake(m, 1))
     assert "Правильные ответы: неверно" in text
@@ -132,8 +151,14 @@ def test_the_quiz_banks_question_model_works_too():
     from course.quiz.bank import Option, Question
 
     raw = RAW_BANK["backdoor_2"]
-    q = Question("backdoor_2", "multiple", raw["text_ru"], "", frozenset("ВГ"),
-                 options=tuple(Option(letter, text, text) for letter, text in raw["options"].items()))
+    q = Question(
+        "backdoor_2",
+        "multiple",
+        raw["text_ru"],
+        "",
+        frozenset("ВГ"),
+        options=tuple(Option(letter, text, text) for letter, text in raw["options"].items()),
+    )
     bank = itemstats.item_questions({"backdoor_2": q})
     (m,) = itemstats.common_mistakes([], responses(ANSWERS), bank, threshold=50)
     assert m["correct"] == ["В", "Г"] and len(m["options"]) == 7
@@ -154,8 +179,9 @@ def test_lowest_facility_first_and_threshold_respected():
 
 
 def test_report_contains_the_common_mistakes_section(tmp_path):
-    a = Attempts.from_rows([r[0] for r in ANSWERS], ["2024-03-01 10:00"] * 10,
-                           [10 if r[2] == "в,г" else 4 for r in ANSWERS], 10)
+    a = Attempts.from_rows(
+        [r[0] for r in ANSWERS], ["2024-03-01 10:00"] * 10, [10 if r[2] == "в,г" else 4 for r in ANSWERS], 10
+    )
     out = write_report(a, tmp_path / "r", bank=BANK, responses=responses(ANSWERS))
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "## Some common mistakes" in md and "Правильные ответы: В, Г" in md
@@ -173,16 +199,32 @@ def test_the_course_quiz_bank_drives_the_t3_blocks(tmp_path, capsys):
     answers = tmp_path / "answers.csv"
     # 10 students: 2 answer "В, Г" (right) on t3_backdoor_smallest_sets, 6 answer "В", 2 answer "Г, Д"
     typed = ["в г"] * 2 + ["B"] * 6 + ["{Г,Д}"] * 2
-    grades.write_text("student_id,timestamp,score,max_score,t3_backdoor_smallest_sets /1\n" + "".join(
-        f"s{i},2024-03-01 1{i % 10}:00,{int(t == 'в г')},1,{int(t == 'в г')}\n" for i, t in enumerate(typed)),
-        encoding="utf-8")
-    answers.write_text("student_id,question,answer\n" + "".join(
-        f"s{i},t3_backdoor_smallest_sets,\"{t}\"\n" for i, t in enumerate(typed)), encoding="utf-8")
-    code = cli.main(["report", "--csv", str(grades), "--out", str(tmp_path / "r"),
-                     "--questions", str(default_bank_path()), "--responses", str(answers)])
+    grades.write_text(
+        "student_id,timestamp,score,max_score,t3_backdoor_smallest_sets /1\n"
+        + "".join(f"s{i},2024-03-01 1{i % 10}:00,{int(t == 'в г')},1,{int(t == 'в г')}\n" for i, t in enumerate(typed)),
+        encoding="utf-8",
+    )
+    answers.write_text(
+        "student_id,question,answer\n"
+        + "".join(f's{i},t3_backdoor_smallest_sets,"{t}"\n' for i, t in enumerate(typed)),
+        encoding="utf-8",
+    )
+    code = cli.main(
+        [
+            "report",
+            "--csv",
+            str(grades),
+            "--out",
+            str(tmp_path / "r"),
+            "--questions",
+            str(default_bank_path()),
+            "--responses",
+            str(answers),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     md = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
-    section = md[md.index("## Some common mistakes"):]
+    section = md[md.index("## Some common mistakes") :]
     assert "1. **t3_backdoor_smallest_sets** — facility 20.00 %" in section  # 2 of 10
     assert "   Правильные ответы: В, Г" in section.splitlines()
     assert "Most chosen wrong options" not in section  # merged into the one line below
@@ -192,30 +234,53 @@ def test_the_course_quiz_bank_drives_the_t3_blocks(tmp_path, capsys):
 
 def test_numeric_questions_are_binned_by_typed_value():
     # a typed number has no option letters: its answers are grouped by value, the key (within tolerance) first
-    bank = itemstats.item_questions(questions_from_data(
-        {**RAW_BANK, "weight": {"text_ru": "w₂ = ?", "kind": "numeric", "options": [], "correct": [-1.0],
-                                "tolerance": 0.01}}))
+    bank = itemstats.item_questions(
+        questions_from_data(
+            {
+                **RAW_BANK,
+                "weight": {"text_ru": "w₂ = ?", "kind": "numeric", "options": [], "correct": [-1.0], "tolerance": 0.01},
+            }
+        )
+    )
     typed = ["-1", "-1.0", "−1,005", "2", "2.0", "0.5", "1", "3", "4", "5", "6", "abc", ""]
     rows = [(f"s{i}", "weight", a) for i, a in enumerate(typed)] + [("s1", "backdoor_2", "В")]
-    r = Responses(np.array([s for s, _, _ in rows], dtype=object), np.array([q for _, q, _ in rows], dtype=object),
-                  tuple(normalise_choice(a) for _, _, a in rows), np.full(len(rows), np.datetime64("NaT", "s")),
-                  raw=tuple(a for _, _, a in rows))
+    r = Responses(
+        np.array([s for s, _, _ in rows], dtype=object),
+        np.array([q for _, q, _ in rows], dtype=object),
+        tuple(normalise_choice(a) for _, _, a in rows),
+        np.full(len(rows), np.datetime64("NaT", "s")),
+        raw=tuple(a for _, _, a in rows),
+    )
     analysis = itemstats.response_analysis(r, bank)
     w = analysis["weight"]
     assert w["kind"] == "numeric" and w["responses"] == 13
     # by hand: 3 right (−1, −1.0, −1.005 within 0.01); 2 twice; then 0.5, 1, 3, 4, 5 once (5 values shown),
     # 6 goes to "other values"; "abc" is not a number; one empty answer
     assert [(o["option"], o["count"], o["correct"]) for o in w["options"]] == [
-        ("-1 ± 0.01", 3, True), ("2", 2, False), ("0.5", 1, False), ("1", 1, False), ("3", 1, False),
-        ("4", 1, False), ("other values (2 distinct)", 2, False), ("not a number", 1, False),
-        ("(no answer)", 1, False)]
+        ("-1 ± 0.01", 3, True),
+        ("2", 2, False),
+        ("0.5", 1, False),
+        ("1", 1, False),
+        ("3", 1, False),
+        ("4", 1, False),
+        ("other values (2 distinct)", 2, False),
+        ("not a number", 1, False),
+        ("(no answer)", 1, False),
+    ]
     assert analysis["backdoor_2"]["kind"] == "choice"
 
 
 def test_questions_come_in_natural_order():
     a = scored([[1, 0, 1, 1]] * 2 + [[0, 1, 0, 1]], [1, 1, 1, 1])
-    a = Attempts.from_rows(a.student, a.timestamp, a.score, a.max_score, questions=["l10", "l2", "l1", "l9"],
-                           item_scores=a.item_scores, item_max=a.item_max)
+    a = Attempts.from_rows(
+        a.student,
+        a.timestamp,
+        a.score,
+        a.max_score,
+        questions=["l10", "l2", "l1", "l9"],
+        item_scores=a.item_scores,
+        item_max=a.item_max,
+    )
     rows = [(f"s{i}", q, "В") for i in range(2) for q in ("l10", "l2", "l1")]
     assert list(itemstats.response_analysis(responses(rows))) == ["l1", "l2", "l10"]
     # ties in facility (l10 and l1: 66.7 %) go in natural order too

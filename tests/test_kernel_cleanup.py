@@ -1,4 +1,5 @@
 """Every notebook-executing test shuts its kernel down; the suite's guard notices one that does not."""
+
 import os
 import subprocess
 import sys
@@ -48,15 +49,32 @@ def test_kernel_processes_finds_a_kernel_left_running(tmp_path):
 @pytest.mark.slow  # a pytest run in a subprocess
 def test_the_guard_fails_a_test_that_leaks_a_kernel(tmp_path):
     root = Path(__file__).resolve().parent.parent
-    (tmp_path / "conftest.py").write_text("from tests.conftest import no_kernel_outlives_its_test  # noqa: F401"
-                                          "  -- re-exported: the fixture under test\n")
+    (tmp_path / "conftest.py").write_text(
+        "from tests.conftest import no_kernel_outlives_its_test  # noqa: F401  -- re-exported: the fixture under test\n"
+    )
     (tmp_path / "test_leak.py").write_text(
         "from jupyter_client.manager import KernelManager\n"
         "def test_leaks(tmp_path):\n"
-        "    KernelManager(kernel_name='python3', transport='ipc', ip=str(tmp_path / 'k')).start_kernel()\n")
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
-                          str(tmp_path / "test_leak.py")], cwd=tmp_path, capture_output=True, text=True,
-                         timeout=120, env={**os.environ, "PYTHONPATH": str(root)})
+        "    KernelManager(kernel_name='python3', transport='ipc', ip=str(tmp_path / 'k')).start_kernel()\n"
+    )
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            str(tmp_path / "test_leak.py"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
     assert run.returncode == 1, run.stdout[-2000:]
     assert "left Jupyter kernels running" in run.stdout, run.stdout[-2000:]
     assert kernel_processes() == []  # the guard killed the leaked kernel

@@ -7,6 +7,7 @@ through the contents API (what JupyterLab's autosave sends). A second server wit
 settings shows that the checks see nbgrader when it is there. A slow test looks at both labs in headless
 Chromium: the menu bar and the side panels a person sees.
 """
+
 import contextlib
 import hashlib
 import json
@@ -73,8 +74,12 @@ class Server:
     def save(self, path: str, nb) -> int:
         """PUT a notebook as JupyterLab's (auto)save does."""
         body = json.dumps({"type": "notebook", "format": "json", "content": nb}).encode()
-        request = urllib.request.Request(f"{self.base}/api/contents/{path}?token={self.token}", data=body,
-                                         method="PUT", headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{self.base}/api/contents/{path}?token={self.token}",
+            data=body,
+            method="PUT",
+            headers={"Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=20) as response:
                 return response.status
@@ -86,12 +91,24 @@ class Server:
 def _serve(cmd, home: Path, cwd: Path):
     """Run a ``jupyter lab`` command line with an empty Jupyter home, headless; stop it on exit."""
     port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               JUPYTER_DATA_DIR=str(home / "data"), JUPYTER_PLATFORM_DIRS="1")
-    cmd = cmd + ["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-                 "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-                 f"--LabApp.user_settings_dir={home / 'settings'}", f"--LabApp.workspaces_dir={home / 'workspaces'}",
-                 "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+        JUPYTER_DATA_DIR=str(home / "data"),
+        JUPYTER_PLATFORM_DIRS="1",
+    )
+    cmd = cmd + [
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--LabApp.user_settings_dir={home / 'settings'}",
+        f"--LabApp.workspaces_dir={home / 'workspaces'}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
     log, base = home / "jupyter-lab.log", f"http://127.0.0.1:{port}"
     home.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out, subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd) as proc:
@@ -118,6 +135,7 @@ def student_lab(tmp_path_factory):
 
 # ---------------------------------------------------------------- the settings, as files
 
+
 def test_student_settings_turn_off_every_installed_nbgrader_server_extension():
     installed = _installed_nbgrader_server_extensions()
     assert installed, "nbgrader (a dependency) should have enabled its server extensions in this environment"
@@ -139,12 +157,18 @@ def test_lab_command_passes_extra_arguments_and_serves_the_working_copy(tmp_path
 
 
 def test_make_lab_hands_lab_args_to_jupyter():
-    out = subprocess.run(["make", "-n", "lab", "LAB_ARGS=--no-browser --ServerApp.port=8899"], cwd=LECTURES.parent,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["make", "-n", "lab", "LAB_ARGS=--no-browser --ServerApp.port=8899"],
+        cwd=LECTURES.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "-m course.lab --no-browser --ServerApp.port=8899" in out, out
 
 
 # ---------------------------------------------------------------- the running server
+
 
 @pytest.mark.slow  # a JupyterLab server
 def test_student_lab_page_disables_nbgrader_extensions(student_lab):

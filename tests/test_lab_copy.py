@@ -3,6 +3,7 @@
 Every test works on a temporary lectures folder built here (plus one on the real lectures/), and checks the
 files on disk: what the student finds in lab/ and that the lectures' bytes never change.
 """
+
 import hashlib
 import shutil
 from pathlib import Path
@@ -18,8 +19,11 @@ LECTURES = Path(__file__).resolve().parent.parent / "lectures"
 
 
 def _digest(folder: Path) -> dict:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _lecture(path: Path, *sources: str) -> None:

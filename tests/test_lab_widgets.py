@@ -16,6 +16,7 @@ kernel of its own. The two session requests race, JupyterLab shuts the older ker
 after it started, and the cells sent meanwhile are dropped: the notebook then sits idle forever. That
 was the "rare ~300 s stall" of this test. No wait here is longer than ``WAIT_S``.
 """
+
 import contextlib
 import json
 import os
@@ -36,8 +37,16 @@ LECTURES = Path(__file__).resolve().parent.parent / "lectures"
 NOTEBOOK = "mdl_two_part_code.ipynb"
 LRP_NOTEBOOK = "07_1_lrp.ipynb"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 STARTUP_TIMEOUT = 90  # s, server start on a busy 2-core machine
 WAIT_S = 180  # the longest any single wait in this file may take
 RUN_TIMEOUT_MS = WAIT_S * 1000
@@ -87,13 +96,28 @@ def lab_server(tmp_path):
     shutil.copytree(LECTURES, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     port, token = _free_port(), secrets.token_hex(16)
     home = tmp_path / "jupyter"
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               JUPYTER_DATA_DIR=str(home / "data"), JUPYTER_PLATFORM_DIRS="1")
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-           f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={root}", f"--LabApp.user_settings_dir={home / 'settings'}",
-           f"--LabApp.workspaces_dir={home / 'workspaces'}", "--LabApp.news_url=None",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+        JUPYTER_DATA_DIR=str(home / "data"),
+        JUPYTER_PLATFORM_DIRS="1",
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        f"--LabApp.user_settings_dir={home / 'settings'}",
+        f"--LabApp.workspaces_dir={home / 'workspaces'}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     # no news/update pop-up over the notebook, and no request to the internet for it
@@ -124,8 +148,10 @@ def _code_cell_count(notebook: str = NOTEBOOK) -> int:
     return sum(cell.cell_type == "code" for cell in nbformat.read(LECTURES / notebook, as_version=4).cells)
 
 
-_PROMPT_COUNTED = ("() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]"
-                   ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))")
+_PROMPT_COUNTED = (
+    "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]"
+    ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"
+)
 
 
 def _click_run_all(page) -> None:
@@ -146,7 +172,8 @@ def _run_all_cells(page, lab: Lab, notebook: str) -> None:
                 raise AssertionError(
                     f"Run All Cells sent twice to {notebook}, no execution count appeared within "
                     f"{FIRST_COUNT_MS // 1000} s either time; sessions: {sessions}\n"
-                    f"server log:\n{lab.log_tail()}") from exc
+                    f"server log:\n{lab.log_tail()}"
+                ) from exc
             print(f"no execution count {FIRST_COUNT_MS // 1000} s after Run All; sessions {sessions}; sending it again")
 
 
@@ -179,12 +206,15 @@ def _wait_for_kernel(page, lab: Lab, notebook: str) -> str:
         elif now - since >= SETTLED_S:
             break
         if now > deadline:
-            raise AssertionError(f"{notebook}: no settled kernel within {WAIT_S} s; sessions: "
-                                 f"{lab.api('/api/sessions')}\nserver log:\n{lab.log_tail()}")
+            raise AssertionError(
+                f"{notebook}: no settled kernel within {WAIT_S} s; sessions: "
+                f"{lab.api('/api/sessions')}\nserver log:\n{lab.log_tail()}"
+            )
         time.sleep(0.25)
     page.locator(".jp-Toolbar-kernelName", has_text="Python 3").first.wait_for(timeout=RUN_TIMEOUT_MS)
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
-        state="attached", timeout=RUN_TIMEOUT_MS)
+        state="attached", timeout=RUN_TIMEOUT_MS
+    )
     return kernel_id
 
 
@@ -223,7 +253,9 @@ def _open_and_run_all(page, lab: Lab, notebook, checked) -> None:
     page.wait_for_function(
         "n => { const ps = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];"
         " return ps.length === n && ps.every(p => /\\[\\d+\\]/.test(p.textContent)); }",
-        arg=n_code, timeout=RUN_TIMEOUT_MS)
+        arg=n_code,
+        timeout=RUN_TIMEOUT_MS,
+    )
     kernels = [(session.get("kernel") or {}).get("id") for session in lab.api("/api/sessions")]
     assert kernels == [kernel_id], f"the notebook's kernel {kernel_id} was replaced during Run All: {kernels}"
     checked.append(f"Run All Cells executed all {n_code} code cells in that kernel")
@@ -239,8 +271,12 @@ def _report_failure(page, lab: Lab, tmp_path, checked, slider_label=None) -> Non
 
 def _launch(p, tmp_path):
     context = p.chromium.launch_persistent_context(
-        str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True,
-        args=CHROMIUM_FLAGS, viewport={"width": 1400, "height": 1000})
+        str(tmp_path / "chromium-profile"),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=CHROMIUM_FLAGS,
+        viewport={"width": 1400, "height": 1000},
+    )
     return context, context.new_page()
 
 
@@ -279,8 +315,9 @@ def test_mdl_widgets_render_in_jupyterlab(lab_server, tmp_path):
         checked.append(f"{n_sliders} slider widget views displayed: {labels}")
         box = image.bounding_box()
         assert box and box["width"] > 300 and box["height"] > 100, box
-        checked.append("the explorer's figure is displayed under the sliders "
-                       f"({box['width']:.0f}x{box['height']:.0f} px)")
+        checked.append(
+            f"the explorer's figure is displayed under the sliders ({box['width']:.0f}x{box['height']:.0f} px)"
+        )
         caption = cell.locator(".jp-OutputArea-output", has_text="degree 7: L(D,H)")
         caption.wait_for(timeout=RUN_TIMEOUT_MS)
         checked.append(f'its caption reads "{caption.inner_text().strip()}"')
@@ -308,7 +345,6 @@ def test_mdl_widgets_render_in_jupyterlab(lab_server, tmp_path):
         page.screenshot(path=str(tmp_path / "lab_widgets_after_slider.png"))
 
 
-
 def test_lrp_toy_explorer_redraws_in_jupyterlab(lab_server, tmp_path):
     checked = []
     with _notebook_in_lab(lab_server, tmp_path, LRP_NOTEBOOK, checked, "point") as page:
@@ -332,11 +368,14 @@ def test_lrp_toy_explorer_redraws_in_jupyterlab(lab_server, tmp_path):
         page.wait_for_function(
             "([cell, src]) => { const img = cell.querySelector('.jp-OutputArea-output img');"
             " return img !== null && img.getAttribute('src') !== src; }",
-            arg=[cell.element_handle(), before_src], timeout=30_000)
+            arg=[cell.element_handle(), before_src],
+            timeout=30_000,
+        )
         assert cell.locator(".jp-OutputArea-output img").count() == 1, "the redraw must replace, not append"
         assert cell.get_by_text("error while redrawing").count() == 0, cell.inner_text()[-2000:]
         after_caption = cell.locator(".jp-OutputArea-output", has_text="Taylor at root").first.inner_text()
         assert after_caption != before_caption, "the figure changed but its readings did not"
-        checked.append(f"moving the point slider {start} -> {start + 1} redrew the figure and the readings "
-                       "in place, without error")
+        checked.append(
+            f"moving the point slider {start} -> {start + 1} redrew the figure and the readings in place, without error"
+        )
         page.screenshot(path=str(tmp_path / "lab_lrp_after_slider.png"))

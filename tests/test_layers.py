@@ -1,4 +1,5 @@
 """Layers and the network: forward maps against naive loops, backward against finite differences."""
+
 import numpy as np
 import pytest
 
@@ -29,7 +30,7 @@ def naive_conv(x, w, b, stride, padding, dilation=(1, 1), groups=1):
     o, cg, kh, kw = w.shape
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     xp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw))
-    xp[:, :, ph:ph + h, pw:pw + wd] = x
+    xp[:, :, ph : ph + h, pw : pw + wd] = x
     oh, ow = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
     out = np.zeros((n, o, oh, ow))
     for i in range(n):
@@ -37,8 +38,12 @@ def naive_conv(x, w, b, stride, padding, dilation=(1, 1), groups=1):
             g = k // (o // groups)  # output channel k reads input channels g·cg … (g+1)·cg − 1
             for r in range(oh):
                 for s in range(ow):
-                    window = xp[i, g * cg:(g + 1) * cg, r * sh:r * sh + dh * (kh - 1) + 1:dh,
-                                s * sw:s * sw + dw * (kw - 1) + 1:dw]
+                    window = xp[
+                        i,
+                        g * cg : (g + 1) * cg,
+                        r * sh : r * sh + dh * (kh - 1) + 1 : dh,
+                        s * sw : s * sw + dw * (kw - 1) + 1 : dw,
+                    ]
                     out[i, k, r, s] = np.sum(window * w[k]) + b[k]
     return out
 
@@ -80,10 +85,16 @@ def test_conv2d_matches_naive_loops(stride, padding):
     np.testing.assert_allclose(got, naive_conv(x, w, b, stride, padding), rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("stride,padding,dilation,groups", [
-    ((1, 1), (2, 2), (2, 2), 1), ((2, 1), (1, 0), (1, 3), 1), ((1, 1), (1, 1), (1, 1), 2),
-    ((2, 2), (0, 1), (2, 1), 4), ((1, 2), (1, 1), (1, 1), 4),
-])
+@pytest.mark.parametrize(
+    "stride,padding,dilation,groups",
+    [
+        ((1, 1), (2, 2), (2, 2), 1),
+        ((2, 1), (1, 0), (1, 3), 1),
+        ((1, 1), (1, 1), (1, 1), 2),
+        ((2, 2), (0, 1), (2, 1), 4),
+        ((1, 2), (1, 1), (1, 1), 4),
+    ],
+)
 def test_conv2d_dilation_and_groups_match_naive_loops(stride, padding, dilation, groups):
     rng = np.random.default_rng(5)
     x, w, b = rng.normal(size=(2, 4, 9, 8)), rng.normal(size=(8, 4 // groups, 3, 2)), rng.normal(size=8)
@@ -96,21 +107,34 @@ def test_conv2d_dilation_and_groups_match_naive_loops(stride, padding, dilation,
     np.testing.assert_allclose(both[1], naive_conv(x, w2, np.zeros(8), stride, padding, dilation, groups), atol=1e-12)
     # the adjoint: <conv(x; w) − b, g> = <x, convᵀ(g; w)>, and Σ_t convᵀ(g_t; w_t) in one call
     g, g2 = rng.normal(size=expected.shape), rng.normal(size=expected.shape)
-    np.testing.assert_allclose(np.sum((expected - b[None, :, None, None]) * g),
-                               np.sum(x * conv.linear_backward(g, w, x.shape)), rtol=1e-10)
-    np.testing.assert_allclose(conv.linear_backward_many([g, g2], [w, w2], x.shape),
-                               conv.linear_backward(g, w, x.shape) + conv.linear_backward(g2, w2, x.shape), atol=1e-12)
+    np.testing.assert_allclose(
+        np.sum((expected - b[None, :, None, None]) * g), np.sum(x * conv.linear_backward(g, w, x.shape)), rtol=1e-10
+    )
+    np.testing.assert_allclose(
+        conv.linear_backward_many([g, g2], [w, w2], x.shape),
+        conv.linear_backward(g, w, x.shape) + conv.linear_backward(g2, w2, x.shape),
+        atol=1e-12,
+    )
 
 
-@pytest.mark.parametrize("kernel,stride,padding,include", [
-    ((3, 3), (2, 2), (1, 1), True), ((3, 3), (2, 2), (1, 1), False), ((2, 3), (1, 2), (1, 1), True),
-    ((3, 2), (3, 1), (1, 0), False), ((2, 2), (2, 2), (0, 0), True),
-])
+@pytest.mark.parametrize(
+    "kernel,stride,padding,include",
+    [
+        ((3, 3), (2, 2), (1, 1), True),
+        ((3, 3), (2, 2), (1, 1), False),
+        ((2, 3), (1, 2), (1, 1), True),
+        ((3, 2), (3, 1), (1, 0), False),
+        ((2, 2), (2, 2), (0, 0), True),
+    ],
+)
 def test_padded_pools_match_naive_loops(kernel, stride, padding, include):
     x = np.random.default_rng(6).normal(size=(2, 3, 7, 6)) - 1.0  # negative: −∞ padding must never win
     np.testing.assert_allclose(MaxPool2d(kernel, stride, padding)(x), naive_pool(x, kernel, stride, padding, "max"))
-    np.testing.assert_allclose(AvgPool2d(kernel, stride, padding, count_include_pad=include)(x),
-                               naive_pool(x, kernel, stride, padding, "avg", include), rtol=1e-12)
+    np.testing.assert_allclose(
+        AvgPool2d(kernel, stride, padding, count_include_pad=include)(x),
+        naive_pool(x, kernel, stride, padding, "avg", include),
+        rtol=1e-12,
+    )
 
 
 def test_pool_padding_over_half_the_kernel_is_refused():
@@ -135,12 +159,20 @@ def test_activations_by_formula():
 
 def test_gradient_through_torch_options_matches_finite_differences():
     rng = np.random.default_rng(7)
-    net = Sequential([
-        Conv2d(rng.normal(size=(4, 1, 3, 3)), rng.normal(size=4), padding=2, dilation=2), LeakyReLU(0.1),
-        MaxPool2d(3, 2, padding=1), BatchNorm(rng.normal(size=4), rng.uniform(0.5, 2, 4), rng.normal(size=4)),
-        Conv2d(rng.normal(size=(4, 2, 2, 2)), rng.normal(size=4), groups=2), Tanh(),
-        AvgPool2d(2, 1, padding=1, count_include_pad=False), Sigmoid(), Flatten(), Dense(rng.normal(size=(64, 3))),
-    ])
+    net = Sequential(
+        [
+            Conv2d(rng.normal(size=(4, 1, 3, 3)), rng.normal(size=4), padding=2, dilation=2),
+            LeakyReLU(0.1),
+            MaxPool2d(3, 2, padding=1),
+            BatchNorm(rng.normal(size=4), rng.uniform(0.5, 2, 4), rng.normal(size=4)),
+            Conv2d(rng.normal(size=(4, 2, 2, 2)), rng.normal(size=4), groups=2),
+            Tanh(),
+            AvgPool2d(2, 1, padding=1, count_include_pad=False),
+            Sigmoid(),
+            Flatten(),
+            Dense(rng.normal(size=(64, 3))),
+        ]
+    )
     x = rng.normal(size=(2, 1, 7, 7))
     target = np.array([0, 2])
     np.testing.assert_allclose(net.gradient(x, target), numeric_gradient(net, x, target), atol=1e-7)
@@ -150,9 +182,17 @@ def test_lrp_runs_wherever_the_gradient_does_and_batchnorm_without_linear_passes
     # BatchNorm first and after a pooling cannot be merged: relevance passes through them (Zennit's Pass)
     rng = np.random.default_rng(8)
     bn = BatchNorm(rng.normal(size=2), rng.uniform(0.5, 2, 2), rng.normal(size=2), rng.normal(size=2))
-    net = Sequential([bn, Conv2d(rng.normal(size=(2, 2, 3, 3)), padding=1), ReLU(), MaxPool2d(2),
-                      BatchNorm(np.zeros(2), np.ones(2), [2.0, -1.0], [0.5, 0.5]), Flatten(),
-                      Dense(rng.normal(size=(8, 3)))])
+    net = Sequential(
+        [
+            bn,
+            Conv2d(rng.normal(size=(2, 2, 3, 3)), padding=1),
+            ReLU(),
+            MaxPool2d(2),
+            BatchNorm(np.zeros(2), np.ones(2), [2.0, -1.0], [0.5, 0.5]),
+            Flatten(),
+            Dense(rng.normal(size=(8, 3))),
+        ]
+    )
     x = rng.normal(size=(3, 2, 4, 4))
     trace = lrp_layers(net, x, rules.Epsilon(0.0), [0, 1, 2])
     assert [type(layer).__name__ for layer in trace.layers][0] == "BatchNorm"
@@ -175,11 +215,18 @@ def test_maxpool_gradient_goes_to_first_maximum():
 
 def test_gradient_matches_finite_differences_on_cnn():
     rng = np.random.default_rng(0)
-    net = Sequential([
-        Conv2d(rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3), stride=2, padding=1), ReLU(),
-        MaxPool2d(2, 1), Conv2d(rng.normal(size=(4, 3, 2, 2)), None, padding=(1, 0)), ReLU(),
-        AvgPool2d(2), Flatten(), Dense(rng.normal(size=(8, 3))),
-    ])
+    net = Sequential(
+        [
+            Conv2d(rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3), stride=2, padding=1),
+            ReLU(),
+            MaxPool2d(2, 1),
+            Conv2d(rng.normal(size=(4, 3, 2, 2)), None, padding=(1, 0)),
+            ReLU(),
+            AvgPool2d(2),
+            Flatten(),
+            Dense(rng.normal(size=(8, 3))),
+        ]
+    )
     x = rng.normal(size=(2, 2, 9, 8))
     grad = net.gradient(x, [1, 2])
     eps, num = 1e-6, np.zeros_like(x)
@@ -194,12 +241,16 @@ def test_gradient_matches_finite_differences_on_cnn():
 
 def test_batchnorm_merge_keeps_the_function():
     rng = np.random.default_rng(2)
-    net = Sequential([
-        Conv2d(rng.normal(size=(3, 1, 3, 3)), rng.normal(size=3)),
-        BatchNorm(rng.normal(size=3), rng.uniform(0.5, 2, 3), rng.normal(size=3), rng.normal(size=3)),
-        ReLU(), Flatten(), Dense(rng.normal(size=(27, 4))),
-        BatchNorm(rng.normal(size=4), rng.uniform(0.5, 2, 4)),
-    ])
+    net = Sequential(
+        [
+            Conv2d(rng.normal(size=(3, 1, 3, 3)), rng.normal(size=3)),
+            BatchNorm(rng.normal(size=3), rng.uniform(0.5, 2, 3), rng.normal(size=3), rng.normal(size=3)),
+            ReLU(),
+            Flatten(),
+            Dense(rng.normal(size=(27, 4))),
+            BatchNorm(rng.normal(size=4), rng.uniform(0.5, 2, 4)),
+        ]
+    )
     merged = merge_batchnorm(net)
     x = rng.normal(size=(5, 1, 5, 5))
     assert not any(isinstance(layer, BatchNorm) for layer in merged)
@@ -234,8 +285,14 @@ def test_target_outside_classes_is_refused():
 
 
 def test_float32_stays_float32():
-    net = Sequential([Conv2d(np.ones((2, 1, 3, 3), np.float32), padding=1), ReLU(), Flatten(),
-                      Dense(np.ones((2 * 16, 3), np.float32))])
+    net = Sequential(
+        [
+            Conv2d(np.ones((2, 1, 3, 3), np.float32), padding=1),
+            ReLU(),
+            Flatten(),
+            Dense(np.ones((2 * 16, 3), np.float32)),
+        ]
+    )
     x = np.ones((2, 1, 4, 4), np.float32)
     assert net(x).dtype == np.float32
     assert net.gradient(x, 0).dtype == np.float32

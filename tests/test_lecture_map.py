@@ -3,6 +3,7 @@
 Map lines look like ``- L4 → 07_1_lrp.ipynb § "Conservation, globally and locally"``; the notebook must
 hold a markdown heading ``## Conservation, globally and locally [L4, L6]`` whose bracket lists the id.
 """
+
 import re
 from pathlib import Path
 
@@ -65,13 +66,18 @@ def test_mapped_section_exists_with_its_id(item, notebook, section):
     assert path.is_file(), f"{item} is mapped to {notebook}, which does not exist in {LECTURES}"
     headings = tagged_headings(path)
     assert section in headings, (
-        f'{notebook} has no heading "{section} [..., {item}, ...]"; its tagged headings are {sorted(headings)}')
+        f'{notebook} has no heading "{section} [..., {item}, ...]"; its tagged headings are {sorted(headings)}'
+    )
     assert item in headings[section], f'heading "{section}" in {notebook} lists {sorted(headings[section])}, not {item}'
 
 
 @pytest.mark.parametrize("path", [pytest.param(p, id=p.name) for p in sorted(LECTURES.glob("*.ipynb"))])
 def test_every_tagged_heading_is_in_the_map(path):
     mapped = {(item, section) for item, notebook, section in ENTRIES if notebook == path.name}
-    missing = [f'- {item} → {path.name} § "{title}"' for title, ids in tagged_headings(path).items()
-               for item in sorted(ids) if (item, title) not in mapped]
+    missing = [
+        f'- {item} → {path.name} § "{title}"'
+        for title, ids in tagged_headings(path).items()
+        for item in sorted(ids)
+        if (item, title) not in mapped
+    ]
     assert not missing, "add these lines to lectures/README.md (or fix the heading):\n" + "\n".join(missing)

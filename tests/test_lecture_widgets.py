@@ -7,6 +7,7 @@ inline backend (course/widgets.py explains). So every explorer goes through ``li
 The same source reading checks that a lecture cell shows the idea rather than a page of matplotlib (figures are
 ``course.plotting`` helpers) and that the text meant for students carries no implementation notes.
 """
+
 import ast
 import re
 from pathlib import Path
@@ -22,16 +23,25 @@ PYPLOT_WIDGET_APIS = {"interactive_output", "interactive", "interact", "interact
 def notebook_tree(path: Path) -> ast.Module:
     nb = nbformat.read(path, as_version=4)
     # IPython magics (%matplotlib inline) are not Python; blank them out
-    code = "\n".join("\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in c.source.splitlines())
-                     for c in nb.cells if c.cell_type == "code")
+    code = "\n".join(
+        "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in c.source.splitlines())
+        for c in nb.cells
+        if c.cell_type == "code"
+    )
     return ast.parse(code)
 
 
 def live_draw_functions(tree: ast.Module) -> list[str]:
     """Names passed as the first argument of live_figure(...)."""
-    return [call.args[0].id for call in ast.walk(tree) if isinstance(call, ast.Call)
-            and isinstance(call.func, ast.Name) and call.func.id == "live_figure"
-            and call.args and isinstance(call.args[0], ast.Name)]
+    return [
+        call.args[0].id
+        for call in ast.walk(tree)
+        if isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id == "live_figure"
+        and call.args
+        and isinstance(call.args[0], ast.Name)
+    ]
 
 
 def reachable(tree: ast.Module, start: str) -> dict[str, ast.FunctionDef]:
@@ -52,8 +62,9 @@ def uses_pyplot(func: ast.FunctionDef) -> bool:
 
 
 def test_the_checks_catch_a_pyplot_callback():
-    tree = ast.parse("def helper(ax):\n    plt.gca()\n\ndef draw(fig, k):\n    helper(fig.subplots())\n\n"
-                     "live_figure(draw, {})\n")
+    tree = ast.parse(
+        "def helper(ax):\n    plt.gca()\n\ndef draw(fig, k):\n    helper(fig.subplots())\n\nlive_figure(draw, {})\n"
+    )
     assert live_draw_functions(tree) == ["draw"]
     assert sorted(reachable(tree, "draw")) == ["draw", "helper"]
     assert [name for name, f in reachable(tree, "draw").items() if uses_pyplot(f)] == ["helper"]
@@ -62,10 +73,17 @@ def test_the_checks_catch_a_pyplot_callback():
 @pytest.mark.parametrize("path", [pytest.param(p, id=p.name) for p in NOTEBOOKS])
 def test_explorers_draw_without_pyplot(path):
     tree = notebook_tree(path)
-    called = {n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-              and isinstance(n.func.value, ast.Name) and n.func.value.id == "widgets"}
-    assert not called & PYPLOT_WIDGET_APIS, \
+    called = {
+        n.func.attr
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and isinstance(n.func.value, ast.Name)
+        and n.func.value.id == "widgets"
+    }
+    assert not called & PYPLOT_WIDGET_APIS, (
         f"{path.name}: use course.widgets.live_figure, not {called & PYPLOT_WIDGET_APIS}"
+    )
     draws = live_draw_functions(tree)
     for draw in draws:
         funcs = reachable(tree, draw)
@@ -76,11 +94,16 @@ def test_explorers_draw_without_pyplot(path):
 
 
 # Lectures read as lectures: the figure code lives in course.plotting, the text speaks of the subject only.
-MATPLOTLIB_CALL = re.compile(r"\.(plot|scatter|bar|barh|imshow|contourf?|annotate|text|legend|set_\w+|set|axhline|"
-                             r"axvline|axvspan|add_patch|twinx|colorbar|suptitle|tight_layout|subplots)\(")
+MATPLOTLIB_CALL = re.compile(
+    r"\.(plot|scatter|bar|barh|imshow|contourf?|annotate|text|legend|set_\w+|set|axhline|"
+    r"axvline|axvspan|add_patch|twinx|colorbar|suptitle|tight_layout|subplots)\("
+)
 MAX_MATPLOTLIB_LINES = 6  # per code cell; more belongs in a documented, tested course.plotting helper
-IMPLEMENTATION_NOTES = re.compile(r"pyplot|thread|subshell|\bcomms?\b|headless|static (first )?render|first render|"
-                                  r"display id|widget front end|ipykernel", re.IGNORECASE)
+IMPLEMENTATION_NOTES = re.compile(
+    r"pyplot|thread|subshell|\bcomms?\b|headless|static (first )?render|first render|"
+    r"display id|widget front end|ipykernel",
+    re.IGNORECASE,
+)
 
 
 def matplotlib_lines(source: str) -> int:
@@ -97,14 +120,21 @@ def test_the_lecture_checks_catch_plotting_code_and_implementation_notes():
 @pytest.mark.parametrize("path", [pytest.param(p, id=p.name) for p in NOTEBOOKS])
 def test_lecture_cells_show_the_idea_not_matplotlib(path):
     nb = nbformat.read(path, as_version=4)
-    heavy = [(i, n) for i, c in enumerate(nb.cells) if c.cell_type == "code"
-             and (n := matplotlib_lines(c.source)) > MAX_MATPLOTLIB_LINES]
+    heavy = [
+        (i, n)
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and (n := matplotlib_lines(c.source)) > MAX_MATPLOTLIB_LINES
+    ]
     assert not heavy, f"{path.name}: (cell, matplotlib lines) {heavy}; move the figure into course.plotting"
 
 
 @pytest.mark.parametrize("path", [pytest.param(p, id=p.name) for p in NOTEBOOKS])
 def test_student_text_has_no_implementation_notes(path):
     nb = nbformat.read(path, as_version=4)
-    notes = [(i, m.group()) for i, c in enumerate(nb.cells) if c.cell_type == "markdown"
-             for m in IMPLEMENTATION_NOTES.finditer(c.source)]
+    notes = [
+        (i, m.group())
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "markdown"
+        for m in IMPLEMENTATION_NOTES.finditer(c.source)
+    ]
     assert not notes, f"{path.name}: (cell, word) {notes}; implementation notes belong in course/widgets.py"

@@ -3,6 +3,7 @@
 The expected values are computed in the tests from the forward activations with plain NumPy (for Dense
 layers: explicit per-neuron message matrices R_{i←k}), not by the engine's code.
 """
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -76,11 +77,11 @@ def test_local_conservation_of_lrp0_messages(case):
         s = ratio(r_out, z)
         messages = a[:, :, None] * w[None] * s[:, None, :]  # (batch, i, k)
         np.testing.assert_allclose(r_in, messages.sum(axis=2), rtol=1e-9, atol=1e-9 * (1 + np.abs(messages).max()))
-        np.testing.assert_allclose(messages.sum(axis=1), s * (z - b), rtol=1e-9,
-                                   atol=1e-9 * (1 + np.abs(messages).max()))
+        np.testing.assert_allclose(
+            messages.sum(axis=1), s * (z - b), rtol=1e-9, atol=1e-9 * (1 + np.abs(messages).max())
+        )
         # what the bias absorbed, as the trace reports it: Σ_k R_k b_k / z_k
-        np.testing.assert_allclose(trace.bias[i], (s * b).sum(axis=1), rtol=1e-9,
-                                   atol=1e-9 * (1 + np.abs(s).max()))
+        np.testing.assert_allclose(trace.bias[i], (s * b).sum(axis=1), rtol=1e-9, atol=1e-9 * (1 + np.abs(s).max()))
 
 
 @SETTINGS
@@ -93,8 +94,9 @@ def test_zplus_on_nonnegative_inputs_conserves_and_is_nonnegative(case):
     acts = activations(model, x)
     for i, w, _, r_out, r_in in dense_layers(trace):
         d = acts[i] @ np.maximum(w, 0)
-        np.testing.assert_allclose(r_in.sum(axis=1), (r_out * d / stab(d, 1e-6)).sum(axis=1), rtol=1e-9,
-                                   atol=1e-9 * (1 + np.abs(r_out).max()))
+        np.testing.assert_allclose(
+            r_in.sum(axis=1), (r_out * d / stab(d, 1e-6)).sum(axis=1), rtol=1e-9, atol=1e-9 * (1 + np.abs(r_out).max())
+        )
     logit = model(x)[:, target]
     for r in trace.relevances:
         signed = r * np.sign(logit)[:, None]
@@ -109,14 +111,19 @@ def test_flat_and_wsquare_conserve(case, which):
     rule = rules.Flat() if which == "flat" else rules.WSquare(zero_bias=True)
     trace = lrp_layers(model, x, rule, target)
     for _, w, _, r_out, r_in in dense_layers(trace):
-        d = np.full(w.shape[1], float(w.shape[0])) if which == "flat" else (w ** 2).sum(axis=0)
-        np.testing.assert_allclose(r_in.sum(axis=1), (r_out * d / stab(d, 1e-6)).sum(axis=1), rtol=1e-9,
-                                   atol=1e-9 * (1 + np.abs(r_out).max()))
+        d = np.full(w.shape[1], float(w.shape[0])) if which == "flat" else (w**2).sum(axis=0)
+        np.testing.assert_allclose(
+            r_in.sum(axis=1), (r_out * d / stab(d, 1e-6)).sum(axis=1), rtol=1e-9, atol=1e-9 * (1 + np.abs(r_out).max())
+        )
 
 
 @SETTINGS
-@given(arrays(np.float64, (1, 2, 5, 4), elements=values), arrays(np.float64, (3, 2, 3, 3), elements=values),
-       st.integers(1, 2), st.integers(0, 2))
+@given(
+    arrays(np.float64, (1, 2, 5, 4), elements=values),
+    arrays(np.float64, (3, 2, 3, 3), elements=values),
+    st.integers(1, 2),
+    st.integers(0, 2),
+)
 def test_flat_conserves_on_padded_strided_convolutions(x, w, stride, padding):
     conv = Conv2d(w, stride=stride, padding=padding)
     n_out = int(np.prod(conv.output_shape(x.shape)[1:]))
@@ -137,18 +144,24 @@ def per_neuron_gamma(a, w, b, r_out, gamma, eps):
                 continue
             sel = (lambda v: np.maximum(v, 0)) if z > 0 else (lambda v: np.minimum(v, 0))
             other = (lambda v: np.minimum(v, 0)) if z > 0 else (lambda v: np.maximum(v, 0))
-            contrib = np.array([
-                aj * (w[j, k] + gamma * (sel(w[j, k]) if aj > 0 else other(w[j, k]))) if aj != 0 else 0.0
-                for j, aj in enumerate(a[n])
-            ])
+            contrib = np.array(
+                [
+                    aj * (w[j, k] + gamma * (sel(w[j, k]) if aj > 0 else other(w[j, k]))) if aj != 0 else 0.0
+                    for j, aj in enumerate(a[n])
+                ]
+            )
             denominator = contrib.sum() + b[k] + gamma * sel(b[k])
             r_in[n] += contrib / stab(np.array(denominator), eps) * r_out[n, k]
     return r_in
 
 
 @SETTINGS
-@given(arrays(np.float64, (2, 3), elements=values), arrays(np.float64, (3, 2), elements=values),
-       arrays(np.float64, (2,), elements=values), st.sampled_from([0.0, 0.25, 1.0]))
+@given(
+    arrays(np.float64, (2, 3), elements=values),
+    arrays(np.float64, (3, 2), elements=values),
+    arrays(np.float64, (2,), elements=values),
+    st.sampled_from([0.0, 0.25, 1.0]),
+)
 def test_gamma_equals_a_per_neuron_implementation(x, w, b, gamma):
     net = Sequential([Dense(w, b)])
     got = lrp(net, x, rules.Gamma(gamma), 0)

@@ -1,4 +1,5 @@
 """Conservation report and pixel flipping / AOPC, against hand calculations on linear models."""
+
 import itertools
 
 import numpy as np
@@ -12,7 +13,7 @@ from course.relevance.evaluate import aopc, conservation_report, pixel_flipping
 def test_conservation_report_rows_by_hand():
     # x = (1, 1), w = (2, 1), b = 1, ε = 1 (L8): f = 4, denominator 5; in = 4·3/5, bias 4·1/5, ε 4·1/5
     report = conservation_report(Sequential([Dense([[2.0], [1.0]], [1.0])]), [[1.0, 1.0]], rules.Epsilon(1.0), 0)
-    (index, layer, rule, out, inp, bias, stab, rest), = report.rows
+    ((index, layer, rule, out, inp, bias, stab, rest),) = report.rows
     assert (index, layer, rule) == (0, "Dense(2→1)", "Epsilon(epsilon=1.0)")
     np.testing.assert_allclose([out, inp, bias, stab, rest], [4.0, 12 / 5, 4 / 5, 4 / 5, 0.0], atol=1e-12)
     assert report.output == 4.0 and report.input == pytest.approx(2.4)
@@ -20,8 +21,15 @@ def test_conservation_report_rows_by_hand():
 
 def test_conservation_report_table_lists_every_layer_from_the_top():
     rng = np.random.default_rng(0)
-    net = Sequential([Conv2d(rng.normal(size=(2, 1, 3, 3)), rng.normal(size=2), padding=1), ReLU(), AvgPool2d(2),
-                      Flatten(), Dense(rng.normal(size=(8, 3)), rng.normal(size=3))])
+    net = Sequential(
+        [
+            Conv2d(rng.normal(size=(2, 1, 3, 3)), rng.normal(size=2), padding=1),
+            ReLU(),
+            AvgPool2d(2),
+            Flatten(),
+            Dense(rng.normal(size=(8, 3)), rng.normal(size=3)),
+        ]
+    )
     report = conservation_report(net, rng.uniform(size=(3, 1, 4, 4)), composites.EpsilonGammaBox(0, 1), [0, 1, 2])
     assert [row[0] for row in report.rows] == [4, 3, 2, 1, 0]
     text, markdown = str(report), report.to_markdown()
@@ -102,18 +110,21 @@ def test_probability_output_and_random_order_are_reproducible():
     np.testing.assert_allclose(a.values[:, 0], p0[[0, 1], [0, 2]])
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"relevance": np.ones((1, 2))}, "relevance must have x's shape"),
-    ({"relevance": np.full((1, 3), np.nan)}, "relevance contains NaN"),
-    ({"patch": 2}, "patch=2 needs image input"),
-    ({"patch": 0}, "patch must be a positive int"),
-    ({"order": "best"}, "order must be one of"),
-    ({"output": "loss"}, "output must be 'logit' or 'probability'"),
-    ({"baseline": "blur"}, "baseline must be a number"),
-    ({"baseline": np.ones(4)}, "does not broadcast"),
-    ({"steps": 4}, "steps must be an int in 1..3"),
-    ({"target": 1}, "outside the 1 classes"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"relevance": np.ones((1, 2))}, "relevance must have x's shape"),
+        ({"relevance": np.full((1, 3), np.nan)}, "relevance contains NaN"),
+        ({"patch": 2}, "patch=2 needs image input"),
+        ({"patch": 0}, "patch must be a positive int"),
+        ({"order": "best"}, "order must be one of"),
+        ({"output": "loss"}, "output must be 'logit' or 'probability'"),
+        ({"baseline": "blur"}, "baseline must be a number"),
+        ({"baseline": np.ones(4)}, "does not broadcast"),
+        ({"steps": 4}, "steps must be an int in 1..3"),
+        ({"target": 1}, "outside the 1 classes"),
+    ],
+)
 def test_pixel_flipping_refuses_bad_arguments(kwargs, message):
     args = {"relevance": np.ones((1, 3)), "target": 0, **kwargs}
     with pytest.raises(CourseError, match=message):

@@ -1,4 +1,5 @@
 """LRP rules on 1- to 3-neuron nets, every expected value computed by hand in the test (L5, L7, L8, L12, L15)."""
+
 import numpy as np
 import pytest
 
@@ -22,9 +23,13 @@ TINY = 1e-12  # a stabiliser small enough that hand values hold to ~1e-11
 
 def l5_net():
     """The L5 picture: inputs 1-3, hidden 4-6 (ReLU), output 7; no biases."""
-    w1 = np.array([[1.0, 0.0, 1.0],   # from input 1 to hidden 4, 5, 6
-                   [1.0, 1.0, 0.0],   # from input 2
-                   [0.0, 1.0, -1.0]])  # from input 3
+    w1 = np.array(
+        [
+            [1.0, 0.0, 1.0],  # from input 1 to hidden 4, 5, 6
+            [1.0, 1.0, 0.0],  # from input 2
+            [0.0, 1.0, -1.0],
+        ]
+    )  # from input 3
     w2 = np.array([[1.0], [2.0], [1.0]])
     return Sequential([Dense(w1), ReLU(), Dense(w2)])
 
@@ -166,16 +171,25 @@ def test_batchnorm_is_merged_before_explaining():
 
 def test_list_of_rules_equals_the_by_index_composite():
     rng = np.random.default_rng(3)
-    net = Sequential([Dense(rng.normal(size=(4, 5))), ReLU(), Dense(rng.normal(size=(5, 5))), ReLU(),
-                      Dense(rng.normal(size=(5, 3)))])
+    net = Sequential(
+        [Dense(rng.normal(size=(4, 5))), ReLU(), Dense(rng.normal(size=(5, 5))), ReLU(), Dense(rng.normal(size=(5, 3)))]
+    )
     x = rng.normal(size=(2, 4))
     as_list = lrp(net, x, [rules.Gamma(0.25), rules.Epsilon(0.25), rules.Zero()], target=[0, 2])
     lecture = composites.by_index([(0, rules.Gamma(0.25)), (-1, rules.Zero())], default=rules.Epsilon(0.25))
     np.testing.assert_array_equal(lrp(net, x, lecture, target=[0, 2]), as_list)
 
 
-@pytest.mark.parametrize("name,rule", [("epsilon", rules.Epsilon()), ("LRP-0", rules.Zero()), ("z+", rules.ZPlus()),
-                                       ("alpha2beta1", rules.AlphaBeta(2, 1)), ("w²", rules.WSquare())])
+@pytest.mark.parametrize(
+    "name,rule",
+    [
+        ("epsilon", rules.Epsilon()),
+        ("LRP-0", rules.Zero()),
+        ("z+", rules.ZPlus()),
+        ("alpha2beta1", rules.AlphaBeta(2, 1)),
+        ("w²", rules.WSquare()),
+    ],
+)
 def test_rule_names_mean_the_default_rules(name, rule):
     net = l5_net()
     x = np.array([[1.0, 2.0, 1.0]])
@@ -184,11 +198,20 @@ def test_rule_names_mean_the_default_rules(name, rule):
 
 def test_float32_end_to_end():
     rng = np.random.default_rng(0)
-    layers64 = [Conv2d(rng.normal(size=(3, 1, 3, 3)), rng.normal(size=3), padding=1), ReLU(), MaxPool2d(2),
-                Flatten(), Dense(rng.normal(size=(12, 4)), rng.normal(size=4))]
-    layers32 = [Conv2d(layers64[0].weight.astype(np.float32), layers64[0].bias.astype(np.float32), padding=1),
-                ReLU(), MaxPool2d(2), Flatten(),
-                Dense(layers64[4].weight.astype(np.float32), layers64[4].bias.astype(np.float32))]
+    layers64 = [
+        Conv2d(rng.normal(size=(3, 1, 3, 3)), rng.normal(size=3), padding=1),
+        ReLU(),
+        MaxPool2d(2),
+        Flatten(),
+        Dense(rng.normal(size=(12, 4)), rng.normal(size=4)),
+    ]
+    layers32 = [
+        Conv2d(layers64[0].weight.astype(np.float32), layers64[0].bias.astype(np.float32), padding=1),
+        ReLU(),
+        MaxPool2d(2),
+        Flatten(),
+        Dense(layers64[4].weight.astype(np.float32), layers64[4].bias.astype(np.float32)),
+    ]
     x = rng.uniform(0, 1, size=(2, 1, 4, 4))
     rule = composites.EpsilonGammaBox(0.0, 1.0, epsilon=0.1)
     r32 = lrp(Sequential(layers32), x.astype(np.float32), rule, target=1)
@@ -199,10 +222,18 @@ def test_float32_end_to_end():
 
 def test_explaining_in_pieces_equals_explaining_the_whole_batch(monkeypatch):
     import sys
+
     engine = sys.modules["course.relevance.lrp"]
     rng = np.random.default_rng(4)
-    net = Sequential([Conv2d(rng.normal(size=(4, 1, 3, 3)), rng.normal(size=4), padding=1), ReLU(), MaxPool2d(2),
-                      Flatten(), Dense(rng.normal(size=(16, 3)), rng.normal(size=3))])
+    net = Sequential(
+        [
+            Conv2d(rng.normal(size=(4, 1, 3, 3)), rng.normal(size=4), padding=1),
+            ReLU(),
+            MaxPool2d(2),
+            Flatten(),
+            Dense(rng.normal(size=(16, 3)), rng.normal(size=3)),
+        ]
+    )
     x = rng.uniform(0, 1, size=(7, 1, 4, 4))
     rule = composites.EpsilonGammaBox(0.0, 1.0)
     monkeypatch.setattr(engine, "_CHUNK_BYTES", 300)  # 64 floats per sample at most: one sample per piece

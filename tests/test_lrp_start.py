@@ -2,6 +2,7 @@
 
 Against Zennit with the same seeds: tests/test_lrp_zennit.py::test_output_relevance_equals_zennits_attr_output.
 """
+
 import numpy as np
 import pytest
 
@@ -48,12 +49,15 @@ def test_a_function_or_an_array_can_start_the_relevance():
     np.testing.assert_allclose(got, lrp(net, x, rules.Epsilon(0.1), 0, output_relevance=top_two(logits, None)))
 
 
-@pytest.mark.parametrize("start,message", [
-    ("softmin", "output_relevance must be one of logit, one-hot"),
-    (np.ones((2, 2)), "finite numbers shaped like the logits"),
-    (np.ones((3, 3)), "3 rows for a batch of 2 samples"),
-    (lambda z, t: z[:, :1], "shaped like the logits"),
-])
+@pytest.mark.parametrize(
+    "start,message",
+    [
+        ("softmin", "output_relevance must be one of logit, one-hot"),
+        (np.ones((2, 2)), "finite numbers shaped like the logits"),
+        (np.ones((3, 3)), "3 rows for a batch of 2 samples"),
+        (lambda z, t: z[:, :1], "shaped like the logits"),
+    ],
+)
 def test_bad_output_relevance_is_refused(start, message):
     with pytest.raises(CourseError, match=message):
         lrp(bias_free_net(), np.ones((2, 4)), rules.Zero(), 0, output_relevance=start)

@@ -1,4 +1,5 @@
 """``lrp(..., threads=k)`` explains the batch in pieces on k threads: the same relevance as one after the other."""
+
 import importlib
 
 import numpy as np
@@ -13,8 +14,18 @@ engine = importlib.import_module("course.relevance.lrp")  # the module (the pack
 def residual_cnn(rng, dtype):
     def conv(o, i):
         return Conv2d(rng.normal(size=(o, i, 3, 3)).astype(dtype), rng.normal(size=o).astype(dtype), padding=1)
-    return Sequential([conv(8, 2), ReLU(), Residual([conv(8, 8), ReLU(), conv(8, 8)]), ReLU(), AvgPool2d(2), Flatten(),
-                       Dense(rng.normal(size=(8 * 6 * 6, 4)).astype(dtype))])
+
+    return Sequential(
+        [
+            conv(8, 2),
+            ReLU(),
+            Residual([conv(8, 8), ReLU(), conv(8, 8)]),
+            ReLU(),
+            AvgPool2d(2),
+            Flatten(),
+            Dense(rng.normal(size=(8 * 6 * 6, 4)).astype(dtype)),
+        ]
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -4,6 +4,7 @@ The fixtures hold random float64 networks (an MLP with BatchNorm; CNNs with padd
 avg-pooling, overlapping pools), inputs whose target logits are both positive and negative, and Zennit's
 input relevance. The bar: relative error ≤ 1e-9 (max |R − R_zennit| / max |R_zennit| per sample).
 """
+
 import json
 from pathlib import Path
 
@@ -33,8 +34,10 @@ def build_model(data, arch, prefix="p"):
     for i, entry in enumerate(arch):
         kind, p = entry["type"], (lambda k, i=i: data[f"{prefix}{i}_{k}"])
         if kind in ("residual", "concat"):
-            branches = [None if b is None else build_model(data, b, f"{prefix}{i}.{k}.")
-                        for k, b in enumerate(entry["branches"])]
+            branches = [
+                None if b is None else build_model(data, b, f"{prefix}{i}.{k}.")
+                for k, b in enumerate(entry["branches"])
+            ]
             layers.append(Residual(*branches) if kind == "residual" else Concat(*branches))
         elif kind == "dense":
             layers.append(L.Dense(p("weight"), p("bias")))
@@ -49,8 +52,15 @@ def build_model(data, arch, prefix="p"):
         elif kind == "leakyrelu":
             layers.append(L.LeakyReLU(entry["negative_slope"]))
         else:
-            layers.append({"relu": L.ReLU, "tanh": L.Tanh, "sigmoid": L.Sigmoid, "flatten": L.Flatten,
-                           "globalavgpool": L.GlobalAvgPool2d}[kind]())
+            layers.append(
+                {
+                    "relu": L.ReLU,
+                    "tanh": L.Tanh,
+                    "sigmoid": L.Sigmoid,
+                    "flatten": L.Flatten,
+                    "globalavgpool": L.GlobalAvgPool2d,
+                }[kind]()
+            )
     return Sequential(layers)
 
 
@@ -93,8 +103,19 @@ def test_fixtures_exist_and_cover_every_rule_and_composite():
         for spec in load(path)[1]["configs"].values():
             for s in spec if isinstance(spec, list) else [spec]:
                 seen.add(s.get("rule") or s.get("composite"))
-    assert {"Zero", "Epsilon", "Gamma", "AlphaBeta", "ZPlus", "Flat", "WSquare", "ZBox", "EpsilonGammaBox",
-            "EpsilonPlusFlat", "EpsilonAlpha2Beta1"} <= seen
+    assert {
+        "Zero",
+        "Epsilon",
+        "Gamma",
+        "AlphaBeta",
+        "ZPlus",
+        "Flat",
+        "WSquare",
+        "ZBox",
+        "EpsilonGammaBox",
+        "EpsilonPlusFlat",
+        "EpsilonAlpha2Beta1",
+    } <= seen
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)

@@ -3,6 +3,7 @@
 Against Zennit on random networks: tests/test_lrp_zennit.py (its ``zero`` configurations are Zennit's
 Epsilon(0)). Here: hand values that hold to the last bit, and what happens where a denominator is 0.
 """
+
 import numpy as np
 
 from course.relevance import Dense, ReLU, Sequential, lrp, lrp_layers, rules

@@ -1,4 +1,5 @@
 """Two-part MDL code lengths: hand-computed bits, scipy's Gaussian density, numpy's polyfit."""
+
 import doctest
 import math
 
@@ -74,7 +75,7 @@ def test_gaussian_residual_code_with_fitted_sigma_by_hand():
 def test_fitted_sigma_code_equals_known_sigma_code_at_the_ml_estimate():
     rng = np.random.default_rng(4)
     r = rng.normal(scale=2.0, size=40)
-    sigma_ml = math.sqrt(np.mean(r ** 2))
+    sigma_ml = math.sqrt(np.mean(r**2))
     assert residual_code_length(r, 0.1) == pytest.approx(residual_code_length(r, 0.1, sigma=sigma_ml))
     # the ML σ is the minimiser of the known-σ code length over σ
     for s in (0.9 * sigma_ml, 1.1 * sigma_ml):
@@ -128,25 +129,28 @@ def test_default_data_set_picks_a_middle_degree():
     assert 0 < table.best_degree < 10
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: fit_polynomial([0, 1, 2], [0, 1], 1), "same length"),
-    (lambda: fit_polynomial([0, 1, float("nan")], [0, 1, 2], 0), "NaN"),
-    (lambda: fit_polynomial([0, 1, 2], [0, 1, 2], 2), "at least 4 data points"),
-    (lambda: fit_polynomial([1, 1, 1], [0, 1, 2], 1), "identifiable"),
-    (lambda: fit_polynomial([0, 1, 2], [0, 1, 2], True), "non-negative integer"),
-    (lambda: residual_code_length([1.0], precision=0), "precision"),
-    (lambda: residual_code_length([1.0], precision=0.1, sigma=-1), "sigma"),
-    (lambda: residual_code_length([0.0, 0.0], precision=0.1), "residuals are zero"),
-    (lambda: residual_code_length([], precision=0.1), "non-empty"),
-    (lambda: parameter_code_length(2, 10, code="gzip"), "code must be one of"),
-    (lambda: parameter_code_length(-1, 10), "n_params"),
-    (lambda: parameter_code_length(2, 0), "positive integer"),
-    (lambda: two_part_code_lengths([0, 1, 2, 3], [0, 1, 0, 1], degrees=[1, 1]), "distinct"),
-    (lambda: two_part_code_lengths([0, 1, 2, 3], [0, 1, 0, 1], degrees=[]), "empty"),
-    (lambda: two_part_code_lengths([0, 1, 2, 3], [0, 1, 0, 1], degrees=5), "iterable"),
-    (lambda: sample_polynomial_data(n=0), "positive integer"),
-    (lambda: sample_polynomial_data(noise=-1), "noise"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: fit_polynomial([0, 1, 2], [0, 1], 1), "same length"),
+        (lambda: fit_polynomial([0, 1, float("nan")], [0, 1, 2], 0), "NaN"),
+        (lambda: fit_polynomial([0, 1, 2], [0, 1, 2], 2), "at least 4 data points"),
+        (lambda: fit_polynomial([1, 1, 1], [0, 1, 2], 1), "identifiable"),
+        (lambda: fit_polynomial([0, 1, 2], [0, 1, 2], True), "non-negative integer"),
+        (lambda: residual_code_length([1.0], precision=0), "precision"),
+        (lambda: residual_code_length([1.0], precision=0.1, sigma=-1), "sigma"),
+        (lambda: residual_code_length([0.0, 0.0], precision=0.1), "residuals are zero"),
+        (lambda: residual_code_length([], precision=0.1), "non-empty"),
+        (lambda: parameter_code_length(2, 10, code="gzip"), "code must be one of"),
+        (lambda: parameter_code_length(-1, 10), "n_params"),
+        (lambda: parameter_code_length(2, 0), "positive integer"),
+        (lambda: two_part_code_lengths([0, 1, 2, 3], [0, 1, 0, 1], degrees=[1, 1]), "distinct"),
+        (lambda: two_part_code_lengths([0, 1, 2, 3], [0, 1, 0, 1], degrees=[]), "empty"),
+        (lambda: two_part_code_lengths([0, 1, 2, 3], [0, 1, 0, 1], degrees=5), "iterable"),
+        (lambda: sample_polynomial_data(n=0), "positive integer"),
+        (lambda: sample_polynomial_data(noise=-1), "noise"),
+    ],
+)
 def test_bad_input_raises_course_error(call, message):
     with pytest.raises(CourseError, match=message):
         call()

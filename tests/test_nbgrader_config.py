@@ -1,4 +1,5 @@
 """The repository as an nbgrader course: nbgrader_config.py and course.nbgrader_setup."""
+
 import os
 
 import nbformat
@@ -31,13 +32,16 @@ def _stderr_cell(text):
     return cell
 
 
-@pytest.mark.parametrize("text, dropped", [
-    ("/home/s/nb.py:3: UserWarning: the divisor is small\n  warnings.warn(...)\n", True),
-    ("<ipython-input-2>:1: RuntimeWarning: invalid value encountered in divide\n", True),
-    ("/x/numpy/core.py:10: DeprecationWarning: old API\n", True),
-    ("Traceback: something went wrong\n", False),
-    ("I print to stderr on purpose\n", False),
-])
+@pytest.mark.parametrize(
+    "text, dropped",
+    [
+        ("/home/s/nb.py:3: UserWarning: the divisor is small\n  warnings.warn(...)\n", True),
+        ("<ipython-input-2>:1: RuntimeWarning: invalid value encountered in divide\n", True),
+        ("/x/numpy/core.py:10: DeprecationWarning: old API\n", True),
+        ("Traceback: something went wrong\n", False),
+        ("I print to stderr on purpose\n", False),
+    ],
+)
 def test_ignore_pattern_drops_only_python_warnings(config, text, dropped):
     pre = IgnorePattern(config=config)
     cell, _ = pre.preprocess_cell(_stderr_cell(text), {}, 0)

@@ -7,6 +7,7 @@ wider than a notebook column can show without shrinking its text. A notebook tha
 2-core machine sets ``"xai_course": {"slow": true}`` in its notebook metadata and is then marked ``slow`` (it still
 runs in CI).
 """
+
 import base64
 import re
 import struct
@@ -43,8 +44,9 @@ def test_lecture_notebooks_exist():
 
 def test_python3_kernel_is_this_environment(tmp_path):
     # the kernel must import the package from this venv, not some other python on PATH
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import os, sys, course; print(sys.prefix); print(os.getcwd())")])
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("import os, sys, course; print(sys.prefix); print(os.getcwd())")]
+    )
     out = _run(nb, tmp_path).cells[0].outputs[0]["text"].split("\n")
     assert Path(out[0]).resolve() == Path(sys.prefix).resolve()
     assert Path(out[1]).resolve() == tmp_path.resolve()
@@ -54,8 +56,11 @@ def test_python3_kernel_is_this_environment(tmp_path):
 def test_notebook_is_committed_without_outputs(path):
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
-    dirty = [i for i, cell in enumerate(nb.cells)
-             if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)]
+    dirty = [
+        i
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)
+    ]
     assert not dirty, f"{path.name}: code cells {dirty} carry outputs; clear them before committing"
 
 
@@ -65,11 +70,13 @@ def test_notebook_runs_headless(path):
     start = time.perf_counter()
     _run(nb, LECTURES)
     elapsed = time.perf_counter() - start
-    figures = sum("image/png" in out.get("data", {}) for cell in nb.cells if cell.cell_type == "code"
-                  for out in cell.outputs)
+    figures = sum(
+        "image/png" in out.get("data", {}) for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
+    )
     print(f"{path.name}: {len(nb.cells)} cells ran in {elapsed:.1f} s, {figures} static figures")
-    errors = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
-              if out.output_type == "error"]
+    errors = [
+        out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs if out.output_type == "error"
+    ]
     assert not errors
     assert figures > 0, f"{path.name} draws no static figure when run without a widget front end"
     noisy = [(i, m.group()) for i, text in _texts(nb) for m in NOISE.finditer(text)]
@@ -99,7 +106,10 @@ def _png_widths(nb):
 
 def test_the_output_checks_catch_noise_and_wide_figures():
     assert [m.group() for m in NOISE.finditer("f = -7.77e-16, R = 1.0e-13, -0.00, x-0.0, 1e-12, 2.5e-07, -0.001")] == [
-        "7.77e-16", "1.0e-13", "-0.00"]
+        "7.77e-16",
+        "1.0e-13",
+        "-0.00",
+    ]
     png = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + struct.pack(">II", 2871, 581)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("")])
     nb.cells[0].outputs = [nbformat.v4.new_output("display_data", {"image/png": base64.b64encode(png).decode()})]

@@ -1,4 +1,5 @@
 """PatternNet / PatternAttribution against the paper's claims on the signal+distractor toy (L17–L25)."""
+
 import numpy as np
 import pytest
 
@@ -32,7 +33,7 @@ def linear_model(toy):
 
 def in_batches(x, size):
     for start in range(0, len(x), size):
-        yield x[start:start + size]
+        yield x[start : start + size]
 
 
 def cosine(u, v):
@@ -159,8 +160,13 @@ def test_relu_patterns_by_hand_and_their_estimator_leaves_no_y_in_the_residual()
 
 def small_mlp(seed=0):
     rng = np.random.default_rng(seed)
-    return Sequential([Dense(rng.normal(size=(4, 6)), rng.normal(size=6) * 0.3), ReLU(),
-                       Dense(rng.normal(size=(6, 3)), rng.normal(size=3) * 0.3)])
+    return Sequential(
+        [
+            Dense(rng.normal(size=(4, 6)), rng.normal(size=6) * 0.3),
+            ReLU(),
+            Dense(rng.normal(size=(6, 3)), rng.normal(size=3) * 0.3),
+        ]
+    )
 
 
 def test_streamed_fit_equals_one_batch_and_matches_per_neuron_formulas():
@@ -190,8 +196,14 @@ def test_conv_patterns_are_dense_patterns_of_the_receptive_fields():
     got = fit_patterns(model, data, kind="relu")
     # receptive fields cut out with explicit loops: padded 7×7, stride 2 → 3×3 positions
     padded = np.pad(data, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    patches = np.array([padded[n, :, 2 * r:2 * r + 2, 2 * s:2 * s + 2].ravel()
-                        for n in range(40) for r in range(3) for s in range(3)])
+    patches = np.array(
+        [
+            padded[n, :, 2 * r : 2 * r + 2, 2 * s : 2 * s + 2].ravel()
+            for n in range(40)
+            for r in range(3)
+            for s in range(3)
+        ]
+    )
     for o in range(2):
         a_pos, a_neg = relu_patterns(patches, conv.weight[o].ravel(), conv.bias[o])
         np.testing.assert_allclose(got[0][o].ravel(), a_pos, rtol=1e-9, atol=1e-12)
@@ -214,8 +226,15 @@ def test_patternnet_and_patternattribution_by_hand_on_an_mlp():
 
 def test_patternnet_runs_on_a_cnn_with_maxpool():
     rng = np.random.default_rng(5)
-    model = Sequential([Conv2d(rng.normal(size=(3, 1, 3, 3)), padding=1), ReLU(), MaxPool2d(2), Flatten(),
-                        Dense(rng.normal(size=(12, 2)))])  # 3 channels × 2 × 2
+    model = Sequential(
+        [
+            Conv2d(rng.normal(size=(3, 1, 3, 3)), padding=1),
+            ReLU(),
+            MaxPool2d(2),
+            Flatten(),
+            Dense(rng.normal(size=(12, 2))),
+        ]
+    )  # 3 channels × 2 × 2
     data = rng.uniform(size=(60, 1, 4, 4))
     p = fit_patterns(model, in_batches(data, 16))
     out = patternnet(model, data[:2], 0, p)

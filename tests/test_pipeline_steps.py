@@ -1,4 +1,5 @@
 """The pipeline's steps alone, without a sandbox: warm-kernel preloads, executors, the check step on plain values."""
+
 from types import SimpleNamespace
 
 import pytest
@@ -17,9 +18,14 @@ from course.errors import CourseError
 def test_preload_reads_the_instructors_cells_only():
     answer = new_code_cell("import secret_student_module\nx = 1")
     answer.metadata["nbgrader"] = {"solution": True, "grade_id": "a"}
-    nb = new_notebook(cells=[new_code_cell("import networkx as nx\nfrom course.causal import parse_dag"),
-                             new_code_cell("%matplotlib inline"), answer,
-                             new_code_cell("from . import relative")])
+    nb = new_notebook(
+        cells=[
+            new_code_cell("import networkx as nx\nfrom course.causal import parse_dag"),
+            new_code_cell("%matplotlib inline"),
+            answer,
+            new_code_cell("from . import relative"),
+        ]
+    )
     names = preload_modules({"nb": nb})
     assert set(names) == set(BASE_PRELOAD) | {"networkx", "course.causal"}
     assert list(names) == sorted(names)
@@ -47,8 +53,11 @@ def test_check_step_grades_spec_file_parts_with_written_or_computed_keys():
 
 
 def test_check_step_passes_each_probe_of_a_python_part_and_a_failed_one_as_raised():
-    part = Part("p", 2.0, (Probe("a", key=lambda ctx: 1.0, check=named("close")),
-                           Probe("b", key=lambda ctx: {"B"}, check=named("set"))))
+    part = Part(
+        "p",
+        2.0,
+        (Probe("a", key=lambda ctx: 1.0, check=named("close")), Probe("b", key=lambda ctx: {"B"}, check=named("set"))),
+    )
     result = grade_part(part, [1.0, ProbeError("evaluating it raised NameError: b")])
     assert result.points == 1.0 and "NameError" in result.feedback
     assert grade_part(part, [1.0, frozenset({"B"})]).points == 2.0  # a decoded set reaches the checker as plain data

@@ -1,4 +1,5 @@
 """method_grid draws on a figure it is given (a live figure's), sized by grid_figsize."""
+
 import struct
 
 import matplotlib.pyplot as plt
@@ -44,7 +45,7 @@ def test_refuses_a_figure_that_already_has_axes():
 
 def test_a_live_figure_render_of_a_grid_has_the_grid_pixel_size():
     def draw(fig, index):
-        method_grid(np.zeros((1, 16)), {k: v[index:index + 1] for k, v in MAPS.items()}, title="row", fig=fig)
+        method_grid(np.zeros((1, 16)), {k: v[index : index + 1] for k, v in MAPS.items()}, title="row", fig=fig)
 
     png, caption = render_png(draw, figsize=grid_figsize(1, 2, title=True, cell=1.0), dpi=100, index=1)
     # PNG header: width and height follow the 16-byte signature + IHDR chunk header; 3.0 x 1.8 in at 100 dpi

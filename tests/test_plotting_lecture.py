@@ -1,5 +1,6 @@
 """The lecture figure helpers: grids split into readable figures, symmetric colour limits, the digit outline,
 upsampling, and the printed-number format (expected values worked out by hand in each test)."""
+
 import numpy as np
 import pytest
 from matplotlib.collections import LineCollection
@@ -30,7 +31,13 @@ def test_22_methods_split_into_figures_of_at_most_six_by_family():
     # 4 | 3 | 7 -> 6 + 1 | 8 -> 6 + 2 methods: six figures, each row = the input + its methods
     assert [len(f.axes) // 2 - 1 for f in figs] == [4, 3, 6, 1, 6, 2]
     assert [f.get_suptitle().splitlines()[0] for f in figs] == [
-        "functions", "signals", "LRP rules (1/2)", "LRP rules (2/2)", "rest (1/2)", "rest (2/2)"]
+        "functions",
+        "signals",
+        "LRP rules (1/2)",
+        "LRP rules (2/2)",
+        "rest (1/2)",
+        "rest (2/2)",
+    ]
     for fig in figs:
         cols = len(fig.axes) // 2
         first_row, second_row = fig.axes[:cols], fig.axes[cols:]
@@ -114,8 +121,8 @@ def test_upsample_by_hand():
 
 
 def test_printed_numbers_have_fixed_significant_digits_and_a_plain_zero():
-    assert fmt(-7.77e-16) == "-7.77e-16"            # noise stays visible unless a tolerance is given ...
-    assert fmt(-7.77e-16, zero=1e-12) == "0"         # ... and then prints as 0
+    assert fmt(-7.77e-16) == "-7.77e-16"  # noise stays visible unless a tolerance is given ...
+    assert fmt(-7.77e-16, zero=1e-12) == "0"  # ... and then prints as 0
     assert fmt(0.0) == fmt(-0.0) == "0"
     assert fmt(29.532245436545974) == "29.5"
     assert fmt(0.000123456) == "0.000123"
@@ -144,18 +151,25 @@ def test_charts_colour_by_sign_and_mark_the_reference():
 
     ax = Figure().subplots()
     bars = signed_bars(ax, ["x₁", "x₂", "x₃"], {"a": [1.0, -2.0, 0.0], "b": [-1.0, 1.0, 1.0]})
-    assert [[to_hex(p.get_facecolor()) for p in b] for b in bars] == [[POSITIVE, NEGATIVE, POSITIVE],
-                                                                      [NEGATIVE, POSITIVE, POSITIVE]]
+    assert [[to_hex(p.get_facecolor()) for p in b] for b in bars] == [
+        [POSITIVE, NEGATIVE, POSITIVE],
+        [NEGATIVE, POSITIVE, POSITIVE],
+    ]
     with pytest.raises(CourseError, match="2 values for 3 labels"):
         signed_bars(ax, ["x₁", "x₂", "x₃"], {"c": [1.0, 2.0]})
     fig = Figure()
-    axes = curve_panels(fig, {"p": {"m": ([0, 1], [1, 0]), "random": ([0, 1], [1, 1])}, "q": {"m": ([0], [0])}},
-                        reference="random", ncols=2)
+    axes = curve_panels(
+        fig,
+        {"p": {"m": ([0, 1], [1, 0]), "random": ([0, 1], [1, 1])}, "q": {"m": ([0], [0])}},
+        reference="random",
+        ncols=2,
+    )
     assert [ax.get_title() for ax in axes] == ["p", "q"]
     assert [(line.get_linestyle(), to_hex(line.get_color())) for line in axes[0].get_lines()][1] == ("--", "#000000")
     # 3 methods, reference 1 ± 0.5: only scores above 2 are red
-    axes = score_panels(Figure(), {"s": {"a": 2.5, "b": 2.0, "c": 0.0}}, {"s": (1.0, 0.5)}, order=["a", "b", "c"],
-                        ncols=1)
+    axes = score_panels(
+        Figure(), {"s": {"a": 2.5, "b": 2.0, "c": 0.0}}, {"s": (1.0, 0.5)}, order=["a", "b", "c"], ncols=1
+    )
     assert [to_hex(p.get_facecolor()) for p in axes[0].patches[:3]] == [POSITIVE, "#999999", "#999999"]
 
 
@@ -163,8 +177,9 @@ def test_family_figure_stacks_one_titled_section_per_family_part():
     from course.plotting.heatmaps import family_figure
 
     names = [f"m{i}" for i in range(8)]
-    fig = family_figure(np.zeros((3, 64)), maps_named(names, n=3), {"A": names[:7], "B": names[7:]}, max_methods=6,
-                        title="demo")
+    fig = family_figure(
+        np.zeros((3, 64)), maps_named(names, n=3), {"A": names[:7], "B": names[7:]}, max_methods=6, title="demo"
+    )
     assert [sub.get_suptitle().splitlines()[0] for sub in fig.subfigs] == ["A (1/2)", "A (2/2)", "B"]
     assert [len(sub.axes) for sub in fig.subfigs] == [3 * 7, 3 * 2, 3 * 2]  # 3 rows x (input + methods)
     assert fig.get_suptitle() == "demo"

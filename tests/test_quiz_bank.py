@@ -1,4 +1,5 @@
 """The quiz-7 question bank: loading, validation errors, and keys checked against the course's engines."""
+
 import itertools
 import tomllib
 
@@ -13,8 +14,14 @@ BANK = load_bank()
 
 
 def _question(**overrides):
-    q = {"id": "q1", "kind": "single", "text_ru": "Вопрос", "text_en": "Question", "correct": ["А"],
-         "options": [{"letter": "А", "ru": "да", "en": "yes"}, {"letter": "Б", "ru": "нет", "en": "no"}]}
+    q = {
+        "id": "q1",
+        "kind": "single",
+        "text_ru": "Вопрос",
+        "text_en": "Question",
+        "correct": ["А"],
+        "options": [{"letter": "А", "ru": "да", "en": "yes"}, {"letter": "Б", "ru": "нет", "en": "no"}],
+    }
     q.update(overrides)
     return {k: v for k, v in q.items() if v is not None}
 
@@ -72,31 +79,38 @@ def test_single_choice_has_exactly_one_key():
         parse_bank(_bank(_question(correct=["А", "Б"])))
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"id": "вопрос"}, "ASCII"),
-    ({"text_en": None}, "missing 'text_en'"),
-    ({"points": 0}, "points must be a positive number"),
-    ({"partial": "generous"}, "unknown partial-credit policy"),
-    ({"partial": "proportional"}, "only applies to multiple-choice"),
-    ({"kind": "truefalse", "options": None, "correct": "yes"}, "true or false"),
-    ({"kind": "numeric", "options": None, "correct": 1, "tolerance": -1}, "tolerance must be"),
-    ({"kind": "numeric", "options": None, "correct": "one"}, "must be a number"),
-    ({"colour": "red"}, "unknown field"),
-    ({"dag": "dag { X -> Y }"}, "needs 'exposure' and 'outcome'"),
-    ({"kind": None}, "missing 'kind'"),
-    ({"options": [1, 2]}, "an option is a \\[\\[question.options\\]\\] table"),
-    ({"options": "А, Б"}, "needs at least two options"),
-    ({"topics": "T3"}, "topics must be a list"),
-    ({"correct": [["А"]]}, "correct must list option letters as text"),
-    ({"mistake_ru": ["x"]}, "'mistake_ru' must be text"),
-    ({"options": [{"letter": ["А"], "ru": "1", "en": "1"}, {"letter": "Б", "ru": "2", "en": "2"}]},
-     "option letter must be text"),
-    ({"options": [{"letter": "А", "ru": "1", "en": "1", "nodes": "B"}, {"letter": "Б", "ru": "2", "en": "2"}]},
-     "give a list of vertex names"),
-    ({"dag": "dag { X -> }", "exposure": "X", "outcome": "Y"}, "'dag': DAGitty syntax"),
-    ({"dag": "dag { X -> Y }", "exposure": "X", "outcome": "Z"}, "outcome 'Z' is not a vertex of the 'dag'"),
-    ({"dag": 5, "exposure": "X", "outcome": "Y"}, "must be text"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"id": "вопрос"}, "ASCII"),
+        ({"text_en": None}, "missing 'text_en'"),
+        ({"points": 0}, "points must be a positive number"),
+        ({"partial": "generous"}, "unknown partial-credit policy"),
+        ({"partial": "proportional"}, "only applies to multiple-choice"),
+        ({"kind": "truefalse", "options": None, "correct": "yes"}, "true or false"),
+        ({"kind": "numeric", "options": None, "correct": 1, "tolerance": -1}, "tolerance must be"),
+        ({"kind": "numeric", "options": None, "correct": "one"}, "must be a number"),
+        ({"colour": "red"}, "unknown field"),
+        ({"dag": "dag { X -> Y }"}, "needs 'exposure' and 'outcome'"),
+        ({"kind": None}, "missing 'kind'"),
+        ({"options": [1, 2]}, "an option is a \\[\\[question.options\\]\\] table"),
+        ({"options": "А, Б"}, "needs at least two options"),
+        ({"topics": "T3"}, "topics must be a list"),
+        ({"correct": [["А"]]}, "correct must list option letters as text"),
+        ({"mistake_ru": ["x"]}, "'mistake_ru' must be text"),
+        (
+            {"options": [{"letter": ["А"], "ru": "1", "en": "1"}, {"letter": "Б", "ru": "2", "en": "2"}]},
+            "option letter must be text",
+        ),
+        (
+            {"options": [{"letter": "А", "ru": "1", "en": "1", "nodes": "B"}, {"letter": "Б", "ru": "2", "en": "2"}]},
+            "give a list of vertex names",
+        ),
+        ({"dag": "dag { X -> }", "exposure": "X", "outcome": "Y"}, "'dag': DAGitty syntax"),
+        ({"dag": "dag { X -> Y }", "exposure": "X", "outcome": "Z"}, "outcome 'Z' is not a vertex of the 'dag'"),
+        ({"dag": 5, "exposure": "X", "outcome": "Y"}, "must be text"),
+    ],
+)
 def test_other_problems_are_named(overrides, message):
     with pytest.raises(CourseError, match=message):
         parse_bank(_bank(_question(**overrides)))
@@ -154,16 +168,19 @@ def test_every_question_explains_the_usual_mistake_in_both_languages():
 
 def test_t3_mdl_statement_is_verbatim_and_false():
     q = BANK["t3_mdl"]
-    assert q.text_ru == ("В двухступенчатом MDL (а именно, L(D, H) = L(D|H) + L(H)) отсутствует компонент, "
-                         "учитывающий сложность модели H")
+    assert q.text_ru == (
+        "В двухступенчатом MDL (а именно, L(D, H) = L(D|H) + L(H)) отсутствует компонент, "
+        "учитывающий сложность модели H"
+    )
     assert q.kind == "truefalse" and q.correct is False
 
 
 def test_t3_mdl_key_agrees_with_the_mdl_engine():
     """The statement says L(D, H) has no model-complexity term; the engine's L(H) is that term."""
     from course.mdl import model_code_length, two_part_code_lengths
+
     x = np.linspace(-1, 1, 16)
-    table = two_part_code_lengths(x, 1 + x ** 2 + 0.05 * np.cos(7 * x), degrees=range(4))
+    table = two_part_code_lengths(x, 1 + x**2 + 0.05 * np.cos(7 * x), degrees=range(4))
     assert np.allclose(table.total_bits, table.data_bits + table.model_bits)
     assert np.all(np.diff(table.model_bits) > 0)  # L(H) grows with the model's complexity ...
     # ... by ½·log₂ n bits per extra coefficient (16 points: 2 bits), as in the lecture's crude two-part code
@@ -175,10 +192,14 @@ T3_BACKDOOR = {
     # id: (verbatim text, options {letter: set} of SEED_NOTES T3, correct letters)
     "t3_backdoor_smallest": (
         "Выберите наименьшее по размеру множество вершин, необходимых для блокирования всех backdoor-путей",
-        {"А": "B", "Б": "AC", "В": "BC", "Г": "ABC", "Д": "D", "Е": "BD"}, "А"),
+        {"А": "B", "Б": "AC", "В": "BC", "Г": "ABC", "Д": "D", "Е": "BD"},
+        "А",
+    ),
     "t3_backdoor_smallest_sets": (
         "Выберите наименьшие по размеру множества вершин",
-        {"А": "B", "Б": "D", "В": "BD", "Г": "CD", "Д": "AC", "Е": "E", "Ж": "AE"}, "ВГ"),
+        {"А": "B", "Б": "D", "В": "BD", "Г": "CD", "Д": "AC", "Е": "E", "Ж": "AE"},
+        "ВГ",
+    ),
 }
 
 
@@ -199,8 +220,9 @@ def _brute_force_minimum_backdoor_sets(G, x, y):
     backdoor.remove_edges_from(list(G.out_edges(x)))
     allowed = sorted(set(G) - {x, y} - nx.descendants(G, x) - {n for n, d in G.nodes(data=True) if d.get("latent")})
     for size in range(len(allowed) + 1):
-        found = [frozenset(z) for z in itertools.combinations(allowed, size)
-                 if nx.is_d_separator(backdoor, {x}, {y}, set(z))]
+        found = [
+            frozenset(z) for z in itertools.combinations(allowed, size) if nx.is_d_separator(backdoor, {x}, {y}, set(z))
+        ]
         if found:
             return found
     return []
@@ -209,6 +231,7 @@ def _brute_force_minimum_backdoor_sets(G, x, y):
 @pytest.mark.parametrize("qid", sorted(T3_BACKDOOR))
 def test_t3_key_is_exactly_the_options_that_are_minimum_backdoor_sets(qid):
     from course.causal import minimum_backdoor_sets, parse_dag
+
     q = BANK[qid]
     G = parse_dag(q.dag)
     minimum = set(minimum_backdoor_sets(G, q.exposure, q.outcome))
@@ -218,10 +241,13 @@ def test_t3_key_is_exactly_the_options_that_are_minimum_backdoor_sets(qid):
     assert {o.letter for o in q.options if o.nodes in minimum} == q.correct
 
 
-@pytest.mark.parametrize("qid, example", [("t3_backdoor_smallest", "t3_question2_graph"),
-                                          ("t3_backdoor_smallest_sets", "t3_question3_graph")])
+@pytest.mark.parametrize(
+    "qid, example",
+    [("t3_backdoor_smallest", "t3_question2_graph"), ("t3_backdoor_smallest_sets", "t3_question3_graph")],
+)
 def test_t3_dag_in_the_bank_is_the_course_example(qid, example):
     from course.causal import examples, parse_dag
+
     G = getattr(examples, example)()
     stored = parse_dag(BANK[qid].dag)
     assert set(stored.edges) == set(G.edges) and set(stored.nodes) == set(G.nodes)
@@ -236,6 +262,7 @@ def test_key_l5_is_layer_conservation():
 
 def test_key_l8_epsilon_by_hand_and_by_the_engine():
     from course.relevance import Dense, Sequential, lrp, rules
+
     a, w, eps = np.array([[1.0, 2.0]]), np.array([[1.0], [1.0]]), 1.0
     z = 3.0
     by_hand = (1 * 1 + 2 * 1) / (z + eps) * z  # Σ_j a_j w_j / (z + ε) · R, R = z
@@ -245,6 +272,7 @@ def test_key_l8_epsilon_by_hand_and_by_the_engine():
 
 def test_key_l8_zplus_by_hand_and_by_the_engine():
     from course.relevance import Dense, Sequential, lrp, rules
+
     a, w = np.array([[1.0, 2.0, 1.0]]), np.array([[1.0], [-1.0], [3.0]])
     by_hand = 1 * 3 / (1 * 1 + 1 * 3) * 2  # a_3 w_3⁺ / Σ a_j w_j⁺ · z, z = 1 - 2 + 3
     engine = lrp(Sequential([Dense(w, np.zeros(1))]), a, rules.ZPlus(), 0)[0, 2]
@@ -274,6 +302,7 @@ def test_t3_smallest_sets_feedback_matches_the_solver_on_the_collider():
     """Adjusting for the collider A is allowed when B (or C) and D close the paths it opens: {A, B, D} and
     {A, C, D} are valid (solver and brute-force d-separation agree), so the feedback must not forbid A."""
     from course.causal import is_backdoor_set, parse_dag
+
     q = BANK["t3_backdoor_smallest_sets"]
     G = parse_dag(q.dag)
     backdoor = G.copy()
@@ -281,7 +310,7 @@ def test_t3_smallest_sets_feedback_matches_the_solver_on_the_collider():
     for z in ({"A", "B", "D"}, {"A", "C", "D"}):
         assert is_backdoor_set(G, "X", "Y", z) and nx.is_d_separator(backdoor, {"X"}, {"Y"}, z)
         assert "{" + ", ".join(sorted(z)) + "}" in q.mistake_en and "{" + ", ".join(sorted(z)) + "}" in q.mistake_ru
-    assert not is_backdoor_set(G, "X", "Y", {"A", "C"})             # option Д: A opens X ← D → A ← B … → Y
+    assert not is_backdoor_set(G, "X", "Y", {"A", "C"})  # option Д: A opens X ← D → A ← B … → Y
     assert "E" in nx.descendants(G, "X") and "may never be adjusted" in q.mistake_en
     assert "Neither the collider A" not in q.mistake_en and "Коллайдер A и медиатор E брать нельзя" not in q.mistake_ru
 
@@ -292,7 +321,7 @@ def _rho(x, y, s):
     r = r - r.mean(axis=0)
     yc = y - y.mean()
     if np.allclose(r, 0):
-        return float("nan")                                   # 0/0: the residual carries nothing at all
+        return float("nan")  # 0/0: the residual carries nothing at all
     coef, *_ = np.linalg.lstsq(r, yc, rcond=None)
     fit = r @ coef
     return 1 - np.sqrt(max(fit @ fit, 0) / (yc @ yc))
@@ -309,9 +338,9 @@ def test_l21_every_distractor_fails_and_the_key_holds():
     w = np.linalg.solve(np.stack([a_s, a_d]), np.array([1.0, 0.0]))
     yhat = x @ w
     pattern = np.cov(x.T, yhat, bias=True)[:2, 2] / np.var(yhat)
-    assert _rho(x, yhat, np.outer(yhat, pattern)) == pytest.approx(1.0, abs=1e-6)     # key А
-    assert _rho(x, yhat, np.zeros_like(x)) == pytest.approx(0.0, abs=1e-9)             # Б: S(x) = 0
-    assert _rho(x, yhat, np.outer(yhat, w)) < 0.5                                      # В: S(x) = w wᵀx
+    assert _rho(x, yhat, np.outer(yhat, pattern)) == pytest.approx(1.0, abs=1e-6)  # key А
+    assert _rho(x, yhat, np.zeros_like(x)) == pytest.approx(0.0, abs=1e-9)  # Б: S(x) = 0
+    assert _rho(x, yhat, np.outer(yhat, w)) < 0.5  # В: S(x) = w wᵀx
     assert q.option("Б").ru == "Когда S(x) = 0" and "ρ = 0" in q.option("Б").why_en
     assert all("S(x) = x" not in o.en for o in q.options)  # S(x) = x made the residual 0: ρ = 0/0, no distractor
     assert q.correct == frozenset("А")
@@ -319,10 +348,11 @@ def test_l21_every_distractor_fails_and_the_key_holds():
 
 def test_l8_exact_conservation_names_a_condition_not_a_limit():
     from course.relevance import Dense, Sequential, lrp, rules
+
     q = BANK["l8_exact_conservation"]
     assert all("→" not in o.ru + o.en for o in q.options) and "ε → 0" not in q.mistake_en
     assert q.option("Б").en.startswith("ε = 0")
     a, w = np.array([[1.0, 2.0]]), np.array([[1.0], [1.0]])
     net = Sequential([Dense(w, np.zeros(1))])
-    assert lrp(net, a, rules.Epsilon(0.0), 0).sum() == pytest.approx(3.0, abs=1e-12)    # ε = 0, no bias: exact
-    assert lrp(net, a, rules.Epsilon(1e-3), 0).sum() != pytest.approx(3.0, abs=1e-6)   # small ε: not exact
+    assert lrp(net, a, rules.Epsilon(0.0), 0).sum() == pytest.approx(3.0, abs=1e-12)  # ε = 0, no bias: exact
+    assert lrp(net, a, rules.Epsilon(1e-3), 0).sum() != pytest.approx(3.0, abs=1e-6)  # small ε: not exact

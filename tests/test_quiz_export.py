@@ -1,4 +1,5 @@
 """Moodle XML and GIFT export of the bank (course.quiz.export), read back independently."""
+
 import html
 import re
 import xml.etree.ElementTree as ET
@@ -28,8 +29,12 @@ def test_xml_has_a_category_and_every_question(moodle):
 
 
 def test_xml_types_and_grades(moodle):
-    expected_type = {"truefalse": "truefalse", "single": "multichoice", "multiple": "multichoice",
-                     "numeric": "numerical"}
+    expected_type = {
+        "truefalse": "truefalse",
+        "single": "multichoice",
+        "multiple": "multichoice",
+        "numeric": "numerical",
+    }
     for q in BANK:
         el = _questions(moodle)[q.id]
         assert el.get("type") == expected_type[q.kind]
@@ -67,7 +72,7 @@ def test_xml_single_choice_and_numeric(moodle):
 def test_xml_three_correct_options_get_a_third_each_two_wrong_a_half(moodle):
     el = _questions(moodle)["l19_signal_methods"]
     weights = sorted(float(a.get("fraction")) for a in el.findall("answer"))
-    assert weights == [-50, -50, 33.33333, 33.33333, 33.33333]   # three correct, two wrong
+    assert weights == [-50, -50, 33.33333, 33.33333, 33.33333]  # three correct, two wrong
 
 
 def test_multilang_xml_holds_both_languages():
@@ -93,7 +98,7 @@ def _split_unescaped(s, chars):
     pieces, cur, i = [], "", 0
     while i < len(s):
         if s[i] == "\\":
-            cur += s[i:i + 2]
+            cur += s[i : i + 2]
             i += 2
             continue
         if s[i] in chars:
@@ -119,7 +124,7 @@ def _read_gift(text):
         opens = [i for i, c in enumerate(rest) if c == "{" and (i == 0 or rest[i - 1] != "\\")]
         closes = [i for i, c in enumerate(rest) if c == "}" and (i == 0 or rest[i - 1] != "\\")]
         assert len(opens) == len(closes) == 1, f"{qid}: unbalanced answer braces"
-        stem, answer = rest[:opens[0]].strip(), rest[opens[0] + 1:closes[0]]
+        stem, answer = rest[: opens[0]].strip(), rest[opens[0] + 1 : closes[0]]
         answer, _, general = answer.partition("####")
         out[qid] = (_unescape(stem), answer.strip(), _unescape(general.strip()))
     return out
@@ -163,19 +168,22 @@ def test_write_export(tmp_path):
 
 def test_cli_check_and_export(tmp_path, capsys):
     from autograder.cli import main
+
     assert main(["quiz", "check"]) == 0
     assert "quiz7: " in capsys.readouterr().out
     assert main(["quiz", "export", "--out", str(tmp_path), "--lang", "multilang"]) == 0
     ET.parse(tmp_path / "quiz7.xml")
     bad = tmp_path / "bad.toml"
-    bad.write_text('[[question]]\nid = "q"\nkind = "essay"\ntext_ru = "т"\ntext_en = "t"\ncorrect = true\n',
-                   encoding="utf-8")
+    bad.write_text(
+        '[[question]]\nid = "q"\nkind = "essay"\ntext_ru = "т"\ntext_en = "t"\ncorrect = true\n', encoding="utf-8"
+    )
     assert main(["quiz", "check", "--bank", str(bad)]) == 2
     assert "unknown kind 'essay'" in capsys.readouterr().err
 
 
 def test_export_does_not_overwrite_without_force(tmp_path, capsys):
     from autograder.cli import main
+
     xml = tmp_path / "quiz7.xml"
     xml.write_text("mine", encoding="utf-8")
     assert main(["quiz", "export", "--out", str(tmp_path)]) == 2
@@ -199,6 +207,7 @@ def test_moodle_scores_every_choice_from_the_exported_fractions_as_the_course_do
     from itertools import combinations
 
     from course.quiz.scoring import score_answer
+
     for q in BANK:
         if q.kind != "multiple":
             continue
@@ -214,16 +223,38 @@ def test_moodle_scores_every_choice_from_the_exported_fractions_as_the_course_do
 
 # Moodle's grade options (question_bank::fraction_options_full(), in percent): an imported answer whose fraction
 # is not one of them is refused by Moodle's importers ("matchgrades" = error, the default).
-MOODLE_GRADES = {100, 90, 83.33333, 80, 75, 70, 66.66667, 60, 50, 40, 33.33333, 30, 25, 20, 16.66667, 14.28571,
-                 12.5, 11.11111, 10, 5, 0}
+MOODLE_GRADES = {
+    100,
+    90,
+    83.33333,
+    80,
+    75,
+    70,
+    66.66667,
+    60,
+    50,
+    40,
+    33.33333,
+    30,
+    25,
+    20,
+    16.66667,
+    14.28571,
+    12.5,
+    11.11111,
+    10,
+    5,
+    0,
+}
 
 
 def test_every_exported_fraction_is_a_grade_moodle_accepts(moodle):
     from course.quiz.export import option_fractions
     from course.quiz.variants import backdoor_variant
+
     for q in BANK:
         for a in _questions(moodle)[q.id].findall("answer"):
             assert abs(float(a.get("fraction"))) in MOODLE_GRADES, (q.id, a.get("fraction"))
-    for student in (f"s{i:03d}" for i in range(60)):            # every shape of |C|, |W| the variants make
+    for student in (f"s{i:03d}" for i in range(60)):  # every shape of |C|, |W| the variants make
         for f in option_fractions(backdoor_variant(student)).values():
             assert float(f"{abs(f):.5f}".rstrip("0").rstrip(".")) in MOODLE_GRADES

@@ -1,4 +1,5 @@
 """Drawings of the quiz's backdoor graphs: notebook, `xai-course quiz variant`, Moodle XML (course.quiz.figures)."""
+
 import base64
 import io
 import math
@@ -36,8 +37,8 @@ def test_the_drawing_has_every_vertex_and_edge_and_no_answer_hints(q):
     arrows = _arrows(fig)
     assert len(arrows) == G.number_of_edges()
     colours = {tuple(round(c, 3) for c in a.get_edgecolor()[:3]) for a in arrows}
-    grey = tuple(round(int(COLORS["edge"][i:i + 2], 16) / 255, 3) for i in (1, 3, 5))
-    assert colours == {grey}                                  # no path is coloured open or blocked
+    grey = tuple(round(int(COLORS["edge"][i : i + 2], 16) / 255, 3) for i in (1, 3, 5))
+    assert colours == {grey}  # no path is coloured open or blocked
     assert "open" not in ax.get_title() and "backdoor" not in ax.get_title()
 
 
@@ -58,7 +59,7 @@ def test_no_edge_passes_behind_a_vertex_it_does_not_join(student):
     fig.canvas.draw()
     ax = fig.axes[0]
     by_label = {t.get_text(): ax.transData.transform(t.get_position()) for t in ax.texts}
-    radius = math.sqrt(900) / 2 * fig.dpi / 72                 # draw_dag's node_size=900 (points²)
+    radius = math.sqrt(900) / 2 * fig.dpi / 72  # draw_dag's node_size=900 (points²)
     for u, v in G.edges:
         for w in G.nodes:
             if w not in (u, v):
@@ -97,8 +98,9 @@ def test_the_notebook_draws_every_backdoor_question_and_the_variant():
     sources = [c.source for c in nb.cells]
     for q in BANK:
         if q.dag:
-            text = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id")
-                        == f"{q.id}_text")
+            text = next(
+                i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == f"{q.id}_text"
+            )
             assert sources[text + 1].endswith(f"draw_question({q.id!r})")
             assert nb.cells[text + 1].metadata["nbgrader"]["locked"] is True
     assert any(s.endswith("show_variant(STUDENT_ID)") for s in sources)
@@ -106,11 +108,12 @@ def test_the_notebook_draws_every_backdoor_question_and_the_variant():
 
 def test_draw_question_and_show_variant_return_a_drawing_a_notebook_displays(capsys):
     from course.quiz.notebook import draw_question, show_variant
+
     drawing = draw_question("t3_backdoor_smallest")
     assert isinstance(drawing, DagDrawing) and drawing._repr_png_()[:4] == b"\x89PNG"
     shown = show_variant("ivanov")
     out = capsys.readouterr().out
-    assert isinstance(shown, DagDrawing) and out.count("dag {") == 1     # the DAGitty text once, on one line
+    assert isinstance(shown, DagDrawing) and out.count("dag {") == 1  # the DAGitty text once, on one line
     assert show_variant("ivanov", draw=False) is None
 
 
@@ -122,13 +125,14 @@ def test_one_line_dag_keeps_the_graph():
 
 def test_cli_variant_writes_the_figure_beside_the_text_and_never_overwrites(tmp_path, monkeypatch, capsys):
     from autograder.cli import main
+
     monkeypatch.chdir(tmp_path)
     assert main(["quiz", "variant", "ivanov"]) == 0
     out = capsys.readouterr().out
     assert "А) " in out and out.rstrip().endswith("figure: variant_ivanov.svg")
     svg = (tmp_path / "variant_ivanov.svg").read_bytes()
     assert svg == question_image(backdoor_variant("ivanov"), "svg")
-    assert main(["quiz", "variant", "ivanov"]) == 2                       # refused before printing anything
+    assert main(["quiz", "variant", "ivanov"]) == 2  # refused before printing anything
     captured = capsys.readouterr()
     assert captured.out == "" and "already exists; pass --force to replace it (or --no-figure)" in captured.err
     assert main(["quiz", "variant", "ivanov", "--force", "--figure", "out/v.png"]) == 0
@@ -143,7 +147,7 @@ def test_write_question_image_refuses_a_file_it_would_overwrite(tmp_path):
     q = backdoor_variant("ivanov")
     path = tmp_path / "mine.png"
     path.write_bytes(b"mine")
-    with pytest.raises(CourseError, match="already exists; pass force=True"):   # Python's name in Python
+    with pytest.raises(CourseError, match="already exists; pass force=True"):  # Python's name in Python
         write_question_image(q, path)
     assert path.read_bytes() == b"mine"
 

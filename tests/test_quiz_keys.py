@@ -1,5 +1,6 @@
 """The quiz's answer keys live apart from its questions: loading with and without them, the private keys file
 (XAI_COURSE_QUIZ_KEYS), validation of the merged bank, and a clear error wherever keys are needed but absent."""
+
 import os
 import shutil
 import tomllib
@@ -100,8 +101,13 @@ def test_keys_false_loads_every_question_without_its_key():
     assert [q.id for q in bare] == [q.id for q in full]
     for a, b in zip(full, bare):
         assert (b.correct, b.mistake_ru, b.mistake_en) == (None, "", "")
-        assert (b.text_ru, b.letters, b.points, b.kind, b.tolerance) == (a.text_ru, a.letters, a.points, a.kind,
-                                                                         a.tolerance)
+        assert (b.text_ru, b.letters, b.points, b.kind, b.tolerance) == (
+            a.text_ru,
+            a.letters,
+            a.points,
+            a.kind,
+            a.tolerance,
+        )
         assert all(o.why_ru == o.why_en == "" for o in b.options)
 
 
@@ -125,8 +131,12 @@ def test_scoring_without_keys_is_a_clear_error_not_a_zero(no_keys):
 
 
 def test_exports_solutions_and_grading_ask_for_the_keys(no_keys):
-    for make in (lambda: to_moodle_xml(no_keys), lambda: to_gift(no_keys), lambda: build_quiz_notebook(no_keys),
-                 lambda: build_quiz_notebook()):
+    for make in (
+        lambda: to_moodle_xml(no_keys),
+        lambda: to_gift(no_keys),
+        lambda: build_quiz_notebook(no_keys),
+        lambda: build_quiz_notebook(),
+    ):
         with pytest.raises(CourseError, match=NO_KEYS):
             make()
     with pytest.raises(CourseError, match=NO_KEYS):
@@ -198,8 +208,9 @@ def test_the_grader_uses_the_keys_of_the_course_it_grades(monkeypatch, tmp_path)
     source = tmp_path / "course" / "exercises"
     (source / "quiz7").mkdir(parents=True)
     theirs = source / "quiz7" / "keys_quiz7.toml"
-    theirs.write_text(KEYS_FILE.read_text(encoding="utf-8").replace("correct = false", "correct = true", 1),
-                      encoding="utf-8")
+    theirs.write_text(
+        KEYS_FILE.read_text(encoding="utf-8").replace("correct = false", "correct = true", 1), encoding="utf-8"
+    )
     with course_keys(source) as used:
         assert used == theirs and default_keys_path() == theirs
         assert load_bank()["t3_mdl"].correct is True
@@ -232,17 +243,20 @@ def test_a_small_bank_and_its_keys_file_merge(tmp_path):
 # ------------------------------------------------------------------ validation of the merged bank
 
 
-@pytest.mark.parametrize("keys, message", [
-    (SMALL_KEYS.replace('correct = ["Б"]', 'correct = ["В"]'), "'В' is not an option"),
-    (SMALL_KEYS.replace('correct = ["Б"]', 'correct = ["Б", "Б"]'), "lists a letter twice"),
-    (SMALL_KEYS.replace('correct = ["Б"]', 'correct = []'), "no correct answer"),
-    (SMALL_KEYS.replace('correct = ["Б"]\n', ''), "no correct answer"),
-    (SMALL_KEYS.replace('id = "q1"', 'id = "q2"'), "not in the bank"),
-    (SMALL_KEYS.replace('id = "small"', 'id = "quiz7"'), "keys of bank 'quiz7'"),
-    (SMALL_KEYS.replace('mistake_en = "No."', 'text_en = "Spoiler"'), "not a key field"),
-    (SMALL_KEYS.replace('letter = "А"', 'letter = "Д"'), "option 'Д'"),
-    ("[[question]\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "keys, message",
+    [
+        (SMALL_KEYS.replace('correct = ["Б"]', 'correct = ["В"]'), "'В' is not an option"),
+        (SMALL_KEYS.replace('correct = ["Б"]', 'correct = ["Б", "Б"]'), "lists a letter twice"),
+        (SMALL_KEYS.replace('correct = ["Б"]', "correct = []"), "no correct answer"),
+        (SMALL_KEYS.replace('correct = ["Б"]\n', ""), "no correct answer"),
+        (SMALL_KEYS.replace('id = "q1"', 'id = "q2"'), "not in the bank"),
+        (SMALL_KEYS.replace('id = "small"', 'id = "quiz7"'), "keys of bank 'quiz7'"),
+        (SMALL_KEYS.replace('mistake_en = "No."', 'text_en = "Spoiler"'), "not a key field"),
+        (SMALL_KEYS.replace('letter = "А"', 'letter = "Д"'), "option 'Д'"),
+        ("[[question]\n", "not valid TOML"),
+    ],
+)
 def test_bad_keys_are_course_errors(tmp_path, keys, message):
     path = _small(tmp_path, SMALL, keys)
     with pytest.raises(CourseError, match=message):
@@ -290,7 +304,7 @@ def test_the_key_reading_submission_would_earn_full_marks_where_keys_are_readabl
 
 
 def _masked(args: list[str]) -> set[str]:
-    return {args[i + 2] for i in range(len(args) - 2) if args[i:i + 2] == ["--ro-bind", "/dev/null"]}
+    return {args[i + 2] for i in range(len(args) - 2) if args[i : i + 2] == ["--ro-bind", "/dev/null"]}
 
 
 def test_the_keys_are_not_in_the_package_and_the_sandbox_shows_none(monkeypatch, tmp_path):

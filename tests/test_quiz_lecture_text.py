@@ -1,5 +1,6 @@
 """The backdoor lecture's statements agree with the solver (lectures/backdoor_criterion.ipynb, text checked here,
 the notebook's own asserts run in tests/test_causal_notebook.py)."""
+
 import json
 import re
 from pathlib import Path
@@ -22,7 +23,7 @@ def test_adjustment_criterion_forbids_descendants_of_nodes_other_than_x_on_prope
 
 def test_two_exposure_example_has_an_outcome_that_causes_nothing_and_shows_the_difference():
     code = next(c for c in _cells() if "two = " in c)
-    dag = re.search(r'two = causal\.parse_dag\((.*?)\)\n', code, re.S).group(1)
+    dag = re.search(r"two = causal\.parse_dag\((.*?)\)\n", code, re.S).group(1)
     G = causal.parse_dag("".join(re.findall(r'"([^"]*)"', dag)))
     assert G.out_degree("Y") == 0
     assert causal.minimal_backdoor_sets(G, {"X1", "X2"}, "Y") == []

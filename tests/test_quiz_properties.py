@@ -6,6 +6,7 @@ case, look-alike letters, full-width forms, separators, order, repetition,
 invisible characters, dashes, decimal commas, fractions, mixed numbers, a
 sentence's full stop — and the score must equal the canonical spelling's score.
 """
+
 from fractions import Fraction
 
 import pytest
@@ -23,8 +24,13 @@ TRUEFALSE = [q for q in BANK if q.kind == "truefalse"]
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"]
-LATIN_GREEK = {"А": ["A", "a", "Α", "α"], "В": ["B", "b", "Β", "β"], "Е": ["E", "e", "Ε", "ε"],
-               "Г": ["Γ", "γ"], "Д": ["Δ", "δ"]}
+LATIN_GREEK = {
+    "А": ["A", "a", "Α", "α"],
+    "В": ["B", "b", "Β", "β"],
+    "Е": ["E", "e", "Ε", "ε"],
+    "Г": ["Γ", "γ"],
+    "Д": ["Δ", "δ"],
+}
 SEPARATORS = [",", ", ", " ", ";", " ; ", " и ", " and ", "/", "\n", " + ", "、", "，", "\u00a0"]
 
 
@@ -46,7 +52,7 @@ def letter_spellings(draw, q, letters):
     """A spelling of the option letters ``letters`` of question ``q``."""
     tokens = []
     for letter in letters:
-        for _ in range(draw(st.integers(1, 2))):                    # repetition does not matter
+        for _ in range(draw(st.integers(1, 2))):  # repetition does not matter
             forms = [letter, letter.lower()] + LATIN_GREEK.get(letter, [])
             form = draw(st.sampled_from(forms))
             if draw(st.booleans()):
@@ -59,7 +65,7 @@ def letter_spellings(draw, q, letters):
     vertex_question = q.dag is not None
     opening, closing = draw(st.sampled_from([("", ""), ("[", "]"), ("(", ")"), ("{", "}"), ("«", "»")]))
     if opening == "{" and vertex_question:
-        opening = closing = ""      # braces around Latin letters are a vertex set there (tested on its own)
+        opening = closing = ""  # braces around Latin letters are a vertex set there (tested on its own)
     text = opening + text + closing + draw(st.sampled_from(["", ".", " ", ")", "!"]))
     return draw(_invisible(" " * draw(st.integers(0, 2)) + text))
 
@@ -85,8 +91,9 @@ def test_equivalent_spellings_of_option_letters_score_the_same(case):
 @SETTINGS
 @given(st.sampled_from([q for q in CHOICE if q.dag]), st.data())
 def test_a_vertex_set_in_braces_scores_as_its_option(q, data):
-    options = data.draw(st.lists(st.sampled_from(q.options), min_size=1, max_size=1 if q.kind == "single" else 7,
-                                 unique=True))
+    options = data.draw(
+        st.lists(st.sampled_from(q.options), min_size=1, max_size=1 if q.kind == "single" else 7, unique=True)
+    )
     parts = []
     for o in options:
         names = data.draw(st.permutations(sorted(o.nodes)))
@@ -101,8 +108,23 @@ def test_a_vertex_set_in_braces_scores_as_its_option(q, data):
 
 
 TRUE_WORDS = ["верно", "правильно", "правда", "истина", "да", "true", "t", "yes", "1", "+"]
-FALSE_WORDS = ["неверно", "не верно", "неправильно", "не правильно", "не правда", "ложь", "нет", "false", "f",
-               "no", "not true", "0", "-", "–", "ложно"]
+FALSE_WORDS = [
+    "неверно",
+    "не верно",
+    "неправильно",
+    "не правильно",
+    "не правда",
+    "ложь",
+    "нет",
+    "false",
+    "f",
+    "no",
+    "not true",
+    "0",
+    "-",
+    "–",
+    "ложно",
+]
 
 
 @st.composite
@@ -113,7 +135,7 @@ def truefalse_case(draw):
     if draw(st.booleans()):
         word = "".join(_fullwidth(c) for c in word)
     word = word.replace(" ", draw(st.sampled_from([" ", "  ", "\u00a0", " \u200b"])))
-    word = draw(st.sampled_from(["", " ", "«", "\""])) + word + draw(st.sampled_from(["", ".", "!", "»", " "]))
+    word = draw(st.sampled_from(["", " ", "«", '"'])) + word + draw(st.sampled_from(["", ".", "!", "»", " "]))
     return value, draw(_invisible(word))
 
 
@@ -138,12 +160,17 @@ def number_case(draw):
     whole, frac = divmod(mag, 1)
     # exact decimal digits of mag (denominators are 2^a 5^b)
     digits = 0
-    while (mag * 10 ** digits).denominator != 1:
+    while (mag * 10**digits).denominator != 1:
         digits += 1
-    scaled = str(int(mag * 10 ** digits)).rjust(digits + 1, "0")
+    scaled = str(int(mag * 10**digits)).rjust(digits + 1, "0")
     decimal = scaled[:-digits] + "." + scaled[-digits:] if digits else scaled
-    forms = [decimal, decimal.replace(".", ","), f"{mag.numerator}/{mag.denominator}",
-             f"{int(mag * 10 ** (digits + 2))}e-{digits + 2}", decimal + "0" if digits else decimal + ".0"]
+    forms = [
+        decimal,
+        decimal.replace(".", ","),
+        f"{mag.numerator}/{mag.denominator}",
+        f"{int(mag * 10 ** (digits + 2))}e-{digits + 2}",
+        decimal + "0" if digits else decimal + ".0",
+    ]
     if whole and frac:
         forms.append(f"{int(whole)} {frac.numerator}/{frac.denominator}")
     text = draw(st.sampled_from(forms))
@@ -175,8 +202,9 @@ def test_an_invisible_character_never_changes_a_score(q, text, at, invisible):
 
 
 @SETTINGS
-@given(st.sampled_from(list(BANK)), st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7e),
-                                            max_size=40))
+@given(
+    st.sampled_from(list(BANK)), st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=40)
+)
 def test_full_width_text_scores_as_its_ascii_form(q, text):
     wide = "".join(_fullwidth(c) for c in text)
     a, b = score_answer(q, text), score_answer(q, wide)

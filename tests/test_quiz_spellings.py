@@ -10,13 +10,14 @@ full-width forms, dashes, invisible characters and trailing full stops,
 vertex sets in braces, ``lookalike`` bare look-alike letters, ``moodle``
 multiple-answer weights.
 """
+
 import pytest
 
 from course.quiz.bank import load_bank
 from course.quiz.scoring import score_answer
 
 BANK = load_bank(keys=True)
-ZW = "\u200b"   # zero-width space
+ZW = "\u200b"  # zero-width space
 FW = {c: chr(ord(c) + 0xFEE0) for c in "0123456789,.-/ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz{}"}
 
 
@@ -63,34 +64,34 @@ TABLE = [
     ("mixed", "l8_epsilon_absorbs", "9/4", 1),
     ("mixed", "l8_epsilon_absorbs", "9 / 4", 1),
     ("mixed", "l8_epsilon_absorbs", "4.5/2", 1),
-    ("mixed", "l8_epsilon_absorbs", "21/4", 0),            # 5.25: a fraction, not a mixed number
-    ("mixed", "l8_epsilon_absorbs", "-2 1/4", 0),          # −9/4: read, and wrong
-    ("mixed", "l8_epsilon_absorbs", "2 5/4", None),        # not a proper fraction: no mixed number, unreadable
-    ("mixed", "l8_epsilon_absorbs", "2 25", None),         # a space inside a number that is no thousands group
+    ("mixed", "l8_epsilon_absorbs", "21/4", 0),  # 5.25: a fraction, not a mixed number
+    ("mixed", "l8_epsilon_absorbs", "-2 1/4", 0),  # −9/4: read, and wrong
+    ("mixed", "l8_epsilon_absorbs", "2 5/4", None),  # not a proper fraction: no mixed number, unreadable
+    ("mixed", "l8_epsilon_absorbs", "2 25", None),  # a space inside a number that is no thousands group
     ("mixed", "l22_pattern_component", "1 1/2", 1),
     ("mixed", "l22_pattern_component", "1½", 1),
     ("mixed", "l22_pattern_component", "3/2", 1),
-    ("mixed", "l18_filter_weight", "-1 0/3", None),        # a zero numerator is no mixed number
+    ("mixed", "l18_filter_weight", "-1 0/3", None),  # a zero numerator is no mixed number
     ("mixed", "l8_alpha_beta", "1/0", None),
     # --- exponents and length limits: bounded, and a clear "not a number"
     ("exp", "l5_conservation_sum", "1e100000000", None),
     ("exp", "l5_conservation_sum", "1e-100000000", None),
-    ("exp", "l5_conservation_sum", "1e999", None),          # beyond the float range: not a finite number
-    ("exp", "l5_conservation_sum", "1e-999", 0),            # 0.0: read, and wrong
+    ("exp", "l5_conservation_sum", "1e999", None),  # beyond the float range: not a finite number
+    ("exp", "l5_conservation_sum", "1e-999", 0),  # 0.0: read, and wrong
     ("exp", "l5_conservation_sum", "8e-1", 1),
-    ("exp", "l5_conservation_sum", "8Е-1", 1),              # Cyrillic Е as the exponent's E
+    ("exp", "l5_conservation_sum", "8Е-1", 1),  # Cyrillic Е as the exponent's E
     ("exp", "l5_conservation_sum", "80E-2", 1),
     ("exp", "l8_epsilon_absorbs", "225e-2", 1),
     ("exp", "l8_epsilon_absorbs", "0.0225e+2", 1),
-    ("exp", "l5_conservation_sum", "0." + "0" * 200 + "8", None),   # longer than 100 characters
-    ("exp", "l5_conservation_sum", "8" * 2000, None),       # longer than 1000 characters
+    ("exp", "l5_conservation_sum", "0." + "0" * 200 + "8", None),  # longer than 100 characters
+    ("exp", "l5_conservation_sum", "8" * 2000, None),  # longer than 1000 characters
     ("exp", "l5_conservation_sum", "inf", None),
     ("exp", "l5_conservation_sum", "nan", None),
     # --- Unicode: full width, dashes, invisible characters, a sentence's full stop, grouping
     ("unicode", "l8_epsilon_absorbs", "2,25.", 1),
     ("unicode", "l8_epsilon_absorbs", "2.25.", 1),
     ("unicode", "l8_epsilon_absorbs", "2,25", 1),
-    ("unicode", "l8_epsilon_absorbs", "2,250", 1),          # decimal comma: 2.25, not two thousand
+    ("unicode", "l8_epsilon_absorbs", "2,250", 1),  # decimal comma: 2.25, not two thousand
     ("unicode", "l8_epsilon_absorbs", fullwidth("2,25"), 1),
     ("unicode", "l8_epsilon_absorbs", "２．２５", 1),
     ("unicode", "l8_epsilon_absorbs", "2" + ZW + ",25", 1),
@@ -100,20 +101,20 @@ TABLE = [
     ("unicode", "l8_epsilon_absorbs", "\u00a02.25\u202f", 1),
     ("unicode", "l8_epsilon_absorbs", "2..25", None),
     ("unicode", "l8_epsilon_absorbs", "2,25,", None),
-    ("unicode", "l8_epsilon_absorbs", "1,000.5", None),     # comma and point: ambiguous
-    ("unicode", "l18_filter_weight", "–1", 1),              # en dash as minus
-    ("unicode", "l18_filter_weight", "—1", 1),              # em dash as minus
-    ("unicode", "l18_filter_weight", "−1", 1),              # minus sign
-    ("unicode", "l18_filter_weight", "‐1", 1),              # hyphen U+2010
-    ("unicode", "l18_filter_weight", "－１", 1),            # full-width hyphen-minus and one
+    ("unicode", "l8_epsilon_absorbs", "1,000.5", None),  # comma and point: ambiguous
+    ("unicode", "l18_filter_weight", "–1", 1),  # en dash as minus
+    ("unicode", "l18_filter_weight", "—1", 1),  # em dash as minus
+    ("unicode", "l18_filter_weight", "−1", 1),  # minus sign
+    ("unicode", "l18_filter_weight", "‐1", 1),  # hyphen U+2010
+    ("unicode", "l18_filter_weight", "－１", 1),  # full-width hyphen-minus and one
     ("unicode", "l18_filter_weight", "- 1", 1),
     ("unicode", "l18_filter_weight", "–1,0.", 1),
     ("unicode", "l18_filter_weight", "−1e0", 1),
     ("unicode", "l18_filter_weight", "1", 0),
     ("unicode", "l18_filter_weight", "--1", None),
     ("unicode", "l18_filter_weight", "1-", None),
-    ("unicode", "l5_conservation_sum", "8 000e-4", 1),      # thousands grouped with a space
-    ("unicode", "l5_conservation_sum", "8 00e-3", None),    # not a group of three
+    ("unicode", "l5_conservation_sum", "8 000e-4", 1),  # thousands grouped with a space
+    ("unicode", "l5_conservation_sum", "8 00e-3", None),  # not a group of three
     # --- true/false words
     ("tf", "t3_mdl", "не верно", 1),
     ("tf", "t3_mdl", "Не верно.", 1),
@@ -126,8 +127,8 @@ TABLE = [
     ("tf", "t3_mdl", "нет" + ZW, 1),
     ("tf", "t3_mdl", ZW + "нет", 1),
     ("tf", "t3_mdl", "н" + ZW + "ет", 1),
-    ("tf", "t3_mdl", "нeт", 1),                             # Latin e inside a Russian word
-    ("tf", "t3_mdl", "НEВEРНО", 1),                         # Latin E twice
+    ("tf", "t3_mdl", "нeт", 1),  # Latin e inside a Russian word
+    ("tf", "t3_mdl", "НEВEРНО", 1),  # Latin E twice
     ("tf", "t3_mdl", "неверно", 1),
     ("tf", "t3_mdl", "«неверно»", 1),
     ("tf", "t3_mdl", "ложь", 1),
@@ -140,16 +141,16 @@ TABLE = [
     ("tf", "t3_mdl", "NO", 1),
     ("tf", "t3_mdl", "0", 1),
     ("tf", "t3_mdl", "-", 1),
-    ("tf", "t3_mdl", "–", 1),                               # en dash: the minus of "+/−"
+    ("tf", "t3_mdl", "–", 1),  # en dash: the minus of "+/−"
     ("tf", "t3_mdl", "верно", 0),
     ("tf", "t3_mdl", "правильно", 0),
     ("tf", "t3_mdl", "Ｔｒｕｅ", 0),
     ("tf", "t3_mdl", "не знаю", None),
     ("tf", "t3_mdl", "неверно, потому что L(H)", None),
-    ("tf", "t3_mdl", "не ложь", None),                      # a double negative is not read
+    ("tf", "t3_mdl", "не ложь", None),  # a double negative is not read
     ("tf", "l2_root_point", "верно", 1),
     ("tf", "l2_root_point", "Верно!", 1),
-    ("tf", "l2_root_point", "вeрно", 1),                    # Latin e
+    ("tf", "l2_root_point", "вeрно", 1),  # Latin e
     ("tf", "l2_root_point", "правильно", 1),
     ("tf", "l2_root_point", "истина", 1),
     ("tf", "l2_root_point", "Ｔｒｕｅ", 1),
@@ -165,31 +166,31 @@ TABLE = [
     ("unknown", "t3_backdoor_smallest_sets", "В5 Г", None),
     ("unknown", "t3_backdoor_smallest_sets", "1, 2", None),
     ("unknown", "t3_backdoor_smallest_sets", "В или Г", None),
-    ("unknown", "t3_backdoor_smallest_sets", "В, Г?", 1),   # punctuation separates
+    ("unknown", "t3_backdoor_smallest_sets", "В, Г?", 1),  # punctuation separates
     ("unknown", "t3_backdoor_smallest_sets", "В и Г", 1),
     ("unknown", "t3_backdoor_smallest_sets", "B and Г", 1),
     ("unknown", "t3_backdoor_smallest_sets", "В" + ZW + "Г", 1),
-    ("unknown", "t3_backdoor_smallest_sets", "В, Г" + " " * 2000, None),   # over 1000 characters
+    ("unknown", "t3_backdoor_smallest_sets", "В, Г" + " " * 2000, None),  # over 1000 characters
     ("unknown", "l15_dtd_rules", "А, Б, Д, Е, 7", None),
     ("unknown", "l15_dtd_rules", "А, Б, Д, Е", 1),
     ("unknown", "l1_saliency", "6", None),
     ("unknown", "l1_saliency", "Б, 2", None),
     ("unknown", "l1_saliency", "ответ Б", None),
     ("unknown", "l1_saliency", "Б.", 1),
-    ("unknown", "l14_direction_w", "V", None),              # a transliteration, not a look-alike
+    ("unknown", "l14_direction_w", "V", None),  # a transliteration, not a look-alike
     # --- sets in braces in backdoor questions: vertex sets, read as the option whose set it is
     ("braces", "t3_backdoor_smallest", "{B}", 1),
     ("braces", "t3_backdoor_smallest", "{b}", 1),
     ("braces", "t3_backdoor_smallest", "{Ｂ}", 1),
     ("braces", "t3_backdoor_smallest", "｛B｝", 1),
     ("braces", "t3_backdoor_smallest", " { B } ", 1),
-    ("braces", "t3_backdoor_smallest", "{A, C}", 0),        # option Б
+    ("braces", "t3_backdoor_smallest", "{A, C}", 0),  # option Б
     ("braces", "t3_backdoor_smallest", "{C,A}", 0),
-    ("braces", "t3_backdoor_smallest", "{A}", None),        # no option is {A}
+    ("braces", "t3_backdoor_smallest", "{A}", None),  # no option is {A}
     ("braces", "t3_backdoor_smallest", "{X}", None),
     ("braces", "t3_backdoor_smallest", "{B}, {A, C}", None),  # two options on a single-choice question
-    ("braces", "t3_backdoor_smallest", "{А}", 1),           # Cyrillic А in braces: the option letter
-    ("braces", "t3_backdoor_smallest", "{В}", 0),           # Cyrillic В in braces: option В
+    ("braces", "t3_backdoor_smallest", "{А}", 1),  # Cyrillic А in braces: the option letter
+    ("braces", "t3_backdoor_smallest", "{В}", 0),  # Cyrillic В in braces: option В
     ("braces", "t3_backdoor_smallest_sets", "{B, D}, {C, D}", 1),
     ("braces", "t3_backdoor_smallest_sets", "{B,D},{C,D}", 1),
     ("braces", "t3_backdoor_smallest_sets", "{b, d}; {c, d}", 1),
@@ -202,17 +203,17 @@ TABLE = [
     ("braces", "t3_backdoor_smallest_sets", "{A, B}", None),
     ("braces", "t3_backdoor_smallest_sets", "{B, C, D}", None),
     ("braces", "t3_backdoor_smallest_sets", "{}", None),
-    ("braces", "t3_backdoor_smallest_sets", "{В, Г}", 1),   # Cyrillic letters in braces: options
-    ("braces", "t3_backdoor_smallest_sets", "{B, Г}", 1),   # not all vertices: letters В, Г
-    ("braces", "l15_dtd_rules", "{А, Б, Д, Е}", 1),         # no vertex sets here: braces separate
-    ("braces", "l15_dtd_rules", "{A, B}", 0),               # Latin look-alikes А, В: 1/4 − 1/2, floored
+    ("braces", "t3_backdoor_smallest_sets", "{В, Г}", 1),  # Cyrillic letters in braces: options
+    ("braces", "t3_backdoor_smallest_sets", "{B, Г}", 1),  # not all vertices: letters В, Г
+    ("braces", "l15_dtd_rules", "{А, Б, Д, Е}", 1),  # no vertex sets here: braces separate
+    ("braces", "l15_dtd_rules", "{A, B}", 0),  # Latin look-alikes А, В: 1/4 − 1/2, floored
     # --- a bare Latin or Greek look-alike is an option letter, in backdoor questions too
-    ("lookalike", "t3_backdoor_smallest", "B", 0),          # option В, not vertex B
+    ("lookalike", "t3_backdoor_smallest", "B", 0),  # option В, not vertex B
     ("lookalike", "t3_backdoor_smallest", "b", 0),
-    ("lookalike", "t3_backdoor_smallest", "A", 1),          # Latin A = option А
+    ("lookalike", "t3_backdoor_smallest", "A", 1),  # Latin A = option А
     ("lookalike", "t3_backdoor_smallest", "α", 1),
-    ("lookalike", "t3_backdoor_smallest", "Ａ", 1),         # full-width A
-    ("lookalike", "t3_backdoor_smallest", "C", None),       # Latin C looks like С, which is no option
+    ("lookalike", "t3_backdoor_smallest", "Ａ", 1),  # full-width A
+    ("lookalike", "t3_backdoor_smallest", "C", None),  # Latin C looks like С, which is no option
     ("lookalike", "t3_backdoor_smallest_sets", "B, Г", 1),
     ("lookalike", "t3_backdoor_smallest_sets", "Β, Γ", 1),  # Greek
     ("lookalike", "t3_backdoor_smallest_sets", "Ｂ, Г", 1),
@@ -222,7 +223,7 @@ TABLE = [
     ("lookalike", "l14_direction_w", "β", 1),
     ("lookalike", "l14_direction_w", "ｂ", 1),
     ("lookalike", "l14_direction_w", "в)", 1),
-    ("lookalike", "l14_direction_w", "D", None),            # Latin D is not Д
+    ("lookalike", "l14_direction_w", "D", None),  # Latin D is not Д
     # --- Moodle's multiple-answer weights: +1/|C| per correct, −1/|W| per wrong, floored at 0
     ("moodle", "l15_dtd_rules", "А, Б, Д", 0.75),
     ("moodle", "l15_dtd_rules", "А, Б, Д, Е, В", 0.5),
@@ -240,7 +241,7 @@ def test_spelling_scores_as_a_fair_instructor_would(case, qid, typed, expected):
     s = score_answer(BANK[qid], typed, lang="en")
     if expected is None:
         assert (s.valid, s.points) == (False, 0.0), s
-        assert s.feedback                                   # says why
+        assert s.feedback  # says why
     else:
         assert s.valid, s.feedback
         assert s.points == pytest.approx(expected * s.max_points, abs=1e-9), s
@@ -252,7 +253,7 @@ def test_the_table_is_large_and_covers_every_case():
     assert cases == {"tol", "mixed", "exp", "unicode", "tf", "unknown", "braces", "lookalike", "moodle"}
     for case in cases:
         rows = [r for r in TABLE if r[0] == case]
-        assert any(r[3] is None for r in rows) or case in ("tol", "moodle"), case   # refusals are tested too
+        assert any(r[3] is None for r in rows) or case in ("tol", "moodle"), case  # refusals are tested too
         assert any(r[3] for r in rows), case
 
 
@@ -261,7 +262,7 @@ def test_a_braced_vertex_set_says_which_option_it_was_read_as():
     assert "The vertex set {A, C} was read as option Б." in s.feedback
     s = score_answer(BANK["t3_backdoor_smallest"], "{B}", lang="ru")
     assert s.feedback.startswith("Множество вершин {B} прочитано как вариант А.") and "Верно." in s.feedback
-    s = score_answer(BANK["t3_backdoor_smallest"], "B", lang="en")   # a bare letter: no such note
+    s = score_answer(BANK["t3_backdoor_smallest"], "B", lang="en")  # a bare letter: no such note
     assert "vertex set" not in s.feedback
 
 
@@ -274,7 +275,8 @@ def test_an_unknown_token_is_named_in_the_message():
 
 def test_huge_exponent_is_refused_quickly_with_a_clear_message():
     import time
+
     start = time.perf_counter()
     s = score_answer(BANK["l5_conservation_sum"], "1e100000000", lang="en")
-    assert time.perf_counter() - start < 5   # a guard against hanging, not a speed target (see benchmarks/)
+    assert time.perf_counter() - start < 5  # a guard against hanging, not a speed target (see benchmarks/)
     assert "is not a number: the exponent is beyond ±1000" in s.feedback

@@ -1,4 +1,5 @@
 """Per-student backdoor variants (course.quiz.variants): stable, distinct, keyed by the solver."""
+
 import hashlib
 import itertools
 
@@ -51,8 +52,9 @@ def _brute_minimum(G, x="X", y="Y"):
     backdoor.remove_edges_from(list(G.out_edges(x)))
     allowed = sorted(set(G) - {x, y} - nx.descendants(G, x))
     for k in range(len(allowed) + 1):
-        found = {frozenset(z) for z in itertools.combinations(allowed, k)
-                 if nx.is_d_separator(backdoor, {x}, {y}, set(z))}
+        found = {
+            frozenset(z) for z in itertools.combinations(allowed, k) if nx.is_d_separator(backdoor, {x}, {y}, set(z))
+        }
         if found:
             return found
     return set()

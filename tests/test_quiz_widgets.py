@@ -1,4 +1,5 @@
 """The self-study quiz widget (course.quiz.widgets) scores exactly like the graded quiz."""
+
 import pytest
 
 from course.errors import CourseError
@@ -20,8 +21,12 @@ def test_unanswered_quiz_scores_zero_and_says_why():
 
 def test_clicking_the_button_scores_like_score_answer():
     quiz = QuizWidget(["t3_mdl", "t3_backdoor_smallest", "t3_backdoor_smallest_sets", "l8_epsilon_absorbs"])
-    answers = {"t3_mdl": False, "t3_backdoor_smallest": "А", "t3_backdoor_smallest_sets": "В",
-               "l8_epsilon_absorbs": "2,25"}
+    answers = {
+        "t3_mdl": False,
+        "t3_backdoor_smallest": "А",
+        "t3_backdoor_smallest_sets": "В",
+        "l8_epsilon_absorbs": "2,25",
+    }
     for qid, value in answers.items():
         quiz.answer(qid, value)
     quiz.button.click()
@@ -34,15 +39,22 @@ def test_clicking_the_button_scores_like_score_answer():
 def test_checkboxes_follow_typed_letters():
     quiz = QuizWidget(["t3_backdoor_smallest_sets"])
     quiz.answer("t3_backdoor_smallest_sets", "b, Γ")
-    assert [cb.value for cb in quiz.inputs["t3_backdoor_smallest_sets"].values()] == [False, False, True, True,
-                                                                                       False, False, False]
+    assert [cb.value for cb in quiz.inputs["t3_backdoor_smallest_sets"].values()] == [
+        False,
+        False,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
     assert quiz.check()[0].correct
 
 
 def test_radio_answers_are_read_like_typed_ones_and_unreadable_ones_refused():
     quiz = QuizWidget(["t3_mdl", "t3_backdoor_smallest"])
     quiz.answer("t3_mdl", "Неверно")
-    quiz.answer("t3_backdoor_smallest", "a")          # Latin a: the look-alike of А, the key
+    quiz.answer("t3_backdoor_smallest", "a")  # Latin a: the look-alike of А, the key
     assert [s.correct for s in quiz.check()] == [True, True]
     with pytest.raises(CourseError, match="not an option"):
         quiz.answer("t3_backdoor_smallest", "Z")
@@ -70,6 +82,7 @@ def test_a_backdoor_question_shows_the_drawing_of_its_graph():
     import ipywidgets as W
 
     from course.quiz.widgets import QuizWidget
+
     quiz = QuizWidget(["t3_backdoor_smallest", "t3_mdl"])
     images = [w for row in quiz.widget.children[:2] for w in getattr(row, "children", ()) if isinstance(w, W.Image)]
     assert len(images) == 1 and images[0].value[:4] == b"\x89PNG"

@@ -19,8 +19,12 @@ from course.relevance import from_onnx  # noqa: E402 -- after the importorskip a
 def model_of(node, input_shape, weights):
     inits = [numpy_helper.from_array(np.asarray(v, np.float32), k) for k, v in weights.items()]
     graph = helper.make_graph(
-        [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, *input_shape])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+        [node],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, *input_shape])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        inits,
+    )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
@@ -31,8 +35,12 @@ def model_of(node, input_shape, weights):
         (helper.make_node("Gemm", ["x", ""], ["y"], name="fc"), [3], {}, "weight B (input 1) is missing"),
         (helper.make_node("MatMul", ["x"], ["y"], name="fc"), [3], {}, "weight B (input 1) is missing"),
         (helper.make_node("Conv", ["x"], ["y"], name="conv"), [1, 4, 4], {}, "weight W (input 1) is missing"),
-        (helper.make_node("BatchNormalization", ["x", "s", "b"], ["y"], name="bn"), [2],
-         {"s": np.ones(2), "b": np.zeros(2)}, "mean (input 3) is missing"),
+        (
+            helper.make_node("BatchNormalization", ["x", "s", "b"], ["y"], name="bn"),
+            [2],
+            {"s": np.ones(2), "b": np.zeros(2)},
+            "mean (input 3) is missing",
+        ),
     ],
 )
 def test_a_missing_weight_input_names_the_node_and_the_input(node, input_shape, weights, words):

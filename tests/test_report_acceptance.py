@@ -14,6 +14,7 @@ Average = 18135 / 208 = 87.1875 % → "87.19 %" (two decimals). Shares: 159/208 
 37/208 = 17.79 → 18 %, 6/208 = 2.88 → 3 %. Every band boundary (100, 80, 79,
 60, 59, 40, 39, 0) is hit by one student.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,8 +28,10 @@ from pathlib import Path
 import pytest
 
 # nbgrader's own add_submission triggers SQLAlchemy autoflush warnings; they are not ours to fix
-pytestmark = [pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning"),
-              pytest.mark.slow]  # nbgrader builds and autogrades a course (~20-40 s)
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning"),
+    pytest.mark.slow,
+]  # nbgrader builds and autogrades a course (~20-40 s)
 
 SCORES = {  # band -> [(points out of 100, number of students)]
     "5": [(100, 1), (80, 1), (95, 130), (94, 27)],
@@ -86,8 +89,13 @@ def course_gradebook(tmp_path_factory):
 
 def run_cli(*args, env_path="/usr/bin:/bin"):
     """`.venv/bin/xai-course` with a PATH that does not contain the virtual environment."""
-    return subprocess.run([str(BIN / "xai-course"), *map(str, args)], capture_output=True, text=True,
-                          env={"PATH": env_path, "HOME": os.environ.get("HOME", "/tmp")}, timeout=300)
+    return subprocess.run(
+        [str(BIN / "xai-course"), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={"PATH": env_path, "HOME": os.environ.get("HOME", "/tmp")},
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +128,11 @@ def test_summary_json_has_the_same_numbers(course_report):
     assert s["average_percent"] == 87.19
     assert s["attempt_policy"] == "best"
     assert [(b["label"], b["lower"], b["upper"], b["count"], b["percent"]) for b in s["bands"]] == [
-        ("5", 80, 100, 159, 76), ("4", 60, 80, 37, 18), ("3", 40, 60, 6, 3), ("failed", 0, 40, 6, 3)]
+        ("5", 80, 100, 159, 76),
+        ("4", 60, 80, 37, 18),
+        ("3", 40, 60, 6, 3),
+        ("failed", 0, 40, 6, 3),
+    ]
     assert {"items", "common_mistakes"} <= set(s)
     # the seed's T3 lists the few questions many got wrong; by default the report lists the 3 hardest
     assert len(s["common_mistakes"]) == 3
@@ -167,7 +179,8 @@ def test_unknown_assignment_is_one_line_and_writes_nothing(course_gradebook, tmp
     proc = run_cli("report", "--gradebook", course_gradebook, "--assignment", "quiz8", "--out", tmp_path / "r")
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        f"xai-course report: error: {course_gradebook}: unknown assignment 'quiz8' (the gradebook has: quiz7)"]
+        f"xai-course report: error: {course_gradebook}: unknown assignment 'quiz8' (the gradebook has: quiz7)"
+    ]
     assert list(tmp_path.iterdir()) == []
 
 

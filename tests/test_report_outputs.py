@@ -1,4 +1,5 @@
 """Report files: safe writing (temp dir + rename, --force), self-contained HTML, JSON keys, the question bank."""
+
 from __future__ import annotations
 
 import json
@@ -14,19 +15,37 @@ from course.errors import CourseError
 @pytest.fixture
 def attempts():
     # s1: 4/10 then 9/10 on the next day; s2: 6/10; s3: 10/10
-    return Attempts.from_rows(["s1", "s1", "s2", "s3"],
-                              ["2024-03-01 10:00", "2024-03-02 10:00", "2024-03-01 12:00", "2024-03-02 18:00"],
-                              [4, 9, 6, 10], 10, assignment="quiz7", source="test")
+    return Attempts.from_rows(
+        ["s1", "s1", "s2", "s3"],
+        ["2024-03-01 10:00", "2024-03-02 10:00", "2024-03-01 12:00", "2024-03-02 18:00"],
+        [4, 9, 6, 10],
+        10,
+        assignment="quiz7",
+        source="test",
+    )
 
 
 def test_report_files_and_summary_keys(attempts, tmp_path):
     out = report.write_report(attempts, tmp_path / "r", due="2024-03-05", now=datetime(2024, 3, 3))
     assert sorted(p.name for p in out.iterdir()) == [
-        ".xai-course-report", "bands.png", "distribution.png", "dynamics.png", "report.html", "report.md",
-        "summary.json"]
+        ".xai-course-report",
+        "bands.png",
+        "distribution.png",
+        "dynamics.png",
+        "report.html",
+        "report.md",
+        "summary.json",
+    ]
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert {"total_results", "students", "average_percent", "bands", "items", "common_mistakes",
-            "attempt_policy"} <= set(s)
+    assert {
+        "total_results",
+        "students",
+        "average_percent",
+        "bands",
+        "items",
+        "common_mistakes",
+        "attempt_policy",
+    } <= set(s)
     assert s["total_results"] == 4 and s["students"] == 3
     assert s["average_percent"] == 72.5  # (40 + 90 + 60 + 100) / 4 = 290 / 4
     assert [b["count"] for b in s["bands"]] == [2, 1, 0, 0]  # best: 90, 60, 100
@@ -44,8 +63,11 @@ def test_after_the_due_date_the_report_is_not_preliminary(attempts, tmp_path):
 def test_existing_directory_needs_force(attempts, tmp_path):
     out = report.write_report(attempts, tmp_path / "r")
     (out / "notes.txt").write_text("mine")
-    with pytest.raises(CourseError, match=r"already exists \(written by an earlier `xai-course report`\); "
-                                          r"pass force=True to replace it"):
+    with pytest.raises(
+        CourseError,
+        match=r"already exists \(written by an earlier `xai-course report`\); "
+        r"pass force=True to replace it",
+    ):
         report.write_report(attempts, out)
     assert (out / "notes.txt").exists()
     report.write_report(attempts, out, force=True)
@@ -105,18 +127,38 @@ def test_a_notebook_directory_of_responses_needs_the_assignment(tmp_path, capsys
     csv = tmp_path / "g.csv"
     csv.write_text("student_id,score,max_score\na,9,10\n", encoding="utf-8")
     (tmp_path / "autograded").mkdir()
-    assert cli.main(["report", "--csv", str(csv), "--out", str(tmp_path / "r"),
-                     "--responses", str(tmp_path / "autograded")]) == 2
+    assert (
+        cli.main(
+            ["report", "--csv", str(csv), "--out", str(tmp_path / "r"), "--responses", str(tmp_path / "autograded")]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "needs --assignment NAME" in err and err.count("\n") == 1 and not (tmp_path / "r").exists()
 
 
 def test_cli_options_reach_the_report(tmp_path, capsys):
     csv = tmp_path / "g.csv"
-    csv.write_text("student_id,timestamp,score,max_score\na,2024-03-01 10:00,9,10\nb,2024-03-01 11:00,5,10\n"
-                   "c,2024-03-02 09:00,3,10\n", encoding="utf-8")
-    code = cli.main(["report", "--csv", str(csv), "--out", str(tmp_path / "r"), "--bands", "pass:50,fail:0",
-                     "--every", "2", "--due", "2024-03-03"])
+    csv.write_text(
+        "student_id,timestamp,score,max_score\na,2024-03-01 10:00,9,10\nb,2024-03-01 11:00,5,10\n"
+        "c,2024-03-02 09:00,3,10\n",
+        encoding="utf-8",
+    )
+    code = cli.main(
+        [
+            "report",
+            "--csv",
+            str(csv),
+            "--out",
+            str(tmp_path / "r"),
+            "--bands",
+            "pass:50,fail:0",
+            "--every",
+            "2",
+            "--due",
+            "2024-03-03",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     s = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert [(b["label"], b["count"], b["percent"]) for b in s["bands"]] == [("pass", 2, 67), ("fail", 1, 33)]
@@ -126,14 +168,17 @@ def test_cli_options_reach_the_report(tmp_path, capsys):
     assert '- "pass" (from 50%): 2 67%' in md and '- "fail" (less 50%): 1 33%' in md
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--bands", "5:80"], "lowest band must start at 0"),
-    (["--every", "week"], "--every: expected 'day'"),
-    (["--due", "soon"], "due date: not a date"),
-    (["--mistakes", "-1"], "--mistakes -1: must be a non-negative number"),
-    (["--mistakes-threshold", "nan"], "--mistakes-threshold nan: must be a percentage from 0 to 100"),
-    (["--mistakes-threshold", "150"], "--mistakes-threshold 150.0: must be a percentage from 0 to 100"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--bands", "5:80"], "lowest band must start at 0"),
+        (["--every", "week"], "--every: expected 'day'"),
+        (["--due", "soon"], "due date: not a date"),
+        (["--mistakes", "-1"], "--mistakes -1: must be a non-negative number"),
+        (["--mistakes-threshold", "nan"], "--mistakes-threshold nan: must be a percentage from 0 to 100"),
+        (["--mistakes-threshold", "150"], "--mistakes-threshold 150.0: must be a percentage from 0 to 100"),
+    ],
+)
 def test_cli_option_errors_are_one_line(tmp_path, capsys, args, message):
     csv = tmp_path / "g.csv"
     csv.write_text("student_id,score,max_score\na,9,10\n", encoding="utf-8")
@@ -174,17 +219,33 @@ def test_force_never_replaces_a_folder_the_report_did_not_write(attempts, tmp_pa
     report.write_report(attempts, tmp_path / "empty", force=True)
 
 
-@pytest.mark.parametrize("python_call, cli_args, python_words, cli_words", [
-    (lambda a, out: report.write_report(a, out), ["--out", "{out}"], "pass force=True", "pass --force"),
-    (lambda a, out: report.write_report(a, out / "new", mistakes_limit=-1), ["--out", "{out}/new", "--mistakes", "-1"],
-     "mistakes_limit=-1", "--mistakes -1"),
-    (lambda a, out: report.write_report(a, out / "new", mistakes_threshold=150), ["--out", "{out}/new",
-     "--mistakes-threshold", "150"], "mistakes_threshold=150", "--mistakes-threshold 150"),
-    (lambda a, out: report.write_report(a, out / "new", bands=stats.parse_bands("5:80")),
-     ["--out", "{out}/new", "--bands", "5:80"], "bands='5:80'", "--bands '5:80'"),
-])
+@pytest.mark.parametrize(
+    "python_call, cli_args, python_words, cli_words",
+    [
+        (lambda a, out: report.write_report(a, out), ["--out", "{out}"], "pass force=True", "pass --force"),
+        (
+            lambda a, out: report.write_report(a, out / "new", mistakes_limit=-1),
+            ["--out", "{out}/new", "--mistakes", "-1"],
+            "mistakes_limit=-1",
+            "--mistakes -1",
+        ),
+        (
+            lambda a, out: report.write_report(a, out / "new", mistakes_threshold=150),
+            ["--out", "{out}/new", "--mistakes-threshold", "150"],
+            "mistakes_threshold=150",
+            "--mistakes-threshold 150",
+        ),
+        (
+            lambda a, out: report.write_report(a, out / "new", bands=stats.parse_bands("5:80")),
+            ["--out", "{out}/new", "--bands", "5:80"],
+            "bands='5:80'",
+            "--bands '5:80'",
+        ),
+    ],
+)
 def test_messages_name_python_arguments_in_python_and_flags_on_the_command_line(
-        attempts, tmp_path, capsys, python_call, cli_args, python_words, cli_words):
+    attempts, tmp_path, capsys, python_call, cli_args, python_words, cli_words
+):
     out = report.write_report(attempts, tmp_path / "r")
     with pytest.raises(CourseError) as info:
         python_call(attempts, out)
@@ -224,12 +285,18 @@ def test_a_sub_subcommand_error_names_its_flag_once(tmp_path, capsys):
 def test_a_json_bank_becomes_the_quiz_question_model(tmp_path):
     from course.quiz.bank import Question
 
-    data = {"questions": [
-        {"id": "tf", "correct": ["неверно"], "explanation": "L(H) is that term."},
-        {"id": "num", "correct": [2.5], "tolerance": 0.1},
-        {"id": "sets", "options": [{"letter": "А", "ru": "{B}", "nodes": ["B"]}, ["Б", "{D}"]], "correct": ["А", "Б"]},
-        {"id": "plain", "options": ["да", "нет"], "correct": "Б"},
-    ]}
+    data = {
+        "questions": [
+            {"id": "tf", "correct": ["неверно"], "explanation": "L(H) is that term."},
+            {"id": "num", "correct": [2.5], "tolerance": 0.1},
+            {
+                "id": "sets",
+                "options": [{"letter": "А", "ru": "{B}", "nodes": ["B"]}, ["Б", "{D}"]],
+                "correct": ["А", "Б"],
+            },
+            {"id": "plain", "options": ["да", "нет"], "correct": "Б"},
+        ]
+    }
     (tmp_path / "bank.json").write_text(json.dumps(data), encoding="utf-8")
     bank = report.load_bank(tmp_path / "bank.json")
     assert all(isinstance(q, Question) for q in bank.values())
@@ -238,11 +305,13 @@ def test_a_json_bank_becomes_the_quiz_question_model(tmp_path):
     assert bank["sets"].kind == "multiple" and bank["sets"].options[0].nodes == frozenset("B")
     assert [(o.letter, o.ru) for o in bank["plain"].options] == [("А", "да"), ("Б", "нет")]
     assert bank["plain"].kind == "single" and bank["plain"].correct == frozenset("Б")
-    for entry, message in [({"id": "q", "options": 5}, "options must be a list"),
-                           ({"id": "q", "correct": {"А": 1}}, "correct must be letters"),
-                           ({"id": "q", "text_ru": 7}, "text_ru must be text"),
-                           ({"id": "q", "tolerance": "wide"}, "tolerance must be a number"),
-                           ({"id": "q", "options": [5]}, "option 1 is neither")]:
+    for entry, message in [
+        ({"id": "q", "options": 5}, "options must be a list"),
+        ({"id": "q", "correct": {"А": 1}}, "correct must be letters"),
+        ({"id": "q", "text_ru": 7}, "text_ru must be text"),
+        ({"id": "q", "tolerance": "wide"}, "tolerance must be a number"),
+        ({"id": "q", "options": [5]}, "option 1 is neither"),
+    ]:
         (tmp_path / "bad.json").write_text(json.dumps([entry]), encoding="utf-8")
         with pytest.raises(CourseError, match=f"question 'q': {message}"):
             report.load_bank(tmp_path / "bad.json")
@@ -256,10 +325,12 @@ def test_the_report_command_keeps_heavy_imports_lazy(tmp_path):
 
     csv = tmp_path / "g.csv"
     csv.write_text("student_id,timestamp,score,max_score\ns1,2024-03-01 10:00,9,10\ns2,2024-03-02 10:00,5,10\n")
-    code = ("import sys; import autograder.report_cli; from autograder.cli import main\n"
-            "assert 'matplotlib' not in sys.modules, 'matplotlib imported before a chart is drawn'\n"
-            f"assert main(['report', '--csv', {str(csv)!r}, '--out', {str(tmp_path / 'r')!r}]) == 0\n"
-            "print(sorted(m for m in ('nbgrader', 'sqlalchemy', 'tqdm', 'scipy', 'nbformat') if m in sys.modules))")
+    code = (
+        "import sys; import autograder.report_cli; from autograder.cli import main\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib imported before a chart is drawn'\n"
+        f"assert main(['report', '--csv', {str(csv)!r}, '--out', {str(tmp_path / 'r')!r}]) == 0\n"
+        "print(sorted(m for m in ('nbgrader', 'sqlalchemy', 'tqdm', 'scipy', 'nbformat') if m in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"

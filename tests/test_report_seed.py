@@ -2,6 +2,7 @@
 
 Numbers below are worked out by hand from the attempts written in each test.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,9 +21,14 @@ def cohort():
     return Attempts.from_rows(
         ["s1", "s1", "s2", "s3", "s3"],
         ["2024-03-01 10:00", "2024-03-02 10:00", "2024-03-01 12:00", "2024-03-01 18:00", "2024-03-02 18:00"],
-        [4, 9, 6, 10, 7], 10, questions=["q10", "q2", "q1"],
-        item_scores=[[0, 2, 2], [3, 3, 3], [1, 2, 3], [4, 3, 3], [1, 3, 3]], item_max=[4, 3, 3],
-        assignment="quiz7", source="test")
+        [4, 9, 6, 10, 7],
+        10,
+        questions=["q10", "q2", "q1"],
+        item_scores=[[0, 2, 2], [3, 3, 3], [1, 2, 3], [4, 3, 3], [1, 3, 3]],
+        item_max=[4, 3, 3],
+        assignment="quiz7",
+        source="test",
+    )
 
 
 def test_results_and_students_are_visibly_distinct(cohort, tmp_path):
@@ -31,8 +37,10 @@ def test_results_and_students_are_visibly_distinct(cohort, tmp_path):
     assert "Total number of test results: 5 (every graded attempt of 3 students)" in md
     # all attempts: (40 + 90 + 60 + 100 + 70) / 5 = 72; best attempts: (90 + 60 + 100) / 3 = 83.33
     assert "Average score: 72.00 % (over all 5 results)" in md
-    assert ("**Students in the bands: 3** — each student once, with their best attempt (of the 5 test results "
-            "above); average of the best attempts: 83.33 %") in md
+    assert (
+        "**Students in the bands: 3** — each student once, with their best attempt (of the 5 test results "
+        "above); average of the best attempts: 83.33 %"
+    ) in md
     assert "## Test statistics (best attempts)" in md and "| Average of the best attempts | 83.33 % |" in md
     assert "| Best attempts analysed | 3 |" in md
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -79,9 +87,13 @@ def test_backdoor_mistakes_carry_their_dag_drawn(tmp_path):
     bank = report.load_bank(default_bank_path())
     q = "t3_backdoor_smallest"
     typed = ["А"] * 3 + ["В"] * 5 + ["Д"] * 2  # 3 of 10 right
-    r = Responses(np.array([f"s{i}" for i in range(10)], dtype=object), np.array([q] * 10, dtype=object),
-                  tuple(normalise_choice(t) for t in typed), np.full(10, np.datetime64("NaT", "s")),
-                  raw=tuple(typed))
+    r = Responses(
+        np.array([f"s{i}" for i in range(10)], dtype=object),
+        np.array([q] * 10, dtype=object),
+        tuple(normalise_choice(t) for t in typed),
+        np.full(10, np.datetime64("NaT", "s")),
+        raw=tuple(typed),
+    )
     a = Attempts.from_rows([f"s{i}" for i in range(10)], [None] * 10, [1 if t == "А" else 0 for t in typed], 1)
     out = report.write_report(a, tmp_path / "r", bank=bank, responses=r)
     md = (out / "report.md").read_text(encoding="utf-8")

@@ -3,6 +3,7 @@
 Against Zennit 0.5.1 on a residual CNN (identity and strided 1×1 shortcuts, BatchNorm inside a block, a
 concatenation): tests/test_lrp_zennit.py with tests/fixtures/zennit_resnet.npz.
 """
+
 import numpy as np
 import pytest
 
@@ -35,18 +36,26 @@ RNG = np.random.default_rng(11)
 
 
 def conv(o, i, k=3, bias=True, **kw):
-    return Conv2d(RNG.normal(size=(o, i, k, k)) / np.sqrt(i * k * k), RNG.normal(size=o) * 0.1 if bias else None,
-                  **kw)
+    return Conv2d(RNG.normal(size=(o, i, k, k)) / np.sqrt(i * k * k), RNG.normal(size=o) * 0.1 if bias else None, **kw)
 
 
 def small_resnet(bias=True):
-    return Sequential([
-        conv(4, 1, padding=1, bias=bias), ReLU(),
-        Residual([conv(4, 4, padding=1, bias=bias), ReLU(), conv(4, 4, padding=1, bias=bias)]), ReLU(),
-        Residual([conv(6, 4, stride=2, padding=1, bias=bias), ReLU()], shortcut=conv(6, 4, k=1, stride=2, bias=bias)),
-        ReLU(), Concat(conv(2, 6, k=1, bias=bias), AvgPool2d(3, 1, padding=1)), MaxPool2d(2), Flatten(),
-        Dense(RNG.normal(size=(32, 3)), RNG.normal(size=3) * 0.1 if bias else None),
-    ])
+    return Sequential(
+        [
+            conv(4, 1, padding=1, bias=bias),
+            ReLU(),
+            Residual([conv(4, 4, padding=1, bias=bias), ReLU(), conv(4, 4, padding=1, bias=bias)]),
+            ReLU(),
+            Residual(
+                [conv(6, 4, stride=2, padding=1, bias=bias), ReLU()], shortcut=conv(6, 4, k=1, stride=2, bias=bias)
+            ),
+            ReLU(),
+            Concat(conv(2, 6, k=1, bias=bias), AvgPool2d(3, 1, padding=1)),
+            MaxPool2d(2),
+            Flatten(),
+            Dense(RNG.normal(size=(32, 3)), RNG.normal(size=3) * 0.1 if bias else None),
+        ]
+    )
 
 
 def test_forward_is_the_sum_and_the_concatenation():
@@ -84,11 +93,15 @@ def test_every_method_runs_on_a_residual_network():
     net, x = small_resnet(), RNG.uniform(0, 1, size=(3, 1, 8, 8))
     logit = net(x)[np.arange(3), [0, 1, 2]]
     ig = integrated_gradients(net, x, [0, 1, 2], steps=256)
-    np.testing.assert_allclose(ig.reshape(3, -1).sum(1), logit - net(np.zeros_like(x))[np.arange(3), [0, 1, 2]],
-                               rtol=1e-2, atol=1e-3)  # completeness up to the quadrature error
+    np.testing.assert_allclose(
+        ig.reshape(3, -1).sum(1), logit - net(np.zeros_like(x))[np.arange(3), [0, 1, 2]], rtol=1e-2, atol=1e-3
+    )  # completeness up to the quadrature error
     assert smoothgrad(net, x, 0, n=4).shape == x.shape
-    for composite in (composites.EpsilonGammaBox(0.0, 1.0), composites.EpsilonPlusFlat(),
-                      composites.EpsilonAlpha2Beta1()):
+    for composite in (
+        composites.EpsilonGammaBox(0.0, 1.0),
+        composites.EpsilonPlusFlat(),
+        composites.EpsilonAlpha2Beta1(),
+    ):
         assert np.all(np.isfinite(lrp(net, x, composite, [0, 1, 2])))
     assert np.all(np.isfinite(deep_taylor(net, x, 0)))
     with pytest.raises(CourseError, match="plain chain of layers, not blocks"):
@@ -120,27 +133,39 @@ def test_the_sum_splits_in_proportion_by_hand():
     trace = lrp_layers(net, np.array([[1.0]]), composites.by_type({Dense: rules.Zero()}, stabilizer=0.0), 0)
     np.testing.assert_allclose(trace.relevances[0], [[4.0]])
     mixed = Sequential([Residual(Dense([[3.0]]), Dense([[-1.0]])), Dense([[1.0]])])  # 3 − 1 = 2 → 3, −1
-    np.testing.assert_allclose(lrp(mixed, np.array([[1.0]]), composites.by_type({Dense: rules.Zero()},
-                                                                                stabilizer=0.0), 0), [[2.0]])
+    np.testing.assert_allclose(
+        lrp(mixed, np.array([[1.0]]), composites.by_type({Dense: rules.Zero()}, stabilizer=0.0), 0), [[2.0]]
+    )
 
 
 def test_batchnorm_inside_a_block_is_merged():
     bn = BatchNorm(RNG.normal(size=4), RNG.uniform(0.5, 2, 4), RNG.normal(size=4), RNG.normal(size=4))
-    with_bn = Sequential([conv(4, 1, padding=1), Residual([conv(4, 4, padding=1), bn]), Flatten(),
-                          Dense(RNG.normal(size=(64, 2)))])
+    with_bn = Sequential(
+        [conv(4, 1, padding=1), Residual([conv(4, 4, padding=1), bn]), Flatten(), Dense(RNG.normal(size=(64, 2)))]
+    )
     x = RNG.uniform(0, 1, size=(2, 1, 4, 4))
     trace = lrp_layers(with_bn, x, rules.Epsilon(), 0)
     assert all("BatchNorm" not in repr(layer) for layer in trace.layers[1].block.layers)
     np.testing.assert_allclose(trace.logits, with_bn(x), rtol=1e-12)
 
 
-@pytest.mark.parametrize("make,message", [
-    (lambda: Sequential([Residual(Dense(np.ones((2, 3))))])(np.ones((1, 2))), "the block gives shape"),
-    (lambda: Concat(Dense(np.ones((2, 3)))), "at least two branches"),
-    (lambda: Residual("conv"), "Residual block must be a Sequential"),
-    (lambda: lrp(Sequential([Residual(Dense(np.eye(2))), Dense(np.ones((2, 1)))]), np.ones((1, 2)),
-                 composites.by_type({Dense: rules.Zero(), Residual: rules.Epsilon()}), 0), "takes the Norm rule"),
-])
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda: Sequential([Residual(Dense(np.ones((2, 3))))])(np.ones((1, 2))), "the block gives shape"),
+        (lambda: Concat(Dense(np.ones((2, 3)))), "at least two branches"),
+        (lambda: Residual("conv"), "Residual block must be a Sequential"),
+        (
+            lambda: lrp(
+                Sequential([Residual(Dense(np.eye(2))), Dense(np.ones((2, 1)))]),
+                np.ones((1, 2)),
+                composites.by_type({Dense: rules.Zero(), Residual: rules.Epsilon()}),
+                0,
+            ),
+            "takes the Norm rule",
+        ),
+    ],
+)
 def test_bad_blocks_are_refused(make, message):
     with pytest.raises(CourseError, match=message):
         make()

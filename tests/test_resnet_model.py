@@ -1,4 +1,5 @@
 """The shipped residual CNN (course/relevance/models/digits_resnet.onnx, written by PyTorch's exporter)."""
+
 import numpy as np
 import pytest
 

@@ -1,4 +1,5 @@
 """Reading nbgrader gradebooks (read-only, through nbgrader's API) and answers from autograded notebooks."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,8 +13,10 @@ import pytest
 from autograder.sources import read_gradebook, read_responses_notebooks
 from course.errors import CourseError
 
-pytestmark = [pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning"),
-              pytest.mark.slow]  # each test creates an nbgrader gradebook (alembic migrations, ~5-10 s)
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning"),
+    pytest.mark.slow,
+]  # each test creates an nbgrader gradebook (alembic migrations, ~5-10 s)
 
 
 @pytest.fixture(autouse=True)
@@ -82,29 +85,44 @@ def notebook(cells):
 
 
 def answer_cell(grade_id, source, solution=True):
-    return {"cell_type": "code", "execution_count": None, "outputs": [], "source": source,
-            "metadata": {"nbgrader": {"grade_id": grade_id, "solution": solution, "grade": False}}}
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "outputs": [],
+        "source": source,
+        "metadata": {"nbgrader": {"grade_id": grade_id, "solution": solution, "grade": False}},
+    }
 
 
 def test_responses_from_autograded_notebooks(tmp_path):
     for student, q3, mdl in [("ann", 'ANSWER = "в, г"', "ANSWER = 'неверно'"), ("bob", "# my answer\nB", "True")]:
         folder = tmp_path / student / "quiz7"
         folder.mkdir(parents=True)
-        cells = [answer_cell("backdoor_2", q3), answer_cell("mdl_two_part", mdl),
-                 answer_cell("tests_backdoor_2", "assert True", solution=False)]
+        cells = [
+            answer_cell("backdoor_2", q3),
+            answer_cell("mdl_two_part", mdl),
+            answer_cell("tests_backdoor_2", "assert True", solution=False),
+        ]
         (folder / "quiz7.ipynb").write_text(json.dumps(notebook(cells)), encoding="utf-8")
         (folder / "timestamp.txt").write_text("2024-03-02 10:00:00 UTC")
     r = read_responses_notebooks(tmp_path, "quiz7")
     got = sorted(zip(r.student, r.question, r.choice))
-    assert got == [("ann", "backdoor_2", frozenset("ВГ")), ("ann", "mdl_two_part", frozenset({"false"})),
-                   ("bob", "backdoor_2", frozenset("В")), ("bob", "mdl_two_part", frozenset({"true"}))]
+    assert got == [
+        ("ann", "backdoor_2", frozenset("ВГ")),
+        ("ann", "mdl_two_part", frozenset({"false"})),
+        ("bob", "backdoor_2", frozenset("В")),
+        ("bob", "mdl_two_part", frozenset({"true"})),
+    ]
     # the typed answer is kept for numeric questions; the released stub `ANSWER = ...` is no answer
-    assert sorted(zip(r.student, r.question, r.raw))[:2] == [("ann", "backdoor_2", "в, г"),
-                                                            ("ann", "mdl_two_part", "неверно")]
+    assert sorted(zip(r.student, r.question, r.raw))[:2] == [
+        ("ann", "backdoor_2", "в, г"),
+        ("ann", "mdl_two_part", "неверно"),
+    ]
     stub = tmp_path / "cid" / "quiz7"
     stub.mkdir(parents=True)
-    (stub / "quiz7.ipynb").write_text(json.dumps(notebook([answer_cell("w", "# ANSWER = ...\nANSWER = ...")])),
-                                      encoding="utf-8")
+    (stub / "quiz7.ipynb").write_text(
+        json.dumps(notebook([answer_cell("w", "# ANSWER = ...\nANSWER = ...")])), encoding="utf-8"
+    )
     r = read_responses_notebooks(tmp_path, "quiz7", questions=["w"])
     assert list(r.raw) == [""] and r.choice == (frozenset(),)
     only = read_responses_notebooks(tmp_path, "quiz7", questions=["mdl_two_part"])
@@ -116,10 +134,14 @@ def test_responses_from_autograded_notebooks(tmp_path):
 def test_hand_edited_cell_metadata_is_skipped_and_a_non_notebook_is_named(tmp_path):
     folder = tmp_path / "eve" / "quiz7"
     folder.mkdir(parents=True)
-    cells = [5, {"metadata": 5}, {"metadata": {"xai_course": 5}},
-             {"metadata": {"nbgrader": {"solution": True, "grade_id": 5}}, "source": "A = 'В'"},
-             {"metadata": {"nbgrader": {"solution": True, "grade_id": "q1"}}, "source": 7},
-             answer_cell("q2", ["ANSWER = ", "'б'"])]
+    cells = [
+        5,
+        {"metadata": 5},
+        {"metadata": {"xai_course": 5}},
+        {"metadata": {"nbgrader": {"solution": True, "grade_id": 5}}, "source": "A = 'В'"},
+        {"metadata": {"nbgrader": {"solution": True, "grade_id": "q1"}}, "source": 7},
+        answer_cell("q2", ["ANSWER = ", "'б'"]),
+    ]
     (folder / "quiz7.ipynb").write_text(json.dumps(notebook(cells)), encoding="utf-8")
     r = read_responses_notebooks(tmp_path, "quiz7")
     assert list(zip(r.student, r.question, r.choice)) == [("eve", "q2", frozenset("Б"))]

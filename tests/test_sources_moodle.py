@@ -5,6 +5,7 @@ identity columns, State, Started on, Completed, Time taken, Grade/10.00, Q. n /2
 answered), an attempt still in progress and the "Overall average" row at the end. Expected values are
 read off the fixture rows by hand.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,7 @@ def test_the_fixtures_are_laid_out_as_moodle_writes_them():
         first = data.decode("utf-8-sig").splitlines()[0]
         assert ("\t" in first) == (path.suffix == ".tsv")
     assert '"Оценка/10,00","В. 1 /2,00"' in (HERE / "quiz7-grades-ru.csv").read_text(encoding="utf-8-sig")
-    assert "Grade/10.00,\"Q. 1 /2.00\"" in (HERE / "quiz7-grades-en.csv").read_text(encoding="utf-8-sig")
+    assert 'Grade/10.00,"Q. 1 /2.00"' in (HERE / "quiz7-grades-en.csv").read_text(encoding="utf-8-sig")
 
 
 @pytest.mark.parametrize("path", GRADES, ids=lambda p: p.name)
@@ -42,8 +43,11 @@ def test_grades_download_gives_finished_attempts_with_scores_and_maxima(path):
     assert len(a) == 3 and a.students() == 2
     assert a.score.tolist() == [8.0, 6.0, 10.0] and a.max_score.tolist() == [10.0] * 3
     assert a.student.tolist() == ["a.ivanova@example.edu", "b.petrov@example.edu", "b.petrov@example.edu"]
-    assert a.timestamp.astype(object).tolist() == [datetime(2024, 3, 14, 10, 32), datetime(2024, 3, 14, 11, 20),
-                                                   datetime(2024, 3, 15, 21, 30)]  # "Completed", 9:30 PM = 21:30
+    assert a.timestamp.astype(object).tolist() == [
+        datetime(2024, 3, 14, 10, 32),
+        datetime(2024, 3, 14, 11, 20),
+        datetime(2024, 3, 15, 21, 30),
+    ]  # "Completed", 9:30 PM = 21:30
     prefix = "В." if "-ru" in path.name else "Q."
     assert a.questions == tuple(f"{prefix} {k}" for k in range(1, 6))
     assert a.item_max.tolist() == [2.0] * 5
@@ -68,8 +72,20 @@ def test_responses_download_gives_the_chosen_options_and_the_key(path):
 
 def test_report_from_a_russian_moodle_download(tmp_path, capsys):
     out = tmp_path / "r"
-    assert cli.main(["report", "--csv", str(HERE / "quiz7-grades-ru.csv"), "--out", str(out),
-                     "--responses", str(HERE / "quiz7-responses-ru.csv")]) == 0, capsys.readouterr().err
+    assert (
+        cli.main(
+            [
+                "report",
+                "--csv",
+                str(HERE / "quiz7-grades-ru.csv"),
+                "--out",
+                str(out),
+                "--responses",
+                str(HERE / "quiz7-responses-ru.csv"),
+            ]
+        )
+        == 0
+    ), capsys.readouterr().err
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["total_results"] == 3 and s["students"] == 2
     assert s["average_percent"] == 80.0  # (80 + 60 + 100) / 3

@@ -1,4 +1,5 @@
 """The grader's one timestamp parser: the grade files' formats, and nbgrader's timestamp.txt as nbgrader reads it."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,14 @@ from autograder.readers import read_responses_notebooks
 from autograder.timestamps import parse_timestamp, submission_timestamp
 
 #: what nbgrader writes into timestamp.txt (its timestamp_format "%Y-%m-%d %H:%M:%S.%f %Z") and close variants
-NBGRADER_STAMPS = ["2026-11-20 10:00:00.000000 UTC", "2026-11-21 10:00:00 UTC", "2024-03-01 12:00:00.250000 UTC",
-                   "2024-03-01T12:00:00+03:00", "2024-03-01 12:00:00", "2024-07-01 12:00:00 Europe/Moscow"]
+NBGRADER_STAMPS = [
+    "2026-11-20 10:00:00.000000 UTC",
+    "2026-11-21 10:00:00 UTC",
+    "2024-03-01 12:00:00.250000 UTC",
+    "2024-03-01T12:00:00+03:00",
+    "2024-03-01 12:00:00",
+    "2024-07-01 12:00:00 Europe/Moscow",
+]
 
 
 @pytest.mark.parametrize("text", NBGRADER_STAMPS)
@@ -37,8 +44,13 @@ def test_one_parser_serves_the_readers_and_the_gradebook_writer():
 def test_notebook_answers_carry_their_timestamp_txt(tmp_path):
     folder = tmp_path / "ann" / "quiz7"
     folder.mkdir(parents=True)
-    cell = {"cell_type": "code", "source": 'ANSWER = "В"', "outputs": [], "execution_count": None,
-            "metadata": {"nbgrader": {"grade_id": "q1", "solution": True, "grade": False}}}
+    cell = {
+        "cell_type": "code",
+        "source": 'ANSWER = "В"',
+        "outputs": [],
+        "execution_count": None,
+        "metadata": {"nbgrader": {"grade_id": "q1", "solution": True, "grade": False}},
+    }
     nb = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     (folder / "quiz7.ipynb").write_text(json.dumps(nb), encoding="utf-8")
     (folder / "timestamp.txt").write_text("2024-03-02 10:00:00.000000 UTC")

@@ -1,4 +1,5 @@
 """Moodle's whole-test statistics checked against scipy and hand calculations."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@ The reference below is written without NumPy and without the code under test:
 plain dicts of attempts per student, an if-chain for the course's bands and
 exact fractions for the half-up percent shares.
 """
+
 from __future__ import annotations
 
 import csv
@@ -108,7 +109,8 @@ def test_total_results_count_attempts_but_bands_count_students(attempts, rows, t
     assert s["students"] == len({r[0] for r in rows})
     assert sum(b["count"] for b in s["bands"]) == s["students"]
     assert s["average_percent"] == pytest.approx(
-        float(Fraction(sum(100 * p for _, _, p in rows), MAX * len(rows))), abs=0.005)
+        float(Fraction(sum(100 * p for _, _, p in rows), MAX * len(rows))), abs=0.005
+    )
 
 
 def test_daily_dynamics_table_matches_brute_force(attempts, rows, tmp_path):
@@ -159,26 +161,32 @@ def test_unknown_policy_is_refused(attempts):
         stats.select_attempts(attempts, "median")
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"every": "week"}, "'day' or a positive number"),
-    ({"every": 1.5}, "'day' or a positive number"),
-    ({"every": 0}, "positive number of attempts"),
-    ({"due": "tomorrow"}, "due date: not a date"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"every": "week"}, "'day' or a positive number"),
+        ({"every": 1.5}, "'day' or a positive number"),
+        ({"every": 0}, "positive number of attempts"),
+        ({"due": "tomorrow"}, "due date: not a date"),
+    ],
+)
 def test_bad_dynamics_options_are_clear_errors(attempts, kwargs, message):
     with pytest.raises(CourseError, match=message):
         stats.dynamics(attempts, **kwargs)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"timestamp": ["yesterday"]}, "timestamp: not a date"),
-    ({"score": ["seven"]}, "scores must be numbers"),
-    ({"questions": ["q1", "q2"], "item_scores": [[1.0]]}, r"expected \(1, 2\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"timestamp": ["yesterday"]}, "timestamp: not a date"),
+        ({"score": ["seven"]}, "scores must be numbers"),
+        ({"questions": ["q1", "q2"], "item_scores": [[1.0]]}, r"expected \(1, 2\)"),
+    ],
+)
 def test_attempts_from_rows_refuses_bad_columns(kwargs, message):
     from autograder.sources import Attempts
+
     args = {"student": ["s1"], "timestamp": [None], "score": [7.0], "max_score": 10.0}
     args.update(kwargs)
     with pytest.raises(CourseError, match=message):
-        Attempts.from_rows(args.pop("student"), args.pop("timestamp"), args.pop("score"), args.pop("max_score"),
-                           **args)
+        Attempts.from_rows(args.pop("student"), args.pop("timestamp"), args.pop("score"), args.pop("max_score"), **args)

@@ -1,4 +1,5 @@
 """Deep Taylor Decomposition: root points by hand, and the rules the Taylor terms reproduce (L13–L14)."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -38,8 +39,10 @@ def test_taylor_terms_reproduce_the_rules_written_out_by_hand():
     # R_j = c · z with c = 2 (relevance from above); the terms times c are the rule's messages
     R = 2.0 * Z
     c = R / Z
-    terms = {d: c * taylor_terms(A, W, B, root_point(A, W, B, d, low=0.0, high=4.0)).terms
-             for d in ("nearest", "origin", "zplus", "zbox")}
+    terms = {
+        d: c * taylor_terms(A, W, B, root_point(A, W, B, d, low=0.0, high=4.0)).terms
+        for d in ("nearest", "origin", "zplus", "zbox")
+    }
     # w²: w_i² / Σ w² · R = (1, 1, 4) / 6 · 9
     np.testing.assert_allclose(terms["nearest"], np.array([1.0, 1.0, 4.0]) / 6 * R)
     # LRP-0 (bias not in the denominator): a_i w_i / Σ a w · R = (1, −2, 6) / 5 · 9
@@ -104,19 +107,22 @@ def test_search_direction_per_column_matches_per_neuron():
             np.testing.assert_allclose(cols[:, j], search_direction(a, weight[:, j], d, low=0.0, high=1.0))
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: root_point(A, W, B, "sideways"), "unknown direction"),
-    # a neuron that is already off (wᵀa + b = 0.5 − 2 − 2.5 = −4 here) is its own root, but a bad direction is
-    # still refused
-    (lambda: root_point([1.0, 2.0], [0.5, -1.0], -2.5, "sideways"), "unknown direction"),
-    (lambda: root_point([1.0, 2.0], [0.5, -1.0], -2.5, "zbox"), "low and high"),
-    (lambda: root_point(A, W, B, "zbox"), "low and high"),
-    (lambda: root_point(A, W, B, "zbox", low=0.0, high=2.5), "outside the box"),
-    (lambda: root_point([-1.0, 1.0], [-1.0, 0.0], 0.0, "zplus"), "no root"),
-    (lambda: root_point([1.0, 2.0], W, B), "same length"),
-    (lambda: taylor_terms(A, W, B, [0.0, 0.0]), "length of a"),
-    (lambda: dtd_layer(A, np.ones((3, 2)), 0.0, [1.0, 1.0, 1.0]), "weight must have shape"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: root_point(A, W, B, "sideways"), "unknown direction"),
+        # a neuron that is already off (wᵀa + b = 0.5 − 2 − 2.5 = −4 here) is its own root, but a bad direction is
+        # still refused
+        (lambda: root_point([1.0, 2.0], [0.5, -1.0], -2.5, "sideways"), "unknown direction"),
+        (lambda: root_point([1.0, 2.0], [0.5, -1.0], -2.5, "zbox"), "low and high"),
+        (lambda: root_point(A, W, B, "zbox"), "low and high"),
+        (lambda: root_point(A, W, B, "zbox", low=0.0, high=2.5), "outside the box"),
+        (lambda: root_point([-1.0, 1.0], [-1.0, 0.0], 0.0, "zplus"), "no root"),
+        (lambda: root_point([1.0, 2.0], W, B), "same length"),
+        (lambda: taylor_terms(A, W, B, [0.0, 0.0]), "length of a"),
+        (lambda: dtd_layer(A, np.ones((3, 2)), 0.0, [1.0, 1.0, 1.0]), "weight must have shape"),
+    ],
+)
 def test_bad_input_raises(call, match):
     with pytest.raises(CourseError, match=match):
         call()
@@ -129,12 +135,15 @@ from course.relevance.taylor import deep_taylor  # noqa: E402
 TINY = 1e-12  # a stabiliser too small to matter, so that the rules are compared exactly
 
 
-@pytest.mark.parametrize("direction,rule", [
-    ("nearest", rules.WSquare(stabilizer=TINY, zero_bias=True)),
-    ("origin", rules.Zero(stabilizer=TINY, zero_bias=True)),
-    ("zplus", rules.ZPlus(stabilizer=TINY, zero_bias=True)),
-    ("zbox", rules.ZBox(0.0, 1.0, stabilizer=TINY)),
-])
+@pytest.mark.parametrize(
+    "direction,rule",
+    [
+        ("nearest", rules.WSquare(stabilizer=TINY, zero_bias=True)),
+        ("origin", rules.Zero(stabilizer=TINY, zero_bias=True)),
+        ("zplus", rules.ZPlus(stabilizer=TINY, zero_bias=True)),
+        ("zbox", rules.ZBox(0.0, 1.0, stabilizer=TINY)),
+    ],
+)
 def test_dtd_layer_equals_the_lrp_rule(direction, rule):
     rng = np.random.default_rng(1)
     weight, bias = rng.normal(size=(6, 3)), rng.normal(size=3)
@@ -149,9 +158,15 @@ def test_dtd_layer_equals_the_lrp_rule(direction, rule):
 
 def relu_mlp(seed):
     rng = np.random.default_rng(seed)
-    return Sequential([Dense(rng.normal(size=(5, 8)), -np.abs(rng.normal(size=8)) * 0.2), ReLU(),
-                       Dense(rng.normal(size=(8, 6)), -np.abs(rng.normal(size=6)) * 0.2), ReLU(),
-                       Dense(rng.normal(size=(6, 3)))])
+    return Sequential(
+        [
+            Dense(rng.normal(size=(5, 8)), -np.abs(rng.normal(size=8)) * 0.2),
+            ReLU(),
+            Dense(rng.normal(size=(8, 6)), -np.abs(rng.normal(size=6)) * 0.2),
+            ReLU(),
+            Dense(rng.normal(size=(6, 3))),
+        ]
+    )
 
 
 @pytest.mark.parametrize("input_rule", ["zbox", "wsquare"])

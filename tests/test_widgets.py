@@ -1,4 +1,5 @@
 """course.widgets: pyplot-free renders, live redraw wiring, errors a notebook author can act on."""
+
 import struct
 
 import ipywidgets as widgets
@@ -95,13 +96,16 @@ def test_a_failing_first_render_raises(fake_display):
         cw.live_figure(broken, {"k": widgets.IntSlider()})
 
 
-@pytest.mark.parametrize("draw, controls, rows, message", [
-    ("not callable", {"k": widgets.IntSlider()}, None, "draw must be a function"),
-    (two_panels, {}, None, "non-empty dict"),
-    (two_panels, {"slope": widgets.Button()}, None, "not value widgets"),
-    (two_panels, {"gradient": widgets.IntSlider()}, None, "no parameters"),
-    (two_panels, {"slope": widgets.IntSlider(), "label": widgets.Text()}, [["slope"]], "leaves out"),
-])
+@pytest.mark.parametrize(
+    "draw, controls, rows, message",
+    [
+        ("not callable", {"k": widgets.IntSlider()}, None, "draw must be a function"),
+        (two_panels, {}, None, "non-empty dict"),
+        (two_panels, {"slope": widgets.Button()}, None, "not value widgets"),
+        (two_panels, {"gradient": widgets.IntSlider()}, None, "no parameters"),
+        (two_panels, {"slope": widgets.IntSlider(), "label": widgets.Text()}, [["slope"]], "leaves out"),
+    ],
+)
 def test_bad_setup_raises_course_error(draw, controls, rows, message):
     with pytest.raises(CourseError, match=message):
         cw.LiveFigure(draw, controls, rows=rows)

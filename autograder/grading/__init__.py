@@ -18,12 +18,34 @@
 
 Nothing here is imported by ``course`` (what students install).
 """
+
 from autograder.grading.checkers import STUDENT_CODE, TOLERANCE, Check, SpecError, array_close, check, number_close
 from autograder.grading.hidden import check_in_kernel, evaluate_in_namespace, grade_values
 from autograder.grading.loaders import load_assignment, load_spec
 from autograder.grading.model import AssignmentSpec, Part, PartResult, Probe, call, literal
 from autograder.grading.plaindata import PlainDataError, decode, raised, to_plain
 
-__all__ = ["AssignmentSpec", "Part", "PartResult", "Probe", "call", "literal", "Check", "SpecError", "TOLERANCE",
-           "STUDENT_CODE", "array_close", "number_close", "check", "to_plain", "raised", "decode", "PlainDataError",
-           "load_spec", "load_assignment", "check_in_kernel", "evaluate_in_namespace", "grade_values"]
+__all__ = [
+    "AssignmentSpec",
+    "Part",
+    "PartResult",
+    "Probe",
+    "call",
+    "literal",
+    "Check",
+    "SpecError",
+    "TOLERANCE",
+    "STUDENT_CODE",
+    "array_close",
+    "number_close",
+    "check",
+    "to_plain",
+    "raised",
+    "decode",
+    "PlainDataError",
+    "load_spec",
+    "load_assignment",
+    "check_in_kernel",
+    "evaluate_in_namespace",
+    "grade_values",
+]

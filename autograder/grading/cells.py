@@ -7,6 +7,7 @@ the committed source notebooks are reproducible (a test rebuilds and compares).
 >>> cell.metadata.nbgrader["points"], "### BEGIN HIDDEN TESTS" in cell.source
 (2.0, True)
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -25,10 +26,16 @@ __all__ = ["markdown", "code", "locked_code", "solution", "tests_cell", "noteboo
 _SCHEMA = 3
 
 
-def _meta(grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = False,
-          points: float | None = None) -> dict[str, dict[str, Any]]:
-    meta: dict[str, Any] = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": _SCHEMA,
-                            "solution": solution}
+def _meta(
+    grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = False, points: float | None = None
+) -> dict[str, dict[str, Any]]:
+    meta: dict[str, Any] = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": _SCHEMA,
+        "solution": solution,
+    }
     if points is not None:
         meta["points"] = float(points)
     return {"nbgrader": meta}
@@ -68,9 +75,18 @@ def solution(grade_id: str, before: str, answer: str, after: str = "") -> nbform
         ### END SOLUTION
     """
     answer = answer.strip("\n")
-    indent = answer[:len(answer) - len(answer.lstrip(" \t"))]
-    body = "\n".join(p for p in (before.strip("\n"), indent + "### BEGIN SOLUTION", answer,
-                                 indent + "### END SOLUTION", after.strip("\n")) if p)
+    indent = answer[: len(answer) - len(answer.lstrip(" \t"))]
+    body = "\n".join(
+        p
+        for p in (
+            before.strip("\n"),
+            indent + "### BEGIN SOLUTION",
+            answer,
+            indent + "### END SOLUTION",
+            after.strip("\n"),
+        )
+        if p
+    )
     cell = _new_code_cell(body)
     cell.metadata.update(_meta(grade_id, solution=True))
     return cell
@@ -81,8 +97,9 @@ def tests_cell(grade_id: str, points: float, visible: str, hidden: str) -> nbfor
 
     Put the grading call last in ``hidden``: its value is nbgrader's partial credit.
     """
-    body = "\n".join(p for p in (visible.strip("\n"), "### BEGIN HIDDEN TESTS", hidden.strip("\n"),
-                                 "### END HIDDEN TESTS") if p)
+    body = "\n".join(
+        p for p in (visible.strip("\n"), "### BEGIN HIDDEN TESTS", hidden.strip("\n"), "### END HIDDEN TESTS") if p
+    )
     cell = _new_code_cell(body)
     cell.metadata.update(_meta(grade_id, grade=True, locked=True, points=points))
     return cell

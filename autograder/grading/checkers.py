@@ -45,6 +45,7 @@ such sets) and ``quiz`` (a question of the course's bank scored by
 >>> ok, "differ" in msg
 (0.0, True)
 """
+
 from __future__ import annotations
 
 import functools
@@ -59,8 +60,22 @@ from course.errors import CourseError
 if TYPE_CHECKING:
     from course.quiz.bank import Bank
 
-__all__ = ["Check", "Checker", "Context", "SpecError", "Tolerance", "TOLERANCE", "STUDENT_CODE", "OUT_OF_RANGE",
-           "as_array", "array_close", "number_close", "named", "check", "CHECKERS"]
+__all__ = [
+    "Check",
+    "Checker",
+    "Context",
+    "SpecError",
+    "Tolerance",
+    "TOLERANCE",
+    "STUDENT_CODE",
+    "OUT_OF_RANGE",
+    "as_array",
+    "array_close",
+    "number_close",
+    "named",
+    "check",
+    "CHECKERS",
+]
 
 #: the message for a number float64 cannot hold (e.g. the int 10**400): a wrong answer for its probe, never a crash
 OUT_OF_RANGE = "a number in the value is out of range (beyond ±1.8e308)"
@@ -142,12 +157,16 @@ def _compare(arr: np.ndarray, key: np.ndarray, rtol: float, atol: float, mistake
         return Check(0.0, "the value differs from the expected one")
     wrong = int(np.sum(~np.isclose(arr, key, rtol=rtol, atol=atol)))
     worst = np.unravel_index(np.argmax(np.abs(arr - key)), key.shape)
-    return Check(0.0, f"{wrong} of {arr.size} values differ from the expected ones "
-                      f"(first look at index {tuple(int(i) for i in worst)})")
+    return Check(
+        0.0,
+        f"{wrong} of {arr.size} values differ from the expected ones "
+        f"(first look at index {tuple(int(i) for i in worst)})",
+    )
 
 
-def array_close(rtol: float = TOLERANCE["rtol"], atol: float = TOLERANCE["atol"],
-                mistakes: Iterable[Mistake] = ()) -> Checker:
+def array_close(
+    rtol: float = TOLERANCE["rtol"], atol: float = TOLERANCE["atol"], mistakes: Iterable[Mistake] = ()
+) -> Checker:
     """Checker: the value has the key's shape and is close to it (``np.allclose(value, key, rtol, atol)``).
 
     ``mistakes``: pairs ``(alternative(), message)``; when the value matches an
@@ -162,8 +181,9 @@ def array_close(rtol: float = TOLERANCE["rtol"], atol: float = TOLERANCE["atol"]
     return check
 
 
-def number_close(rtol: float = TOLERANCE["rtol"], atol: float = TOLERANCE["atol"],
-                 mistakes: Iterable[Mistake] = ()) -> Checker:
+def number_close(
+    rtol: float = TOLERANCE["rtol"], atol: float = TOLERANCE["atol"], mistakes: Iterable[Mistake] = ()
+) -> Checker:
     """Checker for a single number (a 0-d array or a length-1 list is accepted too).
 
     >>> check = number_close(mistakes=[(lambda: 2.0, "you forgot the bias")])
@@ -184,8 +204,16 @@ def number_close(rtol: float = TOLERANCE["rtol"], atol: float = TOLERANCE["atol"
 
 # ------------------------------------------------------------------ the named checkers of spec files
 
-def _close(value: Any, key: Any, ctx: Context, *, rtol: float = TOLERANCE["rtol"], atol: float = TOLERANCE["atol"],
-           partial: bool = False) -> Check:
+
+def _close(
+    value: Any,
+    key: Any,
+    ctx: Context,
+    *,
+    rtol: float = TOLERANCE["rtol"],
+    atol: float = TOLERANCE["atol"],
+    partial: bool = False,
+) -> Check:
     if partial and type(key) is list and key and any(isinstance(k, (list, np.ndarray)) for k in key):
         if type(value) is not list or len(value) != len(key):
             return Check(0.0, f"expected a list of {len(key)} results")
@@ -240,12 +268,14 @@ def _set(value: Any, key: Any, ctx: Context) -> Check:
 
 def _sets(value: Any, key: Any, ctx: Context) -> Check:
     """A collection of sets, order-free (e.g. all minimal backdoor sets)."""
+
     def sets(x: Any) -> frozenset[frozenset[Any]] | None:
         if type(x) not in (set, frozenset, list, tuple):
             return None
         inner = [_as_set(v) for v in x]
         known = [s for s in inner if s is not None]
         return None if len(known) < len(inner) else frozenset(known)
+
     got, want = sets(value), sets(key)
     if want is None:
         raise SpecError("checker 'sets' needs a collection of sets as key")
@@ -253,8 +283,9 @@ def _sets(value: Any, key: Any, ctx: Context) -> Check:
         return Check(0.0, "the value is not a list of sets of names")
     if got == want:
         return Check(1.0)
-    return Check(0.0, f"{len(got - want)} of your {len(got)} sets are not expected, {len(want - got)} expected "
-                      "sets are missing")
+    return Check(
+        0.0, f"{len(got - want)} of your {len(got)} sets are not expected, {len(want - got)} expected sets are missing"
+    )
 
 
 def _quiz(value: Any, key: Any, ctx: Context, *, question: str | None = None) -> Check:
@@ -286,12 +317,18 @@ def _quiz_bank() -> Bank:
     return load_bank(keys=True)  # a clear CourseError where the keys are not readable, never a 0
 
 
-CHECKERS: dict[str, Callable[..., Check]] = {"close": _close, "exact": _exact, "set": _set, "sets": _sets,
-                                             "quiz": _quiz}
+CHECKERS: dict[str, Callable[..., Check]] = {
+    "close": _close,
+    "exact": _exact,
+    "set": _set,
+    "sets": _sets,
+    "quiz": _quiz,
+}
 
 
-def _safe(fn: Callable[..., tuple[float | bool, str]], value: Any, key: Any, ctx: Context,
-          options: Mapping[str, Any]) -> Check:
+def _safe(
+    fn: Callable[..., tuple[float | bool, str]], value: Any, key: Any, ctx: Context, options: Mapping[str, Any]
+) -> Check:
     """``fn`` on a student's value: what it cannot read scores 0 with a message; a SpecError propagates."""
     try:
         result = fn(value, key, ctx, **options)

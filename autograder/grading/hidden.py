@@ -12,6 +12,7 @@ points are nbgrader's partial credit, an AssertionError with the feedback
 means none. The sandboxed pipeline evaluates the same expressions in the
 sandbox and grades the decoded values in the grader's process instead.
 """
+
 from __future__ import annotations
 
 from typing import Any

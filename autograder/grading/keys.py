@@ -9,6 +9,7 @@ that course unless ``XAI_COURSE_QUIZ_KEYS`` already names a file. The quiz's
 Python spec (:mod:`autograder.grading.assignments.quiz7`) reads the keys when
 it is first imported in a process: one grader process grades one course's quiz.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -33,6 +33,7 @@ the Python spec of its name.
 >>> load_assignment("backdoor").total_points
 10.0
 """
+
 from __future__ import annotations
 
 import importlib
@@ -101,8 +102,14 @@ def _parse_entry(gid: str, entry: object, notebooks: list[str], where: str) -> P
     except CourseError as exc:
         raise CourseError(f"{where}: grade {gid!r}: {exc}") from None
     key = Expected(entry["expected"]) if "expected" in entry else SourceKey()
-    return Part(gid, 1.0, (Probe(expression, key, check),), hint=str(entry.get("feedback", "")),
-                notebook=notebook, one_expression=True)
+    return Part(
+        gid,
+        1.0,
+        (Probe(expression, key, check),),
+        hint=str(entry.get("feedback", "")),
+        notebook=notebook,
+        one_expression=True,
+    )
 
 
 def load_spec_file(path: str | Path, notebooks: list[str], assignment: str) -> AssignmentSpec:
@@ -116,8 +123,9 @@ def load_spec_file(path: str | Path, notebooks: list[str], assignment: str) -> A
     grades = data.get("grades")
     if not isinstance(grades, dict) or not grades:
         raise CourseError(f"{path}: the spec needs a [grades.<grade_id>] table per autograded grade id")
-    return AssignmentSpec(assignment, tuple(_parse_entry(gid, entry, notebooks, str(path))
-                                            for gid, entry in grades.items()))
+    return AssignmentSpec(
+        assignment, tuple(_parse_entry(gid, entry, notebooks, str(path)) for gid, entry in grades.items())
+    )
 
 
 def load_spec(source_dir: str | Path, assignment: str | None = None) -> AssignmentSpec:
@@ -130,8 +138,10 @@ def load_spec(source_dir: str | Path, assignment: str | None = None) -> Assignme
         if (folder / name).is_file():
             return load_spec_file(folder / name, notebooks, assignment)
     if not assignment.isidentifier() or importlib.util.find_spec(f"{ASSIGNMENTS_PACKAGE}.{assignment}") is None:
-        raise CourseError(f"no grading spec in {folder} (expected one of {', '.join(SPEC_FILES)}, "
-                          f"or a module autograder/grading/assignments/{assignment}.py)")
+        raise CourseError(
+            f"no grading spec in {folder} (expected one of {', '.join(SPEC_FILES)}, "
+            f"or a module autograder/grading/assignments/{assignment}.py)"
+        )
     spec = load_assignment(assignment)  # its own errors (e.g. quiz keys not found) say what is missing
     notebook = Path(spec.notebook).stem if spec.notebook else (notebooks[0] if len(notebooks) == 1 else None)
     if notebook is None or notebook not in notebooks:

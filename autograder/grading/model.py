@@ -37,6 +37,7 @@ with that message.
 >>> part.grade([6.0]).points, part.grade([5.0]).points
 (2.0, 0.0)
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -56,6 +57,7 @@ _T = TypeVar("_T")
 
 
 # ------------------------------------------------------------------ expressions
+
 
 def literal(value: Any) -> str:
     """A self-contained Python expression that rebuilds plain ``value`` (arrays via numpy).
@@ -91,6 +93,7 @@ def fixed_key(function: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -
     >>> fixed_key(pow, 2, 5)({"student_id": "s001"})
     32
     """
+
     def key(ctx: Context) -> _T:
         return function(*args, **kwargs)
 
@@ -98,6 +101,7 @@ def fixed_key(function: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -
 
 
 # ------------------------------------------------------------------ keys of spec files (plain data: they pickle)
+
 
 @dataclass(frozen=True)
 class Expected:
@@ -120,6 +124,7 @@ class SourceKey:
 
 
 # ------------------------------------------------------------------ spec objects
+
 
 @dataclass(frozen=True)
 class Probe:

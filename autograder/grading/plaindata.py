@@ -37,6 +37,7 @@ True
 >>> to_plain({"b", "a"}), to_plain((1, 2.5)), to_plain(np.float32(0.5))
 (['a', 'b'], [1, 2.5], 0.5)
 """
+
 from __future__ import annotations
 
 import base64
@@ -100,7 +101,7 @@ def _decode(obj: Any, depth: int) -> Any:
     if type(obj) is list:
         return [_decode(v, depth + 1) for v in obj]
     if type(obj) is dict and len(obj) == 1:
-        (tag, payload), = obj.items()
+        ((tag, payload),) = obj.items()
         if tag == "__set__" and type(payload) is list:
             try:
                 return frozenset(_hashable(_decode(v, depth + 1)) for v in payload)
@@ -132,8 +133,11 @@ def _array(payload: dict[str, Any]) -> np.ndarray:
     dtype, shape, data = payload.get("dtype"), payload.get("shape"), payload.get("data")
     if type(dtype) is not str or dtype not in _DTYPES:
         raise PlainDataError(f"array dtype {dtype!r} is not a plain numeric type")
-    if (type(shape) is not list or len(shape) > 32
-            or not all(type(n) is int and 0 <= n <= MAX_VALUE_BYTES for n in shape)):  # (0, 10**400): no
+    if (
+        type(shape) is not list
+        or len(shape) > 32
+        or not all(type(n) is int and 0 <= n <= MAX_VALUE_BYTES for n in shape)
+    ):  # (0, 10**400): no
         raise PlainDataError("malformed array shape")
     if type(data) is not str:
         raise PlainDataError("malformed array data")
@@ -148,6 +152,7 @@ def _array(payload: dict[str, Any]) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ the kernel side
+
 
 def to_plain(value: Any, _depth: int = 0) -> Any:
     """Convert a kernel value to plain data, refusing anything with behaviour of its own.

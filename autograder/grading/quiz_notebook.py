@@ -14,6 +14,7 @@ the student's own backdoor variant (:mod:`course.quiz.variants`), keyed by
 >>> graded == len(load_bank()) + 1  # every bank question + the variant
 True
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -75,8 +76,12 @@ def _question_markdown(n: int, q: Question) -> str:
         lines += ["", "DAG (DAGitty):", "", "```", q.dag, "```"]
     if q.options:
         lines += [""] + [f"* **{o.letter})** {o.ru}" + ("" if o.en == o.ru else f" / *{o.en}*") for o in q.options]
-    kind = {"truefalse": "верно / неверно", "single": "один вариант", "multiple": "один или несколько вариантов",
-            "numeric": "число"}[q.kind]
+    kind = {
+        "truefalse": "верно / неверно",
+        "single": "один вариант",
+        "multiple": "один или несколько вариантов",
+        "numeric": "число",
+    }[q.kind]
     lines += ["", f"Ответ: {kind}; баллы: {q.points:g}."]
     return "\n".join(lines)
 
@@ -84,33 +89,61 @@ def _question_markdown(n: int, q: Question) -> str:
 def build_quiz_notebook(bank: Bank | None = None) -> nbformat.NotebookNode:
     """The nbgrader source notebook of the quiz: instructions, then per question text, answer cell, test cell."""
     bank = load_bank(keys=True) if bank is None else bank.require_keys("writing the solution notebook of")
-    cells = [markdown(_HOWTO.format(title_ru=bank.title_ru or bank.id, title_en=bank.title_en or bank.id), "howto"),
-             locked_code("setup", """
+    cells = [
+        markdown(_HOWTO.format(title_ru=bank.title_ru or bank.id, title_en=bank.title_en or bank.id), "howto"),
+        locked_code(
+            "setup",
+            """
 from course.quiz.variants import current_student_id
 # Ваш логин (как в JupyterHub) — по нему выбирается ваш вариант последнего вопроса.
 # Your login (as on JupyterHub): it selects your variant of the last question.
 STUDENT_ID = current_student_id()
 print("STUDENT_ID =", STUDENT_ID)
-""")]
+""",
+        ),
+    ]
     for n, q in enumerate(bank, 1):
         var = answer_variable(q.id)
         cells.append(markdown(_question_markdown(n, q), f"{q.id}_text"))
         if q.dag:
-            cells.append(locked_code(f"{q.id}_graph", "from course.quiz.notebook import draw_question\n"
-                                                      f"draw_question({q.id!r})"))
+            cells.append(
+                locked_code(f"{q.id}_graph", f"from course.quiz.notebook import draw_question\ndraw_question({q.id!r})")
+            )
         cells.append(solution(f"{q.id}_answer", f"# {var} = ...", f"{var} = {typed_key(q)}"))
-        cells.append(tests_cell(q.id, q.points, f"from course.quiz.notebook import check_readable\n"
-                                                f"check_readable({q.id!r}, {var})", hidden_check(ASSIGNMENT, q.id)))
+        cells.append(
+            tests_cell(
+                q.id,
+                q.points,
+                f"from course.quiz.notebook import check_readable\ncheck_readable({q.id!r}, {var})",
+                hidden_check(ASSIGNMENT, q.id),
+            )
+        )
     var = answer_variable(VARIANT_ID)
-    cells.append(markdown(f"## {len(bank) + 1}. Ваш вариант / your variant\n\n"
-                          "Вопрос ниже построен по вашему `STUDENT_ID` (у каждого свой граф). "
-                          "*The question below is built from your `STUDENT_ID`.*", f"{VARIANT_ID}_text"))
-    cells.append(locked_code(f"{VARIANT_ID}_show", "from course.quiz.notebook import show_variant\n"
-                                                   "show_variant(STUDENT_ID)"))
-    cells.append(solution(f"{VARIANT_ID}_answer", f"# {var} = ...",
-                          "from course.quiz.variants import backdoor_variant\n"
-                          f"{var} = ', '.join(sorted(backdoor_variant(STUDENT_ID).correct))"))
-    cells.append(tests_cell(VARIANT_ID, backdoor_variant("student").points,
-                            f"from course.quiz.notebook import check_readable\n"
-                            f"check_readable({VARIANT_ID!r}, {var}, STUDENT_ID)", hidden_check(ASSIGNMENT, VARIANT_ID)))
+    cells.append(
+        markdown(
+            f"## {len(bank) + 1}. Ваш вариант / your variant\n\n"
+            "Вопрос ниже построен по вашему `STUDENT_ID` (у каждого свой граф). "
+            "*The question below is built from your `STUDENT_ID`.*",
+            f"{VARIANT_ID}_text",
+        )
+    )
+    cells.append(
+        locked_code(f"{VARIANT_ID}_show", "from course.quiz.notebook import show_variant\nshow_variant(STUDENT_ID)")
+    )
+    cells.append(
+        solution(
+            f"{VARIANT_ID}_answer",
+            f"# {var} = ...",
+            "from course.quiz.variants import backdoor_variant\n"
+            f"{var} = ', '.join(sorted(backdoor_variant(STUDENT_ID).correct))",
+        )
+    )
+    cells.append(
+        tests_cell(
+            VARIANT_ID,
+            backdoor_variant("student").points,
+            f"from course.quiz.notebook import check_readable\ncheck_readable({VARIANT_ID!r}, {var}, STUDENT_ID)",
+            hidden_check(ASSIGNMENT, VARIANT_ID),
+        )
+    )
     return notebook(cells)

@@ -21,6 +21,7 @@ module                     reads
 Errors a user can fix (a missing column, a score above the maximum, a duplicate
 row …) raise :class:`course.errors.CourseError` naming the file and the row.
 """
+
 from __future__ import annotations
 
 from ..timestamps import TIME_UNIT, parse_timestamp

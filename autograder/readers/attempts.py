@@ -4,6 +4,7 @@
 The statistics in :mod:`autograder.stats` and :mod:`autograder.items` read
 these two tables only, so they never care where the numbers came from.
 """
+
 from __future__ import annotations
 
 import re
@@ -54,8 +55,21 @@ class Attempts:
     source: str = ""
 
     @classmethod
-    def from_rows(cls, student, timestamp, score, max_score, *, questions=(), item_scores=None,
-                  item_max=None, assignment=None, due=None, source="", where="attempts") -> Attempts:
+    def from_rows(
+        cls,
+        student,
+        timestamp,
+        score,
+        max_score,
+        *,
+        questions=(),
+        item_scores=None,
+        item_max=None,
+        assignment=None,
+        due=None,
+        source="",
+        where="attempts",
+    ) -> Attempts:
         """Build a validated table from plain sequences (timestamps: datetime, ISO text or None).
 
         Raises CourseError for columns of different lengths, non-numbers, bad
@@ -97,9 +111,18 @@ class Attempts:
 
     def take(self, index) -> Attempts:
         """The sub-table of the rows ``index`` (an index array or a boolean mask)."""
-        return Attempts(self.student[index], self.timestamp[index], self.score[index], self.max_score[index],
-                        self.questions, self.item_scores[index], self.item_max, self.assignment, self.due,
-                        self.source)
+        return Attempts(
+            self.student[index],
+            self.timestamp[index],
+            self.score[index],
+            self.max_score[index],
+            self.questions,
+            self.item_scores[index],
+            self.item_max,
+            self.assignment,
+            self.due,
+            self.source,
+        )
 
     def students(self) -> int:
         """Number of distinct students."""
@@ -128,15 +151,19 @@ class Attempts:
         for bad, what in checks:
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
-                raise CourseError(f"{where}: row {row(i)} (student {self.student[i]}): {what} "
-                                  f"(score {self.score[i]:g}, max_score {self.max_score[i]:g})")
+                raise CourseError(
+                    f"{where}: row {row(i)} (student {self.student[i]}): {what} "
+                    f"(score {self.score[i]:g}, max_score {self.max_score[i]:g})"
+                )
         if self.questions:
             item = self.item_scores
             bad = (item < 0) | (item > self.item_max * (1 + 1e-9))
             if bad.any():
                 i, j = map(int, np.argwhere(bad)[0])
-                raise CourseError(f"{where}: row {row(i)} (student {self.student[i]}): question "
-                                  f"{self.questions[j]!r} has {item[i, j]:g} points, outside 0..{self.item_max[j]:g}")
+                raise CourseError(
+                    f"{where}: row {row(i)} (student {self.student[i]}): question "
+                    f"{self.questions[j]!r} has {item[i, j]:g} points, outside 0..{self.item_max[j]:g}"
+                )
 
 
 @dataclass(frozen=True)
@@ -167,8 +194,9 @@ def natural_key(name) -> tuple:
     >>> sorted(["l10", "l2", "Q. 1", "l1", "Q. 10", "Q. 9"], key=natural_key)
     ['l1', 'l2', 'l10', 'Q. 1', 'Q. 9', 'Q. 10']
     """
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.lower())
-                 for part in re.split(r"(\d+)", str(name)) if part)
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part.lower()) for part in re.split(r"(\d+)", str(name)) if part
+    )
 
 
 def observed_item_max(item_scores: np.ndarray) -> np.ndarray:
@@ -190,5 +218,7 @@ def check_duplicates(student, timestamp, rows, *, where, extra=None) -> None:
         j = seen.setdefault(key, i)
         if j != i:
             when = "no timestamp" if nat[i] else f"timestamp {timestamp[i]}"
-            raise CourseError(f"{where}: rows {rows[j]} and {rows[i]} are duplicates "
-                              f"(student {student[i]}, {when}); remove one of them")
+            raise CourseError(
+                f"{where}: rows {rows[j]} and {rows[i]} are duplicates "
+                f"(student {student[i]}, {when}); remove one of them"
+            )

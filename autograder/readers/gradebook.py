@@ -4,6 +4,7 @@ A SQLite file is copied to a temporary directory first, so the instructor's
 gradebook is only ever read; the gradebook is opened by
 :func:`autograder.gradebook_io.open_gradebook`, the one place the grader opens one.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,10 @@ from .attempts import Attempts, natural_key
 
 __all__ = ["read_gradebook"]
 
-def read_gradebook(gradebook: str | os.PathLike, assignment: str, *, course_id: str = "default_course",
-                   progress: bool | None = None) -> Attempts:
+
+def read_gradebook(
+    gradebook: str | os.PathLike, assignment: str, *, course_id: str = "default_course", progress: bool | None = None
+) -> Attempts:
     """Read one assignment of an nbgrader gradebook: one attempt per graded submission.
 
     Parameters
@@ -52,7 +55,7 @@ def read_gradebook(gradebook: str | os.PathLike, assignment: str, *, course_id: 
     text = str(gradebook)
     with tempfile.TemporaryDirectory(prefix="xai-course-gradebook-") as tmp:
         if text.startswith("sqlite:///") and text != "sqlite:///:memory:":
-            text = text[len("sqlite:///"):]  # a SQLite URL is a file too: copy it like a path
+            text = text[len("sqlite:///") :]  # a SQLite URL is a file too: copy it like a path
         if "://" in text:
             db_url, where = text, text
         else:
@@ -73,24 +76,37 @@ def read_gradebook(gradebook: str | os.PathLike, assignment: str, *, course_id: 
                 record = gb.find_assignment(assignment)
             except MissingEntry:
                 names = sorted(a.name for a in gb.assignments)
-                raise CourseError(f"{where}: unknown assignment {assignment!r} "
-                                  f"(the gradebook has: {', '.join(names) or 'no assignments'})") from None
+                raise CourseError(
+                    f"{where}: unknown assignment {assignment!r} "
+                    f"(the gradebook has: {', '.join(names) or 'no assignments'})"
+                ) from None
             due = record.duedate
             n_notebooks = len(record.notebooks)
-            query = (gb.db.query(SubmittedAssignment.id, SubmittedAssignment.student_id,
-                                 SubmittedAssignment.timestamp, Notebook.name, BaseCell.name,
-                                 Grade.score, Grade.max_score, Grade.auto_score, Grade.manual_score)
-                     .select_from(Grade)
-                     .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
-                     .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
-                     .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
-                     .join(BaseCell, Grade.cell_id == BaseCell.id)
-                     .filter(SubmittedAssignment.assignment_id == record.id))
+            query = (
+                gb.db.query(
+                    SubmittedAssignment.id,
+                    SubmittedAssignment.student_id,
+                    SubmittedAssignment.timestamp,
+                    Notebook.name,
+                    BaseCell.name,
+                    Grade.score,
+                    Grade.max_score,
+                    Grade.auto_score,
+                    Grade.manual_score,
+                )
+                .select_from(Grade)
+                .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+                .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+                .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+                .join(BaseCell, Grade.cell_id == BaseCell.id)
+                .filter(SubmittedAssignment.assignment_id == record.id)
+            )
             total = query.count()
             rows = list(progress_bar(query.yield_per(2000), total=total, desc="reading gradebook", show=progress))
         except SQLAlchemyError as exc:
-            raise CourseError(f"{where}: cannot read the gradebook ({type(exc).__name__}: {exc.args[0][:200]})") \
-                from None
+            raise CourseError(
+                f"{where}: cannot read the gradebook ({type(exc).__name__}: {exc.args[0][:200]})"
+            ) from None
         finally:
             gb.close()
             gb.engine.dispose()
@@ -109,14 +125,24 @@ def _gradebook_rows_to_attempts(rows, n_notebooks, assignment, due, where) -> At
         s["graded"] |= auto is not None or manual is not None
     graded = [s for s in subs.values() if s["graded"]]
     if not graded:
-        raise CourseError(f"{where}: assignment {assignment!r} has no graded submissions yet "
-                          f"({len(subs)} submitted, none autograded)")
+        raise CourseError(
+            f"{where}: assignment {assignment!r} has no graded submissions yet ({len(subs)} submitted, none autograded)"
+        )
     questions = sorted(cells, key=natural_key)
     item_max = np.array([cells[q] for q in questions], dtype=np.float64)
     item_scores = np.array([[s["items"].get(q, np.nan) for q in questions] for s in graded], dtype=np.float64)
     if item_max.sum() <= 0:
         raise CourseError(f"{where}: assignment {assignment!r} has no points to score (max score 0)")
     return Attempts.from_rows(
-        [s["student"] for s in graded], [s["timestamp"] for s in graded],
-        np.nansum(item_scores, axis=1), item_max.sum(), questions=questions, item_scores=item_scores,
-        item_max=item_max, assignment=assignment, due=due, source="nbgrader gradebook", where=where)
+        [s["student"] for s in graded],
+        [s["timestamp"] for s in graded],
+        np.nansum(item_scores, axis=1),
+        item_max.sum(),
+        questions=questions,
+        item_scores=item_scores,
+        item_max=item_max,
+        assignment=assignment,
+        due=due,
+        source="nbgrader gradebook",
+        where=where,
+    )

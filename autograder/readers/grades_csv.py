@@ -3,6 +3,7 @@
 A Moodle quiz "Grades" download is recognised by its header and handed to
 :mod:`autograder.readers.moodle`.
 """
+
 from __future__ import annotations
 
 import os
@@ -78,15 +79,19 @@ def read_grades_csv(path: str | os.PathLike, *, assignment: str | None = None) -
                 break
     missing = [k for k in ("student_id", "score", "max_score") if k not in col]
     if missing:
-        raise CourseError(f"{where}: missing column(s) {', '.join(missing)} (found: {', '.join(header)}); "
-                          "see 'Grade CSV format' in README.md")
+        raise CourseError(
+            f"{where}: missing column(s) {', '.join(missing)} (found: {', '.join(header)}); "
+            "see 'Grade CSV format' in README.md"
+        )
     width = len(header)
     for i, r in enumerate(rows):
         if len(r) < width and any(len(r) <= col[k] for k in col):
             raise CourseError(f"{where}: row {i + 2} has {len(r)} fields, the header has {width}")
         if len(r) > width and any(c.strip() for c in r[width:]):
-            raise CourseError(f"{where}: row {i + 2} has {len(r)} fields, the header has {width} (a decimal comma "
-                              "in a comma-separated file? quote the number or separate the columns with ';')")
+            raise CourseError(
+                f"{where}: row {i + 2} has {len(r)} fields, the header has {width} (a decimal comma "
+                "in a comma-separated file? quote the number or separate the columns with ';')"
+            )
     line = list(range(2, len(rows) + 2))  # file line of each data row
     rows = [r + [""] * (width - len(r)) for r in rows]  # a short row leaves its optional columns empty
 
@@ -94,8 +99,9 @@ def read_grades_csv(path: str | os.PathLike, *, assignment: str | None = None) -
         a = lower.index("assignment")
         names = sorted({r[a].strip() for r in rows})
         if assignment is None and len(names) > 1:
-            raise CourseError(f"{where}: the file holds several assignments ({', '.join(names)}); choose one "
-                              "with assignment=NAME")
+            raise CourseError(
+                f"{where}: the file holds several assignments ({', '.join(names)}); choose one with assignment=NAME"
+            )
         if assignment is not None:
             if assignment not in names:
                 raise CourseError(f"{where}: unknown assignment {assignment!r} (the file has: {', '.join(names)})")
@@ -137,17 +143,28 @@ def read_grades_csv(path: str | os.PathLike, *, assignment: str | None = None) -
         questions.append(m.group("name") if m else header[j])
         item_max_given.append(float(m.group("max").replace(",", ".")) if m else np.nan)
     if item_cols:
-        item_scores = np.column_stack([parse_numbers(columns[j], where=where, column=header[j], rows=line,
-                                                allow_empty=True) for j in item_cols])
+        item_scores = np.column_stack(
+            [parse_numbers(columns[j], where=where, column=header[j], rows=line, allow_empty=True) for j in item_cols]
+        )
         observed = observed_item_max(item_scores)
         item_max = np.where(np.isnan(item_max_given), observed, item_max_given)
     else:
         item_scores, item_max = np.zeros((len(rows), 0)), np.zeros(0)
 
-    table = Attempts(student, timestamp, score, max_score, tuple(questions), item_scores, item_max,
-                     assignment, due, f"CSV {Path(path).name}" + (" (nbgrader export)" if nbgrader_export else ""))
+    table = Attempts(
+        student,
+        timestamp,
+        score,
+        max_score,
+        tuple(questions),
+        item_scores,
+        item_max,
+        assignment,
+        due,
+        f"CSV {Path(path).name}" + (" (nbgrader export)" if nbgrader_export else ""),
+    )
     table.validate(where=where, rows=line)
-    check_duplicates(student, timestamp, line, where=where,
-                      extra=[tuple(r) for r in rows] if np.isnat(timestamp).any() else None)
+    check_duplicates(
+        student, timestamp, line, where=where, extra=[tuple(r) for r in rows] if np.isnat(timestamp).any() else None
+    )
     return table
-

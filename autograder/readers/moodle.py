@@ -27,6 +27,7 @@ in progress, overdue or never submitted are left out and counted.
 The student is the ID number when the site exports one, else the username,
 else the email address, else "Surname First name".
 """
+
 from __future__ import annotations
 
 import re
@@ -40,15 +41,22 @@ from course.errors import CourseError
 from ..timestamps import TIME_UNIT, parse_timestamp, to_datetime64
 from .attempts import Attempts, Responses
 
-__all__ = ["is_moodle_grades", "is_moodle_responses", "read_moodle_grades", "read_moodle_responses",
-           "parse_moodle_date"]
+__all__ = [
+    "is_moodle_grades",
+    "is_moodle_responses",
+    "read_moodle_grades",
+    "read_moodle_responses",
+    "parse_moodle_date",
+]
 
 _SURNAME = ("surname", "last name", "фамилия")
 _FIRST = ("first name", "имя")
 #: identity columns, most specific first
-_IDENTITY = (("id number", "idnumber", "индивидуальный номер", "идентификационный номер"),
-             ("username", "логин", "имя пользователя"),
-             ("email address", "email", "адрес электронной почты", "электронная почта"))
+_IDENTITY = (
+    ("id number", "idnumber", "индивидуальный номер", "идентификационный номер"),
+    ("username", "логин", "имя пользователя"),
+    ("email address", "email", "адрес электронной почты", "электронная почта"),
+)
 _STATE = ("state", "состояние", "status")
 _STARTED = ("started on", "тест начат", "начат", "начато")
 _COMPLETED = ("completed", "завершено", "завершен", "тест завершен")
@@ -63,15 +71,31 @@ _NOT_ANSWERED = {"-", "", "–", "—"}
 #: Moodle's true/false question answers, en and ru
 _TRUE_FALSE = {"true", "false", "верно", "неверно", "истина", "ложь"}
 
-_MONTHS = {name: k for k, names in enumerate((
-    ("january", "jan", "января", "январь", "янв"), ("february", "feb", "февраля", "февраль", "фев"),
-    ("march", "mar", "марта", "март", "мар"), ("april", "apr", "апреля", "апрель", "апр"),
-    ("may", "мая", "май"), ("june", "jun", "июня", "июнь", "июн"), ("july", "jul", "июля", "июль", "июл"),
-    ("august", "aug", "августа", "август", "авг"), ("september", "sep", "sept", "сентября", "сентябрь", "сен"),
-    ("october", "oct", "октября", "октябрь", "окт"), ("november", "nov", "ноября", "ноябрь", "ноя"),
-    ("december", "dec", "декабря", "декабрь", "дек")), 1) for name in names}
-_DATE = re.compile(r"^(?:\w+,\s*)?(?P<d>\d{1,2})\s+(?P<mon>[^\W\d_]+)\.?\s+(?P<y>\d{4})(?:\s*г\.)?,?\s*"
-                   r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?\s*(?P<ampm>[AaPp][Mm])?$")
+_MONTHS = {
+    name: k
+    for k, names in enumerate(
+        (
+            ("january", "jan", "января", "январь", "янв"),
+            ("february", "feb", "февраля", "февраль", "фев"),
+            ("march", "mar", "марта", "март", "мар"),
+            ("april", "apr", "апреля", "апрель", "апр"),
+            ("may", "мая", "май"),
+            ("june", "jun", "июня", "июнь", "июн"),
+            ("july", "jul", "июля", "июль", "июл"),
+            ("august", "aug", "августа", "август", "авг"),
+            ("september", "sep", "sept", "сентября", "сентябрь", "сен"),
+            ("october", "oct", "октября", "октябрь", "окт"),
+            ("november", "nov", "ноября", "ноябрь", "ноя"),
+            ("december", "dec", "декабря", "декабрь", "дек"),
+        ),
+        1,
+    )
+    for name in names
+}
+_DATE = re.compile(
+    r"^(?:\w+,\s*)?(?P<d>\d{1,2})\s+(?P<mon>[^\W\d_]+)\.?\s+(?P<y>\d{4})(?:\s*г\.)?,?\s*"
+    r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?\s*(?P<ampm>[AaPp][Mm])?$"
+)
 
 
 def parse_moodle_date(text: str) -> datetime | None:
@@ -145,8 +169,9 @@ class _Rows:
             if not who:
                 who = " ".join(x for x in (r[surname].strip(), r[first].strip() if first is not None else "") if x)
             if not who:
-                raise CourseError(f"{where}: row {i + 2}: no surname, ID number, username or email to tell "
-                                  "whose attempt it is")
+                raise CourseError(
+                    f"{where}: row {i + 2}: no surname, ID number, username or email to tell whose attempt it is"
+                )
             when = None
             for j in (completed, started):
                 if j is not None and r[j].strip() not in _NOT_ANSWERED:
@@ -176,8 +201,10 @@ def read_moodle_grades(header: list[str], rows: list[list[str]], *, where: str, 
     keep = [k for k, r in enumerate(table.rows) if np.isfinite(_number(r[grade_col]))]
     ungraded = len(table.rows) - len(keep)
     if not keep:
-        raise CourseError(f"{where}: no finished, graded attempts in this Moodle grades download"
-                          + (f" ({table.skipped_text()})" if table.skipped else ""))
+        raise CourseError(
+            f"{where}: no finished, graded attempts in this Moodle grades download"
+            + (f" ({table.skipped_text()})" if table.skipped else "")
+        )
     rows = [table.rows[k] for k in keep]
     questions = [" ".join(m.group("name").split()) for _, m in qcols]
     item_max = [_number(m.group("max")) for _, m in qcols]
@@ -186,10 +213,18 @@ def read_moodle_grades(header: list[str], rows: list[list[str]], *, where: str, 
     if ungraded:
         notes.append(f"{ungraded} not yet graded left out")
     source = f"Moodle grades {Path(where).name}" + (f" ({'; '.join(notes)})" if notes else "")
-    return Attempts.from_rows([table.student[k] for k in keep], [table.time[k] for k in keep],
-                              [_number(r[grade_col]) for r in rows], max_score, questions=questions,
-                              item_scores=np.array(item_scores, dtype=np.float64).reshape(len(rows), len(qcols)),
-                              item_max=item_max, assignment=assignment, source=source, where=where)
+    return Attempts.from_rows(
+        [table.student[k] for k in keep],
+        [table.time[k] for k in keep],
+        [_number(r[grade_col]) for r in rows],
+        max_score,
+        questions=questions,
+        item_scores=np.array(item_scores, dtype=np.float64).reshape(len(rows), len(qcols)),
+        item_max=item_max,
+        assignment=assignment,
+        source=source,
+        where=where,
+    )
 
 
 def read_moodle_responses(header: list[str], rows: list[list[str]], *, where: str, normalise=None):
@@ -215,14 +250,23 @@ def read_moodle_responses(header: list[str], rows: list[list[str]], *, where: st
             student.append(table.student[k])
             question.append(qid)
             raw.append("" if text in _NOT_ANSWERED else text)
-            choice.append(frozenset() if text in _NOT_ANSWERED else
-                          (normalise(text) if normalise is not None else _options(text)))
+            choice.append(
+                frozenset() if text in _NOT_ANSWERED else (normalise(text) if normalise is not None else _options(text))
+            )
             stamps.append(to_datetime64(table.time[k]))
     if not student:
-        raise CourseError(f"{where}: no finished attempts with responses in this Moodle download"
-                          + (f" ({table.skipped_text()})" if table.skipped else ""))
-    return Responses(np.array(student, dtype=object), np.array(question, dtype=object), tuple(choice),
-                     np.array(stamps, dtype=TIME_UNIT), raw=tuple(raw), right=answers)
+        raise CourseError(
+            f"{where}: no finished attempts with responses in this Moodle download"
+            + (f" ({table.skipped_text()})" if table.skipped else "")
+        )
+    return Responses(
+        np.array(student, dtype=object),
+        np.array(question, dtype=object),
+        tuple(choice),
+        np.array(stamps, dtype=TIME_UNIT),
+        raw=tuple(raw),
+        right=answers,
+    )
 
 
 def _options(text: str) -> frozenset:

@@ -5,6 +5,7 @@ Moodle's quiz "Responses" download (recognised by its header,
 :mod:`autograder.readers.moodle`) or from autograded notebooks laid out as
 nbgrader does (``root/STUDENT/ASSIGNMENT/*.ipynb``).
 """
+
 from __future__ import annotations
 
 import ast
@@ -64,8 +65,11 @@ def read_responses_csv(path: str | os.PathLike, *, normalise: Callable = normali
     if is_moodle_responses(header):
         return read_moodle_responses(header, rows, where=where)
     lower = [h.lower() for h in header]
-    need = {"student_id": ("student_id", "student"), "question": ("question", "question_id"),
-            "answer": ("answer", "response", "choice")}
+    need = {
+        "student_id": ("student_id", "student"),
+        "question": ("question", "question_id"),
+        "answer": ("answer", "response", "choice"),
+    }
     col = {}
     for key, names in need.items():
         found = [lower.index(n) for n in names if n in lower]
@@ -76,13 +80,22 @@ def read_responses_csv(path: str | os.PathLike, *, normalise: Callable = normali
     for i, r in enumerate(rows):
         if len(r) <= max(col.values()):
             raise CourseError(f"{where}: row {line[i]} has {len(r)} fields, the header has {len(header)}")
-    ts = (timestamp_column([r[lower.index("timestamp")] if len(r) > lower.index("timestamp") else "" for r in rows],
-                      where=where, rows=line) if "timestamp" in lower
-          else np.full(len(rows), np.datetime64("NaT"), dtype=TIME_UNIT))
-    return Responses(np.array([r[col["student_id"]].strip() for r in rows], dtype=object),
-                     np.array([r[col["question"]].strip() for r in rows], dtype=object),
-                     tuple(normalise(r[col["answer"]]) for r in rows), ts,
-                     raw=tuple(r[col["answer"]].strip() for r in rows))
+    ts = (
+        timestamp_column(
+            [r[lower.index("timestamp")] if len(r) > lower.index("timestamp") else "" for r in rows],
+            where=where,
+            rows=line,
+        )
+        if "timestamp" in lower
+        else np.full(len(rows), np.datetime64("NaT"), dtype=TIME_UNIT)
+    )
+    return Responses(
+        np.array([r[col["student_id"]].strip() for r in rows], dtype=object),
+        np.array([r[col["question"]].strip() for r in rows], dtype=object),
+        tuple(normalise(r[col["answer"]]) for r in rows),
+        ts,
+        raw=tuple(r[col["answer"]].strip() for r in rows),
+    )
 
 
 def _answer_from_source(source: str):
@@ -103,9 +116,13 @@ def _answer_from_source(source: str):
     return " ".join(lines)
 
 
-def read_responses_notebooks(root: str | os.PathLike, assignment: str, *,
-                             questions: Iterable[str] | None = None,
-                             normalise: Callable = normalise_choice) -> Responses:
+def read_responses_notebooks(
+    root: str | os.PathLike,
+    assignment: str,
+    *,
+    questions: Iterable[str] | None = None,
+    normalise: Callable = normalise_choice,
+) -> Responses:
     """Answers read from autograded notebooks laid out as nbgrader does: ``root/STUDENT/ASSIGNMENT/*.ipynb``.
 
     A cell is an answer when its metadata names a question: ``xai_course.question``
@@ -117,8 +134,9 @@ def read_responses_notebooks(root: str | os.PathLike, assignment: str, *,
     wanted = set(questions) if questions is not None else None
     notebooks = sorted(root.glob(f"*/{assignment}/*.ipynb"))
     if not notebooks:
-        raise CourseError(f"{root}: no notebooks for assignment {assignment!r} (expected {root}/STUDENT/"
-                          f"{assignment}/*.ipynb)")
+        raise CourseError(
+            f"{root}: no notebooks for assignment {assignment!r} (expected {root}/STUDENT/{assignment}/*.ipynb)"
+        )
     student, question, choice, raw, stamps = [], [], [], [], []
     for nb_path in notebooks:
         try:
@@ -148,8 +166,13 @@ def read_responses_notebooks(root: str | os.PathLike, assignment: str, *,
             choice.append(normalise(answer))
             raw.append("" if answer is None or answer is Ellipsis else str(answer))  # `ANSWER = ...`: none
             stamps.append(stamp)
-    return Responses(np.array(student, dtype=object), np.array(question, dtype=object), tuple(choice),
-                     np.array(stamps, dtype=TIME_UNIT), raw=tuple(raw))
+    return Responses(
+        np.array(student, dtype=object),
+        np.array(question, dtype=object),
+        tuple(choice),
+        np.array(stamps, dtype=TIME_UNIT),
+        raw=tuple(raw),
+    )
 
 
 def _dict(value) -> dict:

@@ -4,6 +4,7 @@ UTF-8, UTF-8 with BOM and Windows-1251 files; ``;``, TAB or ``,`` separators
 (whichever the header uses most); numbers with a decimal point or a decimal
 comma. Every error names the file and the row.
 """
+
 from __future__ import annotations
 
 import csv
@@ -56,8 +57,9 @@ def read_table(path: str | os.PathLike) -> tuple[list[str], list[list[str]]]:
     return header, rows[1:]
 
 
-def parse_numbers(values: Sequence[str], *, where: str, column: str, rows: Sequence[int],
-             allow_empty: bool = False) -> np.ndarray:
+def parse_numbers(
+    values: Sequence[str], *, where: str, column: str, rows: Sequence[int], allow_empty: bool = False
+) -> np.ndarray:
     """Parse numbers written with a decimal point or a decimal comma; name the row on failure."""
     cleaned = [v.strip().replace("\u00a0", "").replace(" ", "").replace(",", ".") for v in values]
     if allow_empty:
@@ -72,4 +74,3 @@ def parse_numbers(values: Sequence[str], *, where: str, column: str, rows: Seque
                 shown = values[i].strip() or "(empty)"
                 raise CourseError(f"{where}: row {rows[i]}: column {column!r} is not a number: {shown}") from None
         raise
-

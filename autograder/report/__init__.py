@@ -10,6 +10,7 @@ one rename; only a folder the report wrote is replaced);
 :mod:`~autograder.report.questions` reads the question bank a report is given.
 The command line is :mod:`autograder.report_cli`.
 """
+
 from __future__ import annotations
 
 from .charts import CHARTS, make_charts
@@ -19,5 +20,14 @@ from .questions import load_bank
 from .summary import build_summary, render_json
 from .writer import REPORT_MARKER, write_report
 
-__all__ = ["build_summary", "write_report", "render_markdown", "render_html", "render_json", "make_charts",
-           "load_bank", "CHARTS", "REPORT_MARKER"]
+__all__ = [
+    "build_summary",
+    "write_report",
+    "render_markdown",
+    "render_html",
+    "render_json",
+    "make_charts",
+    "load_bank",
+    "CHARTS",
+    "REPORT_MARKER",
+]

@@ -4,6 +4,7 @@ matplotlib is imported when a chart is drawn, not when the report package is
 imported (the command line's start-up stays short), and its Agg canvas is
 used directly, so no global backend is switched.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -57,8 +58,12 @@ def make_charts(summary: dict) -> dict[str, bytes]:
     fig = _figure()
     ax = fig.add_subplot()
     ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color="#4c72b0", edgecolor="white")
-    ax.set(xlabel="score, %", ylabel="results", xlim=(0, 100),
-           title=f"Score distribution: all {summary['total_results']} results")
+    ax.set(
+        xlabel="score, %",
+        ylabel="results",
+        xlim=(0, 100),
+        title=f"Score distribution: all {summary['total_results']} results",
+    )
     _count_axis(ax)
     out["distribution.png"] = _png(fig)
 
@@ -67,10 +72,12 @@ def make_charts(summary: dict) -> dict[str, bytes]:
     ax = fig.add_subplot()
     labels = [f'"{b["label"]}"' for b in bands]
     bars = ax.bar(labels, [b["count"] for b in bands], color="#55a868")
-    ax.bar_label(bars, labels=[f'{b["count"]} ({b["percent"]}%)' for b in bands])
+    ax.bar_label(bars, labels=[f"{b['count']} ({b['percent']}%)" for b in bands])
     each = "" if summary["attempt_policy"] == "all" else f", {summary['attempt_policy']} attempt each"
-    ax.set(ylabel="students" if each else "results",
-           title=f"Bands: {summary['results_in_bands']} {'students' if each else 'results'}{each}")
+    ax.set(
+        ylabel="students" if each else "results",
+        title=f"Bands: {summary['results_in_bands']} {'students' if each else 'results'}{each}",
+    )
     ax.margins(y=0.15)
     _count_axis(ax)
     out["bands.png"] = _png(fig)
@@ -103,8 +110,14 @@ def _dag_png(m: dict) -> bytes:
     fig = _figure(height=4.0, bottom=0.12)
     ax = fig.add_subplot()
     adjust = m.get("adjust") or ()
-    draw_dag(parse_dag(m["dag"]), m["exposure"], m["outcome"], adjust, ax=ax,
-             title=f"{m['question']}\nbackdoor paths from {m['exposure']} to {m['outcome']}"
-                   + (" given {" + ", ".join(adjust) + "} (a right answer)" if adjust else ""))
+    draw_dag(
+        parse_dag(m["dag"]),
+        m["exposure"],
+        m["outcome"],
+        adjust,
+        ax=ax,
+        title=f"{m['question']}\nbackdoor paths from {m['exposure']} to {m['outcome']}"
+        + (" given {" + ", ".join(adjust) + "} (a right answer)" if adjust else ""),
+    )
     ax.title.set_fontsize(10)
     return _png(fig)

@@ -1,4 +1,5 @@
 """``report.html``: one self-contained page, the charts embedded as base64 PNG ``data:`` URIs."""
+
 from __future__ import annotations
 
 import base64
@@ -10,9 +11,11 @@ from .blocks import report_blocks
 
 __all__ = ["render_html"]
 
-_CSS = ("body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}"
-        "table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #bbb;padding:.2rem .5rem;"
-        "text-align:left}th{background:#eee}img{max-width:100%}pre{white-space:pre-wrap;font-family:inherit}")
+_CSS = (
+    "body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}"
+    "table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #bbb;padding:.2rem .5rem;"
+    "text-align:left}th{background:#eee}img{max-width:100%}pre{white-space:pre-wrap;font-family:inherit}"
+)
 
 
 def _inline_md(text: str) -> str:
@@ -51,11 +54,17 @@ def render_html(summary: dict, charts: Mapping[str, bytes]) -> str:
             body.append(f'<p><img alt="{html.escape(a[1])}" src="{_data_uri(charts[a[0]])}"></p>')
         elif kind == "table":
             header, rows = a
-            body.append("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"
-                        + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
-                        + "</table>")
+            body.append(
+                "<table><tr>"
+                + "".join(f"<th>{html.escape(h)}</th>" for h in header)
+                + "</tr>"
+                + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+                + "</table>"
+            )
         elif kind == "md":
             body.append("<pre>" + "\n".join(_md_line_html(x, charts) for x in a[0]) + "</pre>")
     title = html.escape(summary.get("assignment") or "Quiz report")
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
-            f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )

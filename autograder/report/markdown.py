@@ -1,4 +1,5 @@
 """``report.md``: the report's blocks as Markdown, charts referenced as the PNG files beside it."""
+
 from __future__ import annotations
 
 from .blocks import report_blocks

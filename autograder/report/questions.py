@@ -8,6 +8,7 @@ or an object keyed by question id, every field optional — and
 ``course.quiz.bank.Question``. The report then shows each question through
 :class:`autograder.items.ItemQuestion`.
 """
+
 from __future__ import annotations
 
 import json
@@ -62,8 +63,9 @@ def questions_from_data(data, *, where: str = "question bank") -> dict[str, Ques
                 raise CourseError(f"{where}: a question has no id")
             entries.append((str(qid), entry))
     else:
-        raise CourseError(f"{where}: expected a list of questions or an object keyed by question id, "
-                          f"got {type(data).__name__}")
+        raise CourseError(
+            f"{where}: expected a list of questions or an object keyed by question id, got {type(data).__name__}"
+        )
     return {qid: _question(qid, entry, f"{where}: question {qid!r}") for qid, entry in entries}
 
 
@@ -72,8 +74,15 @@ def _question(qid: str, entry, where: str) -> Question:
         raise CourseError(f"{where}: expected an object of fields, got {type(entry).__name__}")
     options = _options(entry.get("options") or [], where)
     correct = _correct(entry.get("correct"), where)
-    kind = entry.get("kind") or ("truefalse" if isinstance(correct, bool) else "numeric" if isinstance(correct, float)
-                                 else "multiple" if correct is not None and len(correct) > 1 else "single")
+    kind = entry.get("kind") or (
+        "truefalse"
+        if isinstance(correct, bool)
+        else "numeric"
+        if isinstance(correct, float)
+        else "multiple"
+        if correct is not None and len(correct) > 1
+        else "single"
+    )
     try:
         tolerance = float(entry.get("tolerance") or 0.0)
     except (TypeError, ValueError):
@@ -82,10 +91,20 @@ def _question(qid: str, entry, where: str) -> Question:
     for k, v in texts.items():
         if not isinstance(v, str):
             raise CourseError(f"{where}: {k} must be text, not {type(v).__name__}")
-    return Question(id=qid, kind=str(kind), text_ru=texts["text_ru"], text_en=texts["text_en"], correct=correct,
-                    options=options, tolerance=tolerance, mistake_ru=texts["explanation"] or texts["mistake_ru"],
-                    mistake_en=texts["mistake_en"], dag=entry.get("dag"), exposure=entry.get("exposure"),
-                    outcome=entry.get("outcome"))
+    return Question(
+        id=qid,
+        kind=str(kind),
+        text_ru=texts["text_ru"],
+        text_en=texts["text_en"],
+        correct=correct,
+        options=options,
+        tolerance=tolerance,
+        mistake_ru=texts["explanation"] or texts["mistake_ru"],
+        mistake_en=texts["mistake_en"],
+        dag=entry.get("dag"),
+        exposure=entry.get("exposure"),
+        outcome=entry.get("outcome"),
+    )
 
 
 def _options(raw, where: str) -> tuple[Option, ...]:
@@ -99,15 +118,23 @@ def _options(raw, where: str) -> tuple[Option, ...]:
         if isinstance(o, Mapping) and "letter" in o:
             ru = str(o.get("ru", o.get("text", "")))
             nodes = o.get("nodes")
-            out.append(Option(str(o["letter"]), ru, str(o.get("en", ru)),
-                              frozenset(map(str, nodes)) if nodes is not None else None))
+            out.append(
+                Option(
+                    str(o["letter"]),
+                    ru,
+                    str(o.get("en", ru)),
+                    frozenset(map(str, nodes)) if nodes is not None else None,
+                )
+            )
         elif isinstance(o, (list, tuple)) and len(o) == 2:
             out.append(Option(str(o[0]), str(o[1]), str(o[1])))
         elif isinstance(o, str) and i < len(LETTERS):
             out.append(Option(LETTERS[i], o, o))
         else:
-            raise CourseError(f"{where}: option {i + 1} is neither a text (at most {len(LETTERS)}), a [letter, "
-                              "text] pair nor an object with a letter")
+            raise CourseError(
+                f"{where}: option {i + 1} is neither a text (at most {len(LETTERS)}), a [letter, "
+                "text] pair nor an object with a letter"
+            )
     return tuple(out)
 
 

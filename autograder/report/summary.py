@@ -7,6 +7,7 @@ item statistics, and the questions most students got wrong. The renderers
 (:mod:`~autograder.report.markdown`, :mod:`~autograder.report.html_page`,
 :mod:`~autograder.report.charts`) read this dict only.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,11 +35,19 @@ def _utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def build_summary(attempts: Attempts, *, bands=stats.DEFAULT_BANDS, policy: str = "best", due=None,
-                  now: datetime | None = None, bank: Mapping | Iterable | None = None,
-                  responses: Responses | None = None,
-                  every="day", mistakes_threshold: float | None = None,
-                  mistakes_limit: int | None = itemstats.DEFAULT_MISTAKES) -> dict:
+def build_summary(
+    attempts: Attempts,
+    *,
+    bands=stats.DEFAULT_BANDS,
+    policy: str = "best",
+    due=None,
+    now: datetime | None = None,
+    bank: Mapping | Iterable | None = None,
+    responses: Responses | None = None,
+    every="day",
+    mistakes_threshold: float | None = None,
+    mistakes_limit: int | None = itemstats.DEFAULT_MISTAKES,
+) -> dict:
     """Every number of the report, as the JSON-ready dict written to ``summary.json``.
 
     Keys: ``total_results`` (graded attempts), ``students``, ``average_percent``
@@ -60,8 +69,9 @@ def build_summary(attempts: Attempts, *, bands=stats.DEFAULT_BANDS, policy: str 
     items = itemstats.item_statistics(chosen)
     qstats = stats.quiz_statistics(pct, chosen.item_scores if chosen.questions else None)
     questions = itemstats.item_questions(bank)
-    mistakes = itemstats.common_mistakes(items, responses, questions, threshold=mistakes_threshold,
-                                         limit=mistakes_limit)
+    mistakes = itemstats.common_mistakes(
+        items, responses, questions, threshold=mistakes_threshold, limit=mistakes_limit
+    )
     average = stats.average_percent(attempts)
     return {
         "assignment": attempts.assignment,
@@ -78,8 +88,16 @@ def build_summary(attempts: Attempts, *, bands=stats.DEFAULT_BANDS, policy: str 
         "policy_average_percent": stats.round_half_up(float(np.mean(pct)), 2),
         "average_percent": stats.round_half_up(average, 2),
         "average_percent_unrounded": average,
-        "bands": [{"label": c.band.label, "lower": c.band.lower, "upper": c.band.upper, "count": c.count,
-                   "percent": c.percent} for c in counts],
+        "bands": [
+            {
+                "label": c.band.label,
+                "lower": c.band.lower,
+                "upper": c.band.upper,
+                "count": c.count,
+                "percent": c.percent,
+            }
+            for c in counts
+        ],
         "band_lines": [c.line() for c in counts],
         "histogram": {"edges": edges.tolist(), "counts": hist.tolist()},
         "dynamics": {"step": dyn.step, "preliminary": dyn.preliminary, "rows": dyn.rows},

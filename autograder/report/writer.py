@@ -4,6 +4,7 @@ A failed run leaves nothing half-written, an earlier report survives a failed
 ``force`` run, and only a folder the report wrote itself (it holds
 :data:`REPORT_MARKER`, :mod:`autograder.owned`) is ever replaced.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,12 +40,21 @@ def check_target(out: Path, force: bool) -> bool:
     return check_replaceable(out, REPORT_MARKER, command="xai-course report", force=force, arg="out_dir")
 
 
-def write_report(attempts: Attempts, out_dir: str | os.PathLike, *, bands=stats.DEFAULT_BANDS,
-                 policy: str = "best", due=None, bank: Mapping | Iterable | None = None,
-                 responses: Responses | None = None,
-                 every="day", mistakes_threshold: float | None = None,
-                 mistakes_limit: int | None = itemstats.DEFAULT_MISTAKES,
-                 force: bool = False, now: datetime | None = None) -> Path:
+def write_report(
+    attempts: Attempts,
+    out_dir: str | os.PathLike,
+    *,
+    bands=stats.DEFAULT_BANDS,
+    policy: str = "best",
+    due=None,
+    bank: Mapping | Iterable | None = None,
+    responses: Responses | None = None,
+    every="day",
+    mistakes_threshold: float | None = None,
+    mistakes_limit: int | None = itemstats.DEFAULT_MISTAKES,
+    force: bool = False,
+    now: datetime | None = None,
+) -> Path:
     """Write the instructor's report of ``attempts`` into ``out_dir`` and return its path.
 
     Parameters
@@ -89,28 +99,39 @@ def write_report(attempts: Attempts, out_dir: str | os.PathLike, *, bands=stats.
     """
     out = Path(out_dir)
     check_target(out, force)
-    if mistakes_threshold is not None and (isinstance(mistakes_threshold, bool)
-                                           or not isinstance(mistakes_threshold, (int, float))
-                                           or not 0 <= mistakes_threshold <= 100):
+    if mistakes_threshold is not None and (
+        isinstance(mistakes_threshold, bool)
+        or not isinstance(mistakes_threshold, (int, float))
+        or not 0 <= mistakes_threshold <= 100
+    ):
         raise CourseError(f"mistakes_threshold={mistakes_threshold!r}: must be a percentage from 0 to 100")
-    if mistakes_limit is not None and (isinstance(mistakes_limit, bool) or not isinstance(mistakes_limit, int)
-                                       or mistakes_limit < 0):
+    if mistakes_limit is not None and (
+        isinstance(mistakes_limit, bool) or not isinstance(mistakes_limit, int) or mistakes_limit < 0
+    ):
         raise CourseError(f"mistakes_limit={mistakes_limit!r}: must be a non-negative number of questions")
     if due is not None and not isinstance(due, (datetime, np.datetime64)):
         try:
             due = parse_timestamp(str(due))
         except ValueError as exc:
             raise CourseError(f"due date: {exc}") from None
-    summary = build_summary(attempts, bands=bands, policy=policy, due=due, now=now, bank=bank,
-                            responses=responses, every=every, mistakes_threshold=mistakes_threshold,
-                            mistakes_limit=mistakes_limit)
+    summary = build_summary(
+        attempts,
+        bands=bands,
+        policy=policy,
+        due=due,
+        now=now,
+        bank=bank,
+        responses=responses,
+        every=every,
+        mistakes_threshold=mistakes_threshold,
+        mistakes_limit=mistakes_limit,
+    )
     charts = make_charts(summary)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     except OSError as exc:
-        raise CourseError(f"{out}: cannot create the report directory there ({exc.strerror}: {exc.filename})") \
-            from None
+        raise CourseError(f"{out}: cannot create the report directory there ({exc.strerror}: {exc.filename})") from None
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; the report is meant to be shared
         mark(tmp, REPORT_MARKER, "xai-course report")

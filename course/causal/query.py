@@ -187,4 +187,3 @@ def check_limit(limit: object, name: str = "limit") -> int | None:
     if isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 0:
         raise CourseError(f"{name} must be a non-negative int or None, got {limit!r}")
     return int(limit)
-

@@ -59,6 +59,7 @@ One module (~460 lines, kept whole; the keys went to :mod:`course.quiz.keys`): t
 reader and the field-by-field checks all name the same fields of one file format, so a new field or
 question kind is one edit in one place (the checks start at :func:`parse_bank`).
 """
+
 from __future__ import annotations
 
 import os
@@ -80,14 +81,27 @@ from course.quiz.keys import (
 )
 from course.quiz.normalize import LETTERS, LOOKALIKES
 
-__all__ = ["KINDS", "POLICIES", "KEYS_ENV", "COURSE_KEYS", "NO_KEYS", "Option", "Question", "Bank", "load_bank",
-           "parse_bank", "default_bank_path", "default_keys_path", "merge_keys", "example_bank"]
+__all__ = [
+    "KINDS",
+    "POLICIES",
+    "KEYS_ENV",
+    "COURSE_KEYS",
+    "NO_KEYS",
+    "Option",
+    "Question",
+    "Bank",
+    "load_bank",
+    "parse_bank",
+    "default_bank_path",
+    "default_keys_path",
+    "merge_keys",
+    "example_bank",
+]
 
 KINDS = ("truefalse", "single", "multiple", "numeric")
 POLICIES = ("all_or_nothing", "proportional")
 
 Answer = bool | float | frozenset
-
 
 
 @dataclass(frozen=True)
@@ -186,8 +200,10 @@ class Bank:
     def require_keys(self, purpose: str = "scoring") -> Bank:
         """This bank, or a CourseError saying that its answer keys were not loaded (``purpose`` names the need)."""
         if not self.has_keys:
-            raise CourseError(f"{NO_KEYS}: {purpose} quiz {self.id!r} needs its answer keys, and "
-                              f"{self.keys_note or 'the bank was loaded without them'}")
+            raise CourseError(
+                f"{NO_KEYS}: {purpose} quiz {self.id!r} needs its answer keys, and "
+                f"{self.keys_note or 'the bank was loaded without them'}"
+            )
         return self
 
 
@@ -205,14 +221,37 @@ def example_bank() -> Bank:
     >>> sorted(example_bank()["ex_sets"].correct)
     ['В', 'Г']
     """
-    options = [{"letter": letter, "ru": text, "en": text}
-               for letter, text in zip("АБВГ", ("{A}", "{D}", "{B, D}", "{C, D}"))]
-    return parse_bank({"meta": {"id": "example"}, "question": [
-        {"id": "ex_tf", "kind": "truefalse", "text_ru": "2 + 2 = 4", "text_en": "2 + 2 = 4", "correct": True,
-         "mistake_ru": "Сложите ещё раз.", "mistake_en": "Add again."},
-        {"id": "ex_sets", "kind": "multiple", "partial": "proportional", "text_ru": "Наименьшие множества?",
-         "text_en": "The smallest sets?", "correct": ["В", "Г"], "options": options,
-         "mistake_ru": "Нужны обе вершины.", "mistake_en": "Both vertices are needed."}]}, source="example")
+    options = [
+        {"letter": letter, "ru": text, "en": text} for letter, text in zip("АБВГ", ("{A}", "{D}", "{B, D}", "{C, D}"))
+    ]
+    return parse_bank(
+        {
+            "meta": {"id": "example"},
+            "question": [
+                {
+                    "id": "ex_tf",
+                    "kind": "truefalse",
+                    "text_ru": "2 + 2 = 4",
+                    "text_en": "2 + 2 = 4",
+                    "correct": True,
+                    "mistake_ru": "Сложите ещё раз.",
+                    "mistake_en": "Add again.",
+                },
+                {
+                    "id": "ex_sets",
+                    "kind": "multiple",
+                    "partial": "proportional",
+                    "text_ru": "Наименьшие множества?",
+                    "text_en": "The smallest sets?",
+                    "correct": ["В", "Г"],
+                    "options": options,
+                    "mistake_ru": "Нужны обе вершины.",
+                    "mistake_en": "Both vertices are needed.",
+                },
+            ],
+        },
+        source="example",
+    )
 
 
 def _read_toml(path: Path, what: str) -> dict:
@@ -238,8 +277,7 @@ def default_keys_path(bank_path: str | Path | None = None) -> Path | None:
     return keys_path(bank_path, course_bank=os.path.realpath(bank_path) == os.path.realpath(default_bank_path()))
 
 
-def load_bank(path: str | Path | None = None, *, keys: bool | None = None,
-              keys_path: str | Path | None = None) -> Bank:
+def load_bank(path: str | Path | None = None, *, keys: bool | None = None, keys_path: str | Path | None = None) -> Bank:
     """Load and validate a bank from a TOML file (default: the course's quiz 7 bank), with its answer keys.
 
     Parameters
@@ -270,8 +308,9 @@ def load_bank(path: str | Path | None = None, *, keys: bool | None = None,
         return parse_bank(data, source=str(path))  # reports the shape problem
     inline = any(isinstance(q, dict) and "correct" in q for q in data["question"])
     if keys is False:
-        return parse_bank(without_keys(data), source=str(path), require_keys=False,
-                          keys_note="the bank was loaded with keys=False")
+        return parse_bank(
+            without_keys(data), source=str(path), require_keys=False, keys_note="the bank was loaded with keys=False"
+        )
     kpath = Path(keys_path) if keys_path is not None else default_keys_path(path)
     if kpath is None:
         note = f"{KEYS_ENV} is not set and there is no nbgrader course directory here (no {COURSE_KEYS})"
@@ -284,8 +323,10 @@ def load_bank(path: str | Path | None = None, *, keys: bool | None = None,
     if inline:  # a bank with its keys written in (e.g. a small test bank)
         return parse_bank(data, source=str(path))
     if keys:
-        raise CourseError(f"{NO_KEYS}: {note}; point {KEYS_ENV} at the instructor's keys file, or work in the "
-                          f"nbgrader course directory (its {COURSE_KEYS}), to score, export or write solutions")
+        raise CourseError(
+            f"{NO_KEYS}: {note}; point {KEYS_ENV} at the instructor's keys file, or work in the "
+            f"nbgrader course directory (its {COURSE_KEYS}), to score, export or write solutions"
+        )
     return parse_bank(data, source=str(path), require_keys=False, keys_note=note)
 
 
@@ -319,13 +360,33 @@ def parse_bank(data: dict, source: str = "<bank>", *, require_keys: bool = True,
             raise CourseError(f"{source}: duplicate question id {q.id!r}")
         seen.add(q.id)
         questions.append(q)
-    return Bank(id=str(meta.get("id", Path(source).stem)), questions=tuple(questions),
-                title_ru=str(meta.get("title_ru", "")), title_en=str(meta.get("title_en", "")),
-                has_keys=all(q.has_key for q in questions), keys_note=keys_note)
+    return Bank(
+        id=str(meta.get("id", Path(source).stem)),
+        questions=tuple(questions),
+        title_ru=str(meta.get("title_ru", "")),
+        title_en=str(meta.get("title_en", "")),
+        has_keys=all(q.has_key for q in questions),
+        keys_note=keys_note,
+    )
 
 
-_KNOWN_FIELDS = {"id", "kind", "topics", "text_ru", "text_en", "points", "partial", "correct", "tolerance",
-                 "mistake_ru", "mistake_en", "dag", "exposure", "outcome", "options"}
+_KNOWN_FIELDS = {
+    "id",
+    "kind",
+    "topics",
+    "text_ru",
+    "text_en",
+    "points",
+    "partial",
+    "correct",
+    "tolerance",
+    "mistake_ru",
+    "mistake_en",
+    "dag",
+    "exposure",
+    "outcome",
+    "options",
+}
 
 
 def _parse_question(entry: dict, where: str, require_keys: bool = True) -> Question:
@@ -365,16 +426,26 @@ def _parse_question(entry: dict, where: str, require_keys: bool = True) -> Quest
     _check_dag(entry, where)
     topics = entry.get("topics", [])
     if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
-        raise CourseError(f"{where}: topics must be a list of item ids such as [\"T3\", \"L7\"], got {topics!r}")
+        raise CourseError(f'{where}: topics must be a list of item ids such as ["T3", "L7"], got {topics!r}')
     for key in ("mistake_ru", "mistake_en"):
         if not isinstance(entry.get(key, ""), str):
             raise CourseError(f"{where}: {key!r} must be text")
     return Question(
-        id=qid, kind=kind, text_ru=entry["text_ru"].strip(), text_en=entry["text_en"].strip(),
-        correct=correct, points=float(points), options=options, partial=partial, tolerance=tolerance,
-        mistake_ru=str(entry.get("mistake_ru", "")).strip(), mistake_en=str(entry.get("mistake_en", "")).strip(),
-        topics=tuple(topics), dag=entry.get("dag"),
-        exposure=entry.get("exposure"), outcome=entry.get("outcome"),
+        id=qid,
+        kind=kind,
+        text_ru=entry["text_ru"].strip(),
+        text_en=entry["text_en"].strip(),
+        correct=correct,
+        points=float(points),
+        options=options,
+        partial=partial,
+        tolerance=tolerance,
+        mistake_ru=str(entry.get("mistake_ru", "")).strip(),
+        mistake_en=str(entry.get("mistake_en", "")).strip(),
+        topics=tuple(topics),
+        dag=entry.get("dag"),
+        exposure=entry.get("exposure"),
+        outcome=entry.get("outcome"),
     )
 
 
@@ -404,8 +475,10 @@ def _parse_options(raw: object, kind: str, where: str) -> tuple[Option, ...]:
         raise CourseError(f"{where}: a {kind} question needs at least two options ([[question.options]] tables)")
     for opt in raw:
         if not isinstance(opt, dict):
-            raise CourseError(f"{where}: an option is a [[question.options]] table with letter, ru and en, "
-                              f"got {type(opt).__name__} {opt!r:.40}")
+            raise CourseError(
+                f"{where}: an option is a [[question.options]] table with letter, ru and en, "
+                f"got {type(opt).__name__} {opt!r:.40}"
+            )
     if len(raw) > len(LETTERS):
         raise CourseError(f"{where}: at most {len(LETTERS)} options ({', '.join(LETTERS)})")
     options = []
@@ -415,8 +488,10 @@ def _parse_options(raw: object, kind: str, where: str) -> tuple[Option, ...]:
             raise CourseError(f"{where}: option letter must be text such as {expected!r}, got {letter!r}")
         if letter != expected:
             hint = " (a Latin/Greek look-alike; use the Cyrillic letter)" if LOOKALIKES.get(letter) == expected else ""
-            raise CourseError(f"{where}: option {letter!r} should be {expected!r}{hint}; "
-                              f"options are lettered {', '.join(LETTERS)} in order")
+            raise CourseError(
+                f"{where}: option {letter!r} should be {expected!r}{hint}; "
+                f"options are lettered {', '.join(LETTERS)} in order"
+            )
         for key in ("ru", "en"):
             if not isinstance(opt.get(key), str) or not opt[key].strip():
                 raise CourseError(f"{where}: option {letter} has no {key!r} text")
@@ -429,9 +504,16 @@ def _parse_options(raw: object, kind: str, where: str) -> tuple[Option, ...]:
         for key in ("why_ru", "why_en"):
             if not isinstance(opt.get(key, ""), str):
                 raise CourseError(f"{where}: option {letter} field {key!r} must be text")
-        options.append(Option(letter, opt["ru"].strip(), opt["en"].strip(),
-                              frozenset(nodes) if nodes is not None else None,
-                              str(opt.get("why_ru", "")).strip(), str(opt.get("why_en", "")).strip()))
+        options.append(
+            Option(
+                letter,
+                opt["ru"].strip(),
+                opt["en"].strip(),
+                frozenset(nodes) if nodes is not None else None,
+                str(opt.get("why_ru", "")).strip(),
+                str(opt.get("why_en", "")).strip(),
+            )
+        )
     return tuple(options)
 
 
@@ -440,8 +522,9 @@ def _parse_correct(entry: dict, kind: str, options: tuple[Option, ...], where: s
     tolerance = entry.get("tolerance", 0.0)
     if kind != "numeric" and "tolerance" in entry:
         raise CourseError(f"{where}: 'tolerance' only applies to numeric questions")
-    if kind == "numeric" and (isinstance(tolerance, bool) or not isinstance(tolerance, (int, float))
-                              or not 0 <= tolerance < float("inf")):
+    if kind == "numeric" and (
+        isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < float("inf")
+    ):
         raise CourseError(f"{where}: tolerance must be a finite number >= 0, got {tolerance!r}")
     if "correct" not in entry:  # loaded without keys
         return None, float(tolerance)
@@ -462,8 +545,10 @@ def _parse_correct(entry: dict, kind: str, options: tuple[Option, ...], where: s
     for letter in letters:
         if letter not in known:
             hint = " (a Latin/Greek look-alike; use the Cyrillic letter)" if LOOKALIKES.get(letter) in known else ""
-            raise CourseError(f"{where}: correct answer {letter!r} is not an option{hint}; "
-                              f"options are {', '.join(sorted(known, key=LETTERS.index))}")
+            raise CourseError(
+                f"{where}: correct answer {letter!r} is not an option{hint}; "
+                f"options are {', '.join(sorted(known, key=LETTERS.index))}"
+            )
     if len(set(letters)) != len(letters):
         raise CourseError(f"{where}: correct answer lists a letter twice: {letters}")
     if kind == "single" and len(letters) != 1:

@@ -1,9 +1,10 @@
 """`xai-course quiz ...`: validate the bank, export it for Moodle, show a student's variant, build the notebook.
 
-    xai-course quiz check [--bank FILE]
-    xai-course quiz export --out DIR [--lang ru|en|multilang] [--bank FILE] [--force]
-    xai-course quiz variant STUDENT_ID [--figure FILE.svg|FILE.png | --no-figure] [--force]
+xai-course quiz check [--bank FILE]
+xai-course quiz export --out DIR [--lang ru|en|multilang] [--bank FILE] [--force]
+xai-course quiz variant STUDENT_ID [--figure FILE.svg|FILE.png | --no-figure] [--force]
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,7 +40,7 @@ def _variant(args) -> int:
 
     q = backdoor_variant(args.student_id)
     path = None if args.no_figure else Path(args.figure or f"variant_{safe_name(args.student_id)}.svg")
-    if path is not None and path.exists() and not args.force:   # refuse before printing anything
+    if path is not None and path.exists() and not args.force:  # refuse before printing anything
         raise CourseError(f"{path} already exists; pass force=True to replace it (or no_figure=True)")
     show_question(q)
     if path is not None:
@@ -63,8 +64,11 @@ def add_parser(subparsers) -> None:
     variant = sub.add_parser("variant", help="print a student's own backdoor question and draw its graph")
     variant.add_argument("student_id")
     drawing = variant.add_mutually_exclusive_group()
-    drawing.add_argument("--figure", default=None,
-                         help="where to write the drawing of the graph, .svg or .png (default: variant_<id>.svg)")
+    drawing.add_argument(
+        "--figure",
+        default=None,
+        help="where to write the drawing of the graph, .svg or .png (default: variant_<id>.svg)",
+    )
     drawing.add_argument("--no-figure", action="store_true", help="print the question only")
     variant.add_argument("--force", action="store_true", help="replace an existing figure file")
     variant.set_defaults(func=_variant)

@@ -36,6 +36,7 @@ Moodle's multilang filter spans).
 >>> xml.startswith('<?xml version="1.0" encoding="UTF-8"?>')
 True
 """
+
 from __future__ import annotations
 
 import base64
@@ -58,8 +59,10 @@ def _check_lang(lang: str) -> None:
 
 def _pick(ru: str, en: str, lang: str) -> str:
     if lang == "multilang":
-        return (f'<span lang="ru" class="multilang">{html.escape(ru)}</span>'
-                f'<span lang="en" class="multilang">{html.escape(en)}</span>')
+        return (
+            f'<span lang="ru" class="multilang">{html.escape(ru)}</span>'
+            f'<span lang="en" class="multilang">{html.escape(en)}</span>'
+        )
     return html.escape(ru if lang == "ru" else en)
 
 
@@ -104,14 +107,16 @@ def _text(parent: ET.Element, tag: str, value: str, fmt: str | None = "html") ->
 
 
 def _moodle_question(quiz: ET.Element, q: Question, lang: str) -> None:
-    qtype = {"truefalse": "truefalse", "single": "multichoice", "multiple": "multichoice",
-             "numeric": "numerical"}[q.kind]
+    qtype = {"truefalse": "truefalse", "single": "multichoice", "multiple": "multichoice", "numeric": "numerical"}[
+        q.kind
+    ]
     el = ET.SubElement(quiz, "question", {"type": qtype})
     name = ET.SubElement(el, "name")
     ET.SubElement(name, "text").text = q.id
     text = _text(el, "questiontext", _question_html(q, lang))
     if q.dag:
         from course.quiz.figures import question_image
+
         image = ET.SubElement(text, "file", {"name": image_name(q), "path": "/", "encoding": "base64"})
         image.text = base64.b64encode(question_image(q, "png")).decode("ascii")
     general = _pick(q.mistake_ru, q.mistake_en, lang)

@@ -9,6 +9,7 @@ English. The per-kind steps are :mod:`course.quiz.normalize` (option letters, tr
 >>> fold("  в,\\u200bг ")
 'В,Г'
 """
+
 from __future__ import annotations
 
 import re
@@ -22,11 +23,29 @@ __all__ = ["MAX_ANSWER_CHARS", "AnswerError", "fold", "check_length"]
 MAX_ANSWER_CHARS = 1000
 
 # Invisible format characters (Unicode category Cf); tests check the list against unicodedata.
-_INVISIBLE_RANGES = ((0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x06DD), (0x070F, 0x070F),
-                     (0x0890, 0x0891), (0x08E2, 0x08E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x202A, 0x202E),
-                     (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD),
-                     (0x110CD, 0x110CD), (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
-                     (0xE0001, 0xE0001), (0xE0020, 0xE007F))
+_INVISIBLE_RANGES = (
+    (0x00AD, 0x00AD),
+    (0x0600, 0x0605),
+    (0x061C, 0x061C),
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x2064),
+    (0x2066, 0x206F),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
+)
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d\u058a\u05be\u1806\u2e17\u301c\u30a0"
 _SLASHES = "\u2044\u2215\u29f8"
 #: one translation table for step 1's deletion and step 2's dash and slash folding
@@ -72,7 +91,7 @@ def fold(text: str) -> str:
     if _VULGAR.search(text):
         text = _VULGAR.sub(_vulgar, text)
     text = unicodedata.normalize("NFKC", text).upper()
-    for char in set(_FOLD_RE.findall(text)):           # str.replace per character present: faster than translate
+    for char in set(_FOLD_RE.findall(text)):  # str.replace per character present: faster than translate
         text = text.replace(char, _FOLD_TABLE[char])
     return " ".join(text.split())
 
@@ -85,4 +104,3 @@ def check_length(text: str) -> str:
             f"ответ слишком длинный ({len(text)} символов; читается не более {MAX_ANSWER_CHARS})",
         )
     return text
-

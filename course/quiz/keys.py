@@ -32,6 +32,7 @@ may also carry its keys inline (fields of its own questions); giving a field in
 both places is an error. The autograder's sandbox shows neither the course
 directory nor the file ``XAI_COURSE_QUIZ_KEYS`` names (:mod:`autograder.sandbox`).
 """
+
 from __future__ import annotations
 
 import os
@@ -39,8 +40,17 @@ from pathlib import Path
 
 from course.errors import CourseError
 
-__all__ = ["KEYS_ENV", "COURSE_KEYS", "NO_KEYS", "KEY_FIELDS", "OPTION_KEY_FIELDS", "keys_path", "keys_unavailable",
-           "without_keys", "merge_keys"]
+__all__ = [
+    "KEYS_ENV",
+    "COURSE_KEYS",
+    "NO_KEYS",
+    "KEY_FIELDS",
+    "OPTION_KEY_FIELDS",
+    "keys_path",
+    "keys_unavailable",
+    "without_keys",
+    "merge_keys",
+]
 
 #: environment variable naming the keys file of the course's own bank (an instructor's private copy)
 KEYS_ENV = "XAI_COURSE_QUIZ_KEYS"
@@ -76,7 +86,7 @@ def keys_path(bank_path: Path, course_bank: bool) -> Path | None:
             return None
     name = bank_path.name
     if name.startswith("bank_"):
-        return bank_path.with_name("keys_" + name[len("bank_"):])
+        return bank_path.with_name("keys_" + name[len("bank_") :])
     return bank_path.with_name(f"{bank_path.stem}.keys.toml")
 
 
@@ -101,8 +111,10 @@ def without_keys(data: dict) -> dict:
         if isinstance(q, dict):
             q = {k: v for k, v in q.items() if k not in KEY_FIELDS}
             if isinstance(q.get("options"), list):
-                q["options"] = [{k: v for k, v in o.items() if k not in OPTION_KEY_FIELDS} if isinstance(o, dict)
-                                else o for o in q["options"]]
+                q["options"] = [
+                    {k: v for k, v in o.items() if k not in OPTION_KEY_FIELDS} if isinstance(o, dict) else o
+                    for o in q["options"]
+                ]
         questions.append(q)
     return {**data, "question": questions}
 
@@ -133,8 +145,10 @@ def merge_keys(data: dict, keys: object, source: str = "<keys>") -> dict:
         where = f"{source}: question {qid!r}"
         unknown = set(entry) - {"id", "options", *KEY_FIELDS}
         if unknown:
-            raise CourseError(f"{where}: not a key field: {sorted(unknown)} (keys hold {', '.join(KEY_FIELDS)}, "
-                              "and options' why_ru/why_en)")
+            raise CourseError(
+                f"{where}: not a key field: {sorted(unknown)} (keys hold {', '.join(KEY_FIELDS)}, "
+                "and options' why_ru/why_en)"
+            )
         target = by_id[qid]
         for k in KEY_FIELDS:
             if k in entry:

@@ -50,6 +50,7 @@ False
 >>> parse_number("2 1/4"), parse_number("–0,5"), parse_number("2,25.")
 (2.25, -0.5, 2.25)
 """
+
 from __future__ import annotations
 
 import re
@@ -82,8 +83,14 @@ LETTERS = "АБВГДЕЖ"
 
 #: Upper-case look-alikes of the option letters (Latin and Greek) → Cyrillic.
 LOOKALIKES = {
-    "A": "А", "B": "В", "E": "Е",              # Latin
-    "Α": "А", "Β": "В", "Γ": "Г", "Δ": "Д", "Ε": "Е",  # Greek
+    "A": "А",
+    "B": "В",
+    "E": "Е",  # Latin
+    "Α": "А",
+    "Β": "В",
+    "Γ": "Г",
+    "Δ": "Д",
+    "Ε": "Е",  # Greek
 }
 
 #: Upper-case Latin letters that look like Cyrillic ones, for words in Russian ("нeт" typed with a Latin e).
@@ -121,8 +128,8 @@ def _as_text(answer: object) -> str:
         if all(isinstance(p, str) for p in parts):
             return check_length(",".join(parts))
     raise AnswerError(
-        f"expected option letters as text (e.g. \"В, Г\"), got {type(answer).__name__}",
-        f"ожидаются буквы вариантов текстом (например, \"В, Г\"), получено {type(answer).__name__}",
+        f'expected option letters as text (e.g. "В, Г"), got {type(answer).__name__}',
+        f'ожидаются буквы вариантов текстом (например, "В, Г"), получено {type(answer).__name__}',
     )
 
 
@@ -168,10 +175,11 @@ def _read_vertex_sets(text: str, vertex_sets: Mapping[str, frozenset], options: 
         inside = match.group(1)
         nodes = _vertex_set(inside, names)
         if nodes is None or (not nodes and nodes not in by_set):
-            return " " + inside + " "      # not a vertex set: option letters between braces
+            return " " + inside + " "  # not a vertex set: option letters between braces
         if nodes not in by_set:
-            listing = "; ".join(f"{letter}) {_format_set(vertex_sets[letter])}" for letter in options
-                                if letter in vertex_sets)
+            listing = "; ".join(
+                f"{letter}) {_format_set(vertex_sets[letter])}" for letter in options if letter in vertex_sets
+            )
             raise AnswerError(
                 f"the vertex set {_format_set(nodes)} is none of the options ({listing}); "
                 "answer with option letters or with an option's set in braces",
@@ -252,8 +260,9 @@ def _original(folded: str, raw: str) -> str:
     return folded
 
 
-def parse_letters(answer: object, options: str = LETTERS, vertex_sets: Mapping[str, frozenset] | None = None
-                  ) -> frozenset[str]:
+def parse_letters(
+    answer: object, options: str = LETTERS, vertex_sets: Mapping[str, frozenset] | None = None
+) -> frozenset[str]:
     """Read the option letters of a choice answer (:func:`read_letters` without the notes).
 
     >>> sorted(parse_letters("гв", "АБВГ"))
@@ -288,7 +297,7 @@ def parse_truefalse(answer: object) -> bool:
             f"ожидается «верно» или «неверно», получено {type(answer).__name__}",
         )
     word = fold(check_length(answer))
-    word = _EDGES.sub("", word) if len(word) <= _LONGEST_WORD else ""   # no word of the vocabulary is longer
+    word = _EDGES.sub("", word) if len(word) <= _LONGEST_WORD else ""  # no word of the vocabulary is longer
     if re.search("[А-Я]", word):
         word = word.translate(_WORD_LOOKALIKES)
     if word in _TRUE:
@@ -296,11 +305,9 @@ def parse_truefalse(answer: object) -> bool:
     if word in _FALSE:
         return False
     for negation in _NEGATIONS:
-        if word.startswith(negation) and word[len(negation):] in _TRUE - {"1", "+"}:
+        if word.startswith(negation) and word[len(negation) :] in _TRUE - {"1", "+"}:
             return False
     raise AnswerError(
         f"{answer!r:.60} is neither true nor false: answer «верно»/«неверно» (or True/False)",
         f"{answer!r:.60} — ни «верно», ни «неверно»: ответьте «верно» или «неверно» (или True/False)",
     )
-
-

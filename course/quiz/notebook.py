@@ -11,6 +11,7 @@ bank without its keys, so they work where the keys are hidden.
 >>> answer_variable("t3_mdl")
 'answer_t3_mdl'
 """
+
 from __future__ import annotations
 
 from course.quiz.bank import Question, load_bank

@@ -8,6 +8,7 @@ instructor's table of spellings is ``docs/answers.md``; the pipeline is describe
 >>> parse_number("2 1/4"), within_tolerance(parse_number("0,801"), 0.8, 0.001)
 (2.25, True)
 """
+
 from __future__ import annotations
 
 import math
@@ -44,10 +45,11 @@ def _decimal(text: str, answer) -> Fraction:
     """An exact fraction of one decimal literal of the grammar, with its exponent bounded."""
     text = text.replace(" ", "").replace(",", ".")
     mantissa, _, exponent = text.partition("E")
-    exp = int(exponent) if exponent else 0   # at most MAX_NUMBER_CHARS digits: cheap
+    exp = int(exponent) if exponent else 0  # at most MAX_NUMBER_CHARS digits: cheap
     if abs(exp) > MAX_EXPONENT:
-        raise _not_a_number(answer, f": the exponent is beyond ±{MAX_EXPONENT}",
-                            f": показатель степени больше ±{MAX_EXPONENT}")
+        raise _not_a_number(
+            answer, f": the exponent is beyond ±{MAX_EXPONENT}", f": показатель степени больше ±{MAX_EXPONENT}"
+        )
     value = Fraction(mantissa if mantissa not in (".", "") else "0")
     return value * Fraction(10) ** exp
 
@@ -73,7 +75,7 @@ def parse_number(answer: object) -> float:
     if isinstance(answer, (int, float)):
         try:
             value = float(answer)
-        except OverflowError:   # an int beyond the float range
+        except OverflowError:  # an int beyond the float range
             value = math.inf
     elif isinstance(answer, str):
         value = _parse_number_text(answer)
@@ -89,22 +91,26 @@ def parse_number(answer: object) -> float:
         if math.isnan(value):
             raise AnswerError(f"{answer!r:.60} is not a number", f"{answer!r:.60} — не число")
         digits = int(answer.bit_length() * math.log10(2)) + 1 if isinstance(answer, int) else 0
-        en, ru = ((f"an integer of {digits} digits", f"целое число из {digits} цифр") if digits
-                  else (repr(answer)[:60],) * 2)
-        raise AnswerError(f"{en} is out of range: not a finite number (beyond ±1.8e308)",
-                          f"{ru} — вне диапазона (out of range): не конечное число (больше ±1.8e308)")
+        en, ru = (
+            (f"an integer of {digits} digits", f"целое число из {digits} цифр") if digits else (repr(answer)[:60],) * 2
+        )
+        raise AnswerError(
+            f"{en} is out of range: not a finite number (beyond ±1.8e308)",
+            f"{ru} — вне диапазона (out of range): не конечное число (больше ±1.8e308)",
+        )
     return value
 
 
 def _parse_number_text(answer: str) -> float:
-    text = fold(check_length(answer)).replace("Е", "E")       # a Cyrillic Е as the exponent's E
+    text = fold(check_length(answer)).replace("Е", "E")  # a Cyrillic Е as the exponent's E
     if len(text) > MAX_NUMBER_CHARS:
-        raise _not_a_number(answer, f": longer than {MAX_NUMBER_CHARS} characters",
-                            f": длиннее {MAX_NUMBER_CHARS} символов")
-    if _UNICODE_DIGIT.search(text):                              # other scripts' digits → 0–9
+        raise _not_a_number(
+            answer, f": longer than {MAX_NUMBER_CHARS} characters", f": длиннее {MAX_NUMBER_CHARS} символов"
+        )
+    if _UNICODE_DIGIT.search(text):  # other scripts' digits → 0–9
         text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
     if len(text) > 1 and text.endswith(".") and text[-2].isdigit():
-        text = text[:-1]                                         # "2,25." — a sentence's full stop
+        text = text[:-1]  # "2,25." — a sentence's full stop
     m = _MIXED.fullmatch(text)
     if m and int(m["num"]) < int(m["den"]):
         value = int(m["whole"]) + Fraction(int(m["num"]), int(m["den"]))
@@ -122,7 +128,7 @@ def _parse_number_text(answer: str) -> float:
         value = -value
     try:
         return float(value)
-    except OverflowError:   # "1e999": a number, but not a finite float
+    except OverflowError:  # "1e999": a number, but not a finite float
         return math.inf
 
 

@@ -30,6 +30,7 @@ missing") and adds the question's usual-mistake explanation.
 >>> s.points == s.max_points
 True
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -121,9 +122,11 @@ def score_answer(question: Question, answer: object, lang: str = "ru") -> Score:
     if not isinstance(question, Question):
         raise CourseError(f"score_answer needs a bank Question (e.g. load_bank()[id]), got {type(question).__name__}")
     if not question.has_key:
-        raise CourseError(f"{NO_KEYS}: question {question.id!r} was loaded without its answer key, so it cannot be "
-                          "scored; load the bank with load_bank(keys=True) where the keys file is readable "
-                          "(XAI_COURSE_QUIZ_KEYS)")
+        raise CourseError(
+            f"{NO_KEYS}: question {question.id!r} was loaded without its answer key, so it cannot be "
+            "scored; load the bank with load_bank(keys=True) where the keys file is readable "
+            "(XAI_COURSE_QUIZ_KEYS)"
+        )
     try:
         value, (notes_ru, notes_en) = _read(question, answer)
     except AnswerError as exc:
@@ -135,8 +138,9 @@ def score_answer(question: Question, answer: object, lang: str = "ru") -> Score:
     if fraction == 1.0:
         notes = ["Верно." if lang == "ru" else "Correct."]
     reading = list(notes_ru if lang == "ru" else notes_en)
-    return Score(question.id, round(fraction * question.points, 10), question.points, value, True,
-                 " ".join(reading + notes))
+    return Score(
+        question.id, round(fraction * question.points, 10), question.points, value, True, " ".join(reading + notes)
+    )
 
 
 def _truefalse(q: Question, value: bool, lang: str):
@@ -166,12 +170,16 @@ def _choice(q: Question, value: frozenset, lang: str):
         fraction = proportional_fraction(hits, len(wrong), len(key), len(q.options) - len(key))
     notes = []
     if wrong:
-        notes.append(("Неверные варианты: " if lang == "ru" else "Options that are not correct: ")
-                     + ", ".join(wrong) + ".")
+        notes.append(
+            ("Неверные варианты: " if lang == "ru" else "Options that are not correct: ") + ", ".join(wrong) + "."
+        )
         notes.extend(f"{letter}: {q.option(letter).why(lang)}." for letter in wrong if q.option(letter).why(lang))
     if missing and q.kind == "multiple":
-        notes.append(f"Выбраны не все верные варианты (не хватает: {missing})." if lang == "ru"
-                     else f"Not all correct options are chosen ({missing} missing).")
+        notes.append(
+            f"Выбраны не все верные варианты (не хватает: {missing})."
+            if lang == "ru"
+            else f"Not all correct options are chosen ({missing} missing)."
+        )
     return fraction, notes
 
 
@@ -189,4 +197,8 @@ def proportional_fraction(hits: int, wrong: int, n_correct: int, n_wrong: int) -
 
 #: kind -> (question, the answer as _read normalised it for that kind, language) -> (fraction, notes)
 _FRACTION: dict[str, Callable[[Question, Any, str], tuple[float, list[str]]]] = {
-    "truefalse": _truefalse, "numeric": _numeric, "single": _choice, "multiple": _choice}
+    "truefalse": _truefalse,
+    "numeric": _numeric,
+    "single": _choice,
+    "multiple": _choice,
+}

@@ -15,6 +15,7 @@ recomputes the variant from the student id it is grading.
 >>> student_seed("ivanov") == student_seed("petrova")
 False
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,11 +33,15 @@ __all__ = ["student_seed", "backdoor_variant", "current_student_id", "VARIANT_ID
 
 VARIANT_ID = "variant_backdoor"
 
-_MISTAKE_RU = ("Выписывайте все backdoor-пути (начинаются со стрелки в X) и проверяйте каждый: "
-               "потомков X брать нельзя, коллайдер открывает путь, "
-               "а допустимое множество большего размера — не наименьшее.")
-_MISTAKE_EN = ("List every backdoor path (starting with an arrow into X) and check each one: descendants of X are not "
-               "allowed, adjusting for a collider opens a path, and a larger valid set is not the smallest.")
+_MISTAKE_RU = (
+    "Выписывайте все backdoor-пути (начинаются со стрелки в X) и проверяйте каждый: "
+    "потомков X брать нельзя, коллайдер открывает путь, "
+    "а допустимое множество большего размера — не наименьшее."
+)
+_MISTAKE_EN = (
+    "List every backdoor path (starting with an arrow into X) and check each one: descendants of X are not "
+    "allowed, adjusting for a collider opens a path, and a larger valid set is not the smallest."
+)
 
 
 def student_seed(student_id: object, quiz_id: str = "quiz7") -> int:
@@ -61,14 +66,32 @@ def backdoor_variant(student_id: str, quiz_id: str = "quiz7", points: object = 1
         raise CourseError(f"points must be a positive number, got {points!r}")
     q = backdoor_question(seed=student_seed(student_id, quiz_id), kind="smallest_sets")
     options = tuple(
-        Option(letter, format_set(z), format_set(z), frozenset(map(str, z)),
-               why_ru=q.why_ru[letter] if letter not in q.correct else "",
-               why_en=q.why_en[letter] if letter not in q.correct else "")
-        for letter, z in q.options.items())
-    return Question(id=VARIANT_ID, kind="multiple", text_ru=q.text_ru, text_en=q.text_en,
-                    correct=frozenset(q.correct), points=float(points), options=options, partial="proportional",
-                    mistake_ru=_MISTAKE_RU, mistake_en=_MISTAKE_EN, topics=("T3",), dag=q.dagitty,
-                    exposure=str(q.exposure), outcome=str(q.outcome))
+        Option(
+            letter,
+            format_set(z),
+            format_set(z),
+            frozenset(map(str, z)),
+            why_ru=q.why_ru[letter] if letter not in q.correct else "",
+            why_en=q.why_en[letter] if letter not in q.correct else "",
+        )
+        for letter, z in q.options.items()
+    )
+    return Question(
+        id=VARIANT_ID,
+        kind="multiple",
+        text_ru=q.text_ru,
+        text_en=q.text_en,
+        correct=frozenset(q.correct),
+        points=float(points),
+        options=options,
+        partial="proportional",
+        mistake_ru=_MISTAKE_RU,
+        mistake_en=_MISTAKE_EN,
+        topics=("T3",),
+        dag=q.dagitty,
+        exposure=str(q.exposure),
+        outcome=str(q.outcome),
+    )
 
 
 def current_student_id(cwd: str | Path | None = None, env: Mapping[str, str] | None = None) -> str:

@@ -11,6 +11,7 @@ shows the questions with radio buttons, check boxes or a text field and a
 "Проверить / Check" button; the feedback under each question is
 :func:`course.quiz.scoring.score_answer`'s -- it never reveals the key.
 """
+
 from __future__ import annotations
 
 import html
@@ -55,8 +56,13 @@ class QuizWidget:
         Default: the course's bank.
     """
 
-    def __init__(self, questions: Iterable | None = None, topics: Iterable[str] | None = None, lang: str = "ru",
-                 bank: Bank | None = None):
+    def __init__(
+        self,
+        questions: Iterable | None = None,
+        topics: Iterable[str] | None = None,
+        lang: str = "ru",
+        bank: Bank | None = None,
+    ):
         if lang not in ("ru", "en"):
             raise CourseError(f"lang must be 'ru' or 'en', got {lang!r}")
         W = require("ipywidgets", "lab")
@@ -72,10 +78,13 @@ class QuizWidget:
             box = self.inputs[q.id]
             box_widget = W.VBox(list(box.values())) if isinstance(box, dict) else box
             head = [W.HTML(f"<b>{n}.</b> {text}")]
-            if q.dag:   # the graph drawn, then its DAGitty text (to paste into dagitty.net)
+            if q.dag:  # the graph drawn, then its DAGitty text (to paste into dagitty.net)
                 from course.quiz.figures import question_image
-                head += [W.Image(value=question_image(q, "png"), format="png", width=360),
-                         W.HTML(f"<pre>{html.escape(q.dag)}</pre>")]
+
+                head += [
+                    W.Image(value=question_image(q, "png"), format="png", width=360),
+                    W.HTML(f"<pre>{html.escape(q.dag)}</pre>"),
+                ]
             rows.append(W.VBox(head + [box_widget, self.feedback[q.id]]))
         self.button = W.Button(description="Проверить" if lang == "ru" else "Check", button_style="primary")
         self.total = W.HTML("")
@@ -87,11 +96,14 @@ class QuizWidget:
         if q.kind == "truefalse":
             return W.RadioButtons(options=_TF[self.lang], value=None)
         if q.kind == "single":
-            return W.RadioButtons(options=[(f"{o.letter}) {o.text(self.lang)}", o.letter) for o in q.options],
-                                  value=None)
+            return W.RadioButtons(
+                options=[(f"{o.letter}) {o.text(self.lang)}", o.letter) for o in q.options], value=None
+            )
         if q.kind == "multiple":
-            return {o.letter: W.Checkbox(description=f"{o.letter}) {o.text(self.lang)}", value=False, indent=False)
-                    for o in q.options}
+            return {
+                o.letter: W.Checkbox(description=f"{o.letter}) {o.text(self.lang)}", value=False, indent=False)
+                for o in q.options
+            }
         return W.Text(placeholder="0,75")
 
     def answer(self, qid: str, value) -> None:
@@ -107,9 +119,9 @@ class QuizWidget:
         elif isinstance(box, require("ipywidgets", "lab").Text):
             box.value = str(value)
         elif q.kind == "truefalse":
-            box.value = read_answer(q, value)        # "верно", "false", True … (AnswerError when unreadable)
+            box.value = read_answer(q, value)  # "верно", "false", True … (AnswerError when unreadable)
         else:
-            (box.value,) = read_answer(q, value)     # the one letter of a single-choice answer, look-alikes folded
+            (box.value,) = read_answer(q, value)  # the one letter of a single-choice answer, look-alikes folded
 
     def _value(self, q: Question):
         box = self.inputs[q.id]
@@ -122,8 +134,9 @@ class QuizWidget:
         scores = [score_answer(q, self._value(q), lang=self.lang) for q in self.questions]
         for s in scores:
             colour = "green" if s.correct else ("darkorange" if s.points > 0 else "firebrick")
-            self.feedback[s.question_id].value = (f'<span style="color:{colour}">{s.points:g}/{s.max_points:g} — '
-                                                  f"{html.escape(s.feedback)}</span>")
+            self.feedback[s.question_id].value = (
+                f'<span style="color:{colour}">{s.points:g}/{s.max_points:g} — {html.escape(s.feedback)}</span>'
+            )
         got, most = sum(s.points for s in scores), sum(s.max_points for s in scores)
         word = "Итого" if self.lang == "ru" else "Total"
         self.total.value = f"<b>{word}: {got:g} / {most:g} ({100 * got / most:.0f} %)</b>"

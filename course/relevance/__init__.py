@@ -6,6 +6,7 @@
 >>> net(np.array([[1.0, 2.0]]))
 array([[3.]])
 """
+
 from course.relevance import composites, rules  # noqa: F401 -- the rules and composites modules, re-exported
 from course.relevance.evaluate import aopc, conservation_report, pixel_flipping  # noqa: F401 -- re-exported
 from course.relevance.gradients import *  # noqa: F403 -- gradients.__all__ is part of the package API

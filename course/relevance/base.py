@@ -11,6 +11,7 @@ their parameters are here, so that every layer refuses bad input with the same w
 >>> as_pair(3, "stride"), as_pair([1, 2], "padding")
 ((3, 3), (1, 2))
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -25,7 +26,15 @@ if TYPE_CHECKING:
     from course.relevance.network import BackwardStep, Sequential
 
 __all__ = [
-    "Layer", "Linear", "Branches", "Pair", "IntOrPair", "as_pair", "as_float_array", "checked_parameters", "sum_arrays",
+    "Layer",
+    "Linear",
+    "Branches",
+    "Pair",
+    "IntOrPair",
+    "as_pair",
+    "as_float_array",
+    "checked_parameters",
+    "sum_arrays",
 ]
 
 

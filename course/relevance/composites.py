@@ -32,6 +32,7 @@ the first Dense/Conv2d layer; ``box_dense=False`` reproduces Zennit exactly
 >>> lecture
 LayerMapComposite([(0, Gamma(gamma=0.25)), (-1, Zero()), (Linear, Epsilon(epsilon=0.25))])
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -56,9 +57,18 @@ from course.relevance.network import LayerPath, Sequential
 from course.relevance.residual import Residual
 
 __all__ = [
-    "Composite", "LayerMapComposite", "by_index", "by_type", "first",
-    "EpsilonGammaBox", "EpsilonPlusFlat", "EpsilonAlpha2Beta1", "EpsilonPlus", "EpsilonAlpha2Beta1Flat",
-    "from_name", "layer_name",
+    "Composite",
+    "LayerMapComposite",
+    "by_index",
+    "by_type",
+    "first",
+    "EpsilonGammaBox",
+    "EpsilonPlusFlat",
+    "EpsilonAlpha2Beta1",
+    "EpsilonPlus",
+    "EpsilonAlpha2Beta1Flat",
+    "from_name",
+    "layer_name",
 ]
 
 
@@ -131,12 +141,19 @@ class LayerMapComposite(Composite):
             raise CourseError("a layer map is a list of (matcher, rule) pairs") from None
         norm = R_.Norm(stabilizer)
         self.base_map: list[tuple[type[Layer], R_.Rule]] = [
-            (Activation, R_.Pass()), (Identity, R_.Pass()), (BatchNorm, R_.Pass()), (AvgPool2d, norm),
-            (GlobalAvgPool2d, norm), (Residual, norm), (Layer, R_.Gradient())]
+            (Activation, R_.Pass()),
+            (Identity, R_.Pass()),
+            (BatchNorm, R_.Pass()),
+            (AvgPool2d, norm),
+            (GlobalAvgPool2d, norm),
+            (Residual, norm),
+            (Layer, R_.Gradient()),
+        ]
 
     def __repr__(self) -> str:
         def show(m: Matcher) -> str:
             return _type_names(m) if not isinstance(m, (int, slice, first)) else repr(m)
+
         inner = ", ".join(f"({show(m)}, {r!r})" for m, r in self.layer_map)
         return f"{type(self).__name__}([{inner}])"
 
@@ -175,8 +192,10 @@ class LayerMapComposite(Composite):
             if isinstance(layer, Linear) and isinstance(rule, R_.Norm):
                 raise CourseError(f"the Norm rule is for parameter-free layers, not layer {layer_name(path)} {layer!r}")
             if isinstance(layer, Residual) and not isinstance(rule, (R_.Norm, R_.Gradient)):
-                raise CourseError(f"layer {layer_name(path)} {layer!r}: the sum of a residual block takes the Norm "
-                                  f"rule (proportional shares) or Gradient, not {rule!r}")
+                raise CourseError(
+                    f"layer {layer_name(path)} {layer!r}: the sum of a residual block takes the Norm "
+                    f"rule (proportional shares) or Gradient, not {rule!r}"
+                )
             assigned.append(rule)
         if len(unmatched) == len(linear):
             raise CourseError(f"{self!r} matches no Dense/Conv2d layer of the model")
@@ -238,11 +257,14 @@ class EpsilonGammaBox(LayerMapComposite):
         box_dense: bool = True,
     ) -> None:
         box = R_.ZBox(low, high, stabilizer=stabilizer, zero_bias=zero_bias)
-        super().__init__([
-            (first(Linear) if box_dense else first(Conv2d), box),
-            (Conv2d, R_.Gamma(gamma, stabilizer=stabilizer, zero_bias=zero_bias)),
-            (Dense, R_.Epsilon(epsilon, zero_bias=zero_bias)),
-        ], stabilizer)
+        super().__init__(
+            [
+                (first(Linear) if box_dense else first(Conv2d), box),
+                (Conv2d, R_.Gamma(gamma, stabilizer=stabilizer, zero_bias=zero_bias)),
+                (Dense, R_.Epsilon(epsilon, zero_bias=zero_bias)),
+            ],
+            stabilizer,
+        )
 
 
 def _conv_dense(
@@ -286,8 +308,10 @@ class EpsilonAlpha2Beta1Flat(LayerMapComposite):
 
 
 _NAMED: dict[str, Callable[[], Composite]] = {
-    "epsilonplusflat": EpsilonPlusFlat, "epsilonplus": EpsilonPlus,
-    "epsilonalpha2beta1": EpsilonAlpha2Beta1, "epsilonalpha2beta1flat": EpsilonAlpha2Beta1Flat,
+    "epsilonplusflat": EpsilonPlusFlat,
+    "epsilonplus": EpsilonPlus,
+    "epsilonalpha2beta1": EpsilonAlpha2Beta1,
+    "epsilonalpha2beta1flat": EpsilonAlpha2Beta1Flat,
 }
 
 

@@ -7,6 +7,7 @@
   target score fall; :func:`aopc` is the area over that perturbation curve. Works for any relevance map
   (LRP, gradients, PatternAttribution, ...).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -61,8 +62,10 @@ class ConservationReport:
     def __str__(self) -> str:
         table = [list(_COLUMNS)] + list(self._cells())
         widths = [max(len(row[c]) for row in table) for c in range(len(_COLUMNS))]
-        lines = ["  ".join(cell.ljust(w) if c < 2 else cell.rjust(w) for c, (cell, w) in enumerate(zip(row, widths)))
-                 for row in table]
+        lines = [
+            "  ".join(cell.ljust(w) if c < 2 else cell.rjust(w) for c, (cell, w) in enumerate(zip(row, widths)))
+            for row in table
+        ]
         lines.insert(1, "  ".join("-" * w for w in widths))
         return "\n".join(lines) + "\n" + self._summary()
 
@@ -84,8 +87,18 @@ def conservation_report(model: Sequential, x: ArrayLike, rule: RuleSpec, target:
     rest = trace.rest.sum(axis=1)
     rows: list[Row] = []
     for i in range(len(trace.layers) - 1, -1, -1):
-        rows.append((i, repr(trace.layers[i]), repr(trace.rules[i]), float(totals[i + 1]), float(totals[i]),
-                     float(trace.bias[i].sum()), float(trace.stabilizer[i].sum()), float(rest[i])))
+        rows.append(
+            (
+                i,
+                repr(trace.layers[i]),
+                repr(trace.rules[i]),
+                float(totals[i + 1]),
+                float(totals[i]),
+                float(trace.bias[i].sum()),
+                float(trace.stabilizer[i].sum()),
+                float(rest[i]),
+            )
+        )
     return ConservationReport(rows, float(totals[-1]), float(totals[0]), trace.relevances[0].shape[0], trace)
 
 
@@ -117,8 +130,13 @@ def aopc(curve: FlippingCurve | ArrayLike) -> float:
     return float((values[:, :1] - values).mean())
 
 
-_ORDERS = {"most_relevant_first": "morf", "morf": "morf", "least_relevant_first": "lerf", "lerf": "lerf",
-           "random": "random"}
+_ORDERS = {
+    "most_relevant_first": "morf",
+    "morf": "morf",
+    "least_relevant_first": "lerf",
+    "lerf": "lerf",
+    "random": "random",
+}
 
 
 def _patch_ids(shape: Shape, patch: int) -> tuple[IndexArray, int]:
@@ -158,9 +176,19 @@ def _baseline(baseline: ArrayLike, x: FloatArray, rng: np.random.Generator) -> F
         raise CourseError(f"baseline of shape {arr.shape} does not broadcast to x's shape {x.shape}") from None
 
 
-def pixel_flipping(model: Sequential, x: ArrayLike, relevance: ArrayLike, target: ArrayLike, steps: int | None = None,
-                   patch: int = 1, per_step: int = 1, baseline: ArrayLike = 0.0, order: str = "most_relevant_first",
-                   output: str = "logit", seed: int = 0) -> FlippingCurve:
+def pixel_flipping(
+    model: Sequential,
+    x: ArrayLike,
+    relevance: ArrayLike,
+    target: ArrayLike,
+    steps: int | None = None,
+    patch: int = 1,
+    per_step: int = 1,
+    baseline: ArrayLike = 0.0,
+    order: str = "most_relevant_first",
+    output: str = "logit",
+    seed: int = 0,
+) -> FlippingCurve:
     """Region perturbation: replace the patches in order of relevance and record the target score.
 
     Parameters
@@ -236,11 +264,11 @@ def pixel_flipping(model: Sequential, x: ArrayLike, relevance: ArrayLike, target
     chunk = max(1, 512 // len(x))
     rows = np.arange(len(x))
     for start in range(0, steps + 1, chunk):
-        ks = removed[start:start + chunk]
+        ks = removed[start : start + chunk]
         batch = np.where(rank_at[None] < ks.reshape((-1,) + (1,) * x.ndim), fill[None], x[None])
         logits = model(batch.reshape((-1,) + x.shape[1:])).reshape(len(ks), len(x), -1)
         if output == "probability":
             shifted = np.exp(logits - logits.max(axis=2, keepdims=True))
             logits = shifted / shifted.sum(axis=2, keepdims=True)
-        values[:, start:start + len(ks)] = logits[:, rows, t].T
+        values[:, start : start + len(ks)] = logits[:, rows, t].T
     return FlippingCurve(removed, removed / n_patches, values, kind)

@@ -19,6 +19,7 @@ explained quantity is the target logit.
 Max pooling routes every backward pass through its forward winners (the
 "switches" of Zeiler & Fergus), so only the ReLU step differs between methods.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -31,7 +32,12 @@ from course.relevance.layers import Layer, ReLU
 from course.relevance.network import Sequential, check_input, target_indices
 
 __all__ = [
-    "gradient", "gradient_x_input", "smoothgrad", "integrated_gradients", "deconvnet", "guided_backprop",
+    "gradient",
+    "gradient_x_input",
+    "smoothgrad",
+    "integrated_gradients",
+    "deconvnet",
+    "guided_backprop",
 ]
 
 
@@ -104,8 +110,15 @@ def _chunks(total: int, per_row: int, batch_size: int) -> Iterator[tuple[int, in
         yield start, min(total, start + rows)
 
 
-def smoothgrad(model: Sequential, x: ArrayLike, target: ArrayLike, n: int = 50, sigma: float = 0.15,
-               seed: int | None = 0, batch_size: int = 4096) -> FloatArray:
+def smoothgrad(
+    model: Sequential,
+    x: ArrayLike,
+    target: ArrayLike,
+    n: int = 50,
+    sigma: float = 0.15,
+    seed: int | None = 0,
+    batch_size: int = 4096,
+) -> FloatArray:
     """SmoothGrad: the mean gradient over ``n`` copies of x with Gaussian noise (Smilkov et al. 2017).
 
     The noise standard deviation is ``sigma · (max(x) − min(x))`` per sample, the
@@ -134,8 +147,14 @@ def smoothgrad(model: Sequential, x: ArrayLike, target: ArrayLike, n: int = 50, 
     return out
 
 
-def integrated_gradients(model: Sequential, x: ArrayLike, target: ArrayLike, baseline: ArrayLike | None = None,
-                         steps: int = 64, batch_size: int = 4096) -> FloatArray:
+def integrated_gradients(
+    model: Sequential,
+    x: ArrayLike,
+    target: ArrayLike,
+    baseline: ArrayLike | None = None,
+    steps: int = 64,
+    batch_size: int = 4096,
+) -> FloatArray:
     """Integrated Gradients (Sundararajan et al. 2017): (x − x₀) ⊙ ∫₀¹ ∇f(x₀ + α(x − x₀)) dα.
 
     The integral is the midpoint rule with ``steps`` points, all of them one
@@ -153,8 +172,10 @@ def integrated_gradients(model: Sequential, x: ArrayLike, target: ArrayLike, bas
     if x0.shape == xs.shape[1:]:  # one baseline for every sample
         x0 = x0[None]
     if x0.ndim != xs.ndim or not np.all(np.isfinite(x0)):
-        raise CourseError(f"baseline must be finite and shaped like one sample {xs.shape[1:]} or like x {xs.shape}, "
-                          f"got shape {x0.shape}")
+        raise CourseError(
+            f"baseline must be finite and shaped like one sample {xs.shape[1:]} or like x {xs.shape}, "
+            f"got shape {x0.shape}"
+        )
     try:
         x0 = np.broadcast_to(x0, xs.shape)
     except ValueError:

@@ -25,6 +25,7 @@ Where each part lives: the protocol (``Layer``, ``Linear``, ``Branches``) and th
 :mod:`course.relevance.spatial`; the dense and elementwise layers (``Dense``, the activations, ``Identity``,
 ``Flatten``, ``BatchNorm``) here. Every layer is importable from this module (and from ``course.relevance``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -39,9 +40,22 @@ from course.relevance.base import sum_arrays as sum_arrays  # the old import pat
 from course.relevance.spatial import AvgPool2d, Conv2d, GlobalAvgPool2d, MaxPool2d
 
 __all__ = [
-    "Layer", "Linear", "Dense", "Conv2d", "Activation", "ReLU", "LeakyReLU", "Tanh", "Sigmoid",
+    "Layer",
+    "Linear",
+    "Dense",
+    "Conv2d",
+    "Activation",
+    "ReLU",
+    "LeakyReLU",
+    "Tanh",
+    "Sigmoid",
     "MaxPool2d",
-    "GlobalAvgPool2d", "AvgPool2d", "Flatten", "BatchNorm", "Identity", "Branches",
+    "GlobalAvgPool2d",
+    "AvgPool2d",
+    "Flatten",
+    "BatchNorm",
+    "Identity",
+    "Branches",
 ]
 
 
@@ -253,5 +267,3 @@ class BatchNorm(Layer):
 
     def __repr__(self) -> str:
         return f"BatchNorm({self.mean.shape[0]})"
-
-

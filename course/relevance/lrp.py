@@ -15,6 +15,7 @@ This module is the walk: rules assigned to layers, the forward pass (fused with 
 first modified passes), the backward recursion into blocks, the batch in pieces on threads;
 the step at one layer -- a rule's groups of terms turned into GEMMs -- is :mod:`course.relevance.lrp_step`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -86,6 +87,7 @@ class RelevanceTrace:
 
 # ---------------------------------------------------------------------------------------------- rule assignment
 
+
 def _as_rule(rule: object) -> R_.Rule:
     if isinstance(rule, str):
         return R_.from_name(rule)
@@ -118,7 +120,6 @@ def assign_rules(model: Sequential, rule: RuleSpec) -> list[R_.Rule]:
     return LayerMapComposite([(Linear, _as_rule(rule))]).assign(model)
 
 
-
 @dataclass
 class _Run:
     """The forward pass of one chain: activations, the passes computed with it, and the runs of block branches."""
@@ -147,8 +148,7 @@ def _forward(model: Sequential, rules_at: dict[LayerPath, R_.Rule], x: FloatArra
         elif isinstance(layer, Linear) and isinstance(rule, R_.LinearRule):
             by_input = rule_passes(rule, layer, a)
             extra = [p for ps in by_input.values() for p in ps if p.input is a and p.needs_forward]
-            outs = layer.linear_many(a, [layer.weight] + pass_weights(extra),
-                                     [layer.bias] + [p.bias for p in extra])
+            outs = layer.linear_many(a, [layer.weight] + pass_weights(extra), [layer.bias] + [p.bias for p in extra])
             run.acts.append(outs[0])
             run.fused[i] = (by_input, {id(p): z for p, z in zip(extra, outs[1:])})
         else:
@@ -202,8 +202,10 @@ def _backward(
             runs = run.inner[i]
             shares = _split(rules_at[path], layer, [r.acts[-1] for r in runs], run.acts[i + 1], relevance, audit)
             collect = None if audit is None else _adder(audit)
-            parts = [_backward(branch, rules_at, branch_run, share, path + (k,), collect)
-                     for k, (branch, branch_run, share) in enumerate(zip(layer.branches, runs, shares))]
+            parts = [
+                _backward(branch, rules_at, branch_run, share, path + (k,), collect)
+                for k, (branch, branch_run, share) in enumerate(zip(layer.branches, runs, shares))
+            ]
             relevance = sum(parts[1:], parts[0])
         else:
             relevance = step(rules_at[path], layer, run.acts[i], run.acts[i + 1], relevance, audit, run.fused.get(i))
@@ -213,6 +215,7 @@ def _backward(
 
 
 # ---------------------------------------------------------------------------------------------- public functions
+
 
 def _prepare(
     model: object, x: ArrayLike, rule: RuleSpec, target: ArrayLike
@@ -300,9 +303,7 @@ def _threads(threads: object) -> int | None:
 Explained: TypeAlias = tuple[FloatArray, FloatArray]  # (relevance, logits) of a piece of the batch
 
 
-def _map_pieces(
-    explain: Callable[[slice], Explained], pieces: list[slice], threads: int | None
-) -> list[Explained]:
+def _map_pieces(explain: Callable[[slice], Explained], pieces: list[slice], threads: int | None) -> list[Explained]:
     """``[explain(p) for p in pieces]``; with ``threads`` = k, on k worker threads with single-threaded BLAS.
 
     The samples of a batch are independent, so k pieces are explained at once: NumPy releases the GIL in its
@@ -320,19 +321,55 @@ def _map_pieces(
 
 
 @overload
-def lrp(model: Sequential, x: ArrayLike, rule: RuleSpec, target: ArrayLike, output_relevance: Start = ...,
-        return_logits: Literal[False] = ..., threads: int | None = ...) -> FloatArray: ...
+def lrp(
+    model: Sequential,
+    x: ArrayLike,
+    rule: RuleSpec,
+    target: ArrayLike,
+    output_relevance: Start = ...,
+    return_logits: Literal[False] = ...,
+    threads: int | None = ...,
+) -> FloatArray: ...
 @overload
-def lrp(model: Sequential, x: ArrayLike, rule: RuleSpec, target: ArrayLike, output_relevance: Start,
-        return_logits: Literal[True], threads: int | None = ...) -> Explained: ...
+def lrp(
+    model: Sequential,
+    x: ArrayLike,
+    rule: RuleSpec,
+    target: ArrayLike,
+    output_relevance: Start,
+    return_logits: Literal[True],
+    threads: int | None = ...,
+) -> Explained: ...
 @overload
-def lrp(model: Sequential, x: ArrayLike, rule: RuleSpec, target: ArrayLike, output_relevance: Start = ..., *,
-        return_logits: Literal[True], threads: int | None = ...) -> Explained: ...
+def lrp(
+    model: Sequential,
+    x: ArrayLike,
+    rule: RuleSpec,
+    target: ArrayLike,
+    output_relevance: Start = ...,
+    *,
+    return_logits: Literal[True],
+    threads: int | None = ...,
+) -> Explained: ...
 @overload
-def lrp(model: Sequential, x: ArrayLike, rule: RuleSpec, target: ArrayLike, output_relevance: Start = ...,
-        return_logits: bool = ..., threads: int | None = ...) -> FloatArray | Explained: ...
-def lrp(model: Sequential, x: ArrayLike, rule: RuleSpec, target: ArrayLike, output_relevance: Start = "logit",
-        return_logits: bool = False, threads: int | None = None) -> FloatArray | Explained:
+def lrp(
+    model: Sequential,
+    x: ArrayLike,
+    rule: RuleSpec,
+    target: ArrayLike,
+    output_relevance: Start = ...,
+    return_logits: bool = ...,
+    threads: int | None = ...,
+) -> FloatArray | Explained: ...
+def lrp(
+    model: Sequential,
+    x: ArrayLike,
+    rule: RuleSpec,
+    target: ArrayLike,
+    output_relevance: Start = "logit",
+    return_logits: bool = False,
+    threads: int | None = None,
+) -> FloatArray | Explained:
     """Layer-wise relevance propagation of the target logit back to the input (L7–L10, L15).
 
     Parameters

@@ -13,6 +13,7 @@ walks the network and calls this once per layer; this module knows nothing of ne
 >>> step(rules.Zero(), layer, a, layer(a), np.array([[4.0]]))
 array([[2., 1.]])
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -57,7 +58,6 @@ def normalised(relevance: FloatArray, z: FloatArray, epsilon: float) -> FloatArr
     return np.divide(relevance, stable, out=stable)
 
 
-
 @runtime_checkable
 class Bounded(Protocol):
     """A rule with input bounds (ZBox): its terms may read the inputs "low" and "high"."""
@@ -81,8 +81,10 @@ def modified_input(
         elif kind in ("low", "high") and isinstance(rule, Bounded):  # ZBox
             cache["low"], cache["high"] = rule.bounds(a)
         else:
-            raise CourseError(f"{rule!r}: a term reads the input {kind!r}; terms read 'a', 'a+', 'a-', '1', or "
-                              "'low'/'high' of a rule with bounds (ZBox)")
+            raise CourseError(
+                f"{rule!r}: a term reads the input {kind!r}; terms read 'a', 'a+', 'a-', '1', or "
+                "'low'/'high' of a rule with bounds (ZBox)"
+            )
     return cache[kind]
 
 
@@ -141,8 +143,10 @@ def group_z(z: list[FloatArray | None], g: int, rule: R_.LinearRule) -> FloatArr
     """The denominator of group ``g``; a group none of whose terms reads a nonzero input has none."""
     zg = z[g]
     if zg is None:
-        raise CourseError(f"{rule!r}: group {g} has no term with a nonzero input, so no denominator "
-                          "(give every group a term reading 'a', 'a+', '1' or a bound)")
+        raise CourseError(
+            f"{rule!r}: group {g} has no term with a nonzero input, so no denominator "
+            "(give every group a term reading 'a', 'a+', '1' or a bound)"
+        )
     return zg
 
 
@@ -227,4 +231,3 @@ def audit_group(
     if biases:
         bias = sum(sign * b.reshape(shape) for sign, b in biases)
         audit["bias"] = audit.get("bias", 0) + (s * bias).sum(axis=axes)
-

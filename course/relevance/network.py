@@ -6,6 +6,7 @@ method takes at each layer. :meth:`Sequential.backward` is that walk, with the
 step pluggable; :meth:`Sequential.gradient` is the walk with the plain
 vector-Jacobian product of each layer.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
@@ -99,8 +100,10 @@ def output_relevance(logits: FloatArray, target: ArrayLike, start: Start = "logi
         out = start if isinstance(start, np.ndarray) else start(logits, t)
         out = np.asarray(out)
         if out.shape != logits.shape or out.dtype.kind not in "fiu" or not np.all(np.isfinite(out)):
-            raise CourseError(f"the output relevance must be finite numbers shaped like the logits {logits.shape}, "
-                              f"got {getattr(out, 'dtype', type(out))} of shape {out.shape}")
+            raise CourseError(
+                f"the output relevance must be finite numbers shaped like the logits {logits.shape}, "
+                f"got {getattr(out, 'dtype', type(out))} of shape {out.shape}"
+            )
         return out.astype(logits.dtype)
     out = np.zeros_like(logits)
     if start == "logit":

@@ -32,6 +32,7 @@ definitions: https://onnx.ai/onnx/operators/.
 >>> net.layers, net(np.array([[1.0, 1.0]]))
 ([Dense(2→2)], array([[3., 7.]]))
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -52,8 +53,25 @@ if TYPE_CHECKING:  # onnx is optional (the [onnx] extra): only the annotations n
 
 __all__ = ["from_onnx", "SUPPORTED"]
 
-SUPPORTED = ("Gemm", "MatMul", "Add", "Conv", "Relu", "LeakyRelu", "Tanh", "Sigmoid", "MaxPool", "AveragePool",
-             "GlobalAveragePool", "Flatten", "Reshape", "BatchNormalization", "Concat", "Identity", "Dropout")
+SUPPORTED = (
+    "Gemm",
+    "MatMul",
+    "Add",
+    "Conv",
+    "Relu",
+    "LeakyRelu",
+    "Tanh",
+    "Sigmoid",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "Flatten",
+    "Reshape",
+    "BatchNormalization",
+    "Concat",
+    "Identity",
+    "Dropout",
+)
 
 
 def _onnx() -> ModuleType:
@@ -87,8 +105,10 @@ class _Graph:
                 self.nodes.append(node)
         inputs = [i.name for i in graph.input if i.name not in self.consts]
         if len(inputs) != 1 or len(graph.output) != 1:
-            raise CourseError(f"from_onnx reads graphs with one input and one output, got inputs {inputs} and "
-                              f"outputs {[o.name for o in graph.output]}")
+            raise CourseError(
+                f"from_onnx reads graphs with one input and one output, got inputs {inputs} and "
+                f"outputs {[o.name for o in graph.output]}"
+            )
         self.input, self.output = inputs[0], graph.output[0].name
         self.consumers: dict[str, list[NodeProto]] = {}
         for node in self.nodes:
@@ -112,8 +132,10 @@ class _Graph:
             return None
         name = node.input[index]
         if name not in self.consts:
-            raise CourseError(f"ONNX node {node.name!r} ({node.op_type}): its {what} {name!r} must be a constant "
-                              "(an initializer), not computed in the graph")
+            raise CourseError(
+                f"ONNX node {node.name!r} ({node.op_type}): its {what} {name!r} must be a constant "
+                "(an initializer), not computed in the graph"
+            )
         return self.consts[name].astype(self.dtype)
 
     def data_inputs(self, node: NodeProto) -> list[str]:
@@ -149,9 +171,14 @@ def _conv(g: _Graph, node: NodeProto) -> L.Conv2d:
     a, w = g.attrs(node), g.required(node, 1, "weight W")
     if w.ndim != 4:
         _refuse(node, f"only 2-D convolutions are supported, got a weight of shape {w.shape}")
-    return L.Conv2d(w, g.const(node, 2, "bias B"), stride=tuple(a.get("strides", [1, 1])),
-                    padding=_pads2d(node, a, w.shape[2:]), dilation=tuple(a.get("dilations", [1, 1])),
-                    groups=a.get("group", 1))
+    return L.Conv2d(
+        w,
+        g.const(node, 2, "bias B"),
+        stride=tuple(a.get("strides", [1, 1])),
+        padding=_pads2d(node, a, w.shape[2:]),
+        dilation=tuple(a.get("dilations", [1, 1])),
+        groups=a.get("group", 1),
+    )
 
 
 def _pool(g: _Graph, node: NodeProto) -> L.MaxPool2d | L.AvgPool2d:
@@ -189,12 +216,21 @@ def _batchnorm(g: _Graph, node: NodeProto) -> L.BatchNorm:
 
 
 CONVERTERS: dict[str, Callable[[_Graph, NodeProto], L.Layer | None]] = {
-    "Gemm": _gemm, "MatMul": lambda g, n: L.Dense(g.required(n, 1, "weight B")), "Conv": _conv,
-    "Relu": lambda g, n: L.ReLU(), "LeakyRelu": lambda g, n: L.LeakyReLU(g.attrs(n).get("alpha", 0.01)),
-    "Tanh": lambda g, n: L.Tanh(), "Sigmoid": lambda g, n: L.Sigmoid(), "MaxPool": _pool, "AveragePool": _pool,
+    "Gemm": _gemm,
+    "MatMul": lambda g, n: L.Dense(g.required(n, 1, "weight B")),
+    "Conv": _conv,
+    "Relu": lambda g, n: L.ReLU(),
+    "LeakyRelu": lambda g, n: L.LeakyReLU(g.attrs(n).get("alpha", 0.01)),
+    "Tanh": lambda g, n: L.Tanh(),
+    "Sigmoid": lambda g, n: L.Sigmoid(),
+    "MaxPool": _pool,
+    "AveragePool": _pool,
     "GlobalAveragePool": lambda g, n: L.GlobalAvgPool2d(),
-    "Flatten": _flatten, "Reshape": _reshape, "BatchNormalization": _batchnorm,
-    "Identity": lambda g, n: None, "Dropout": lambda g, n: None,
+    "Flatten": _flatten,
+    "Reshape": _reshape,
+    "BatchNormalization": _batchnorm,
+    "Identity": lambda g, n: None,
+    "Dropout": lambda g, n: None,
 }
 
 
@@ -234,10 +270,15 @@ def _chain(g: _Graph, start: str, end: str, allowed: Collection[int] | None = No
             if layer is not None:
                 layers.append(layer)
         else:
-            hint = " (explanations start from the logits: export the network without it)" \
-                if node.op_type in ("Softmax", "LogSoftmax") else ""
-            raise CourseError(f"unsupported ONNX operator {node.op_type} in node {node.name!r}{hint}; "
-                              f"supported: {', '.join(SUPPORTED)}")
+            hint = (
+                " (explanations start from the logits: export the network without it)"
+                if node.op_type in ("Softmax", "LogSoftmax")
+                else ""
+            )
+            raise CourseError(
+                f"unsupported ONNX operator {node.op_type} in node {node.name!r}{hint}; "
+                f"supported: {', '.join(SUPPORTED)}"
+            )
         tensor = node.output[0]
     return layers
 
@@ -267,8 +308,10 @@ def _branches(
     join = next((n for n in g.nodes if all(id(n) in a for a in after)), None)
     if join is None or join.op_type not in ("Add", "Concat") or len(g.data_inputs(join)) != len(join.input):
         where = "nowhere" if join is None else f"at node {join.name!r} ({join.op_type})"
-        raise CourseError(f"ONNX graph: the branches from tensor {tensor!r} join {where}; only Add (a residual "
-                          "block) and Concat on channels can join branches")
+        raise CourseError(
+            f"ONNX graph: the branches from tensor {tensor!r} join {where}; only Add (a residual "
+            "block) and Concat on channels can join branches"
+        )
     forked: set[int] = set().union(*after)
 
     def branch(inp: str) -> Sequential | None:  # the nodes between the fork and this input of the join

@@ -28,6 +28,7 @@ the L21–L23 estimators, the two backward passes) each read the one before, and
 functions (:func:`linear_pattern`, :func:`relu_patterns`) run the very running sums that
 :func:`fit_patterns` runs on a network, so a reader checks the formulas of the lecture in one place.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -44,9 +45,17 @@ from course.relevance.layers import Branches, Conv2d, Dense, Layer, Linear, ReLU
 from course.relevance.network import Sequential, output_relevance
 
 __all__ = [
-    "Patterns", "fit_patterns", "linear_pattern", "relu_patterns",
-    "S_identity", "S_filter", "S_linear", "S_relu", "signal_quality",
-    "patternnet", "patternattribution",
+    "Patterns",
+    "fit_patterns",
+    "linear_pattern",
+    "relu_patterns",
+    "S_identity",
+    "S_filter",
+    "S_linear",
+    "S_relu",
+    "signal_quality",
+    "patternnet",
+    "patternattribution",
 ]
 
 # S(x): the signal estimated in samples x (an array shaped like x; its result is checked)
@@ -55,6 +64,7 @@ Float64Array: TypeAlias = npt.NDArray[np.float64]
 
 
 # ---------------------------------------------------------------- statistics ---------
+
 
 def receptive_fields(layer: Conv2d, x: FloatArray) -> FloatArray:
     """(N, C, OH, OW, kh, kw) view of the input window behind every output position of a Conv2d."""
@@ -127,8 +137,7 @@ class _Moments:
         n_pos, sx_pos, sxy_pos = self._seen(self.n_pos), self._seen(self.sx_pos), self._seen(self.sxy_pos)
         sx_all, sxy_all = self._seen(self.sx), self._seen(self.sxy)
         out = []
-        for count, sx, sxy in ((n_pos, sx_pos, sxy_pos),
-                               (self.n - n_pos, sx_all[:, None] - sx_pos, sxy_all - sxy_pos)):
+        for count, sx, sxy in ((n_pos, sx_pos, sxy_pos), (self.n - n_pos, sx_all[:, None] - sx_pos, sxy_all - sxy_pos)):
             safe = np.maximum(count, 1)
             num = sxy / safe - sx / safe * mean_y
             den = (weight_cols * num).sum(axis=0)
@@ -147,6 +156,7 @@ def _as_weight_shape(cols: FloatArray, layer: Linear) -> FloatArray:
 
 
 # ---------------------------------------------------------------- fitting ------------
+
 
 @dataclass
 class Patterns:
@@ -276,6 +286,7 @@ def relu_patterns(x: ArrayLike, w: ArrayLike, b: float = 0.0) -> tuple[FloatArra
 
 # ---------------------------------------------------------------- estimators ---------
 
+
 def S_identity(x: ArrayLike) -> FloatArray:
     """The identity estimator: all of x is signal, no distractor (implied by gradient × input)."""
     return np.asarray(x, dtype=np.float64)
@@ -348,6 +359,7 @@ def signal_quality(estimator: Estimator, w: ArrayLike, x: ArrayLike) -> float:
 
 # ---------------------------------------------------------------- backward passes ----
 
+
 def _pattern_backward(
     model: Sequential,
     x: ArrayLike,
@@ -365,8 +377,10 @@ def _pattern_backward(
         if i not in patterns.positive:
             raise CourseError(f"no pattern for layer {i} {layer!r}: fit the patterns on this model")
         if patterns.positive[i].shape != layer.weight.shape:
-            raise CourseError(f"the pattern of layer {i} has shape {patterns.positive[i].shape}, "
-                              f"its weight {layer.weight.shape}: fit the patterns on this model")
+            raise CourseError(
+                f"the pattern of layer {i} has shape {patterns.positive[i].shape}, "
+                f"its weight {layer.weight.shape}: fit the patterns on this model"
+            )
     acts = model.activations(x)
     seed = output_relevance(acts[-1], target)
 

@@ -18,6 +18,7 @@ array([[6.]])
 >>> lrp(net, np.array([[1.0, 1.0]]), rules.Zero(), 0).round(4)  # shares 1:1 and 3:1 (Norm's ε = 1e-6)
 array([[2., 4.]])
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -74,14 +75,19 @@ class Residual(Branches):
 
     def combined_shape(self, shapes: list[Shape]) -> Shape:
         if shapes[0] != shapes[1]:
-            raise CourseError(f"Residual: the block gives shape {shapes[0]} but the shortcut {shapes[1]}; "
-                              "give a shortcut (e.g. a 1×1 Conv2d with the block's stride) that matches")
+            raise CourseError(
+                f"Residual: the block gives shape {shapes[0]} but the shortcut {shapes[1]}; "
+                "give a shortcut (e.g. a 1×1 Conv2d with the block's stride) that matches"
+            )
         return shapes[0]
 
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.block.layers)
-        short = "" if isinstance(self.shortcut.layers[0], Identity) and len(self.shortcut) == 1 else \
-            ", shortcut=" + ", ".join(repr(layer) for layer in self.shortcut.layers)
+        short = (
+            ""
+            if isinstance(self.shortcut.layers[0], Identity) and len(self.shortcut) == 1
+            else ", shortcut=" + ", ".join(repr(layer) for layer in self.shortcut.layers)
+        )
         return f"Residual([{inner}]{short})"
 
 

@@ -20,6 +20,7 @@ Epsilon(epsilon=0.25)
 >>> AlphaBeta(alpha=2, beta=1).groups[1].coefficient
 -1.0
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -33,9 +34,23 @@ from course.errors import CourseError
 from course.relevance._types import ArrayLike, FloatArray
 
 __all__ = [
-    "Rule", "LinearRule", "Term", "Group",
-    "Zero", "Epsilon", "Gamma", "AlphaBeta", "ZPlus", "Flat", "WSquare", "ZBox",
-    "Pass", "Gradient", "Norm", "from_name", "NAMES",
+    "Rule",
+    "LinearRule",
+    "Term",
+    "Group",
+    "Zero",
+    "Epsilon",
+    "Gamma",
+    "AlphaBeta",
+    "ZPlus",
+    "Flat",
+    "WSquare",
+    "ZBox",
+    "Pass",
+    "Gradient",
+    "Norm",
+    "from_name",
+    "NAMES",
 ]
 
 
@@ -258,7 +273,11 @@ class AlphaBeta(LinearRule):
 class ZPlus(LinearRule):
     """z⁺ (L12, L14): ``a⁺W⁺ + a⁻W⁻ + b⁺`` shares, i.e. ``AlphaBeta(1, 0)``."""
 
-    groups = (Group((Term("a+", _positive), Term("a-", _negative, bias=False)),),)
+    groups = (
+        Group(
+            (Term("a+", _positive), Term("a-", _negative, bias=False)),
+        ),
+    )
 
 
 class WSquare(LinearRule):
@@ -330,13 +349,22 @@ class ZBox(LinearRule):
     def _params(self) -> dict[str, object]:
         def show(b: FloatArray) -> float | str:
             return float(b) if b.ndim == 0 else f"array{b.shape}"
+
         return {"low": show(self.low), "high": show(self.high), **super()._params()}
 
 
 NAMES: dict[str, Callable[[], Rule]] = {
-    "zero": Zero, "0": Zero, "epsilon": Epsilon, "gamma": Gamma, "alphabeta": AlphaBeta,
-    "alpha2beta1": lambda: AlphaBeta(2, 1), "alpha1beta0": lambda: AlphaBeta(1, 0), "zplus": ZPlus,
-    "flat": Flat, "wsquare": WSquare, "w2": WSquare,
+    "zero": Zero,
+    "0": Zero,
+    "epsilon": Epsilon,
+    "gamma": Gamma,
+    "alphabeta": AlphaBeta,
+    "alpha2beta1": lambda: AlphaBeta(2, 1),
+    "alpha1beta0": lambda: AlphaBeta(1, 0),
+    "zplus": ZPlus,
+    "flat": Flat,
+    "wsquare": WSquare,
+    "w2": WSquare,
 }
 
 

@@ -11,6 +11,7 @@ module; the layer protocol they implement is :mod:`course.relevance.base`.
 array([[ 5.,  7.],
        [13., 15.]])
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
@@ -34,8 +35,16 @@ def _offsets(kernel: Shape, stride: Pair, out_hw: Shape, dilation: Pair = (1, 1)
     (sh, sw), (oh, ow), (dh, dw) = stride, out_hw, dilation
     for i in range(kernel[0]):
         for j in range(kernel[1]):
-            yield i, j, (slice(None), slice(None), slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
-                         slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
+            yield (
+                i,
+                j,
+                (
+                    slice(None),
+                    slice(None),
+                    slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
+                    slice(j * dw, j * dw + sw * (ow - 1) + 1, sw),
+                ),
+            )
 
 
 def _im2col(x: FloatArray, kernel: Shape, stride: Pair, out_hw: Shape, dilation: Pair = (1, 1)) -> FloatArray:
@@ -117,13 +126,20 @@ class Conv2d(Linear):
         self.padding = as_pair(padding, "Conv2d padding")
         self.dilation = as_pair(dilation, "Conv2d dilation")
         if min(self.stride) < 1 or min(self.padding) < 0 or min(self.dilation) < 1:
-            raise CourseError(f"Conv2d needs stride ≥ 1, padding ≥ 0 and dilation ≥ 1, got {self.stride}, "
-                              f"{self.padding}, {self.dilation}")
+            raise CourseError(
+                f"Conv2d needs stride ≥ 1, padding ≥ 0 and dilation ≥ 1, got {self.stride}, "
+                f"{self.padding}, {self.dilation}"
+            )
         given: object = groups  # checked as any value: a caller without a type checker may pass anything
-        if isinstance(given, bool) or not isinstance(given, (int, np.integer)) or given < 1 \
-                or self.weight.shape[0] % given:
-            raise CourseError(f"Conv2d groups must be a positive int dividing out_c = {self.weight.shape[0]}, "
-                              f"got {groups!r}")
+        if (
+            isinstance(given, bool)
+            or not isinstance(given, (int, np.integer))
+            or given < 1
+            or self.weight.shape[0] % given
+        ):
+            raise CourseError(
+                f"Conv2d groups must be a positive int dividing out_c = {self.weight.shape[0]}, got {groups!r}"
+            )
         self.groups = int(given)
 
     @property
@@ -172,7 +188,8 @@ class Conv2d(Linear):
         z = z.reshape(x.shape[0], -1, oh, ow)
         if any(b is not None for b in biases):
             z += np.concatenate([np.zeros(w.shape[0], z.dtype) if b is None else b for w, b in zip(weights, biases)])[
-                None, :, None, None]
+                None, :, None, None
+            ]
         return np.split(z, n_w, axis=1) if n_w > 1 else [z]
 
     def linear_backward_many(
@@ -198,7 +215,8 @@ class Conv2d(Linear):
     def __repr__(self) -> str:
         o, i, kh, kw = self.weight.shape
         extra = (f", dilation={self.dilation}" if self.dilation != (1, 1) else "") + (
-            f", groups={self.groups}" if self.groups != 1 else "")
+            f", groups={self.groups}" if self.groups != 1 else ""
+        )
         return f"Conv2d({i * self.groups}→{o}, {kh}×{kw}, stride={self.stride}, padding={self.padding}{extra})"
 
 
@@ -213,8 +231,10 @@ class _Pool2d(Layer):
         if min(self.kernel) < 1 or min(self.stride) < 1:
             raise CourseError(f"{name} needs kernel_size and stride ≥ 1")
         if min(self.padding) < 0 or any(2 * p > k for p, k in zip(self.padding, self.kernel)):
-            raise CourseError(f"{name} padding must be between 0 and half the kernel size (as torch), "
-                              f"got padding {self.padding} for kernel {self.kernel}")
+            raise CourseError(
+                f"{name} padding must be between 0 and half the kernel size (as torch), "
+                f"got padding {self.padding} for kernel {self.kernel}"
+            )
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 4:
@@ -328,5 +348,3 @@ class GlobalAvgPool2d(Layer):
         if len(input_shape) != 4:
             raise CourseError(f"{self!r} expects NCHW input, got shape {tuple(input_shape)}")
         return (input_shape[0], input_shape[1], 1, 1)
-
-

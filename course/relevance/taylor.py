@@ -26,6 +26,7 @@ layers and z^B (pixels in a box) or w² (inputs in ℝ^d) at the input.
 ``w``, scalar ``b``); :func:`dtd_layer` applies the closed form to a whole
 Dense layer; :func:`deep_taylor` explains a network with the LRP engine.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,8 +42,16 @@ if TYPE_CHECKING:
     from course.relevance.network import Sequential
     from course.relevance.rules import Rule
 
-__all__ = ["DIRECTIONS", "search_direction", "root_point", "TaylorTerms", "taylor_terms", "dtd_layer", "deep_taylor",
-           "deep_taylor_rules"]
+__all__ = [
+    "DIRECTIONS",
+    "search_direction",
+    "root_point",
+    "TaylorTerms",
+    "taylor_terms",
+    "dtd_layer",
+    "deep_taylor",
+    "deep_taylor_rules",
+]
 
 DIRECTIONS = ("nearest", "origin", "zplus", "zbox")
 
@@ -67,8 +76,9 @@ def _box(bound: ArrayLike | None, like: FloatArray, name: str) -> FloatArray:
         raise CourseError(f"{name} of shape {arr.shape} does not fit an input of shape {like.shape}") from None
 
 
-def search_direction(a: ArrayLike, w: ArrayLike, direction: str = "nearest", low: ArrayLike | None = None,
-                     high: ArrayLike | None = None) -> FloatArray:
+def search_direction(
+    a: ArrayLike, w: ArrayLike, direction: str = "nearest", low: ArrayLike | None = None, high: ArrayLike | None = None
+) -> FloatArray:
     """The search direction ``v`` of L14 for one neuron (or per column of a weight matrix).
 
     ``w`` may be a vector like ``a`` or a matrix (len(a), k) with one neuron per
@@ -94,8 +104,14 @@ def search_direction(a: ArrayLike, w: ArrayLike, direction: str = "nearest", low
     raise CourseError(f"unknown direction {direction!r}; choose one of {', '.join(DIRECTIONS)}")
 
 
-def root_point(a: ArrayLike, w: ArrayLike, b: float = 0.0, direction: str = "nearest", low: ArrayLike | None = None,
-               high: ArrayLike | None = None) -> FloatArray:
+def root_point(
+    a: ArrayLike,
+    w: ArrayLike,
+    b: float = 0.0,
+    direction: str = "nearest",
+    low: ArrayLike | None = None,
+    high: ArrayLike | None = None,
+) -> FloatArray:
     """The root ``ã = a − t v`` of the neuron ``max(0, wᵀa + b)`` along the direction ``v`` (L14).
 
     ``t = (wᵀa + b) / (wᵀv)`` in closed form. A neuron that is already off
@@ -114,7 +130,7 @@ def root_point(a: ArrayLike, w: ArrayLike, b: float = 0.0, direction: str = "nea
     array([0., 0.])
     """
     av, wv, b = _neuron(a, w, b)
-    v = search_direction(av, wv, direction, low, high)   # checks the direction and the box even for an idle neuron
+    v = search_direction(av, wv, direction, low, high)  # checks the direction and the box even for an idle neuron
     z = wv @ av + b
     if z <= 0:
         return av.copy()
@@ -158,8 +174,15 @@ def taylor_terms(a: ArrayLike, w: ArrayLike, b: float, root: ArrayLike) -> Taylo
     return TaylorTerms(terms=terms, value=value, value_at_root=at_root, residual=value - at_root - float(terms.sum()))
 
 
-def dtd_layer(a: ArrayLike, weight: ArrayLike, bias: ArrayLike, relevance: ArrayLike, direction: str = "zplus",
-              low: ArrayLike | None = None, high: ArrayLike | None = None) -> FloatArray:
+def dtd_layer(
+    a: ArrayLike,
+    weight: ArrayLike,
+    bias: ArrayLike,
+    relevance: ArrayLike,
+    direction: str = "zplus",
+    low: ArrayLike | None = None,
+    high: ArrayLike | None = None,
+) -> FloatArray:
     """Input relevance of a Dense layer by DTD: ``R_i = Σ_j v_ij w_ij / Σ_i v_ij w_ij · R_j`` (L14).
 
     ``a`` (d,), ``weight`` (d, k), ``bias`` (k,), ``relevance`` (k,). The
@@ -185,8 +208,15 @@ def dtd_layer(a: ArrayLike, weight: ArrayLike, bias: ArrayLike, relevance: Array
     return result
 
 
-def deep_taylor(model: Sequential, x: ArrayLike, target: ArrayLike, input_rule: str = "zbox", low: ArrayLike = 0.0,
-                high: ArrayLike = 1.0, stabilizer: float = 1e-6) -> FloatArray:
+def deep_taylor(
+    model: Sequential,
+    x: ArrayLike,
+    target: ArrayLike,
+    input_rule: str = "zbox",
+    low: ArrayLike = 0.0,
+    high: ArrayLike = 1.0,
+    stabilizer: float = 1e-6,
+) -> FloatArray:
     """Deep Taylor explanation of a ReLU network: z^B (or w²) at the input layer, z⁺ above (L12–L14).
 
     Implemented with the LRP engine and one rule per Dense/Conv2d layer:
@@ -205,8 +235,9 @@ def deep_taylor(model: Sequential, x: ArrayLike, target: ArrayLike, input_rule: 
     return lrp(model, x, deep_taylor_rules(model, input_rule, low, high, stabilizer), target)
 
 
-def deep_taylor_rules(model: Sequential, input_rule: str = "zbox", low: ArrayLike = 0.0, high: ArrayLike = 1.0,
-                      stabilizer: float = 1e-6) -> list[Rule]:
+def deep_taylor_rules(
+    model: Sequential, input_rule: str = "zbox", low: ArrayLike = 0.0, high: ArrayLike = 1.0, stabilizer: float = 1e-6
+) -> list[Rule]:
     """The rule list of :func:`deep_taylor`: one rule per Dense/Conv2d layer, input layer first.
 
     >>> from course.relevance import Sequential, Dense, ReLU

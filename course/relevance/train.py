@@ -9,6 +9,7 @@ Dense/Conv2d the step also records the parameter gradients:
 Adam follows Kingma & Ba (ICLR 2015) with the usual defaults
 (β₁ = 0.9, β₂ = 0.999, ε = 1e-8).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -74,16 +75,26 @@ def he_dense(n_in: int, n_out: int, rng: np.random.Generator) -> Dense:
     return Dense(rng.normal(scale=np.sqrt(2.0 / n_in), size=(n_in, n_out)), np.zeros(n_out))
 
 
-def he_conv(c_in: int, c_out: int, k: int, rng: np.random.Generator, stride: IntOrPair = 1,
-            padding: IntOrPair = 0) -> Conv2d:
+def he_conv(
+    c_in: int, c_out: int, k: int, rng: np.random.Generator, stride: IntOrPair = 1, padding: IntOrPair = 0
+) -> Conv2d:
     """A Conv2d layer with He-normal weights (std √(2/(c_in k²))) and zero bias."""
     std = np.sqrt(2.0 / (c_in * k * k))
     return Conv2d(rng.normal(scale=std, size=(c_out, c_in, k, k)), np.zeros(c_out), stride=stride, padding=padding)
 
 
-def train(model: Sequential, x: ArrayLike, labels: ArrayLike, epochs: int = 50, batch_size: int = 32,
-          lr: float = 1e-3, optimizer: str = "adam", weight_decay: float = 0.0, seed: int = 0,
-          log: Callable[[int, float], object] | None = None) -> list[float]:
+def train(
+    model: Sequential,
+    x: ArrayLike,
+    labels: ArrayLike,
+    epochs: int = 50,
+    batch_size: int = 32,
+    lr: float = 1e-3,
+    optimizer: str = "adam",
+    weight_decay: float = 0.0,
+    seed: int = 0,
+    log: Callable[[int, float], object] | None = None,
+) -> list[float]:
     """Train ``model`` in place on (x, labels) and return the mean loss of every epoch.
 
     ``optimizer`` is "adam" or "sgd" (plain, no momentum); ``weight_decay`` adds
@@ -113,11 +124,16 @@ def train(model: Sequential, x: ArrayLike, labels: ArrayLike, epochs: int = 50, 
     for name, value in counts:
         least = 1 if name == "batch_size" else 0
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-            raise CourseError(f"{name} must be a {'positive' if name == 'batch_size' else 'non-negative'} integer, "
-                              f"got {value!r}")
+            raise CourseError(
+                f"{name} must be a {'positive' if name == 'batch_size' else 'non-negative'} integer, got {value!r}"
+            )
     for name, value in rates:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf") \
-                or (name == "lr" and value == 0):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not 0 <= value < float("inf")
+            or (name == "lr" and value == 0)
+        ):
             raise CourseError(f"{name} must be a finite number {'> 0' if name == 'lr' else '>= 0'}, got {value!r}")
     rng = np.random.default_rng(seed)
     linear = {i: layer for i, layer in enumerate(model.layers) if isinstance(layer, Linear)}  # as linear_layers
@@ -128,7 +144,7 @@ def train(model: Sequential, x: ArrayLike, labels: ArrayLike, epochs: int = 50, 
         order = rng.permutation(len(x))
         total = 0.0
         for start in range(0, len(x), batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             loss, grads = loss_and_gradients(model, x[idx], labels[idx])
             total += loss * len(idx)
             t += 1
@@ -146,7 +162,7 @@ def train(model: Sequential, x: ArrayLike, labels: ArrayLike, epochs: int = 50, 
                     m += 0.1 * g
                     v *= 0.999
                     v += 0.001 * g * g
-                correct1, correct2 = 1 - 0.9 ** t, 1 - 0.999 ** t
+                correct1, correct2 = 1 - 0.9**t, 1 - 0.999**t
                 layer.weight = layer.weight - lr * (m_w / correct1) / (np.sqrt(v_w / correct2) + 1e-8)
                 layer.bias = layer.bias - lr * (m_b / correct1) / (np.sqrt(v_b / correct2) + 1e-8)
         history.append(total / len(x))

@@ -10,6 +10,7 @@ Student answers: ``path_is_open(G, path, Z)`` → bool; ``PATHS_G1`` (list of
 paths, each a list of vertex names from X to Y); ``SET_G1``, ``SET_G2`` (a
 minimal backdoor set each); ``SMALLEST_G2`` (list of all smallest sets).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -25,8 +26,10 @@ NAME = "backdoor"
 #: Pearl, Glymour & Jewell, Causal Inference in Statistics: A Primer (2016), Fig. 3.8 (vertex names changed).
 G1_DAG = "dag { X [exposure]; Y [outcome]; B -> A -> X; B -> Z; C -> Z; C -> D -> Y; Z -> X; Z -> Y; X -> W -> Y }"
 #: Two confounding paths, an M-structure (collider M) and a mediator F.
-G2_DAG = ("dag { X [exposure]; Y [outcome]; A -> X; A -> M; B -> M; B -> Y; C -> X; C -> Y; D -> C; "
-          "K -> X; K -> L; L -> Y; X -> F; F -> Y }")
+G2_DAG = (
+    "dag { X [exposure]; Y [outcome]; A -> X; A -> M; B -> M; B -> Y; C -> X; C -> Y; D -> C; "
+    "K -> X; K -> L; L -> Y; X -> F; F -> Y }"
+)
 
 
 def _graph(dag: str) -> DAG:
@@ -69,17 +72,27 @@ OPEN_CASES: tuple[tuple[list[str], list[str]], ...] = (
 )
 
 
-OPEN = Part("path_is_open", 2.0, tuple(
-    Probe(f"path_is_open(__import__('course.causal', fromlist=['parse_dag']).parse_dag({G1_DAG!r}), "
-          f"{literal(path)}, {literal(set(Z))})",
-          key=fixed_key(_path_key, path, Z), check=_check_bool,
-          label=f"path {' - '.join(path)} given {{{', '.join(Z)}}}")
-    for path, Z in OPEN_CASES), "is a path open given Z")
+OPEN = Part(
+    "path_is_open",
+    2.0,
+    tuple(
+        Probe(
+            f"path_is_open(__import__('course.causal', fromlist=['parse_dag']).parse_dag({G1_DAG!r}), "
+            f"{literal(path)}, {literal(set(Z))})",
+            key=fixed_key(_path_key, path, Z),
+            check=_check_bool,
+            label=f"path {' - '.join(path)} given {{{', '.join(Z)}}}",
+        )
+        for path, Z in OPEN_CASES
+    ),
+    "is a path open given Z",
+)
 
 
 def _as_paths(value: Any) -> set[tuple[str, ...]] | None:
-    if not isinstance(value, list) or not all(isinstance(p, list) and all(isinstance(v, str) for v in p)
-                                              for p in value):
+    if not isinstance(value, list) or not all(
+        isinstance(p, list) and all(isinstance(v, str) for v in p) for p in value
+    ):
         return None
     return {tuple(p) for p in value}
 
@@ -98,10 +111,12 @@ def _check_paths(value: Any, key: Any, ctx: Context) -> tuple[float, str]:
     return max(0.0, (len(paths & expected) - len(wrong)) / len(expected)), "; ".join(notes)
 
 
-PATHS = Part("paths_g1", 2.0, (
-    Probe("PATHS_G1", key=fixed_key(_backdoor_paths, G1_DAG),
-          check=_check_paths, label="PATHS_G1"),
-), "all backdoor paths of G1")
+PATHS = Part(
+    "paths_g1",
+    2.0,
+    (Probe("PATHS_G1", key=fixed_key(_backdoor_paths, G1_DAG), check=_check_paths, label="PATHS_G1"),),
+    "all backdoor paths of G1",
+)
 
 
 def _as_set(value: Any) -> frozenset[str] | None:
@@ -137,15 +152,19 @@ def check_minimal_set(dag: str) -> Checker:
     return check
 
 
-SET_G1 = Part("set_g1", 2.0, (
-    Probe("SET_G1", key=fixed_key(_minimal_sets, G1_DAG),
-          check=check_minimal_set(G1_DAG), label="SET_G1"),
-), "a minimal backdoor set of G1")
+SET_G1 = Part(
+    "set_g1",
+    2.0,
+    (Probe("SET_G1", key=fixed_key(_minimal_sets, G1_DAG), check=check_minimal_set(G1_DAG), label="SET_G1"),),
+    "a minimal backdoor set of G1",
+)
 
-SET_G2 = Part("set_g2", 2.0, (
-    Probe("SET_G2", key=fixed_key(_minimal_sets, G2_DAG),
-          check=check_minimal_set(G2_DAG), label="SET_G2"),
-), "a minimal backdoor set of G2")
+SET_G2 = Part(
+    "set_g2",
+    2.0,
+    (Probe("SET_G2", key=fixed_key(_minimal_sets, G2_DAG), check=check_minimal_set(G2_DAG), label="SET_G2"),),
+    "a minimal backdoor set of G2",
+)
 
 
 def _check_smallest(value: Any, key: Any, ctx: Context) -> tuple[float, str]:
@@ -163,9 +182,11 @@ def _check_smallest(value: Any, key: Any, ctx: Context) -> tuple[float, str]:
     return max(0.0, (len(given & expected) - len(wrong)) / len(expected)), "; ".join(notes)
 
 
-SMALLEST = Part("smallest_g2", 2.0, (
-    Probe("SMALLEST_G2", key=fixed_key(_smallest_sets, G2_DAG),
-          check=_check_smallest, label="SMALLEST_G2"),
-), "every smallest backdoor set of G2")
+SMALLEST = Part(
+    "smallest_g2",
+    2.0,
+    (Probe("SMALLEST_G2", key=fixed_key(_smallest_sets, G2_DAG), check=_check_smallest, label="SMALLEST_G2"),),
+    "every smallest backdoor set of G2",
+)
 
 SPEC = AssignmentSpec(NAME, (OPEN, PATHS, SET_G1, SET_G2, SMALLEST), notebook="backdoor.ipynb", module=__name__)

@@ -9,6 +9,7 @@ Student functions: ``direction(a, w, kind)`` → v; ``root_along(a, w, b, v)`` �
 variable ``RULE_OF_DIRECTION`` = {"nearest": ..., "origin": ..., "zplus": ...} with values among
 "lrp0", "zplus", "w2".
 """
+
 from __future__ import annotations
 
 from functools import partial
@@ -60,13 +61,22 @@ def _activations(seed: int) -> FloatArray:
     return _neuron(seed)[0]
 
 
-DIRECTION = Part("direction", 2.0, tuple(
-    Probe(call("direction", *_neuron(31)[:2], kind),
-          key=fixed_key(_direction, 31, kind),
-          check=array_close(**STUDENT_CODE,
-                            mistakes=[(partial(_activations, 31), _V_MISTAKE)] if kind == "zplus" else []),
-          label=f"direction(kind={kind!r})")
-    for kind in KINDS), "the three search directions of L14")
+DIRECTION = Part(
+    "direction",
+    2.0,
+    tuple(
+        Probe(
+            call("direction", *_neuron(31)[:2], kind),
+            key=fixed_key(_direction, 31, kind),
+            check=array_close(
+                **STUDENT_CODE, mistakes=[(partial(_activations, 31), _V_MISTAKE)] if kind == "zplus" else []
+            ),
+            label=f"direction(kind={kind!r})",
+        )
+        for kind in KINDS
+    ),
+    "the three search directions of L14",
+)
 
 
 def _root(seed: int, kind: str) -> FloatArray:
@@ -77,13 +87,23 @@ def _root_along_plus_v(seed: int, kind: str) -> FloatArray:
     return 2 * _neuron(seed)[0] - _root(seed, kind)
 
 
-ROOT = Part("root_along", 2.0, tuple(
-    Probe(call("root_along", *_neuron(32 + i), _direction(32 + i, kind)),
-          key=fixed_key(_root, 32 + i, kind),
-          check=array_close(**STUDENT_CODE, mistakes=[
-              (partial(_root_along_plus_v, 32 + i, kind), "you moved along +v: the root is a − t·v")]),
-          label=f"root_along with the {kind!r} direction")
-    for i, kind in enumerate(KINDS)), "the root point ã = a − t v, t = (wᵀa + b)/(wᵀv)")
+ROOT = Part(
+    "root_along",
+    2.0,
+    tuple(
+        Probe(
+            call("root_along", *_neuron(32 + i), _direction(32 + i, kind)),
+            key=fixed_key(_root, 32 + i, kind),
+            check=array_close(
+                **STUDENT_CODE,
+                mistakes=[(partial(_root_along_plus_v, 32 + i, kind), "you moved along +v: the root is a − t·v")],
+            ),
+            label=f"root_along with the {kind!r} direction",
+        )
+        for i, kind in enumerate(KINDS)
+    ),
+    "the root point ã = a − t v, t = (wᵀa + b)/(wᵀv)",
+)
 
 
 def _taylor_case(i: int) -> tuple[FloatArray, FloatArray, float, FloatArray]:
@@ -99,17 +119,35 @@ def _dtd(seed: int, kind: str) -> FloatArray:
     return dtd_layer(*_layer(seed), direction=kind)
 
 
-TAYLOR = Part("taylor_terms_at", 2.0, tuple(
-    Probe(call("taylor_terms_at", *_taylor_case(i)),
-          key=fixed_key(_taylor_key, i),
-          check=array_close(**STUDENT_CODE), label="taylor_terms_at")
-    for i in range(2)), "first-order Taylor terms at a root")
+TAYLOR = Part(
+    "taylor_terms_at",
+    2.0,
+    tuple(
+        Probe(
+            call("taylor_terms_at", *_taylor_case(i)),
+            key=fixed_key(_taylor_key, i),
+            check=array_close(**STUDENT_CODE),
+            label="taylor_terms_at",
+        )
+        for i in range(2)
+    ),
+    "first-order Taylor terms at a root",
+)
 
-DTD = Part("dtd_step", 3.0, tuple(
-    Probe(call("dtd_step", *_layer(50), kind),
-          key=fixed_key(_dtd, 50, kind),
-          check=array_close(**STUDENT_CODE), label=f"dtd_step(kind={kind!r})")
-    for kind in KINDS), "a dense layer explained by DTD")
+DTD = Part(
+    "dtd_step",
+    3.0,
+    tuple(
+        Probe(
+            call("dtd_step", *_layer(50), kind),
+            key=fixed_key(_dtd, 50, kind),
+            check=array_close(**STUDENT_CODE),
+            label=f"dtd_step(kind={kind!r})",
+        )
+        for kind in KINDS
+    ),
+    "a dense layer explained by DTD",
+)
 
 
 def rule_of_direction() -> dict[str, str | None]:
@@ -138,8 +176,11 @@ def _check_rules(value: Any, key: Any, ctx: Context) -> tuple[float, str]:
     return 1 - len(wrong) / len(KINDS), "not the rule this direction reproduces: " + ", ".join(repr(k) for k in wrong)
 
 
-RULE_NAMES = Part("rule_of_direction", 1.0, (
-    Probe("RULE_OF_DIRECTION", key=fixed_key(rule_of_direction), check=_check_rules, label="RULE_OF_DIRECTION"),
-), "which rule each direction reproduces")
+RULE_NAMES = Part(
+    "rule_of_direction",
+    1.0,
+    (Probe("RULE_OF_DIRECTION", key=fixed_key(rule_of_direction), check=_check_rules, label="RULE_OF_DIRECTION"),),
+    "which rule each direction reproduces",
+)
 
 SPEC = AssignmentSpec(NAME, (DIRECTION, ROOT, TAYLOR, DTD, RULE_NAMES), notebook="deep_taylor.ipynb", module=__name__)

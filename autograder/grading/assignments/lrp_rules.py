@@ -10,6 +10,7 @@ Student functions (see the notebook):
 W (d, k), b (k,), R (k,) → (d,); ``lrp_mlp(x, params, target, eps)`` → (d,); ``layer_sums(x, params,
 target, eps)`` → [Σ R at the input of every dense layer..., f_target(x)].
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -35,7 +36,7 @@ NAME = "lrp_rules"
 
 def _rng_inputs(seed: int, d: int, k: int, negative_z: bool = False) -> LayerArgs:
     rng = np.random.default_rng(seed)
-    a = np.round(rng.uniform(0.0, 2.0, d), 2)          # ReLU activations: a ≥ 0
+    a = np.round(rng.uniform(0.0, 2.0, d), 2)  # ReLU activations: a ≥ 0
     W = np.round(rng.uniform(-1.0, 1.0, (d, k)), 2)
     b = np.round(rng.uniform(-0.5, 0.5, k), 2)
     R = np.round(rng.uniform(-1.0, 2.0, k), 2)
@@ -82,65 +83,82 @@ def _no_mistakes(args: LayerArgs) -> list[Mistake]:
     return []
 
 
-def _step_probes(function: str, rule: rules.Rule, extra: tuple[float, ...] = (),
-                 mistakes: Callable[[LayerArgs], list[Mistake]] = _no_mistakes,
-                 negative_z: bool = False) -> tuple[Probe, ...]:
+def _step_probes(
+    function: str,
+    rule: rules.Rule,
+    extra: tuple[float, ...] = (),
+    mistakes: Callable[[LayerArgs], list[Mistake]] = _no_mistakes,
+    negative_z: bool = False,
+) -> tuple[Probe, ...]:
     probes = []
     for seed, (d, k) in ((11, (3, 2)), (12, (5, 4))):
         a, W, b, R = _rng_inputs(seed, d, k, negative_z)
         args = (a, W, b, R, *extra)
-        probes.append(Probe(
-            expression=call(function, *args),
-            key=fixed_key(layer_step, a, W, b, R, rule),
-            check=array_close(**STUDENT_CODE, mistakes=mistakes((a, W, b, R))),
-            label=f"{function} on a {d}×{k} layer",
-        ))
+        probes.append(
+            Probe(
+                expression=call(function, *args),
+                key=fixed_key(layer_step, a, W, b, R, rule),
+                check=array_close(**STUDENT_CODE, mistakes=mistakes((a, W, b, R))),
+                label=f"{function} on a {d}×{k} layer",
+            )
+        )
     return tuple(probes)
 
 
 _NO_BIAS = "the bias b_k belongs in the denominator z_k = Σ_j a_j w_jk + b_k"
 
 
-
 def _lrp0_mistakes(args: LayerArgs) -> list[Mistake]:
     return [(partial(layer_step, *args, rules.Zero(zero_bias=True)), _NO_BIAS)]
 
 
-LRP0 = Part("lrp0_step", 2.0, _step_probes("lrp0_step", rules.Zero(), mistakes=_lrp0_mistakes),
-            "LRP-0 for one dense layer")
+LRP0 = Part(
+    "lrp0_step", 2.0, _step_probes("lrp0_step", rules.Zero(), mistakes=_lrp0_mistakes), "LRP-0 for one dense layer"
+)
 
 EPS = 0.5
 
 
 def _eps_mistakes(args: LayerArgs) -> list[Mistake]:
     return [
-        (partial(_eps_without_sign, *args, EPS),
-         "where z_k < 0 the stabiliser must push z_k away from 0: z_k + ε·sign(z_k)"),
+        (
+            partial(_eps_without_sign, *args, EPS),
+            "where z_k < 0 the stabiliser must push z_k away from 0: z_k + ε·sign(z_k)",
+        ),
         (partial(layer_step, *args, rules.Zero()), "ε does not appear: this is LRP-0"),
         (partial(layer_step, *args, rules.Epsilon(EPS, zero_bias=True)), _NO_BIAS),
     ]
 
 
-LRP_EPS = Part("lrp_eps_step", 2.0, _step_probes("lrp_eps_step", rules.Epsilon(EPS), extra=(EPS,), negative_z=True,
-                                                 mistakes=_eps_mistakes), "LRP-ε for one dense layer")
+LRP_EPS = Part(
+    "lrp_eps_step",
+    2.0,
+    _step_probes("lrp_eps_step", rules.Epsilon(EPS), extra=(EPS,), negative_z=True, mistakes=_eps_mistakes),
+    "LRP-ε for one dense layer",
+)
 
 
 def _zplus_mistakes(args: LayerArgs) -> list[Mistake]:
     return [
         (partial(layer_step, *args, rules.Zero()), "z⁺ keeps only the positive weights w⁺ = max(0, w)"),
-        (partial(layer_step, *args, rules.ZPlus(zero_bias=True)),
-         "the positive part of the bias, b⁺, belongs in the denominator"),
+        (
+            partial(layer_step, *args, rules.ZPlus(zero_bias=True)),
+            "the positive part of the bias, b⁺, belongs in the denominator",
+        ),
     ]
 
 
-ZPLUS = Part("zplus_step", 2.0, _step_probes("zplus_step", rules.ZPlus(), mistakes=_zplus_mistakes),
-             "z⁺ for one dense layer")
+ZPLUS = Part(
+    "zplus_step", 2.0, _step_probes("zplus_step", rules.ZPlus(), mistakes=_zplus_mistakes), "z⁺ for one dense layer"
+)
 
 
 def _mlp_params(seed: int, sizes: tuple[int, ...]) -> Params:
     rng = np.random.default_rng(seed)
-    return [(np.round(rng.uniform(-1, 1, (m, n)), 2), np.round(rng.uniform(-0.3, 0.3, n), 2))
-            for m, n in zip(sizes[:-1], sizes[1:])]
+    return [
+        (np.round(rng.uniform(-1, 1, (m, n)), 2), np.round(rng.uniform(-0.3, 0.3, n), 2))
+        for m, n in zip(sizes[:-1], sizes[1:])
+    ]
 
 
 def _network_cases() -> list[tuple[FloatArray, Params, int, float]]:
@@ -168,18 +186,42 @@ def _other_output(x: FloatArray, params: Params, target: int, eps: float) -> Flo
     return _mlp_key(x, params, (target + 1) % n_out, eps)
 
 
-NETWORK = Part("lrp_mlp", 3.0, tuple(
-    Probe(expression=call("lrp_mlp", x, [list(p) for p in params], target, eps),
-          key=fixed_key(_mlp_key, x, params, target, eps),
-          check=array_close(**STUDENT_CODE, mistakes=[(partial(_other_output, x, params, target, eps),
-                                       "this explains another output: start from R = one-hot(target) × logits")]),
-          label=f"lrp_mlp on a {len(params)}-layer network")
-    for x, params, target, eps in _network_cases()), "LRP-ε through a small ReLU network")
+NETWORK = Part(
+    "lrp_mlp",
+    3.0,
+    tuple(
+        Probe(
+            expression=call("lrp_mlp", x, [list(p) for p in params], target, eps),
+            key=fixed_key(_mlp_key, x, params, target, eps),
+            check=array_close(
+                **STUDENT_CODE,
+                mistakes=[
+                    (
+                        partial(_other_output, x, params, target, eps),
+                        "this explains another output: start from R = one-hot(target) × logits",
+                    )
+                ],
+            ),
+            label=f"lrp_mlp on a {len(params)}-layer network",
+        )
+        for x, params, target, eps in _network_cases()
+    ),
+    "LRP-ε through a small ReLU network",
+)
 
-CONSERVATION = Part("layer_sums", 1.0, tuple(
-    Probe(expression=call("layer_sums", x, [list(p) for p in params], target, eps),
-          key=fixed_key(_sums_key, x, params, target, eps),
-          check=array_close(**STUDENT_CODE), label="layer_sums")
-    for x, params, target, eps in _network_cases()), "relevance per layer (conservation)")
+CONSERVATION = Part(
+    "layer_sums",
+    1.0,
+    tuple(
+        Probe(
+            expression=call("layer_sums", x, [list(p) for p in params], target, eps),
+            key=fixed_key(_sums_key, x, params, target, eps),
+            check=array_close(**STUDENT_CODE),
+            label="layer_sums",
+        )
+        for x, params, target, eps in _network_cases()
+    ),
+    "relevance per layer (conservation)",
+)
 
 SPEC = AssignmentSpec(NAME, (LRP0, LRP_EPS, ZPLUS, NETWORK, CONSERVATION), notebook="lrp_rules.ipynb", module=__name__)

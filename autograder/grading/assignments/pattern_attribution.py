@@ -6,6 +6,7 @@ Keys come from :mod:`course.datasets` (the filter of the signal+distractor toy) 
 Student functions: ``filter_for(a_s, a_d)`` → w; ``pattern_of(x, w)`` → a;
 ``rho_linear(x, w, a)`` → ρ(S_a); ``pattern_attribution(x, w, a)`` → (n, d).
 """
+
 from __future__ import annotations
 
 from functools import partial
@@ -24,7 +25,9 @@ NAME = "pattern_attribution"
 
 #: (a_s, a_d): the signal's and the distractor's directions
 FILTER_CASES: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...] = (
-    ((1.0, 0.0), (1.0, 1.0)), ((2.0, 1.0, 0.0), (0.0, 1.0, 1.0)))
+    ((1.0, 0.0), (1.0, 1.0)),
+    ((2.0, 1.0, 0.0), (0.0, 1.0, 1.0)),
+)
 
 
 def _filter(a_s: tuple[float, ...], a_d: tuple[float, ...]) -> FloatArray:
@@ -37,13 +40,28 @@ def _along_signal(a_s: tuple[float, ...]) -> FloatArray:
     return along
 
 
-FILTER = Part("filter_for", 2.0, tuple(
-    Probe(call("filter_for", np.array(a_s), np.array(a_d)),
-          key=fixed_key(_filter, a_s, a_d),
-          check=array_close(**STUDENT_CODE, mistakes=[(partial(_along_signal, a_s),
-                                       "that is along the signal a_s; the filter must also cancel the distractor")]),
-          label=f"filter_for in {len(a_s)}-D")
-    for a_s, a_d in FILTER_CASES), "the filter w: wᵀa_s = 1, wᵀa_d = 0, w in span(a_s, a_d)")
+FILTER = Part(
+    "filter_for",
+    2.0,
+    tuple(
+        Probe(
+            call("filter_for", np.array(a_s), np.array(a_d)),
+            key=fixed_key(_filter, a_s, a_d),
+            check=array_close(
+                **STUDENT_CODE,
+                mistakes=[
+                    (
+                        partial(_along_signal, a_s),
+                        "that is along the signal a_s; the filter must also cancel the distractor",
+                    )
+                ],
+            ),
+            label=f"filter_for in {len(a_s)}-D",
+        )
+        for a_s, a_d in FILTER_CASES
+    ),
+    "the filter w: wᵀa_s = 1, wᵀa_d = 0, w in span(a_s, a_d)",
+)
 
 
 def _toy(seed: int, n: int = 40, y_mean: float = 0.0) -> tuple[FloatArray, FloatArray]:
@@ -67,15 +85,30 @@ def _toy_filter(seed: int, mean: float) -> FloatArray:
     return _toy(seed, y_mean=mean)[1]
 
 
-PATTERN = Part("pattern_of", 3.0, tuple(
-    Probe(call("pattern_of", *_toy(seed, y_mean=mean)),
-          key=fixed_key(_pattern, seed, mean),
-          check=array_close(rtol=1e-6, atol=STUDENT_CODE["atol"], mistakes=[
-              (partial(_uncentred, seed, mean),
-               "covariances are taken around the means: cov[x, y] = E[xy] − E[x]E[y]"),
-              (partial(_toy_filter, seed, mean), "that is the filter w, not the pattern")]),
-          label=f"pattern_of (mean of y = {mean:g})")
-    for seed, mean in ((71, 0.0), (72, 2.0))), "the linear pattern a = cov[x, y]/σ_y² (L22)")
+PATTERN = Part(
+    "pattern_of",
+    3.0,
+    tuple(
+        Probe(
+            call("pattern_of", *_toy(seed, y_mean=mean)),
+            key=fixed_key(_pattern, seed, mean),
+            check=array_close(
+                rtol=1e-6,
+                atol=STUDENT_CODE["atol"],
+                mistakes=[
+                    (
+                        partial(_uncentred, seed, mean),
+                        "covariances are taken around the means: cov[x, y] = E[xy] − E[x]E[y]",
+                    ),
+                    (partial(_toy_filter, seed, mean), "that is the filter w, not the pattern"),
+                ],
+            ),
+            label=f"pattern_of (mean of y = {mean:g})",
+        )
+        for seed, mean in ((71, 0.0), (72, 2.0))
+    ),
+    "the linear pattern a = cov[x, y]/σ_y² (L22)",
+)
 
 
 def _rho_cases() -> tuple[tuple[FloatArray, FloatArray, FloatArray], ...]:
@@ -84,16 +117,24 @@ def _rho_cases() -> tuple[tuple[FloatArray, FloatArray, FloatArray], ...]:
     return ((x, w, a_fit), (x, w, w / (w @ w)), (x, w, np.array([1.0, -2.0]) / (w @ np.array([1.0, -2.0]))))
 
 
-
 def _rho(x: FloatArray, w: FloatArray, a: FloatArray) -> float:
     return signal_quality(S_linear(w, a), w, x)
 
 
-RHO = Part("rho_linear", 3.0, tuple(
-    Probe(call("rho_linear", *case),
-          key=fixed_key(_rho, *case),
-          check=number_close(rtol=1e-3, atol=1e-4), label=f"rho_linear, estimator {i + 1}")
-    for i, case in enumerate(_rho_cases())), "the quality ρ(S) of a linear signal estimator (L21)")
+RHO = Part(
+    "rho_linear",
+    3.0,
+    tuple(
+        Probe(
+            call("rho_linear", *case),
+            key=fixed_key(_rho, *case),
+            check=number_close(rtol=1e-3, atol=1e-4),
+            label=f"rho_linear, estimator {i + 1}",
+        )
+        for i, case in enumerate(_rho_cases())
+    ),
+    "the quality ρ(S) of a linear signal estimator (L21)",
+)
 
 
 def _attr_case() -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -113,11 +154,18 @@ def _gradient_times_input() -> FloatArray:
     return w * x
 
 
-ATTRIBUTION = Part("pattern_attribution", 2.0, (
-    Probe(call("pattern_attribution", *_attr_case()),
-          key=fixed_key(_attribution_key),
-          check=array_close(**STUDENT_CODE, mistakes=[(_gradient_times_input, "that is gradient × input, w ⊙ x")]),
-          label="pattern_attribution"),
-), "PatternAttribution of a linear neuron: r = w ⊙ a · y (L25)")
+ATTRIBUTION = Part(
+    "pattern_attribution",
+    2.0,
+    (
+        Probe(
+            call("pattern_attribution", *_attr_case()),
+            key=fixed_key(_attribution_key),
+            check=array_close(**STUDENT_CODE, mistakes=[(_gradient_times_input, "that is gradient × input, w ⊙ x")]),
+            label="pattern_attribution",
+        ),
+    ),
+    "PatternAttribution of a linear neuron: r = w ⊙ a · y (L25)",
+)
 
 SPEC = AssignmentSpec(NAME, (FILTER, PATTERN, RHO, ATTRIBUTION), notebook="pattern_attribution.ipynb", module=__name__)

@@ -5,6 +5,7 @@ One part per bank question (grade id = question id, value = the variable
 student id in the grading context (``ctx["student_id"]``; in the nbgrader route
 the kernel's ``STUDENT_ID``). Feedback is the scorer's, in Russian.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -27,6 +28,7 @@ def _score(value: Any, question: Question, ctx: Context) -> tuple[float, str]:
 
 def _question_key(question: Question) -> Callable[[Context], Question]:
     """The key of a bank question's probe: the question itself (with its key), whoever the student is."""
+
     def key(ctx: Context) -> Question:
         return question
 
@@ -38,11 +40,18 @@ def _variant_key(ctx: Context) -> Question:
 
 
 def _parts() -> tuple[Part, ...]:
-    parts = [Part(q.id, q.points, (Probe(answer_variable(q.id), key=_question_key(q), check=_score),), q.text_en)
-             for q in load_bank(keys=True)]  # CourseError when the keys file is not readable
-    parts.append(Part(VARIANT_ID, backdoor_variant("student").points,
-                      (Probe(answer_variable(VARIANT_ID), key=_variant_key, check=_score),),
-                      "the student's own backdoor question"))
+    parts = [
+        Part(q.id, q.points, (Probe(answer_variable(q.id), key=_question_key(q), check=_score),), q.text_en)
+        for q in load_bank(keys=True)
+    ]  # CourseError when the keys file is not readable
+    parts.append(
+        Part(
+            VARIANT_ID,
+            backdoor_variant("student").points,
+            (Probe(answer_variable(VARIANT_ID), key=_variant_key, check=_score),),
+            "the student's own backdoor question",
+        )
+    )
     return tuple(parts)
 
 

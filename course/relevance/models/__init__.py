@@ -23,6 +23,7 @@ the parameters, and ``info(name)`` returns the metadata (accuracy, seed, epochs)
 >>> model.layers[0]
 Dense(64→64)
 """
+
 from __future__ import annotations
 
 import json
@@ -105,6 +106,7 @@ def load(name: str, dtype: npt.DTypeLike = np.float64) -> Sequential:
     path = _path(name)
     if name in ONNX_NAMES:
         from course.relevance.onnx_import import from_onnx
+
         return from_onnx(path, dtype=dtype)
     with np.load(path) as data:
         arrays = {k: data[k].astype(dtype) for k in data.files if k.startswith("layer")}
@@ -118,6 +120,7 @@ def info(name: str) -> dict[str, Any]:
     meta: dict[str, Any]  # JSON, as make_models.py and make_resnet.py wrote it
     if name in ONNX_NAMES:
         from course.relevance.onnx_import import _onnx
+
         props = {p.key: p.value for p in _onnx().load(str(path)).metadata_props}
         meta = json.loads(props["xai_course"])
         return meta

@@ -6,6 +6,7 @@
 Every model is seeded; the script prints each model's test accuracy, which is
 also stored in the file (``course.relevance.models.info(name)``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,11 +51,18 @@ def digits_mlp() -> Recipe:
 
 def digits_cnn() -> Recipe:
     rng = np.random.default_rng(SEED)
-    model = Sequential([
-        he_conv(1, 8, 3, rng, padding=1), ReLU(), MaxPool2d(2),
-        he_conv(8, 16, 3, rng, padding=1), ReLU(), AvgPool2d(2),
-        Flatten(), he_dense(16 * 2 * 2, 10, rng),
-    ])
+    model = Sequential(
+        [
+            he_conv(1, 8, 3, rng, padding=1),
+            ReLU(),
+            MaxPool2d(2),
+            he_conv(8, 16, 3, rng, padding=1),
+            ReLU(),
+            AvgPool2d(2),
+            Flatten(),
+            he_dense(16 * 2 * 2, 10, rng),
+        ]
+    )
     settings = Settings(epochs=40, batch_size=32, lr=3e-3, weight_decay=1e-4, seed=SEED)
     return model, settings, digits("train", "image"), digits("test", "image")
 
@@ -78,11 +86,18 @@ def make(name: str, out_dir: str | Path = HERE) -> dict[str, Any]:
         rmse = float(np.sqrt(np.mean((model(test.x)[:, 0] - test.y) ** 2)))
         meta: dict[str, Any] = {"test_rmse": rmse, "seed": SEED, "method": "least squares"}
     else:
-        model, settings, (x_tr, y_tr), (x_te, y_te) = {"digits_mlp": digits_mlp, "digits_cnn": digits_cnn,
-                                                       "toy2d": toy2d}[name]()
+        model, settings, (x_tr, y_tr), (x_te, y_te) = {
+            "digits_mlp": digits_mlp,
+            "digits_cnn": digits_cnn,
+            "toy2d": toy2d,
+        }[name]()
         losses = train(model, x_tr, y_tr, **settings)
-        meta = {"test_accuracy": accuracy(model, x_te, y_te), "train_accuracy": accuracy(model, x_tr, y_tr),
-                "final_loss": losses[-1], **settings}
+        meta = {
+            "test_accuracy": accuracy(model, x_te, y_te),
+            "train_accuracy": accuracy(model, x_tr, y_tr),
+            "final_loss": losses[-1],
+            **settings,
+        }
     save(model, Path(out_dir) / f"{name}.npz", **meta)
     meta["seconds"] = round(time.perf_counter() - start, 1)
     return meta
@@ -98,8 +113,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(NAMES)}")
     for name in args.names or NAMES:
         meta = make(name, args.out)
-        score = (f"test accuracy {meta['test_accuracy']:.2%}" if "test_accuracy" in meta
-                 else f"test RMSE {meta['test_rmse']:.2e}")
+        score = (
+            f"test accuracy {meta['test_accuracy']:.2%}"
+            if "test_accuracy" in meta
+            else f"test RMSE {meta['test_rmse']:.2e}"
+        )
         print(f"{name:18s} {score}  ({meta['seconds']} s)")
 
 

@@ -18,6 +18,7 @@ Architecture (He et al., "Deep residual learning for image recognition", CVPR 20
 Seeded (torch and NumPy); Adam (Kingma & Ba, 2015), cross-entropy, 40 epochs, batch 32. The test accuracy,
 seed and settings are stored in the file's ``metadata_props`` (``course.relevance.models.info("digits_resnet")``).
 """
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,15 @@ def build(torch: Any) -> Any:
         def forward(self, x: Any) -> Any:
             return self.relu(self.block(x) + self.shortcut(x))
 
-    return nn.Sequential(*conv_bn(1, 16, 3), nn.ReLU(), Block(16, 16, 1), Block(16, 32, 2), nn.AvgPool2d(4),
-                         nn.Flatten(), nn.Linear(32, 10))
+    return nn.Sequential(
+        *conv_bn(1, 16, 3),
+        nn.ReLU(),
+        Block(16, 16, 1),
+        Block(16, 32, 2),
+        nn.AvgPool2d(4),
+        nn.Flatten(),
+        nn.Linear(32, 10),
+    )
 
 
 def train(torch: Any, model: Any, x: FloatArray, y: IntArray) -> None:
@@ -82,12 +90,26 @@ def main() -> None:
     with torch.no_grad():
         accuracy = float((model(torch.from_numpy(x_test).float()).argmax(1).numpy() == y_test).mean())
     # torch's default exporter (torch.export based), any batch size; it folds each BatchNorm into its Conv
-    torch.onnx.export(model, (torch.zeros(2, 1, 8, 8),), str(OUT), input_names=["x"], output_names=["logits"],
-                      dynamic_shapes=({0: torch.export.Dim("batch")},))
+    torch.onnx.export(
+        model,
+        (torch.zeros(2, 1, 8, 8),),
+        str(OUT),
+        input_names=["x"],
+        output_names=["logits"],
+        dynamic_shapes=({0: torch.export.Dim("batch")},),
+    )
     exported = onnx.load(str(OUT))
-    meta = {"test_accuracy": round(accuracy, 4), "seed": SEED, "epochs": EPOCHS, "batch_size": BATCH, "lr": LR,
-            "optimizer": "Adam, weight decay 1e-4, cosine schedule", "data": "course.datasets.digits (train split)",
-            "torch": torch.__version__, "script": "course/relevance/models/make_resnet.py"}
+    meta = {
+        "test_accuracy": round(accuracy, 4),
+        "seed": SEED,
+        "epochs": EPOCHS,
+        "batch_size": BATCH,
+        "lr": LR,
+        "optimizer": "Adam, weight decay 1e-4, cosine schedule",
+        "data": "course.datasets.digits (train split)",
+        "torch": torch.__version__,
+        "script": "course/relevance/models/make_resnet.py",
+    }
     exported.metadata_props.add(key="xai_course", value=json.dumps(meta))
     onnx.save(exported, str(OUT))  # one self-contained file: the weights inline
     Path(f"{OUT}.data").unlink(missing_ok=True)  # the exporter's external weights, now inline
