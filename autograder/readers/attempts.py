@@ -187,6 +187,31 @@ class Responses:
     def __len__(self) -> int:
         return len(self.student)
 
+    @classmethod
+    def from_rows(
+        cls,
+        student: Sequence[str],
+        question: Sequence[str],
+        choice: Sequence[frozenset],
+        timestamp: Sequence[np.datetime64],
+        raw: Sequence[str],
+        right: dict | None = None,
+    ) -> Responses:
+        """Responses from the parallel per-row lists a reader collects (one entry per answer).
+
+        >>> r = Responses.from_rows(["s1"], ["q1"], [frozenset("А")], [np.datetime64("NaT")], ["А"])
+        >>> len(r), r.student.dtype, r.timestamp.dtype
+        (1, dtype('O'), dtype('<M8[s]'))
+        """
+        return cls(
+            np.array(student, dtype=object),
+            np.array(question, dtype=object),
+            tuple(choice),
+            np.array(timestamp, dtype=TIME_UNIT),
+            raw=tuple(raw),
+            right=right if right is not None else {},
+        )
+
 
 def natural_key(name) -> tuple:
     """Sort key that orders the numbers inside names by value: l1, l2, …, l10 (not l1, l10, l2).

@@ -38,7 +38,7 @@ import numpy as np
 
 from course.errors import CourseError
 
-from ..timestamps import TIME_UNIT, parse_timestamp, to_datetime64
+from ..timestamps import parse_timestamp, to_datetime64
 from .attempts import Attempts, Responses
 
 __all__ = [
@@ -259,14 +259,7 @@ def read_moodle_responses(header: list[str], rows: list[list[str]], *, where: st
             f"{where}: no finished attempts with responses in this Moodle download"
             + (f" ({table.skipped_text()})" if table.skipped else "")
         )
-    return Responses(
-        np.array(student, dtype=object),
-        np.array(question, dtype=object),
-        tuple(choice),
-        np.array(stamps, dtype=TIME_UNIT),
-        raw=tuple(raw),
-        right=answers,
-    )
+    return Responses.from_rows(student, question, choice, stamps, raw, right=answers)
 
 
 def _options(text: str) -> frozenset:

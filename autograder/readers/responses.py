@@ -166,13 +166,7 @@ def read_responses_notebooks(
             choice.append(normalise(answer))
             raw.append("" if answer is None or answer is Ellipsis else str(answer))  # `ANSWER = ...`: none
             stamps.append(stamp)
-    return Responses(
-        np.array(student, dtype=object),
-        np.array(question, dtype=object),
-        tuple(choice),
-        np.array(stamps, dtype=TIME_UNIT),
-        raw=tuple(raw),
-    )
+    return Responses.from_rows(student, question, choice, stamps, raw)
 
 
 def _dict(value) -> dict:

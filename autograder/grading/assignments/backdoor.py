@@ -13,13 +13,15 @@ minimal backdoor set each); ``SMALLEST_G2`` (list of all smallest sets).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from autograder.grading.checkers import Checker, Context
 from autograder.grading.model import AssignmentSpec, Part, Probe, fixed_key, literal
 from course.causal import backdoor_paths, explain_backdoor_set, minimal_backdoor_sets, minimum_backdoor_sets, parse_dag
 from course.causal.query import DAG, Node, NodeSet
+
+T = TypeVar("T")
 
 NAME = "backdoor"
 
@@ -97,18 +99,30 @@ def _as_paths(value: Any) -> set[tuple[str, ...]] | None:
     return {tuple(p) for p in value}
 
 
+def _score_collection(
+    given: set[T], expected: set[T], wrong_note: Callable[[set[T]], str], missing_what: str
+) -> tuple[float, str]:
+    """(right − wrong) / expected, at least 0, with a note on the wrong and the missing members."""
+    wrong, missing = given - expected, len(expected - given)
+    notes = []
+    if wrong:
+        notes.append(wrong_note(wrong))
+    if missing:
+        notes.append(f"{missing} {missing_what} missing")
+    return max(0.0, (len(given & expected) - len(wrong)) / len(expected)), "; ".join(notes)
+
+
 def _check_paths(value: Any, key: Any, ctx: Context) -> tuple[float, str]:
     paths = _as_paths(value)
     if paths is None:
         return False, "give a list of paths, each a list of vertex names such as ['X', 'Z', 'Y']"
     expected = {tuple(p) for p in key}
-    wrong, missing = sorted(paths - expected), len(expected - paths)
-    notes = []
-    if wrong:
-        notes.append("not backdoor paths from X to Y: " + "; ".join(" - ".join(p) for p in wrong))
-    if missing:
-        notes.append(f"{missing} backdoor path(s) missing")
-    return max(0.0, (len(paths & expected) - len(wrong)) / len(expected)), "; ".join(notes)
+    return _score_collection(
+        paths,
+        expected,
+        lambda wrong: "not backdoor paths from X to Y: " + "; ".join(" - ".join(p) for p in sorted(wrong)),
+        "backdoor path(s)",
+    )
 
 
 PATHS = Part(
@@ -170,16 +184,16 @@ SET_G2 = Part(
 def _check_smallest(value: Any, key: Any, ctx: Context) -> tuple[float, str]:
     if not isinstance(value, list) or any(_as_set(v) is None for v in value):
         return False, "give a list of sets of vertex names"
-    given = {z for z in map(_as_set, value) if z is not None}  # all of them, checked above
+    given: set[NodeSet] = {z for z in map(_as_set, value) if z is not None}  # all of them, checked above
     expected: set[NodeSet] = set(key)
-    wrong, missing = given - expected, len(expected - given)
-    notes = []
-    if wrong:
-        sizes = sorted({len(z) for z in wrong})
-        notes.append(f"{len(wrong)} of your sets are not smallest valid sets (sizes {sizes})")
-    if missing:
-        notes.append(f"{missing} smallest set(s) missing")
-    return max(0.0, (len(given & expected) - len(wrong)) / len(expected)), "; ".join(notes)
+    return _score_collection(
+        given,
+        expected,
+        lambda wrong: (
+            f"{len(wrong)} of your sets are not smallest valid sets (sizes {sorted({len(z) for z in wrong})})"
+        ),
+        "smallest set(s)",
+    )
 
 
 SMALLEST = Part(
