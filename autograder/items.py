@@ -31,6 +31,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from course.localized import EMPTY, Localized
+
 from .readers import Attempts, Responses, natural_key
 from .stats import share_percent
 
@@ -149,8 +151,7 @@ class ItemQuestion:
 
     id: str
     kind: str = ""
-    text_ru: str = ""
-    text_en: str = ""
+    text: Localized = EMPTY
     #: (letter, text) in the bank's order
     options: tuple[tuple[str, str], ...] = ()
     #: letter -> the vertex set the option stands for (backdoor questions)
@@ -171,14 +172,13 @@ class ItemQuestion:
         return cls(
             id=q.id,
             kind=q.kind,
-            text_ru=q.text_ru or "",
-            text_en=q.text_en or "",
-            options=tuple((o.letter, o.ru) for o in q.options),
+            text=q.text,
+            options=tuple((o.letter, o.text.ru) for o in q.options),
             option_nodes={o.letter: tuple(sorted(o.nodes)) for o in q.options if o.nodes is not None},
             correct=_correct_texts(correct),
             value=float(correct) if number else None,
             tolerance=float(q.tolerance or 0.0),
-            explanation=q.mistake_ru or "",
+            explanation=q.mistake.ru,
             dag=q.dag,
             exposure=q.exposure,
             outcome=q.outcome,
@@ -421,8 +421,8 @@ def common_mistakes(
                 "question": q,
                 "facility": f,
                 "responses": resp.get("responses", 0),
-                "text_ru": info.text_ru,
-                "text_en": info.text_en,
+                "text_ru": info.text.ru,
+                "text_en": info.text.en,
                 "options": [{"letter": k, "text": t} for k, t in info.options],
                 "correct": list(correct),
                 "wrong_answers": [

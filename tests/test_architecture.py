@@ -89,7 +89,7 @@ def _edges() -> set[tuple[str, str]]:
     "engine, allowed",
     [
         ("course.relevance", {"course.errors", "course.validate"}),
-        ("course.causal", {"course.errors", "course.validate"}),
+        ("course.causal", {"course.errors", "course.validate", "course.localized"}),
     ],
 )
 def test_engines_import_only_the_shared_basics(engine, allowed):

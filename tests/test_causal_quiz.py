@@ -37,19 +37,19 @@ def test_each_classic_mistake_appears_among_the_distractors(seed):
 
 def test_same_seed_same_question_and_seeds_differ():
     a, b = backdoor_question(seed=11), backdoor_question(seed=11)
-    assert (a.text_ru, a.options, a.correct, a.dagitty) == (b.text_ru, b.options, b.correct, b.dagitty)
-    texts = {backdoor_question(seed=s).text_en for s in range(5)}
+    assert (a.text.ru, a.options, a.correct, a.dagitty) == (b.text.ru, b.options, b.correct, b.dagitty)
+    texts = {backdoor_question(seed=s).text.en for s in range(5)}
     assert len(texts) == 5
 
 
 def test_texts_in_both_languages_name_the_graph():
     q = backdoor_question(seed=2, kind="smallest_sets")
-    assert q.text_ru.startswith("Примените backdoor критерий для оценки влияния X на Y. Выберите наименьшие")
-    assert q.text_en.startswith(
+    assert q.text.ru.startswith("Примените backdoor критерий для оценки влияния X на Y. Выберите наименьшие")
+    assert q.text.en.startswith(
         "Apply the backdoor criterion to estimate the effect of X on Y. Choose the smallest sets"
     )
     for a, b in q.graph.edges:
-        assert f"{a} → {b}" in q.text_ru and f"{a} → {b}" in q.text_en
+        assert f"{a} → {b}" in q.text.ru and f"{a} → {b}" in q.text.en
     assert q.render("ru").splitlines()[-1].startswith("Ж) {")
 
 
@@ -71,8 +71,8 @@ def test_t3_question3_options_by_mistake():
         "Е": "descendant",
         "Ж": "descendant",
     }
-    assert found["Д"][1] == "adjusting for A opens the backdoor path X ← B → A ← D → Y"
-    assert found["Е"][2] == "E — потомок X: по нему нельзя проводить корректировку"
+    assert found["Д"][1].en == "adjusting for A opens the backdoor path X ← B → A ← D → Y"
+    assert found["Е"][1].ru == "E — потомок X: по нему нельзя проводить корректировку"
 
 
 def test_question_from_a_given_graph_uses_its_marked_exposure_and_outcome():

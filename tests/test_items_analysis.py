@@ -148,16 +148,16 @@ def test_true_false_question_prints_words():
 
 
 def test_the_quiz_banks_question_model_works_too():
+    from course.localized import Localized
     from course.quiz.bank import Option, Question
 
     raw = RAW_BANK["backdoor_2"]
     q = Question(
         "backdoor_2",
         "multiple",
-        raw["text_ru"],
-        "",
+        Localized(raw["text_ru"], ""),
         frozenset("ВГ"),
-        options=tuple(Option(letter, text, text) for letter, text in raw["options"].items()),
+        options=tuple(Option(letter, Localized.same(text)) for letter, text in raw["options"].items()),
     )
     bank = itemstats.item_questions({"backdoor_2": q})
     (m,) = itemstats.common_mistakes([], responses(ANSWERS), bank, threshold=50)

@@ -163,12 +163,12 @@ def test_bank_is_plain_toml_with_t3_and_at_least_twelve_more_questions():
 
 def test_every_question_explains_the_usual_mistake_in_both_languages():
     for q in BANK:
-        assert q.mistake_ru and q.mistake_en, q.id
+        assert q.mistake.ru and q.mistake.en, q.id
 
 
 def test_t3_mdl_statement_is_verbatim_and_false():
     q = BANK["t3_mdl"]
-    assert q.text_ru == (
+    assert q.text.ru == (
         "В двухступенчатом MDL (а именно, L(D, H) = L(D|H) + L(H)) отсутствует компонент, "
         "учитывающий сложность модели H"
     )
@@ -207,10 +207,10 @@ T3_BACKDOOR = {
 def test_t3_backdoor_options_and_key_are_the_course_materials(qid):
     text, options, correct = T3_BACKDOOR[qid]
     q = BANK[qid]
-    assert q.text_ru.startswith("Примените backdoor критерий для оценки влияния X на Y. ") and text in q.text_ru
+    assert q.text.ru.startswith("Примените backdoor критерий для оценки влияния X на Y. ") and text in q.text.ru
     assert {o.letter: o.nodes for o in q.options} == {k: frozenset(v) for k, v in options.items()}
     for o in q.options:  # the printed option is the set, as in the material
-        assert o.ru == "{" + ", ".join(sorted(o.nodes)) + "}"
+        assert o.text.ru == "{" + ", ".join(sorted(o.nodes)) + "}"
     assert q.correct == frozenset(correct)
 
 
@@ -309,10 +309,10 @@ def test_t3_smallest_sets_feedback_matches_the_solver_on_the_collider():
     backdoor.remove_edges_from(list(G.out_edges("X")))
     for z in ({"A", "B", "D"}, {"A", "C", "D"}):
         assert is_backdoor_set(G, "X", "Y", z) and nx.is_d_separator(backdoor, {"X"}, {"Y"}, z)
-        assert "{" + ", ".join(sorted(z)) + "}" in q.mistake_en and "{" + ", ".join(sorted(z)) + "}" in q.mistake_ru
+        assert "{" + ", ".join(sorted(z)) + "}" in q.mistake.en and "{" + ", ".join(sorted(z)) + "}" in q.mistake.ru
     assert not is_backdoor_set(G, "X", "Y", {"A", "C"})  # option Д: A opens X ← D → A ← B … → Y
-    assert "E" in nx.descendants(G, "X") and "may never be adjusted" in q.mistake_en
-    assert "Neither the collider A" not in q.mistake_en and "Коллайдер A и медиатор E брать нельзя" not in q.mistake_ru
+    assert "E" in nx.descendants(G, "X") and "may never be adjusted" in q.mistake.en
+    assert "Neither the collider A" not in q.mistake.en and "Коллайдер A и медиатор E брать нельзя" not in q.mistake.ru
 
 
 def _rho(x, y, s):
@@ -341,8 +341,8 @@ def test_l21_every_distractor_fails_and_the_key_holds():
     assert _rho(x, yhat, np.outer(yhat, pattern)) == pytest.approx(1.0, abs=1e-6)  # key А
     assert _rho(x, yhat, np.zeros_like(x)) == pytest.approx(0.0, abs=1e-9)  # Б: S(x) = 0
     assert _rho(x, yhat, np.outer(yhat, w)) < 0.5  # В: S(x) = w wᵀx
-    assert q.option("Б").ru == "Когда S(x) = 0" and "ρ = 0" in q.option("Б").why_en
-    assert all("S(x) = x" not in o.en for o in q.options)  # S(x) = x made the residual 0: ρ = 0/0, no distractor
+    assert q.option("Б").text.ru == "Когда S(x) = 0" and "ρ = 0" in q.option("Б").why.en
+    assert all("S(x) = x" not in o.text.en for o in q.options)  # S(x) = x made the residual 0: ρ = 0/0, no distractor
     assert q.correct == frozenset("А")
 
 
@@ -350,8 +350,8 @@ def test_l8_exact_conservation_names_a_condition_not_a_limit():
     from course.relevance import Dense, Sequential, lrp, rules
 
     q = BANK["l8_exact_conservation"]
-    assert all("→" not in o.ru + o.en for o in q.options) and "ε → 0" not in q.mistake_en
-    assert q.option("Б").en.startswith("ε = 0")
+    assert all("→" not in o.text.ru + o.text.en for o in q.options) and "ε → 0" not in q.mistake.en
+    assert q.option("Б").text.en.startswith("ε = 0")
     a, w = np.array([[1.0, 2.0]]), np.array([[1.0], [1.0]])
     net = Sequential([Dense(w, np.zeros(1))])
     assert lrp(net, a, rules.Epsilon(0.0), 0).sum() == pytest.approx(3.0, abs=1e-12)  # ε = 0, no bias: exact

@@ -39,7 +39,7 @@ def test_xml_types_and_grades(moodle):
         el = _questions(moodle)[q.id]
         assert el.get("type") == expected_type[q.kind]
         assert float(el.find("defaultgrade").text) == q.points
-        assert q.text_ru in html.unescape(el.find("questiontext/text").text)
+        assert q.text.ru in html.unescape(el.find("questiontext/text").text)
 
 
 def test_xml_truefalse_key(moodle):
@@ -135,8 +135,8 @@ def test_gift_round_trip():
     assert list(parsed) == [q.id for q in BANK]
     for q in BANK:
         stem, answer, general = parsed[q.id]
-        assert stem.startswith(q.text_ru), q.id
-        assert general == q.mistake_ru
+        assert stem.startswith(q.text.ru), q.id
+        assert general == q.mistake.ru
         if q.kind == "truefalse":
             assert answer == ("TRUE" if q.correct else "FALSE")
         elif q.kind == "numeric":
@@ -152,7 +152,7 @@ def test_gift_round_trip():
                 else:
                     w, label = re.match(r"~%(-?[\d.]+)%(.*)", item, re.S).groups()
                     assert (float(w) > 0) == (o.letter in q.correct)
-                assert _unescape(label) == f"{o.letter}) {o.ru}"
+                assert _unescape(label) == f"{o.letter}) {o.text.ru}"
 
 
 def test_gift_escapes_braces_in_set_options():

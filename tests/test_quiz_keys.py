@@ -87,7 +87,7 @@ def test_the_bank_file_holds_no_answer_and_the_keys_file_holds_nothing_else(monk
 
 def test_default_load_merges_the_keys():
     bank = load_bank()
-    assert bank.has_keys and all(q.has_key and q.mistake_ru and q.mistake_en for q in bank)
+    assert bank.has_keys and all(q.has_key and q.mistake.ru and q.mistake.en for q in bank)
     assert bank["t3_mdl"].correct is False  # SEED_NOTES T3: L(H) is the complexity term, the statement is false
     assert sorted(bank["t3_backdoor_smallest_sets"].correct) == ["В", "Г"]
 
@@ -100,15 +100,15 @@ def test_keys_false_loads_every_question_without_its_key():
     assert not bare.has_keys and "keys=False" in bare.keys_note
     assert [q.id for q in bare] == [q.id for q in full]
     for a, b in zip(full, bare):
-        assert (b.correct, b.mistake_ru, b.mistake_en) == (None, "", "")
-        assert (b.text_ru, b.letters, b.points, b.kind, b.tolerance) == (
-            a.text_ru,
+        assert (b.correct, b.mistake.ru, b.mistake.en) == (None, "", "")
+        assert (b.text.ru, b.letters, b.points, b.kind, b.tolerance) == (
+            a.text.ru,
             a.letters,
             a.points,
             a.kind,
             a.tolerance,
         )
-        assert all(o.why_ru == o.why_en == "" for o in b.options)
+        assert all(o.why.ru == o.why.en == "" for o in b.options)
 
 
 def test_a_missing_keys_file_leaves_check_readable_working(no_keys):
@@ -231,7 +231,7 @@ def test_the_variable_does_not_apply_to_another_bank(monkeypatch, tmp_path):
 
 def test_a_small_bank_and_its_keys_file_merge(tmp_path):
     q = load_bank(_small(tmp_path, SMALL, SMALL_KEYS))["q1"]
-    assert q.correct == frozenset({"Б"}) and q.mistake_en == "No." and q.option("А").why_en == "A is a trap"
+    assert q.correct == frozenset({"Б"}) and q.mistake.en == "No." and q.option("А").why.en == "A is a trap"
     assert score_answer(q, "а", lang="en").feedback.startswith("Options that are not correct: А. А: A is a trap.")
     other = tmp_path / "other.toml"
     other.write_text(SMALL, encoding="utf-8")

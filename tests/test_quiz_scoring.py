@@ -92,8 +92,8 @@ def test_single_choice_with_two_letters_earns_nothing_and_says_why():
 def test_wrong_option_is_named_and_the_usual_mistake_explained_without_the_key():
     s = score_answer(Q2, "Д", lang="en")
     assert s.points == 0.0 and s.valid
-    assert "Д" in s.feedback and Q2.mistake_en in s.feedback
-    assert "А" not in s.feedback.replace(Q2.mistake_en, "")
+    assert "Д" in s.feedback and Q2.mistake.en in s.feedback
+    assert "А" not in s.feedback.replace(Q2.mistake.en, "")
 
 
 def test_missing_correct_options_are_counted_not_named():

@@ -71,8 +71,8 @@ def test_variant_key_is_exactly_the_options_that_are_smallest_sets(student):
 @pytest.mark.parametrize("student", STUDENTS[:6])
 def test_every_wrong_option_says_why_and_right_answer_scores(student):
     q = backdoor_variant(student)
-    assert all(o.why_en for o in q.options if o.letter not in q.correct)
+    assert all(o.why.en for o in q.options if o.letter not in q.correct)
     assert score_answer(q, ",".join(q.correct)).correct
     wrong = next(o for o in q.options if o.letter not in q.correct)
     s = score_answer(q, wrong.letter, lang="en")
-    assert s.points == 0 and wrong.why_en in s.feedback
+    assert s.points == 0 and wrong.why.en in s.feedback

@@ -300,10 +300,10 @@ def test_a_json_bank_becomes_the_quiz_question_model(tmp_path):
     (tmp_path / "bank.json").write_text(json.dumps(data), encoding="utf-8")
     bank = report.load_bank(tmp_path / "bank.json")
     assert all(isinstance(q, Question) for q in bank.values())
-    assert (bank["tf"].kind, bank["tf"].correct, bank["tf"].mistake_ru) == ("truefalse", False, "L(H) is that term.")
+    assert (bank["tf"].kind, bank["tf"].correct, bank["tf"].mistake.ru) == ("truefalse", False, "L(H) is that term.")
     assert (bank["num"].kind, bank["num"].correct, bank["num"].tolerance) == ("numeric", 2.5, 0.1)
     assert bank["sets"].kind == "multiple" and bank["sets"].options[0].nodes == frozenset("B")
-    assert [(o.letter, o.ru) for o in bank["plain"].options] == [("А", "да"), ("Б", "нет")]
+    assert [(o.letter, o.text.ru) for o in bank["plain"].options] == [("А", "да"), ("Б", "нет")]
     assert bank["plain"].kind == "single" and bank["plain"].correct == frozenset("Б")
     for entry, message in [
         ({"id": "q", "options": 5}, "options must be a list"),

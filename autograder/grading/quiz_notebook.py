@@ -71,11 +71,14 @@ def typed_key(q: Question) -> str:
 
 
 def _question_markdown(n: int, q: Question) -> str:
-    lines = [f"## {n}. {q.text_ru}", "", f"*{q.text_en}*"]
+    lines = [f"## {n}. {q.text.ru}", "", f"*{q.text.en}*"]
     if q.dag:
         lines += ["", "DAG (DAGitty):", "", "```", q.dag, "```"]
     if q.options:
-        lines += [""] + [f"* **{o.letter})** {o.ru}" + ("" if o.en == o.ru else f" / *{o.en}*") for o in q.options]
+        lines += [""] + [
+            f"* **{o.letter})** {o.text.ru}" + ("" if o.text.en == o.text.ru else f" / *{o.text.en}*")
+            for o in q.options
+        ]
     kind = {
         "truefalse": "верно / неверно",
         "single": "один вариант",
@@ -90,7 +93,7 @@ def build_quiz_notebook(bank: Bank | None = None) -> nbformat.NotebookNode:
     """The nbgrader source notebook of the quiz: instructions, then per question text, answer cell, test cell."""
     bank = load_bank(keys=True) if bank is None else bank.require_keys("writing the solution notebook of")
     cells = [
-        markdown(_HOWTO.format(title_ru=bank.title_ru or bank.id, title_en=bank.title_en or bank.id), "howto"),
+        markdown(_HOWTO.format(title_ru=bank.title.ru or bank.id, title_en=bank.title.en or bank.id), "howto"),
         locked_code(
             "setup",
             """

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from course.errors import CourseError
+from course.localized import Localized
 from course.quiz.bank import Option, Question
 from course.quiz.bank import load_bank as load_quiz_bank
 from course.quiz.normalize import LETTERS  # the quiz's option letters, given to a plain list of option texts
@@ -33,7 +34,7 @@ def load_bank(path: str | os.PathLike) -> dict[str, Question]:
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "bank.json"
     >>> _ = p.write_text('{"q1": {"options": {"А": "да", "Б": "нет"}, "correct": ["А"]}}', encoding="utf-8")
     >>> q = load_bank(p)["q1"]
-    >>> q.kind, sorted(q.correct), [o.ru for o in q.options]
+    >>> q.kind, sorted(q.correct), [o.text.ru for o in q.options]
     ('single', ['А'], ['да', 'нет'])
     """
     path = Path(path)
@@ -94,13 +95,11 @@ def _question(qid: str, entry, where: str) -> Question:
     return Question(
         id=qid,
         kind=str(kind),
-        text_ru=texts["text_ru"],
-        text_en=texts["text_en"],
+        text=Localized(texts["text_ru"], texts["text_en"]),
         correct=correct,
         options=options,
         tolerance=tolerance,
-        mistake_ru=texts["explanation"] or texts["mistake_ru"],
-        mistake_en=texts["mistake_en"],
+        mistake=Localized(texts["explanation"] or texts["mistake_ru"], texts["mistake_en"]),
         dag=entry.get("dag"),
         exposure=entry.get("exposure"),
         outcome=entry.get("outcome"),
@@ -110,7 +109,7 @@ def _question(qid: str, entry, where: str) -> Question:
 def _options(raw, where: str) -> tuple[Option, ...]:
     """Options as a mapping letter -> text, a list of texts, of [letter, text] pairs or of {letter, ru, en, nodes}."""
     if isinstance(raw, Mapping):
-        return tuple(Option(str(k), str(v), str(v)) for k, v in raw.items())
+        return tuple(Option(str(k), Localized.same(str(v))) for k, v in raw.items())
     if not isinstance(raw, (list, tuple)):
         raise CourseError(f"{where}: options must be a list or an object letter -> text, not {type(raw).__name__}")
     out = []
@@ -121,15 +120,14 @@ def _options(raw, where: str) -> tuple[Option, ...]:
             out.append(
                 Option(
                     str(o["letter"]),
-                    ru,
-                    str(o.get("en", ru)),
+                    Localized(ru, str(o.get("en", ru))),
                     frozenset(map(str, nodes)) if nodes is not None else None,
                 )
             )
         elif isinstance(o, (list, tuple)) and len(o) == 2:
-            out.append(Option(str(o[0]), str(o[1]), str(o[1])))
+            out.append(Option(str(o[0]), Localized.same(str(o[1]))))
         elif isinstance(o, str) and i < len(LETTERS):
-            out.append(Option(LETTERS[i], o, o))
+            out.append(Option(LETTERS[i], Localized.same(o)))
         else:
             raise CourseError(
                 f"{where}: option {i + 1} is neither a text (at most {len(LETTERS)}), a [letter, "

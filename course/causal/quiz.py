@@ -41,6 +41,7 @@ from course.causal.minimal import minimal_backdoor_sets
 from course.causal.minimum import minimum_backdoor_sets
 from course.causal.paths import iter_backdoor_paths
 from course.errors import CourseError
+from course.localized import Localized
 
 __all__ = ["BackdoorQuestion", "backdoor_question", "classify_option", "LETTERS"]
 
@@ -82,29 +83,30 @@ _WHY = {
 
 @dataclass(frozen=True)
 class BackdoorQuestion:
-    """A multiple-choice backdoor question with its key; ``options`` maps a letter to a set of vertices."""
+    """A multiple-choice backdoor question with its key; ``options`` maps a letter to a set of vertices.
+
+    ``text`` is the stem in both languages; ``why`` maps a letter to the solver's reason for its verdict
+    and ``mistakes`` to the kind of mistake (:func:`classify_option`).
+    """
 
     kind: str
-    text_ru: str
-    text_en: str
+    text: Localized
     options: dict[str, NodeSet]
     correct: list[str]
     graph: DAG = field(repr=False)
     dagitty: str = field(repr=False)
     exposure: NodeSpec = "X"
     outcome: NodeSpec = "Y"
-    why_en: dict[str, str] = field(default_factory=dict, repr=False)
-    why_ru: dict[str, str] = field(default_factory=dict, repr=False)
+    why: dict[str, Localized] = field(default_factory=dict, repr=False)
     mistakes: dict[str, str] = field(default_factory=dict, repr=False)
 
     def render(self, lang: str = "ru") -> str:
         """The stem followed by one line per option, ``А) {B}``."""
-        stem = self.text_ru if lang == "ru" else self.text_en
-        return stem + "\n" + "\n".join(f"{k}) {format_set(z)}" for k, z in self.options.items())
+        return self.text(lang) + "\n" + "\n".join(f"{k}) {format_set(z)}" for k, z in self.options.items())
 
 
-def classify_option(G: DAG, X: NodeSpec, Y: NodeSpec, Z: NodeSpec, *, latent: NodeSpec = None) -> tuple[str, str, str]:
-    """Which mistake a candidate set makes: ``(kind, why_en, why_ru)``.
+def classify_option(G: DAG, X: NodeSpec, Y: NodeSpec, Z: NodeSpec, *, latent: NodeSpec = None) -> tuple[str, Localized]:
+    """Which mistake a candidate set makes: ``(kind, why)``, ``why`` the reason in Russian and English.
 
     ``kind`` is one of ``correct``, ``larger``, ``descendant``, ``latent``, ``collider``, ``open_path``.
 
@@ -119,7 +121,7 @@ def classify_option(G: DAG, X: NodeSpec, Y: NodeSpec, Z: NodeSpec, *, latent: No
     return _classify(q, len(smallest[0]) if smallest else None, Z)
 
 
-def _classify(q: CausalQuery, k: int | None, Z: NodeSpec) -> tuple[str, str, str]:
+def _classify(q: CausalQuery, k: int | None, Z: NodeSpec) -> tuple[str, Localized]:
     why = explain_backdoor_set(q.G, q.X, q.Y, Z, latent=q.latent)
     Z = why.Z  # the validated set
     fill: dict[str, object]
@@ -139,7 +141,7 @@ def _classify(q: CausalQuery, k: int | None, Z: NodeSpec) -> tuple[str, str, str
         kind = "collider" if opened else "open_path"
         fill = {"path": str(path), "c": ", ".join(map(str, opened))}
     en, ru = _WHY[kind]
-    return kind, en.format(**fill), ru.format(**fill)
+    return kind, Localized(ru.format(**fill), en.format(**fill))
 
 
 def _random_graph(rng: random.Random) -> DAG:
@@ -297,15 +299,13 @@ def backdoor_question(
             texts[lang] += f" {note}: {', '.join(map(str, hidden))}."
     return BackdoorQuestion(
         kind=kind,
-        text_ru=texts["ru"],
-        text_en=texts["en"],
+        text=Localized(texts["ru"], texts["en"]),
         options=options,
         correct=correct,
         graph=G,
         dagitty=to_dagitty(G),
         exposure=X,
         outcome=Y,
-        why_en={k: w[1] for k, w in why.items()},
-        why_ru={k: w[2] for k, w in why.items()},
+        why={k: w[1] for k, w in why.items()},
         mistakes={k: w[0] for k, w in why.items()},
     )

@@ -70,6 +70,7 @@ from importlib import resources
 from pathlib import Path
 
 from course.errors import CourseError
+from course.localized import EMPTY, Localized
 from course.quiz.keys import (
     COURSE_KEYS,
     KEYS_ENV,
@@ -106,21 +107,19 @@ Answer = bool | float | frozenset
 
 @dataclass(frozen=True)
 class Option:
-    """One lettered option of a choice question."""
+    """One lettered option of a choice question: its label ``text`` and, for a wrong option, ``why``.
+
+    ``why`` says why choosing the option is a mistake (shown only to a student who chose it wrongly).
+
+    >>> o = example_bank()["ex_sets"].option("В")
+    >>> o.text("en"), o.why
+    ('{B, D}', Localized(ru='', en=''))
+    """
 
     letter: str
-    ru: str
-    en: str
+    text: Localized
     nodes: frozenset[str] | None = None
-    why_ru: str = ""
-    why_en: str = ""
-
-    def text(self, lang: str = "ru") -> str:
-        return self.ru if lang == "ru" else self.en
-
-    def why(self, lang: str = "ru") -> str:
-        """Why choosing this option is a mistake (shown only to a student who chose it wrongly)."""
-        return self.why_ru if lang == "ru" else self.why_en
+    why: Localized = EMPTY
 
 
 @dataclass(frozen=True)
@@ -129,15 +128,14 @@ class Question:
 
     id: str
     kind: str
-    text_ru: str
-    text_en: str
+    text: Localized
     correct: Answer | None
     points: float = 1.0
     options: tuple[Option, ...] = ()
     partial: str = "all_or_nothing"
     tolerance: float = 0.0
-    mistake_ru: str = ""
-    mistake_en: str = ""
+    #: the usual mistake, shown after a wrong answer
+    mistake: Localized = EMPTY
     topics: tuple[str, ...] = ()
     dag: str | None = None
     exposure: str | None = None
@@ -159,12 +157,6 @@ class Question:
                 return o
         raise CourseError(f"question {self.id!r} has no option {letter!r}")
 
-    def text(self, lang: str = "ru") -> str:
-        return self.text_ru if lang == "ru" else self.text_en
-
-    def mistake(self, lang: str = "ru") -> str:
-        return self.mistake_ru if lang == "ru" else self.mistake_en
-
 
 @dataclass(frozen=True)
 class Bank:
@@ -172,8 +164,7 @@ class Bank:
 
     id: str
     questions: tuple[Question, ...]
-    title_ru: str = ""
-    title_en: str = ""
+    title: Localized = EMPTY
     has_keys: bool = True
     keys_note: str = ""  # where the keys were looked for, when they are missing
     _by_id: dict = field(default_factory=dict, repr=False, compare=False)
@@ -363,8 +354,7 @@ def parse_bank(data: dict, source: str = "<bank>", *, require_keys: bool = True,
     return Bank(
         id=str(meta.get("id", Path(source).stem)),
         questions=tuple(questions),
-        title_ru=str(meta.get("title_ru", "")),
-        title_en=str(meta.get("title_en", "")),
+        title=Localized(str(meta.get("title_ru", "")), str(meta.get("title_en", ""))),
         has_keys=all(q.has_key for q in questions),
         keys_note=keys_note,
     )
@@ -433,20 +423,23 @@ def _parse_question(entry: dict, where: str, require_keys: bool = True) -> Quest
     return Question(
         id=qid,
         kind=kind,
-        text_ru=entry["text_ru"].strip(),
-        text_en=entry["text_en"].strip(),
+        text=_localized(entry, "text_ru", "text_en"),
         correct=correct,
         points=float(points),
         options=options,
         partial=partial,
         tolerance=tolerance,
-        mistake_ru=str(entry.get("mistake_ru", "")).strip(),
-        mistake_en=str(entry.get("mistake_en", "")).strip(),
+        mistake=_localized(entry, "mistake_ru", "mistake_en"),
         topics=tuple(topics),
         dag=entry.get("dag"),
         exposure=entry.get("exposure"),
         outcome=entry.get("outcome"),
     )
+
+
+def _localized(entry: dict, ru: str, en: str) -> Localized:
+    """The (checked) text fields ``ru`` and ``en`` of a bank table, stripped; a missing one is empty."""
+    return Localized(str(entry.get(ru, "")), str(entry.get(en, ""))).strip()
 
 
 def _check_dag(entry: dict, where: str) -> None:
@@ -507,11 +500,9 @@ def _parse_options(raw: object, kind: str, where: str) -> tuple[Option, ...]:
         options.append(
             Option(
                 letter,
-                opt["ru"].strip(),
-                opt["en"].strip(),
+                _localized(opt, "ru", "en"),
                 frozenset(nodes) if nodes is not None else None,
-                str(opt.get("why_ru", "")).strip(),
-                str(opt.get("why_en", "")).strip(),
+                _localized(opt, "why_ru", "why_en"),
             )
         )
     return tuple(options)

@@ -45,6 +45,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from course.errors import CourseError
+from course.localized import Localized
 from course.quiz.bank import Bank, Question
 
 __all__ = ["to_moodle_xml", "to_gift", "write_export", "option_fractions", "image_name"]
@@ -57,13 +58,13 @@ def _check_lang(lang: str) -> None:
         raise CourseError(f"unknown export language {lang!r}; use one of {', '.join(_LANGS)}")
 
 
-def _pick(ru: str, en: str, lang: str) -> str:
+def _pick(text: Localized, lang: str) -> str:
     if lang == "multilang":
         return (
-            f'<span lang="ru" class="multilang">{html.escape(ru)}</span>'
-            f'<span lang="en" class="multilang">{html.escape(en)}</span>'
+            f'<span lang="ru" class="multilang">{html.escape(text.ru)}</span>'
+            f'<span lang="en" class="multilang">{html.escape(text.en)}</span>'
         )
-    return html.escape(ru if lang == "ru" else en)
+    return html.escape(text(lang))
 
 
 def option_fractions(q: Question) -> dict[str, float]:
@@ -92,7 +93,7 @@ def image_name(q: Question) -> str:
 
 
 def _question_html(q: Question, lang: str) -> str:
-    body = f"<p>{_pick(q.text_ru, q.text_en, lang)}</p>"
+    body = f"<p>{_pick(q.text, lang)}</p>"
     if q.dag:
         alt = html.escape(f"DAG: {q.exposure} → {q.outcome}; {q.dag}", quote=True)
         body += f'<p><img src="@@PLUGINFILE@@/{image_name(q)}" alt="{alt}"></p>'
@@ -119,7 +120,7 @@ def _moodle_question(quiz: ET.Element, q: Question, lang: str) -> None:
 
         image = ET.SubElement(text, "file", {"name": image_name(q), "path": "/", "encoding": "base64"})
         image.text = base64.b64encode(question_image(q, "png")).decode("ascii")
-    general = _pick(q.mistake_ru, q.mistake_en, lang)
+    general = _pick(q.mistake, lang)
     if q.kind == "multiple" and q.partial == "all_or_nothing":
         general += " (Moodle: partial credit for an incomplete answer; the course grades it all-or-nothing.)"
     _text(el, "generalfeedback", general)
@@ -143,7 +144,7 @@ def _moodle_question(quiz: ET.Element, q: Question, lang: str) -> None:
         ET.SubElement(el, "answernumbering").text = "none"
         fractions = option_fractions(q)
         for o in q.options:
-            ans = _text(el, "answer", f"{o.letter}) {_pick(o.ru, o.en, lang)}")
+            ans = _text(el, "answer", f"{o.letter}) {_pick(o.text, lang)}")
             ans.set("fraction", _fraction_text(fractions[o.letter]))
             ans.append(_feedback_el(""))
 
@@ -192,10 +193,10 @@ def gift_escape(text: str) -> str:
     return out.replace("\n", "\\n")
 
 
-def _gift_text(ru: str, en: str, lang: str) -> str:
+def _gift_text(text: Localized, lang: str) -> str:
     if lang == "multilang":
-        return gift_escape(f"{ru} / {en}")
-    return gift_escape(ru if lang == "ru" else en)
+        return gift_escape(f"{text.ru} / {text.en}")
+    return gift_escape(text(lang))
 
 
 def _gift_number(x: float) -> str:
@@ -218,10 +219,10 @@ def to_gift(bank: Bank, lang: str = "ru") -> str:
     bank.require_keys("exporting")
     parts = [f"// {bank.id}: exported from the xai-course question bank", f"$CATEGORY: $course$/top/{bank.id}", ""]
     for q in bank:
-        text = _gift_text(q.text_ru, q.text_en, lang)
+        text = _gift_text(q.text, lang)
         if q.dag:
             text += gift_escape(" (DAG, dagitty.net: " + q.dag + ")")
-        general = "####" + _gift_text(q.mistake_ru, q.mistake_en, lang)
+        general = "####" + _gift_text(q.mistake, lang)
         if q.kind == "truefalse":
             answer = "{" + ("TRUE" if q.correct else "FALSE") + general + "}"
         elif q.kind == "numeric":
@@ -230,7 +231,7 @@ def to_gift(bank: Bank, lang: str = "ru") -> str:
             fractions = option_fractions(q)
             lines = []
             for o in q.options:
-                label = gift_escape(f"{o.letter}) ") + _gift_text(o.ru, o.en, lang)
+                label = gift_escape(f"{o.letter}) ") + _gift_text(o.text, lang)
                 f = fractions[o.letter]
                 if q.kind == "single":
                     lines.append(("=" if f == 100 else "~") + label)

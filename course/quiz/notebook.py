@@ -47,10 +47,10 @@ def show_question(q: Question) -> None:
     The DAG is printed once more only in DAGitty's syntax, on one line, to paste into dagitty.net;
     :func:`draw_question` draws it.
     """
-    print(q.text_ru)
-    print(q.text_en)
+    print(q.text.ru)
+    print(q.text.en)
     for o in q.options:
-        print(f"{o.letter}) {o.ru}")
+        print(f"{o.letter}) {o.text.ru}")
     if q.dag:
         print("\nDAGitty (dagitty.net): " + one_line_dag(q.dag))
 

@@ -27,20 +27,19 @@ from pathlib import Path
 from course.causal.graphs import format_set
 from course.causal.quiz import backdoor_question
 from course.errors import CourseError
+from course.localized import EMPTY, Localized
 from course.quiz.bank import Option, Question
 
 __all__ = ["student_seed", "backdoor_variant", "current_student_id", "VARIANT_ID"]
 
 VARIANT_ID = "variant_backdoor"
 
-_MISTAKE_RU = (
+_MISTAKE = Localized(
     "Выписывайте все backdoor-пути (начинаются со стрелки в X) и проверяйте каждый: "
     "потомков X брать нельзя, коллайдер открывает путь, "
-    "а допустимое множество большего размера — не наименьшее."
-)
-_MISTAKE_EN = (
+    "а допустимое множество большего размера — не наименьшее.",
     "List every backdoor path (starting with an arrow into X) and check each one: descendants of X are not "
-    "allowed, adjusting for a collider opens a path, and a larger valid set is not the smallest."
+    "allowed, adjusting for a collider opens a path, and a larger valid set is not the smallest.",
 )
 
 
@@ -68,25 +67,21 @@ def backdoor_variant(student_id: str, quiz_id: str = "quiz7", points: object = 1
     options = tuple(
         Option(
             letter,
-            format_set(z),
-            format_set(z),
+            Localized.same(format_set(z)),
             frozenset(map(str, z)),
-            why_ru=q.why_ru[letter] if letter not in q.correct else "",
-            why_en=q.why_en[letter] if letter not in q.correct else "",
+            why=q.why[letter] if letter not in q.correct else EMPTY,
         )
         for letter, z in q.options.items()
     )
     return Question(
         id=VARIANT_ID,
         kind="multiple",
-        text_ru=q.text_ru,
-        text_en=q.text_en,
+        text=q.text,
         correct=frozenset(q.correct),
         points=float(points),
         options=options,
         partial="proportional",
-        mistake_ru=_MISTAKE_RU,
-        mistake_en=_MISTAKE_EN,
+        mistake=_MISTAKE,
         topics=("T3",),
         dag=q.dagitty,
         exposure=str(q.exposure),

@@ -41,7 +41,7 @@ def _variant_key(ctx: Context) -> Question:
 
 def _parts() -> tuple[Part, ...]:
     parts = [
-        Part(q.id, q.points, (Probe(answer_variable(q.id), key=_question_key(q), check=_score),), q.text_en)
+        Part(q.id, q.points, (Probe(answer_variable(q.id), key=_question_key(q), check=_score),), q.text.en)
         for q in load_bank(keys=True)
     ]  # CourseError when the keys file is not readable
     parts.append(
