@@ -79,73 +79,40 @@ def best_times(functions: dict, repeats: int = 15, budget: float = 6.0, threads:
     return best
 
 
-def anchor_weights(seed: int = 0) -> dict:
+def he_cnn_weights(seed: int, channels: tuple[int, ...], flat: int) -> dict:
+    """He-normal weights of a CNN: 3×3 convolutions ``c1, c2, …`` from ``channels[i]`` to ``channels[i + 1]``
+    with biases ``b1, b2, …``, then a dense layer ``d`` (10, ``flat``) in torch's (out, in) layout with bias ``bd``."""
     rng = np.random.default_rng(seed)
 
     def he(*shape):
         return rng.normal(size=shape) * np.sqrt(2.0 / np.prod(shape[1:]))
 
-    return {
-        "c1": he(16, 1, 3, 3),
-        "b1": rng.normal(size=16) * 0.1,
-        "c2": he(32, 16, 3, 3),
-        "b2": rng.normal(size=32) * 0.1,
-        "d": he(10, 1568),
-        "bd": rng.normal(size=10) * 0.1,
-    }
+    weights = {}
+    for i, (c_in, c_out) in enumerate(zip(channels, channels[1:]), start=1):
+        weights[f"c{i}"] = he(c_out, c_in, 3, 3)
+        weights[f"b{i}"] = rng.normal(size=c_out) * 0.1
+    weights["d"] = he(10, flat)
+    weights["bd"] = rng.normal(size=10) * 0.1
+    return weights
 
 
-def anchor_model(w: dict, dtype) -> Sequential:
-    c = {k: v.astype(dtype) for k, v in w.items()}
-    return Sequential(
-        [
-            Conv2d(c["c1"], c["b1"], padding=1),
-            ReLU(),
-            MaxPool2d(2),
-            Conv2d(c["c2"], c["b2"], padding=1),
-            ReLU(),
-            AvgPool2d(2),
-            Flatten(),
-            Dense(c["d"].T.copy(), c["bd"]),
-        ]
-    )
+def anchor_weights(seed: int = 0) -> dict:
+    return he_cnn_weights(seed, (1, 16, 32), 1568)
 
 
 def cifar_weights(seed: int = 1) -> dict:
-    rng = np.random.default_rng(seed)
-
-    def he(*shape):
-        return rng.normal(size=shape) * np.sqrt(2.0 / np.prod(shape[1:]))
-
-    return {
-        "c1": he(32, 3, 3, 3),
-        "b1": rng.normal(size=32) * 0.1,
-        "c2": he(64, 32, 3, 3),
-        "b2": rng.normal(size=64) * 0.1,
-        "c3": he(128, 64, 3, 3),
-        "b3": rng.normal(size=128) * 0.1,
-        "d": he(10, 2048),
-        "bd": rng.normal(size=10) * 0.1,
-    }
+    return he_cnn_weights(seed, (3, 32, 64, 128), 2048)
 
 
-def cifar_model(w: dict, dtype) -> Sequential:
+def cnn_model(w: dict, dtype) -> Sequential:
+    """The CNN of :func:`he_cnn_weights` in ``dtype``: conv, ReLU and a 2×2 max-pool per block (average-pool
+    after the last), then Flatten and the dense layer."""
     c = {k: v.astype(dtype) for k, v in w.items()}
-    return Sequential(
-        [
-            Conv2d(c["c1"], c["b1"], padding=1),
-            ReLU(),
-            MaxPool2d(2),
-            Conv2d(c["c2"], c["b2"], padding=1),
-            ReLU(),
-            MaxPool2d(2),
-            Conv2d(c["c3"], c["b3"], padding=1),
-            ReLU(),
-            AvgPool2d(2),
-            Flatten(),
-            Dense.from_torch(c["d"], c["bd"]),
-        ]
-    )
+    blocks = sum(k.startswith("c") for k in c)
+    layers: list = []
+    for i in range(1, blocks + 1):
+        layers += [Conv2d(c[f"c{i}"], c[f"b{i}"], padding=1), ReLU(), (AvgPool2d if i == blocks else MaxPool2d)(2)]
+    return Sequential([*layers, Flatten(), Dense.from_torch(c["d"], c["bd"])])
 
 
 def networks():
@@ -166,9 +133,9 @@ def networks():
         print(f"(the residual CNN is skipped: {exc})")
         resnet = {}
     nets = {
-        "anchor CNN (1×28×28)": (lambda dt: anchor_model(anchor, dt), rng.uniform(0, 1, (BATCH, 1, 28, 28))),
+        "anchor CNN (1×28×28)": (lambda dt: cnn_model(anchor, dt), rng.uniform(0, 1, (BATCH, 1, 28, 28))),
         "CIFAR-sized CNN (3×32×32, conv 32-64-128)": (
-            lambda dt: cifar_model(cifar, dt),
+            lambda dt: cnn_model(cifar, dt),
             rng.uniform(0, 1, (BATCH, 3, 32, 32)),
         ),
         **resnet,
@@ -331,7 +298,7 @@ def _growth(before, after):
 def _peak_ours(dtype):
     import tracemalloc
 
-    model, (x, target) = cifar_model(cifar_weights(), dtype), _cifar_batch(dtype)
+    model, (x, target) = cnn_model(cifar_weights(), dtype), _cifar_batch(dtype)
     lrp(model, x[:2], composites.EpsilonGammaBox(0.0, 1.0), target[:2])  # imports and first-call allocations
     _reset_peak()
     before = _rss_mb()
@@ -347,7 +314,7 @@ def _peak_zennit(dtype):
     if isinstance(found, str):
         return None
     torch, zennit = found
-    net = to_torch(torch, zennit, cifar_model(cifar_weights(), dtype))
+    net = to_torch(torch, zennit, cnn_model(cifar_weights(), dtype))
     x, target = _cifar_batch(dtype)
     composite = zennit.composites.EpsilonGammaBox(low=0.0, high=1.0)
     composite.register(net)
@@ -438,7 +405,7 @@ def measure(w, x, target, nets):
         "ZBox(0, 1) + Epsilon": [rules.ZBox(0.0, 1.0), rules.Epsilon(), rules.Epsilon()],
     }
     for dtype in (np.float32, np.float64):
-        model, xd = anchor_model(w, dtype), x.astype(dtype)
+        model, xd = cnn_model(w, dtype), x.astype(dtype)
         # the baseline is the faster of the plain gradient and the gradient over the pieces lrp uses
         parts = _chunks(model, xd)
         fns = {

@@ -27,7 +27,7 @@ from jupyter_server.extension.config import ExtensionConfigManager
 from jupyterlab_server.config import get_federated_extensions
 
 from course.lab import SERVER_CONFIG, SETTINGS, lab_command, sync_working_copy
-from tests.test_lab_widgets import _free_port, _launch, _playwright, _wait_for_server
+from tests.test_lab_widgets import _free_port, _headless_lab, _launch, _playwright, _wait_for_server
 
 LECTURES = Path(__file__).resolve().parent.parent / "lectures"
 STUDENT_SETTINGS = LECTURES / SETTINGS
@@ -91,24 +91,8 @@ class Server:
 def _serve(cmd, home: Path, cwd: Path):
     """Run a ``jupyter lab`` command line with an empty Jupyter home, headless; stop it on exit."""
     port, token = _free_port(), secrets.token_hex(16)
-    env = dict(
-        os.environ,
-        JUPYTER_CONFIG_DIR=str(home / "config"),
-        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-        JUPYTER_DATA_DIR=str(home / "data"),
-        JUPYTER_PLATFORM_DIRS="1",
-    )
-    cmd = cmd + [
-        "--no-browser",
-        "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
-        f"--LabApp.user_settings_dir={home / 'settings'}",
-        f"--LabApp.workspaces_dir={home / 'workspaces'}",
-        "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]
+    env, options = _headless_lab(home, port, token)
+    cmd = cmd + options
     log, base = home / "jupyter-lab.log", f"http://127.0.0.1:{port}"
     home.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out, subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd) as proc:

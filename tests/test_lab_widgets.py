@@ -89,13 +89,9 @@ class Lab(NamedTuple):
         return self.log.read_text(errors="replace")[-n:]
 
 
-@pytest.fixture
-def lab_server(tmp_path):
-    """A JupyterLab server on a temporary copy of lectures/; yields a :class:`Lab`."""
-    root = tmp_path / "lectures"
-    shutil.copytree(LECTURES, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    port, token = _free_port(), secrets.token_hex(16)
-    home = tmp_path / "jupyter"
+def _headless_lab(home: Path, port: int, token: str) -> tuple[dict, list[str]]:
+    """The environment (an empty Jupyter home under ``home``) and the command-line options of a JupyterLab
+    server on 127.0.0.1:``port`` with ``token``: no browser, no news or update checks."""
     env = dict(
         os.environ,
         JUPYTER_CONFIG_DIR=str(home / "config"),
@@ -103,21 +99,29 @@ def lab_server(tmp_path):
         JUPYTER_DATA_DIR=str(home / "data"),
         JUPYTER_PLATFORM_DIRS="1",
     )
-    cmd = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
+    options = [
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root}",
         f"--LabApp.user_settings_dir={home / 'settings'}",
         f"--LabApp.workspaces_dir={home / 'workspaces'}",
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
+    return env, options
+
+
+@pytest.fixture
+def lab_server(tmp_path):
+    """A JupyterLab server on a temporary copy of lectures/; yields a :class:`Lab`."""
+    root = tmp_path / "lectures"
+    shutil.copytree(LECTURES, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    port, token = _free_port(), secrets.token_hex(16)
+    home = tmp_path / "jupyter"
+    env, options = _headless_lab(home, port, token)
+    cmd = [sys.executable, "-m", "jupyterlab", *options, f"--ServerApp.root_dir={root}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     # no news/update pop-up over the notebook, and no request to the internet for it
