@@ -30,6 +30,8 @@ from course.relevance.network import Sequential
 LayerArgs = tuple[FloatArray, FloatArray, FloatArray, FloatArray]
 #: a network's parameters [(W, b), ...]
 Params = list[tuple[FloatArray, FloatArray]]
+#: a network's probe: input x (d,), parameters, target class, ε
+NetworkCase = tuple[FloatArray, Params, int, float]
 
 NAME = "lrp_rules"
 
@@ -161,8 +163,8 @@ def _mlp_params(seed: int, sizes: tuple[int, ...]) -> Params:
     ]
 
 
-def _network_cases() -> list[tuple[FloatArray, Params, int, float]]:
-    cases: list[tuple[FloatArray, Params, int, float]] = []
+def _network_cases() -> list[NetworkCase]:
+    cases: list[NetworkCase] = []
     for seed, sizes, target, eps in ((21, (4, 3, 2), 1, 0.25), (22, (5, 6, 4, 3), 0, 0.01)):
         params = _mlp_params(seed, sizes)
         x = np.round(np.random.default_rng(seed + 100).uniform(0, 1, sizes[0]), 2)
@@ -186,41 +188,42 @@ def _other_output(x: FloatArray, params: Params, target: int, eps: float) -> Flo
     return _mlp_key(x, params, (target + 1) % n_out, eps)
 
 
+def _network_probes(
+    function: str,
+    key: Callable[[FloatArray, Params, int, float], FloatArray],
+    label: str,
+    mistakes: Callable[[NetworkCase], list[Mistake]] = lambda case: [],
+) -> tuple[Probe, ...]:
+    """A probe of the student's ``function(x, params, target, eps)`` per network case; ``label`` may name
+    ``{layers}``."""
+    return tuple(
+        Probe(
+            expression=call(function, x, [list(p) for p in params], target, eps),
+            key=fixed_key(key, x, params, target, eps),
+            check=array_close(**STUDENT_CODE, mistakes=mistakes((x, params, target, eps))),
+            label=label.format(layers=len(params)),
+        )
+        for x, params, target, eps in _network_cases()
+    )
+
+
+def _mlp_mistakes(case: NetworkCase) -> list[Mistake]:
+    return [
+        (partial(_other_output, *case), "this explains another output: start from R = one-hot(target) × logits"),
+    ]
+
+
 NETWORK = Part(
     "lrp_mlp",
     3.0,
-    tuple(
-        Probe(
-            expression=call("lrp_mlp", x, [list(p) for p in params], target, eps),
-            key=fixed_key(_mlp_key, x, params, target, eps),
-            check=array_close(
-                **STUDENT_CODE,
-                mistakes=[
-                    (
-                        partial(_other_output, x, params, target, eps),
-                        "this explains another output: start from R = one-hot(target) × logits",
-                    )
-                ],
-            ),
-            label=f"lrp_mlp on a {len(params)}-layer network",
-        )
-        for x, params, target, eps in _network_cases()
-    ),
+    _network_probes("lrp_mlp", _mlp_key, "lrp_mlp on a {layers}-layer network", _mlp_mistakes),
     "LRP-ε through a small ReLU network",
 )
 
 CONSERVATION = Part(
     "layer_sums",
     1.0,
-    tuple(
-        Probe(
-            expression=call("layer_sums", x, [list(p) for p in params], target, eps),
-            key=fixed_key(_sums_key, x, params, target, eps),
-            check=array_close(**STUDENT_CODE),
-            label="layer_sums",
-        )
-        for x, params, target, eps in _network_cases()
-    ),
+    _network_probes("layer_sums", _sums_key, "layer_sums"),
     "relevance per layer (conservation)",
 )
 
