@@ -15,10 +15,21 @@ from dataclasses import dataclass
 
 from course.errors import CourseError
 
-__all__ = ["LANGS", "Localized", "EMPTY"]
+__all__ = ["LANGS", "Localized", "EMPTY", "check_lang"]
 
 #: the course's languages, in the course's order
 LANGS = ("ru", "en")
+
+
+def check_lang(lang: object) -> str:
+    """``lang`` when it is one of the course's languages (:data:`LANGS`), else a CourseError naming them.
+
+    >>> check_lang("en")
+    'en'
+    """
+    if lang not in LANGS:
+        raise CourseError(f"unknown language {lang!r}; the course's languages are 'ru' and 'en'")
+    return str(lang)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +62,7 @@ class Localized:
 
     def get(self, lang: str = "ru") -> str:
         """The text in ``lang`` ("ru" or "en")."""
-        if lang == "ru":
-            return self.ru
-        if lang == "en":
-            return self.en
-        raise CourseError(f"unknown language {lang!r}; the course's languages are 'ru' and 'en'")
+        return self.ru if check_lang(lang) == "ru" else self.en
 
     def __call__(self, lang: str = "ru") -> str:
         return self.get(lang)

@@ -62,3 +62,29 @@ def test_the_loaded_models_hold_localized_texts():
     assert isinstance(generated.text, Localized)
     assert all(isinstance(w, Localized) and w.ru and w.en for w in generated.why.values())
     assert ItemQuestion.from_question(q).text == q.text
+
+
+def test_answer_messages_and_reading_notes_are_localized_too():
+    from course.quiz.normalize import AnswerError, parse_number, read_letters
+
+    with pytest.raises(AnswerError) as info:
+        parse_number("1/0")
+    assert info.value.message == Localized(
+        "'1/0' — не число: деление на ноль (пишите, например, 0.75, 0,75, 3/4 или 2 1/4)",
+        "'1/0' is not a number: division by zero (write e.g. 0.75, 0,75, 3/4 or 2 1/4)",
+    )
+    assert str(info.value) == info.value.text("en") and not hasattr(info.value, "ru")
+    _, notes = read_letters("{B}", "АБ", {"А": {"B"}, "Б": {"C"}})
+    assert notes == (
+        Localized("Множество вершин {B} прочитано как вариант А.", "The vertex set {B} was read as option А."),
+    )
+
+
+@pytest.mark.parametrize("answer", ["Б", "в, г", "?"])  # wrong, right, unreadable
+def test_scoring_refuses_an_unknown_language_whatever_the_answer(answer):
+    from course.quiz.scoring import score_answer
+
+    q = example_bank()["ex_sets"]
+    assert score_answer(q, answer, lang="en").feedback != score_answer(q, answer, lang="ru").feedback
+    with pytest.raises(CourseError, match="unknown language 'de'"):
+        score_answer(q, answer, lang="de")

@@ -16,6 +16,7 @@ import re
 import unicodedata
 
 from course.errors import CourseError
+from course.localized import Localized
 
 __all__ = ["MAX_ANSWER_CHARS", "AnswerError", "fold", "check_length"]
 
@@ -61,17 +62,16 @@ _VULGAR = re.compile("[\u00bc-\u00be\u2150-\u215f\u2189]")
 class AnswerError(CourseError):
     """An answer that cannot be read; carries the reason in Russian and English.
 
-    ``str(exc)`` is the English message; :meth:`text` picks a language.
+    ``str(exc)`` is the English message; ``message`` holds both, and :meth:`text` picks a language.
     """
 
     def __init__(self, en: str, ru: str):
         super().__init__(en)
-        self.en = en
-        self.ru = ru
+        self.message = Localized(ru, en)
 
     def text(self, lang: str = "ru") -> str:
         """The message in ``lang`` ("ru" or "en")."""
-        return self.ru if lang == "ru" else self.en
+        return self.message(lang)
 
 
 def _vulgar(match: re.Match) -> str:

@@ -58,6 +58,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from itertools import islice
 
+from course.localized import Localized
 from course.quiz.folding import MAX_ANSWER_CHARS, AnswerError, check_length, fold
 from course.quiz.numeric import MAX_EXPONENT, MAX_NUMBER_CHARS, REL_SLACK, parse_number, within_tolerance
 
@@ -169,7 +170,8 @@ def _read_vertex_sets(text: str, vertex_sets: Mapping[str, frozenset], options: 
         for v in nodes:
             names[fold(str(v))] = str(v)
     by_set = {frozenset(nodes): letter for letter, nodes in vertex_sets.items()}
-    letters, notes_en, notes_ru = [], [], []
+    letters: list[str] = []
+    notes: list[Localized] = []
 
     def replace(match: re.Match) -> str:
         inside = match.group(1)
@@ -188,11 +190,15 @@ def _read_vertex_sets(text: str, vertex_sets: Mapping[str, frozenset], options: 
             )
         letter = by_set[nodes]
         letters.append(letter)
-        notes_en.append(f"The vertex set {_format_set(nodes)} was read as option {letter}.")
-        notes_ru.append(f"Множество вершин {_format_set(nodes)} прочитано как вариант {letter}.")
+        notes.append(
+            Localized(
+                f"Множество вершин {_format_set(nodes)} прочитано как вариант {letter}.",
+                f"The vertex set {_format_set(nodes)} was read as option {letter}.",
+            )
+        )
         return " "
 
-    return _BRACES.sub(replace, text), letters, (tuple(notes_ru), tuple(notes_en))
+    return _BRACES.sub(replace, text), letters, tuple(notes)
 
 
 def read_letters(answer: object, options: str = LETTERS, vertex_sets: Mapping[str, frozenset] | None = None):
@@ -210,9 +216,9 @@ def read_letters(answer: object, options: str = LETTERS, vertex_sets: Mapping[st
 
     Returns
     -------
-    (frozenset of str, (tuple of str, tuple of str))
+    (frozenset of str, tuple of Localized)
         Cyrillic upper-case letters, each one of ``options``; the reading
-        notes in Russian and in English (empty unless a vertex set was read).
+        notes, each in Russian and English (none unless a vertex set was read).
 
     Raises
     ------
@@ -222,13 +228,14 @@ def read_letters(answer: object, options: str = LETTERS, vertex_sets: Mapping[st
 
     Examples
     --------
-    >>> letters, (ru, en) = read_letters("{A, C}, Г", "АБВГ", {"А": {"B"}, "Б": {"A", "C"}, "Г": {"D"}})
-    >>> sorted(letters), en
-    (['Б', 'Г'], ('The vertex set {A, C} was read as option Б.',))
+    >>> letters, notes = read_letters("{A, C}, Г", "АБВГ", {"А": {"B"}, "Б": {"A", "C"}, "Г": {"D"}})
+    >>> sorted(letters), [note("en") for note in notes]
+    (['Б', 'Г'], ['The vertex set {A, C} was read as option Б.'])
     """
     raw = _as_text(answer)
     text = fold(raw)
-    braced, notes = [], ((), ())
+    braced: list[str] = []
+    notes: tuple[Localized, ...] = ()
     if vertex_sets and "{" in text:
         text, braced, notes = _read_vertex_sets(text, vertex_sets, options)
     chosen = set(braced)

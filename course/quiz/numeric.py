@@ -16,6 +16,7 @@ import re
 import unicodedata
 from fractions import Fraction
 
+from course.localized import EMPTY, Localized
 from course.quiz.folding import AnswerError, check_length, fold
 
 __all__ = ["MAX_NUMBER_CHARS", "MAX_EXPONENT", "REL_SLACK", "parse_number", "within_tolerance"]
@@ -34,10 +35,10 @@ _PLAIN = re.compile(rf"(?P<sign>[+-])? ?(?P<p>{_DEC})(?: ?/ ?(?P<q>{_DEC}))?")
 _UNICODE_DIGIT = re.compile(r"[^\x00-\x7f]")
 
 
-def _not_a_number(answer, why_en: str = "", why_ru: str = "") -> AnswerError:
+def _not_a_number(answer, why: Localized = EMPTY) -> AnswerError:
     return AnswerError(
-        f"{answer!r:.60} is not a number{why_en} (write e.g. 0.75, 0,75, 3/4 or 2 1/4)",
-        f"{answer!r:.60} — не число{why_ru} (пишите, например, 0.75, 0,75, 3/4 или 2 1/4)",
+        f"{answer!r:.60} is not a number{why.en} (write e.g. 0.75, 0,75, 3/4 or 2 1/4)",
+        f"{answer!r:.60} — не число{why.ru} (пишите, например, 0.75, 0,75, 3/4 или 2 1/4)",
     )
 
 
@@ -48,7 +49,8 @@ def _decimal(text: str, answer) -> Fraction:
     exp = int(exponent) if exponent else 0  # at most MAX_NUMBER_CHARS digits: cheap
     if abs(exp) > MAX_EXPONENT:
         raise _not_a_number(
-            answer, f": the exponent is beyond ±{MAX_EXPONENT}", f": показатель степени больше ±{MAX_EXPONENT}"
+            answer,
+            Localized(f": показатель степени больше ±{MAX_EXPONENT}", f": the exponent is beyond ±{MAX_EXPONENT}"),
         )
     value = Fraction(mantissa if mantissa not in (".", "") else "0")
     return value * Fraction(10) ** exp
@@ -105,7 +107,7 @@ def _parse_number_text(answer: str) -> float:
     text = fold(check_length(answer)).replace("Е", "E")  # a Cyrillic Е as the exponent's E
     if len(text) > MAX_NUMBER_CHARS:
         raise _not_a_number(
-            answer, f": longer than {MAX_NUMBER_CHARS} characters", f": длиннее {MAX_NUMBER_CHARS} символов"
+            answer, Localized(f": длиннее {MAX_NUMBER_CHARS} символов", f": longer than {MAX_NUMBER_CHARS} characters")
         )
     if _UNICODE_DIGIT.search(text):  # other scripts' digits → 0–9
         text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
@@ -122,7 +124,7 @@ def _parse_number_text(answer: str) -> float:
         if m["q"] is not None:
             q = _decimal(m["q"], answer)
             if q == 0:
-                raise _not_a_number(answer, ": division by zero", ": деление на ноль")
+                raise _not_a_number(answer, Localized(": деление на ноль", ": division by zero"))
             value /= q
     if m["sign"] == "-":
         value = -value

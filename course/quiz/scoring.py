@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from course.errors import CourseError
+from course.localized import check_lang
 from course.quiz.bank import NO_KEYS, Question
 from course.quiz.normalize import AnswerError, parse_number, parse_truefalse, read_letters, within_tolerance
 
@@ -82,11 +83,11 @@ def vertex_sets(question: Question) -> dict[str, frozenset] | None:
 
 
 def _read(question: Question, answer: object):
-    """The normalised answer and the reading notes (Russian, English)."""
+    """The normalised answer and the notes on how it was read (each in Russian and English)."""
     if question.kind == "truefalse":
-        return parse_truefalse(answer), ((), ())
+        return parse_truefalse(answer), ()
     if question.kind == "numeric":
-        return parse_number(answer), ((), ())
+        return parse_number(answer), ()
     letters, notes = read_letters(answer, question.letters, vertex_sets(question))
     if question.kind == "single" and len(letters) != 1:
         raise AnswerError(
@@ -127,8 +128,9 @@ def score_answer(question: Question, answer: object, lang: str = "ru") -> Score:
             "scored; load the bank with load_bank(keys=True) where the keys file is readable "
             "(XAI_COURSE_QUIZ_KEYS)"
         )
+    check_lang(lang)
     try:
-        value, (notes_ru, notes_en) = _read(question, answer)
+        value, reading_notes = _read(question, answer)
     except AnswerError as exc:
         return Score(question.id, 0.0, question.points, None, False, exc.text(lang))
     fraction, notes = _FRACTION[question.kind](question, value, lang)
@@ -137,7 +139,7 @@ def score_answer(question: Question, answer: object, lang: str = "ru") -> Score:
         notes.append(question.mistake(lang))
     if fraction == 1.0:
         notes = ["Верно." if lang == "ru" else "Correct."]
-    reading = list(notes_ru if lang == "ru" else notes_en)
+    reading = [note(lang) for note in reading_notes]
     return Score(
         question.id, round(fraction * question.points, 10), question.points, value, True, " ".join(reading + notes)
     )
