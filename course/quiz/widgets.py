@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 from course.errors import CourseError
 from course.extras import require
+from course.localized import check_lang
 from course.quiz.bank import Bank, Question, load_bank
 from course.quiz.scoring import Score, read_answer, score_answer
 
@@ -63,10 +64,8 @@ class QuizWidget:
         lang: str = "ru",
         bank: Bank | None = None,
     ):
-        if lang not in ("ru", "en"):
-            raise CourseError(f"lang must be 'ru' or 'en', got {lang!r}")
+        self.lang = check_lang(lang)
         W = require("ipywidgets", "lab")
-        self.lang = lang
         self.questions = _select(questions, topics, bank or load_bank(keys=True))
         self.inputs: dict[str, object] = {}
         self.feedback: dict[str, object] = {}
@@ -134,9 +133,9 @@ class QuizWidget:
         scores = [score_answer(q, self._value(q), lang=self.lang) for q in self.questions]
         for s in scores:
             colour = "green" if s.correct else ("darkorange" if s.points > 0 else "firebrick")
-            self.feedback[s.question_id].value = (
-                f'<span style="color:{colour}">{s.points:g}/{s.max_points:g} — {html.escape(s.feedback)}</span>'
-            )
+            self.feedback[
+                s.question_id
+            ].value = f'<span style="color:{colour}">{s.points:g}/{s.max_points:g} — {html.escape(s.feedback)}</span>'
         got, most = sum(s.points for s in scores), sum(s.max_points for s in scores)
         word = "Итого" if self.lang == "ru" else "Total"
         self.total.value = f"<b>{word}: {got:g} / {most:g} ({100 * got / most:.0f} %)</b>"
