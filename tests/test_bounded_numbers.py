@@ -27,7 +27,7 @@ from autograder.grading.plaindata import PlainDataError, decode
 from course.errors import CourseError
 from course.quiz.bank import load_bank
 from tests.autograde_support import corpus
-from tests.test_collect_files import HONEST, assert_graded_as_written, e2e, graded_cohort
+from tests.test_collect_files import HONEST, assert_graded_as_written, cohort_fixture, e2e
 
 HUGE = 10**400  # beyond float64 (max ~1.8e308)
 #: strings whose exact rational value is astronomically large or small: float() reads them at once
@@ -158,11 +158,7 @@ def test_course_part_with_a_huge_value_is_a_wrong_answer_for_that_probe_only():
 # ------------------------------------------------------------------ graded end to end, warm and cold
 
 NUMBER_CASES = [n for n in corpus() if n.startswith("numbers_")]
-
-
-@pytest.fixture(scope="module", params=["warm", "cold"])
-def graded(request, tmp_path_factory):
-    return graded_cohort(request.param, tmp_path_factory)
+graded = cohort_fixture()
 
 
 @e2e
@@ -214,6 +210,21 @@ def test_decode_returns_plain_data_or_refuses_whatever_the_message():
     run()
 
 
+def _student_scalars(text_size: int, odd: list[str]):
+    """Any plain scalar a student may send: None, bools, integers far beyond float64, any float (inf, nan),
+    short texts and the ``odd`` strings."""
+    from hypothesis import strategies as st
+
+    return st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(10**500), max_value=10**500),
+        st.floats(),
+        st.text(max_size=text_size),
+        st.sampled_from(odd),
+    )
+
+
 def test_every_checker_scores_any_decoded_value_without_raising():
     """Whatever plain value a student sends, each checker returns a fraction in [0, 1] (no exception)."""
     from hypothesis import given, settings
@@ -231,14 +242,7 @@ def test_every_checker_scores_any_decoded_value_without_raising():
     kinds = ("numeric", "multiple", "truefalse")
     cases += [("quiz", None, {"question": q.id}) for q in bank if q.kind in kinds][:6]
     values = st.recursive(
-        st.one_of(
-            st.none(),
-            st.booleans(),
-            st.integers(min_value=-(10**500), max_value=10**500),
-            st.floats(),
-            st.text(max_size=12),
-            st.sampled_from(["1e999999999", "А, Б", "1/0"]),
-        ),
+        _student_scalars(12, ["1e999999999", "А, Б", "1/0"]),
         lambda inner: st.one_of(
             st.lists(inner, max_size=4),
             st.dictionaries(st.text(max_size=3), inner, max_size=3),
@@ -271,14 +275,7 @@ def test_every_course_part_grades_any_plain_value_without_raising():
         for part in load_assignment(name)
     ]
     values = st.recursive(
-        st.one_of(
-            st.none(),
-            st.booleans(),
-            st.integers(min_value=-(10**500), max_value=10**500),
-            st.floats(),
-            st.text(max_size=8),
-            st.just("1e999999999"),
-        ),
+        _student_scalars(8, ["1e999999999"]),
         lambda inner: st.lists(inner, max_size=4),
         max_leaves=10,
     )

@@ -158,9 +158,18 @@ def graded_cohort(mode: str, tmp_path_factory):
     return _GRADED[mode]
 
 
-@pytest.fixture(scope="module", params=["warm", "cold"])
-def graded(request, tmp_path_factory):
-    return graded_cohort(request.param, tmp_path_factory)
+def cohort_fixture():
+    """The module fixture ``graded``: the cohort of :func:`graded_cohort`, warm and cold (``graded = cohort_fixture()``
+    in each module that checks its own cases in it)."""
+
+    @pytest.fixture(scope="module", params=["warm", "cold"])
+    def graded(request, tmp_path_factory):
+        return graded_cohort(request.param, tmp_path_factory)
+
+    return graded
+
+
+graded = cohort_fixture()
 
 
 @e2e

@@ -23,7 +23,7 @@ from autograder.feedback import feedback_notebook
 from autograder.restore import parse_submission, restore
 from course.errors import CourseError
 from tests.autograde_support import ASSIGNMENT, build_course, corpus, load_case, submit_case
-from tests.test_collect_files import HONEST, assert_graded_as_written, e2e, grade_cases, graded_cohort
+from tests.test_collect_files import HONEST, assert_graded_as_written, cohort_fixture, e2e, grade_cases
 
 FEEDBACK_CASES = [n for n in corpus() if n.startswith("feedback_")]
 _URL_ATTRIBUTES = {
@@ -165,10 +165,7 @@ def test_unreadable_notebooks_are_one_clear_error(data, reason):
 
 # ------------------------------------------------------------------ graded end to end, warm and cold
 
-
-@pytest.fixture(scope="module", params=["warm", "cold"])
-def graded(request, tmp_path_factory):
-    return graded_cohort(request.param, tmp_path_factory)
+graded = cohort_fixture()
 
 
 @e2e
