@@ -15,19 +15,11 @@ from course.relevance.gradients import (
     integrated_gradients,
     smoothgrad,
 )
+from tests.nets import random_mlp
 
 
 def mlp(seed=0):
-    rng = np.random.default_rng(seed)
-    return Sequential(
-        [
-            Dense(rng.normal(size=(5, 7)), rng.normal(size=7) * 0.1),
-            ReLU(),
-            Dense(rng.normal(size=(7, 6)), rng.normal(size=6) * 0.1),
-            ReLU(),
-            Dense(rng.normal(size=(6, 3)), rng.normal(size=3) * 0.1),
-        ]
-    )
+    return random_mlp((5, 7, 6, 3), bias=0.1, seed=seed)
 
 
 def cnn(seed=0):

@@ -20,6 +20,7 @@ from course.relevance.pattern import (
     signal_quality,
 )
 from course.relevance.taylor import taylor_terms
+from tests.nets import random_mlp
 
 
 @pytest.fixture(scope="module")
@@ -159,14 +160,7 @@ def test_relu_patterns_by_hand_and_their_estimator_leaves_no_y_in_the_residual()
 
 
 def small_mlp(seed=0):
-    rng = np.random.default_rng(seed)
-    return Sequential(
-        [
-            Dense(rng.normal(size=(4, 6)), rng.normal(size=6) * 0.3),
-            ReLU(),
-            Dense(rng.normal(size=(6, 3)), rng.normal(size=3) * 0.3),
-        ]
-    )
+    return random_mlp((4, 6, 3), bias=0.3, seed=seed)
 
 
 def test_streamed_fit_equals_one_batch_and_matches_per_neuron_formulas():
