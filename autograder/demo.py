@@ -31,11 +31,12 @@ from pathlib import Path
 import numpy as np
 
 from autograder.cohort import simulate_exercise, simulate_quiz, student_ids, write_submission
-from autograder.feedback import generate_feedback, run_nbgrader
+from autograder.feedback import generate_feedback
 from autograder.owned import check_replaceable, mark
 from autograder.pipeline import autograde, close_warm_kernels
 from autograder.sandbox import Limits, sandbox_available
 from course.errors import CourseError
+from course.nbgrader_setup import run_nbgrader
 
 __all__ = ["run", "add_parser"]
 
@@ -73,7 +74,7 @@ def build_course(out: Path, exercise: str, *, progress: bool = False) -> Path:
         for verb, name in steps:
             bar.set_postfix_str(f"{verb} {name}")
             extra = [f"--Exchange.root={out / 'exchange'}"] if verb == "release_assignment" else []
-            run_nbgrader(out, verb, name, "--force", *extra)
+            run_nbgrader([verb, name, "--force", "--log-level=WARN", *extra], out, timeout=1800)
             bar.update()
     return out
 

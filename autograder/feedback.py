@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import copy
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 
 from autograder.restore import grade_id, is_solution, is_test
 from autograder.sanitise import markdown_cell_html, raw_cell_html
-from course.errors import CourseError
+from course.nbgrader_setup import run_nbgrader
 
-__all__ = ["feedback_notebook", "generate_feedback", "run_nbgrader"]
+__all__ = ["feedback_notebook", "generate_feedback"]
 
 
 def _stream(text: str, name: str = "stdout"):
@@ -71,21 +69,6 @@ def _student_text(cell):
         return cell
     render = markdown_cell_html if cell.get("cell_type") == "markdown" else raw_cell_html
     return nbformat.v4.new_markdown_cell(render(cell.get("source", "")), metadata=cell.get("metadata", {}))
-
-
-def run_nbgrader(course_root: str | Path, *args: str, timeout: float = 1800) -> str:
-    """Run ``nbgrader ARGS`` on the course at ``course_root`` with this interpreter; CourseError on failure.
-
-    The interpreter's bin directory goes first on PATH: nbgrader calls the
-    ``alembic`` command when it creates a gradebook.
-    """
-    root = Path(course_root).resolve()
-    cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={root}", "--log-level=WARN"]
-    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
-    proc = subprocess.run(cmd, cwd=str(root), capture_output=True, text=True, timeout=timeout, env=env)
-    if proc.returncode != 0 or "[ERROR]" in proc.stderr or "| ERROR]" in proc.stderr:
-        raise CourseError(f"nbgrader {' '.join(args)} failed:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
-    return proc.stdout + proc.stderr
 
 
 def student_patterns(students: list[str], parts: int) -> list[str]:
@@ -160,8 +143,9 @@ def generate_feedback(course_root: str | Path, assignment: str | list[str], *, w
         bar = tqdm(total=expected, desc=f"feedback {', '.join(assignments)}", unit="page")
     try:
         with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), 2 * cores))) as pool:
-            running = [pool.submit(run_nbgrader, root, "generate_feedback", name, "--force",
-                                   f"--CourseDirectory.student_id={pattern}") for name, pattern in jobs]
+            running = [pool.submit(run_nbgrader, ["generate_feedback", name, "--force", "--log-level=WARN",
+                                                  f"--CourseDirectory.student_id={pattern}"], root, timeout=1800)
+                       for name, pattern in jobs]
             while bar is not None and wait(running, timeout=0.5).not_done:
                 bar.update(len(_feedback_pages(root, assignments, started)) - bar.n)
             for job in running:

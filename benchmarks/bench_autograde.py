@@ -26,11 +26,10 @@ SUBMISSIONS = 40
 
 
 def _course(root: Path) -> Path:
-    from autograder.feedback import run_nbgrader
-    from course.nbgrader_setup import copy_course
+    from course.nbgrader_setup import copy_course, run_nbgrader
 
     copy_course(root, assignments=(ASSIGNMENT,))
-    run_nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
+    run_nbgrader(["generate_assignment", ASSIGNMENT, "--force"], root)
     return root
 
 
@@ -57,9 +56,9 @@ def _totals(root: Path) -> dict:
 
 
 def main() -> None:
-    from autograder.feedback import run_nbgrader
     from autograder.pipeline import autograde
     from autograder.sandbox import Limits, sandbox_available
+    from course.nbgrader_setup import run_nbgrader
 
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="bench-autograde-") as tmp:
@@ -71,7 +70,7 @@ def main() -> None:
             shutil.copytree(base, copies[name])
         rows = []
         started = time.perf_counter()
-        run_nbgrader(copies["nbgrader"], "autograde", ASSIGNMENT, "--force", timeout=3600)
+        run_nbgrader(["autograde", ASSIGNMENT, "--force"], copies["nbgrader"], timeout=3600)
         rows.append(("nbgrader autograde (serial)", time.perf_counter() - started))
         if not sandbox_available()[0]:
             print(f"no sandbox here ({sandbox_available()[1]}): only nbgrader was timed")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.feedback import run_nbgrader
+from course.nbgrader_setup import run_nbgrader
 
 FIXTURE = Path(__file__).parent / "fixtures" / "autograde_course"
 ADVERSARIAL = Path(__file__).parent / "fixtures" / "adversarial"
@@ -25,7 +25,7 @@ POINTS = {"test_squares": 2.0, "test_blocking": 1.0, "test_relu": 2.0}
 def build_course(dest: Path) -> Path:
     """Copy the fixture course to ``dest`` and run ``nbgrader generate_assignment ps1`` (gradebook + release)."""
     shutil.copytree(FIXTURE, dest, ignore=shutil.ignore_patterns("__pycache__"))
-    run_nbgrader(dest, "generate_assignment", ASSIGNMENT, "--force")
+    run_nbgrader(["generate_assignment", ASSIGNMENT, "--force"], dest)
     return dest
 
 
@@ -34,7 +34,7 @@ def build_quiz_course(dest: Path) -> Path:
     from course.nbgrader_setup import copy_course
 
     copy_course(dest, assignments=(QUIZ,))
-    run_nbgrader(dest, "generate_assignment", QUIZ, "--force")
+    run_nbgrader(["generate_assignment", QUIZ, "--force"], dest)
     return dest
 
 

@@ -8,10 +8,9 @@ import shutil
 import nbformat
 import pytest
 
-from autograder.feedback import run_nbgrader
 from autograder.pipeline import autograde
 from autograder.sandbox import Limits, sandbox_available
-from course.nbgrader_setup import ASSIGNMENTS, copy_course
+from course.nbgrader_setup import ASSIGNMENTS, copy_course, run_nbgrader
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sandbox_available()[0], reason="no sandbox")]
 
@@ -29,7 +28,7 @@ def _points(notebook_path) -> float:
 def course(tmp_path_factory):
     root = copy_course(tmp_path_factory.mktemp("exercises") / "course")
     for name in ASSIGNMENTS:
-        run_nbgrader(root, "generate_assignment", name, "--force")
+        run_nbgrader(["generate_assignment", name, "--force"], root)
         for student, src in (("solver", root / "exercises" / name), ("blank", root / "release" / name)):
             folder = root / "submitted" / student / name
             folder.mkdir(parents=True, exist_ok=True)
