@@ -78,6 +78,20 @@ class Localized:
         """Both texts without leading and trailing white space."""
         return Localized(self.ru.strip(), self.en.strip())
 
+    def format(self, *args: object, **kwargs: object) -> Localized:
+        """Both texts as templates filled by :meth:`str.format` with the same values.
+
+        >>> Localized("{n} вершин(ы)", "{n} vertices").format(n=3)("en")
+        '3 vertices'
+        """
+        return Localized(self.ru.format(*args, **kwargs), self.en.format(*args, **kwargs))
+
+    def __add__(self, other: Localized) -> Localized:
+        """The two texts joined language by language: ``Localized("а", "a") + Localized("б", "b")``."""
+        if not isinstance(other, Localized):
+            return NotImplemented
+        return Localized(self.ru + other.ru, self.en + other.en)
+
 
 #: the empty text (a question without a usual mistake, an option without a reason)
 EMPTY = Localized("", "")

@@ -41,6 +41,14 @@ def test_empty_is_false_and_any_text_is_true():
     assert Localized("  а ", "\tb\n").strip() == Localized("а", "b")
 
 
+def test_templates_fill_and_join_language_by_language():
+    t = Localized("{n} вершин(ы): {z}", "{n} vertices: {z}").format(n=2, z="{A, C}")
+    assert t == Localized("2 вершин(ы): {A, C}", "2 vertices: {A, C}")
+    assert t + Localized(".", "!") == Localized("2 вершин(ы): {A, C}.", "2 vertices: {A, C}!")
+    with pytest.raises(TypeError):
+        t + "."  # type: ignore[operator]  # a plain str has no language: refused, not glued to both texts
+
+
 MODELS = [Question, Option, Bank, BackdoorQuestion, ItemQuestion]
 
 

@@ -52,32 +52,37 @@ LETTERS = "АБВГДЕЖ"
 KINDS = {"smallest": 6, "smallest_sets": 7}
 
 _STEM = {
-    ("ru", "smallest"): "Примените backdoor критерий для оценки влияния {x} на {y}. Выберите наименьшее по размеру "
-    "множество вершин, необходимых для блокирования всех backdoor-путей.",
-    ("ru", "smallest_sets"): "Примените backdoor критерий для оценки влияния {x} на {y}. Выберите наименьшие по "
-    "размеру множества вершин, необходимых для блокирования всех backdoor-путей.",
-    ("en", "smallest"): "Apply the backdoor criterion to estimate the effect of {x} on {y}. Choose the smallest set "
-    "of vertices needed to block all backdoor paths.",
-    ("en", "smallest_sets"): "Apply the backdoor criterion to estimate the effect of {x} on {y}. Choose the smallest "
-    "sets of vertices needed to block all backdoor paths.",
+    "smallest": Localized(
+        "Примените backdoor критерий для оценки влияния {x} на {y}. Выберите наименьшее по размеру "
+        "множество вершин, необходимых для блокирования всех backdoor-путей.",
+        "Apply the backdoor criterion to estimate the effect of {x} on {y}. Choose the smallest set "
+        "of vertices needed to block all backdoor paths.",
+    ),
+    "smallest_sets": Localized(
+        "Примените backdoor критерий для оценки влияния {x} на {y}. Выберите наименьшие по "
+        "размеру множества вершин, необходимых для блокирования всех backdoor-путей.",
+        "Apply the backdoor criterion to estimate the effect of {x} on {y}. Choose the smallest "
+        "sets of vertices needed to block all backdoor paths.",
+    ),
 }
-_GRAPH = {"ru": "Граф", "en": "Graph"}
+_GRAPH = Localized("\nГраф: {edges}.", "\nGraph: {edges}.")
+_HIDDEN = Localized(" Ненаблюдаемые вершины: {nodes}.", " Unobserved vertices: {nodes}.")
 _WHY = {
-    "correct": ("valid and of the smallest size {k}", "допустимо и имеет наименьший размер {k}"),
-    "larger": (
-        "valid, but has {n} vertices while the smallest valid sets have {k}",
+    "correct": Localized("допустимо и имеет наименьший размер {k}", "valid and of the smallest size {k}"),
+    "larger": Localized(
         "допустимо, но содержит {n} вершин(ы), а наименьшие допустимые множества — {k}",
+        "valid, but has {n} vertices while the smallest valid sets have {k}",
     ),
-    "descendant": (
-        "{z} is a descendant of {x}: adjusting for it is not allowed",
+    "descendant": Localized(
         "{z} — потомок {x}: по нему нельзя проводить корректировку",
+        "{z} is a descendant of {x}: adjusting for it is not allowed",
     ),
-    "collider": (
-        "adjusting for {c} opens the backdoor path {path}",
+    "collider": Localized(
         "корректировка по {c} открывает backdoor-путь {path}",
+        "adjusting for {c} opens the backdoor path {path}",
     ),
-    "open_path": ("the backdoor path {path} stays open", "backdoor-путь {path} остаётся открытым"),
-    "latent": ("{z} is unobserved", "{z} не наблюдается"),
+    "open_path": Localized("backdoor-путь {path} остаётся открытым", "the backdoor path {path} stays open"),
+    "latent": Localized("{z} не наблюдается", "{z} is unobserved"),
 }
 
 
@@ -140,8 +145,7 @@ def _classify(q: CausalQuery, k: int | None, Z: NodeSpec) -> tuple[str, Localize
         opened = [s.node for s in path.inner if s.role == "collider"]
         kind = "collider" if opened else "open_path"
         fill = {"path": str(path), "c": ", ".join(map(str, opened))}
-    en, ru = _WHY[kind]
-    return kind, Localized(ru.format(**fill), en.format(**fill))
+    return kind, _WHY[kind].format(**fill)
 
 
 def _random_graph(rng: random.Random) -> DAG:
@@ -290,16 +294,13 @@ def backdoor_question(
     x_name = ", ".join(map(str, sorted(q.X, key=node_key)))
     y_name = ", ".join(map(str, sorted(q.Y, key=node_key)))
     edges = ", ".join(f"{a} → {b}" for a, b in sorted(G.edges, key=lambda e: (node_key(e[0]), node_key(e[1]))))
-    texts: dict[str, str] = {}
-    for lang in ("ru", "en"):
-        texts[lang] = _STEM[(lang, kind)].format(x=x_name, y=y_name) + f"\n{_GRAPH[lang]}: {edges}."
-        hidden = sorted(q.latent, key=node_key)
-        if hidden:
-            note = "Ненаблюдаемые вершины" if lang == "ru" else "Unobserved vertices"
-            texts[lang] += f" {note}: {', '.join(map(str, hidden))}."
+    text = _STEM[kind].format(x=x_name, y=y_name) + _GRAPH.format(edges=edges)
+    hidden = sorted(q.latent, key=node_key)
+    if hidden:
+        text += _HIDDEN.format(nodes=", ".join(map(str, hidden)))
     return BackdoorQuestion(
         kind=kind,
-        text=Localized(texts["ru"], texts["en"]),
+        text=text,
         options=options,
         correct=correct,
         graph=G,

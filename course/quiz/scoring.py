@@ -38,11 +38,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from course.errors import CourseError
-from course.localized import check_lang
+from course.localized import Localized, check_lang
 from course.quiz.bank import NO_KEYS, Question
 from course.quiz.normalize import AnswerError, parse_number, parse_truefalse, read_letters, within_tolerance
 
 __all__ = ["Score", "score_answer", "read_answer", "vertex_sets", "proportional_fraction"]
+
+
+# the feedback's own sentences (the question's texts come from the bank)
+_CORRECT = Localized("Верно.", "Correct.")
+_NOT_CORRECT = Localized("Неверно.", "Not correct.")
+_NUMBER_NOT_CORRECT = Localized("{value:g} — неверно.", "{value:g} is not correct.")
+_WRONG_OPTIONS = Localized("Неверные варианты: {letters}.", "Options that are not correct: {letters}.")
+_MISSING = Localized(
+    "Выбраны не все верные варианты (не хватает: {missing}).", "Not all correct options are chosen ({missing} missing)."
+)
 
 
 @dataclass(frozen=True)
@@ -138,7 +148,7 @@ def score_answer(question: Question, answer: object, lang: str = "ru") -> Score:
     if fraction < 1.0 and question.mistake(lang):
         notes.append(question.mistake(lang))
     if fraction == 1.0:
-        notes = ["Верно." if lang == "ru" else "Correct."]
+        notes = [_CORRECT(lang)]
     reading = [note(lang) for note in reading_notes]
     return Score(
         question.id, round(fraction * question.points, 10), question.points, value, True, " ".join(reading + notes)
@@ -148,7 +158,7 @@ def score_answer(question: Question, answer: object, lang: str = "ru") -> Score:
 def _truefalse(q: Question, value: bool, lang: str):
     if value == q.correct:
         return 1.0, []
-    return 0.0, ["Неверно." if lang == "ru" else "Not correct."]
+    return 0.0, [_NOT_CORRECT(lang)]
 
 
 def _numeric(q: Question, value: float, lang: str):
@@ -156,7 +166,7 @@ def _numeric(q: Question, value: float, lang: str):
         raise CourseError(f"question {q.id!r}: a numeric question needs a number as its key")
     if within_tolerance(value, q.correct, q.tolerance):
         return 1.0, []
-    return 0.0, [f"{value:g} — неверно." if lang == "ru" else f"{value:g} is not correct."]
+    return 0.0, [_NUMBER_NOT_CORRECT.format(value=value)(lang)]
 
 
 def _choice(q: Question, value: frozenset, lang: str):
@@ -172,16 +182,10 @@ def _choice(q: Question, value: frozenset, lang: str):
         fraction = proportional_fraction(hits, len(wrong), len(key), len(q.options) - len(key))
     notes = []
     if wrong:
-        notes.append(
-            ("Неверные варианты: " if lang == "ru" else "Options that are not correct: ") + ", ".join(wrong) + "."
-        )
+        notes.append(_WRONG_OPTIONS.format(letters=", ".join(wrong))(lang))
         notes.extend(f"{letter}: {q.option(letter).why(lang)}." for letter in wrong if q.option(letter).why(lang))
     if missing and q.kind == "multiple":
-        notes.append(
-            f"Выбраны не все верные варианты (не хватает: {missing})."
-            if lang == "ru"
-            else f"Not all correct options are chosen ({missing} missing)."
-        )
+        notes.append(_MISSING.format(missing=missing)(lang))
     return fraction, notes
 
 

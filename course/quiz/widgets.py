@@ -19,13 +19,15 @@ from collections.abc import Iterable
 
 from course.errors import CourseError
 from course.extras import require
-from course.localized import check_lang
+from course.localized import Localized, check_lang
 from course.quiz.bank import Bank, Question, load_bank
 from course.quiz.scoring import Score, read_answer, score_answer
 
 __all__ = ["QuizWidget", "quiz_widget"]
 
 _TF = {"ru": (("верно", True), ("неверно", False)), "en": (("true", True), ("false", False))}
+_CHECK = Localized("Проверить", "Check")
+_TOTAL = Localized("Итого", "Total")
 
 
 def _select(questions, topics, bank: Bank) -> list[Question]:
@@ -85,7 +87,7 @@ class QuizWidget:
                     W.HTML(f"<pre>{html.escape(q.dag)}</pre>"),
                 ]
             rows.append(W.VBox(head + [box_widget, self.feedback[q.id]]))
-        self.button = W.Button(description="Проверить" if lang == "ru" else "Check", button_style="primary")
+        self.button = W.Button(description=_CHECK(lang), button_style="primary")
         self.total = W.HTML("")
         self.button.on_click(lambda _: self.check())
         self.widget = W.VBox(rows + [self.button, self.total])
@@ -137,8 +139,7 @@ class QuizWidget:
                 s.question_id
             ].value = f'<span style="color:{colour}">{s.points:g}/{s.max_points:g} — {html.escape(s.feedback)}</span>'
         got, most = sum(s.points for s in scores), sum(s.max_points for s in scores)
-        word = "Итого" if self.lang == "ru" else "Total"
-        self.total.value = f"<b>{word}: {got:g} / {most:g} ({100 * got / most:.0f} %)</b>"
+        self.total.value = f"<b>{_TOTAL(self.lang)}: {got:g} / {most:g} ({100 * got / most:.0f} %)</b>"
         return scores
 
 
