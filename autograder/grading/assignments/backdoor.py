@@ -125,11 +125,13 @@ def _check_paths(value: Any, key: Any, ctx: Context) -> tuple[float, str]:
     )
 
 
-PATHS = Part(
-    "paths_g1",
-    2.0,
-    (Probe("PATHS_G1", key=fixed_key(_backdoor_paths, G1_DAG), check=_check_paths, label="PATHS_G1"),),
-    "all backdoor paths of G1",
+def _variable_part(grade_id: str, variable: str, key: Callable[[Context], Any], check: Checker, title: str) -> Part:
+    """A 2-point part on the value of one variable the student's notebook defines."""
+    return Part(grade_id, 2.0, (Probe(variable, key=key, check=check, label=variable),), title)
+
+
+PATHS = _variable_part(
+    "paths_g1", "PATHS_G1", fixed_key(_backdoor_paths, G1_DAG), _check_paths, "all backdoor paths of G1"
 )
 
 
@@ -166,18 +168,12 @@ def check_minimal_set(dag: str) -> Checker:
     return check
 
 
-SET_G1 = Part(
-    "set_g1",
-    2.0,
-    (Probe("SET_G1", key=fixed_key(_minimal_sets, G1_DAG), check=check_minimal_set(G1_DAG), label="SET_G1"),),
-    "a minimal backdoor set of G1",
+SET_G1 = _variable_part(
+    "set_g1", "SET_G1", fixed_key(_minimal_sets, G1_DAG), check_minimal_set(G1_DAG), "a minimal backdoor set of G1"
 )
 
-SET_G2 = Part(
-    "set_g2",
-    2.0,
-    (Probe("SET_G2", key=fixed_key(_minimal_sets, G2_DAG), check=check_minimal_set(G2_DAG), label="SET_G2"),),
-    "a minimal backdoor set of G2",
+SET_G2 = _variable_part(
+    "set_g2", "SET_G2", fixed_key(_minimal_sets, G2_DAG), check_minimal_set(G2_DAG), "a minimal backdoor set of G2"
 )
 
 
@@ -196,10 +192,11 @@ def _check_smallest(value: Any, key: Any, ctx: Context) -> tuple[float, str]:
     )
 
 
-SMALLEST = Part(
+SMALLEST = _variable_part(
     "smallest_g2",
-    2.0,
-    (Probe("SMALLEST_G2", key=fixed_key(_smallest_sets, G2_DAG), check=_check_smallest, label="SMALLEST_G2"),),
+    "SMALLEST_G2",
+    fixed_key(_smallest_sets, G2_DAG),
+    _check_smallest,
     "every smallest backdoor set of G2",
 )
 
