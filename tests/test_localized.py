@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 
 import pytest
 
@@ -70,6 +71,7 @@ def test_the_loaded_models_hold_localized_texts():
     assert isinstance(generated.text, Localized)
     assert all(isinstance(w, Localized) and w.ru and w.en for w in generated.why.values())
     assert ItemQuestion.from_question(q).text == q.text
+    assert pickle.loads(pickle.dumps(bank))["ex_sets"] == q  # questions travel to worker processes
 
 
 def test_answer_messages_and_reading_notes_are_localized_too():
@@ -82,6 +84,8 @@ def test_answer_messages_and_reading_notes_are_localized_too():
         "'1/0' is not a number: division by zero (write e.g. 0.75, 0,75, 3/4 or 2 1/4)",
     )
     assert str(info.value) == info.value.text("en") and not hasattr(info.value, "ru")
+    copied = pickle.loads(pickle.dumps(info.value))  # a process pool sends it back to the grader
+    assert type(copied) is AnswerError and copied.message == info.value.message
     _, notes = read_letters("{B}", "АБ", {"А": {"B"}, "Б": {"C"}})
     assert notes == (
         Localized("Множество вершин {B} прочитано как вариант А.", "The vertex set {B} was read as option А."),

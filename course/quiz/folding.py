@@ -73,6 +73,9 @@ class AnswerError(CourseError):
         """The message in ``lang`` ("ru" or "en")."""
         return self.message(lang)
 
+    def __reduce__(self):
+        return type(self), (self.message.en, self.message.ru)  # both languages survive pickling (process pools)
+
 
 def _vulgar(match: re.Match) -> str:
     return " " + unicodedata.normalize("NFKC", match.group()).replace("\u2044", "/") + " "
