@@ -10,7 +10,6 @@ gradebook and writes the HTML under ``feedback/``.
 """
 from __future__ import annotations
 
-import copy
 import os
 from pathlib import Path
 
@@ -36,7 +35,9 @@ def feedback_notebook(restored, run, outcomes: dict, limits: list[str], release=
     it left unchanged.
     """
     released = {c.get("source") for c in release.cells if c.get("cell_type") != "code"} if release else set()
-    nb = copy.deepcopy(restored)
+    # a copy two levels deep: the cells changed below are new dicts, ``restored`` stays as it was
+    nb = nbformat.NotebookNode(restored)
+    nb.cells = [nbformat.NotebookNode(cell) for cell in restored.cells]
     for position, cell in enumerate(nb.cells):
         if cell.get("cell_type") != "code":
             nb.cells[position] = cell if cell.get("source") in released else _student_text(cell)

@@ -199,3 +199,27 @@ def test_the_batch_ends_with_a_line_per_submission_left_without_feedback(tmp_pat
         mine = [line for line in lines if line.startswith(f"  not graded fully {name}:")]
         assert len(mine) == 1 and "no feedback page for ps1" in mine[0] and "did not like" in mine[0], lines
     assert os.path.isdir(course / "autograded" / "honest_full")  # the grades and notebooks were kept
+
+
+def test_feedback_notebook_leaves_the_restored_notebook_as_it_was():
+    """The page's notebook is a copy: the restored notebook (shared with the rest of the grading) keeps its
+    test source, outputs and text."""
+    import json
+
+    from autograder.kernel import CellResult, Execution
+    from autograder.restore import is_test
+
+    test = nbformat.v4.new_code_cell("assert answer == 42  # the secret test", metadata={"nbgrader": {
+        "grade": True, "solution": False, "locked": True, "grade_id": "t1", "points": 1}})
+    code = nbformat.v4.new_code_cell("answer = 41\nprint(answer)")
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="old output\n")]
+    text = nbformat.v4.new_markdown_cell("My <b>notes</b>")
+    restored = nbformat.v4.new_notebook(cells=[code, test, text])
+    before = json.dumps(restored, sort_keys=True)
+    run = Execution(cells={0: CellResult("ok", None, "41\n")})
+    shown = feedback_notebook(restored, run, {"t1": (0.0, 1.0, "not 42")}, ["a limit"])
+    assert json.dumps(restored, sort_keys=True) == before
+    assert is_test(restored.cells[1]) and "secret" in restored.cells[1].source
+    assert [c.cell_type for c in shown.cells] == ["markdown", "code", "code", "markdown"]
+    assert shown.cells[1].outputs[0].text == "41\n" and "secret" not in shown.cells[2].source
+    assert "not 42" in shown.cells[2].outputs[0].text
