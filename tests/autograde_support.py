@@ -142,6 +142,16 @@ def submit_case(
     return case
 
 
+def notebook_points(path: Path) -> float:
+    """The points of a notebook's autograded test cells (nbgrader ``grade`` cells that are not also solutions)."""
+    nb = nbformat.read(str(path), as_version=4)
+    return sum(
+        float(c.metadata["nbgrader"].get("points", 0))
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")
+    )
+
+
 def digest(paths) -> dict:
     """sha256 of every file under the given paths (to prove nothing was modified)."""
     out = {}

@@ -26,6 +26,7 @@ from tests.autograde_support import (
     corpus,
     digest,
     load_case,
+    notebook_points,
     submit_case,
 )
 
@@ -206,15 +207,6 @@ time.sleep(2)
 """
 
 
-def _quiz_points(course) -> float:
-    nb = nbformat.read(str(course / "release" / QUIZ / f"{QUIZ}.ipynb"), as_version=4)
-    return sum(
-        float(c.metadata["nbgrader"].get("points", 0))
-        for c in nb.cells
-        if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")
-    )
-
-
 @pytest.fixture(scope="module")
 def hostile_first(tmp_path_factory):
     """quiz7: a hostile submission graded first, then two honest solutions and an untouched release."""
@@ -235,7 +227,7 @@ def hostile_first(tmp_path_factory):
 def test_a_hostile_submission_bends_no_grade_of_the_students_after_it(hostile_first, mode, workers):
     """The reported case: honest quiz7 work scored 4.42/25 and an untouched release full marks after it."""
     course = hostile_first
-    total = _quiz_points(course)
+    total = notebook_points(course / "release" / QUIZ / f"{QUIZ}.ipynb")
     assert total > 0
     submitted = digest([course / "submitted"])
     summary = autograde(

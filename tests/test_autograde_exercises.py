@@ -5,23 +5,14 @@ from __future__ import annotations
 
 import shutil
 
-import nbformat
 import pytest
 
 from autograder.pipeline import autograde
 from autograder.sandbox import Limits, sandbox_available
 from course.nbgrader_setup import ASSIGNMENTS, copy_course, run_nbgrader
+from tests.autograde_support import notebook_points
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sandbox_available()[0], reason="no sandbox")]
-
-
-def _points(notebook_path) -> float:
-    nb = nbformat.read(str(notebook_path), as_version=4)
-    return sum(
-        float(c.metadata["nbgrader"].get("points", 0))
-        for c in nb.cells
-        if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")
-    )
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +34,7 @@ def test_solution_full_marks_stub_zero(course, name):
         course, name, workers=2, limits=Limits(cell_seconds=60, notebook_seconds=300), progress=False, feedback=False
     )
     scores = {r.submission.student: r.score for r in summary.graded}
-    total = _points(course / "release" / name / f"{name}.ipynb")
+    total = notebook_points(course / "release" / name / f"{name}.ipynb")
     assert total > 0
     assert scores == {"solver": total, "blank": 0.0}
     assert all(not r.limits for r in summary.graded)
