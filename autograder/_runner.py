@@ -16,6 +16,7 @@ which the grader decodes without unpickling anything and compares against keys
 that are never sent here. Writing a value by hand is no better than computing
 it, so forging events earns nothing.
 """
+
 import base64
 import builtins
 import gc
@@ -78,8 +79,13 @@ def encode(value, depth=0):
         if value.dtype.kind not in "biuf":
             raise NotPlain(f"array of dtype {value.dtype}")
         data = NP.ascontiguousarray(value)
-        return {"__ndarray__": {"dtype": data.dtype.str, "shape": list(data.shape),
-                                "data": _b64(data.tobytes()).decode("ascii")}}
+        return {
+            "__ndarray__": {
+                "dtype": data.dtype.str,
+                "shape": list(data.shape),
+                "data": _b64(data.tobytes()).decode("ascii"),
+            }
+        }
     raise NotPlain(f"object of type {getattr(t, '__qualname__', '?')[:60]}")
 
 
@@ -88,7 +94,7 @@ def send(channel, event):
         os._exit(0)
     data = (_dumps(event) + "\n").encode("utf-8")
     while data:
-        data = data[_write(channel, data):]
+        data = data[_write(channel, data) :]
 
 
 def read_inbox(fd, inbox):
@@ -138,6 +144,7 @@ def fresh_keyrings():
 
     def keyctl(*args):
         return libc.syscall(ctypes.c_long(nr), *(ctypes.c_long(a) for a in args))
+
     keyctl(1, 0)  # KEYCTL_JOIN_SESSION_KEYRING, a new anonymous one
     persistent = keyctl(22, -1, -3)  # KEYCTL_GET_PERSISTENT, linked into that new session keyring
     for ring in (-4, -5, persistent):  # KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING
@@ -264,8 +271,13 @@ def main():
 # It also makes the IPython shell the runs start from (its files under /tmp stay the
 # zygote's: read-only to the runs, never wiped) and freezes its objects for the collector.
 
-RLIMITS = {"memory_bytes": "RLIMIT_AS", "processes": "RLIMIT_NPROC", "file_bytes": "RLIMIT_FSIZE",
-           "open_files": "RLIMIT_NOFILE", "cpu_seconds": "RLIMIT_CPU"}
+RLIMITS = {
+    "memory_bytes": "RLIMIT_AS",
+    "processes": "RLIMIT_NPROC",
+    "file_bytes": "RLIMIT_FSIZE",
+    "open_files": "RLIMIT_NOFILE",
+    "cpu_seconds": "RLIMIT_CPU",
+}
 CLONE_NEWIPC, CLONE_NEWNS = 0x08000000, 0x00020000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_PRIVATE, MS_REC, MNT_DETACH = 2, 4, 8, 1 << 18, 1 << 14, 2
 WIPED = ("/scratch", "/tmp", "/dev/shm")
@@ -458,6 +470,7 @@ def _wipe(uid):
         for path in WIPED:
             _wipe_tree(path)
         return not _left_over()
+
     if _as_uid(uid, wipe) != 0:
         _retire(f"files of uid {uid} survive the wipe")
 

@@ -21,6 +21,7 @@ method) runs into ``demo_output/`` in its own process beside steps 1–2;
 seconds shows a progress bar (nbgrader's feedback counts its pages as they
 are written); the quiz's and the exercise's feedback runs go at once.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -89,8 +90,13 @@ def _quiz_report_inputs(out: Path):
     raw = read_responses_notebooks(out / "submitted", QUIZ)
     keep = [i for i, q in enumerate(raw.question) if str(q).endswith("_answer") and str(q)[:-7] in bank]
     questions = np.array([str(raw.question[i])[: -len("_answer")] for i in keep], dtype=object)
-    responses = Responses(raw.student[keep], questions, tuple(raw.choice[i] for i in keep), raw.timestamp[keep],
-                          raw=tuple(raw.raw[i] for i in keep))
+    responses = Responses(
+        raw.student[keep],
+        questions,
+        tuple(raw.choice[i] for i in keep),
+        raw.timestamp[keep],
+        raw=tuple(raw.raw[i] for i in keep),
+    )
     return bank, responses
 
 
@@ -134,8 +140,10 @@ def _check_grading_worked(graded: int, limited: list[str]) -> None:
     """Stop the demo when most simulated submissions could not run: a broken sandbox, not a cohort."""
     if graded == 0 or len(limited) > graded // 2:
         first = limited[0] if limited else "nothing was graded"
-        raise CourseError(f"{len(limited)} of {graded} simulated submissions hit a limit (first: {first}); "
-                          "the sandbox cannot run this installation's Python, so the report would be meaningless")
+        raise CourseError(
+            f"{len(limited)} of {graded} simulated submissions hit a limit (first: {first}); "
+            "the sandbox cannot run this installation's Python, so the report would be meaningless"
+        )
 
 
 def _engine_demo() -> None:
@@ -165,9 +173,18 @@ def attempts_path_for(out: Path, assignment: str) -> Path:
     return out / "grades" / f"{assignment}_attempts.csv"
 
 
-def run(out: str | Path = "demo_course", *, students: int = 220, exercise: str = "lrp_rules", seed: int = 7,
-        days: int = 5, workers: int | None = None, engine: bool = True, limits: Limits | None = None,
-        progress: bool = True) -> dict:
+def run(
+    out: str | Path = "demo_course",
+    *,
+    students: int = 220,
+    exercise: str = "lrp_rules",
+    seed: int = 7,
+    days: int = 5,
+    workers: int | None = None,
+    engine: bool = True,
+    limits: Limits | None = None,
+    progress: bool = True,
+) -> dict:
     """The whole job; returns the paths of the reports. ``progress``: a bar on every long step (stderr)."""
     if students < 200:
         _log(f"note: {students} students (the course's cohort is 200+)")
@@ -176,9 +193,11 @@ def run(out: str | Path = "demo_course", *, students: int = 220, exercise: str =
     engine_job = _start_engine_demo() if engine else None  # one core for the engine, the rest builds the course
     ok, reason = sandbox_available()
     if not ok:  # the simulated cohort is this package's own code; real submissions are refused without it
-        _log(f"WARNING: no sandbox here ({reason}). The simulated submissions are our own code, so the demo "
-             "grades them without isolation; `xai-course autograde` refuses real submissions in this state "
-             "(apt-get install bubblewrap)")
+        _log(
+            f"WARNING: no sandbox here ({reason}). The simulated submissions are our own code, so the demo "
+            "grades them without isolation; `xai-course autograde` refuses real submissions in this state "
+            "(apt-get install bubblewrap)"
+        )
     _log(f"building the course in {out} (quiz {QUIZ}, exercise {exercise}): generate + release")
     ids = student_ids(students)
     from concurrent.futures import ThreadPoolExecutor
@@ -187,10 +206,13 @@ def run(out: str | Path = "demo_course", *, students: int = 220, exercise: str =
         quiz_job = pool.submit(simulate_quiz, ids, seed=seed, days=days)
         build_course(out, exercise, progress=progress)
         quiz = quiz_job.result()
-    work = simulate_exercise(ids, out / "exercises" / exercise / f"{exercise}.ipynb", exercise, seed=seed + 1,
-                             days=days)
-    _log(f"cohort: {students} students, {len(quiz)} quiz attempts and {len(work)} exercise attempts "
-         f"over {days} days (seed {seed})")
+    work = simulate_exercise(
+        ids, out / "exercises" / exercise / f"{exercise}.ipynb", exercise, seed=seed + 1, days=days
+    )
+    _log(
+        f"cohort: {students} students, {len(quiz)} quiz attempts and {len(work)} exercise attempts "
+        f"over {days} days (seed {seed})"
+    )
     if engine_job is not None:
         _finish_engine_demo(engine_job)
     release = {name: out / "release" / name / f"{name}.ipynb" for name in (QUIZ, exercise)}
@@ -203,8 +225,16 @@ def run(out: str | Path = "demo_course", *, students: int = 220, exercise: str =
                 write_submission(release[attempt.assignment], out / "submitted", attempt)
             for name in (QUIZ, exercise):
                 if any(a.assignment == name for a in wave):
-                    summary = autograde(out, name, workers=workers, limits=limits, progress=False, feedback=False,
-                                        keep_warm=True, unsafe=not ok)
+                    summary = autograde(
+                        out,
+                        name,
+                        workers=workers,
+                        limits=limits,
+                        progress=False,
+                        feedback=False,
+                        keep_warm=True,
+                        unsafe=not ok,
+                    )
                     graded += len(summary.graded)
                     limited += [line for r in summary.graded for line in r.limits]
                     bar.update(len(summary.graded))
@@ -216,8 +246,7 @@ def run(out: str | Path = "demo_course", *, students: int = 220, exercise: str =
                         bar.write(line)
     close_warm_kernels()
     _check_grading_worked(graded, limited)
-    _log(f"graded {graded} attempts ({len(limited)} hit a limit); feedback: nbgrader generate_feedback, "
-         "in parallel")
+    _log(f"graded {graded} attempts ({len(limited)} hit a limit); feedback: nbgrader generate_feedback, in parallel")
     generate_feedback(out, [QUIZ, exercise], workers=workers, progress=progress)
     _log("reports")
     reports = write_reports(out, exercise)
@@ -228,9 +257,11 @@ def run(out: str | Path = "demo_course", *, students: int = 220, exercise: str =
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("demo", help="the instructor's whole job: build, release, simulate a cohort, "
-                                          "autograde, feedback, report (make demo)",
-                              description=__doc__.split("\n\n")[0])
+    p = subparsers.add_parser(
+        "demo",
+        help="the instructor's whole job: build, release, simulate a cohort, autograde, feedback, report (make demo)",
+        description=__doc__.split("\n\n")[0],
+    )
     p.add_argument("--out", default="demo_course", help="course directory to create (default: demo_course)")
     p.add_argument("--students", type=int, default=220)
     p.add_argument("--exercise", default="lrp_rules", help="the exercise released with the quiz")
@@ -248,6 +279,12 @@ def _main(args) -> int:
 
         demo_relevance.run("demo_output")
         return 0
-    run(args.out, students=args.students, exercise=args.exercise, seed=args.seed, workers=args.workers,
-        engine=not args.no_engine)
+    run(
+        args.out,
+        students=args.students,
+        exercise=args.exercise,
+        seed=args.seed,
+        workers=args.workers,
+        engine=not args.no_engine,
+    )
     return 0

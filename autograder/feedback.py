@@ -8,6 +8,7 @@ autograder-test cell replaced by a short description and the checker's message
 ``generate_feedback`` on those notebooks, which adds the scores from the
 gradebook and writes the HTML under ``feedback/``.
 """
+
 from __future__ import annotations
 
 import os
@@ -54,8 +55,11 @@ def feedback_notebook(restored, run, outcomes: dict, limits: list[str], release=
         if result is not None and result.output:
             cell["outputs"].append(_stream(result.output))
         if result is not None and result.status in ("error", "interrupted", "stopped"):
-            what = {"error": f"this cell raised {result.error}", "interrupted": "this cell was interrupted "
-                    "(time limit)", "stopped": "the notebook was stopped in this cell"}[result.status]
+            what = {
+                "error": f"this cell raised {result.error}",
+                "interrupted": "this cell was interrupted (time limit)",
+                "stopped": "the notebook was stopped in this cell",
+            }[result.status]
             cell["outputs"].append(_stream(f"[autograder] {what}\n", "stderr"))
     if limits:
         text = "**Autograder limits hit:**\n\n" + "\n".join(f"- {line}" for line in limits)
@@ -86,8 +90,10 @@ def student_patterns(students: list[str], parts: int) -> list[str]:
 
 
 #: added to every feedback page: long checker messages and outputs wrap instead of running off the page
-WRAP_CSS = ("<style>/* xai-course: wrap outputs */ div.output_subarea pre, div.output_area pre, .output pre "
-            "{white-space: pre-wrap; overflow-wrap: anywhere; word-break: break-word;}</style>")
+WRAP_CSS = (
+    "<style>/* xai-course: wrap outputs */ div.output_subarea pre, div.output_area pre, .output pre "
+    "{white-space: pre-wrap; overflow-wrap: anywhere; word-break: break-word;}</style>"
+)
 
 
 def wrap_outputs(html_path: str | Path) -> bool:
@@ -113,8 +119,9 @@ def _feedback_pages(root: Path, assignments, since: float) -> list[Path]:
     return [p for a in assignments for p in root.glob(f"feedback/*/{a}/*.html") if p.stat().st_mtime >= since]
 
 
-def generate_feedback(course_root: str | Path, assignment: str | list[str], *, workers: int | None = None,
-                      progress: bool = False) -> int:
+def generate_feedback(
+    course_root: str | Path, assignment: str | list[str], *, workers: int | None = None, progress: bool = False
+) -> int:
     """Run ``nbgrader generate_feedback ASSIGNMENT --force`` (HTML under feedback/), students split over processes.
 
     Each process takes one assignment (``assignment`` may list several) and the
@@ -144,9 +151,21 @@ def generate_feedback(course_root: str | Path, assignment: str | list[str], *, w
         bar = tqdm(total=expected, desc=f"feedback {', '.join(assignments)}", unit="page")
     try:
         with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), 2 * cores))) as pool:
-            running = [pool.submit(run_nbgrader, ["generate_feedback", name, "--force", "--log-level=WARN",
-                                                  f"--CourseDirectory.student_id={pattern}"], root, timeout=1800)
-                       for name, pattern in jobs]
+            running = [
+                pool.submit(
+                    run_nbgrader,
+                    [
+                        "generate_feedback",
+                        name,
+                        "--force",
+                        "--log-level=WARN",
+                        f"--CourseDirectory.student_id={pattern}",
+                    ],
+                    root,
+                    timeout=1800,
+                )
+                for name, pattern in jobs
+            ]
             while bar is not None and wait(running, timeout=0.5).not_done:
                 bar.update(len(_feedback_pages(root, assignments, started)) - bar.n)
             for job in running:

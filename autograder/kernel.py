@@ -31,6 +31,7 @@ Examples
 >>> run.values["q1"]                                       # doctest: +SKIP
 42
 """
+
 from __future__ import annotations
 
 import json
@@ -128,8 +129,12 @@ MAX_ERROR_CHARS = 400
 
 def _is_result(item) -> bool:
     """A probe result as the runner writes it: exactly one of data / not_plain / error, a string."""
-    return type(item) is dict and len(item) == 1 and next(iter(item)) in _RESULTS \
+    return (
+        type(item) is dict
+        and len(item) == 1
+        and next(iter(item)) in _RESULTS
         and type(next(iter(item.values()))) is str
+    )
 
 
 def parse_event(line: bytes) -> dict:
@@ -174,8 +179,11 @@ def parse_event(line: bytes) -> dict:
     if type(event.get("index")) is not int:
         raise ProtocolError("an event without a cell index")
     error = event.get("error")
-    if kind == "done" and keys == {"event", "index", "error"} and (
-            error is None or (type(error) is str and len(error) <= MAX_ERROR_CHARS)):
+    if (
+        kind == "done"
+        and keys == {"event", "index", "error"}
+        and (error is None or (type(error) is str and len(error) <= MAX_ERROR_CHARS))
+    ):
         return event
     if kind == "value" and type(event.get("grade_id")) is str:
         rest = keys - {"event", "index", "grade_id"}
@@ -196,8 +204,10 @@ def _item(event: dict):
         except Exception as exc:  # the decoder's own limits: not a value the runner can have encoded
             raise ProtocolError(f"a value that cannot be read ({type(exc).__name__})") from None
     if "not_plain" in event:
-        return ProbeError(f"the value is not plain data ({event['not_plain'][:80]}); "
-                          "return numbers, strings, lists, sets, dicts or NumPy arrays")
+        return ProbeError(
+            f"the value is not plain data ({event['not_plain'][:80]}); "
+            "return numbers, strings, lists, sets, dicts or NumPy arrays"
+        )
     return ProbeError(f"evaluating it raised {event['error'][:200]}")
 
 
@@ -325,7 +335,8 @@ class _Monitor:
             if step.kind != "probe" or event["grade_id"] != step.grade_id:
                 raise ProtocolError("a value for a grade id that is not being tested")
             if ("items" in event) != bool(step.expressions) or (
-                    step.expressions and len(event["items"]) != len(step.expressions)):
+                step.expressions and len(event["items"]) != len(step.expressions)
+            ):
                 raise ProtocolError("a value of the wrong shape for its test")
             gid = step.grade_id
             self.run.cells[index].status = "ok"
@@ -354,8 +365,9 @@ class _Monitor:
         if self.run.broken:
             return
         self.run.broken = True
-        self.limit(f"the notebook broke the grader's event protocol{self._where()} ({reason}); "
-                   "the notebook was stopped there")
+        self.limit(
+            f"the notebook broke the grader's event protocol{self._where()} ({reason}); the notebook was stopped there"
+        )
         if not self.stopped:
             self.stop()
 
@@ -363,16 +375,16 @@ class _Monitor:
     def on_output(self, data: bytes) -> None:
         self.output_total += len(data)
         # output is shown under the code cell that was sent last (a test cell shows its result line)
-        target = self.current if self.current is not None and self.plan[self.current].kind == "code" \
-            else self.last_code
+        target = self.current if self.current is not None and self.plan[self.current].kind == "code" else self.last_code
         if target is not None:
             cell = self.run.cells[target]
             if len(cell.output) < KEEP_OUTPUT:
                 cell.output += data.decode("utf-8", errors="replace")[: KEEP_OUTPUT - len(cell.output)]
         if self.output_total > self.lim.output_bytes and not self.stopped:
             where = self._where()
-            self.limit(f"output limit ({_fmt_bytes(self.lim.output_bytes)}) exceeded{where}; "
-                       "the notebook was stopped there")
+            self.limit(
+                f"output limit ({_fmt_bytes(self.lim.output_bytes)}) exceeded{where}; the notebook was stopped there"
+            )
             self.stop()
 
     def on_channel(self, data: bytes) -> None:
@@ -407,21 +419,29 @@ class _Monitor:
             self.next_memory_check = now + self.MEMORY_POLL
             held = _memfd_bytes(self.uid)
             if held > self.lim.memory_bytes:
-                self.limit(f"memory limit ({_fmt_bytes(self.lim.memory_bytes)}) reached{self._where()} "
-                           f"({_fmt_bytes(held)} held in memfd files); the notebook was stopped there")
+                self.limit(
+                    f"memory limit ({_fmt_bytes(self.lim.memory_bytes)}) reached{self._where()} "
+                    f"({_fmt_bytes(held)} held in memfd files); the notebook was stopped there"
+                )
                 self.stop()
                 return
         if now >= notebook_deadline:
-            self.limit(f"notebook time limit ({self.lim.notebook_seconds:g} s) reached{self._where()}; "
-                       "the notebook was stopped there")
+            self.limit(
+                f"notebook time limit ({self.lim.notebook_seconds:g} s) reached{self._where()}; "
+                "the notebook was stopped there"
+            )
             self.stop()
         elif self.kill_deadline and now >= self.kill_deadline:
-            self.limit(f"{self.plan[self.current].label} ignored the interrupt after the cell time limit "
-                       f"({self.lim.cell_seconds:g} s); the notebook was stopped there")
+            self.limit(
+                f"{self.plan[self.current].label} ignored the interrupt after the cell time limit "
+                f"({self.lim.cell_seconds:g} s); the notebook was stopped there"
+            )
             self.stop()
         elif self.cell_deadline and now >= self.cell_deadline and self.current is not None:
-            self.limit(f"cell time limit ({self.lim.cell_seconds:g} s) reached in {self.plan[self.current].label}; "
-                       "the cell was interrupted")
+            self.limit(
+                f"cell time limit ({self.lim.cell_seconds:g} s) reached in {self.plan[self.current].label}; "
+                "the cell was interrupted"
+            )
             self.run.cells[self.current].status = "interrupted"
             self.cell_deadline, self.kill_deadline = None, now + self.lim.interrupt_grace
             self.box.interrupt()
@@ -449,8 +469,9 @@ class _ColdRun:
         self.box.kill()
 
 
-def _loop(monitor, fds: dict, notebook_deadline: float, inbox_fd: int | None,
-          control_fd: int | None = None, on_control=None):
+def _loop(
+    monitor, fds: dict, notebook_deadline: float, inbox_fd: int | None, control_fd: int | None = None, on_control=None
+):
     """Feed the runner its steps and read its pipes until they close (cold) or the zygote reports the run done.
 
     Nothing read here can raise out of the loop: a handler that fails ends the run as broken.
@@ -464,7 +485,7 @@ def _loop(monitor, fds: dict, notebook_deadline: float, inbox_fd: int | None,
     open_fds = set(fds)
     finished = writing = False
     try:
-        while (open_fds if control_fd is None else not finished):
+        while open_fds if control_fd is None else not finished:
             if inbox_fd is not None and bool(monitor.outbox) != writing:
                 writing = not writing
                 if writing:
@@ -509,7 +530,7 @@ def _loop(monitor, fds: dict, notebook_deadline: float, inbox_fd: int | None,
 def _write_some(monitor, fd: int, sel, writing: bool):
     """Write what the runner's pipe takes now; a closed pipe stops the sending."""
     try:
-        del monitor.outbox[:os.write(fd, monitor.outbox[:1 << 16])]
+        del monitor.outbox[: os.write(fd, monitor.outbox[: 1 << 16])]
     except BlockingIOError:
         pass
     except OSError:  # the runner is gone: nothing more to send
@@ -541,8 +562,14 @@ def _drain(monitor, fds: dict) -> None:
                 _handle(monitor, handler, data)
 
 
-def execute(plan: list[Step], sandbox: Sandbox, *, files_dir: str | None = None,
-            env: dict | None = None, warm: WarmKernel | None = None) -> Execution:
+def execute(
+    plan: list[Step],
+    sandbox: Sandbox,
+    *,
+    files_dir: str | None = None,
+    env: dict | None = None,
+    warm: WarmKernel | None = None,
+) -> Execution:
     """Run ``plan`` in a fresh sandboxed process; never raises for what the student's code does.
 
     ``env``: extra environment variables of the run (e.g. ``XAI_STUDENT_ID``);
@@ -554,16 +581,20 @@ def execute(plan: list[Step], sandbox: Sandbox, *, files_dir: str | None = None,
     read_fd, write_fd = os.pipe()
     scratch = tempfile.mkdtemp(prefix="xai-scratch-") if sandbox.unsafe else None
     try:
-        box = sandbox.spawn(sandbox.runner_argv() + [str(write_fd)], files_dir=files_dir,
-                            pass_fds=(write_fd,), scratch=scratch, env=env)
+        box = sandbox.spawn(
+            sandbox.runner_argv() + [str(write_fd)], files_dir=files_dir, pass_fds=(write_fd,), scratch=scratch, env=env
+        )
     finally:
         os.close(write_fd)
     cold = _ColdRun(box)
     monitor = _Monitor(plan, sandbox.limits, cold, uid=box.uid)
     cold.outbox = monitor.outbox  # an interrupt line queues behind the step being written
     monitor.begin()
-    fds = {box.proc.stdout.fileno(): monitor.on_output, box.proc.stderr.fileno(): monitor.on_output,
-           read_fd: monitor.on_channel}
+    fds = {
+        box.proc.stdout.fileno(): monitor.on_output,
+        box.proc.stderr.fileno(): monitor.on_output,
+        read_fd: monitor.on_channel,
+    }
     try:
         _loop(monitor, fds, started + sandbox.limits.notebook_seconds, box.proc.stdin.fileno())
     finally:
@@ -618,9 +649,13 @@ class WarmKernel:
         try:
             # bwrap's --die-with-parent follows the *thread* that started it: a zygote outlives the
             # worker thread that asked for it only when a long-lived thread spawns it
-            self.box = _SPAWNER.submit(sandbox.spawn, sandbox.runner_argv() + [
-                "--zygote", str(channel_w), str(control_w), str(self.inbox_r)],
-                files_dir=files_dir, pass_fds=(channel_w, control_w, self.inbox_r), zygote=True).result()
+            self.box = _SPAWNER.submit(
+                sandbox.spawn,
+                sandbox.runner_argv() + ["--zygote", str(channel_w), str(control_w), str(self.inbox_r)],
+                files_dir=files_dir,
+                pass_fds=(channel_w, control_w, self.inbox_r),
+                zygote=True,
+            ).result()
         finally:
             os.close(channel_w)
             os.close(control_w)
@@ -669,8 +704,13 @@ class WarmKernel:
     def execute(self, plan: list[Step], env: dict) -> Execution:
         started = time.monotonic()
         lim = self.limits
-        limits = {"memory_bytes": lim.memory_bytes, "processes": lim.processes, "file_bytes": lim.file_bytes,
-                  "open_files": lim.open_files, "cpu_seconds": lim.cpu_seconds}
+        limits = {
+            "memory_bytes": lim.memory_bytes,
+            "processes": lim.processes,
+            "file_bytes": lim.file_bytes,
+            "open_files": lim.open_files,
+            "cpu_seconds": lim.cpu_seconds,
+        }
         monitor = _Monitor(plan, lim, self, uid=self.uid)
         state = {"status": None}
 
@@ -690,13 +730,28 @@ class WarmKernel:
             return False
 
         try:
-            self._send({"cmd": "run", "uid": self.uid, "limits": limits,  # no student data passes the zygote
-                        "ipc": ipc_sysctls(int(lim.memory_bytes))})
+            self._send(
+                {
+                    "cmd": "run",
+                    "uid": self.uid,
+                    "limits": limits,  # no student data passes the zygote
+                    "ipc": ipc_sysctls(int(lim.memory_bytes)),
+                }
+            )
             monitor.begin((json.dumps({"env": dict(env)}) + "\n").encode())
-            fds = {self.box.proc.stdout.fileno(): monitor.on_output, self.box.proc.stderr.fileno(): monitor.on_output,
-                   self.channel_r: monitor.on_channel}
-            _loop(monitor, fds, started + lim.notebook_seconds, self.inbox_w,
-                  control_fd=self.control_r, on_control=on_control)
+            fds = {
+                self.box.proc.stdout.fileno(): monitor.on_output,
+                self.box.proc.stderr.fileno(): monitor.on_output,
+                self.channel_r: monitor.on_channel,
+            }
+            _loop(
+                monitor,
+                fds,
+                started + lim.notebook_seconds,
+                self.inbox_w,
+                control_fd=self.control_r,
+                on_control=on_control,
+            )
             _empty(self.inbox_r)  # steps the run never read must not be read by the next one
         except BaseException:
             self.close()

@@ -15,6 +15,7 @@ not in it). Wall times depend on the machine's load, printed above the table.
 
 ``python -m benchmarks bench_demo_grading`` (``make bench`` runs every benchmark).
 """
+
 from __future__ import annotations
 
 import os
@@ -43,11 +44,13 @@ def _course(root: Path, students: int) -> Path:
     ids = student_ids(students)
     latest = {}
     for attempt in simulate_quiz(ids, seed=7, days=1) + simulate_exercise(
-            ids, root / "exercises" / EXERCISE / f"{EXERCISE}.ipynb", EXERCISE, seed=8, days=1):
+        ids, root / "exercises" / EXERCISE / f"{EXERCISE}.ipynb", EXERCISE, seed=8, days=1
+    ):
         latest[(attempt.student, attempt.assignment)] = attempt
     for attempt in latest.values():
-        write_submission(root / "release" / attempt.assignment / f"{attempt.assignment}.ipynb",
-                         root / "submitted", attempt)
+        write_submission(
+            root / "release" / attempt.assignment / f"{attempt.assignment}.ipynb", root / "submitted", attempt
+        )
     return root
 
 
@@ -69,6 +72,7 @@ def time_floor(runs: int, workers: int = WORKERS) -> tuple[int, float, float]:
             run = kernel.execute(plan, {})
             if not run.completed:
                 raise RuntimeError(f"the floor run did not complete: {run.limits}")
+
     try:
         cpu, started = _cpu(), time.perf_counter()
         with ThreadPoolExecutor(workers) as pool:
@@ -87,11 +91,18 @@ def time_grading(course: Path, assignment: str, workers: int = WORKERS) -> tuple
 
     limits = Limits(cell_seconds=60, notebook_seconds=300)
     try:
-        autograde(course, assignment, workers=workers, limits=limits, progress=False, feedback=False,
-                  keep_warm=True)
+        autograde(course, assignment, workers=workers, limits=limits, progress=False, feedback=False, keep_warm=True)
         cpu, started = _cpu(), time.perf_counter()
-        summary = autograde(course, assignment, workers=workers, limits=limits, progress=False, feedback=False,
-                            keep_warm=True, force=True)
+        summary = autograde(
+            course,
+            assignment,
+            workers=workers,
+            limits=limits,
+            progress=False,
+            feedback=False,
+            keep_warm=True,
+            force=True,
+        )
         wall = time.perf_counter() - started
     finally:
         close_warm_kernels()

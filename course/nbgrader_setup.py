@@ -10,6 +10,7 @@ so a command gives the same result wherever it is started.
 >>> (course_root() / "nbgrader_config.py").is_file()
 True
 """
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,10 @@ def course_root(start: str | Path | None = None) -> Path:
         for d in (base.resolve(), *base.resolve().parents):
             if (d / "nbgrader_config.py").is_file() and (d / "exercises").is_dir():
                 return d
-    raise CourseError(f"no nbgrader course found at or above {', '.join(map(str, candidates))} "
-                      "(a course is a directory with nbgrader_config.py and exercises/)")
+    raise CourseError(
+        f"no nbgrader course found at or above {', '.join(map(str, candidates))} "
+        "(a course is a directory with nbgrader_config.py and exercises/)"
+    )
 
 
 def nbgrader_env(root: str | Path | None = None, env: dict | None = None) -> dict[str, str]:
@@ -61,12 +64,15 @@ def nbgrader_env(root: str | Path | None = None, env: dict | None = None) -> dic
 #: ``python -m nbgrader`` without jsonschema's optional IRI format check: importing its grammar
 #: (rfc3987_syntax, pulled in by nbformat's validator) costs about 2 s of the 3.5 s an nbgrader command
 #: takes to start, and nothing nbgrader validates uses that format (nbformat passes no format checker)
-_LAUNCH = ("import sys; sys.modules['rfc3987_syntax'] = None; sys.argv[0] = 'nbgrader'; "
-           "from nbgrader.apps.nbgraderapp import main; sys.exit(main())")
+_LAUNCH = (
+    "import sys; sys.modules['rfc3987_syntax'] = None; sys.argv[0] = 'nbgrader'; "
+    "from nbgrader.apps.nbgraderapp import main; sys.exit(main())"
+)
 
 
-def run_nbgrader(args: list[str], root: str | Path | None = None, check: bool = True,
-                 timeout: float | None = None) -> subprocess.CompletedProcess:
+def run_nbgrader(
+    args: list[str], root: str | Path | None = None, check: bool = True, timeout: float | None = None
+) -> subprocess.CompletedProcess:
     """Run ``nbgrader <args>`` on the course at ``root`` (default :func:`course_root`) from any directory.
 
     Example: ``run_nbgrader(["generate_assignment", "lrp_rules", "--force"])``.
@@ -75,11 +81,11 @@ def run_nbgrader(args: list[str], root: str | Path | None = None, check: bool = 
     """
     root = course_root() if root is None else Path(root).resolve()
     cmd = [sys.executable, "-c", _LAUNCH, *args, f"--CourseDirectory.root={root}"]
-    proc = subprocess.run(cmd, cwd=str(root), env=nbgrader_env(root), capture_output=True, text=True,
-                          timeout=timeout)
+    proc = subprocess.run(cmd, cwd=str(root), env=nbgrader_env(root), capture_output=True, text=True, timeout=timeout)
     if check and (proc.returncode != 0 or "[ERROR]" in proc.stderr or "| ERROR]" in proc.stderr):
-        raise CourseError(f"nbgrader {' '.join(args)} failed (exit {proc.returncode}):\n"
-                          f"{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+        raise CourseError(
+            f"nbgrader {' '.join(args)} failed (exit {proc.returncode}):\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
+        )
     return proc
 
 
@@ -93,8 +99,12 @@ def copy_course(dest: str | Path, root: str | Path | None = None, assignments=No
         src = root / "exercises" / name
         if not src.is_dir():
             raise CourseError(f"no assignment {name!r} under {root / 'exercises'}")
-        shutil.copytree(src, dest / "exercises" / name, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        shutil.copytree(
+            src,
+            dest / "exercises" / name,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+        )
     return dest
 
 

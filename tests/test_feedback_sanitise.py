@@ -209,8 +209,10 @@ def test_feedback_notebook_leaves_the_restored_notebook_as_it_was():
     from autograder.kernel import CellResult, Execution
     from autograder.restore import is_test
 
-    test = nbformat.v4.new_code_cell("assert answer == 42  # the secret test", metadata={"nbgrader": {
-        "grade": True, "solution": False, "locked": True, "grade_id": "t1", "points": 1}})
+    test = nbformat.v4.new_code_cell(
+        "assert answer == 42  # the secret test",
+        metadata={"nbgrader": {"grade": True, "solution": False, "locked": True, "grade_id": "t1", "points": 1}},
+    )
     code = nbformat.v4.new_code_cell("answer = 41\nprint(answer)")
     code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="old output\n")]
     text = nbformat.v4.new_markdown_cell("My <b>notes</b>")

@@ -3,8 +3,9 @@
 * Every ``noqa`` comment names its rule codes and says why (GUIDE: no ``noqa`` without a reason on the same
   line), e.g. ``# noqa: F401 -- re-exported``: a reason is a separator (``-``, ``--``, ``—``, ``(`` or ``;``)
   followed by words.
-* ``make lint`` and ``.pre-commit-config.yaml`` check the same files with ruff's formatter, and the pre-commit
-  hooks run the tools of .venv only (``repo: local``, ``language: system``), so installing them fetches nothing.
+* ``make lint`` and ``.pre-commit-config.yaml`` run ruff's linter and format check over the whole tree, ``.ci/run``
+  runs ``make lint`` before the tests, and the pre-commit hooks run the tools of .venv only (``repo: local``,
+  ``language: system``), so installing them fetches nothing.
 """
 
 import io
@@ -118,28 +119,35 @@ def test_every_noqa_says_why():
     assert not over, f"noqa comment(s) without a reason on the same line (# noqa: CODE -- why):\n{listing}"
 
 
-def make_variable(name):
+def _recipe(target):
+    """The commands of a Makefile target, as make prints them (-n: nothing runs)."""
     out = subprocess.run(
-        ["make", "-s", "--no-print-directory", "--eval", f"print-var: ; @echo $({name})", "print-var"],
+        ["make", "-n", "-s", "--no-print-directory", "-o", ".venv/.installed", target],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     )
-    return out.stdout.split()
+    return out.stdout
 
 
-def test_make_lint_and_pre_commit_format_check_the_same_files():
-    listed = set()
-    for entry in make_variable("FORMATTED"):
-        path = ROOT / entry
-        listed |= set(path.rglob("*.py")) if path.is_dir() else {path}
+def test_make_lint_and_pre_commit_check_the_whole_tree():
+    recipe = _recipe("lint")
+    assert re.search(r"ruff check \.$", recipe, re.MULTILINE), recipe
+    assert re.search(r"ruff format --check \.$", recipe, re.MULTILINE), recipe
+    assert re.search(r"mypy$", recipe, re.MULTILINE), recipe
     config = (ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8")
-    hook = config[config.index("id: ruff-format") :].split("- id:")[0]
-    pattern = re.compile(re.search(r"^\s*files:\s*(\S+)\s*$", hook, re.MULTILINE).group(1))
-    hooked = {path for path in tracked("*.py") if pattern.search(str(path.relative_to(ROOT)))}
-    assert len(listed) >= 20
-    assert {p for p in listed if p.exists()} == hooked
+    for hook in ("ruff-check", "ruff-format"):
+        block = config[config.index(f"id: {hook}") :].split("- id:")[0]
+        assert "files:" not in block and "exclude:" not in block, f"{hook} must see every file ruff sees"
+        assert "jupyter" in block, f"{hook} must check the notebooks too"
+
+
+def test_ci_runs_the_lint_gate_before_the_tests():
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    lines = [line.split("#")[0].strip() for line in script.splitlines()]
+    commands = [line for line in lines if line.startswith(("make", "exec make"))]
+    assert commands == ["make lint", "exec make test"], commands
 
 
 def test_pre_commit_hooks_need_no_network():

@@ -66,16 +66,21 @@ def test_run_nbgrader_starts_the_same_nbgrader_without_the_iri_grammar(tmp_path)
     """The launcher is ``python -m nbgrader`` minus jsonschema's optional IRI check (the 2 s grammar import)."""
     plain = subprocess.run([sys.executable, "-m", "nbgrader", "--version"], capture_output=True, text=True)
     assert run_nbgrader(["--version"], root=ROOT).stdout == plain.stdout != ""
-    probe = ("import sys\nfrom nbformat import validator\n"
-             "print('rfc3987_syntax' in sys.modules and sys.modules['rfc3987_syntax'] is not None)")
-    loaded = subprocess.run([sys.executable, "-c", _LAUNCH.split("from nbgrader")[0] + probe],
-                            capture_output=True, text=True)
+    probe = (
+        "import sys\nfrom nbformat import validator\n"
+        "print('rfc3987_syntax' in sys.modules and sys.modules['rfc3987_syntax'] is not None)"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", _LAUNCH.split("from nbgrader")[0] + probe], capture_output=True, text=True
+    )
     assert loaded.stdout.strip() == "False", loaded.stderr
     # and nbformat still validates (and refuses) notebooks in such a process
     bad = tmp_path / "bad.ipynb"
     bad.write_text('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "nope"}]}')
-    check = (_LAUNCH.split("from nbgrader")[0] + "import nbformat\n"
-             f"nbformat.validate(nbformat.read({str(bad)!r}, as_version=4))")
+    check = (
+        _LAUNCH.split("from nbgrader")[0] + "import nbformat\n"
+        f"nbformat.validate(nbformat.read({str(bad)!r}, as_version=4))"
+    )
     refused = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
     assert refused.returncode != 0 and "ValidationError" in refused.stderr
 

@@ -12,6 +12,7 @@ red positive, blue negative.
 * :func:`proportional_scatter` -- y against x with the line y = c·x through the origin (c the median ratio);
 * :func:`sweep` -- a parameter sweep: series on the left axis, more on a twin right axis.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -20,8 +21,18 @@ import numpy as np
 
 from course.errors import CourseError
 
-__all__ = ["POSITIVE", "NEGATIVE", "signed_colors", "signed_bars", "budget_bars", "draw_curves", "curve_panels",
-           "score_panels", "sweep", "proportional_scatter"]
+__all__ = [
+    "POSITIVE",
+    "NEGATIVE",
+    "signed_colors",
+    "signed_bars",
+    "budget_bars",
+    "draw_curves",
+    "curve_panels",
+    "score_panels",
+    "sweep",
+    "proportional_scatter",
+]
 
 POSITIVE, NEGATIVE = "#b2182b", "#2166ac"  # the red and blue of the relevance colour map
 _HATCHES = [None, "..", "//", "xx", "\\\\"]
@@ -36,8 +47,15 @@ def signed_colors(values) -> list[str]:
     return [POSITIVE if v >= 0 else NEGATIVE for v in np.ravel(values)]
 
 
-def signed_bars(ax, labels: Sequence[str], series: Mapping[str, Sequence[float]], title: str = "",
-                ylabel: str = "", legend: bool = True, fontsize: float = 9):
+def signed_bars(
+    ax,
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    title: str = "",
+    ylabel: str = "",
+    legend: bool = True,
+    fontsize: float = 9,
+):
     """Bars per label, red ≥ 0 / blue < 0; several series side by side, told apart by hatching.
 
     ``series`` maps a legend entry to one value per label. Returns the list of bar containers.
@@ -57,8 +75,17 @@ def signed_bars(ax, labels: Sequence[str], series: Mapping[str, Sequence[float]]
         if values.shape != (len(labels),):
             raise CourseError(f"series {name!r} has {values.size} values for {len(labels)} labels")
         offset = (k - (n - 1) / 2) * width
-        containers.append(ax.bar(np.arange(len(labels)) + offset, values, width, color=signed_colors(values),
-                                 edgecolor="k", hatch=_HATCHES[k % len(_HATCHES)] if n > 1 else None, label=name))
+        containers.append(
+            ax.bar(
+                np.arange(len(labels)) + offset,
+                values,
+                width,
+                color=signed_colors(values),
+                edgecolor="k",
+                hatch=_HATCHES[k % len(_HATCHES)] if n > 1 else None,
+                label=name,
+            )
+        )
     ax.axhline(0, color="k", lw=0.5)
     ax.set_xticks(np.arange(len(labels)), labels)
     if ylabel:
@@ -86,8 +113,15 @@ def budget_bars(ax, parts: Mapping[str, float], total: float, title: str = "", f
         ax.set_title(title, fontsize=fontsize)
 
 
-def draw_curves(ax, curves: Mapping[str, tuple], reference: str | None = None, xlabel: str = "", ylabel: str = "",
-                title: str = "", legend: bool = True):
+def draw_curves(
+    ax,
+    curves: Mapping[str, tuple],
+    reference: str | None = None,
+    xlabel: str = "",
+    ylabel: str = "",
+    title: str = "",
+    legend: bool = True,
+):
     """Curves ``{label: (x, y)}`` on ``ax``; the ``reference`` curve dashed black and thicker.
 
     >>> from matplotlib.figure import Figure
@@ -107,8 +141,15 @@ def draw_curves(ax, curves: Mapping[str, tuple], reference: str | None = None, x
         ax.legend(fontsize=8)
 
 
-def curve_panels(fig, panels: Mapping[str, Mapping[str, tuple]], reference: str | None = None, xlabel: str = "",
-                 ylabel: str = "", legend_panel: int | None = -1, ncols: int | None = None):
+def curve_panels(
+    fig,
+    panels: Mapping[str, Mapping[str, tuple]],
+    reference: str | None = None,
+    xlabel: str = "",
+    ylabel: str = "",
+    legend_panel: int | None = -1,
+    ncols: int | None = None,
+):
     """One axes per panel with its curves ``{label: (x, y)}``; the ``reference`` curve dashed black.
 
     Returns the axes. ``ncols`` (default: all panels in one row) wraps the panels into rows. The legend goes
@@ -126,17 +167,24 @@ def curve_panels(fig, panels: Mapping[str, Mapping[str, tuple]], reference: str 
         draw_curves(ax, curves, reference, xlabel=xlabel, title=title, legend=False)
     for ax in axes[::ncols]:
         ax.set_ylabel(ylabel)
-    for ax in axes[len(panels):]:
+    for ax in axes[len(panels) :]:
         ax.set_visible(False)
     if legend_panel is None:  # one legend for all panels, under them (needs a constrained-layout figure)
         fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=8)
     else:
         axes[legend_panel if legend_panel >= 0 else len(panels) + legend_panel].legend(fontsize=8)
-    return axes[:len(panels)]
+    return axes[: len(panels)]
 
 
-def score_panels(fig, panels: Mapping[str, Mapping[str, float]], reference: Mapping[str, tuple[float, float]],
-                 order: Sequence[str], xlabel: str = "", reference_label: str = "random order", ncols: int = 2):
+def score_panels(
+    fig,
+    panels: Mapping[str, Mapping[str, float]],
+    reference: Mapping[str, tuple[float, float]],
+    order: Sequence[str],
+    xlabel: str = "",
+    reference_label: str = "random order",
+    ncols: int = 2,
+):
     """Horizontal bars of a score per method, one panel per setting, against a reference mean ± sd band.
 
     A bar is red when the score exceeds the reference mean + 2 sd, grey otherwise. ``order`` fixes the
@@ -158,15 +206,24 @@ def score_panels(fig, panels: Mapping[str, Mapping[str, float]], reference: Mapp
         ax.set_yticks(range(len(order)), [k.replace("\n", " ") for k in order], fontsize=8)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel(xlabel)
-    for ax in axes[len(panels):]:
+    for ax in axes[len(panels) :]:
         ax.set_visible(False)
     axes[0].legend(fontsize=8, loc="lower right")
-    return axes[:len(panels)]
+    return axes[: len(panels)]
 
 
-def sweep(ax, x, left: Mapping[str, Sequence[float]], right: Mapping[str, Sequence[float]] | None = None,
-          xlabel: str = "", left_label: str = "", right_label: str = "", title: str = "", log_x: bool = False,
-          legend_loc: str = "best"):
+def sweep(
+    ax,
+    x,
+    left: Mapping[str, Sequence[float]],
+    right: Mapping[str, Sequence[float]] | None = None,
+    xlabel: str = "",
+    left_label: str = "",
+    right_label: str = "",
+    title: str = "",
+    log_x: bool = False,
+    legend_loc: str = "best",
+):
     """A parameter sweep: ``left`` series on ``ax`` (solid, coloured), ``right`` on a twin axis (dashed black).
 
     Returns the twin axes (None without ``right``). ``log_x`` uses a symmetric log scale (x may contain 0).

@@ -20,6 +20,7 @@ Small inputs (8×8 digits) are hard to read as 64 coloured squares, so a heatmap
 size (``size=64``: bilinear upsampling of the map, the values between pixel centres interpolated) with the
 outline of the input's ink -- a contour at half of its maximum -- drawn over it (``outline=image``).
 """
+
 from __future__ import annotations
 
 import textwrap
@@ -31,8 +32,21 @@ from matplotlib.figure import Figure
 
 from course.errors import CourseError
 
-__all__ = ["RELEVANCE_CMAP", "to_image", "upsample", "symmetric_limit", "draw_outline", "heatmap", "explain_figure",
-           "grid_figsize", "method_grid", "family_grids", "family_figure", "value_grid", "OUTLINE_COLOR"]
+__all__ = [
+    "RELEVANCE_CMAP",
+    "to_image",
+    "upsample",
+    "symmetric_limit",
+    "draw_outline",
+    "heatmap",
+    "explain_figure",
+    "grid_figsize",
+    "method_grid",
+    "family_grids",
+    "family_figure",
+    "value_grid",
+    "OUTLINE_COLOR",
+]
 
 #: blue (negative) → white (zero) → red (positive); an odd number of colours puts exact white at 0
 RELEVANCE_CMAP = LinearSegmentedColormap.from_list(
@@ -136,12 +150,20 @@ def draw_outline(ax, image, size: int | None = None, level: float = 0.5, color: 
     scale = target_h / fine.shape[0]
     ys = (np.arange(fine.shape[0]) + 0.5) * scale - 0.5
     xs = (np.arange(fine.shape[1]) + 0.5) * scale - 0.5
-    return ax.contour(xs, ys, fine, levels=[np.min(img) + level * (top - np.min(img))], colors=[color],
-                      linewidths=1.0)
+    return ax.contour(xs, ys, fine, levels=[np.min(img) + level * (top - np.min(img))], colors=[color], linewidths=1.0)
 
 
-def heatmap(ax, relevance, title: str | None = None, limit: float | None = None, outline=None,
-            size: int | None = None, percentile: float = 100.0, scale: str = "symmetric", fontsize: float = 9):
+def heatmap(
+    ax,
+    relevance,
+    title: str | None = None,
+    limit: float | None = None,
+    outline=None,
+    size: int | None = None,
+    percentile: float = 100.0,
+    scale: str = "symmetric",
+    fontsize: float = 9,
+):
     """Draw one relevance map on ``ax``; returns the image artist (pass it to ``fig.colorbar``).
 
     ``scale="symmetric"`` (default): red/white/blue centred on zero, colour range ±``limit`` (default:
@@ -164,8 +186,7 @@ def heatmap(ax, relevance, title: str | None = None, limit: float | None = None,
     shown = upsample(img, size) if size else img
     if scale == "symmetric":
         limit = symmetric_limit(img, percentile) if limit is None else float(limit)
-        artist = ax.imshow(shown, cmap=RELEVANCE_CMAP, norm=TwoSlopeNorm(0.0, -limit, limit),
-                           interpolation="nearest")
+        artist = ax.imshow(shown, cmap=RELEVANCE_CMAP, norm=TwoSlopeNorm(0.0, -limit, limit), interpolation="nearest")
     elif scale == "range":
         low, high = np.percentile(img, [1, 99])
         high = high if high > low else low + 1.0
@@ -194,8 +215,16 @@ def _display_size(image) -> int | None:
     return 64 if max(to_image(image).shape) <= 16 else None
 
 
-def explain_figure(image, relevance, title: str, input_title: str = "input", outline: bool = True,
-                   scale: str = "symmetric", fig: Figure | None = None, extra: float | None = None):
+def explain_figure(
+    image,
+    relevance,
+    title: str,
+    input_title: str = "input",
+    outline: bool = True,
+    scale: str = "symmetric",
+    fig: Figure | None = None,
+    extra: float | None = None,
+):
     """The input and its heatmap side by side, with a colour bar for the relevance.
 
     Small inputs are shown upsampled with the outline of the ink over the heatmap. ``extra`` (a width
@@ -231,10 +260,18 @@ def grid_figsize(rows: int, methods: int, title: bool = False, cell: float = 1.6
     return (cell * (methods + 1), cell * rows + (0.8 if title else 0.3))
 
 
-def method_grid(images: Sequence, maps: Mapping[str, np.ndarray], row_titles: Sequence[str] | None = None,
-                title: str | None = None, cell: float = 1.6, fig: Figure | None = None, outline: bool = True,
-                scale: str | Mapping[str, str] = "symmetric", colorbar: bool = False,
-                input_cmap: str = "gray_r") -> Figure:
+def method_grid(
+    images: Sequence,
+    maps: Mapping[str, np.ndarray],
+    row_titles: Sequence[str] | None = None,
+    title: str | None = None,
+    cell: float = 1.6,
+    fig: Figure | None = None,
+    outline: bool = True,
+    scale: str | Mapping[str, str] = "symmetric",
+    colorbar: bool = False,
+    input_cmap: str = "gray_r",
+) -> Figure:
     """A grid: one row per input, the input first, then one heatmap per method.
 
     Parameters
@@ -283,16 +320,26 @@ def method_grid(images: Sequence, maps: Mapping[str, np.ndarray], row_titles: Se
             axes[r, 0].set_ylabel(row_titles[r], fontsize=9)
         size = _display_size(images[r])
         for c, (name, values) in enumerate(maps.items(), start=1):
-            artist = heatmap(axes[r, c], values[r], name if r == 0 else None, outline=images[r] if outline else None,
-                             size=size, scale=scales[name])
+            artist = heatmap(
+                axes[r, c],
+                values[r],
+                name if r == 0 else None,
+                outline=images[r] if outline else None,
+                size=size,
+                scale=scales[name],
+            )
             if colorbar:
                 fig.colorbar(artist, ax=axes[r, c], shrink=0.85, aspect=12).ax.tick_params(labelsize=7)
     if title:
         kinds = set(scales.values())
-        how = {frozenset({"symmetric"}): "red: positive, blue: negative relevance; each map scaled to its own max |R|",
-               frozenset({"range"}): "each map stretched over its own range, see its colour bar"}.get(
-            frozenset(kinds), "red/blue maps: scaled to their own max |R|, white = 0; yellow–red maps: stretched "
-                              "over their own range, see the colour bars")
+        how = {
+            frozenset({"symmetric"}): "red: positive, blue: negative relevance; each map scaled to its own max |R|",
+            frozenset({"range"}): "each map stretched over its own range, see its colour bar",
+        }.get(
+            frozenset(kinds),
+            "red/blue maps: scaled to their own max |R|, white = 0; yellow–red maps: stretched "
+            "over their own range, see the colour bars",
+        )
         legend = f"({how}" + ("; green line: outline of the input's ink)" if outline else ")")
         width_in = fig.get_figwidth() if isinstance(fig, Figure) else fig.bbox.width / fig.figure.dpi  # a SubFigure
         width = max(30, int(width_in * 14))  # about 14 characters of 9-point text per inch
@@ -301,8 +348,14 @@ def method_grid(images: Sequence, maps: Mapping[str, np.ndarray], row_titles: Se
     return fig
 
 
-def family_grids(images: Sequence, maps: Mapping[str, np.ndarray], families: Mapping[str, Sequence[str]],
-                 max_methods: int = 6, title: str = "", **grid_options) -> list[Figure]:
+def family_grids(
+    images: Sequence,
+    maps: Mapping[str, np.ndarray],
+    families: Mapping[str, Sequence[str]],
+    max_methods: int = 6,
+    title: str = "",
+    **grid_options,
+) -> list[Figure]:
     """:func:`method_grid` split into readable figures: one per family of methods, at most ``max_methods`` each.
 
     ``families`` maps a family's name (the figure's title) to the names of its methods, in order; a family
@@ -314,8 +367,10 @@ def family_grids(images: Sequence, maps: Mapping[str, np.ndarray], families: Map
     >>> [f.get_suptitle().splitlines()[0] for f in figs]
     ['first (1/2)', 'first (2/2)', 'second']
     """
-    return [method_grid(images, part, title=f"{title}{name}", **grid_options)
-            for name, part in _family_parts(maps, families, max_methods)]
+    return [
+        method_grid(images, part, title=f"{title}{name}", **grid_options)
+        for name, part in _family_parts(maps, families, max_methods)
+    ]
 
 
 def _family_parts(maps, families, max_methods):
@@ -327,19 +382,27 @@ def _family_parts(maps, families, max_methods):
     missing = [name for name in maps if name not in listed]
     twice = sorted({name for name in listed if listed.count(name) > 1})
     if unknown or missing or twice:
-        raise CourseError("families must list every method exactly once: "
-                          f"unknown {unknown}, missing {missing}, listed twice {twice}")
+        raise CourseError(
+            f"families must list every method exactly once: unknown {unknown}, missing {missing}, listed twice {twice}"
+        )
     parts = []
     for family, members in families.items():
-        chunks = [list(members[i:i + max_methods]) for i in range(0, len(members), max_methods)]
+        chunks = [list(members[i : i + max_methods]) for i in range(0, len(members), max_methods)]
         for k, chunk in enumerate(chunks, start=1):
             name = family if len(chunks) == 1 else f"{family} ({k}/{len(chunks)})"
             parts.append((name, {m: maps[m] for m in chunk}))
     return parts
 
 
-def family_figure(images: Sequence, maps: Mapping[str, np.ndarray], families: Mapping[str, Sequence[str]],
-                  max_methods: int = 6, title: str = "", cell: float = 1.4, **grid_options) -> Figure:
+def family_figure(
+    images: Sequence,
+    maps: Mapping[str, np.ndarray],
+    families: Mapping[str, Sequence[str]],
+    max_methods: int = 6,
+    title: str = "",
+    cell: float = 1.4,
+    **grid_options,
+) -> Figure:
     """The grids of :func:`family_grids` stacked in one Figure, each family part a titled section.
 
     >>> maps = {k: np.zeros((1, 4)) for k in "abc"}
@@ -351,8 +414,9 @@ def family_figure(images: Sequence, maps: Mapping[str, np.ndarray], families: Ma
     n = len(images)
     widest = max(len(part) for _, part in parts)
     heights = [grid_figsize(n, len(part), True, cell)[1] for _, part in parts]
-    fig = Figure(figsize=(grid_figsize(n, widest, True, cell)[0], sum(heights) + (0.4 if title else 0)),
-                 layout="constrained")
+    fig = Figure(
+        figsize=(grid_figsize(n, widest, True, cell)[0], sum(heights) + (0.4 if title else 0)), layout="constrained"
+    )
     subfigs = fig.subfigures(len(parts), 1, height_ratios=heights, squeeze=False)[:, 0]
     for sub, (name, part) in zip(subfigs, parts):
         method_grid(images, part, title=name, cell=cell, fig=sub, **grid_options)
@@ -361,8 +425,9 @@ def family_figure(images: Sequence, maps: Mapping[str, np.ndarray], families: Ma
     return fig
 
 
-def value_grid(inputs, maps: Mapping[str, np.ndarray], row_titles: Sequence[str], title: str = "",
-               input_limit: float = 3.0) -> Figure:
+def value_grid(
+    inputs, maps: Mapping[str, np.ndarray], row_titles: Sequence[str], title: str = "", input_limit: float = 3.0
+) -> Figure:
     """One row per sample: the input and one heatmap per method, each a 1 × d strip with its numbers written in.
 
     For toys with a handful of inputs (PatternNet's 2-D toy, L19), where the numbers say more than colours.
@@ -391,8 +456,15 @@ def value_grid(inputs, maps: Mapping[str, np.ndarray], row_titles: Sequence[str]
             scale = input_limit if c == 0 else symmetric_limit(values)
             for j, v in enumerate(values):
                 text = f"{v:+.2f}"
-                ax.text(j, 0, "0" if float(text) == 0 else text, ha="center", va="center", fontsize=9,
-                        color="white" if abs(v) > 0.6 * scale else "black")
+                ax.text(
+                    j,
+                    0,
+                    "0" if float(text) == 0 else text,
+                    ha="center",
+                    va="center",
+                    fontsize=9,
+                    color="white" if abs(v) > 0.6 * scale else "black",
+                )
             if r == 0:
                 ax.set_title(name, fontsize=9)
     if title:

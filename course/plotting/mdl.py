@@ -3,6 +3,7 @@
 :func:`code_length_curves` draws L(D|H), L(H) and their sum L(D,H) over the candidate degrees with MDL's
 choice marked; :func:`polynomial_fits` draws the data with least-squares polynomials of a few degrees.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -31,8 +32,13 @@ def code_length_curves(ax, table, degree: int | None = None, title: str = ""):
     ax.plot(table.degrees, table.total_bits, "D-", color="black", label=r"$L(D,H)$ total")
     best = table.best_degree
     ax.axvline(best, color="tab:green", ls="--", lw=1)
-    ax.annotate(f"MDL: degree {best}", (best, table.total_bits.min()), xytext=(8, 12),
-                textcoords="offset points", color="tab:green")
+    ax.annotate(
+        f"MDL: degree {best}",
+        (best, table.total_bits.min()),
+        xytext=(8, 12),
+        textcoords="offset points",
+        color="tab:green",
+    )
     if degree is not None:
         ax.axvline(degree, color="tab:red", ls=":", lw=1.5, label=f"slider degree {degree}")
     ax.set_xlabel("polynomial degree")

@@ -3,6 +3,7 @@
 For L5's three-layer example (seed items L5, L6): every node shows its activation and relevance, every edge
 the message sent down it; red is positive, blue negative, a dotted grey edge carries nothing.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -35,16 +36,26 @@ def message_network(ax, positions: Mapping, nodes: Mapping, edges: Sequence, tot
         (x0, y0), (x1, y1) = positions[lo], positions[hi]
         t = where[0] if where else 0.5
         color = RELEVANCE_CMAP(0.5 + 0.5 * float(m) / biggest) if m != 0 else "0.6"
-        ax.plot([x0, x1], [y0, y1], color=color, lw=1 + 3 * abs(float(m)) / biggest, ls="-" if m != 0 else ":",
-                zorder=1)
-        ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0), str(m), fontsize=9, ha="center", va="center",
-                bbox=dict(boxstyle="round,pad=0.1", fc="w", ec="none"), zorder=3)
+        ax.plot(
+            [x0, x1], [y0, y1], color=color, lw=1 + 3 * abs(float(m)) / biggest, ls="-" if m != 0 else ":", zorder=1
+        )
+        ax.text(
+            x0 + t * (x1 - x0),
+            y0 + t * (y1 - y0),
+            str(m),
+            fontsize=9,
+            ha="center",
+            va="center",
+            bbox=dict(boxstyle="round,pad=0.1", fc="w", ec="none"),
+            zorder=3,
+        )
     for n, (x, y) in positions.items():
         text, rel = nodes[n]
         shade = 0.5 + 0.5 * float(rel) / float(total)
         ax.scatter([x], [y], s=3000, c=[RELEVANCE_CMAP(shade)], edgecolors="k", zorder=2)
-        ax.text(x, y, text, ha="center", va="center", fontsize=8, zorder=4,
-                color="w" if abs(shade - 0.5) > 0.35 else "k")
+        ax.text(
+            x, y, text, ha="center", va="center", fontsize=8, zorder=4, color="w" if abs(shade - 0.5) > 0.35 else "k"
+        )
     xs = [p[0] for p in positions.values()]
     ys = [p[1] for p in positions.values()]
     ax.set_xlim(min(xs) - 0.4, max(xs) + 0.4)

@@ -5,6 +5,7 @@ point's value, a conservation residual). Printed as it is, the noise draws the e
 :func:`fmt` rounds to ``digits`` significant digits, prints 0 as ``0`` (never ``-0.0`` or ``0.00e+00``),
 and with ``zero=`` treats everything up to that magnitude as 0 -- say in the text what that tolerance is.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -6,6 +6,7 @@ L1's picture (seed item L1): blue (negative) and green (positive) dots, the deci
 green where f > 0 and blue where f < 0 with the boundary f = 0 as a black line, and, at one point x, the
 gradient (red arrow) beside the segment to the nearest root point x̃ on the boundary (black).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -39,8 +40,12 @@ def decision_toy(ax, grid_x, grid_y, values, points, labels, x=None, root=None, 
     for cls, name in ((0, "blue (class 0)"), (1, "green (class 1)")):
         ax.scatter(*points[labels == cls].T, s=12, c=CLASS_COLORS[cls], edgecolor="w", linewidth=0.3, label=name)
     if x is not None and arrow is not None:
-        ax.annotate("", xy=x + 0.5 * arrow / np.linalg.norm(arrow), xytext=x,
-                    arrowprops=dict(arrowstyle="-|>", color="#b2182b", lw=2))
+        ax.annotate(
+            "",
+            xy=x + 0.5 * arrow / np.linalg.norm(arrow),
+            xytext=x,
+            arrowprops=dict(arrowstyle="-|>", color="#b2182b", lw=2),
+        )
     if x is not None and root is not None:
         ax.plot(*np.stack([x, root]).T, "k-", lw=1.5)
     if x is not None:
@@ -82,20 +87,31 @@ def neuron_roots(ax, w, b, a, roots, styles, box=None, title: str = "", extent=(
     for d, (r, R, inside) in roots.items():
         color, label = styles[d]
         ax.annotate("", xy=r, xytext=a, arrowprops=dict(arrowstyle="-|>", color=color, lw=1.8))
-        ax.plot(*r, "o" if inside else "X", color=color, ms=9, mec="k", zorder=6,
-                label=f"{label}: R = ({R[0]:+.2f}, {R[1]:+.2f})" + ("" if inside else "  OUTSIDE"))
+        ax.plot(
+            *r,
+            "o" if inside else "X",
+            color=color,
+            ms=9,
+            mec="k",
+            zorder=6,
+            label=f"{label}: R = ({R[0]:+.2f}, {R[1]:+.2f})" + ("" if inside else "  OUTSIDE"),
+        )
     ax.set_xlim(g[0], g[-1])
     ax.set_ylim(g[0], g[-1])
     ax.set_aspect("equal")
     ax.set_xlabel("a₁")
     ax.set_ylabel("a₂")
-    ax.set_title(f"{title} w = ({w[0]:+.1f}, {w[1]:+.1f}), b = {b:+.1f}, a = ({a[0]:.1f}, {a[1]:.1f}), "
-                 f"R_j = max(0, wᵀa + b) = {max(0.0, float(w @ a + b)):.2f}", fontsize=9)
+    ax.set_title(
+        f"{title} w = ({w[0]:+.1f}, {w[1]:+.1f}), b = {b:+.1f}, a = ({a[0]:.1f}, {a[1]:.1f}), "
+        f"R_j = max(0, wᵀa + b) = {max(0.0, float(w @ a + b)):.2f}",
+        fontsize=9,
+    )
     ax.legend(fontsize=7.5, loc="lower left")
 
 
-def direction_plot(ax, points, color_by=None, arrows=(), filter_w=None, lim=(-4.5, 4.5), title: str = "",
-                   background=None, groups=None):
+def direction_plot(
+    ax, points, color_by=None, arrows=(), filter_w=None, lim=(-4.5, 4.5), title: str = "", background=None, groups=None
+):
     """A 2-D sample cloud with named directions as arrows from the origin (L17's filter versus pattern).
 
     ``color_by``: one value per point (y), shown red > 0 / blue < 0; or ``groups`` ``{label: (mask, colour)}``
@@ -120,14 +136,29 @@ def direction_plot(ax, points, color_by=None, arrows=(), filter_w=None, lim=(-4.
             ax.scatter(*points[mask].T, s=3, color=colour, alpha=0.3, label=label)
     elif color_by is not None:
         top = float(np.max(np.abs(color_by))) or 1.0
-        ax.scatter(*points.T, c=color_by, cmap=RELEVANCE_CMAP, vmin=-top, vmax=top, s=5, alpha=0.6,
-                   label="ŝ = S(x)" if background is not None else None)
+        ax.scatter(
+            *points.T,
+            c=color_by,
+            cmap=RELEVANCE_CMAP,
+            vmin=-top,
+            vmax=top,
+            s=5,
+            alpha=0.6,
+            label="ŝ = S(x)" if background is not None else None,
+        )
     else:
         ax.scatter(*points.T, s=5, color="0.5", alpha=0.6)
     for name, vec, colour, *shift in arrows:
         ax.annotate("", xy=vec, xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", color=colour, lw=2.2))
-        ax.text(*(1.12 * np.asarray(vec) + (shift[0] if shift else 0)), name, color=colour, fontsize=10,
-                ha="center", va="center", bbox=dict(facecolor="white", alpha=0.7, lw=0, pad=1))
+        ax.text(
+            *(1.12 * np.asarray(vec) + (shift[0] if shift else 0)),
+            name,
+            color=colour,
+            fontsize=10,
+            ha="center",
+            va="center",
+            bbox=dict(facecolor="white", alpha=0.7, lw=0, pad=1),
+        )
     if filter_w is not None:
         t = np.linspace(-10, 10, 2)  # the points the model maps to y = 0
         perp = np.array([-filter_w[1], filter_w[0]]) / np.linalg.norm(filter_w)

@@ -11,6 +11,7 @@ they render the same in a kernel, a CLI and a grader.
 >>> png[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
 True
 """
+
 from __future__ import annotations
 
 import io
@@ -21,8 +22,15 @@ from pathlib import Path
 from course.errors import CourseError
 from course.quiz.bank import Question
 
-__all__ = ["DagDrawing", "question_figure", "question_image", "write_question_image", "circle_layout", "safe_name",
-           "FORMATS"]
+__all__ = [
+    "DagDrawing",
+    "question_figure",
+    "question_image",
+    "write_question_image",
+    "circle_layout",
+    "safe_name",
+    "FORMATS",
+]
 
 FORMATS = ("png", "svg")
 
@@ -42,11 +50,17 @@ def question_figure(q: Question, size: tuple[float, float] = (4.5, 3.6)):
     G = parse_dag(q.dag)
     if any(G.nodes[v].get("pos") is None for v in G):
         for v, xy in circle_layout(G, q.exposure, q.outcome).items():
-            G.nodes[v]["pos"] = (xy[0], -xy[1])          # dag_layout reads DAGitty's pos, whose y points down
+            G.nodes[v]["pos"] = (xy[0], -xy[1])  # dag_layout reads DAGitty's pos, whose y points down
     fig = Figure(figsize=size)
     ax = fig.subplots()
-    draw_dag(G, q.exposure, q.outcome, ax=ax, show_paths=False,
-             title=f"{q.exposure} → {q.outcome}: exposure {q.exposure}, outcome {q.outcome}")
+    draw_dag(
+        G,
+        q.exposure,
+        q.outcome,
+        ax=ax,
+        show_paths=False,
+        title=f"{q.exposure} → {q.outcome}: exposure {q.exposure}, outcome {q.outcome}",
+    )
     ax.set_aspect("equal")
     fig.tight_layout()
     return fig
@@ -73,12 +87,12 @@ def circle_layout(G, exposure, outcome) -> dict:
     order = {v: i for i, v in enumerate(nx.lexicographical_topological_sort(G, key=node_key))}
     below = nx.descendants(G, exposure)
     others = sorted((v for v in G if v not in (exposure, outcome)), key=lambda v: (v in below, order[v]))
-    half = (len(others) + 1) // 2                             # the arcs get equal shares, the upper one first
+    half = (len(others) + 1) // 2  # the arcs get equal shares, the upper one first
     upper, lower = others[:half], others[half:]
     pos = {exposure: (-1.0, 0.0), outcome: (1.0, 0.0)}
     for arc, sign in ((upper, 1), (lower, -1)):
         for i, v in enumerate(arc, 1):
-            angle = math.pi * (1 - i / (len(arc) + 1))        # from the left (π) to the right (0)
+            angle = math.pi * (1 - i / (len(arc) + 1))  # from the left (π) to the right (0)
             pos[v] = (round(math.cos(angle), 12), round(sign * math.sin(angle), 12))
     return pos
 
@@ -121,7 +135,7 @@ def _render(q: Question, fmt: str, dpi: int) -> bytes:
 
     buf = io.BytesIO()
     metadata = {"Date": None} if fmt == "svg" else {}
-    with matplotlib.rc_context({"svg.hashsalt": "xai-course"}):    # stable element ids in the SVG
+    with matplotlib.rc_context({"svg.hashsalt": "xai-course"}):  # stable element ids in the SVG
         question_figure(q).savefig(buf, format=fmt, dpi=dpi, metadata=metadata)
     return buf.getvalue()
 
