@@ -10,6 +10,9 @@ autograder.grading.hidden), so the nbgrader route and the sandboxed grader use
 the same checkers. The quiz's answer keys live beside its source, in
 quiz7/keys_quiz7.toml (instructors only; nbgrader_config.py keeps them out of
 the release).
+
+The script is long (~740 lines) because it holds the five notebooks' text and solutions, one builder
+function per assignment; the code that turns them into cells is ``autograder/grading/cells.py``.
 """
 
 from __future__ import annotations

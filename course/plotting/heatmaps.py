@@ -19,6 +19,10 @@ input is always shown beside it. Figures are built on ``matplotlib.figure.Figure
 Small inputs (8×8 digits) are hard to read as 64 coloured squares, so a heatmap can be drawn at a larger
 size (``size=64``: bilinear upsampling of the map, the values between pixel centres interpolated) with the
 outline of the input's ink -- a contour at half of its maximum -- drawn over it (``outline=image``).
+
+One module (~470 lines, kept whole): every figure above is built from the same three pieces -- the
+zero-centred colour scale, the upsampled map and the input beside it -- and a change to one of them must
+show in every figure of the lectures, the demo and the report at once.
 """
 
 from __future__ import annotations

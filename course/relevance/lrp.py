@@ -14,6 +14,8 @@ what the biases and stabilisers absorbed there (for the conservation report, L4,
 This module is the walk: rules assigned to layers, the forward pass (fused with the rules'
 first modified passes), the backward recursion into blocks, the batch in pieces on threads;
 the step at one layer -- a rule's groups of terms turned into GEMMs -- is :mod:`course.relevance.lrp_step`.
+It is a little over 400 lines (a quarter of them docstrings with runnable examples) because the walk,
+the fused forward pass and the block recursion share one record of what each layer saw.
 """
 
 from __future__ import annotations
