@@ -1,6 +1,9 @@
 """The runner that executes one notebook inside the sandbox (stdlib + IPython + NumPy only).
 
-Protocol (see autograder/kernel.py for the other side):
+It is one self-contained file, longer than the others, because it runs inside the sandbox, where the
+``autograder`` package is not mounted and cannot be imported.
+
+Protocol (the grader's side: autograder/events.py parses the events, autograder/monitor.py sends the steps):
 - the inbox (stdin; in a warm child the inbox pipe), one JSON line each: ``{"env": {...}}`` (warm: the
   run's extra environment), ``{"cell": {"index", "kind": "code"|"probe", "source"|"expression",
   "grade_id"}}`` — the grader sends the next step only when this one was reported, and counts its
