@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from autograder import sandbox as sandbox_mod
+from autograder.grading.plaindata import PlainDataError, decode
 from autograder.kernel import Step, execute
-from autograder.plaindata import PlainDataError, decode
 from autograder.sandbox import Limits, Sandbox, SandboxError, sandbox_available
 from course.errors import CourseError
 
