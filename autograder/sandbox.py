@@ -1,5 +1,10 @@
 """Run untrusted student code in a separate, sandboxed process.
 
+This module is the sandbox's threat model (the docstring below: what is used, what is NOT covered) and one
+job: starting a process under prlimit, bubblewrap and setpriv with a leased uid. It is longer than ~400 lines
+because the model is written beside the code that implements it; the limits are :mod:`autograder.limits`,
+what is mounted and masked is :mod:`autograder.mounts`, both re-exported here.
+
 What is used
 ------------
 - **bubblewrap** (``bwrap``, Debian package ``bubblewrap``) builds an empty
@@ -14,7 +19,7 @@ What is used
   or the file ``XAI_COURSE_QUIZ_KEYS`` names, see :mod:`course.quiz.bank`).
   Should one of them, or a keys file left in the ``course.quiz`` package, lie
   under a mounted tree, it is overlaid with an empty read-only file
-  (:func:`quiz_keys_paths`), so ``load_bank()``, ``importlib.resources`` or
+  (:func:`autograder.mounts.quiz_keys_paths`), so ``load_bank()``, ``importlib.resources`` or
   ``open()`` inside the sandbox read nothing, and the bank loads without keys
   (the visible checks need only the options). ``/scratch`` (the working directory) and ``/tmp`` are fresh tmpfs
   mounts of a fixed size, discarded when the process ends; they are the only
@@ -84,26 +89,30 @@ from __future__ import annotations
 
 import fcntl
 import functools
-import importlib.util
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.limits import Limits
+from autograder.mounts import (
+    FILES_PATH,
+    RUNNER_PATH,
+    RUNNER_SOURCE,
+    SCRATCH,
+    _parent_dirs,
+    _python_paths,
+    _system_binds,
+    quiz_keys_paths,
+)
 from course.errors import CourseError
 
 __all__ = ["Limits", "Sandbox", "SandboxError", "UidLease", "sandbox_available", "quiz_keys_paths", "RUNNER_PATH"]
 
-#: the in-sandbox runner script, mounted read-only at RUNNER_PATH
-RUNNER_SOURCE = Path(__file__).with_name("_runner.py")
-RUNNER_PATH = "/opt/xai-grader/runner.py"
-#: read-only copy of the assignment's support files, copied to /scratch by the runner
-FILES_PATH = "/opt/xai-grader/files"
-SCRATCH = "/scratch"
 #: uids leased to sandboxed runs when the grader is root
 UID_BASE, UID_COUNT = 61000, 1000
 LEASE_DIR = Path(tempfile.gettempdir()) / "xai-course-sandbox-uids"
@@ -111,63 +120,6 @@ LEASE_DIR = Path(tempfile.gettempdir()) / "xai-course-sandbox-uids"
 
 class SandboxError(CourseError):
     """The sandbox cannot be used (missing tool, namespaces not permitted)."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits of one notebook run.
-
-    Parameters
-    ----------
-    cell_seconds, notebook_seconds : wall time of one cell / of the whole notebook
-    memory_bytes : address space of each process (RLIMIT_AS)
-    output_bytes : stdout + stderr of the whole run
-    processes : processes of the run's uid at any time (RLIMIT_NPROC)
-    file_bytes : size of any single file written (RLIMIT_FSIZE)
-    scratch_bytes : size of each of the /scratch and /tmp tmpfs mounts
-    open_files : RLIMIT_NOFILE
-    interrupt_grace : seconds a cell gets after the interrupt before the run is killed
-
-    Examples
-    --------
-    >>> Limits(cell_seconds=5).notebook_seconds
-    120.0
-    """
-
-    cell_seconds: float = 20.0
-    notebook_seconds: float = 120.0
-    memory_bytes: int = 1 << 30
-    output_bytes: int = 1 << 20
-    processes: int = 64
-    file_bytes: int = 32 << 20
-    scratch_bytes: int = 64 << 20
-    open_files: int = 256
-    interrupt_grace: float = 2.0
-
-    def __post_init__(self):
-        for name in (
-            "cell_seconds",
-            "notebook_seconds",
-            "memory_bytes",
-            "output_bytes",
-            "processes",
-            "file_bytes",
-            "scratch_bytes",
-            "open_files",
-            "interrupt_grace",
-        ):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or value <= 0:
-                raise CourseError(f"limit {name} must be a positive number, got {value!r}")
-
-    @property
-    def cpu_seconds(self) -> int:
-        """RLIMIT_CPU: a backstop above the wall-time limit."""
-        return int(self.notebook_seconds) + 10
-
-    def with_(self, **changes) -> Limits:
-        """A copy with some limits changed."""
-        return replace(self, **changes)
 
 
 class UidLease:
@@ -222,55 +174,6 @@ def _running_as_root() -> bool:
     return os.geteuid() == 0
 
 
-def _python_paths() -> list[str]:
-    """Directories the sandboxed interpreter needs: installation, venv, the course library."""
-    paths = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}
-    spec = importlib.util.find_spec("course")
-    if spec is not None and spec.submodule_search_locations:
-        paths.update(os.path.realpath(p) for p in spec.submodule_search_locations)
-    return sorted(p for p in paths if not p.startswith("/usr/") and p != "/usr")
-
-
-def quiz_keys_paths() -> list[str]:
-    """The quiz answer-key files a sandboxed run must not read (real paths).
-
-    Where the course's bank finds its keys (``XAI_COURSE_QUIZ_KEYS``, else
-    ``exercises/quiz7/keys_quiz7.toml`` of the nbgrader course, see
-    :func:`course.quiz.bank.default_keys_path`) and any ``keys_*.toml`` /
-    ``*.keys.toml`` in the installed ``course.quiz`` package (none ships
-    there). The sandbox overlays those under a mounted tree with an empty file.
-
-    >>> any(p.endswith("/exercises/quiz7/keys_quiz7.toml") for p in quiz_keys_paths())
-    True
-    """
-    from course.quiz.bank import KEYS_ENV, default_keys_path
-
-    found = set()
-    spec = importlib.util.find_spec("course.quiz")
-    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
-        for pattern in ("keys_*.toml", "*.keys.toml"):
-            found.update(os.path.realpath(p) for p in Path(folder).glob(pattern))
-    env = os.environ.get(KEYS_ENV, "").strip()
-    if env:
-        found.add(os.path.realpath(os.path.expanduser(env)))
-    course_keys = default_keys_path()
-    if course_keys is not None:
-        found.add(os.path.realpath(course_keys))
-    return sorted(found)
-
-
-def _system_binds() -> list[str]:
-    """bwrap arguments for /usr and the top-level /bin, /lib… links of a merged-/usr system."""
-    args = ["--ro-bind", "/usr", "/usr"]
-    for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
-        path = Path("/") / top
-        if path.is_symlink():
-            args += ["--symlink", os.readlink(path), str(path)]
-        elif path.is_dir():
-            args += ["--ro-bind", str(path), str(path)]
-    return args
-
-
 def _checked_env(env: dict | None) -> dict:
     """Extra variables of one run (e.g. the student id), refused when they could smuggle anything."""
     out = {}
@@ -279,20 +182,6 @@ def _checked_env(env: dict | None) -> dict:
             raise SandboxError(f"bad environment variable for the sandbox: {key!r}")
         out[key] = value
     return out
-
-
-def _parent_dirs(paths: list[str]) -> list[str]:
-    """Create the parents of mount points world-readable (bwrap would make them 0700 under root)."""
-    parents = set()
-    for path in paths:
-        parent = Path(path).parent
-        while str(parent) not in ("/", "/usr") and not str(parent).startswith("/usr/"):
-            parents.add(str(parent))
-            parent = parent.parent
-    args = []
-    for parent in sorted(parents, key=lambda p: (p.count("/"), p)):
-        args += ["--perms", "0755", "--dir", parent]
-    return args
 
 
 def ipc_sysctls(memory_bytes: int) -> dict[str, int]:
