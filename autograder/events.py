@@ -17,7 +17,7 @@ import re
 from autograder.grading.plaindata import MAX_VALUE_BYTES, PlainDataError, decode
 from autograder.plan import ProbeError
 
-__all__ = ["ProtocolError", "parse_event", "read_result", "fmt_bytes", "MAX_EVENT_BYTES", "MAX_VALUE_BYTES"]
+__all__ = ["ProtocolError", "parse_event", "read_result", "fmt_bytes", "MAX_EVENT_BYTES"]
 
 
 class ProtocolError(Exception):

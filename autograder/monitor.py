@@ -15,7 +15,8 @@ import selectors
 import signal
 import time
 
-from autograder.events import MAX_EVENT_BYTES, MAX_VALUE_BYTES, ProtocolError, fmt_bytes, parse_event, read_result
+from autograder.events import MAX_EVENT_BYTES, ProtocolError, fmt_bytes, parse_event, read_result
+from autograder.grading.plaindata import MAX_VALUE_BYTES
 from autograder.plan import CellResult, Execution, ProbeError, Step
 
 #: output kept per cell for the feedback (the limit on what is *read* is Limits.output_bytes)
@@ -372,6 +373,7 @@ def _drain(monitor, fds: dict) -> None:
 
 
 def _conclude(monitor, plan, status, started) -> Execution:
+    """The run's record once its process ended: a death the monitor did not cause, and the probes never reached."""
     run = monitor.run
     run.exit_status = status
     run.seconds = time.monotonic() - started
