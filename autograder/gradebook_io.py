@@ -17,10 +17,12 @@ from datetime import datetime
 
 from nbgrader.api import (
     Assignment,
+    BaseCell,
     Comment,
     Grade,
     Gradebook,
     MissingEntry,
+    Notebook,
     Student,
     SubmittedAssignment,
     SubmittedNotebook,
@@ -31,7 +33,10 @@ from course.errors import CourseError
 # the one timestamp parser; the pipeline reads a submission's timestamp.txt as gradebook_io.parse_timestamp
 from .timestamps import submission_timestamp as parse_timestamp
 
-__all__ = ["alembic_on_path", "open_gradebook", "is_graded", "save_submission", "parse_timestamp"]
+__all__ = ["alembic_on_path", "open_gradebook", "graded_cells", "is_graded", "save_submission", "parse_timestamp"]
+
+# student -> (the submission's timestamp, the (notebook, grade id) pairs holding an automatic score)
+GradedCells = dict[str, tuple["datetime | None", frozenset[tuple[str, str]]]]
 
 
 def alembic_on_path() -> None:
@@ -55,23 +60,57 @@ def _find_submission(gb: Gradebook, assignment: str, student: str):
         return None
 
 
+def graded_cells(gb: Gradebook, assignment: str) -> GradedCells:
+    """Every submission of ``assignment`` in the gradebook, read in ONE query.
+
+    student -> (timestamp, the ``(notebook, grade_id)`` pairs with an automatic
+    score); a submission without any score maps to an empty set. Example:
+    ``graded_cells(gb, "quiz7")["s001"] == (datetime(...), frozenset({("quiz7", "q1"), ...}))``.
+    """
+    rows = (
+        gb.db.query(
+            SubmittedAssignment.student_id,
+            SubmittedAssignment.timestamp,
+            Notebook.name,
+            BaseCell.name,
+            Grade.auto_score,
+        )
+        .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+        .outerjoin(SubmittedNotebook, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+        .outerjoin(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
+        .outerjoin(Grade, Grade.notebook_id == SubmittedNotebook.id)
+        .outerjoin(BaseCell, BaseCell.id == Grade.cell_id)
+        .filter(Assignment.name == assignment)
+    )
+    stamps: dict[str, datetime | None] = {}
+    scored: dict[str, set[tuple[str, str]]] = {}
+    for student, stamp, notebook, cell, score in rows:
+        stamps[student] = stamp
+        pairs = scored.setdefault(student, set())
+        if score is not None:
+            pairs.add((notebook, cell))
+    return {student: (stamps[student], frozenset(pairs)) for student, pairs in scored.items()}
+
+
 def is_graded(
-    gb: Gradebook, assignment: str, student: str, timestamp: datetime | None, grade_ids: set[tuple[str, str]]
+    gb: Gradebook,
+    assignment: str,
+    student: str,
+    timestamp: datetime | None,
+    grade_ids: set[tuple[str, str]],
+    *,
+    graded: GradedCells | None = None,
 ) -> bool:
     """True when the gradebook holds this very submission with an automatic score for every grade id.
 
     ``grade_ids`` are ``(notebook, grade_id)`` pairs of the autograded cells.
+    ``graded``: :func:`graded_cells` of the assignment, read once by a caller
+    asking about many students (otherwise one query per call).
     """
-    sub = _find_submission(gb, assignment, student)
-    if sub is None or (timestamp is not None and sub.timestamp != timestamp):
+    entry = (graded if graded is not None else graded_cells(gb, assignment)).get(student)
+    if entry is None or (timestamp is not None and entry[0] != timestamp):
         return False
-    scored = {
-        (nb.notebook.name, grade.cell.name)
-        for nb in sub.notebooks
-        for grade in nb.grades
-        if grade.auto_score is not None
-    }
-    return grade_ids <= scored
+    return grade_ids <= entry[1]
 
 
 def _new_submission(gb: Gradebook, assignment: Assignment, student: Student) -> SubmittedAssignment:
@@ -88,6 +127,18 @@ def _new_submission(gb: Gradebook, assignment: Assignment, student: Student) -> 
             Grade(cell_id=cell.id, notebook=nb)
     gb.db.add(sub)
     return sub
+
+
+def _by_cell(gb: Gradebook, model: type[Grade] | type[Comment], sub: SubmittedAssignment) -> dict:
+    """The submission's Grade (or Comment) rows by ``(notebook, cell name)``, in one query."""
+    rows = (
+        gb.db.query(model, Notebook.name, BaseCell.name)
+        .join(SubmittedNotebook, SubmittedNotebook.id == model.notebook_id)
+        .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
+        .join(BaseCell, BaseCell.id == model.cell_id)
+        .filter(SubmittedNotebook.assignment_id == sub.id)
+    )
+    return {(notebook, cell): row for row, notebook, cell in rows}
 
 
 def save_submission(
@@ -116,7 +167,7 @@ def save_submission(
             sub = _find_submission(gb, assignment, student) or _new_submission(gb, target, person)
         sub.timestamp = timestamp
         session.flush()
-        grades = {(nb.notebook.name, g.cell.name): g for nb in sub.notebooks for g in nb.grades}
+        grades = _by_cell(gb, Grade, sub)
         missing = sorted(f"{nb}/{gid}" for nb, gid in scores if (nb, gid) not in grades)
         if missing:
             raise CourseError(f"grade ids not in the gradebook for {assignment!r}: {', '.join(missing)}")
@@ -125,7 +176,7 @@ def save_submission(
             grade.auto_score = float(points)
             grade.needs_manual_grade = grade.manual_score is not None
         if comments:
-            by_cell = {(nb.notebook.name, c.cell.name): c for nb in sub.notebooks for c in nb.comments}
+            by_cell = _by_cell(gb, Comment, sub)
             for key, text in comments.items():
                 if key in by_cell:
                     by_cell[key].auto_comment = text

@@ -210,13 +210,85 @@ def test_gradebook_write_is_one_transaction(course):
         assert not gradebook_io.is_graded(gb, ASSIGNMENT, "tx", later, {(ASSIGNMENT, g) for g in POINTS})
     finally:
         gb.close()
-    con = sqlite3.connect(course / "gradebook.db")
-    rows = con.execute(
+    rows = _sql(
+        course,
         "SELECT grade.auto_score FROM grade JOIN submitted_notebook sn ON grade.notebook_id = sn.id "
-        "JOIN submitted_assignment sa ON sn.assignment_id = sa.id WHERE sa.student_id = 'tx'"
-    ).fetchall()
-    con.close()
+        "JOIN submitted_assignment sa ON sn.assignment_id = sa.id WHERE sa.student_id = 'tx'",
+    )
     assert sorted(rows) == [(0.5,)] * len(POINTS)
+
+
+def _sql(course, query: str, *params) -> list:
+    """The rows of one query on the course's gradebook, read with sqlite3 (not through nbgrader)."""
+    con = sqlite3.connect(course / "gradebook.db")
+    try:
+        return con.execute(query, params).fetchall()
+    finally:
+        con.close()
+
+
+def _selects(gb):
+    """Count the SELECT statements the gradebook's session sends (a list that grows while the listener is on)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def listen(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    event.listen(gb.db.get_bind(), "before_cursor_execute", listen)
+    return seen, lambda: event.remove(gb.db.get_bind(), "before_cursor_execute", listen)
+
+
+def test_graded_cells_is_one_query_and_agrees_with_the_database(course):
+    """One SELECT for the whole assignment, whatever the number of students and grades; same answers as SQL."""
+    gb = gradebook_io.open_gradebook(Course(course).db_url)
+    stamp = gradebook_io.parse_timestamp(STAMP)
+    later = gradebook_io.parse_timestamp("2026-11-22 10:00:00 UTC")
+    every = {(ASSIGNMENT, g) for g in POINTS}
+    one = sorted(every)[0]
+    try:
+        for i in range(6):
+            gradebook_io.save_submission(gb, ASSIGNMENT, f"gc{i}", stamp, {(ASSIGNMENT, g): 1.0 for g in POINTS})
+        gradebook_io.save_submission(gb, ASSIGNMENT, "gc_part", later, {one: 0.0})  # 0 points is still a score
+        seen, stop = _selects(gb)
+        graded = gradebook_io.graded_cells(gb, ASSIGNMENT)
+        stop()
+        assert len(seen) == 1
+        asked = {s: gradebook_io.is_graded(gb, ASSIGNMENT, s, stamp, every, graded=graded) for s in graded}
+    finally:
+        gb.close()
+    rows = _sql(
+        course,
+        "SELECT sa.student_id, nb.name, bc.name FROM grade g JOIN base_cell bc ON g.cell_id = bc.id "
+        "JOIN submitted_notebook sn ON g.notebook_id = sn.id JOIN notebook nb ON sn.notebook_id = nb.id "
+        "JOIN submitted_assignment sa ON sn.assignment_id = sa.id JOIN assignment a ON sa.assignment_id = a.id "
+        "WHERE a.name = ? AND g.auto_score IS NOT NULL",
+        ASSIGNMENT,
+    )
+    students = {r[0] for r in _sql(course, "SELECT student_id FROM submitted_assignment")}
+    expected: dict[str, set] = {s: set() for s in students}
+    for student, notebook, grade_id in rows:
+        expected[student].add((notebook, grade_id))
+    assert {s: set(pairs) for s, (_, pairs) in graded.items()} == expected
+    assert graded["gc_part"] == (later, frozenset({one}))
+    assert all(asked[f"gc{i}"] for i in range(6)) and not asked["gc_part"]  # other timestamp, and one score only
+
+
+def test_saving_a_submission_reads_its_grades_in_one_query(course):
+    """The SELECTs of a (re)write do not grow with the number of grade cells (no lazy load per grade)."""
+    gb = gradebook_io.open_gradebook(Course(course).db_url)
+    stamp = gradebook_io.parse_timestamp(STAMP)
+    scores = {(ASSIGNMENT, g): 1.0 for g in POINTS}
+    try:
+        gradebook_io.save_submission(gb, ASSIGNMENT, "q1", stamp, scores)
+        seen, stop = _selects(gb)
+        gradebook_io.save_submission(gb, ASSIGNMENT, "q1", stamp, {k: 0.5 for k in scores})
+        stop()
+    finally:
+        gb.close()
+    assert len(POINTS) >= 3 and len(seen) <= 4, seen  # assignment, student, submission, its grades
 
 
 def test_collect_reads_folders_and_timestamps(course):

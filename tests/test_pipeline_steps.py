@@ -82,3 +82,39 @@ def test_a_grading_job_spec_pickles_for_dask_workers():
     assert pickle.loads(pickle.dumps(toml)) == toml
     python = load_spec(root / "exercises" / "backdoor", "backdoor")
     assert pickle.loads(pickle.dumps(python)) is load_assignment("backdoor")
+
+
+def test_notebook_text_is_nbformats_text_and_refuses_no_less():
+    """The feedback notebooks are written as ``nbformat.writes`` writes them, minus its schema check.
+
+    That check only logs: ``nbformat.writes`` writes an invalid notebook too, so
+    skipping it refuses nothing; submissions are refused or normalised when read
+    (``parse_submission``) and the written feedback notebooks are validated in
+    ``test_feedback_sanitise``.
+    """
+    import nbformat
+
+    from autograder.feedback import feedback_notebook
+    from autograder.pipeline import notebook_text
+    from autograder.restore import parse_submission, restore
+
+    release = new_notebook(
+        cells=[
+            new_code_cell("x = 1", metadata={"nbgrader": {"grade_id": "setup", "locked": True}}),
+            new_code_cell("# ответ\n", metadata={"nbgrader": {"grade_id": "answer", "solution": True}}),
+        ]
+    )
+    submitted = parse_submission(nbformat.writes(release).replace("# ответ", "y = 'Б'").encode())
+    fb = feedback_notebook(restore(release, submitted), None, {}, ["a limit"], release)
+    fb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="Б\nline 2\n")]
+    text = notebook_text(fb)
+    assert text == nbformat.writes(fb)
+    nbformat.validate(nbformat.reads(text, as_version=4))
+    bad_cell = {"cell_type": "code", "id": "c0", "metadata": {}, "source": "", "execution_count": None}
+    bad_cell["outputs"] = [{"output_type": "no such type"}]
+    broken = nbformat.from_dict({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [bad_cell]})
+    with pytest.raises(nbformat.ValidationError):
+        nbformat.validate(broken)
+    assert notebook_text(broken) == nbformat.writes(broken)  # written by both, refused by neither
+    with pytest.raises(CourseError, match="cannot be read"):
+        parse_submission(b'{"nbformat": 4, "cells": "not a list"}')
