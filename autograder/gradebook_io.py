@@ -113,20 +113,25 @@ def is_graded(
     return grade_ids <= entry[1]
 
 
-def _new_submission(gb: Gradebook, assignment: Assignment, student: Student) -> SubmittedAssignment:
-    """The structure ``Gradebook.add_submission`` creates, without its commit."""
+def _new_submission(gb: Gradebook, assignment: Assignment, student: Student) -> tuple[SubmittedAssignment, dict, dict]:
+    """The structure ``Gradebook.add_submission`` creates, without its commit.
+
+    Also its new Grade and Comment rows by ``(notebook, cell name)`` (as :func:`_by_cell` reads them back).
+    """
     sub = SubmittedAssignment(assignment=assignment, student=student)
+    grades: dict[tuple[str, str], Grade] = {}
+    comments: dict[tuple[str, str], Comment] = {}
     for notebook in assignment.notebooks:
         nb = SubmittedNotebook(notebook=notebook, assignment=sub)
         for cell in notebook.grade_cells:
-            Grade(cell_id=cell.id, notebook=nb)
+            grades[notebook.name, cell.name] = Grade(cell_id=cell.id, notebook=nb)
         for cell in notebook.solution_cells:
-            Comment(cell_id=cell.id, notebook=nb)
+            comments[notebook.name, cell.name] = Comment(cell_id=cell.id, notebook=nb)
         for cell in notebook.task_cells:
-            Comment(cell_id=cell.id, notebook=nb)
-            Grade(cell_id=cell.id, notebook=nb)
+            comments[notebook.name, cell.name] = Comment(cell_id=cell.id, notebook=nb)
+            grades[notebook.name, cell.name] = Grade(cell_id=cell.id, notebook=nb)
     gb.db.add(sub)
-    return sub
+    return sub, grades, comments
 
 
 def _by_cell(gb: Gradebook, model: type[Grade] | type[Comment], sub: SubmittedAssignment) -> dict:
@@ -164,10 +169,15 @@ def save_submission(
             person = Student(id=student)
             session.add(person)
         with session.no_autoflush:
-            sub = _find_submission(gb, assignment, student) or _new_submission(gb, target, person)
+            sub = _find_submission(gb, assignment, student)
+            made = None if sub is not None else _new_submission(gb, target, person)
+        if made is not None:  # a first submission: its rows are the ones just made
+            sub, grades, by_cell = made
         sub.timestamp = timestamp
         session.flush()
-        grades = _by_cell(gb, Grade, sub)
+        if made is None:  # an earlier submission: its rows, in one query each
+            grades = _by_cell(gb, Grade, sub)
+            by_cell = _by_cell(gb, Comment, sub) if comments else {}
         missing = sorted(f"{nb}/{gid}" for nb, gid in scores if (nb, gid) not in grades)
         if missing:
             raise CourseError(f"grade ids not in the gradebook for {assignment!r}: {', '.join(missing)}")
@@ -175,11 +185,9 @@ def save_submission(
             grade = grades[key]
             grade.auto_score = float(points)
             grade.needs_manual_grade = grade.manual_score is not None
-        if comments:
-            by_cell = _by_cell(gb, Comment, sub)
-            for key, text in comments.items():
-                if key in by_cell:
-                    by_cell[key].auto_comment = text
+        for key, text in (comments or {}).items():
+            if key in by_cell:
+                by_cell[key].auto_comment = text
         session.commit()
     except BaseException:
         session.rollback()
