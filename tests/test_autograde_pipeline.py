@@ -291,6 +291,31 @@ def test_saving_a_submission_reads_its_grades_in_one_query(course):
     assert len(POINTS) >= 3 and len(seen) <= 4, seen  # assignment, student, submission, its grades
 
 
+def test_comments_are_written_on_a_first_and_on_a_later_submission(course):
+    """A first submission's rows are the ones just made, a later one's are read back: both take the comment."""
+    (answer,) = _sql(
+        course,
+        "SELECT bc.name FROM base_cell bc JOIN notebook nb ON bc.notebook_id = nb.id "
+        "WHERE bc.type = 'SolutionCell' AND nb.name = ? ORDER BY bc.name LIMIT 1",
+        ASSIGNMENT,
+    )[0]
+    gb = gradebook_io.open_gradebook(Course(course).db_url)
+    stamp = gradebook_io.parse_timestamp(STAMP)
+    scores = {(ASSIGNMENT, g): 1.0 for g in POINTS}
+    query = (
+        "SELECT c.auto_comment FROM comment c JOIN base_cell bc ON c.cell_id = bc.id "
+        "JOIN submitted_notebook sn ON c.notebook_id = sn.id JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
+        "WHERE sa.student_id = 'cm' AND bc.name = ?"
+    )
+    try:
+        gradebook_io.save_submission(gb, ASSIGNMENT, "cm", stamp, scores, {(ASSIGNMENT, answer): "first"})
+        assert _sql(course, query, answer) == [("first",)]
+        gradebook_io.save_submission(gb, ASSIGNMENT, "cm", stamp, scores, {(ASSIGNMENT, answer): "second"})
+        assert _sql(course, query, answer) == [("second",)]
+    finally:
+        gb.close()
+
+
 def test_collect_reads_folders_and_timestamps(course):
     submit_case(course, "honest_full", "zed")
     subs = [s for s in collect(Course(course), ASSIGNMENT) if s.student == "zed"]
