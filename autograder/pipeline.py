@@ -34,6 +34,11 @@ gradebook yet. Submissions that cannot be graded at all (an unreadable
 notebook) are listed with the reason, and one line names each submission not
 graded fully (a file not collected, a limit hit, no feedback page). The command
 line is :mod:`autograder.autograde_cli`.
+
+This module is the check step and the job that drives the others (``autograde``: the release checks,
+keys, the executor, the summary); it is a little over 400 lines because the job's bookkeeping -- what
+was graded, skipped, limited or left without feedback -- is one record (:class:`AutogradeSummary`)
+that every step writes to.
 """
 
 from __future__ import annotations
