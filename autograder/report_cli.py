@@ -34,7 +34,8 @@ def add_parser(subparsers) -> None:
     src.add_argument(
         "--csv",
         metavar="FILE",
-        help="grade CSV/TSV: Moodle's quiz Grades download, nbgrader's export or the README's plain format",
+        help="grade table (CSV, TSV, .xlsx, .ods or HTML): Moodle's quiz Grades download, nbgrader's export "
+        "or the README's plain format",
     )
     p.add_argument("--assignment", metavar="NAME", help="assignment name (required with --gradebook)")
     p.add_argument("--out", metavar="DIR", required=True, help="report directory to create")
@@ -46,7 +47,8 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--responses",
         metavar="PATH",
-        help="students' answers: Moodle's quiz Responses download, a CSV (student_id,question,answer) "
+        help="students' answers: Moodle's quiz Responses download (CSV, TSV, .xlsx, .ods or HTML), a table "
+        "(student_id,question,answer) "
         "or a directory of autograded notebooks (STUDENT/ASSIGNMENT/*.ipynb)",
     )
     p.add_argument(

@@ -1,4 +1,4 @@
-"""Moodle's own quiz downloads ("Grades" and "Responses", English and Russian, CSV with BOM and TSV).
+"""Moodle's own quiz downloads ("Grades" and "Responses", English and Russian; CSV with BOM, TSV, Excel, ODS, HTML).
 
 The fixtures in tests/fixtures/moodle/ are laid out as Moodle writes them (see make_fixtures.py there):
 identity columns, State, Started on, Completed, Time taken, Grade/10.00, Q. n /2.00 ("-" = not
@@ -26,8 +26,9 @@ RESPONSES = sorted(HERE.glob("quiz7-responses-*"))
 
 
 def test_the_fixtures_are_laid_out_as_moodle_writes_them():
-    assert len(GRADES) == 4 and len(RESPONSES) == 3
-    for path in GRADES + RESPONSES:
+    # CSV and TSV here; the .xlsx, .ods and .html downloads in test_sources_workbooks.py
+    assert len(GRADES) == 7 and len(RESPONSES) == 5
+    for path in [p for p in GRADES + RESPONSES if p.suffix in (".csv", ".tsv")]:
         data = path.read_bytes()
         assert data.startswith(b"\xef\xbb\xbf") == (path.suffix == ".csv")  # Moodle's CSV starts with a BOM
         first = data.decode("utf-8-sig").splitlines()[0]

@@ -12,6 +12,7 @@ module                     reads
 =========================  ==========================================================================
 ``attempts``               the two tables, their validation, natural sort order of question names
 ``text``                   spreadsheet text: encoding, separator, decimal commas
+``workbooks``              Excel (.xlsx), OpenDocument (.ods), HTML tables, JSON records: told by their bytes
 ``grades_csv``             nbgrader's ``export`` CSV and the README's plain grade CSV
 ``gradebook``              an nbgrader gradebook, through ``nbgrader.api.Gradebook`` (read only)
 ``responses``              answers: a long CSV or autograded notebooks (``STUDENT/ASSIGNMENT/*.ipynb``)

@@ -1,5 +1,8 @@
 """Spreadsheet text as instructors' tools write it: encodings, separators and decimal commas.
 
+Other table files (Excel, OpenDocument, HTML, JSON) are handed to
+:mod:`autograder.readers.workbooks` and come back as the same header and rows.
+
 UTF-8, UTF-8 with BOM and Windows-1251 files; ``;``, TAB or ``,`` separators
 (whichever the header uses most); numbers with a decimal point or a decimal
 comma. Every error names the file and the row.
@@ -16,6 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from course.errors import CourseError
+
+from .workbooks import read_workbook, sniff
 
 __all__ = ["decode_text", "read_table", "parse_numbers"]
 
@@ -39,12 +44,16 @@ def decode_text(data: bytes, *, where: str = "file") -> str:
 
 
 def read_table(path: str | os.PathLike) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a CSV file with detected encoding and separator."""
+    """Header and non-empty rows of a table file: CSV/TSV text with detected encoding and separator, or a
+    workbook, an HTML table or JSON records (:mod:`autograder.readers.workbooks`), told by its first bytes."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise CourseError(f"{path}: cannot read ({exc.strerror})") from None
+    kind = sniff(data)
+    if kind != "text":
+        return read_workbook(data, kind, where=str(path))
     text = decode_text(data, where=str(path))
     first = text.split("\n", 1)[0]
     # the separator is whichever of ; TAB , the header uses most (a header never has decimal commas)
