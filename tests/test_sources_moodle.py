@@ -121,3 +121,14 @@ def test_not_yet_graded_attempts_are_left_out(tmp_path):
     assert a.score.tolist() == [8.0, 10.0] and "1 not yet graded left out" in a.source
     out = report.write_report(a, tmp_path / "r")
     assert "not yet graded" in (out / "report.md").read_text(encoding="utf-8")
+
+
+def test_moodle_4_headers_read_as_the_older_ones(tmp_path):
+    """Moodle 4 names the columns Status, Started and Duration; the attempts are the same."""
+    text = (HERE / "quiz7-grades-en.csv").read_text(encoding="utf-8-sig")
+    head, rest = text.split("\n", 1)
+    head = head.replace("State", "Status").replace('"Started on"', "Started").replace('"Time taken"', "Duration")
+    (tmp_path / "g.csv").write_text("\ufeff" + head + "\n" + rest, encoding="utf-8")
+    a, b = read_grades_csv(tmp_path / "g.csv"), read_grades_csv(HERE / "quiz7-grades-en.csv")
+    assert a.score.tolist() == b.score.tolist() == [8.0, 6.0, 10.0]
+    assert a.timestamp.tolist() == b.timestamp.tolist() and "1 'In progress' left out" in a.source

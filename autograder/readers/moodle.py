@@ -57,9 +57,10 @@ _IDENTITY = (
     ("username", "логин", "имя пользователя"),
     ("email address", "email", "адрес электронной почты", "электронная почта"),
 )
-_STATE = ("state", "состояние", "status")
-_STARTED = ("started on", "тест начат", "начат", "начато")
-_COMPLETED = ("completed", "завершено", "завершен", "тест завершен")
+#: Moodle 4 shortened some headers ("Status", "Started", "Duration"); both spellings are read
+_STATE = ("state", "состояние", "status", "статус")
+_STARTED = ("started on", "started", "тест начат", "начат", "начато")
+_COMPLETED = ("completed", "completed on", "завершено", "завершен", "тест завершен")
 _FINISHED = {"finished", "завершено", "завершен", "завершена", "завершенные", "завершённые", "завершено."}
 _AVERAGE_ROW = re.compile(r"^(overall average|общее среднее|среднее)", re.IGNORECASE)
 _NUMBER = r"\d+(?:[.,]\d+)?"
