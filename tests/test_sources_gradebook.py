@@ -53,6 +53,57 @@ def test_cells_of_several_notebooks_become_questions(tmp_path):
     assert rows == [("ann", 3.0, 5.0, (2.0, 1.0)), ("bob", 3.0, 5.0, (0.0, 3.0))]  # cid: not graded yet
 
 
+def test_late_penalty_and_extra_credit_are_scored_as_nbgraders_own_export(tmp_path, capsys, monkeypatch):
+    """The gradebook and ``nbgrader export`` of it give the same totals (nbgrader's CsvExportPlugin is the reference).
+
+    By hand: ann 2 + 3 + 1 extra credit = 6 of 5 -> 5 (counted at the maximum); bob 1 + 3 - 1.5 late = 2.5; cid 0.
+    """
+    from nbgrader.api import Gradebook
+    from nbgrader.plugins.export import CsvExportPlugin
+
+    from autograder import cli
+    from autograder.sources import read_grades_csv
+
+    path = tmp_path / "gb.db"
+    with Gradebook(f"sqlite:///{path}") as gb:
+        gb.add_assignment("ps1", duedate="2024-03-05 00:00:00")
+        gb.add_notebook("p1", "ps1")
+        gb.add_grade_cell("a", "p1", "ps1", max_score=2, cell_type="code")
+        gb.add_grade_cell("b", "p1", "ps1", max_score=3, cell_type="code")
+        for sid, points, penalty, extra in [
+            ("ann", (2, 3), 0.0, 1.0),
+            ("bob", (1, 3), 1.5, None),
+            ("cid", (0, 0), 0, None),
+        ]:
+            gb.add_student(sid)
+            sub = gb.add_submission("ps1", sid, timestamp="2024-03-06 08:30:00")
+            for nb in sub.notebooks:
+                for g in nb.grades:
+                    g.auto_score = points[0] if g.cell.name == "a" else points[1]
+                    g.needs_manual_grade = False
+                    g.extra_credit = extra if g.cell.name == "a" else None
+                nb.late_submission_penalty = penalty
+        gb.db.commit()
+        exporter = CsvExportPlugin()
+        exporter.to = str(tmp_path / "export.csv")
+        exporter.export(gb)
+
+    a, b = read_gradebook(path, "ps1"), read_grades_csv(tmp_path / "export.csv")
+    assert a.student.tolist() == b.student.tolist() == ["ann", "bob", "cid"]
+    assert a.score.tolist() == b.score.tolist() == [5.0, 2.5, 0.0]
+    assert a.item_scores.tolist() == [[2.0, 3.0], [1.0, 3.0], [0.0, 0.0]]  # the cell's extra credit capped too
+    assert "late penalty taken off 1 submission" in a.source
+    assert "1 attempt with extra credit above the maximum counted at the maximum" in a.source
+    assert "1 attempt with extra credit" in b.source
+
+    out = tmp_path / "report"
+    assert cli.main(["report", "--gradebook", str(path), "--assignment", "ps1", "--out", str(out)]) == 0, (
+        capsys.readouterr().err
+    )
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "late penalty taken off 1 submission" in md and "Average score: 50.00 %" in md  # (100 + 50 + 0) / 3
+
+
 def test_gradebook_file_and_sqlite_url_are_left_untouched(tmp_path):
     path = tmp_path / "gb.db"
     two_notebook_gradebook(path)

@@ -17,7 +17,7 @@ from course.errors import CourseError
 
 from ..timestamps import TIME_UNIT, to_datetime64
 
-__all__ = ["Attempts", "Responses", "natural_key", "observed_item_max", "check_duplicates"]
+__all__ = ["Attempts", "Responses", "natural_key", "observed_item_max", "check_duplicates", "cap_extra_credit"]
 
 
 @dataclass(frozen=True)
@@ -231,6 +231,26 @@ def observed_item_max(item_scores: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
         m = np.nanmax(np.where(np.isnan(item_scores), -np.inf, item_scores), axis=0)
     return np.where(np.isfinite(m) & (m > 0), m, 1.0)
+
+
+def cap_extra_credit(score: np.ndarray, max_score: np.ndarray) -> tuple[np.ndarray, str]:
+    """Scores above the maximum counted at the maximum, and a note saying how many (empty when none).
+
+    nbgrader's extra credit (``Grade.extra_credit``) may lift a submission above
+    the assignment's ``max_score``; the report works on a 0-100 % scale, so such
+    an attempt counts as 100 % and the report says so. Only nbgrader's sources
+    call this: in a grade CSV typed by hand a score above the maximum is an error.
+
+    >>> cap_extra_credit(np.array([6.0, 4.0]), np.array([5.0, 5.0]))
+    (array([5., 4.]), '1 attempt with extra credit above the maximum counted at the maximum')
+    """
+    with np.errstate(invalid="ignore"):
+        above = score > max_score * (1 + 1e-9)
+    n = int(np.count_nonzero(above))
+    if not n:
+        return score, ""
+    note = f"{n} attempt{'s' if n > 1 else ''} with extra credit above the maximum counted at the maximum"
+    return np.where(above, max_score, score), note
 
 
 def check_duplicates(student, timestamp, rows, *, where, extra=None) -> None:

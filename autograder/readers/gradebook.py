@@ -17,7 +17,7 @@ import numpy as np
 from course.errors import CourseError
 
 from ..progress import progress as progress_bar
-from .attempts import Attempts, natural_key
+from .attempts import Attempts, cap_extra_credit, natural_key
 
 __all__ = ["read_gradebook"]
 
@@ -41,7 +41,9 @@ def read_gradebook(
     -------
     Attempts with one question per grade cell (``notebook/cell`` when the
     assignment has several notebooks); submissions that have no score at all
-    yet (neither autograded nor graded by hand) are left out.
+    yet (neither autograded nor graded by hand) are left out. Totals are
+    ``nbgrader export``'s: late penalties taken off, extra credit above the
+    maximum counted at the maximum (the source says how many of each).
 
     Raises
     ------
@@ -93,6 +95,8 @@ def read_gradebook(
                     Grade.max_score,
                     Grade.auto_score,
                     Grade.manual_score,
+                    SubmittedNotebook.id,
+                    SubmittedNotebook.late_submission_penalty,
                 )
                 .select_from(Grade)
                 .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
@@ -115,13 +119,20 @@ def read_gradebook(
 
 
 def _gradebook_rows_to_attempts(rows, n_notebooks, assignment, due, where) -> Attempts:
+    """One attempt per graded submission, scored as ``nbgrader export`` scores it.
+
+    nbgrader's export: ``score = max(0, raw_score - late_submission_penalty)``, the
+    penalty summed over the submission's notebooks (``nbgrader/plugins/export.py``);
+    a total or a cell above its maximum (extra credit) counts as the maximum.
+    """
     cells: dict[str, float] = {}
     subs: dict[str, dict] = {}
-    for sub_id, student, ts, nb_name, cell, score, max_score, auto, manual in rows:
+    for sub_id, student, ts, nb_name, cell, score, max_score, auto, manual, nb_id, penalty in rows:
         name = f"{nb_name}/{cell}" if n_notebooks > 1 else cell
         cells.setdefault(name, float(max_score or 0.0))
-        s = subs.setdefault(sub_id, {"student": student, "timestamp": ts, "items": {}, "graded": False})
+        s = subs.setdefault(sub_id, {"student": student, "timestamp": ts, "items": {}, "graded": False, "penalty": {}})
         s["items"][name] = float(score or 0.0)
+        s["penalty"][nb_id] = float(penalty or 0.0)
         s["graded"] |= auto is not None or manual is not None
     graded = [s for s in subs.values() if s["graded"]]
     if not graded:
@@ -133,16 +144,24 @@ def _gradebook_rows_to_attempts(rows, n_notebooks, assignment, due, where) -> At
     item_scores = np.array([[s["items"].get(q, np.nan) for q in questions] for s in graded], dtype=np.float64)
     if item_max.sum() <= 0:
         raise CourseError(f"{where}: assignment {assignment!r} has no points to score (max score 0)")
+    penalty = np.array([sum(s["penalty"].values()) for s in graded], dtype=np.float64)
+    total = np.maximum(0.0, np.nansum(item_scores, axis=1) - penalty)
+    total, extra = cap_extra_credit(total, np.full(len(graded), item_max.sum()))
+    with np.errstate(invalid="ignore"):
+        item_scores = np.where(item_scores > item_max, item_max, item_scores)  # a cell's extra credit
+    notes = [extra] if extra else []
+    if (late := int(np.count_nonzero(penalty > 0))) > 0:
+        notes.insert(0, f"late penalty taken off {late} submission{'s' if late > 1 else ''}")
     return Attempts.from_rows(
         [s["student"] for s in graded],
         [s["timestamp"] for s in graded],
-        np.nansum(item_scores, axis=1),
+        total,
         item_max.sum(),
         questions=questions,
         item_scores=item_scores,
         item_max=item_max,
         assignment=assignment,
         due=due,
-        source="nbgrader gradebook",
+        source="nbgrader gradebook" + (f" ({'; '.join(notes)})" if notes else ""),
         where=where,
     )

@@ -15,7 +15,7 @@ import numpy as np
 from course.errors import CourseError
 
 from ..timestamps import TIME_UNIT, parse_timestamp, timestamp_column, to_datetime64
-from .attempts import Attempts, check_duplicates, observed_item_max
+from .attempts import Attempts, cap_extra_credit, check_duplicates, observed_item_max
 from .moodle import is_moodle_grades, read_moodle_grades
 from .text import parse_numbers, read_table
 
@@ -44,7 +44,8 @@ def read_grades_csv(path: str | os.PathLike, *, assignment: str | None = None) -
 
     nbgrader's export (it has ``raw_score`` and ``late_submission_penalty``)
     uses ``score`` (after the late penalty); rows with an empty timestamp are
-    students who submitted nothing and are skipped.
+    students who submitted nothing and are skipped; a score above ``max_score``
+    (nbgrader's extra credit) counts as the maximum, and the source says how many.
 
     Parameters
     ----------
@@ -151,6 +152,10 @@ def read_grades_csv(path: str | os.PathLike, *, assignment: str | None = None) -
     else:
         item_scores, item_max = np.zeros((len(rows), 0)), np.zeros(0)
 
+    notes = []
+    if nbgrader_export:  # nbgrader's extra credit may lift a score above max_score
+        score, note = cap_extra_credit(score, max_score)
+        notes = ["nbgrader export"] + ([note] if note else [])
     table = Attempts(
         student,
         timestamp,
@@ -161,7 +166,7 @@ def read_grades_csv(path: str | os.PathLike, *, assignment: str | None = None) -
         item_max,
         assignment,
         due,
-        f"CSV {Path(path).name}" + (" (nbgrader export)" if nbgrader_export else ""),
+        f"CSV {Path(path).name}" + (f" ({'; '.join(notes)})" if notes else ""),
     )
     table.validate(where=where, rows=line)
     check_duplicates(
