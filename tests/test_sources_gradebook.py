@@ -51,6 +51,24 @@ def test_cells_of_several_notebooks_become_questions(tmp_path):
     assert a.item_max.tolist() == [2.0, 3.0]
     rows = sorted(zip(a.student, a.score, a.max_score, map(tuple, a.item_scores.tolist())))
     assert rows == [("ann", 3.0, 5.0, (2.0, 1.0)), ("bob", 3.0, 5.0, (0.0, 3.0))]  # cid: not graded yet
+    assert "flagged for grading by hand" not in a.source
+
+
+def test_submissions_waiting_for_manual_grading_are_named(tmp_path):
+    from nbgrader.api import Gradebook
+
+    path = tmp_path / "gb.db"
+    two_notebook_gradebook(path)
+    with Gradebook(f"sqlite:///{path}") as gb:
+        sub = gb.find_submission("ps1", "bob")
+        sub.notebooks[0].grades[0].needs_manual_grade = True  # flagged for a look by hand
+        gb.db.commit()
+    a = read_gradebook(path, "ps1")
+    assert (
+        "1 submission flagged for grading by hand (a cell with no score yet counts 0, as in nbgrader's export)"
+        in a.source
+    )
+    assert sorted(a.score.tolist()) == [3.0, 3.0]  # the autograder's points stand until a grader changes them
 
 
 def test_late_penalty_and_extra_credit_are_scored_as_nbgraders_own_export(tmp_path, capsys, monkeypatch):

@@ -43,7 +43,9 @@ def read_gradebook(
     assignment has several notebooks); submissions that have no score at all
     yet (neither autograded nor graded by hand) are left out. Totals are
     ``nbgrader export``'s: late penalties taken off, extra credit above the
-    maximum counted at the maximum (the source says how many of each).
+    maximum counted at the maximum; a cell flagged for manual grading keeps its
+    autograded score, one with no score yet counts 0 (the source says how many
+    of each).
 
     Raises
     ------
@@ -97,6 +99,7 @@ def read_gradebook(
                     Grade.manual_score,
                     SubmittedNotebook.id,
                     SubmittedNotebook.late_submission_penalty,
+                    Grade.needs_manual_grade,
                 )
                 .select_from(Grade)
                 .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
@@ -127,10 +130,13 @@ def _gradebook_rows_to_attempts(rows, n_notebooks, assignment, due, where) -> At
     """
     cells: dict[str, float] = {}
     subs: dict[str, dict] = {}
-    for sub_id, student, ts, nb_name, cell, score, max_score, auto, manual, nb_id, penalty in rows:
+    for sub_id, student, ts, nb_name, cell, score, max_score, auto, manual, nb_id, penalty, pending in rows:
         name = f"{nb_name}/{cell}" if n_notebooks > 1 else cell
         cells.setdefault(name, float(max_score or 0.0))
-        s = subs.setdefault(sub_id, {"student": student, "timestamp": ts, "items": {}, "graded": False, "penalty": {}})
+        s = subs.setdefault(
+            sub_id, {"student": student, "timestamp": ts, "items": {}, "graded": False, "penalty": {}, "pending": False}
+        )
+        s["pending"] |= bool(pending)
         s["items"][name] = float(score or 0.0)
         s["penalty"][nb_id] = float(penalty or 0.0)
         s["graded"] |= auto is not None or manual is not None
@@ -152,6 +158,12 @@ def _gradebook_rows_to_attempts(rows, n_notebooks, assignment, due, where) -> At
     notes = [extra] if extra else []
     if (late := int(np.count_nonzero(penalty > 0))) > 0:
         notes.insert(0, f"late penalty taken off {late} submission{'s' if late > 1 else ''}")
+    if (pending := sum(s["pending"] for s in graded)) > 0:
+        notes.insert(
+            0,
+            f"{pending} submission{'s' if pending > 1 else ''} flagged for grading by hand "
+            "(a cell with no score yet counts 0, as in nbgrader's export)",
+        )
     return Attempts.from_rows(
         [s["student"] for s in graded],
         [s["timestamp"] for s in graded],
