@@ -61,7 +61,8 @@ NOT_OPTIONS = [
     ("v", SEVEN, "'v'"),  # transliteration of В
     ("zh", SEVEN, "'z'"),  # transliteration of Ж
     ("Ж", SIX, "'Ж'"),  # a real letter, but this question has six options
-    ("Ответ: В", SEVEN, "'О'"),
+    ("Ответ: О", SEVEN, "'О'"),  # the label is dropped; the letter after it is no option
+    ("Отв: В", SEVEN, "'О'"),  # not a label word
     ("В, З", SEVEN, "'З'"),
     ("D", SEVEN, "'D'"),  # Latin D is not a look-alike of Д
 ]

@@ -6,7 +6,8 @@ out by hand from the key (keys_quiz7.toml) and the rules in docs/answers.md —
 never taken from the scorer. Cases: ``tol`` tolerance boundary, ``mixed``
 mixed numbers and fractions, ``exp`` exponents and length limits, ``unicode``
 full-width forms, dashes, invisible characters and trailing full stops,
-``tf`` true/false words, ``unknown`` tokens that are no option, ``braces``
+``tf`` true/false words, ``unknown`` tokens that are no option, ``label`` a
+label before the answer ("Ответ: Б", "R = 0,8"), ``braces``
 vertex sets in braces, ``lookalike`` bare look-alike letters, ``moodle``
 multiple-answer weights.
 """
@@ -175,7 +176,40 @@ TABLE = [
     ("unknown", "l15_dtd_rules", "А, Б, Д, Е", 1),
     ("unknown", "l1_saliency", "6", None),
     ("unknown", "l1_saliency", "Б, 2", None),
-    ("unknown", "l1_saliency", "ответ Б", None),
+    ("unknown", "l1_saliency", "ответ о", None),  # a label, then a letter that is no option
+    # --- a label before the answer is dropped: "Ответ: Б" is Б (docs/answers.md, decision 12)
+    ("label", "l1_saliency", "ответ Б", 1),
+    ("label", "l1_saliency", "Ответ: Б", 1),
+    ("label", "l1_saliency", "Ответ — б", 1),
+    ("label", "l1_saliency", "Мой ответ: Б", 1),
+    ("label", "l1_saliency", "Вариант ответа: Б", 1),
+    ("label", "l1_saliency", "вариант Б", 1),
+    ("label", "l1_saliency", "Answer: Б", 1),
+    ("label", "l1_saliency", "Answer: B", 0),  # Latin B is the option В
+    ("label", "l1_saliency", "Ответ:", None),  # a label and nothing after it
+    ("label", "l15_dtd_rules", "Ответ: А, Б, Д, Е", 1),
+    ("label", "t3_backdoor_smallest_sets", "Ответ: {B, D}, {C, D}", 1),
+    ("label", "t3_mdl", "Ответ: неверно", 1),
+    ("label", "t3_mdl", "Мой ответ — неверно", 1),
+    ("label", "t3_mdl", "Answer: false", 1),
+    ("label", "l2_root_point", "ответ: верно", 1),
+    ("label", "l5_conservation_sum", "Ответ: 0,8", 1),
+    ("label", "l5_conservation_sum", "Ответ — 0,8", 1),  # an em dash between spaces is typography
+    ("label", "l5_conservation_sum", "Ответ - 0,8", None),  # a hyphen between spaces: dash or minus? refused
+    ("label", "l18_filter_weight", "Ответ: -1", 1),
+    ("label", "l18_filter_weight", "Ответ -1", 1),
+    ("label", "l18_filter_weight", "Ответ — -1", 1),
+    ("label", "l18_filter_weight", "Ответ − 1", None),  # a minus sign between spaces: refused as above
+    ("label", "l5_conservation_sum", "R = 0,8", 1),
+    ("label", "l5_conservation_sum", "R=0.8", 1),
+    ("label", "l5_conservation_sum", "Ответ: R ≈ 0,8", 1),
+    ("label", "l5_conservation_sum", "≈ 0,8", 1),
+    ("label", "l5_conservation_sum", "~0.8", 1),
+    ("label", "l5_conservation_sum", "примерно 0,8", 1),
+    ("label", "l5_conservation_sum", "R = 0,9", 0),
+    ("label", "l5_conservation_sum", "0,8 = R", None),  # the number must come last
+    ("label", "l5_conservation_sum", "= 0,8", None),
+    ("label", "l18_filter_weight", "w = −1", 1),
     ("unknown", "l1_saliency", "Б.", 1),
     ("unknown", "l14_direction_w", "V", None),  # a transliteration, not a look-alike
     # --- sets in braces in backdoor questions: vertex sets, read as the option whose set it is
@@ -250,7 +284,7 @@ def test_spelling_scores_as_a_fair_instructor_would(case, qid, typed, expected):
 def test_the_table_is_large_and_covers_every_case():
     assert len(TABLE) >= 120
     cases = {row[0] for row in TABLE}
-    assert cases == {"tol", "mixed", "exp", "unicode", "tf", "unknown", "braces", "lookalike", "moodle"}
+    assert cases == {"tol", "mixed", "exp", "unicode", "tf", "unknown", "label", "braces", "lookalike", "moodle"}
     for case in cases:
         rows = [r for r in TABLE if r[0] == case]
         assert any(r[3] is None for r in rows) or case in ("tol", "moodle"), case  # refusals are tested too

@@ -18,7 +18,7 @@ import unicodedata
 from course.errors import CourseError
 from course.localized import Localized
 
-__all__ = ["MAX_ANSWER_CHARS", "AnswerError", "fold", "check_length"]
+__all__ = ["MAX_ANSWER_CHARS", "AnswerError", "fold", "check_length", "drop_label"]
 
 #: Longest answer read at all (characters, before normalisation); longer text is refused unread.
 MAX_ANSWER_CHARS = 1000
@@ -97,6 +97,43 @@ def fold(text: str) -> str:
     for char in set(_FOLD_RE.findall(text)):  # str.replace per character present: faster than translate
         text = text.replace(char, _FOLD_TABLE[char])
     return " ".join(text.split())
+
+
+#: Step 2b: a label before the answer ("Ответ: Б", "мой ответ — неверно", "Answer = 0.8", "вариант Б").
+#: Each label word holds a letter that is neither an option letter nor a look-alike of one (О, Т, Р, N, S,
+#: C ...), so an answer that was readable without the rule reads the same with it. After the word: a colon
+#: or "=", a dash between spaces ("Ответ — 0,8": the dash is typography, not a sign) or a space.
+_LABEL = re.compile(
+    r"^(?:(?:МОЙ|МОИ|ПРАВИЛЬНЫЙ|ПРАВИЛЬНЫЕ|ИТОГОВЫЙ|ОКОНЧАТЕЛЬНЫЙ|MY|FINAL|CORRECT) )?"
+    r"(?:ОТВЕТЫ?|ВАРИАНТЫ?( ОТВЕТА)?|ANSWERS?|OPTIONS?|CHOICES?)"
+    r"(?: ?[:=] ?|(?P<dash> - )| )(?=\S)"
+)
+
+
+def drop_label(folded: str, *, number: bool = False, raw: str | None = None) -> str:
+    """A folded answer without a leading label such as "ОТВЕТ:" (step 2b); unchanged when it has none.
+
+    Before a number, a hyphen or minus sign between spaces could be a dash or a
+    minus ("Ответ - 1"): unless a sign follows it ("Ответ - -1"), that answer
+    is refused as ambiguous rather than guessed (the message quotes ``raw``, the
+    answer as typed). An em or en dash between spaces in ``raw`` ("Ответ — 0,8")
+    is typography and is dropped with the label.
+
+    >>> drop_label("ОТВЕТ: Б"), drop_label("МОЙ ОТВЕТ - НЕВЕРНО"), drop_label("ОТВЕТ -0,5"), drop_label("ОТВЕТ")
+    ('Б', 'НЕВЕРНО', '-0,5', 'ОТВЕТ')
+    """
+    m = _LABEL.match(folded)
+    if not m:
+        return folded
+    rest = folded[m.end() :]
+    typographic = raw is not None and re.search(r"\s[\u2013\u2014]\s", raw) is not None  # "Ответ — 0,8"
+    if number and m.group("dash") and not typographic and not rest.startswith(("-", "+")):
+        shown = raw if raw is not None else folded
+        raise AnswerError(
+            f"{shown!r:.60}: is the dash a minus sign? write the number alone, e.g. -1 or 1",
+            f"{shown!r:.60}: тире — это минус? напишите одно число, например -1 или 1",
+        )
+    return rest
 
 
 def check_length(text: str) -> str:

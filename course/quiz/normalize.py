@@ -24,7 +24,10 @@ The pipeline (one for every kind of answer)
    letters the Latin A, B, E and Greek Α, Β, Γ, Δ, Ε are the Cyrillic А, В,
    Е, Г, Д they look like (:data:`LOOKALIKES`); in a Russian word, Latin
    look-alikes of Cyrillic letters are Cyrillic ("нeт" with a Latin e is
-   "нет"); in a number, a Cyrillic Е is the exponent's E.
+   "нет"); in a number, a Cyrillic Е is the exponent's E. A leading label
+   is dropped (:func:`course.quiz.folding.drop_label`: "Ответ: Б",
+   "мой ответ — неверно", "Answer = 0.8"); in a number also a name and "="
+   or "≈" ("R = 0,8") and a sign of "about" ("≈ 0,8", "~0.8", "примерно 0,8").
 3. **Separators.** Option letters: white space, punctuation (Unicode
    category P: commas, braces, brackets, ")", ";", "/", "-") and "+", "|"
    separate; so do the words "и" / "and". What remains are tokens; a run of
@@ -59,7 +62,7 @@ from collections.abc import Iterable, Mapping
 from itertools import islice
 
 from course.localized import Localized
-from course.quiz.folding import MAX_ANSWER_CHARS, AnswerError, check_length, fold
+from course.quiz.folding import MAX_ANSWER_CHARS, AnswerError, check_length, drop_label, fold
 from course.quiz.numeric import MAX_EXPONENT, MAX_NUMBER_CHARS, REL_SLACK, parse_number, within_tolerance
 
 __all__ = [
@@ -233,7 +236,7 @@ def read_letters(answer: object, options: str = LETTERS, vertex_sets: Mapping[st
     (['Б', 'Г'], ['The vertex set {A, C} was read as option Б.'])
     """
     raw = _as_text(answer)
-    text = fold(raw)
+    text = drop_label(fold(raw))
     braced: list[str] = []
     notes: tuple[Localized, ...] = ()
     if vertex_sets and "{" in text:
@@ -303,7 +306,7 @@ def parse_truefalse(answer: object) -> bool:
             f"expected true/false, got {type(answer).__name__}",
             f"ожидается «верно» или «неверно», получено {type(answer).__name__}",
         )
-    word = fold(check_length(answer))
+    word = drop_label(fold(check_length(answer)))
     word = _EDGES.sub("", word) if len(word) <= _LONGEST_WORD else ""  # no word of the vocabulary is longer
     if re.search("[А-Я]", word):
         word = word.translate(_WORD_LOOKALIKES)

@@ -17,7 +17,7 @@ import unicodedata
 from fractions import Fraction
 
 from course.localized import EMPTY, Localized
-from course.quiz.folding import AnswerError, check_length, fold
+from course.quiz.folding import AnswerError, check_length, drop_label, fold
 
 __all__ = ["MAX_NUMBER_CHARS", "MAX_EXPONENT", "REL_SLACK", "parse_number", "within_tolerance"]
 
@@ -33,6 +33,17 @@ _DEC = r"(?:(?:[0-9]{1,3}(?: [0-9]{3})+|[0-9]+)(?:[.,][0-9]*)?|[.,][0-9]+)(?:E[+
 _MIXED = re.compile(r"(?P<sign>[+-])? ?(?P<whole>[0-9]+) (?P<num>[1-9][0-9]*) ?/ ?(?P<den>[1-9][0-9]*)")
 _PLAIN = re.compile(rf"(?P<sign>[+-])? ?(?P<p>{_DEC})(?: ?/ ?(?P<q>{_DEC}))?")
 _UNICODE_DIGIT = re.compile(r"[^\x00-\x7f]")
+
+
+#: before a number: a name and "=" or "≈" ("R = 0,8", "ε≈2.25"), then a sign or word for "about" ("≈ 0,8")
+_NAME = re.compile(r"^[^\W\d][\w']{0,15} ?[=≈] ?(?=\S)")
+_ABOUT = re.compile(r"^(?:≈|~|∼|≃|ПРИМЕРНО|ОКОЛО|ABOUT|APPROX\.?|APPROXIMATELY) ?(?=\S)")
+
+
+def _drop_name(text: str) -> str:
+    """ "R = 0,8" → "0,8"; "≈ 0,8" → "0,8" (the tolerance decides how close is close enough)."""
+    text = _NAME.sub("", text, count=1)
+    return _ABOUT.sub("", text, count=1)
 
 
 def _not_a_number(answer, why: Localized = EMPTY) -> AnswerError:
@@ -104,7 +115,9 @@ def parse_number(answer: object) -> float:
 
 
 def _parse_number_text(answer: str) -> float:
-    text = fold(check_length(answer)).replace("Е", "E")  # a Cyrillic Е as the exponent's E
+    text = _drop_name(drop_label(fold(check_length(answer)), number=True, raw=answer)).replace(
+        "Е", "E"
+    )  # a Cyrillic Е: the exponent's E
     if len(text) > MAX_NUMBER_CHARS:
         raise _not_a_number(
             answer, Localized(f": длиннее {MAX_NUMBER_CHARS} символов", f": longer than {MAX_NUMBER_CHARS} characters")
