@@ -3,9 +3,10 @@
 The Moodle fixtures in tests/fixtures/moodle/ are written as Moodle's dataformat plugins write them
 (make_fixtures.py there); each must read exactly as the CSV download of the same report does, which
 test_sources_moodle.py checks against values read off the rows by hand. Workbooks as Excel saves them
-are written here with openpyxl (shared strings, numbers and dates as typed cells); OpenDocument files as
-LibreOffice saves them are written by hand from the ODF 1.2 schema (repeated cells and rows to the sheet's
-edge, ``text:s`` spaces, typed float cells). Hostile or wrong files must each give one clear line.
+are written here with openpyxl (numbers and dates as typed cells), their text then moved to a
+shared-strings table as Excel stores it. OpenDocument files as LibreOffice saves them are written by
+hand from the ODF 1.2 schema (repeated cells and rows to the sheet's edge, ``text:s`` spaces, typed
+float cells). Hostile or wrong files must each give one clear line.
 """
 
 from __future__ import annotations
@@ -34,6 +35,48 @@ def same_attempts(a, b):
     assert a.timestamp.tolist() == b.timestamp.tolist()
     assert a.questions == b.questions and a.item_max.tolist() == b.item_max.tolist()
     np.testing.assert_array_equal(a.item_scores, b.item_scores)  # NaN (not answered) in the same places
+
+
+def excel_layout(path: Path) -> None:
+    """Rewrite an openpyxl workbook (inline strings) with its text in a shared-strings table, as Excel stores it."""
+    import re
+    from xml.sax.saxutils import escape, unescape
+
+    with zipfile.ZipFile(path) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    strings: list[str] = []
+
+    def shared(m: re.Match) -> str:
+        value = unescape(m.group(2))
+        if value not in strings:
+            strings.append(value)
+        return f'<c {m.group(1)} t="s"><v>{strings.index(value)}</v></c>'
+
+    sheet = members["xl/worksheets/sheet1.xml"].decode()
+    members["xl/worksheets/sheet1.xml"] = re.sub(
+        r'<c ([^>]*?) ?t="inlineStr"><is><t[^>]*>(.*?)</t></is></c>', shared, sheet
+    ).encode()
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    items = "".join(f"<si><t>{escape(s)}</t></si>" for s in strings)
+    members["xl/sharedStrings.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{main}" count="{len(strings)}" '
+        f'uniqueCount="{len(strings)}">{items}</sst>'
+    ).encode()
+    rels = members["xl/_rels/workbook.xml.rels"].decode()
+    members["xl/_rels/workbook.xml.rels"] = rels.replace(
+        "</Relationships>",
+        '<Relationship Id="rIdSST" Target="sharedStrings.xml" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/sharedStrings"/></Relationships>',
+    ).encode()
+    types = members["[Content_Types].xml"].decode()
+    members["[Content_Types].xml"] = types.replace(
+        "</Types>",
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        'spreadsheetml.sharedStrings+xml"/></Types>',
+    ).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
 
 
 @pytest.mark.parametrize(
@@ -81,6 +124,7 @@ def test_a_report_from_an_ods_and_an_xlsx_equals_the_one_from_the_csvs(tmp_path,
         assert cli.main(args) == 0, capsys.readouterr().err
         s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
         s.pop("source", None)
+        s.pop("generated_at", None)  # the two reports are written a second apart
         return s
 
     from_workbooks = summary("quiz7-grades-ru.ods", "quiz7-responses-ru.xlsx", tmp_path / "a")
@@ -100,6 +144,7 @@ def test_a_workbook_saved_by_excel_with_numbers_and_dates(tmp_path):
     sheet.append(["s1", datetime(2024, 3, 3, 8, 0), 10, 10, 2])
     book.create_sheet("notes").append(["not read"])
     book.save(tmp_path / "grades.xlsx")
+    excel_layout(tmp_path / "grades.xlsx")
     a = read_grades_csv(tmp_path / "grades.xlsx")
     assert a.student.tolist() == ["s1", "s2", "s1"]
     assert a.score.tolist() == [7.5, 4.0, 10.0] and a.max_score.tolist() == [10.0] * 3
@@ -254,3 +299,29 @@ def test_text_tables_never_go_through_the_workbook_readers(monkeypatch):
     monkeypatch.setattr(text, "read_workbook", fail)
     header, rows = text.read_table(HERE / "quiz7-grades-en.csv")
     assert header[:2] == ["Surname", "First name"] and len(rows) == 5
+
+
+def test_moodles_excel_download_saved_again_by_excel_reads_the_same(tmp_path):
+    """Excel turns Moodle's text into numbers and dates when the file is edited and saved; nothing changes."""
+    from autograder.readers.moodle import parse_moodle_date
+
+    header, rows = text.read_table(HERE / "quiz7-grades-en.csv")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(header)
+    for r in rows:
+        typed = []
+        for c in r:
+            try:
+                typed.append(float(c))
+            except ValueError:
+                try:
+                    typed.append(parse_moodle_date(c) or c)
+                except ValueError:
+                    typed.append(c)
+        sheet.append(typed)
+    book.save(tmp_path / "resaved.xlsx")
+    excel_layout(tmp_path / "resaved.xlsx")
+    with zipfile.ZipFile(tmp_path / "resaved.xlsx") as z:
+        assert 't="s"' in z.read("xl/worksheets/sheet1.xml").decode()  # text as Excel stores it: shared strings
+    same_attempts(read_grades_csv(tmp_path / "resaved.xlsx"), read_grades_csv(HERE / "quiz7-grades-en.csv"))
