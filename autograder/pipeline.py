@@ -18,7 +18,9 @@ be tested alone (nbgrader's preprocessor pipeline is the model):
    memory, output and processes, forked from a warm kernel
    (:mod:`autograder.warm_pool`) where it can; the graded values leave it as plain data.
 4. **check** (:func:`check_values`, here) — values graded part by part with the
-   grading core (:mod:`autograder.grading`), keys computed in the grader's process.
+   grading core (:mod:`autograder.grading`), keys computed in the grader's process;
+   besides the spec's published probes, probes on inputs drawn from the course's
+   secret seed (:mod:`autograder.grading_seed`), so memorised outputs do not pass.
 5. **record** — scores into nbgrader's gradebook by this process alone, one
    transaction per submission (:func:`autograder.gradebook_io.save_submission`),
    and one row per graded attempt in ``grades/<assignment>_attempts.csv``
@@ -57,6 +59,7 @@ from autograder.executors import run_jobs
 from autograder.feedback import feedback_notebook, generate_feedback
 from autograder.grading import AssignmentSpec, Part, PartResult, load_spec, to_plain
 from autograder.grading.keys import course_keys
+from autograder.grading_seed import grading_seed
 from autograder.kernel import ProbeError, execute
 from autograder.record import attempts_path, record_attempt, write_autograded
 from autograder.restore import build_plan, grade_id, is_test, read_notebook, restore
@@ -338,7 +341,8 @@ def autograde(
     course = Course(course_dir)
     with course_keys(course.folder("source", ".")):  # the quiz's keys: this course's, unless a file is named
         limits = limits or Limits()
-        spec = load_spec(course.folder("source", assignment), assignment)
+        # the spec's public probes, and as many more drawn from the course's secret seed (grading_seed)
+        spec = load_spec(course.folder("source", assignment), assignment).with_fresh_probes(grading_seed(course.root))
         notebooks = course.notebooks(assignment)
         releases, sources, probes, points = _release_checks(course, assignment, spec, notebooks)
         sandbox = Sandbox(limits, hide=course.secrets(), unsafe=unsafe)

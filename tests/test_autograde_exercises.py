@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 
 from autograder.pipeline import autograde
@@ -38,3 +39,63 @@ def test_solution_full_marks_stub_zero(course, name):
     assert total > 0
     assert scores == {"solver": total, "blank": 0.0}
     assert all(not r.limits for r in summary.graded)
+
+
+def _memorised_cells() -> dict:
+    """Solution cells that return the published probes' outputs from a table and zeros otherwise."""
+    from autograder.grading import load_assignment
+
+    spec = load_assignment("lrp_rules")
+    cells = {}
+    for part in spec:
+        table = {}
+        for probe in part.probes:
+            name = probe.expression.split("(", 1)[0]
+            args = eval(probe.expression, {name: lambda *a: a})  # noqa: S307 - the spec's own literals
+            key = repr(_plain(args))
+            table[key] = np.asarray(probe.key({"student_id": None})).tolist()
+        params = "a, W, b, R" if "step" in part.grade_id else "x, params, target, eps"
+        params += ", eps" if part.grade_id == "lrp_eps_step" else ""
+        cells[f"{part.grade_id}_solution"] = (
+            "import numpy as np\n"
+            f"_TABLE_{part.grade_id} = {table!r}\n"
+            "def _plain(v):\n"
+            "    if isinstance(v, (list, tuple)):\n"
+            "        return [_plain(x) for x in v]\n"
+            "    return np.asarray(v).tolist()\n"
+            f"def {name}({params}):\n"
+            f"    return np.array(_TABLE_{part.grade_id}.get(repr(_plain([{params}])), np.zeros(3)))\n"
+        )
+    return cells
+
+
+def _plain(v):
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return np.asarray(v).tolist()
+
+
+def test_memorised_outputs_earn_only_the_published_probes_share(tmp_path):
+    """A table of the spec's public probe outputs: full marks on those, none on the probes drawn at grading."""
+    import os
+    import stat
+
+    from autograder.grading import load_assignment
+    from autograder.grading_seed import SEED_FILE
+    from tests.autograde_support import submit
+
+    root = copy_course(tmp_path / "course", assignments=("lrp_rules",))
+    run_nbgrader(["generate_assignment", "lrp_rules", "--force"], root)
+    submit(root, "memoriser", _memorised_cells(), assignment="lrp_rules")
+    limits = Limits(cell_seconds=60, notebook_seconds=300)
+    first = autograde(root, "lrp_rules", workers=1, limits=limits, progress=False, feedback=False)
+    seed_file = root / SEED_FILE
+    assert stat.S_IMODE(os.stat(seed_file).st_mode) == 0o600
+    spec, fresh = load_assignment("lrp_rules"), None
+    fresh = spec.with_fresh_probes(int(seed_file.read_text()))
+    (result,) = first.graded
+    expected = {("lrp_rules", p.grade_id): p.points * len(p.probes) / len(fresh[p.grade_id].probes) for p in spec}
+    assert result.scores == pytest.approx(expected)  # with the public probes alone it would be every point
+    assert all("drawn at grading" in result.messages[k] for k in expected)
+    again = autograde(root, "lrp_rules", workers=1, limits=limits, progress=False, feedback=False, force=True)
+    assert again.graded[0].scores == result.scores  # the same seed, the same probes: grading is reproducible

@@ -70,10 +70,13 @@ def load_assignment(name: object) -> AssignmentSpec:
     return spec
 
 
-def reload_assignment(name: str, notebook: str) -> AssignmentSpec:
-    """The Python spec ``name`` as :func:`load_spec` gave it (its notebook set): how such a spec unpickles."""
+def reload_assignment(name: str, notebook: str, seed: int | None = None) -> AssignmentSpec:
+    """The Python spec ``name`` as :func:`load_spec` gave it (its notebook set, its fresh probes from ``seed``):
+    how such a spec unpickles."""
     spec = load_assignment(name)
-    return spec if spec.notebook == notebook else AssignmentSpec(spec.name, spec.parts, notebook, spec.module)
+    if spec.notebook != notebook:
+        spec = AssignmentSpec(spec.name, spec.parts, notebook, spec.module)
+    return spec if seed is None else spec.with_fresh_probes(seed)
 
 
 def _parse_entry(gid: str, entry: object, notebooks: list[str], where: str) -> Part:

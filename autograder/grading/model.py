@@ -32,6 +32,15 @@ If evaluating an expression raises, the grader passes a ``{"error": "..."}``
 value (:func:`~autograder.grading.plaindata.raised`); the probe then fails
 with that message.
 
+**Fresh probes.** A spec is public (it ships with the package), so the inputs
+of its probes are known in advance, and a submission could return memorised
+outputs for exactly those inputs. A part may therefore also draw inputs at
+grading time: ``Part.fresh(seed)`` returns further probes of the same kind on
+inputs drawn from ``seed``, and :meth:`AssignmentSpec.with_fresh_probes` adds
+them to every such part from a seed the student never sees (the sandboxed
+pipeline keeps one per course, beside the gradebook). A memorised table then
+fails the fresh probes; an honest implementation passes both.
+
 >>> from autograder.grading.checkers import number_close
 >>> part = Part("double", 2.0, (Probe(call("double", 3), key=lambda ctx: 6, check=number_close()),))
 >>> part.grade([6.0]).points, part.grade([5.0]).points
@@ -40,8 +49,9 @@ with that message.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ParamSpec, SupportsIndex, TypeVar
 
@@ -50,7 +60,18 @@ import numpy as np
 from autograder.grading.checkers import OUT_OF_RANGE, Checker, Context, SpecError
 from course.errors import CourseError
 
-__all__ = ["Probe", "Part", "PartResult", "AssignmentSpec", "Expected", "SourceKey", "literal", "call", "fixed_key"]
+__all__ = [
+    "Probe",
+    "Part",
+    "PartResult",
+    "AssignmentSpec",
+    "Expected",
+    "SourceKey",
+    "literal",
+    "call",
+    "fixed_key",
+    "derived_seed",
+]
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -98,6 +119,16 @@ def fixed_key(function: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -
         return function(*args, **kwargs)
 
     return key
+
+
+def derived_seed(seed: int, name: str) -> int:
+    """A 63-bit seed for ``name`` from a secret ``seed`` (SHA-256), so each part draws its own inputs.
+
+    >>> derived_seed(1, "a") == derived_seed(1, "a") != derived_seed(1, "b")
+    True
+    """
+    digest = hashlib.sha256(f"{seed}:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
 
 
 # ------------------------------------------------------------------ keys of spec files (plain data: they pickle)
@@ -175,6 +206,8 @@ class Part:
     hint: str = ""
     notebook: str = ""
     one_expression: bool = False
+    #: probes on inputs drawn from a seed at grading time (see "Fresh probes" above)
+    fresh: Callable[[int], tuple[Probe, ...]] | None = field(default=None, compare=False)
 
     @property
     def expressions(self) -> list[str]:
@@ -244,6 +277,8 @@ class AssignmentSpec:
     notebook: str = ""
     module: str = ""
     _index: dict[str, Part] = field(default_factory=dict, repr=False, compare=False)
+    #: the seed :meth:`with_fresh_probes` drew the fresh probes from (None: none added)
+    seed: int | None = None
 
     def __post_init__(self) -> None:
         self._index.update({p.grade_id: p for p in self.parts})
@@ -260,11 +295,31 @@ class AssignmentSpec:
         return iter(self.parts)
 
     def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
-        if self.module:  # keys and checkers are code: a worker imports the same module
+        if self.module:  # keys and checkers are code: a worker imports the same module (and draws the same)
             from autograder.grading.loaders import reload_assignment
 
-            return reload_assignment, (self.name, self.notebook)
+            return reload_assignment, (self.name, self.notebook, self.seed)
         return super().__reduce_ex__(protocol)
+
+    def with_fresh_probes(self, seed: int) -> AssignmentSpec:
+        """The spec with each part's fresh probes, drawn from ``seed``, after its fixed ones.
+
+        Each part draws from its own seed, derived from ``seed`` and its grade id,
+        so the same ``seed`` always gives the same probes (grading is reproducible).
+
+        >>> from autograder.grading.checkers import number_close
+        >>> def twice(s):
+        ...     return (Probe(call("double", s % 100), key=lambda ctx, x=s % 100: 2 * x, check=number_close()),)
+        >>> spec = AssignmentSpec("a", (Part("double", 1.0, (), fresh=twice),))
+        >>> spec.with_fresh_probes(7)["double"].expressions == spec.with_fresh_probes(7)["double"].expressions
+        True
+        """
+        if self.seed is not None:
+            raise CourseError(f"assignment {self.name!r} already has fresh probes (seed {self.seed})")
+        parts = tuple(
+            replace(p, probes=p.probes + p.fresh(derived_seed(seed, p.grade_id))) if p.fresh else p for p in self.parts
+        )
+        return AssignmentSpec(self.name, parts, self.notebook, self.module, seed=seed)
 
     @property
     def total_points(self) -> float:

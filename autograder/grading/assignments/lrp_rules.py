@@ -85,6 +85,23 @@ def _no_mistakes(args: LayerArgs) -> list[Mistake]:
     return []
 
 
+def _step_probe(
+    function: str,
+    rule: rules.Rule,
+    extra: tuple[float, ...],
+    mistakes: Callable[[LayerArgs], list[Mistake]],
+    inputs: LayerArgs,
+    label: str,
+) -> Probe:
+    a, W, b, R = inputs
+    return Probe(
+        expression=call(function, a, W, b, R, *extra),
+        key=fixed_key(layer_step, a, W, b, R, rule),
+        check=array_close(**STUDENT_CODE, mistakes=mistakes(inputs)),
+        label=label,
+    )
+
+
 def _step_probes(
     function: str,
     rule: rules.Rule,
@@ -92,19 +109,49 @@ def _step_probes(
     mistakes: Callable[[LayerArgs], list[Mistake]] = _no_mistakes,
     negative_z: bool = False,
 ) -> tuple[Probe, ...]:
-    probes = []
-    for seed, (d, k) in ((11, (3, 2)), (12, (5, 4))):
-        a, W, b, R = _rng_inputs(seed, d, k, negative_z)
-        args = (a, W, b, R, *extra)
-        probes.append(
-            Probe(
-                expression=call(function, *args),
-                key=fixed_key(layer_step, a, W, b, R, rule),
-                check=array_close(**STUDENT_CODE, mistakes=mistakes((a, W, b, R))),
-                label=f"{function} on a {d}×{k} layer",
-            )
+    return tuple(
+        _step_probe(
+            function, rule, extra, mistakes, _rng_inputs(seed, d, k, negative_z), f"{function} on a {d}×{k} layer"
         )
-    return tuple(probes)
+        for seed, (d, k) in ((11, (3, 2)), (12, (5, 4)))
+    )
+
+
+#: |z_k| of a layer drawn at grading is at least this, so no output sits at the rule's pole z = 0
+_MIN_Z = 0.2
+
+
+def _fresh_layer(seed: int, negative_z: bool) -> LayerArgs:
+    """A layer like the fixed ones, of a random size, drawn from ``seed`` (redrawn while some |z_k| or z⁺_k is
+    below 0.2, where a rule's denominator would sit near its pole)."""
+    rng = np.random.default_rng(seed)
+    while True:
+        d, k = int(rng.integers(3, 7)), int(rng.integers(2, 5))
+        a, W, b, R = _rng_inputs(int(rng.integers(2**62)), d, k, negative_z)
+        z_plus = a @ np.maximum(W, 0.0) + np.maximum(b, 0.0)  # z⁺'s denominator
+        if np.all(np.abs(a @ W + b) >= _MIN_Z) and np.all(z_plus >= _MIN_Z) and np.any(R != 0):
+            return a, W, b, R
+
+
+def _fresh_steps(
+    function: str,
+    rule: rules.Rule,
+    extra: tuple[float, ...] = (),
+    mistakes: Callable[[LayerArgs], list[Mistake]] = _no_mistakes,
+    negative_z: bool = False,
+) -> Callable[[int], tuple[Probe, ...]]:
+    """Two probes of ``function`` on layers drawn at grading (see "Fresh probes" in the grading model)."""
+
+    def fresh(seed: int) -> tuple[Probe, ...]:
+        probes = []
+        for i in range(2):
+            inputs = _fresh_layer(seed + i, negative_z)
+            d, k = inputs[1].shape
+            label = f"{function} on a {d}×{k} layer drawn at grading"
+            probes.append(_step_probe(function, rule, extra, mistakes, inputs, label))
+        return tuple(probes)
+
+    return fresh
 
 
 _NO_BIAS = "the bias b_k belongs in the denominator z_k = Σ_j a_j w_jk + b_k"
@@ -115,7 +162,11 @@ def _lrp0_mistakes(args: LayerArgs) -> list[Mistake]:
 
 
 LRP0 = Part(
-    "lrp0_step", 2.0, _step_probes("lrp0_step", rules.Zero(), mistakes=_lrp0_mistakes), "LRP-0 for one dense layer"
+    "lrp0_step",
+    2.0,
+    _step_probes("lrp0_step", rules.Zero(), mistakes=_lrp0_mistakes),
+    "LRP-0 for one dense layer",
+    fresh=_fresh_steps("lrp0_step", rules.Zero(), mistakes=_lrp0_mistakes),
 )
 
 EPS = 0.5
@@ -137,6 +188,7 @@ LRP_EPS = Part(
     2.0,
     _step_probes("lrp_eps_step", rules.Epsilon(EPS), extra=(EPS,), negative_z=True, mistakes=_eps_mistakes),
     "LRP-ε for one dense layer",
+    fresh=_fresh_steps("lrp_eps_step", rules.Epsilon(EPS), extra=(EPS,), negative_z=True, mistakes=_eps_mistakes),
 )
 
 
@@ -151,7 +203,11 @@ def _zplus_mistakes(args: LayerArgs) -> list[Mistake]:
 
 
 ZPLUS = Part(
-    "zplus_step", 2.0, _step_probes("zplus_step", rules.ZPlus(), mistakes=_zplus_mistakes), "z⁺ for one dense layer"
+    "zplus_step",
+    2.0,
+    _step_probes("zplus_step", rules.ZPlus(), mistakes=_zplus_mistakes),
+    "z⁺ for one dense layer",
+    fresh=_fresh_steps("zplus_step", rules.ZPlus(), mistakes=_zplus_mistakes),
 )
 
 
@@ -172,6 +228,30 @@ def _network_cases() -> list[NetworkCase]:
     return cases
 
 
+def _pre_activations(x: FloatArray, params: Params) -> list[FloatArray]:
+    out: list[FloatArray] = []
+    a = x
+    for i, (W, b) in enumerate(params):
+        z = a @ W + b
+        out.append(z)
+        a = np.maximum(z, 0.0) if i < len(params) - 1 else z
+    return out
+
+
+def _fresh_network(seed: int) -> NetworkCase:
+    """A network case like the fixed ones, drawn from ``seed``: 2-3 dense layers, every |z| ≥ 0.05 and the
+    target's logit ≥ 0.2, so no neuron sits at a ReLU's kink or the rule's pole."""
+    rng = np.random.default_rng(seed)
+    while True:
+        sizes = tuple(int(n) for n in rng.integers(2, 6, size=int(rng.integers(3, 5))))
+        params = _mlp_params(int(rng.integers(2**62)), sizes)
+        x = np.round(rng.uniform(0, 1, sizes[0]), 2)
+        target = int(rng.integers(sizes[-1]))
+        z = _pre_activations(x, params)
+        if all(np.all(np.abs(zi) >= 0.05) for zi in z) and z[-1][target] >= 0.2:
+            return x, params, target, float(rng.choice([0.01, 0.1, 0.25]))
+
+
 def _mlp_key(x: FloatArray, params: Params, target: int, eps: float) -> FloatArray:
     relevance: FloatArray = lrp(mlp(params), x[None], rules.Epsilon(eps), target)[0]  # one input's row
     return relevance
@@ -188,6 +268,22 @@ def _other_output(x: FloatArray, params: Params, target: int, eps: float) -> Flo
     return _mlp_key(x, params, (target + 1) % n_out, eps)
 
 
+def _network_probe(
+    function: str,
+    key: Callable[[FloatArray, Params, int, float], FloatArray],
+    label: str,
+    mistakes: Callable[[NetworkCase], list[Mistake]],
+    case: NetworkCase,
+) -> Probe:
+    x, params, target, eps = case
+    return Probe(
+        expression=call(function, x, [list(p) for p in params], target, eps),
+        key=fixed_key(key, x, params, target, eps),
+        check=array_close(**STUDENT_CODE, mistakes=mistakes(case)),
+        label=label.format(layers=len(params)),
+    )
+
+
 def _network_probes(
     function: str,
     key: Callable[[FloatArray, Params, int, float], FloatArray],
@@ -196,15 +292,21 @@ def _network_probes(
 ) -> tuple[Probe, ...]:
     """A probe of the student's ``function(x, params, target, eps)`` per network case; ``label`` may name
     ``{layers}``."""
-    return tuple(
-        Probe(
-            expression=call(function, x, [list(p) for p in params], target, eps),
-            key=fixed_key(key, x, params, target, eps),
-            check=array_close(**STUDENT_CODE, mistakes=mistakes((x, params, target, eps))),
-            label=label.format(layers=len(params)),
-        )
-        for x, params, target, eps in _network_cases()
-    )
+    return tuple(_network_probe(function, key, label, mistakes, case) for case in _network_cases())
+
+
+def _fresh_networks(
+    function: str,
+    key: Callable[[FloatArray, Params, int, float], FloatArray],
+    label: str,
+    mistakes: Callable[[NetworkCase], list[Mistake]] = lambda case: [],
+) -> Callable[[int], tuple[Probe, ...]]:
+    """One probe of ``function`` on a network drawn at grading (see "Fresh probes" in the grading model)."""
+
+    def fresh(seed: int) -> tuple[Probe, ...]:
+        return (_network_probe(function, key, label + " drawn at grading", mistakes, _fresh_network(seed)),)
+
+    return fresh
 
 
 def _mlp_mistakes(case: NetworkCase) -> list[Mistake]:
@@ -218,6 +320,7 @@ NETWORK = Part(
     3.0,
     _network_probes("lrp_mlp", _mlp_key, "lrp_mlp on a {layers}-layer network", _mlp_mistakes),
     "LRP-ε through a small ReLU network",
+    fresh=_fresh_networks("lrp_mlp", _mlp_key, "lrp_mlp on a {layers}-layer network", _mlp_mistakes),
 )
 
 CONSERVATION = Part(
@@ -225,6 +328,7 @@ CONSERVATION = Part(
     1.0,
     _network_probes("layer_sums", _sums_key, "layer_sums"),
     "relevance per layer (conservation)",
+    fresh=_fresh_networks("layer_sums", _sums_key, "layer_sums on a {layers}-layer network"),
 )
 
 SPEC = AssignmentSpec(NAME, (LRP0, LRP_EPS, ZPLUS, NETWORK, CONSERVATION), notebook="lrp_rules.ipynb", module=__name__)

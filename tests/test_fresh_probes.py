@@ -1,0 +1,111 @@
+"""Probes drawn at grading: a submission that memorised the published probes' outputs does not earn full points.
+
+The course's grading specs ship with the package, so the inputs of their fixed probes are public. The
+"lookup table" below returns the correct output for exactly those inputs (computed here with the engine,
+as a student could) and zeros elsewhere: with the fixed probes alone it earns every point; with the
+probes drawn at grading (``AssignmentSpec.with_fresh_probes``) it earns only the fixed probes' share.
+The instructor's own solutions (the source notebooks' solution cells: code written apart from the engine
+that computes the keys) earn full points on every draw.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.grading import load_assignment
+from autograder.grading.hidden import evaluate_in_namespace
+from autograder.grading.model import AssignmentSpec, derived_seed
+
+ROOT = Path(__file__).resolve().parent.parent
+FRESH = {"lrp_rules": ("lrp0_step", "lrp_eps_step", "zplus_step", "lrp_mlp", "layer_sums")}
+
+
+def solution_namespace(assignment: str) -> dict:
+    """The source notebook's setup and solution cells, run: the instructor's implementation."""
+    nb = json.loads((ROOT / "exercises" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8"))
+    namespace: dict = {}
+    for cell in nb["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if cell["cell_type"] == "code" and not meta.get("grade", False):
+            exec("".join(cell["source"]), namespace)  # noqa: S102 - the course's own notebook
+    return namespace
+
+
+def lookup_table(part, namespace) -> dict:
+    """Functions that return memorised outputs for the part's published probes and zeros for anything else."""
+    table = {}
+    for probe in part.probes:
+        name = probe.expression.split("(", 1)[0]
+        table.setdefault(name, {})[probe.expression] = np.asarray(probe.key({"student_id": None}))
+    cheats = {}
+    for name, answers in table.items():
+
+        def cheat(*args, _name=name, _answers=answers):
+            from autograder.grading.model import call
+
+            out = _answers.get(call(_name, *args))
+            return out if out is not None else np.zeros(np.shape(args[0]))
+
+        cheats[name] = cheat
+    return cheats
+
+
+@pytest.mark.parametrize("assignment", sorted(FRESH))
+def test_every_listed_part_draws_fresh_probes(assignment):
+    spec = load_assignment(assignment)
+    fresh = spec.with_fresh_probes(12345)
+    for gid in FRESH[assignment]:
+        assert spec[gid].fresh is not None, gid
+        added = fresh[gid].probes[len(spec[gid].probes) :]
+        assert added and all("drawn at grading" in p.label for p in added), gid
+        assert not set(fresh[gid].expressions[len(spec[gid].probes) :]) & set(spec[gid].expressions)
+
+
+@pytest.mark.parametrize("assignment", sorted(FRESH))
+def test_a_memorised_table_earns_only_the_fixed_probes_share(assignment):
+    spec = load_assignment(assignment)
+    fresh = spec.with_fresh_probes(2024)
+    for gid in FRESH[assignment]:
+        namespace = {"np": np, **lookup_table(spec[gid], {})}
+        before = spec[gid].grade(evaluate_in_namespace(spec[gid], namespace))
+        assert before.points == before.max_points, gid  # the published probes alone: full marks for the cheat
+        after = fresh[gid].grade(evaluate_in_namespace(fresh[gid], namespace))
+        n_fixed, n_all = len(spec[gid].probes), len(fresh[gid].probes)
+        assert after.points == pytest.approx(before.max_points * n_fixed / n_all), gid
+        assert "drawn at grading" in after.feedback
+
+
+@pytest.mark.parametrize("assignment", sorted(FRESH))
+def test_the_instructors_solution_earns_full_points_on_every_draw(assignment):
+    namespace = solution_namespace(assignment)
+    spec = load_assignment(assignment)
+    for seed in range(40):
+        fresh = spec.with_fresh_probes(seed)
+        for gid in FRESH[assignment]:
+            result = fresh[gid].grade(evaluate_in_namespace(fresh[gid], namespace))
+            assert result.points == result.max_points, (seed, gid, result.feedback)
+
+
+def test_the_same_seed_draws_the_same_probes_also_after_pickling():
+    spec = load_assignment("lrp_rules")
+    a, b = spec.with_fresh_probes(99), spec.with_fresh_probes(99)
+    other = spec.with_fresh_probes(100)
+    again = pickle.loads(pickle.dumps(a))  # how a spec reaches a Dask worker
+    assert isinstance(again, AssignmentSpec) and again.seed == 99
+    for part in spec:
+        assert a[part.grade_id].expressions == b[part.grade_id].expressions == again[part.grade_id].expressions
+        if part.fresh:
+            assert a[part.grade_id].expressions != other[part.grade_id].expressions
+    with pytest.raises(Exception, match="already has fresh probes"):
+        a.with_fresh_probes(1)
+
+
+def test_derived_seeds_differ_per_part_and_fit_numpy():
+    seeds = {derived_seed(7, gid) for gid in FRESH["lrp_rules"]}
+    assert len(seeds) == len(FRESH["lrp_rules"]) and all(0 <= s < 2**63 for s in seeds)
+    np.random.default_rng(max(seeds))  # a valid seed
