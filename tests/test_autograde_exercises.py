@@ -95,7 +95,8 @@ def test_memorised_outputs_earn_only_the_published_probes_share(tmp_path):
     fresh = spec.with_fresh_probes(int(seed_file.read_text()))
     (result,) = first.graded
     expected = {("lrp_rules", p.grade_id): p.points * len(p.probes) / len(fresh[p.grade_id].probes) for p in spec}
-    assert result.scores == pytest.approx(expected)  # with the public probes alone it would be every point
+    # with the public probes alone it would be every point
+    assert result.scores == pytest.approx(expected), (result.limits, result.messages, result.notes)
     assert all("drawn at grading" in result.messages[k] for k in expected)
     again = autograde(root, "lrp_rules", workers=1, limits=limits, progress=False, feedback=False, force=True)
     assert again.graded[0].scores == result.scores  # the same seed, the same probes: grading is reproducible

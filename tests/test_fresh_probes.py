@@ -22,7 +22,12 @@ from autograder.grading.hidden import evaluate_in_namespace
 from autograder.grading.model import AssignmentSpec, derived_seed
 
 ROOT = Path(__file__).resolve().parent.parent
-FRESH = {"lrp_rules": ("lrp0_step", "lrp_eps_step", "zplus_step", "lrp_mlp", "layer_sums")}
+FRESH = {
+    "lrp_rules": ("lrp0_step", "lrp_eps_step", "zplus_step", "lrp_mlp", "layer_sums"),
+    "deep_taylor": ("direction", "root_along", "taylor_terms_at", "dtd_step"),
+    "pattern_attribution": ("filter_for", "pattern_of", "rho_linear", "pattern_attribution"),
+    "backdoor": ("path_is_open",),
+}
 
 
 def solution_namespace(assignment: str) -> dict:
@@ -36,19 +41,31 @@ def solution_namespace(assignment: str) -> dict:
     return namespace
 
 
-def lookup_table(part, namespace) -> dict:
+def canonical(value):
+    """Arguments as a hashable key: graphs by their edges, arrays and sets as sorted or plain lists."""
+    if hasattr(value, "edges") and hasattr(value, "nodes"):
+        return ("graph", tuple(sorted(value.edges)))
+    if isinstance(value, (set, frozenset)):
+        return ("set", tuple(sorted(value)))
+    if isinstance(value, (list, tuple)):
+        return tuple(canonical(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return ("array", repr(value.tolist()))
+    return value
+
+
+def lookup_table(part) -> dict:
     """Functions that return memorised outputs for the part's published probes and zeros for anything else."""
-    table = {}
+    table: dict = {}
     for probe in part.probes:
         name = probe.expression.split("(", 1)[0]
-        table.setdefault(name, {})[probe.expression] = np.asarray(probe.key({"student_id": None}))
+        args = eval(probe.expression, {name: lambda *a: a})  # noqa: S307 - the spec's own literals
+        table.setdefault(name, {})[canonical(args)] = probe.key({"student_id": None})
     cheats = {}
     for name, answers in table.items():
 
-        def cheat(*args, _name=name, _answers=answers):
-            from autograder.grading.model import call
-
-            out = _answers.get(call(_name, *args))
+        def cheat(*args, _answers=answers):
+            out = _answers.get(canonical(args))
             return out if out is not None else np.zeros(np.shape(args[0]))
 
         cheats[name] = cheat
@@ -71,7 +88,7 @@ def test_a_memorised_table_earns_only_the_fixed_probes_share(assignment):
     spec = load_assignment(assignment)
     fresh = spec.with_fresh_probes(2024)
     for gid in FRESH[assignment]:
-        namespace = {"np": np, **lookup_table(spec[gid], {})}
+        namespace = {"np": np, **lookup_table(spec[gid])}
         before = spec[gid].grade(evaluate_in_namespace(spec[gid], namespace))
         assert before.points == before.max_points, gid  # the published probes alone: full marks for the cheat
         after = fresh[gid].grade(evaluate_in_namespace(fresh[gid], namespace))

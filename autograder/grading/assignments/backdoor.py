@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
+import numpy as np
+
 from autograder.grading.checkers import Checker, Context
 from autograder.grading.model import AssignmentSpec, Part, Probe, fixed_key, literal
 from course.causal import backdoor_paths, explain_backdoor_set, minimal_backdoor_sets, minimum_backdoor_sets, parse_dag
@@ -50,11 +52,11 @@ def _smallest_sets(dag: str) -> list[NodeSet]:
     return minimum_backdoor_sets(_graph(dag), "X", "Y")
 
 
-def _path_key(path: Sequence[str], Z: Iterable[str]) -> bool:
-    for p in backdoor_paths(_graph(G1_DAG), "X", "Y", Z):
+def _path_key(path: Sequence[str], Z: Iterable[str], dag: str = G1_DAG) -> bool:
+    for p in backdoor_paths(_graph(dag), "X", "Y", Z):
         if list(p.nodes) == list(path):
             return p.is_open
-    raise AssertionError(f"{path} is not a backdoor path of G1")
+    raise AssertionError(f"{path} is not a backdoor path of {dag}")
 
 
 def _check_bool(value: Any, key: Any, ctx: Context) -> tuple[bool, str]:
@@ -74,20 +76,57 @@ OPEN_CASES: tuple[tuple[list[str], list[str]], ...] = (
 )
 
 
+def _open_probe(path: list[str], Z: list[str], dag: str = G1_DAG, drawn: str = "") -> Probe:
+    return Probe(
+        f"path_is_open(__import__('course.causal', fromlist=['parse_dag']).parse_dag({dag!r}), "
+        f"{literal(path)}, {literal(set(Z))})",
+        key=fixed_key(_path_key, path, Z, dag),
+        check=_check_bool,
+        label=f"path {' - '.join(path)} given {{{', '.join(Z)}}}{drawn}",
+    )
+
+
+def _random_dag(rng: np.random.Generator) -> str:
+    """A DAG on X, Y and 4-6 other vertices: each pair in a random order joined with probability 0.4."""
+    inner = [str(v) for v in rng.choice(list("ABCDEFGHKLM"), size=int(rng.integers(4, 7)), replace=False)]
+    order = [str(v) for v in rng.permutation(inner + ["X"])]
+    order.insert(int(rng.integers(order.index("X") + 1, len(order) + 1)), "Y")  # Y after X
+    edges = [f"{u} -> {v}" for i, u in enumerate(order) for v in order[i + 1 :] if rng.random() < 0.4]
+    return "dag { X [exposure]; Y [outcome]; " + "; ".join(edges) + " }"
+
+
+def _has_collider(G: DAG, path: list[str]) -> bool:
+    return any(G.has_edge(u, v) and G.has_edge(w, v) for u, v, w in zip(path, path[1:], path[2:]))
+
+
+def _fresh_open(seed: int) -> tuple[Probe, ...]:
+    """Four (path, Z) cases on a DAG drawn from ``seed``: two open and two blocked backdoor paths, at least
+    three different paths among them and one with a collider."""
+    rng = np.random.default_rng(seed)
+    while True:
+        dag = _random_dag(rng)
+        G = _graph(dag)
+        inner = sorted(set(G) - {"X", "Y"})
+        found: dict[bool, list[tuple[list[str], list[str]]]] = {True: [], False: []}
+        for _ in range(12):
+            Z = sorted(str(v) for v in inner if rng.random() < 0.35)
+            for p in backdoor_paths(G, "X", "Y", Z, limit=20):
+                case = ([str(v) for v in p.nodes], Z)
+                if case not in found[p.is_open] and all(case[0] != c[0] for c in found[p.is_open]):
+                    found[p.is_open].append(case)  # one case per path and verdict
+        picked = found[True][:2] + found[False][:2]
+        paths = {tuple(path) for path, _ in picked}
+        if len(picked) == 4 and len(paths) >= 3 and any(_has_collider(G, list(path)) for path in paths):
+            order = rng.permutation(len(picked))
+            return tuple(_open_probe(picked[i][0], picked[i][1], dag, " (a DAG drawn at grading)") for i in order)
+
+
 OPEN = Part(
     "path_is_open",
     2.0,
-    tuple(
-        Probe(
-            f"path_is_open(__import__('course.causal', fromlist=['parse_dag']).parse_dag({G1_DAG!r}), "
-            f"{literal(path)}, {literal(set(Z))})",
-            key=fixed_key(_path_key, path, Z),
-            check=_check_bool,
-            label=f"path {' - '.join(path)} given {{{', '.join(Z)}}}",
-        )
-        for path, Z in OPEN_CASES
-    ),
+    tuple(_open_probe(path, Z) for path, Z in OPEN_CASES),
     "is a path open given Z",
+    fresh=_fresh_open,
 )
 
 

@@ -61,21 +61,49 @@ def _activations(seed: int) -> FloatArray:
     return _neuron(seed)[0]
 
 
+def _direction_probes(seed: int, drawn: str = "") -> tuple[Probe, ...]:
+    return tuple(
+        Probe(
+            call("direction", *_neuron(seed)[:2], kind),
+            key=fixed_key(_direction, seed, kind),
+            check=array_close(
+                **STUDENT_CODE, mistakes=[(partial(_activations, seed), _V_MISTAKE)] if kind == "zplus" else []
+            ),
+            label=f"direction(kind={kind!r}){drawn}",
+        )
+        for kind in KINDS
+    )
+
+
+def _good_neuron(seed: int) -> int:
+    """A neuron seed drawn from ``seed`` whose neuron is well on (wᵀa + b ≥ 0.3): its root points exist."""
+    rng = np.random.default_rng(seed)
+    while True:
+        candidate = int(rng.integers(2**62))
+        a, w, b = _neuron(candidate)
+        if a @ w + b >= 0.3:
+            return candidate
+
+
+def _good_layer(seed: int) -> int:
+    """A layer seed drawn from ``seed``: every z⁺_j ≥ 0.2, every neuron carrying relevance has z_j ≥ 0.2."""
+    rng = np.random.default_rng(seed)
+    while True:
+        candidate = int(rng.integers(2**62))
+        a, W, b, R = _layer(candidate)
+        z, z_plus = a @ W + b, a @ np.maximum(W, 0.0)
+        if np.all(z_plus >= 0.2) and np.all((R == 0) | (z >= 0.2)) and np.any(R > 0):
+            return candidate
+
+
+DRAWN = " drawn at grading"
+
 DIRECTION = Part(
     "direction",
     2.0,
-    tuple(
-        Probe(
-            call("direction", *_neuron(31)[:2], kind),
-            key=fixed_key(_direction, 31, kind),
-            check=array_close(
-                **STUDENT_CODE, mistakes=[(partial(_activations, 31), _V_MISTAKE)] if kind == "zplus" else []
-            ),
-            label=f"direction(kind={kind!r})",
-        )
-        for kind in KINDS
-    ),
+    _direction_probes(31),
     "the three search directions of L14",
+    fresh=lambda seed: _direction_probes(_good_neuron(seed), DRAWN),
 )
 
 
@@ -87,66 +115,82 @@ def _root_along_plus_v(seed: int, kind: str) -> FloatArray:
     return 2 * _neuron(seed)[0] - _root(seed, kind)
 
 
+def _root_probes(seeds: tuple[int, ...], drawn: str = "") -> tuple[Probe, ...]:
+    return tuple(
+        Probe(
+            call("root_along", *_neuron(seed), _direction(seed, kind)),
+            key=fixed_key(_root, seed, kind),
+            check=array_close(
+                **STUDENT_CODE,
+                mistakes=[(partial(_root_along_plus_v, seed, kind), "you moved along +v: the root is a − t·v")],
+            ),
+            label=f"root_along with the {kind!r} direction{drawn}",
+        )
+        for seed, kind in zip(seeds, KINDS)
+    )
+
+
 ROOT = Part(
     "root_along",
     2.0,
-    tuple(
-        Probe(
-            call("root_along", *_neuron(32 + i), _direction(32 + i, kind)),
-            key=fixed_key(_root, 32 + i, kind),
-            check=array_close(
-                **STUDENT_CODE,
-                mistakes=[(partial(_root_along_plus_v, 32 + i, kind), "you moved along +v: the root is a − t·v")],
-            ),
-            label=f"root_along with the {kind!r} direction",
-        )
-        for i, kind in enumerate(KINDS)
-    ),
+    _root_probes((32, 33, 34)),
     "the root point ã = a − t v, t = (wᵀa + b)/(wᵀv)",
+    fresh=lambda seed: _root_probes(tuple(_good_neuron(seed + i) for i in range(3)), DRAWN),
 )
 
 
-def _taylor_case(i: int) -> tuple[FloatArray, FloatArray, float, FloatArray]:
-    a, w, b = _neuron(40 + i)
-    return a, w, b, root_point(a, w, b, direction=KINDS[i])
+def _taylor_case(seed: int, kind: str) -> tuple[FloatArray, FloatArray, float, FloatArray]:
+    a, w, b = _neuron(seed)
+    return a, w, b, root_point(a, w, b, direction=kind)
 
 
-def _taylor_key(i: int) -> FloatArray:
-    return taylor_terms(*_taylor_case(i)).terms
+def _taylor_key(seed: int, kind: str) -> FloatArray:
+    return taylor_terms(*_taylor_case(seed, kind)).terms
 
 
 def _dtd(seed: int, kind: str) -> FloatArray:
     return dtd_layer(*_layer(seed), direction=kind)
 
 
+def _taylor_probes(cases: tuple[tuple[int, str], ...], drawn: str = "") -> tuple[Probe, ...]:
+    return tuple(
+        Probe(
+            call("taylor_terms_at", *_taylor_case(seed, kind)),
+            key=fixed_key(_taylor_key, seed, kind),
+            check=array_close(**STUDENT_CODE),
+            label=f"taylor_terms_at{drawn}",
+        )
+        for seed, kind in cases
+    )
+
+
 TAYLOR = Part(
     "taylor_terms_at",
     2.0,
-    tuple(
-        Probe(
-            call("taylor_terms_at", *_taylor_case(i)),
-            key=fixed_key(_taylor_key, i),
-            check=array_close(**STUDENT_CODE),
-            label="taylor_terms_at",
-        )
-        for i in range(2)
-    ),
+    _taylor_probes(((40, KINDS[0]), (41, KINDS[1]))),
     "first-order Taylor terms at a root",
+    fresh=lambda seed: _taylor_probes(((_good_neuron(seed), KINDS[2]), (_good_neuron(seed + 1), KINDS[0])), DRAWN),
 )
+
+
+def _dtd_probes(seed: int, drawn: str = "") -> tuple[Probe, ...]:
+    return tuple(
+        Probe(
+            call("dtd_step", *_layer(seed), kind),
+            key=fixed_key(_dtd, seed, kind),
+            check=array_close(**STUDENT_CODE),
+            label=f"dtd_step(kind={kind!r}){drawn}",
+        )
+        for kind in KINDS
+    )
+
 
 DTD = Part(
     "dtd_step",
     3.0,
-    tuple(
-        Probe(
-            call("dtd_step", *_layer(50), kind),
-            key=fixed_key(_dtd, 50, kind),
-            check=array_close(**STUDENT_CODE),
-            label=f"dtd_step(kind={kind!r})",
-        )
-        for kind in KINDS
-    ),
+    _dtd_probes(50),
     "a dense layer explained by DTD",
+    fresh=lambda seed: _dtd_probes(_good_layer(seed), DRAWN),
 )
 
 
