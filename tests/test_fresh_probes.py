@@ -97,15 +97,28 @@ def test_a_memorised_table_earns_only_the_fixed_probes_share(assignment):
         assert "drawn at grading" in after.feedback
 
 
-@pytest.mark.parametrize("assignment", sorted(FRESH))
-def test_the_instructors_solution_earns_full_points_on_every_draw(assignment):
+def _solution_passes(assignment: str, seeds) -> None:
     namespace = solution_namespace(assignment)
     spec = load_assignment(assignment)
-    for seed in range(40):
+    for seed in seeds:
         fresh = spec.with_fresh_probes(seed)
         for gid in FRESH[assignment]:
             result = fresh[gid].grade(evaluate_in_namespace(fresh[gid], namespace))
             assert result.points == result.max_points, (seed, gid, result.feedback)
+
+
+@pytest.mark.parametrize("assignment", sorted(FRESH))
+def test_the_instructors_solution_earns_full_points_on_every_draw(assignment):
+    _solution_passes(assignment, range(40))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", sorted(FRESH))
+def test_the_instructors_solution_on_600_new_random_draws(assignment):
+    """New seeds on every run (a failure prints the seed, so the draw can be replayed)."""
+    import secrets
+
+    _solution_passes(assignment, [secrets.randbits(63) for _ in range(600)])
 
 
 def test_the_same_seed_draws_the_same_probes_also_after_pickling():
