@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autograder.cohort import EXERCISE_MISTAKES
 from autograder.grading import load_assignment
 from autograder.grading.hidden import evaluate_in_namespace
 from autograder.grading.model import AssignmentSpec, derived_seed
@@ -139,3 +140,33 @@ def test_derived_seeds_differ_per_part_and_fit_numpy():
     seeds = {derived_seed(7, gid) for gid in FRESH["lrp_rules"]}
     assert len(seeds) == len(FRESH["lrp_rules"]) and all(0 <= s < 2**63 for s in seeds)
     np.random.default_rng(max(seeds))  # a valid seed
+
+
+def _with_mistake(assignment: str, cell: str, right: str, wrong: str) -> dict:
+    nb = json.loads((ROOT / "exercises" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8"))
+    namespace: dict = {}
+    for c in nb["cells"]:
+        meta = c["metadata"].get("nbgrader", {})
+        if c["cell_type"] == "code" and not meta.get("grade", False):
+            source = "".join(c["source"])
+            if meta.get("grade_id") == cell:
+                assert right in source, (cell, right)
+                source = source.replace(right, wrong)
+            exec(source, namespace)  # noqa: S102 - the course's own notebook, with one known mistake
+    return namespace
+
+
+@pytest.mark.parametrize(
+    "assignment, cell, right, wrong",
+    [(a, cell, r, w) for a, cells in EXERCISE_MISTAKES.items() for cell, subs in cells.items() for r, w in subs],
+)
+def test_each_known_mistake_fails_the_drawn_probes_as_it_fails_the_published_ones(assignment, cell, right, wrong):
+    """The fresh draws are as telling as the fixed probes: no known mistake slips through on some draw."""
+    namespace = _with_mistake(assignment, cell, right, wrong)
+    gid = cell.removesuffix("_solution")
+    spec = load_assignment(assignment)
+    assert spec[gid].grade(evaluate_in_namespace(spec[gid], namespace)).points == 0
+    for seed in range(150):
+        part = spec.with_fresh_probes(seed)[gid]
+        result = part.grade(evaluate_in_namespace(part, namespace))
+        assert result.points == 0, (seed, result.feedback)

@@ -122,14 +122,18 @@ _MIN_Z = 0.2
 
 
 def _fresh_layer(seed: int, negative_z: bool) -> LayerArgs:
-    """A layer like the fixed ones, of a random size, drawn from ``seed`` (redrawn while some |z_k| or z⁺_k is
-    below 0.2, where a rule's denominator would sit near its pole)."""
+    """A layer like the fixed ones, of a random size, drawn from ``seed``: redrawn while some |z_k| or z⁺_k is
+    below 0.2 (a rule's denominator near its pole) or a known mistake would not show."""
     rng = np.random.default_rng(seed)
     while True:
         d, k = int(rng.integers(3, 7)), int(rng.integers(2, 5))
         a, W, b, R = _rng_inputs(int(rng.integers(2**62)), d, k, negative_z)
         z_plus = a @ np.maximum(W, 0.0) + np.maximum(b, 0.0)  # z⁺'s denominator
-        if np.all(np.abs(a @ W + b) >= _MIN_Z) and np.all(z_plus >= _MIN_Z) and np.any(R != 0):
+        poles_far = np.all(np.abs(a @ W + b) >= _MIN_Z) and np.all(z_plus >= _MIN_Z)
+        # every output has a negative weight (z⁺ differs from LRP-0) and some output with R_k ≠ 0 a bias
+        # |b_k| ≥ 0.1 (leaving the bias out shows): the mistakes the fixed probes catch show here too
+        telling = np.all((W < 0).any(axis=0)) and np.any((np.abs(b) >= 0.1) & (R != 0))
+        if poles_far and telling:
             return a, W, b, R
 
 
@@ -240,7 +244,7 @@ def _pre_activations(x: FloatArray, params: Params) -> list[FloatArray]:
 
 def _fresh_network(seed: int) -> NetworkCase:
     """A network case like the fixed ones, drawn from ``seed``: 2-3 dense layers, every |z| ≥ 0.05 and the
-    target's logit ≥ 0.2, so no neuron sits at a ReLU's kink or the rule's pole."""
+    target's logit ≥ 0.2 (no neuron at a ReLU's kink or the rule's pole), relevance reaching the input."""
     rng = np.random.default_rng(seed)
     while True:
         sizes = tuple(int(n) for n in rng.integers(2, 6, size=int(rng.integers(3, 5))))
@@ -248,8 +252,12 @@ def _fresh_network(seed: int) -> NetworkCase:
         x = np.round(rng.uniform(0, 1, sizes[0]), 2)
         target = int(rng.integers(sizes[-1]))
         z = _pre_activations(x, params)
-        if all(np.all(np.abs(zi) >= 0.05) for zi in z) and z[-1][target] >= 0.2:
-            return x, params, target, float(rng.choice([0.01, 0.1, 0.25]))
+        eps = float(rng.choice([0.01, 0.1, 0.25]))
+        if not (all(np.all(np.abs(zi) >= 0.05) for zi in z) and z[-1][target] >= 0.2):
+            continue
+        # relevance reaches the input (no dead layer) and the target logit is not 1 (R = 1 would not show)
+        if np.abs(_mlp_key(x, params, target, eps)).max() >= 0.05 and abs(z[-1][target] - 1.0) >= 0.05:
+            return x, params, target, eps
 
 
 def _mlp_key(x: FloatArray, params: Params, target: int, eps: float) -> FloatArray:
