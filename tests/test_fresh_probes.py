@@ -31,14 +31,19 @@ FRESH = {
 }
 
 
-def solution_namespace(assignment: str) -> dict:
-    """The source notebook's setup and solution cells, run: the instructor's implementation."""
+def solution_namespace(assignment: str, mistake: tuple[str, str, str] | None = None) -> dict:
+    """The source notebook's setup and solution cells, run: the instructor's implementation; with ``mistake``
+    = (solution cell's grade id, text, replacement), that known mistake written into it."""
     nb = json.loads((ROOT / "exercises" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8"))
     namespace: dict = {}
     for cell in nb["cells"]:
         meta = cell["metadata"].get("nbgrader", {})
         if cell["cell_type"] == "code" and not meta.get("grade", False):
-            exec("".join(cell["source"]), namespace)  # noqa: S102 - the course's own notebook
+            source = "".join(cell["source"])
+            if mistake and meta.get("grade_id") == mistake[0]:
+                assert mistake[1] in source, mistake
+                source = source.replace(mistake[1], mistake[2])
+            exec(source, namespace)  # noqa: S102 - the course's own notebook
     return namespace
 
 
@@ -142,27 +147,13 @@ def test_derived_seeds_differ_per_part_and_fit_numpy():
     np.random.default_rng(max(seeds))  # a valid seed
 
 
-def _with_mistake(assignment: str, cell: str, right: str, wrong: str) -> dict:
-    nb = json.loads((ROOT / "exercises" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8"))
-    namespace: dict = {}
-    for c in nb["cells"]:
-        meta = c["metadata"].get("nbgrader", {})
-        if c["cell_type"] == "code" and not meta.get("grade", False):
-            source = "".join(c["source"])
-            if meta.get("grade_id") == cell:
-                assert right in source, (cell, right)
-                source = source.replace(right, wrong)
-            exec(source, namespace)  # noqa: S102 - the course's own notebook, with one known mistake
-    return namespace
-
-
 @pytest.mark.parametrize(
     "assignment, cell, right, wrong",
     [(a, cell, r, w) for a, cells in EXERCISE_MISTAKES.items() for cell, subs in cells.items() for r, w in subs],
 )
 def test_each_known_mistake_fails_the_drawn_probes_as_it_fails_the_published_ones(assignment, cell, right, wrong):
     """The fresh draws are as telling as the fixed probes: no known mistake slips through on some draw."""
-    namespace = _with_mistake(assignment, cell, right, wrong)
+    namespace = solution_namespace(assignment, (cell, right, wrong))
     gid = cell.removesuffix("_solution")
     spec = load_assignment(assignment)
     assert spec[gid].grade(evaluate_in_namespace(spec[gid], namespace)).points == 0

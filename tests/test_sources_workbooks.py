@@ -62,18 +62,21 @@ def excel_layout(path: Path) -> None:
         f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{main}" count="{len(strings)}" '
         f'uniqueCount="{len(strings)}">{items}</sst>'
     ).encode()
-    rels = members["xl/_rels/workbook.xml.rels"].decode()
-    members["xl/_rels/workbook.xml.rels"] = rels.replace(
-        "</Relationships>",
-        '<Relationship Id="rIdSST" Target="sharedStrings.xml" Type="http://schemas.openxmlformats.org/'
-        'officeDocument/2006/relationships/sharedStrings"/></Relationships>',
-    ).encode()
-    types = members["[Content_Types].xml"].decode()
-    members["[Content_Types].xml"] = types.replace(
-        "</Types>",
-        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-        'spreadsheetml.sharedStrings+xml"/></Types>',
-    ).encode()
+    for member, closing, entry in (
+        (
+            "xl/_rels/workbook.xml.rels",
+            "</Relationships>",
+            '<Relationship Id="rIdSST" Target="sharedStrings.xml" Type="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/relationships/sharedStrings"/>',
+        ),
+        (
+            "[Content_Types].xml",
+            "</Types>",
+            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            'spreadsheetml.sharedStrings+xml"/>',
+        ),
+    ):
+        members[member] = members[member].decode().replace(closing, entry + closing).encode()
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in members.items():
             z.writestr(name, data)
