@@ -147,17 +147,29 @@ def test_derived_seeds_differ_per_part_and_fit_numpy():
     np.random.default_rng(max(seeds))  # a valid seed
 
 
-@pytest.mark.parametrize(
-    "assignment, cell, right, wrong",
-    [(a, cell, r, w) for a, cells in EXERCISE_MISTAKES.items() for cell, subs in cells.items() for r, w in subs],
-)
-def test_each_known_mistake_fails_the_drawn_probes_as_it_fails_the_published_ones(assignment, cell, right, wrong):
-    """The fresh draws are as telling as the fixed probes: no known mistake slips through on some draw."""
+MISTAKES = [(a, cell, r, w) for a, cells in EXERCISE_MISTAKES.items() for cell, subs in cells.items() for r, w in subs]
+
+
+def _mistake_fails(assignment: str, cell: str, right: str, wrong: str, seeds) -> None:
     namespace = solution_namespace(assignment, (cell, right, wrong))
     gid = cell.removesuffix("_solution")
     spec = load_assignment(assignment)
     assert spec[gid].grade(evaluate_in_namespace(spec[gid], namespace)).points == 0
-    for seed in range(150):
+    for seed in seeds:
         part = spec.with_fresh_probes(seed)[gid]
         result = part.grade(evaluate_in_namespace(part, namespace))
         assert result.points == 0, (seed, result.feedback)
+
+
+@pytest.mark.parametrize("assignment, cell, right, wrong", MISTAKES)
+def test_each_known_mistake_fails_the_drawn_probes_as_it_fails_the_published_ones(assignment, cell, right, wrong):
+    """The fresh draws are as telling as the fixed probes: no known mistake slips through on some draw."""
+    _mistake_fails(assignment, cell, right, wrong, range(150))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment, cell, right, wrong", MISTAKES)
+def test_each_known_mistake_on_600_new_random_draws(assignment, cell, right, wrong):
+    import secrets
+
+    _mistake_fails(assignment, cell, right, wrong, [secrets.randbits(63) for _ in range(600)])

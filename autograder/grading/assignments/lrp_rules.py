@@ -140,7 +140,12 @@ def _fresh_layer(seed: int, negative_z: bool) -> LayerArgs:
         poles_far = np.all(np.abs(a @ W + b) >= _MIN_Z) and np.all(z_plus >= _MIN_Z)
         # every output has a negative weight (z⁺ differs from LRP-0) and some output with R_k ≠ 0 a bias
         # |b_k| ≥ 0.1 (leaving the bias out shows): the mistakes the fixed probes catch show here too
-        telling = np.all((W < 0).any(axis=0)) and np.any((np.abs(b) >= 0.1) & (R != 0))
+        telling = (
+            np.all((W < 0).any(axis=0))
+            and np.any((np.abs(b) >= 0.1) & (R != 0))
+            and np.all(np.abs(R) >= 0.1)  # every output passes relevance down (the negative one too)
+            and np.all(a >= 0.05)
+        )
         if poles_far and telling and _stabilizer_free(a, W, b, R):
             return a, W, b, R
 
