@@ -20,7 +20,9 @@ be tested alone (nbgrader's preprocessor pipeline is the model):
 4. **check** (:func:`check_values`, here) — values graded part by part with the
    grading core (:mod:`autograder.grading`), keys computed in the grader's process;
    besides the spec's published probes, probes on inputs drawn from the course's
-   secret seed (:mod:`autograder.grading_seed`), so memorised outputs do not pass.
+   secret seed (:mod:`autograder.grading_seed`), so memorised outputs do not pass;
+   a part answered with a module the exercise forbids (the course's engine) gets
+   0 points with the reason (:mod:`autograder.engine_use`).
 5. **record** — scores into nbgrader's gradebook by this process alone, one
    transaction per submission (:func:`autograder.gradebook_io.save_submission`),
    and one row per graded attempt in ``grades/<assignment>_attempts.csv``
@@ -55,6 +57,7 @@ import nbformat
 
 from autograder import gradebook_io, warm_pool
 from autograder.collect import Course, Submission, collect, read_submitted
+from autograder.engine_use import forbidden_parts
 from autograder.executors import run_jobs
 from autograder.feedback import feedback_notebook, generate_feedback
 from autograder.grading import AssignmentSpec, Part, PartResult, load_spec, to_plain
@@ -190,6 +193,9 @@ def _grade_notebooks(job: GradingJob, result: SubmissionResult, sandbox: Sandbox
         plan, _ = build_plan(restored, job.probes[notebook])
         run = execute(plan, sandbox, files_dir=job.files_dir, env={"XAI_STUDENT_ID": job.submission.student}, warm=warm)
         outcomes = check_values(run, spec_grades, job.keys, job.points, notebook, job.submission.student)
+        for gid, why in forbidden_parts(restored, spec_grades, job.spec.forbidden, job.spec.allowed).items():
+            outcomes[gid] = (0.0, outcomes[gid][1], f"0 points: {why}; this exercise asks for your own code")
+            result.notes.append(f"{notebook}/{gid}: {why}")
         for gid, (points, _, message) in outcomes.items():
             result.scores[(notebook, gid)] = points
             result.messages[(notebook, gid)] = message

@@ -100,3 +100,53 @@ def test_memorised_outputs_earn_only_the_published_probes_share(tmp_path):
     assert all("drawn at grading" in result.messages[k] for k in expected)
     again = autograde(root, "lrp_rules", workers=1, limits=limits, progress=False, feedback=False, force=True)
     assert again.graded[0].scores == result.scores  # the same seed, the same probes: grading is reproducible
+
+
+ENGINE_CELLS = {
+    "lrp_rules": (
+        "lrp0_step_solution",
+        "from course.relevance import Dense, Sequential, lrp, rules\n"
+        "def lrp0_step(a, W, b, R):\n"
+        "    model = Sequential([Dense(np.asarray(W, dtype=float), np.asarray(b, dtype=float))])\n"
+        "    z = model(a[None])[0]\n"
+        "    return sum(R[k] / z[k] * lrp(model, a[None], rules.Zero(), k)[0] for k in range(len(R)))\n",
+        "lrp0_step",
+    ),
+    "backdoor": (
+        "set_g1_solution",
+        "import course.causal as solver\nSET_G1 = set(solver.minimal_backdoor_sets(G1, 'X', 'Y')[0])\n",
+        "set_g1",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ENGINE_CELLS))
+def test_an_answer_computed_by_the_course_engine_earns_nothing(tmp_path, name):
+    """The engine's answer is right to the last digit, and the exercise forbids it: 0 for that part, with why."""
+    import nbformat
+
+    cell_id, source, gid = ENGINE_CELLS[name]
+    root = copy_course(tmp_path / "course", assignments=(name,))
+    run_nbgrader(["generate_assignment", name, "--force"], root)
+    nb = nbformat.read(root / "exercises" / name / f"{name}.ipynb", as_version=4)  # the instructor's solution
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == cell_id:
+            cell.source = source
+    folder = root / "submitted" / "engine_user" / name
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / f"{name}.ipynb")
+    (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+    summary = autograde(
+        root, name, workers=1, limits=Limits(cell_seconds=60, notebook_seconds=300), progress=False, feedback=False
+    )
+    (result,) = summary.graded
+    total = notebook_points(root / "release" / name / f"{name}.ipynb")
+    assert result.scores[(name, gid)] == 0.0
+    assert (
+        "is made with" in result.messages[(name, gid)]
+        and "this exercise asks for your own code" in (result.messages[(name, gid)])
+    )
+    others = {k: v for k, v in result.scores.items() if k != (name, gid)}
+    cell_points = total - sum(others.values())
+    assert cell_points == 2.0  # every other part earned all its points: only the engine's answer lost them
+    assert any(gid in note for note in result.notes)  # and the summary names it for the instructor

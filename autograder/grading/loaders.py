@@ -40,6 +40,7 @@ import importlib
 import importlib.util
 import json
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 from autograder.grading.checkers import named
@@ -75,7 +76,7 @@ def reload_assignment(name: str, notebook: str, seed: int | None = None) -> Assi
     how such a spec unpickles."""
     spec = load_assignment(name)
     if spec.notebook != notebook:
-        spec = AssignmentSpec(spec.name, spec.parts, notebook, spec.module)
+        spec = replace(spec, notebook=notebook, _index={})
     return spec if seed is None else spec.with_fresh_probes(seed)
 
 

@@ -279,6 +279,10 @@ class AssignmentSpec:
     _index: dict[str, Part] = field(default_factory=dict, repr=False, compare=False)
     #: the seed :meth:`with_fresh_probes` drew the fresh probes from (None: none added)
     seed: int | None = None
+    #: modules an answer may not use ("Use NumPy only"): the course's engines, the grader (see
+    #: :mod:`autograder.engine_use`); ``allowed``: exact names inside them that it may use
+    forbidden: tuple[str, ...] = ()
+    allowed: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self._index.update({p.grade_id: p for p in self.parts})
@@ -319,7 +323,7 @@ class AssignmentSpec:
         parts = tuple(
             replace(p, probes=p.probes + p.fresh(derived_seed(seed, p.grade_id))) if p.fresh else p for p in self.parts
         )
-        return AssignmentSpec(self.name, parts, self.notebook, self.module, seed=seed)
+        return replace(self, parts=parts, seed=seed, _index={})
 
     @property
     def total_points(self) -> float:

@@ -26,6 +26,9 @@ from course.causal.query import DAG, Node, NodeSet
 T = TypeVar("T")
 
 NAME = "backdoor"
+#: "Work the answers out by hand": not with the course's solver or the grader; parse_dag reads the graphs
+FORBIDDEN = ("course.causal", "autograder")
+ALLOWED = ("course.causal.parse_dag", "course.causal.graphs.parse_dag")
 
 #: Pearl, Glymour & Jewell, Causal Inference in Statistics: A Primer (2016), Fig. 3.8 (vertex names changed).
 G1_DAG = "dag { X [exposure]; Y [outcome]; B -> A -> X; B -> Z; C -> Z; C -> D -> Y; Z -> X; Z -> Y; X -> W -> Y }"
@@ -239,4 +242,11 @@ SMALLEST = _variable_part(
     "every smallest backdoor set of G2",
 )
 
-SPEC = AssignmentSpec(NAME, (OPEN, PATHS, SET_G1, SET_G2, SMALLEST), notebook="backdoor.ipynb", module=__name__)
+SPEC = AssignmentSpec(
+    NAME,
+    (OPEN, PATHS, SET_G1, SET_G2, SMALLEST),
+    notebook="backdoor.ipynb",
+    module=__name__,
+    forbidden=FORBIDDEN,
+    allowed=ALLOWED,
+)

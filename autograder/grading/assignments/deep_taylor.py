@@ -25,6 +25,8 @@ from course.relevance._types import FloatArray
 from course.relevance.taylor import dtd_layer, root_point, search_direction, taylor_terms
 
 NAME = "deep_taylor"
+#: "Use NumPy only": an answer may not use the course's engine, the grader or another XAI library
+FORBIDDEN = ("course.relevance", "autograder", "zennit", "torch", "captum", "innvestigate")
 KINDS = ("nearest", "origin", "zplus")
 RULES = {"lrp0": rules.Zero(zero_bias=True), "zplus": rules.ZPlus(zero_bias=True), "w2": rules.WSquare(zero_bias=True)}
 
@@ -227,4 +229,6 @@ RULE_NAMES = Part(
     "which rule each direction reproduces",
 )
 
-SPEC = AssignmentSpec(NAME, (DIRECTION, ROOT, TAYLOR, DTD, RULE_NAMES), notebook="deep_taylor.ipynb", module=__name__)
+SPEC = AssignmentSpec(
+    NAME, (DIRECTION, ROOT, TAYLOR, DTD, RULE_NAMES), notebook="deep_taylor.ipynb", module=__name__, forbidden=FORBIDDEN
+)

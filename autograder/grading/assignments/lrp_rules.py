@@ -34,6 +34,8 @@ Params = list[tuple[FloatArray, FloatArray]]
 NetworkCase = tuple[FloatArray, Params, int, float]
 
 NAME = "lrp_rules"
+#: "Use NumPy only": an answer may not use the course's engine, the grader or another XAI library
+FORBIDDEN = ("course.relevance", "autograder", "zennit", "torch", "captum", "innvestigate")
 
 
 def _rng_inputs(seed: int, d: int, k: int, negative_z: bool = False) -> LayerArgs:
@@ -352,4 +354,10 @@ CONSERVATION = Part(
     fresh=_fresh_networks("layer_sums", _sums_key, "layer_sums on a {layers}-layer network"),
 )
 
-SPEC = AssignmentSpec(NAME, (LRP0, LRP_EPS, ZPLUS, NETWORK, CONSERVATION), notebook="lrp_rules.ipynb", module=__name__)
+SPEC = AssignmentSpec(
+    NAME,
+    (LRP0, LRP_EPS, ZPLUS, NETWORK, CONSERVATION),
+    notebook="lrp_rules.ipynb",
+    module=__name__,
+    forbidden=FORBIDDEN,
+)

@@ -22,6 +22,8 @@ from course.relevance.network import Sequential
 from course.relevance.pattern import Patterns, S_linear, linear_pattern, patternattribution, signal_quality
 
 NAME = "pattern_attribution"
+#: "Use NumPy only": not the course's engine, its toy data (they hold the filter), the grader or an XAI library
+FORBIDDEN = ("course.relevance", "course.datasets", "autograder", "zennit", "torch", "captum", "innvestigate")
 
 #: (a_s, a_d): the signal's and the distractor's directions
 FILTER_CASES: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...] = (
@@ -219,4 +221,10 @@ ATTRIBUTION = Part(
     fresh=lambda seed: (_attribution_probe(_seeds(seed, 2)[0], _seeds(seed, 2)[1], DRAWN),),
 )
 
-SPEC = AssignmentSpec(NAME, (FILTER, PATTERN, RHO, ATTRIBUTION), notebook="pattern_attribution.ipynb", module=__name__)
+SPEC = AssignmentSpec(
+    NAME,
+    (FILTER, PATTERN, RHO, ATTRIBUTION),
+    notebook="pattern_attribution.ipynb",
+    module=__name__,
+    forbidden=FORBIDDEN,
+)
