@@ -14,7 +14,9 @@ student added, never the instructor's -- without running it (Python's
 
 1. a statement that imports a forbidden module or name (``import``, ``from ...
    import``, or a literal module name anywhere in the statement, as in
-   ``__import__("course.relevance")`` or ``sys.modules["course.relevance"]``);
+   ``__import__("course.relevance")`` or ``sys.modules["course.relevance"]``, or
+   named in code run from a string: ``exec``, ``eval``, ``%run``-style magics and
+   ``!`` shell lines, read as IPython runs them);
 2. every name such a statement binds, and every name bound by a statement that
    uses a marked name, until nothing changes (a function that calls a helper
    that calls the engine is marked too).
@@ -34,6 +36,7 @@ strings at run time); that is named in the README as not covered.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable, Sequence
 
 from autograder.restore import grade_id, is_solution
@@ -66,6 +69,12 @@ def _statement_reason(node: ast.stmt, forbidden: Sequence[str], allowed: set[str
             first = sub.args[0] if sub.args else None
             if isinstance(first, ast.Constant) and isinstance(first.value, str) and _matches(first.value, forbidden):
                 return f"an import of {first.value!r}"
+        elif isinstance(sub, ast.Call) and _runs_text(sub):
+            for arg in sub.args:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    named = _named_in_text(arg.value, forbidden)
+                    if named and named not in allowed:
+                        return f"{named} in code run from text"
         elif isinstance(sub, ast.Constant) and isinstance(sub.value, str):
             text = sub.value.strip()
             inside = any(text == p or text.startswith(p + ".") for p in forbidden)
@@ -95,6 +104,24 @@ def _star_names(module: str) -> set[str]:
     return set(getattr(mod, "__all__", [n for n in dir(mod) if not n.startswith("_")]))
 
 
+#: calls that run a string as code: exec and eval, and IPython's magics and shell (``%run``, ``!python -c``)
+_RUNNERS = {"exec", "eval", "compile", "run_cell", "run_line_magic", "run_cell_magic", "system", "getoutput"}
+
+
+def _runs_text(call: ast.Call) -> bool:
+    func = call.func
+    return (func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else "") in _RUNNERS
+
+
+def _named_in_text(text: str, forbidden: Sequence[str]) -> str | None:
+    """The first forbidden module named as a whole dotted word in ``text`` (code run from a string)."""
+    for prefix in forbidden:
+        m = re.search(rf"(?<![\w.]){re.escape(prefix)}(?:\.\w+)*", text)
+        if m:
+            return m.group()
+    return None
+
+
 def _bound(node: ast.stmt) -> set[str]:
     """Names a top-level statement binds (definitions, assignments, imports, loop and with targets)."""
     names: set[str] = set()
@@ -107,6 +134,15 @@ def _bound(node: ast.stmt) -> set[str]:
     for sub in ast.walk(node) if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else ():
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
             names.add(sub.id)
+        elif isinstance(sub, ast.Call) and _runs_text(sub):  # exec("from x import y") binds y
+            for arg in sub.args:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    try:
+                        inner = ast.parse(arg.value)
+                    except (SyntaxError, ValueError):
+                        continue
+                    for statement in inner.body:
+                        names |= _bound(statement)
     return names
 
 
@@ -123,7 +159,7 @@ def forbidden_names(cells: Sequence[str], forbidden: Sequence[str], allowed: Ite
     statements: list[tuple[ast.stmt, str]] = []
     for k, source in enumerate(cells, 1):
         try:
-            tree = ast.parse(source)
+            tree = ast.parse(_python(source))
         except (SyntaxError, ValueError):
             continue
         statements += [(node, f"cell {k}, line {node.lineno}") for node in tree.body]
@@ -140,6 +176,18 @@ def forbidden_names(cells: Sequence[str], forbidden: Sequence[str], allowed: Ite
                 marked[name] = reason
                 changed = True
     return marked
+
+
+def _python(source: str) -> str:
+    """A cell as the kernel runs it: IPython's magics and ``!`` lines turned into the calls they are."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:  # the grader's extra brings IPython; without it, magics make the cell unreadable
+        return source
+    try:
+        return str(TransformerManager().transform_cell(source))
+    except Exception:  # noqa: BLE001 - a cell IPython cannot transform is read as it is
+        return source
 
 
 def _reason_at(node: ast.stmt, where: str, forbidden: Sequence[str], allowed: set[str]) -> str | None:

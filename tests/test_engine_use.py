@@ -34,6 +34,11 @@ CHEATS = [
     "def f(a):\n    return helper(a)\nfrom course.relevance import lrp\ndef helper(a):\n    return lrp(a)",
     # a value computed with the engine
     "from course.relevance import lrp\nf = lrp(1)",
+    # IPython syntax in the cell, code run from text
+    "%time x = 1\nfrom course.relevance import lrp\ndef f(a):\n    return lrp(a)",
+    "!echo hello\nfrom course.relevance import lrp\nf = lrp(1)",
+    "exec('from course.relevance import lrp')\ndef f(a):\n    return lrp(a)",
+    "get_ipython().run_cell('from course.relevance.lrp import lrp')\ndef f(a):\n    return lrp(a)",
 ]
 HONEST = [
     "import numpy as np\ndef f(a):\n    return np.asarray(a) * 2",
@@ -44,6 +49,8 @@ HONEST = [
     # a check on the side, not the answer
     "import numpy as np\ndef f(a):\n    return a\nfrom course.relevance import lrp\ncheck = lrp(0)",
     "def f(a) return a",  # a syntax error fails its own part; nothing to read here
+    "%matplotlib inline\nimport numpy as np\ndef f(a):\n    return np.asarray(a)",
+    "def f(a):\n    print('compare with course.relevance.lrp by hand')\n    return a",
 ]
 
 
