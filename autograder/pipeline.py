@@ -124,6 +124,7 @@ class SubmissionResult:
     error: str | None = None  # set when the submission cannot be graded at all
     seconds: float = 0.0
     notes: list = field(default_factory=list)  # files not graded (one line each), for the summary
+    forbidden: list = field(default_factory=list)  # parts answered with a forbidden module (engine_use), one line each
 
     @property
     def score(self) -> float:
@@ -195,7 +196,7 @@ def _grade_notebooks(job: GradingJob, result: SubmissionResult, sandbox: Sandbox
         outcomes = check_values(run, spec_grades, job.keys, job.points, notebook, job.submission.student)
         for gid, why in forbidden_parts(restored, spec_grades, job.spec.forbidden, job.spec.allowed).items():
             outcomes[gid] = (0.0, outcomes[gid][1], f"0 points: {why}; this exercise asks for your own code")
-            result.notes.append(f"{notebook}/{gid}: {why}")
+            result.forbidden.append(f"{notebook}/{gid}: {why}")
         for gid, (points, _, message) in outcomes.items():
             result.scores[(notebook, gid)] = points
             result.messages[(notebook, gid)] = message
@@ -273,6 +274,12 @@ class AutogradeSummary:
             f"  not graded fully {r.submission.student}: {_shorten('; '.join(r.notes + r.limits[:1]))}"
             for r in self.graded
             if r.notes or r.limits
+        ]
+        out += [
+            f"  0 points for an answer made with a forbidden module {r.submission.student}: "
+            + _shorten("; ".join(r.forbidden))
+            for r in self.graded
+            if r.forbidden
         ]
         return out
 

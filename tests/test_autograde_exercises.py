@@ -149,4 +149,8 @@ def test_an_answer_computed_by_the_course_engine_earns_nothing(tmp_path, name):
     others = {k: v for k, v in result.scores.items() if k != (name, gid)}
     cell_points = total - sum(others.values())
     assert cell_points == 2.0  # every other part earned all its points: only the engine's answer lost them
-    assert any(gid in note for note in result.notes)  # and the summary names it for the instructor
+    assert any(gid in line for line in result.forbidden)  # and the summary names it for the instructor
+    assert any(
+        line.startswith("  0 points for an answer made with a forbidden module engine_user: ")
+        for line in summary.lines()
+    )
