@@ -13,6 +13,7 @@ minimal backdoor set each); ``SMALLEST_G2`` (list of all smallest sets).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -133,12 +134,38 @@ OPEN = Part(
 )
 
 
-def _as_paths(value: Any) -> set[tuple[str, ...]] | None:
-    if not isinstance(value, list) or not all(
-        isinstance(p, list) and all(isinstance(v, str) for v in p) for p in value
-    ):
+#: between vertex names typed as text: spaces, commas, semicolons, braces, brackets, dashes and arrows
+_SEPARATORS = re.compile(r"[\s,;{}()\[\]<>\-–—−→←↔|/]+")
+
+
+def _names(value: Any, dag: str) -> list[str] | None:
+    """Vertex names as typed: a list/tuple/set of names or one text ("A, Z", "{a, z}", "X ← Z → Y").
+
+    A name is matched to the graph's own spelling, ignoring case, as the quiz reads vertex sets; a name
+    that is no vertex stays as typed, so the feedback names it. Anything else gives None.
+
+    >>> _names("{a, z}", G1_DAG), _names(["X", "z", "Y"], G1_DAG), _names("X ← Z → Y", G1_DAG), _names(3, G1_DAG)
+    (['A', 'Z'], ['X', 'Z', 'Y'], ['X', 'Z', 'Y'], None)
+    """
+    if isinstance(value, str):
+        items: list[Any] = [s for s in _SEPARATORS.split(value) if s]
+    elif isinstance(value, list):  # lists, tuples and sets all arrive as lists of plain data
+        items = value
+    else:
         return None
-    return {tuple(p) for p in value}
+    if not all(isinstance(v, str) for v in items):
+        return None
+    spelling = {str(v).casefold(): str(v) for v in _graph(dag)}
+    return [spelling.get(v.strip().casefold(), v.strip()) for v in items]
+
+
+def _as_paths(value: Any, dag: str = G1_DAG) -> set[tuple[str, ...]] | None:
+    if not isinstance(value, list):
+        return None
+    paths = [_names(p, dag) for p in value]
+    if any(p is None for p in paths):
+        return None
+    return {tuple(p) for p in paths if p is not None}
 
 
 def _score_collection(
@@ -177,10 +204,9 @@ PATHS = _variable_part(
 )
 
 
-def _as_set(value: Any) -> frozenset[str] | None:
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return frozenset(value)
-    return None
+def _as_set(value: Any, dag: str) -> frozenset[str] | None:
+    names = _names(value, dag)
+    return None if names is None else frozenset(names)
 
 
 def check_minimal_set(dag: str) -> Checker:
@@ -193,7 +219,7 @@ def check_minimal_set(dag: str) -> Checker:
     """
 
     def check(value: Any, key: Any, ctx: Context) -> tuple[float, str]:
-        Z = _as_set(value)
+        Z = _as_set(value, dag)
         if Z is None:
             return False, "give a set of vertex names, e.g. {'A', 'B'}"
         if Z in set(key):
@@ -220,9 +246,10 @@ SET_G2 = _variable_part(
 
 
 def _check_smallest(value: Any, key: Any, ctx: Context) -> tuple[float, str]:
-    if not isinstance(value, list) or any(_as_set(v) is None for v in value):
+    sets = [_as_set(v, G2_DAG) for v in value] if isinstance(value, list) else [None]
+    if any(z is None for z in sets):
         return False, "give a list of sets of vertex names"
-    given: set[NodeSet] = {z for z in map(_as_set, value) if z is not None}  # all of them, checked above
+    given: set[NodeSet] = {z for z in sets if z is not None}  # all of them, checked above
     expected: set[NodeSet] = set(key)
     return _score_collection(
         given,
