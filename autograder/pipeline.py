@@ -354,7 +354,7 @@ def autograde(
     course = Course(course_dir)
     with course_keys(course.folder("source", ".")):  # the quiz's keys: this course's, unless a file is named
         limits = limits or Limits()
-        # the spec's public probes, and as many more drawn from the course's secret seed (grading_seed)
+        # the spec's published probes, plus probes on inputs drawn from the course's secret seed (grading_seed)
         spec = load_spec(course.folder("source", assignment), assignment).with_fresh_probes(grading_seed(course.root))
         notebooks = course.notebooks(assignment)
         releases, sources, probes, points = _release_checks(course, assignment, spec, notebooks)

@@ -91,7 +91,7 @@ def test_memorised_outputs_earn_only_the_published_probes_share(tmp_path):
     first = autograde(root, "lrp_rules", workers=1, limits=limits, progress=False, feedback=False)
     seed_file = root / SEED_FILE
     assert stat.S_IMODE(os.stat(seed_file).st_mode) == 0o600
-    spec, fresh = load_assignment("lrp_rules"), None
+    spec = load_assignment("lrp_rules")
     fresh = spec.with_fresh_probes(int(seed_file.read_text()))
     (result,) = first.graded
     expected = {("lrp_rules", p.grade_id): p.points * len(p.probes) / len(fresh[p.grade_id].probes) for p in spec}
